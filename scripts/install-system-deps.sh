@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# System packages mldossier's build and tests need, from Debian's archive:
+# graphviz (lineage diagrams), poppler-utils (pdftotext/pdftoppm in tests),
+# chromium (browser tests), Pango and fonts (weasyprint), libharfbuzz-subset0
+# (byte-identical PDFs). Installs only what is missing; needs root or sudo.
+set -euo pipefail
+need=()
+command -v dot >/dev/null 2>&1 || need+=(graphviz)
+command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+ldconfig -p 2>/dev/null | grep -q libpango-1.0 || need+=(libpango-1.0-0 libpangoft2-1.0-0)
+ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset || need+=(libharfbuzz-subset0)
+fc-list 2>/dev/null | grep -qi dejavu || need+=(fonts-dejavu-core)
+if [ ${#need[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "installing system packages: ${need[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

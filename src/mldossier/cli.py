@@ -1,0 +1,136 @@
+"""The ``mldossier`` command line: parses options and calls the library, nothing more."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .config import Config, find_config, load_config
+from .errors import EXIT_INTERNAL, EXIT_INVALID, InputError, UsageError
+from .intake import read_evidence, set_debug
+from .linking import Index
+from .model import Evidence
+
+
+class Context:
+    """Options shared by every command."""
+
+    def __init__(self, config_path: Path | None, debug: bool):
+        self.config_path = config_path
+        self.debug = debug
+
+    def config(self) -> Config:
+        """The config file given, else ./mldossier.yaml, else the defaults."""
+        return load_config(self.config_path or find_config(Path.cwd()))
+
+    def evidence(self, override: Path | None) -> Evidence:
+        """Read the evidence folder (``--evidence`` wins over the config)."""
+        config = self.config()
+        return read_evidence(config, override)
+
+
+def _reported(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn input and usage errors into messages and exit code 2 (tracebacks only in --debug)."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        ctx: Context = click.get_current_context().find_object(Context)  # type: ignore[assignment]
+        try:
+            return func(*args, **kwargs)
+        except InputError as exc:
+            errors = [p for p in exc.problems if p.is_error]
+            for problem in exc.problems:
+                click.echo(f"{'error' if problem.is_error else 'warning'}: {problem}", err=True)
+            click.echo(f"mldossier: {len(errors)} problem(s) in the input; nothing was written",
+                       err=True)
+            sys.exit(EXIT_INVALID)
+        except UsageError as exc:
+            click.echo(f"mldossier: {exc}", err=True)
+            sys.exit(EXIT_INVALID)
+        except (KeyboardInterrupt, SystemExit, click.exceptions.Exit, click.ClickException):
+            raise
+        except Exception as exc:
+            if ctx is not None and ctx.debug:
+                raise
+            click.echo(f"mldossier: internal error: {type(exc).__name__}: {exc} "
+                       "(run with --debug for the traceback, and please report it)", err=True)
+            sys.exit(EXIT_INTERNAL)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mldossier")
+@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Config file (default: ./mldossier.yaml if present).")
+@click.option("--debug", is_flag=True, help="Show tracebacks for unexpected errors.")
+@click.pass_context
+def main(ctx: click.Context, config_path: Path | None, debug: bool) -> None:
+    """Turn ML platform exports into audit evidence for the EU AI Act and SOC 2.
+
+    Exit codes: 0 success, 1 failing controls (check), 2 invalid input or usage,
+    3 internal error (a bug: please report it).
+    """
+    set_debug(debug)
+    ctx.obj = Context(config_path, debug)
+
+
+evidence_option = click.option(
+    "--evidence", "evidence_dir", type=click.Path(path_type=Path, file_okay=False),
+    help="Evidence folder (default: `evidence:` in mldossier.yaml, else ./evidence).")
+
+
+@main.command()
+@evidence_option
+@click.pass_obj
+@_reported
+def validate(obj: Context, evidence_dir: Path | None) -> None:
+    """Read and validate every evidence file; print a summary or every problem.
+
+    Exit 0 when all input is valid, 2 otherwise.
+    """
+    evidence = obj.evidence(evidence_dir)
+    for warning in evidence.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(format_summary(evidence, Index(evidence, obj.config())))
+
+
+def format_summary(evidence: Evidence, index: Index) -> str:
+    """The plain-text summary ``validate`` prints."""
+    production = index.production_versions()
+    kinds: dict[str, int] = {}
+    for f in evidence.files:
+        kinds[f.kind] = kinds.get(f.kind, 0) + 1
+    undated = sum(1 for r in evidence.reports if r.undated)
+    lines = [
+        f"Evidence: {evidence.root} ({len(evidence.files)} files: "
+        + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) + ")",
+        f"  AI systems (registered models): {len(evidence.registered_models)}",
+        f"  model versions:                 {len(evidence.model_versions)} "
+        f"({len(production)} in production)",
+        f"  MLflow runs:                    {len(evidence.mlflow_runs)}",
+        f"  logged models:                  {len(evidence.logged_models)}",
+        f"  model signatures:               {len(evidence.signatures)}",
+        f"  lineage runs:                   {len(evidence.lineage_runs)} "
+        f"({sum(1 for r in evidence.lineage_runs if r.state == 'FAIL')} failed)",
+        f"  lineage jobs:                   {len(evidence.lineage_jobs)}",
+        f"  datasets:                       {len(evidence.datasets)}",
+        f"  monitoring reports:             {len(evidence.reports)}"
+        + (f" ({undated} undated)" if undated else ""),
+        f"  sign-offs:                      {len(evidence.signoffs)}",
+        f"  unlinked items:                 {len(evidence.unlinked)}",
+    ]
+    for item in evidence.unlinked:
+        lines.append(f"    - {item.kind} {item.key}: {item.reason} [{item.cite.file}]")
+    lines.append("All input is valid.")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

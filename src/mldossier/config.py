@@ -1,0 +1,143 @@
+"""``mldossier.yaml``: which evidence, which catalogs, and the linking conventions.
+
+Every setting has a default, so a project with no config file works on ``./evidence``.
+Unknown keys warn; a bad value is an error naming the key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError, Problem
+from .sources import MIB, InputProblem, parse_yaml_text
+from .validation import schema_problems
+
+CONFIG_NAME = "mldossier.yaml"
+
+
+@dataclass(frozen=True)
+class Production:
+    """What "in production" means: a stage or an alias, from these lists."""
+
+    stages: tuple[str, ...] = ("Production",)
+    aliases: tuple[str, ...] = ("champion",)
+
+
+@dataclass(frozen=True)
+class TagNames:
+    """MLflow tag keys the linking conventions read (each may be renamed)."""
+
+    owner: str = "owner"
+    intended_use: str = "intended_use"
+    eu_ai_act_category: str = "eu_ai_act_category"
+    annex_iii_point: str = "annex_iii_point"
+    risk_level: str = "risk_level"
+    data_classification: str = "data_classification"
+    approved_by: str = "approved_by"
+    approval_date: str = "approval_date"
+    validation_report: str = "validation_report"
+
+
+@dataclass(frozen=True)
+class Linking:
+    """How records from different tools are tied together."""
+
+    openlineage_mlflow_run_tag: str = "mlflow.run_id"
+    """Key, in the OpenLineage ``tags`` run facet, holding the MLflow run id."""
+    mlflow_openlineage_run_tag: str = "openlineage.run_id"
+    """MLflow run tag holding the OpenLineage run id."""
+    serving_job_patterns: tuple[str, ...] = ()
+    """Regular expressions: OpenLineage jobs whose name matches are serving jobs."""
+    target_columns: tuple[str, ...] = ("target", "label")
+    """Column names that are the label, left out when comparing features."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration, with defaults for everything."""
+
+    path: Path | None = None
+    """The config file read, or None when defaults were used."""
+    organisation: str = "Example organisation"
+    """Shown on the report cover."""
+    evidence: Path = Path("evidence")
+    """The evidence folder (relative paths are relative to the config file)."""
+    catalogs: tuple[Path, ...] = ()
+    """Control catalogs to evaluate; empty means the bundled EU AI Act and SOC 2 catalogs."""
+    max_document_bytes: int = 64 * MIB
+    """Largest JSON/YAML evidence file read whole (``limits.max_document_mb``)."""
+    max_stream_bytes: int = 8192 * MIB
+    """Largest NDJSON file, streamed (``limits.max_stream_mb``)."""
+    production: Production = Production()
+    tags: TagNames = TagNames()
+    linking: Linking = Linking()
+    checks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Per-check parameter overrides, by check name."""
+    warnings: tuple[Problem, ...] = ()
+
+
+def find_config(start: Path) -> Path | None:
+    """``mldossier.yaml`` in ``start``, if there is one."""
+    candidate = start / CONFIG_NAME
+    return candidate if candidate.is_file() else None
+
+
+def load_config(path: Path | None) -> Config:
+    """Read and validate a config file; None gives the defaults (relative to the cwd)."""
+    if path is None:
+        return Config()
+    rel = path.name
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        raise InputError([Problem(str(path), "", "config file not found",
+                                  "check the --config path")]) from None
+    except UnicodeDecodeError:
+        raise InputError([Problem(rel, "", "config file is not UTF-8 text",
+                                  "save it as UTF-8")]) from None
+    if len(text) > 1 * MIB:
+        raise InputError([Problem(rel, "", "config file is over 1 MiB",
+                                  "a config this large is not a config; check the path")])
+    try:
+        data = parse_yaml_text(text)
+    except InputProblem as exc:
+        raise InputError([Problem(rel, exc.pointer, exc.message, exc.fix)]) from None
+    if data is None:
+        data = {}
+    problems = schema_problems("config", data, rel)
+    warnings = [Problem(p.file, p.pointer, p.message.replace("unknown field", "unknown key"),
+                        "it is ignored; check its spelling", severity="warning")
+                for p in problems if p.message.startswith("unknown field")]
+    errors = [p for p in problems if not p.message.startswith("unknown field")]
+    if errors:
+        raise InputError(errors)
+    base = path.parent
+    limits = data.get("limits", {})
+    tags = {k: v for k, v in data.get("tags", {}).items() if k in TagNames.__dataclass_fields__}
+    link = data.get("linking", {})
+    prod = data.get("production", {})
+    return Config(
+        path=path,
+        organisation=data.get("organisation", Config.organisation),
+        evidence=base / data.get("evidence", "evidence"),
+        catalogs=tuple(base / c for c in data.get("catalogs", [])),
+        max_document_bytes=int(limits.get("max_document_mb", 64) * MIB),
+        max_stream_bytes=int(limits.get("max_stream_mb", 8192) * MIB),
+        production=Production(
+            stages=tuple(prod.get("stages", Production.stages)),
+            aliases=tuple(prod.get("aliases", Production.aliases)),
+        ),
+        tags=TagNames(**tags),
+        linking=Linking(
+            openlineage_mlflow_run_tag=link.get("openlineage_mlflow_run_tag",
+                                                Linking.openlineage_mlflow_run_tag),
+            mlflow_openlineage_run_tag=link.get("mlflow_openlineage_run_tag",
+                                                Linking.mlflow_openlineage_run_tag),
+            serving_job_patterns=tuple(link.get("serving_job_patterns", ())),
+            target_columns=tuple(link.get("target_columns", Linking.target_columns)),
+        ),
+        checks=dict(data.get("checks", {})),
+        warnings=tuple(warnings),
+    )

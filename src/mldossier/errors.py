@@ -1,0 +1,77 @@
+"""Problems found in the input, and the exit codes the command line documents."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+EXIT_OK = 0
+"""Everything valid; for `check`, no failing control."""
+EXIT_FAILING = 1
+"""`check`: at least one control failed (or warned, with `--fail-on warn`)."""
+EXIT_INVALID = 2
+"""Invalid input or usage: nothing was written."""
+EXIT_INTERNAL = 3
+"""An unexpected internal error (a bug); the message says how to get the traceback."""
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with one place in one input file.
+
+    Reads as ``file:pointer: message (fix)``; for NDJSON the line number stands between
+    file and pointer (``events.ndjson:12:/eventTime``).
+    """
+
+    file: str
+    pointer: str
+    message: str
+    fix: str = ""
+    line: int | None = None
+    severity: str = "error"  # "error" or "warning"
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+        where += f":{self.pointer or '/'}" if self.file else ""
+        text = f"{where}: {self.message}" if where else self.message
+        if self.fix:
+            text += f" ({self.fix})"
+        return text
+
+    @property
+    def is_error(self) -> bool:
+        """Whether this problem makes the input invalid (warnings do not)."""
+        return self.severity == "error"
+
+
+class InputError(Exception):
+    """The input is invalid; carries every problem found, not just the first."""
+
+    def __init__(self, problems: Iterable[Problem]):
+        self.problems = tuple(sorted(problems, key=_problem_order))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class UsageError(Exception):
+    """The command was called in a way that cannot work (missing folder, bad option)."""
+
+
+def _problem_order(p: Problem) -> tuple[str, int, str, str]:
+    return (p.file, p.line or 0, p.pointer, p.message)
+
+
+def sort_problems(problems: Iterable[Problem]) -> list[Problem]:
+    """Problems in a stable order: by file, line, pointer, message."""
+    return sorted(problems, key=_problem_order)
+
+
+def escape_pointer_token(token: str | int) -> str:
+    """Escape one JSON Pointer reference token (RFC 6901)."""
+    return str(token).replace("~", "~0").replace("/", "~1")
+
+
+def pointer(*tokens: str | int) -> str:
+    """Build a JSON Pointer from reference tokens: ``pointer("a", 0) == "/a/0"``."""
+    return "".join("/" + escape_pointer_token(t) for t in tokens)

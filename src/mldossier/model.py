@@ -1,0 +1,427 @@
+"""The evidence model: typed, immutable records that flow from the importers to every later stage.
+
+Every record carries a :class:`Citation` naming the file (relative to the evidence root),
+the JSON Pointer inside it (and the line, for NDJSON) and the file's SHA-256, so every
+verdict built on it can say exactly what it rests on. Mappings inside records are plain
+dicts by convenience; treat them as read-only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+
+@dataclass(frozen=True, order=True)
+class Citation:
+    """Where a fact comes from: file, JSON Pointer (and NDJSON line) and the file's SHA-256."""
+
+    file: str
+    pointer: str
+    sha256: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{where}:{self.pointer or '/'} (sha256 {self.sha256[:12]})"
+
+    def at(self, *tokens: str | int) -> Citation:
+        """The same file and line, one level deeper in the JSON document."""
+        from .errors import pointer
+
+        return Citation(self.file, self.pointer + pointer(*tokens), self.sha256, self.line)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready form of this citation."""
+        data: dict[str, Any] = {"file": self.file, "pointer": self.pointer, "sha256": self.sha256}
+        if self.line is not None:
+            data["line"] = self.line
+        return data
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column or feature: its name and type as the source states it ("" if none)."""
+
+    name: str
+    type: str = ""
+
+
+# ---------------------------------------------------------------- evidence files
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One file of the evidence folder, as hashed when it was read."""
+
+    path: str
+    """Path relative to the evidence root, with forward slashes."""
+    size: int
+    sha256: str
+    kind: str = "unrecognised"
+    """What it holds, e.g. ``mlflow``, ``openlineage``, ``evidently``, ``signoff``, ``attachment``."""
+    importer: str = ""
+    """Name of the importer that read it ("" when none did)."""
+    time: datetime | None = None
+    """When the evidence in it was produced, where the file says so."""
+
+
+# ---------------------------------------------------------------- MLflow
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """An MLflow experiment."""
+
+    experiment_id: str
+    name: str
+    lifecycle_stage: str
+    tags: dict[str, str]
+    created: datetime | None
+    cite: Citation
+
+
+@dataclass(frozen=True)
+class RegisteredModel:
+    """An MLflow registered model: one AI system in mldossier's terms."""
+
+    name: str
+    description: str
+    created: datetime | None
+    updated: datetime | None
+    tags: dict[str, str]
+    aliases: dict[str, str]
+    """Alias name to version, e.g. ``{"champion": "2"}``."""
+    cite: Citation
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """One version of a registered model."""
+
+    name: str
+    version: str
+    created: datetime | None
+    updated: datetime | None
+    stage: str | None
+    """``Production``, ``Staging``, ``Archived``, or None (MLflow's literal ``"None"``)."""
+    description: str
+    source: str
+    run_id: str | None
+    """The MLflow run that produced it: the version's own ``run_id``, else from ``runs:/``."""
+    logged_model_id: str | None
+    """The MLflow 3 logged model (``models:/m-...`` source), if any."""
+    status: str
+    tags: dict[str, str]
+    aliases: tuple[str, ...]
+    cite: Citation
+
+    @property
+    def key(self) -> str:
+        """``name@version``, the way subjects are named everywhere."""
+        return f"{self.name}@{self.version}"
+
+
+@dataclass(frozen=True)
+class RunDatasetInput:
+    """A dataset an MLflow run logged as input (``run.inputs.dataset_inputs[]``)."""
+
+    name: str
+    digest: str
+    source_type: str
+    source: dict[str, Any]
+    """The decoded ``source`` JSON (MLflow encodes it as a string)."""
+    source_uri: str | None
+    schema: tuple[Column, ...]
+    profile: dict[str, Any]
+    context: str | None
+    """``training``, ``evaluation``... from the input tag ``mlflow.data.context``."""
+    tags: dict[str, str]
+    cite: Citation
+
+
+@dataclass(frozen=True)
+class MlflowRun:
+    """An MLflow run (``runs/get`` or a ``runs/search`` page)."""
+
+    run_id: str
+    experiment_id: str
+    run_name: str
+    user_id: str
+    status: str
+    start: datetime | None
+    end: datetime | None
+    metrics: dict[str, float]
+    """Latest value per metric key (by step, then timestamp)."""
+    params: dict[str, str]
+    tags: dict[str, str]
+    dataset_inputs: tuple[RunDatasetInput, ...]
+    model_outputs: tuple[str, ...]
+    """Logged-model ids this run produced (MLflow 3)."""
+    cite: Citation
+
+
+@dataclass(frozen=True)
+class LoggedModel:
+    """An MLflow 3 logged model (``logged-models/get|search``)."""
+
+    model_id: str
+    experiment_id: str
+    name: str
+    source_run_id: str | None
+    created: datetime | None
+    status: str
+    artifact_uri: str
+    tags: dict[str, str]
+    params: dict[str, str]
+    metrics: dict[str, float]
+    model_versions: tuple[tuple[str, str], ...]
+    """Registered (name, version) pairs from the ``mlflow.modelVersions`` tag, de-duplicated."""
+    cite: Citation
+
+
+@dataclass(frozen=True)
+class ModelSignature:
+    """A model signature read from an ``MLmodel`` file."""
+
+    model_id: str | None
+    run_id: str | None
+    inputs: tuple[Column, ...]
+    outputs: tuple[Column, ...]
+    created: datetime | None
+    mlflow_version: str
+    cite: Citation
+
+
+# ---------------------------------------------------------------- OpenLineage
+
+
+@dataclass(frozen=True, order=True)
+class DatasetId:
+    """OpenLineage dataset identity: ``(namespace, name)``."""
+
+    namespace: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.namespace}:{self.name}"
+
+
+@dataclass(frozen=True)
+class QualityAssertion:
+    """One data-quality assertion from the ``dataQualityAssertions`` facet."""
+
+    assertion: str
+    success: bool
+    column: str | None
+
+
+@dataclass(frozen=True)
+class DatasetUse:
+    """A dataset as one run read or wrote it."""
+
+    dataset: DatasetId
+    version: str | None
+    """From the ``version`` dataset facet; None when the run did not pin one."""
+    schema: tuple[Column, ...]
+    dataset_type: str | None
+    column_lineage: dict[str, Any]
+    """Output column to its input fields, as in the ``columnLineage`` facet's ``fields``."""
+    quality_assertions: tuple[QualityAssertion, ...]
+    facets: dict[str, Any]
+    """Every facet as written (dataset, input and output facets), unknown ones included."""
+    cite: Citation
+
+
+@dataclass(frozen=True)
+class LineageRun:
+    """An OpenLineage run, folded from all its events (last state wins by ``eventTime``)."""
+
+    run_id: str
+    job: DatasetId
+    """The job's ``(namespace, name)``; DatasetId is reused as the generic identity pair."""
+    state: str
+    """Last ``eventType`` by ``eventTime``: START, RUNNING, COMPLETE, FAIL, ABORT, OTHER."""
+    started: datetime | None
+    ended: datetime | None
+    last_event: datetime | None
+    parent_run_id: str | None
+    parent_job: DatasetId | None
+    inputs: tuple[DatasetUse, ...]
+    outputs: tuple[DatasetUse, ...]
+    run_facets: dict[str, Any]
+    job_facets: dict[str, Any]
+    job_type: str | None
+    """From the ``jobType`` job facet, e.g. ``DAG``, ``TASK``, ``TRAINING``, ``SERVING``."""
+    error_message: str | None
+    tags: dict[str, str]
+    """From the ``tags`` run facet (key to value)."""
+    mlflow_run_id: str | None
+    """From the tag ``mlflow.run_id``: the MLflow run this OpenLineage run is."""
+    events: tuple[Citation, ...]
+    cite: Citation
+    """The last event's citation."""
+
+
+@dataclass(frozen=True)
+class LineageJob:
+    """An OpenLineage job and the runs seen for it."""
+
+    job: DatasetId
+    job_type: str | None
+    description: str
+    owners: tuple[str, ...]
+    run_ids: tuple[str, ...]
+    cite: Citation
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """An OpenLineage dataset across all runs, with every version seen."""
+
+    id: DatasetId
+    versions: tuple[str, ...]
+    schema: tuple[Column, ...]
+    """The latest schema seen."""
+    dataset_type: str | None
+    description: str
+    owners: tuple[str, ...]
+    cite: Citation
+
+
+# ---------------------------------------------------------------- Evidently
+
+
+@dataclass(frozen=True)
+class DatasetDrift:
+    """Dataset-level drift: share of drifted columns against the configured share."""
+
+    drifted_columns: int
+    share: float
+    threshold: float
+    drifted: bool
+    cite: Citation
+
+
+@dataclass(frozen=True)
+class ColumnDrift:
+    """Drift of one column: the score, the method, its threshold and the verdict."""
+
+    column: str
+    method: str
+    score: float
+    threshold: float
+    drifted: bool
+    decided_by: str
+    """``test`` (the linked test's status) or ``method`` (p-value below / distance above)."""
+    cite: Citation
+
+
+@dataclass(frozen=True)
+class TestOutcome:
+    """One Evidently test result."""
+
+    name: str
+    description: str
+    status: str
+    """SUCCESS, FAIL, WARNING, ERROR, SKIPPED as Evidently writes it."""
+    metric_id: str | None
+    cite: Citation
+
+
+@dataclass(frozen=True)
+class MonitoringReport:
+    """An Evidently report (``snapshot.json()`` form or a full snapshot)."""
+
+    name: str
+    model_name: str | None
+    model_version: str | None
+    linked_by: str
+    """How the model was found: ``metadata``, ``folder`` or ``""`` (unlinked)."""
+    timestamp: datetime | None
+    """Timezone-aware (UTC when the source gave none); None when undated."""
+    timestamp_source: str
+    """``snapshot``, ``filename`` or ``none``."""
+    form: str
+    """``snapshot`` (``snapshot.json()``) or ``full`` (``snapshot.dumps()``)."""
+    tags: tuple[str, ...]
+    dataset_drift: DatasetDrift | None
+    column_drift: tuple[ColumnDrift, ...]
+    tests: tuple[TestOutcome, ...]
+    cite: Citation
+
+    @property
+    def undated(self) -> bool:
+        """True when neither the snapshot nor the file name gives a date."""
+        return self.timestamp is None
+
+
+# ---------------------------------------------------------------- sign-offs
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file a sign-off points at, inside the evidence folder, with its hash."""
+
+    path: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class SignOff:
+    """A human sign-off or governance document in mldossier's own YAML format."""
+
+    id: str
+    kind: str
+    system: str
+    version: str | None
+    title: str
+    statement: str
+    signed_by: str
+    role: str
+    date: date
+    expires: date | None
+    attachments: tuple[Attachment, ...]
+    cite: Citation
+
+    @property
+    def subject(self) -> str:
+        """``system`` or ``system@version``."""
+        return self.system if self.version is None else f"{self.system}@{self.version}"
+
+
+# ---------------------------------------------------------------- the bundle
+
+
+@dataclass(frozen=True)
+class Unlinked:
+    """A record that could not be tied to the rest: kept, reported, never dropped."""
+
+    kind: str
+    key: str
+    reason: str
+    cite: Citation
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Everything read from one evidence folder, validated and linked."""
+
+    root: str
+    files: tuple[SourceFile, ...]
+    experiments: tuple[Experiment, ...] = ()
+    registered_models: tuple[RegisteredModel, ...] = ()
+    model_versions: tuple[ModelVersion, ...] = ()
+    mlflow_runs: tuple[MlflowRun, ...] = ()
+    logged_models: tuple[LoggedModel, ...] = ()
+    signatures: tuple[ModelSignature, ...] = ()
+    lineage_runs: tuple[LineageRun, ...] = ()
+    lineage_jobs: tuple[LineageJob, ...] = ()
+    datasets: tuple[Dataset, ...] = ()
+    reports: tuple[MonitoringReport, ...] = ()
+    signoffs: tuple[SignOff, ...] = ()
+    unlinked: tuple[Unlinked, ...] = ()
+    warnings: tuple[Any, ...] = field(default=())
+    """Problems of severity ``warning`` (:class:`mldossier.errors.Problem`)."""

@@ -1,0 +1,103 @@
+"""JSON Schema validation of inputs, with every error turned into a readable Problem."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jsonschema
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from .errors import Problem, pointer
+
+SCHEMA_PACKAGE = "mldossier.schemas"
+
+
+@cache
+def load_schema(name: str) -> dict[str, Any]:
+    """A schema shipped with the package, by file name without ``.schema.json``."""
+    text = resources.files(SCHEMA_PACKAGE).joinpath(f"{name}.schema.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+@cache
+def validator(name: str) -> Draft202012Validator:
+    """A compiled Draft 2020-12 validator for a shipped schema (format checks on)."""
+    schema = load_schema(name)
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+def _show(value: Any, limit: int = 60) -> str:
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def describe(error: ValidationError) -> tuple[str, str]:
+    """A plain-words message and a fix for one schema error."""
+    kind = error.validator
+    value = error.instance
+    expected = error.validator_value
+    if kind == "type":
+        wanted = " or ".join(expected) if isinstance(expected, list) else str(expected)
+        return f"expected {wanted}, got {_show(value)}", f"write a {wanted} here"
+    if kind == "required":
+        missing = [key for key in expected if isinstance(value, dict) and key not in value]
+        name = missing[0] if missing else str(expected)
+        return f"missing required field {name!r}", f"add {name!r}"
+    if kind == "enum":
+        options = ", ".join(_show(v) for v in expected)
+        return f"{_show(value)} is not one of {options}", "use one of the listed values"
+    if kind == "const":
+        return f"expected {_show(expected)}, got {_show(value)}", f"write {_show(expected)}"
+    if kind == "additionalProperties":
+        extra = sorted(set(value) - set(error.schema.get("properties", {}))) if isinstance(
+            value, dict) else []
+        return (f"unknown field {extra[0]!r}" if extra else error.message,
+                "remove it or check its spelling")
+    if kind == "format":
+        return f"{_show(value)} is not a valid {expected}", f"write a valid {expected}"
+    if kind == "pattern":
+        return f"{_show(value)} does not match the pattern {expected}", "fix the value"
+    if kind in {"minLength", "minItems", "minProperties"}:
+        return f"{_show(value)} is too short or empty", "fill it in"
+    if kind in {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}:
+        return f"{_show(value)} is out of range ({kind} {expected})", "fix the value"
+    return error.message, "see the published schema for this input kind"
+
+
+def schema_problems(name: str, data: Any, file: str, base: str = "",
+                    line: int | None = None) -> list[Problem]:
+    """Every schema error in ``data`` as a Problem (``base`` prefixes each pointer)."""
+    problems = []
+    for error in sorted(validator(name).iter_errors(data), key=lambda e: list(e.absolute_path)):
+        # For anyOf/oneOf, the most specific sub-error reads best.
+        best = jsonschema.exceptions.best_match([error]) if error.context else error
+        message, fix = describe(best)
+        problems.append(Problem(file, base + pointer(*best.absolute_path), message, fix, line))
+    return problems
