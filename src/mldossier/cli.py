@@ -12,7 +12,13 @@ import click
 
 from . import __version__
 from .config import Config, find_config, load_config
-from .errors import EXIT_INTERNAL, EXIT_INVALID, InputError, UsageError
+from .catalog import default_catalog_paths, load_catalogs
+from .checks import library
+from .errors import EXIT_FAILING, EXIT_INTERNAL, EXIT_INVALID, InputError, UsageError
+from .evaluate import Results, evaluate
+from .lineage import build_graph
+from .outputs import atomic_write_text
+from .results import dumps, format_terminal, to_json, to_junit
 from .intake import read_evidence, set_debug
 from .linking import Index
 from .model import Evidence
@@ -99,6 +105,51 @@ def validate(obj: Context, evidence_dir: Path | None) -> None:
     for warning in evidence.warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(format_summary(evidence, Index(evidence, obj.config())))
+
+
+@main.command()
+@evidence_option
+@click.option("--controls", "control_files", multiple=True,
+              type=click.Path(path_type=Path, dir_okay=False),
+              help="A control catalog (repeatable; default: the config's, else the bundled "
+                   "EU AI Act and SOC 2 catalogs).")
+@click.option("--json", "json_out", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the results as JSON (schema: results.schema.json).")
+@click.option("--junit", "junit_out", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write one JUnit test case per control and subject.")
+@click.option("--fail-on", type=click.Choice(["fail", "warn"]), default="fail",
+              show_default=True, help="Lowest status that makes the exit code 1.")
+@click.option("--verbose", "-v", is_flag=True, help="List warnings as well as failures.")
+@click.pass_obj
+@_reported
+def check(obj: Context, evidence_dir: Path | None, control_files: tuple[Path, ...],
+          json_out: Path | None, junit_out: Path | None, fail_on: str, verbose: bool) -> None:
+    """Evaluate every control on every AI system and version; the exit code gates CI.
+
+    Exit 0 when no control fails, 1 when at least one fails (or warns, with
+    --fail-on warn), 2 on invalid input or usage.
+    """
+    config = obj.config()
+    evidence = read_evidence(config, evidence_dir)
+    results = run_checks(evidence, config, list(control_files))
+    for warning in evidence.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if json_out:
+        atomic_write_text(json_out, dumps(to_json(results)))
+    if junit_out:
+        atomic_write_text(junit_out, to_junit(results, fail_on_warn=fail_on == "warn"))
+    click.echo(format_terminal(results, verbose))
+    bad = {"fail", "error"} | ({"warn"} if fail_on == "warn" else set())
+    if any(v.status in bad for v in results.verdicts):
+        sys.exit(EXIT_FAILING)
+
+
+def run_checks(evidence: Evidence, config: Config, control_files: list[Path]) -> Results:
+    """Load the catalogs, build the lineage graph and evaluate."""
+    paths = control_files or list(config.catalogs) or default_catalog_paths()
+    catalogs = load_catalogs(paths, set(library()))
+    lineage = build_graph(evidence, config)
+    return evaluate(evidence, catalogs, config, lineage)
 
 
 def format_summary(evidence: Evidence, index: Index) -> str:

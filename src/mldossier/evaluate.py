@@ -1,0 +1,215 @@
+"""Evaluation: every control of every catalog against every subject it applies to."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from . import __version__
+from .catalog import Catalog, Control
+from .checks import (
+    MANUAL,
+    NOT_APPLICABLE,
+    PASS,
+    STATUS_ORDER,
+    CheckContext,
+    Outcome,
+    Subject,
+    combine,
+    library,
+)
+from .config import Config
+from .linking import Index, is_production
+from .model import Citation, Evidence
+
+STATUSES = ("pass", "fail", "warn", "manual", "not_applicable", "error")
+SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+ORGANISATION = "(organisation)"
+"""The subject of controls that no per-system evidence decides."""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one check (or the sign-off requirement) within a verdict."""
+
+    check: str
+    status: str
+    reasons: tuple[str, ...]
+    citations: tuple[Citation, ...]
+    fix: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The status of one control for one subject, with reasons and the evidence behind them."""
+
+    control: Control
+    subject: str
+    subject_kind: str
+    system: str
+    status: str
+    reasons: tuple[str, ...]
+    citations: tuple[Citation, ...]
+    fix: str
+    checks: tuple[CheckResult, ...]
+
+    @property
+    def key(self) -> str:
+        """``control id`` and subject, unique in one evaluation."""
+        return f"{self.control.id}::{self.subject}"
+
+
+@dataclass(frozen=True)
+class Results:
+    """Everything one evaluation produced, and what it was computed from."""
+
+    as_of: datetime
+    as_of_source: str
+    catalogs: tuple[Catalog, ...]
+    verdicts: tuple[Verdict, ...]
+    evidence: Evidence
+    manifest_sha256: str
+
+    def counts(self, framework: str | None = None, system: str | None = None
+               ) -> dict[str, int]:
+        """Verdicts per status, optionally for one framework or one system."""
+        counts = dict.fromkeys(STATUSES, 0)
+        for v in self.verdicts:
+            if (framework is None or v.control.framework == framework) and (
+                    system is None or v.system == system):
+                counts[v.status] += 1
+        return counts
+
+    @property
+    def failing(self) -> list[Verdict]:
+        """Fails and warns (and errors), worst first."""
+        bad = [v for v in self.verdicts if v.status in ("error", "fail", "warn")]
+        return sorted(bad, key=lambda v: (STATUS_ORDER[v.status],
+                                          SEVERITY_ORDER.get(v.control.severity, 3),
+                                          v.control.id, v.subject))
+
+
+def evidence_manifest(evidence: Evidence) -> list[dict[str, Any]]:
+    """Every input file with its kind, importer, size and SHA-256, sorted by path."""
+    return [{"path": f.path, "kind": f.kind, "importer": f.importer, "size": f.size,
+             "sha256": f.sha256} for f in evidence.files]
+
+
+def manifest_digest(evidence: Evidence) -> str:
+    """SHA-256 of the evidence manifest's canonical JSON."""
+    text = json.dumps(evidence_manifest(evidence), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def evaluation_time(evidence: Evidence) -> tuple[datetime, str]:
+    """``SOURCE_DATE_EPOCH`` if set, else the newest time found in the evidence."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), UTC), "SOURCE_DATE_EPOCH"
+    moments: list[datetime] = []
+    for group in (evidence.registered_models, evidence.model_versions):
+        moments += [m.updated for m in group if m.updated]
+        moments += [m.created for m in group if m.created]
+    moments += [r.end or r.start for r in evidence.mlflow_runs if r.end or r.start]  # type: ignore[misc]
+    moments += [r.last_event for r in evidence.lineage_runs if r.last_event]
+    moments += [r.timestamp for r in evidence.reports if r.timestamp]
+    moments += [datetime.combine(s.date, datetime.min.time(), UTC) for s in evidence.signoffs]
+    if not moments:
+        return datetime(1970, 1, 1, tzinfo=UTC), "no dated evidence"
+    return max(moments), "newest evidence"
+
+
+def subjects_for(control: Control, index: Index, config: Config
+                 ) -> list[tuple[Subject, str | None]]:
+    """The subjects a control is evaluated on, each with a reason when it does not apply."""
+    found: list[tuple[Subject, str | None]] = []
+    tags = config.tags
+    for name in sorted(index.systems):
+        system = index.systems[name]
+        reason = None
+        category = system.tags.get(tags.eu_ai_act_category, "").strip()
+        point = system.tags.get(tags.annex_iii_point, "").strip()
+        if control.scope.risk and category and category not in control.scope.risk:
+            reason = (f"applies to {', '.join(control.scope.risk)} systems; {name} is "
+                      f"classified {category!r}")
+        elif control.scope.annex_iii and point not in control.scope.annex_iii:
+            reason = (f"applies to Annex III {', '.join(control.scope.annex_iii)} systems only; "
+                      f"{name} is " + (f"Annex III {point}" if point else "not under Annex III"))
+        if control.scope.subject == "system":
+            found.append((Subject(system), reason))
+            continue
+        for version in index.versions.get(name, []):
+            if control.scope.stage == "production" and not is_production(version, config):
+                continue
+            found.append((Subject(system, version), reason))
+    return found
+
+
+def evaluate_control(control: Control, subject: Subject, context: CheckContext) -> Verdict:
+    """One control on one subject: run its checks and its sign-off requirement, combine."""
+    results: list[CheckResult] = []
+    specs = library()
+    context.max_age_days = control.max_evidence_age_days
+    outcomes: list[Outcome] = []
+    for ref in control.checks:
+        params = {**context.config.checks.get(ref.check, {}), **ref.params}
+        try:
+            outcome = specs[ref.check].run(subject, context, params)
+        except Exception as exc:  # noqa: BLE001 - one broken check must not stop the report
+            outcome = Outcome("error", (f"check {ref.check} could not run: "
+                                        f"{type(exc).__name__}: {exc}",))
+        outcomes.append(outcome)
+        results.append(CheckResult(ref.check, outcome.status, outcome.reasons,
+                                   outcome.citations, outcome.fix))
+    if control.signoff:
+        outcome = specs["signoff_present"].run(subject, context, {"kind": control.signoff})
+        outcomes.append(outcome)
+        results.append(CheckResult(f"signoff:{control.signoff}", outcome.status,
+                                   outcome.reasons, outcome.citations, outcome.fix))
+    status = combine(outcomes)
+    reasons = tuple(r for o in outcomes for r in o.reasons)
+    cites = tuple(dict.fromkeys(c for o in outcomes for c in o.citations))
+    fixes = "; ".join(dict.fromkeys(o.fix for o in outcomes if o.fix and o.status != PASS))
+    return _verdict(control, subject, status, reasons, cites, fixes, tuple(results))
+
+
+def _verdict(control: Control, subject: Subject, status: str, reasons: tuple[str, ...],
+             cites: tuple[Citation, ...], fix: str, checks: tuple[CheckResult, ...]) -> Verdict:
+    return Verdict(control, subject.name, subject.kind, subject.system.name, status, reasons,
+                   cites, fix, checks)
+
+
+def evaluate(evidence: Evidence, catalogs: list[Catalog], config: Config,
+             lineage: Any = None) -> Results:
+    """Every control of every catalog on every subject in its scope."""
+    index = Index(evidence, config)
+    as_of, source = evaluation_time(evidence)
+    context = CheckContext(evidence=evidence, index=index, config=config, as_of=as_of,
+                           lineage=lineage)
+    verdicts: list[Verdict] = []
+    for catalog in catalogs:
+        for control in catalog.controls:
+            if not control.checks and not control.signoff:
+                # Nothing per system to look at: one organisation-wide verdict.
+                if control.mode == "out_of_scope":
+                    status, reason = NOT_APPLICABLE, control.rationale or "out of scope"
+                else:
+                    status = MANUAL
+                    reason = ("decided by an auditor: no ML evidence bears on it"
+                              + (f" ({control.rationale})" if control.rationale else ""))
+                verdicts.append(Verdict(control, ORGANISATION, "organisation", "", status,
+                                        (reason,), (), "", ()))
+                continue
+            for subject, reason in subjects_for(control, index, config):
+                if reason is not None:
+                    verdicts.append(_verdict(control, subject, NOT_APPLICABLE, (reason,), (), "",
+                                             ()))
+                    continue
+                verdicts.append(evaluate_control(control, subject, context))
+    return Results(as_of=as_of, as_of_source=source, catalogs=tuple(catalogs),
+                   verdicts=tuple(verdicts), evidence=evidence,
+                   manifest_sha256=manifest_digest(evidence))

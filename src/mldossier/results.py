@@ -1,0 +1,167 @@
+"""Results as data: the published JSON, JUnit XML for CI systems, and the terminal summary."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from typing import Any
+
+from . import __version__
+from .evaluate import STATUSES, Results, Verdict, evidence_manifest
+
+RESULTS_SCHEMA_ID = "https://mldossier.dev/schemas/results.schema.json"
+SYMBOL = {"pass": "PASS", "fail": "FAIL", "warn": "WARN", "manual": "MANUAL",
+          "not_applicable": "N/A", "error": "ERROR", "waived": "WAIVED"}
+
+
+def frameworks(results: Results) -> list[str]:
+    """Frameworks in catalog order."""
+    return list(dict.fromkeys(c.framework for c in results.catalogs))
+
+
+def crosswalk(results: Results) -> list[dict[str, Any]]:
+    """Pairs of controls in different frameworks that the same evidence bears on."""
+    by_reference: dict[str, list[Any]] = defaultdict(list)
+    for catalog in results.catalogs:
+        for control in catalog.controls:
+            by_reference[control.reference].append(control)
+    pairs: dict[tuple[str, str], dict[str, Any]] = {}
+    for catalog in results.catalogs:
+        for control in catalog.controls:
+            for ref in control.crosswalk:
+                for other in by_reference.get(ref, []):
+                    if other.framework == control.framework:
+                        continue
+                    a, b = sorted((control, other), key=lambda c: (c.framework, c.id))
+                    pairs[(a.id, b.id)] = {
+                        "left": {"control": a.id, "framework": a.framework,
+                                 "reference": a.reference},
+                        "right": {"control": b.id, "framework": b.framework,
+                                  "reference": b.reference},
+                        "shared_checks": sorted({r.check for r in a.checks}
+                                                & {r.check for r in b.checks}),
+                    }
+    return [pairs[k] for k in sorted(pairs)]
+
+
+def verdict_json(v: Verdict) -> dict[str, Any]:
+    """One verdict in the published JSON shape."""
+    return {
+        "control": v.control.id,
+        "catalog": v.control.catalog,
+        "framework": v.control.framework,
+        "reference": v.control.reference,
+        "title": v.control.title,
+        "severity": v.control.severity,
+        "subject": v.subject,
+        "subject_kind": v.subject_kind,
+        "system": v.system,
+        "status": v.status,
+        "reasons": list(v.reasons),
+        "fix": v.fix,
+        "citations": [c.to_json() for c in v.citations],
+        "checks": [{"check": c.check, "status": c.status, "reasons": list(c.reasons),
+                    "citations": [x.to_json() for x in c.citations]} for c in v.checks],
+    }
+
+
+def to_json(results: Results) -> dict[str, Any]:
+    """The whole result set as the published JSON document (``results.schema.json``)."""
+    evidence = results.evidence
+    subjects = sorted({(v.subject, v.subject_kind, v.system) for v in results.verdicts})
+    return {
+        "$schema": RESULTS_SCHEMA_ID,
+        "tool": {"name": "mldossier", "version": __version__},
+        "as_of": results.as_of.isoformat(),
+        "as_of_source": results.as_of_source,
+        "catalogs": [{"id": c.id, "title": c.title, "framework": c.framework,
+                      "version": c.version, "file": c.path, "sha256": c.sha256,
+                      "controls": len(c.controls)} for c in results.catalogs],
+        "evidence": {"manifest_sha256": results.manifest_sha256,
+                     "files": evidence_manifest(evidence)},
+        "subjects": [{"name": n, "kind": k, "system": s} for n, k, s in subjects],
+        "results": [verdict_json(v) for v in results.verdicts],
+        "crosswalk": crosswalk(results),
+        "unlinked": [{"kind": u.kind, "key": u.key, "reason": u.reason,
+                      "citation": u.cite.to_json()} for u in evidence.unlinked],
+        "summary": {
+            "total": results.counts(),
+            "by_framework": {f: results.counts(framework=f) for f in frameworks(results)},
+        },
+    }
+
+
+def dumps(data: Any) -> str:
+    """Canonical, stable JSON text (sorted keys, two-space indent, trailing newline)."""
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def to_junit(results: Results, fail_on_warn: bool = False) -> str:
+    """JUnit XML: a test suite per framework, a test case per control × subject."""
+    root = ET.Element("testsuites", name="mldossier")
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    for framework in frameworks(results):
+        verdicts = [v for v in results.verdicts if v.control.framework == framework]
+        suite = ET.SubElement(root, "testsuite", name=framework)
+        counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+        for v in verdicts:
+            case = ET.SubElement(suite, "testcase", classname=f"{framework}.{v.control.id}",
+                                 name=f"{v.control.reference} {v.control.title} [{v.subject}]")
+            text = "\n".join([*v.reasons, *(f"evidence: {c}" for c in v.citations)]
+                             + ([f"fix: {v.fix}"] if v.fix else []))
+            counts["tests"] += 1
+            if v.status == "fail" or (v.status == "warn" and fail_on_warn):
+                ET.SubElement(case, "failure", message=f"{v.status}: {_first(v)}",
+                              type=v.status).text = text
+                counts["failures"] += 1
+            elif v.status == "error":
+                ET.SubElement(case, "error", message=_first(v), type="error").text = text
+                counts["errors"] += 1
+            elif v.status in ("manual", "not_applicable"):
+                ET.SubElement(case, "skipped", message=f"{v.status}: {_first(v)}")
+                counts["skipped"] += 1
+            else:
+                ET.SubElement(case, "system-out").text = f"{v.status}\n{text}"
+        for key, value in counts.items():
+            suite.set(key, str(value))
+            totals[key] += value
+    for key, value in totals.items():
+        root.set(key, str(value))
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _first(v: Verdict) -> str:
+    return v.reasons[0] if v.reasons else v.status
+
+
+def format_terminal(results: Results, verbose: bool = False) -> str:
+    """The summary ``check`` prints: per framework and system, then what failed and why."""
+    lines = [f"Evaluated at {results.as_of.isoformat()} ({results.as_of_source}); evidence "
+             f"manifest {results.manifest_sha256[:12]}"]
+    for framework in frameworks(results):
+        counts = results.counts(framework=framework)
+        lines.append(f"\n{framework}: " + ", ".join(f"{counts[s]} {SYMBOL[s].lower()}"
+                                                   for s in STATUSES if counts[s]))
+        systems = sorted({v.system for v in results.verdicts
+                          if v.control.framework == framework and v.system})
+        for system in systems:
+            sc = results.counts(framework=framework, system=system)
+            lines.append(f"  {system}: " + ", ".join(f"{sc[s]} {SYMBOL[s].lower()}"
+                                                      for s in STATUSES if sc[s]))
+    failing = [v for v in results.failing if verbose or v.status != "warn"]
+    if failing:
+        lines.append("\nFindings (worst first):")
+        for v in failing:
+            lines.append(f"  {SYMBOL[v.status]:5} {v.control.id} {v.control.reference} "
+                         f"[{v.subject}] {v.control.title}")
+            for reason in v.reasons:
+                if v.status != "pass":
+                    lines.append(f"        - {reason}")
+            if v.fix:
+                lines.append(f"        fix: {v.fix}")
+    warns = sum(1 for v in results.verdicts if v.status == "warn")
+    if warns and not verbose:
+        lines.append(f"\n({warns} warning(s) not listed; --verbose lists them)")
+    return "\n".join(lines)

@@ -1,0 +1,189 @@
+"""Reading the evidence folder: strict JSON, safe YAML, limits, symlinks, encodings."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from mldossier.errors import Problem
+from mldossier.sources import Document, Limits, parse_yaml_text, resolve_reference, scan
+
+
+def problems_of(root: Path, limits: Limits | None = None) -> list[str]:
+    _, problems = scan(root, limits or Limits())
+    return [str(p) for p in problems]
+
+
+def write(root: Path, name: str, data: bytes | str) -> Path:
+    path = root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+    return path
+
+
+def test_json_document_is_parsed_and_hashed(tmp_path: Path) -> None:
+    write(tmp_path, "a/x.json", '{"k": [1, 2]}')
+    entries, problems = scan(tmp_path, Limits())
+    assert problems == []
+    (doc,) = entries
+    assert isinstance(doc, Document)
+    assert doc.file.path == "a/x.json"
+    assert doc.data == {"k": [1, 2]}
+    assert doc.file.size == 13
+
+
+def test_sha256_is_of_the_bytes(tmp_path: Path) -> None:
+    import hashlib
+
+    write(tmp_path, "x.json", b'{"a": 1}')
+    (doc,), _ = scan(tmp_path, Limits())
+    assert doc.file.sha256 == hashlib.sha256(b'{"a": 1}').hexdigest()
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ('{"a": 1,', "x.json:/: truncated JSON: Expecting property name enclosed in double quotes "
+                 "at line 1 column 9 (re-export the file; it must be one complete JSON document)"),
+    ("not json", "x.json:/: not valid JSON: Expecting value at line 1 column 1 (re-export the "
+                 "file; it must be one complete JSON document)"),
+    ('{"a": 1, "a": 2}', "x.json:/: duplicate key 'a' in an object (each key may appear once; "
+                         "remove the repeated one)"),
+    ('{"a": NaN}', "x.json:/: NaN is not valid JSON (write numbers as finite numbers or null)"),
+    ('{"a": Infinity}', "x.json:/: Infinity is not valid JSON (write numbers as finite numbers "
+                        "or null)"),
+    ("", "x.json:/: file is empty (remove it or replace it with a complete export)"),
+])
+def test_bad_json_gives_one_clear_problem(tmp_path: Path, content: str, message: str) -> None:
+    write(tmp_path, "x.json", content)
+    assert problems_of(tmp_path) == [message]
+
+
+def test_deep_nesting_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    write(tmp_path, "x.json", "[" * 100_000 + "]" * 100_000)
+    (message,) = problems_of(tmp_path)
+    assert message.startswith("x.json:/: ")
+    assert "nested too deeply" in message or "not valid JSON" in message
+
+
+def test_not_utf8(tmp_path: Path) -> None:
+    write(tmp_path, "x.json", b'{"name": "caf\xe9"}')
+    assert problems_of(tmp_path) == [
+        "x.json:/: file is not UTF-8 text (byte 13 cannot be decoded) (re-export it as UTF-8)"]
+
+
+def test_bom_is_accepted(tmp_path: Path) -> None:
+    write(tmp_path, "x.json", b'\xef\xbb\xbf{"a": 1}')
+    (doc,), problems = scan(tmp_path, Limits())
+    assert problems == [] and doc.data == {"a": 1}
+
+
+def test_file_over_the_size_limit_is_refused(tmp_path: Path) -> None:
+    write(tmp_path, "big.json", '{"a": "' + "x" * 200 + '"}')
+    assert problems_of(tmp_path, Limits(max_document_bytes=100)) == [
+        "big.json:/: file is 209 bytes, over the limit of 100 (split it, or raise "
+        "limits.max_document_mb / limits.max_stream_mb in mldossier.yaml)"]
+
+
+def test_symlink_outside_the_evidence_folder_is_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    root = tmp_path / "evidence"
+    write(outside, "secret.json", '{"a": 1}')
+    root.mkdir()
+    os.symlink(outside / "secret.json", root / "link.json")
+    os.symlink(outside, root / "linkdir")
+    entries, problems = scan(root, Limits())
+    assert entries == []
+    assert sorted(str(p) for p in problems) == [
+        "link.json:/: symlink leads outside the evidence folder (copy the file into the "
+        "evidence folder instead of linking to it)",
+        "linkdir:/: symlink leads outside the evidence folder (copy the files into the "
+        "evidence folder instead of linking to them)",
+    ]
+
+
+def test_symlink_inside_is_read(tmp_path: Path) -> None:
+    write(tmp_path, "real/a.json", '{"a": 1}')
+    os.symlink(tmp_path / "real" / "a.json", tmp_path / "alias.json")
+    entries, problems = scan(tmp_path, Limits())
+    assert problems == []
+    assert sorted(e.file.path for e in entries if isinstance(e, Document)) == [
+        "alias.json", "real/a.json"]
+
+
+def test_empty_folder(tmp_path: Path) -> None:
+    (message,) = problems_of(tmp_path)
+    assert message.startswith("the evidence folder ")
+    assert message.endswith("holds no files (point --evidence at a folder of MLflow, "
+                            "OpenLineage, Evidently or sign-off files)")
+
+
+def test_hidden_files_are_skipped_and_others_are_attachments(tmp_path: Path) -> None:
+    write(tmp_path, ".DS_Store", b"\x00")
+    write(tmp_path, "report.pdf", b"%PDF-1.7")
+    entries, problems = scan(tmp_path, Limits())
+    assert problems == []
+    (entry,) = entries
+    assert entry.path == "report.pdf" and entry.kind == "attachment"  # type: ignore[union-attr]
+
+
+def test_ndjson_is_streamed_and_bad_lines_are_reported(tmp_path: Path) -> None:
+    write(tmp_path, "e.ndjson", '{"a": 1}\n\n{"a": 2}\n{"a": \n')
+    (doc,), problems = scan(tmp_path, Limits())
+    assert problems == [] and doc.format == "ndjson" and doc.data == {"a": 1}
+    rows = list(doc.records())
+    assert [(n, v) for n, v, p in rows if p is None] == [(1, {"a": 1}), (3, {"a": 2})]
+    (bad,) = [p for _, _, p in rows if p is not None]
+    assert str(bad).startswith("e.ndjson:4:/: line is not valid JSON: ")
+
+
+def test_ndjson_in_a_json_file_is_detected(tmp_path: Path) -> None:
+    write(tmp_path, "e.json", '{"a": 1}\n{"a": 2}\n')
+    (doc,), problems = scan(tmp_path, Limits())
+    assert problems == [] and doc.format == "ndjson"
+
+
+YAML_BOMB = """a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+"""
+
+
+def test_yaml_aliases_are_refused(tmp_path: Path) -> None:
+    write(tmp_path, "s.yaml", YAML_BOMB)
+    assert problems_of(tmp_path) == [
+        "s.yaml:/: not valid YAML: YAML aliases (*name) are not accepted at line 2 column 8 "
+        "(write the value out in full instead of an alias)"]
+
+
+def test_yaml_object_tags_are_refused(tmp_path: Path) -> None:
+    write(tmp_path, "s.yaml", "a: !!python/object/apply:os.system ['echo pwned']\n")
+    assert problems_of(tmp_path) == [
+        "s.yaml:/: YAML tag 'tag:yaml.org,2002:python/object/apply:os.system' is not accepted "
+        "at line 1 column 4 (remove the tag; only plain YAML data is read)"]
+
+
+def test_yaml_duplicate_keys_and_dates_as_text() -> None:
+    assert parse_yaml_text("date: 2026-10-01\nwhen: 2026-10-01T10:00:00Z\n") == {
+        "date": "2026-10-01", "when": "2026-10-01T10:00:00Z"}
+    with pytest.raises(Exception, match="duplicate key 'a'"):
+        parse_yaml_text("a: 1\na: 2\n")
+
+
+@pytest.mark.parametrize("reference", ["../../x.txt", "/etc/passwd", "C:/x", "file:///etc/passwd",
+                                       "a/../../../x.txt", ""])
+def test_references_outside_the_root_are_refused(tmp_path: Path, reference: str) -> None:
+    path, reason = resolve_reference(tmp_path, "signoffs/a.yaml", reference)
+    assert path is None and reason
+
+
+def test_reference_inside_the_root(tmp_path: Path) -> None:
+    write(tmp_path, "signoffs/att/x.txt", "x")
+    path, rel = resolve_reference(tmp_path, "signoffs/a.yaml", "att/x.txt")
+    assert path == (tmp_path / "signoffs/att/x.txt").resolve() and rel == "signoffs/att/x.txt"
+
+
+def test_problem_format() -> None:
+    assert str(Problem("a.json", "/x/0", "bad", "fix it")) == "a.json:/x/0: bad (fix it)"
+    assert str(Problem("e.ndjson", "/eventTime", "missing", "", line=12)) == \
+        "e.ndjson:12:/eventTime: missing"
