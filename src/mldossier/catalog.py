@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError, Problem, pointer
+from .paths import CONTROLS_DIR
 from .sources import MIB, InputProblem, parse_yaml_text
 from .validation import schema_problems
 
-CONTROLS_DIR = Path(__file__).resolve().parents[2] / "controls"
-"""The bundled catalogs (the repository's top-level ``controls/``)."""
 DEFAULT_CATALOGS = ("eu-ai-act.yaml", "soc2.yaml")
 
 

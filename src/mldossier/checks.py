@@ -421,7 +421,8 @@ def monitoring_fresh(subject: Subject, context: CheckContext, params: dict[str, 
         return Outcome(FAIL, (f"latest report is from {stamp}, {age} days old; the limit is "
                               f"{limit} days",), (latest.cite,),
                        "run the monitoring job again and add the new report")
-    if age > limit - context.expiry_warning_days:
+    # Warn ahead of going stale, by at most a quarter of the allowed age.
+    if age > limit - min(context.expiry_warning_days, max(1, limit // 4)):
         return Outcome(WARN, (f"latest report is from {stamp}, {age} days old; it goes stale "
                               f"in {limit - age} days",), (latest.cite,),
                        "schedule the next monitoring run")

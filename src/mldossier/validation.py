@@ -65,7 +65,8 @@ def describe(error: ValidationError) -> tuple[str, str]:
     expected = error.validator_value
     if kind == "type":
         wanted = " or ".join(expected) if isinstance(expected, list) else str(expected)
-        return f"expected {wanted}, got {_show(value)}", f"write a {wanted} here"
+        article = "an" if wanted[:1] in "aeiou" else "a"
+        return f"expected {wanted}, got {_show(value)}", f"write {article} {wanted} here"
     if kind == "required":
         missing = [key for key in expected if isinstance(value, dict) and key not in value]
         name = missing[0] if missing else str(expected)
