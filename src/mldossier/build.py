@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import __version__
+from .baseline import compare, load_baseline
 from .catalog import Catalog, default_catalog_paths, load_catalogs
 from .checks import library
 from .config import Config
@@ -18,11 +17,13 @@ from .dossier import Dossier, build_dossier
 from .evaluate import Results, evaluate, evidence_manifest
 from .intake import read_evidence
 from .lineage import LineageGraph, build_graph
+from .manifest import inputs_section, report_id_of, sign_manifest, write_manifest
 from .outputs import swap_in_folder
 from .results import dumps, to_json
 
 RESULTS_NAME = "results.json"
 PDF_NAME = "report.pdf"
+EVIDENCE_MANIFEST_NAME = "evidence-manifest.json"
 
 
 @dataclass(frozen=True)
@@ -34,21 +35,17 @@ class Analysis:
     results: Results
     lineage: LineageGraph
     report_id: str
+    inputs: dict[str, object]
+    """The manifest's inputs section (the report id is its digest)."""
 
 
-def report_id(config: Config, results: Results) -> str:
-    """SHA-256 of what the report was built from: tool version, evidence, catalogs, config."""
+def build_inputs(config: Config, results: Results) -> dict[str, object]:
+    """The manifest's inputs section: tool version, evidence, catalogs, config hash."""
     config_sha = (hashlib.sha256(config.path.read_bytes()).hexdigest()
                   if config.path is not None else "")
-    inputs = {
-        "tool": __version__,
-        "evidence": evidence_manifest(results.evidence),
-        "catalogs": [{"id": c.id, "version": c.version, "sha256": c.sha256}
-                     for c in results.catalogs],
-        "config_sha256": config_sha,
-    }
-    text = json.dumps(inputs, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
+    catalogs = [{"id": c.id, "version": c.version, "file": c.path, "sha256": c.sha256}
+                for c in results.catalogs]
+    return inputs_section(evidence_manifest(results.evidence), catalogs, config_sha)
 
 
 def analyse(config: Config, evidence_dir: Path | None = None,
@@ -56,21 +53,26 @@ def analyse(config: Config, evidence_dir: Path | None = None,
     """Read and validate the evidence, load the catalogs, build the lineage graph, evaluate."""
     evidence = read_evidence(config, evidence_dir)
     paths = list(control_files or ()) or list(config.catalogs) or default_catalog_paths()
-    catalogs = load_catalogs(paths, set(library()))
+    catalogs = load_catalogs(paths, {n: c.subject for n, c in library().items()})
     lineage = build_graph(evidence, config)
     results = evaluate(evidence, catalogs, config, lineage)
-    return Analysis(config, tuple(catalogs), results, lineage, report_id(config, results))
+    inputs = build_inputs(config, results)
+    return Analysis(config, tuple(catalogs), results, lineage, report_id_of(inputs), inputs)
 
 
-def make_dossier(analysis: Analysis) -> Dossier:
-    """The dossier with a lineage diagram per system."""
+def make_dossier(analysis: Analysis, baseline: Path | None = None) -> Dossier:
+    """The dossier with a lineage diagram per system (and the changes since a baseline)."""
     diagrams = {m.name: lineage_svg(analysis.lineage, m.name)
                 for m in analysis.results.evidence.registered_models}
-    return build_dossier(analysis.results, analysis.config, analysis.lineage, diagrams)
+    changes = (compare(load_baseline(baseline), to_json(analysis.results), baseline.name)
+               if baseline is not None else None)
+    return build_dossier(analysis.results, analysis.config, analysis.lineage, diagrams,
+                         changes)
 
 
 def build(analysis: Analysis, out_dir: Path, *, pdf: bool = True,
-          pdf_per_system: bool = False) -> Path:
+          pdf_per_system: bool = False, sign_key: Path | None = None,
+          baseline: Path | None = None) -> Path:
     """Render site, PDF and results into a staging folder, then swap it in for ``out_dir``.
 
     A failure or interruption leaves the previous ``out_dir`` untouched.
@@ -78,24 +80,29 @@ def build(analysis: Analysis, out_dir: Path, *, pdf: bool = True,
     from .pdf import render_pdf
     from .site import render_site
 
-    dossier = make_dossier(analysis)
+    dossier = make_dossier(analysis, baseline)
     out_dir = out_dir.resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
     try:
         results_text = dumps(to_json(analysis.results))
+        attachments = {RESULTS_NAME: results_text.encode(),
+                       EVIDENCE_MANIFEST_NAME: dumps(analysis.inputs).encode()}
         render_site(dossier, staging, report_id=analysis.report_id,
                     results_json=results_text, pdf_name=PDF_NAME if pdf else None)
         (staging / RESULTS_NAME).write_text(results_text, encoding="utf-8")
         if pdf:
             render_pdf(dossier, staging / PDF_NAME, report_id=analysis.report_id,
-                       attachments={RESULTS_NAME: results_text.encode()})
+                       attachments=attachments)
         if pdf_per_system:
             for system in dossier.systems:
                 render_pdf(dossier, staging / "systems" / f"{system.slug}.pdf",
                            report_id=analysis.report_id,
-                           attachments={RESULTS_NAME: results_text.encode()},
+                           attachments=attachments,
                            only_system=system.model.name)
+        write_manifest(staging, analysis.inputs, analysis.results.as_of.isoformat())
+        if sign_key is not None:
+            sign_manifest(staging, sign_key)
         swap_in_folder(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -87,8 +87,12 @@ def default_catalog_paths() -> list[Path]:
     return [CONTROLS_DIR / name for name in DEFAULT_CATALOGS]
 
 
-def load_catalog(path: Path, known_checks: set[str] | None = None) -> Catalog:
-    """Read and validate one catalog file; raises InputError listing every problem."""
+def load_catalog(path: Path, known_checks: dict[str, str] | None = None) -> Catalog:
+    """Read and validate one catalog file; raises InputError listing every problem.
+
+    ``known_checks`` maps each library check to the subject it looks at (``system``,
+    ``version`` or ``any``); unknown checks and checks on the wrong subject are problems.
+    """
     name = path.name
     try:
         raw = path.read_bytes()
@@ -114,12 +118,29 @@ def load_catalog(path: Path, known_checks: set[str] | None = None) -> Catalog:
     for i, item in enumerate(data.get("controls", [])):
         where = pointer("controls", i)
         scope = item.get("applies_to", {})
+        subject = scope.get("subject", "system")
         for j, ref in enumerate(item.get("checks", []) or []):
-            if known_checks is not None and ref["check"] not in known_checks:
+            at = where + pointer("checks", j, "check")
+            if known_checks is None:
+                continue
+            if ref["check"] not in known_checks:
                 problems.append(Problem(
-                    name, where + pointer("checks", j, "check"),
-                    f"unknown check {ref['check']!r}",
+                    name, at, f"unknown check {ref['check']!r}",
                     "use a check from the library: " + ", ".join(sorted(known_checks))))
+            elif known_checks[ref["check"]] not in ("any", subject):
+                problems.append(Problem(
+                    name, at, f"check {ref['check']!r} looks at a {known_checks[ref['check']]}"
+                    f", but the control applies to a {subject}",
+                    f"set applies_to.subject to {known_checks[ref['check']]} or pick another "
+                    "check"))
+        if subject == "system" and "stage" in scope:
+            problems.append(Problem(name, where + "/applies_to/stage",
+                                    "stage is given for a system-level control",
+                                    "remove it, or make the control apply to versions"))
+        if item.get("mode") == "out_of_scope" and item.get("signoff"):
+            problems.append(Problem(name, where + "/signoff",
+                                    "an out-of-scope control cannot require a sign-off",
+                                    "remove the sign-off or make the control manual"))
         controls.append(Control(
             id=item["id"],
             catalog=meta["id"],
@@ -162,7 +183,8 @@ def load_catalog(path: Path, known_checks: set[str] | None = None) -> Catalog:
     )
 
 
-def load_catalogs(paths: list[Path], known_checks: set[str] | None = None) -> list[Catalog]:
+def load_catalogs(paths: list[Path], known_checks: dict[str, str] | None = None
+                  ) -> list[Catalog]:
     """Load several catalogs, reporting every problem across all of them; ids must be unique."""
     catalogs: list[Catalog] = []
     problems: list[Problem] = []

@@ -19,7 +19,8 @@ from .model import Citation, Evidence, ModelVersion, RegisteredModel, SignOff
 
 PASS, FAIL, WARN, MANUAL, NOT_APPLICABLE, ERROR = (
     "pass", "fail", "warn", "manual", "not_applicable", "error")
-STATUS_ORDER = {ERROR: 0, FAIL: 1, MANUAL: 2, WARN: 3, PASS: 4, NOT_APPLICABLE: 5}
+WAIVED = "waived"
+STATUS_ORDER = {ERROR: 0, FAIL: 1, MANUAL: 2, WARN: 3, WAIVED: 4, PASS: 5, NOT_APPLICABLE: 6}
 """Worst first: combining outcomes keeps the worst."""
 
 EU_AI_ACT_CATEGORIES = ("high-risk", "not-high-risk", "limited-risk", "minimal-risk",

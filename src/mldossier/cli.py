@@ -11,17 +11,16 @@ from typing import Any
 import click
 
 from . import __version__
+from .baseline import compare, load_baseline
+from .build import analyse, build
 from .config import Config, find_config, load_config
-from .catalog import default_catalog_paths, load_catalogs
-from .checks import library
 from .errors import EXIT_FAILING, EXIT_INTERNAL, EXIT_INVALID, InputError, UsageError
-from .evaluate import Results, evaluate
-from .lineage import build_graph
-from .outputs import atomic_write_text
-from .results import dumps, format_terminal, to_json, to_junit
 from .intake import read_evidence, set_debug
 from .linking import Index
+from .manifest import verify_bundle
 from .model import Evidence
+from .outputs import atomic_write_text
+from .results import dumps, format_terminal, to_json, to_junit
 
 
 class Context:
@@ -120,19 +119,22 @@ def validate(obj: Context, evidence_dir: Path | None) -> None:
 @click.option("--fail-on", type=click.Choice(["fail", "warn"]), default="fail",
               show_default=True, help="Lowest status that makes the exit code 1.")
 @click.option("--verbose", "-v", is_flag=True, help="List warnings as well as failures.")
+@click.option("--baseline", type=click.Path(path_type=Path),
+              help="An earlier results JSON (or bundle folder): show what changed, and gate "
+                   "only on regressions.")
 @click.pass_obj
 @_reported
 def check(obj: Context, evidence_dir: Path | None, control_files: tuple[Path, ...],
-          json_out: Path | None, junit_out: Path | None, fail_on: str, verbose: bool) -> None:
+          json_out: Path | None, junit_out: Path | None, fail_on: str, verbose: bool,
+          baseline: Path | None) -> None:
     """Evaluate every control on every AI system and version; the exit code gates CI.
 
     Exit 0 when no control fails, 1 when at least one fails (or warns, with
     --fail-on warn), 2 on invalid input or usage.
     """
-    config = obj.config()
-    evidence = read_evidence(config, evidence_dir)
-    results = run_checks(evidence, config, list(control_files))
-    for warning in evidence.warnings:
+    analysis = analyse(obj.config(), evidence_dir, list(control_files))
+    results = analysis.results
+    for warning in results.evidence.warnings:
         click.echo(f"warning: {warning}", err=True)
     if json_out:
         atomic_write_text(json_out, dumps(to_json(results)))
@@ -140,16 +142,81 @@ def check(obj: Context, evidence_dir: Path | None, control_files: tuple[Path, ..
         atomic_write_text(junit_out, to_junit(results, fail_on_warn=fail_on == "warn"))
     click.echo(format_terminal(results, verbose))
     bad = {"fail", "error"} | ({"warn"} if fail_on == "warn" else set())
+    if baseline is not None:
+        changes = compare(load_baseline(baseline), to_json(results), str(baseline))
+        click.echo(f"\nChanges since {baseline} ({changes.baseline_as_of}):")
+        click.echo("\n".join(f"  {line}" for line in changes.lines()) or "  none")
+        worse = [f for f in (*changes.flipped, *changes.new_failures)
+                 if f.after in bad and f.before not in bad]
+        if worse:
+            click.echo(f"{len(worse)} regression(s) since the baseline")
+            sys.exit(EXIT_FAILING)
+        return
     if any(v.status in bad for v in results.verdicts):
         sys.exit(EXIT_FAILING)
 
 
-def run_checks(evidence: Evidence, config: Config, control_files: list[Path]) -> Results:
-    """Load the catalogs, build the lineage graph and evaluate."""
-    paths = control_files or list(config.catalogs) or default_catalog_paths()
-    catalogs = load_catalogs(paths, set(library()))
-    lineage = build_graph(evidence, config)
-    return evaluate(evidence, catalogs, config, lineage)
+@main.command("build")
+@evidence_option
+@click.option("--controls", "control_files", multiple=True,
+              type=click.Path(path_type=Path, dir_okay=False),
+              help="A control catalog (repeatable).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=Path("site"), show_default=True,
+              help="Bundle folder: the site, report.pdf, results.json and manifest.json.")
+@click.option("--pdf/--no-pdf", default=True, show_default=True,
+              help="Write report.pdf into the bundle.")
+@click.option("--pdf-per-system", is_flag=True,
+              help="Also write one PDF per AI system (systems/<name>.pdf).")
+@click.option("--sign-key", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Ed25519 private key (PEM) to sign manifest.json with.")
+@click.option("--baseline", type=click.Path(path_type=Path),
+              help="An earlier results JSON or bundle: add a 'changes since' page and section.")
+@click.pass_obj
+@_reported
+def build_command(obj: Context, evidence_dir: Path | None, control_files: tuple[Path, ...],
+                  out_dir: Path, pdf: bool, pdf_per_system: bool, sign_key: Path | None,
+                  baseline: Path | None) -> None:
+    """Build the auditors' site and the PDF report into one verifiable bundle.
+
+    Everything is rendered into a temporary folder and swapped in when complete, so a
+    failed build leaves the previous bundle intact. Exit 0 when built, 2 on invalid input.
+    """
+    config = obj.config()
+    analysis = analyse(config, evidence_dir, list(control_files))
+    for warning in analysis.results.evidence.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    built = build(analysis, out_dir, pdf=pdf, pdf_per_system=pdf_per_system,
+                  sign_key=sign_key, baseline=baseline)
+    counts = analysis.results.counts()
+    click.echo(f"Built {built} (report id {analysis.report_id[:12]}): "
+               + ", ".join(f"{n} {s}" for s, n in counts.items() if n))
+
+
+@main.command()
+@click.argument("bundle", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--pubkey", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Ed25519 public key (PEM): also check manifest.json.sig.")
+@_reported
+def verify(bundle: Path, pubkey: Path | None) -> None:
+    """Re-hash a built bundle against its manifest; name every modified, missing or extra file.
+
+    Exit 0 intact, 1 tampered (or a bad signature), 2 unusable (no manifest, bad key).
+    Needs no network and nothing but the bundle.
+    """
+    result = verify_bundle(bundle, pubkey)
+    for path in result.modified:
+        click.echo(f"modified: {path}")
+    for path in result.missing:
+        click.echo(f"missing:  {path}")
+    for path in result.extra:
+        click.echo(f"extra:    {path}")
+    if pubkey is not None:
+        click.echo(f"signature: {result.signature}")
+    if not result.intact:
+        click.echo(f"{bundle}: TAMPERED (report id {result.report_id[:12]})")
+        sys.exit(EXIT_FAILING)
+    click.echo(f"{bundle}: intact (report id {result.report_id[:12]})")
 
 
 def format_summary(evidence: Evidence, index: Index) -> str:

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from . import __version__
+from .baseline import Changes
 from .checks import STATUS_ORDER
 from .config import Config
 from .evaluate import ORGANISATION, SEVERITY_ORDER, Results, Verdict
@@ -154,6 +155,8 @@ class Dossier:
     findings: tuple[Verdict, ...]
     crosswalk: tuple[dict[str, Any], ...]
     frameworks: tuple[str, ...]
+    changes: Changes | None = None
+    """What changed since the baseline report, when one was given."""
 
     @property
     def evidence(self) -> Evidence:
@@ -272,7 +275,8 @@ def _monitoring(views: list[VersionView], index: Index) -> tuple[MonitoringPoint
 
 
 def build_dossier(results: Results, config: Config, lineage: Any = None,
-                  diagrams: dict[str, str] | None = None) -> Dossier:
+                  diagrams: dict[str, str] | None = None,
+                  changes: Changes | None = None) -> Dossier:
     """Assemble the dossier from results, the lineage graph and the SVG diagrams by system."""
     evidence = results.evidence
     index = Index(evidence, config)
@@ -326,7 +330,8 @@ def build_dossier(results: Results, config: Config, lineage: Any = None,
         organisation=config.organisation, tool_version=__version__, as_of=results.as_of,
         as_of_source=results.as_of_source, results=results, systems=tuple(systems),
         controls=controls, findings=tuple(results.failing),
-        crosswalk=tuple(crosswalk(results)), frameworks=tuple(frameworks(results)))
+        crosswalk=tuple(crosswalk(results)), frameworks=tuple(frameworks(results)),
+        changes=changes)
 
 
 def _verdict_order(v: Verdict) -> tuple[int, int, str, str]:

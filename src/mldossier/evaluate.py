@@ -5,17 +5,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from . import __version__
 from .catalog import Catalog, Control
 from .checks import (
     MANUAL,
     NOT_APPLICABLE,
     PASS,
     STATUS_ORDER,
+    WAIVED,
     CheckContext,
     Outcome,
     Subject,
@@ -24,9 +24,9 @@ from .checks import (
 )
 from .config import Config
 from .linking import Index, is_production
-from .model import Citation, Evidence
+from .model import Citation, Evidence, Waiver
 
-STATUSES = ("pass", "fail", "warn", "manual", "not_applicable", "error")
+STATUSES = ("pass", "fail", "warn", "manual", "waived", "not_applicable", "error")
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 ORGANISATION = "(organisation)"
 """The subject of controls that no per-system evidence decides."""
@@ -56,6 +56,8 @@ class Verdict:
     citations: tuple[Citation, ...]
     fix: str
     checks: tuple[CheckResult, ...]
+    waiver: Waiver | None = None
+    """The waiver applied to this verdict (valid or expired), if any."""
 
     @property
     def key(self) -> str:
@@ -210,6 +212,41 @@ def evaluate(evidence: Evidence, catalogs: list[Catalog], config: Config,
                                              ()))
                     continue
                 verdicts.append(evaluate_control(control, subject, context))
+    verdicts = apply_waivers(verdicts, evidence.waivers, as_of)
     return Results(as_of=as_of, as_of_source=source, catalogs=tuple(catalogs),
                    verdicts=tuple(verdicts), evidence=evidence,
                    manifest_sha256=manifest_digest(evidence))
+
+
+def apply_waivers(verdicts: list[Verdict], waivers: tuple[Waiver, ...], as_of: datetime
+                  ) -> list[Verdict]:
+    """Mark waived verdicts ``waived`` (never ``pass``); an expired waiver makes them fail."""
+    if not waivers:
+        return verdicts
+    today = as_of.date()
+    out = []
+    for v in verdicts:
+        match = [w for w in waivers if w.control == v.control.id
+                 and w.subject in (v.subject, v.system, "*")]
+        if not match or v.status == NOT_APPLICABLE:
+            out.append(v)
+            continue
+        waiver = max(match, key=lambda w: (w.expires, w.id))
+        label = (f"waiver {waiver.id} (owner {waiver.owner}, approved by {waiver.approver}, "
+                 f"until {waiver.expires.isoformat()})")
+        cites = (*v.citations, waiver.cite)
+        if waiver.expires < today:
+            status = PASS if v.status == PASS else "fail"
+            reasons = (f"{label} expired on {waiver.expires.isoformat()}", *v.reasons)
+            fix = "renew or close the waiver" + (f"; {v.fix}" if v.fix else "")
+            out.append(replace(v, status=status, reasons=reasons, citations=cites, fix=fix,
+                               waiver=waiver))
+        elif v.status == PASS:
+            out.append(replace(v, reasons=(*v.reasons, f"{label} is not needed: the control "
+                                           "passes"), waiver=waiver))
+        else:
+            reasons = (f"{v.status} waived by {label}: {waiver.justification}; compensating "
+                       f"control: {waiver.compensating_control}", *v.reasons)
+            out.append(replace(v, status=WAIVED, reasons=reasons, citations=cites,
+                               waiver=waiver))
+    return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,12 +63,43 @@ def read_evidence(config: Config, root: Path | None = None,
         files=tuple(sorted(files, key=lambda f: f.path)),
         **{kind: tuple(items) for kind, items in records.items()},
     )
+    evidence = replace(evidence, files=_with_times(evidence))
     evidence = link(evidence, config)
     errors = [p for p in problems if p.is_error]
     if errors:
         raise InputError(errors)
     warnings = sort_problems([*config.warnings, *problems, *evidence.warnings])
     return replace(evidence, warnings=tuple(warnings))
+
+
+def _record_time(record: Any) -> datetime | None:
+    """When a record says its evidence was produced, if it says so."""
+    for name in ("timestamp", "last_event", "updated", "end", "created"):
+        value = getattr(record, name, None)
+        if isinstance(value, datetime):
+            return value
+    value = getattr(record, "date", None)
+    if isinstance(value, date):
+        return datetime.combine(value, datetime.min.time(), UTC)
+    return None
+
+
+def _with_times(evidence: Evidence) -> tuple[SourceFile, ...]:
+    """The files, each with the newest time of the records read from it."""
+    newest: dict[str, datetime] = {}
+    for name in Evidence.__dataclass_fields__:
+        group = getattr(evidence, name)
+        if name in ("files", "warnings", "unlinked") or not isinstance(group, tuple):
+            continue
+        for record in group:
+            cite = getattr(record, "cite", None)
+            moment = _record_time(record)
+            if cite is None or moment is None:
+                continue
+            for c in (cite, *getattr(record, "events", ())):
+                if c.file not in newest or moment > newest[c.file]:
+                    newest[c.file] = moment
+    return tuple(replace(f, time=newest.get(f.path)) for f in evidence.files)
 
 
 def _detect(active: list[Importer], doc: Document, problems: list[Problem]) -> Importer | None:

@@ -314,7 +314,8 @@ class ColumnDrift:
     threshold: float
     drifted: bool
     decided_by: str
-    """``test`` (the linked test's status) or ``method`` (p-value below / distance above)."""
+    """``test`` (the linked test's status), ``method`` (p-value below / distance above the
+    threshold) or ``unknown`` (neither could decide; ``drifted`` is then False, with a warning)."""
     cite: Citation
 
 
@@ -392,6 +393,23 @@ class SignOff:
         return self.system if self.version is None else f"{self.system}@{self.version}"
 
 
+@dataclass(frozen=True)
+class Waiver:
+    """An accepted exception: a control's failure for one subject, justified and time-bound."""
+
+    id: str
+    control: str
+    subject: str
+    """``system``, ``system@version``, or ``*`` for every subject of the control."""
+    justification: str
+    owner: str
+    approver: str
+    compensating_control: str
+    granted: date
+    expires: date
+    cite: Citation
+
+
 # ---------------------------------------------------------------- the bundle
 
 
@@ -423,5 +441,6 @@ class Evidence:
     reports: tuple[MonitoringReport, ...] = ()
     signoffs: tuple[SignOff, ...] = ()
     unlinked: tuple[Unlinked, ...] = ()
+    waivers: tuple[Waiver, ...] = ()
     warnings: tuple[Any, ...] = field(default=())
     """Problems of severity ``warning`` (:class:`mldossier.errors.Problem`)."""

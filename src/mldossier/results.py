@@ -63,6 +63,11 @@ def verdict_json(v: Verdict) -> dict[str, Any]:
         "citations": [c.to_json() for c in v.citations],
         "checks": [{"check": c.check, "status": c.status, "reasons": list(c.reasons),
                     "citations": [x.to_json() for x in c.citations]} for c in v.checks],
+        **({"waiver": {"id": v.waiver.id, "subject": v.waiver.subject, "owner": v.waiver.owner,
+                       "approver": v.waiver.approver, "expires": v.waiver.expires.isoformat(),
+                       "justification": v.waiver.justification,
+                       "compensating_control": v.waiver.compensating_control,
+                       "citation": v.waiver.cite.to_json()}} if v.waiver else {}),
     }
 
 
@@ -118,7 +123,7 @@ def to_junit(results: Results, fail_on_warn: bool = False) -> str:
             elif v.status == "error":
                 ET.SubElement(case, "error", message=_first(v), type="error").text = text
                 counts["errors"] += 1
-            elif v.status in ("manual", "not_applicable"):
+            elif v.status in ("manual", "not_applicable", "waived"):
                 ET.SubElement(case, "skipped", message=f"{v.status}: {_first(v)}")
                 counts["skipped"] += 1
             else:

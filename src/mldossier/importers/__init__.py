@@ -67,8 +67,10 @@ def builtin_importers() -> list[type[Importer]]:
     from .mlflow import MlflowImporter
     from .openlineage import OpenLineageImporter
     from .signoff import SignOffImporter
+    from .waiver import WaiverImporter
 
-    return [MlflowImporter, OpenLineageImporter, EvidentlyImporter, SignOffImporter]
+    return [MlflowImporter, OpenLineageImporter, EvidentlyImporter, SignOffImporter,
+            WaiverImporter]
 
 
 def all_importers() -> list[type[Importer]]:

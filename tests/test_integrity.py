@@ -1,0 +1,181 @@
+"""Waivers, baselines and the manifest: what makes the output something an auditor can rely on."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+import factories as f
+from mldossier.baseline import compare
+from mldossier.catalog import CheckRef, Control, Scope
+from mldossier.errors import UsageError
+from mldossier.evaluate import Verdict, apply_waivers
+from mldossier.manifest import (
+    MANIFEST_NAME,
+    inputs_section,
+    report_id_of,
+    sign_manifest,
+    verify_bundle,
+    write_manifest,
+)
+from mldossier.model import Waiver
+
+CONTROL = Control("SOC2-CC8-1", "soc2", "SOC 2", "Change management", "CC8.1", "req",
+                  Scope("version"), (CheckRef("production_version_approved", {}),), None,
+                  "high", None, "automated", "", (), "/controls/0")
+
+
+def verdict(status: str, subject: str = "credit-default-scorer@3") -> Verdict:
+    return Verdict(CONTROL, subject, "version", subject.split("@")[0], status,
+                   ("no approval",), (), "approve it", ())
+
+
+def waiver(expires: str = "2027-01-31", subject: str = "credit-default-scorer@3") -> Waiver:
+    return Waiver("W-1", "SOC2-CC8-1", subject, "hotfix under review", "risk-team", "cro",
+                  "manual review of every decision", date(2026, 11, 1),
+                  date.fromisoformat(expires), f.cite("waivers/w.yaml", "/waivers/0"))
+
+
+AS_OF = datetime(2026, 11, 20, tzinfo=UTC)
+
+
+def test_a_waived_failure_is_waived_never_pass() -> None:
+    (v,) = apply_waivers([verdict("fail")], (waiver(),), AS_OF)
+    assert v.status == "waived"
+    assert v.reasons[0] == ("fail waived by waiver W-1 (owner risk-team, approved by cro, until "
+                            "2027-01-31): hotfix under review; compensating control: manual "
+                            "review of every decision")
+    assert v.citations[-1].file == "waivers/w.yaml"
+
+
+def test_an_expired_waiver_fails() -> None:
+    (v,) = apply_waivers([verdict("fail")], (waiver("2026-11-19"),), AS_OF)
+    assert v.status == "fail"
+    assert v.reasons[0].endswith("expired on 2026-11-19")
+    assert v.fix.startswith("renew or close the waiver")
+
+
+def test_a_waiver_on_a_passing_verdict_changes_nothing_but_says_so() -> None:
+    (v,) = apply_waivers([verdict("pass")], (waiver(),), AS_OF)
+    assert v.status == "pass" and v.reasons[-1].endswith("is not needed: the control passes")
+
+
+def test_a_waiver_for_a_system_covers_its_versions_and_not_other_systems() -> None:
+    (v,) = apply_waivers([verdict("fail")], (waiver(subject="credit-default-scorer"),), AS_OF)
+    assert v.status == "waived"
+    (other,) = apply_waivers([verdict("fail", "income-verifier@2")],
+                             (waiver(subject="credit-default-scorer"),), AS_OF)
+    assert other.status == "fail"
+
+
+def results_doc(statuses: dict[str, str], files: dict[str, str]) -> dict[str, object]:
+    return {
+        "as_of": "2026-11-20T00:00:00+00:00",
+        "results": [{"control": c.split("::")[0], "subject": c.split("::")[1], "status": s,
+                     "reference": "CC8.1", "title": "t"} for c, s in statuses.items()],
+        "subjects": [{"name": c.split("::")[1], "kind": "version"} for c in statuses],
+        "evidence": {"files": [{"path": p, "sha256": h} for p, h in files.items()]},
+        "catalogs": [{"id": "soc2", "sha256": "a"}],
+    }
+
+
+def test_baseline_diff_names_flips_subjects_and_evidence() -> None:
+    old = results_doc({"C1::m@1": "pass", "C2::m@1": "fail", "C1::old@1": "pass"},
+                      {"a.json": "1", "b.json": "2"})
+    new = results_doc({"C1::m@1": "fail", "C2::m@1": "pass", "C1::new@1": "fail"},
+                      {"a.json": "1", "b.json": "3", "c.json": "4"})
+    changes = compare(old, new, "old.json")
+    assert changes.lines() == [
+        "C1 CC8.1 [m@1]: pass → fail (regression)",
+        "C2 CC8.1 [m@1]: fail → pass",
+        "C1 CC8.1 [new@1]: new, fail",
+        "subject added: new@1",
+        "subject retired: old@1",
+        "evidence changed: b.json",
+        "evidence added: c.json",
+    ]
+    assert [r.control for r in changes.regressions] == ["C1", "C1"]
+
+
+def make_bundle(tmp_path: Path) -> Path:
+    bundle = tmp_path / "site"
+    (bundle / "evidence-files").mkdir(parents=True)
+    (bundle / "index.html").write_text("<h1>report</h1>")
+    (bundle / "evidence-files" / "a.json").write_text('{"a": 1}')
+    (bundle / "report.pdf").write_bytes(b"%PDF-1.7 fake")
+    inputs = inputs_section([{"path": "a.json", "sha256": "0" * 64}], [], "")
+    write_manifest(bundle, inputs, "2026-11-20T00:00:00+00:00")
+    return bundle
+
+
+def test_verify_an_intact_bundle(tmp_path: Path) -> None:
+    bundle = make_bundle(tmp_path)
+    result = verify_bundle(bundle)
+    assert result.intact
+    manifest = json.loads((bundle / MANIFEST_NAME).read_text())
+    assert result.report_id == manifest["report_id"] == report_id_of(manifest["inputs"])
+
+
+@pytest.mark.parametrize("victim", ["index.html", "evidence-files/a.json", "report.pdf"])
+def test_verify_names_a_flipped_byte(tmp_path: Path, victim: str) -> None:
+    bundle = make_bundle(tmp_path)
+    path = bundle / victim
+    data = bytearray(path.read_bytes())
+    data[0] ^= 1
+    path.write_bytes(bytes(data))
+    result = verify_bundle(bundle)
+    assert not result.intact and result.modified == (victim,)
+
+
+def test_verify_names_missing_and_extra_files(tmp_path: Path) -> None:
+    bundle = make_bundle(tmp_path)
+    (bundle / "index.html").unlink()
+    (bundle / "planted.js").write_text("alert(1)")
+    result = verify_bundle(bundle)
+    assert (result.missing, result.extra) == (("index.html",), ("planted.js",))
+
+
+def test_verify_notices_a_rewritten_inputs_section(tmp_path: Path) -> None:
+    bundle = make_bundle(tmp_path)
+    manifest = json.loads((bundle / MANIFEST_NAME).read_text())
+    manifest["inputs"]["config_sha256"] = "forged"
+    (bundle / MANIFEST_NAME).write_text(json.dumps(manifest))
+    assert verify_bundle(bundle).modified == (MANIFEST_NAME,)
+
+
+def test_verify_without_a_manifest_is_unusable(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="no manifest"):
+        verify_bundle(tmp_path)
+
+
+def test_signed_manifest_verifies_and_a_tampered_one_does_not(tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    key = Ed25519PrivateKey.generate()
+    key_path, pub_path = tmp_path / "key.pem", tmp_path / "pub.pem"
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    pub_path.write_bytes(key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    bundle = make_bundle(tmp_path)
+    sign_manifest(bundle, key_path)
+    assert verify_bundle(bundle, pub_path).signature == "valid"
+    manifest = bundle / MANIFEST_NAME
+    manifest.write_text(manifest.read_text().replace("report.pdf", "report.pdx"))
+    result = verify_bundle(bundle, pub_path)
+    assert result.signature == "invalid" and not result.intact
+    base64.b64decode((bundle / "manifest.json.sig").read_text())
+
+
+def test_in_toto_statement_lists_every_output(tmp_path: Path) -> None:
+    bundle = make_bundle(tmp_path)
+    statement = json.loads((bundle / "manifest.intoto.json").read_text())
+    assert statement["_type"] == "https://in-toto.io/Statement/v1"
+    assert sorted(s["name"] for s in statement["subject"]) == [
+        "evidence-files/a.json", "index.html", "report.pdf"]
