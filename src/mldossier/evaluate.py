@@ -206,10 +206,10 @@ def evaluate(evidence: Evidence, catalogs: list[Catalog], config: Config,
                 verdicts.append(Verdict(control, ORGANISATION, "organisation", "", status,
                                         (reason,), (), "", ()))
                 continue
-            for subject, reason in subjects_for(control, index, config):
-                if reason is not None:
-                    verdicts.append(_verdict(control, subject, NOT_APPLICABLE, (reason,), (), "",
-                                             ()))
+            for subject, why_not in subjects_for(control, index, config):
+                if why_not is not None:
+                    verdicts.append(_verdict(control, subject, NOT_APPLICABLE, (why_not,), (),
+                                             "", ()))
                     continue
                 verdicts.append(evaluate_control(control, subject, context))
     verdicts = apply_waivers(verdicts, evidence.waivers, as_of)

@@ -59,7 +59,7 @@ def list_outputs(bundle: Path) -> list[dict[str, Any]]:
 
 def write_manifest(bundle: Path, inputs: dict[str, Any], as_of: str) -> dict[str, Any]:
     """Write ``manifest.json`` and the in-toto Statement into a finished bundle."""
-    manifest = {
+    manifest: dict[str, Any] = {
         "format": FORMAT,
         "report_id": report_id_of(inputs),
         "as_of": as_of,

@@ -9,7 +9,8 @@ dicts by convenience; treat them as read-only.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+import datetime as dt
+from datetime import datetime
 from typing import Any
 
 
@@ -382,8 +383,8 @@ class SignOff:
     statement: str
     signed_by: str
     role: str
-    date: date
-    expires: date | None
+    date: dt.date
+    expires: dt.date | None
     attachments: tuple[Attachment, ...]
     cite: Citation
 
@@ -405,8 +406,8 @@ class Waiver:
     owner: str
     approver: str
     compensating_control: str
-    granted: date
-    expires: date
+    granted: dt.date
+    expires: dt.date
     cite: Citation
 
 
