@@ -13,6 +13,7 @@ import click
 from . import __version__
 from .baseline import compare, load_baseline
 from .build import analyse, build
+from .cli_extra import append_step_summary, init_command, oscal_option, write_oscal
 from .config import Config, find_config, load_config
 from .errors import EXIT_FAILING, EXIT_INTERNAL, EXIT_INVALID, InputError, UsageError
 from .intake import read_evidence, set_debug
@@ -122,11 +123,12 @@ def validate(obj: Context, evidence_dir: Path | None) -> None:
 @click.option("--baseline", type=click.Path(path_type=Path),
               help="An earlier results JSON (or bundle folder): show what changed, and gate "
                    "only on regressions.")
+@oscal_option
 @click.pass_obj
 @_reported
 def check(obj: Context, evidence_dir: Path | None, control_files: tuple[Path, ...],
           json_out: Path | None, junit_out: Path | None, fail_on: str, verbose: bool,
-          baseline: Path | None) -> None:
+          baseline: Path | None, oscal_out: Path | None) -> None:
     """Evaluate every control on every AI system and version; the exit code gates CI.
 
     Exit 0 when no control fails, 1 when at least one fails (or warns, with
@@ -140,6 +142,9 @@ def check(obj: Context, evidence_dir: Path | None, control_files: tuple[Path, ..
         atomic_write_text(json_out, dumps(to_json(results)))
     if junit_out:
         atomic_write_text(junit_out, to_junit(results, fail_on_warn=fail_on == "warn"))
+    if oscal_out:
+        write_oscal(results, oscal_out)
+    append_step_summary(results, fail_on_warn=fail_on == "warn")
     click.echo(format_terminal(results, verbose))
     bad = {"fail", "error"} | ({"warn"} if fail_on == "warn" else set())
     if baseline is not None:
@@ -248,6 +253,9 @@ def format_summary(evidence: Evidence, index: Index) -> str:
         lines.append(f"    - {item.kind} {item.key}: {item.reason} [{item.cite.file}]")
     lines.append("All input is valid.")
     return "\n".join(lines)
+
+
+main.add_command(init_command)
 
 
 if __name__ == "__main__":  # pragma: no cover
