@@ -173,8 +173,12 @@ def evaluate_control(control: Control, subject: Subject, context: CheckContext) 
         results.append(CheckResult(f"signoff:{control.signoff}", outcome.status,
                                    outcome.reasons, outcome.citations, outcome.fix))
     status = combine(outcomes)
-    reasons = tuple(r for o in outcomes for r in o.reasons)
-    cites = tuple(dict.fromkeys(c for o in outcomes for c in o.citations))
+    # A verdict that is not a pass gives the reasons of what went wrong; every check's own
+    # reasons stay in ``checks``.
+    shown = outcomes if status == PASS else [o for o in outcomes
+                                             if o.status not in (PASS, NOT_APPLICABLE)]
+    reasons = tuple(dict.fromkeys(r for o in shown for r in o.reasons))
+    cites = tuple(dict.fromkeys(c for o in shown for c in o.citations))
     fixes = "; ".join(dict.fromkeys(o.fix for o in outcomes if o.fix and o.status != PASS))
     return _verdict(control, subject, status, reasons, cites, fixes, tuple(results))
 

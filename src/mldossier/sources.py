@@ -305,14 +305,15 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
 def parse_json_text(text: str) -> Any:
-    """Strict JSON: duplicate keys, NaN and Infinity and deep nesting are problems."""
+    """Strict JSON: duplicate keys and deep nesting are problems.
+
+    ``NaN`` and ``Infinity`` are not JSON, but real tools write them (Evidently's full
+    snapshots do, for undefined metrics): they are read as floats, and every output that
+    carries numbers writes them as text or null.
+    """
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+        return json.loads(text, object_pairs_hook=_no_duplicates)
     except _DuplicateKey as exc:
         raise InputProblem("", f"duplicate key {exc.key!r} in an object",
                            "each key may appear once; remove the repeated one") from None
@@ -322,8 +323,6 @@ def parse_json_text(text: str) -> Any:
             "", f"{what}: {exc.msg} at line {exc.lineno} column {exc.colno}",
             "re-export the file; it must be one complete JSON document",
         ) from None
-    except ValueError as exc:
-        raise InputProblem("", str(exc), "write numbers as finite numbers or null") from None
     except RecursionError:
         raise InputProblem("", "JSON is nested too deeply to read",
                            "no real export nests this deep; check how the file was made"

@@ -63,6 +63,7 @@ class Importer(Protocol):
 
 def builtin_importers() -> list[type[Importer]]:
     """The importers that ship with mldossier, in detection order."""
+    from .collection_log import CollectionLogImporter
     from .evidently import EvidentlyImporter
     from .mlflow import MlflowImporter
     from .openlineage import OpenLineageImporter
@@ -70,7 +71,7 @@ def builtin_importers() -> list[type[Importer]]:
     from .waiver import WaiverImporter
 
     return [MlflowImporter, OpenLineageImporter, EvidentlyImporter, SignOffImporter,
-            WaiverImporter]
+            WaiverImporter, CollectionLogImporter]
 
 
 def all_importers() -> list[type[Importer]]:
