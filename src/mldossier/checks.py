@@ -496,6 +496,10 @@ def serving_skew_absent(subject: Subject, context: CheckContext, params: dict[st
         return Outcome(WARN, (f"no serving job reading models:/{version.name}/{version.version} "
                               "is recorded, so skew cannot be checked",), (version.cite,),
                        "emit OpenLineage events from the serving job (jobType SERVING)")
+    if not skew.served:
+        return Outcome(WARN, ("the serving job records no schema for the features it reads, so "
+                              "skew cannot be checked",), tuple(skew.citations),
+                       "emit the schema facet on the serving job's input datasets")
     if skew.basis == "none":
         return Outcome(WARN, ("no signature or training schema to compare the served features "
                               "with",), tuple(skew.citations))

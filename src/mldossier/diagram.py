@@ -1,0 +1,260 @@
+"""Static SVG diagrams of the lineage graph, laid out by Graphviz ``dot``.
+
+The SVG is self-contained (no script, no external reference, a system font stack) and is
+a function of the graph alone: nodes and edges go to ``dot`` sorted and under synthetic ids,
+and the Graphviz version comment is dropped, so the same graph gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from typing import Any
+
+import networkx as nx
+
+from .errors import UsageError
+from .lineage import LineageGraph
+from .linking import is_production
+from .model import LineageRun, ModelVersion
+
+FONT = "DejaVu Sans"
+FONT_STACK = "DejaVu Sans, sans-serif"
+SVG_NS = "http://www.w3.org/2000/svg"
+XLINK_NS = "http://www.w3.org/1999/xlink"
+LINE_WIDTH = 34
+MAX_LINES = 4
+DOT_TIMEOUT = 120.0
+MAX_NODES = 600
+"""Above this many nodes a system diagram shows only its production and latest versions."""
+
+# kind: (shape, fill, extra style, legend words), in legend order (left to right in data flow).
+NODE_STYLES: dict[str, tuple[str, str, str, str]] = {
+    "dataset": ("cylinder", "#dbeafe", "", "dataset"),
+    "dataset_version": ("note", "#e0f2fe", "", "dataset version"),
+    "job": ("component", "#f3f4f6", "", "job"),
+    "run": ("box", "#fef3c7", "rounded", "pipeline run (OpenLineage)"),
+    "mlflow_run": ("box3d", "#ede9fe", "", "MLflow run"),
+    "logged_model": ("folder", "#f5d0fe", "", "logged model"),
+    "model_version": ("box", "#bbf7d0", "rounded", "model version"),
+    "registered_model": ("tab", "#86efac", "", "AI system (registered model)"),
+    "alias": ("cds", "#fde68a", "", "alias"),
+    "stage": ("cds", "#fcd34d", "", "stage"),
+    "monitoring_report": ("note", "#cffafe", "", "monitoring report"),
+    "signoff": ("octagon", "#fce7f3", "", "sign-off"),
+    "unknown": ("ellipse", "#ffffff", "", "other"),
+}
+FAILED_FILL = "#fca5a5"
+PRODUCTION_FILL = "#4ade80"
+EDGE_STYLES: dict[str, str] = {
+    "read": 'color="#334155"',
+    "wrote": 'color="#334155"',
+    "parent_of": 'color="#94a3b8", style=dashed, arrowhead=odot',
+    "run_of": 'color="#7c3aed", style=dotted',
+    "produced": 'color="#15803d", penwidth=1.5',
+    "trained": 'color="#15803d", penwidth=1.5',
+    "registered_as": 'color="#15803d", penwidth=1.5',
+    "version_of": 'color="#64748b"',
+    "promoted_to": 'color="#b45309", style=dotted',
+    "monitored_by": 'color="#0e7490", style=dotted',
+    "signed_off_by": 'color="#be185d", style=dotted',
+}
+DEFAULT_EDGE = 'color="#334155"'
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class DiagramError(UsageError):
+    """Graphviz is missing or failed to lay out a diagram."""
+
+
+def lineage_svg(lineage: LineageGraph, system: str, max_nodes: int = MAX_NODES) -> str:
+    """The lineage diagram of one AI system (registered model) as a static SVG.
+
+    When every version together would exceed ``max_nodes``, only the versions in production
+    and the latest one are drawn, and the title says how many were left out.
+    """
+    graph = lineage.system_subgraph(system)
+    title = f"Lineage of {system}"
+    versions = lineage.index.versions.get(system, [])
+    if graph.number_of_nodes() > max_nodes and len(versions) > 1:
+        keep = [v for v in versions if is_production(v, lineage.config)]
+        if versions[-1] not in keep:
+            keep.append(versions[-1])
+        nodes = {n for v in keep for n in lineage.version_nodes(v)}
+        graph = lineage.subgraph(nodes)
+        drawn = ", ".join(v.version for v in keep)
+        title += (f" (versions {drawn} of {len(versions)}: in production and latest; "
+                  "the others are left out to keep the diagram legible)")
+    return graph_svg(graph, title)
+
+
+def graph_svg(graph: nx.MultiDiGraph, title: str) -> str:
+    """Any lineage (sub)graph as a static SVG."""
+    return render_svg(graph_dot(graph, title), node_titles(graph))
+
+
+def node_lines(node: str, attrs: dict[str, Any]) -> list[str]:
+    """The text lines shown in a node's box: its label, cleaned, wrapped, at most 4 lines.
+
+    The full label stays in the node's hover title.
+    """
+    lines: list[str] = []
+    for part in str(attrs.get("label") or node).split("\n"):
+        lines.extend(_wrap(_clean(part)))
+    if len(lines) > MAX_LINES:
+        lines = [*lines[:MAX_LINES - 1], lines[MAX_LINES - 1][:LINE_WIDTH - 1] + "…"]
+    return lines
+
+
+def node_titles(graph: nx.MultiDiGraph) -> list[str]:
+    """Hover text per node, in the order the nodes are written to dot: kind and full label."""
+    titles = []
+    for node in sorted(graph.nodes):
+        attrs = graph.nodes[node]
+        label = " / ".join(_clean(p) for p in str(attrs.get("label") or node).split("\n"))
+        titles.append(f"{str(attrs.get('kind', 'unknown')).replace('_', ' ')}: {label}")
+    return titles
+
+
+def graph_dot(graph: nx.MultiDiGraph, title: str) -> str:
+    """The DOT source of a lineage graph: sorted, quoted, styled, with a legend."""
+    ids = {node: f"n{i}" for i, node in enumerate(sorted(graph.nodes))}
+    out = [
+        "digraph lineage {",
+        f"  graph [rankdir=LR, newrank=true, nodesep=0.25, ranksep=0.7, splines=true, "
+        f"fontname={_q(FONT)}, fontsize=16, labelloc=t, label={_q(_clean(title))}, "
+        'bgcolor="#ffffff", pad=0.3];',
+        f"  node [fontname={_q(FONT)}, fontsize=10, style=filled, penwidth=1, "
+        'color="#475569", margin="0.12,0.06"];',
+        f'  edge [fontname={_q(FONT)}, fontsize=9, arrowsize=0.7];',
+    ]
+    kinds_seen: set[str] = set()
+    failed_seen = production_seen = False
+    for node in sorted(graph.nodes):
+        attrs = graph.nodes[node]
+        kind = attrs.get("kind", "unknown")
+        kind = kind if kind in NODE_STYLES else "unknown"
+        kinds_seen.add(kind)
+        shape, fill, style, _ = NODE_STYLES[kind]
+        styles = ["filled", *([style] if style else [])]
+        penwidth = 1.0
+        record = attrs.get("record")
+        if isinstance(record, LineageRun) and record.state in ("FAIL", "ABORT"):
+            fill, failed_seen = FAILED_FILL, True
+            penwidth = 2.0
+        if isinstance(record, ModelVersion) and attrs.get("production"):
+            fill, production_seen = PRODUCTION_FILL, True
+            penwidth = 2.5
+        if attrs.get("missing"):
+            styles.append("dashed")
+        label = "\\n".join(_escape(line) for line in node_lines(node, attrs))
+        out.append(f'  {ids[node]} [label="{label}", shape={shape}, fillcolor="{fill}", '
+                   f'style="{",".join(styles)}", penwidth={penwidth}];')
+    edges = sorted((ids[u], ids[v], data.get("kind", "")) for u, v, data
+                   in graph.edges(data=True))
+    for u, v, kind in dict.fromkeys(edges):
+        out.append(f"  {u} -> {v} [{EDGE_STYLES.get(kind, DEFAULT_EDGE)}];")
+    out.extend(_legend(kinds_seen, failed_seen, production_seen))
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+def _legend(kinds: set[str], failed: bool, production: bool) -> list[str]:
+    entries = [(k, NODE_STYLES[k]) for k in NODE_STYLES if k in kinds]
+    if failed:
+        entries.append(("failed", ("box", FAILED_FILL, "rounded", "failed run")))
+    if production:
+        entries.append(("production",
+                        ("box", PRODUCTION_FILL, "rounded", "model version in production")))
+    if not entries:
+        return []
+    lines = ["  subgraph cluster_legend {",
+             '    label="Legend"; fontsize=11; style="rounded"; color="#cbd5e1";']
+    names = []
+    for i, (_, (shape, fill, style, words)) in enumerate(entries):
+        name = f"legend{i}"
+        names.append(name)
+        styles = ",".join(["filled", *([style] if style else [])])
+        lines.append(f'    {name} [label="{_escape(words)}", shape={shape}, fillcolor="{fill}", '
+                     f'style="{styles}", fontsize=9];')
+    lines.append("    {rank=same; " + "; ".join(names) + ";}")
+    # Invisible edges keep the entries in one column in this order (dot stacks a rank's
+    # nodes from the edge's head upwards, hence from the next entry to this one).
+    lines.extend(f"    {b} -> {a} [style=invis];" for a, b in zip(names, names[1:], strict=False))
+    lines.append("  }")
+    return lines
+
+
+def render_svg(dot_source: str, titles: list[str] | None = None,
+               timeout: float = DOT_TIMEOUT) -> str:
+    """Lay out DOT source with Graphviz and return a clean, deterministic SVG."""
+    raw = run_dot(dot_source, "svg", timeout)
+    return clean_svg(raw.decode("utf-8"), titles or [])
+
+
+def run_dot(dot_source: str, fmt: str, timeout: float = DOT_TIMEOUT) -> bytes:
+    """Run ``dot -T<fmt>`` on DOT source; a clear error when Graphviz is missing or fails."""
+    dot = shutil.which("dot")
+    if dot is None:
+        raise DiagramError("Graphviz is not installed: the `dot` command was not found "
+                           "(install the graphviz package, e.g. `apt-get install graphviz`)")
+    try:
+        done = subprocess.run([dot, f"-T{fmt}"], input=dot_source.encode("utf-8"),
+                              capture_output=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        raise DiagramError(f"Graphviz `dot` took longer than {timeout:g} s to lay out the "
+                           "diagram (the graph is too large; draw one model version)") from None
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip()
+        raise DiagramError(f"Graphviz `dot` failed: {message}")
+    return done.stdout
+
+
+def clean_svg(svg: str, titles: list[str]) -> str:
+    """Drop comments and the DOCTYPE, set the font stack and the node hover titles."""
+    ET.register_namespace("", SVG_NS)
+    ET.register_namespace("xlink", XLINK_NS)
+    root = ET.fromstring(svg)  # the parser drops comments and the DOCTYPE
+    for element in root.iter():
+        if "font-family" in element.attrib:
+            element.set("font-family", FONT_STACK)
+        if element.tag == f"{{{SVG_NS}}}g" and element.get("class") == "node":
+            title = element.find(f"{{{SVG_NS}}}title")
+            if title is not None and title.text and title.text.startswith("n"):
+                index = title.text[1:]
+                if index.isdigit() and int(index) < len(titles):
+                    title.text = titles[int(index)]
+    text = ET.tostring(root, encoding="unicode")
+    return '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n' + text + "\n"
+
+
+def _clean(text: str) -> str:
+    """One line of evidence text, safe for XML: no control characters, no line breaks."""
+    return _CONTROL.sub("", text.replace("\r", " ").replace("\n", " ").replace("\t", " "))
+
+
+def _escape(text: str) -> str:
+    """Text for the inside of a DOT double-quoted string (backslash escapes kept literal)."""
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _q(text: str) -> str:
+    return f'"{_escape(text)}"'
+
+
+def _wrap(text: str, width: int = LINE_WIDTH) -> list[str]:
+    """Break a long name into lines, preferably after a separator, never losing text."""
+    lines = []
+    while len(text) > width:
+        cut = width
+        for separators in ("/ ", "_-:@", "."):  # path breaks read best, then word breaks
+            best = max(text.rfind(sep, 0, width) for sep in separators)
+            if best >= width // 2:
+                cut = best + 1
+                break
+        lines.append(text[:cut])
+        text = text[cut:]
+    lines.append(text)
+    return lines
