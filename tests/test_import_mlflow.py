@@ -105,9 +105,9 @@ def test_whole_sample_folder_imports_with_no_error():
         "logged_models": 7,
         "signatures": 7,
     }
-    # Every REST body and every MLmodel is claimed; the input examples are not MLflow's.
-    assert len(claimed) == len(list(REST.glob("*.json"))) + len(list(ARTIFACTS.glob("*/MLmodel")))
-    assert left and all(p.endswith("input_example.json") for p in left)
+    # Every REST body and every artifact file (MLmodel and the input examples) is claimed.
+    assert len(claimed) == len(list(REST.glob("*.json"))) + len(list(ARTIFACTS.glob("*/*")))
+    assert left == []
 
 
 def test_records_come_in_key_order_whatever_the_reading_order():
@@ -162,9 +162,15 @@ def test_every_real_response_is_detected(path):
     assert response_shape(json.loads(path.read_text("utf-8"))) is not None
 
 
-def test_unknown_shapes_are_not_detected(tmp_path):
+def test_input_examples_are_claimed_without_records(tmp_path):
     for name in ("input_example.json", "serving_input_example.json"):
         shutil.copy(ARTIFACTS / BC_V2_MODEL / name, tmp_path / name)
+    result, claimed, left = run_import(tmp_path)
+    assert sorted(claimed) == ["input_example.json", "serving_input_example.json"]
+    assert result.records == {} and result.problems == []
+
+
+def test_unknown_shapes_are_not_detected(tmp_path):
     shutil.copy(SAMPLES / "evidently" / "data_drift_report.json", tmp_path / "drift.json")
     shutil.copy(
         SAMPLES / "evidently" / "data_drift_report.full_snapshot.json", tmp_path / "snap.json"
@@ -181,7 +187,7 @@ def test_unknown_shapes_are_not_detected(tmp_path):
     (tmp_path / "run.yaml").write_text("run:\n  info:\n    run_id: abc\n", "utf-8")
     result, claimed, left = run_import(tmp_path)
     assert claimed == []
-    assert len(left) == 12
+    assert len(left) == 10
     assert result.records == {} and result.problems == []
 
 

@@ -92,7 +92,20 @@ def response_shape(data: Any) -> str | None:
         return "error"
     if isinstance(data.get("flavors"), dict) and any(k in keys for k in _MLMODEL_MARKERS):
         return "mlmodel"
+    if _is_input_example(data):
+        return "input_example"
     return None
+
+
+_SERVING_INPUT_KEYS = {"dataframe_split", "dataframe_records", "instances", "inputs"}
+
+
+def _is_input_example(data: dict[str, Any]) -> bool:
+    """A model artifact's input example: pandas "split" orient, or a serving input payload."""
+    keys = set(data)
+    if keys == {"columns", "data"} or keys == {"columns", "data", "index"}:
+        return isinstance(data["columns"], list) and isinstance(data["data"], list)
+    return len(keys) == 1 and keys <= _SERVING_INPUT_KEYS
 
 
 @dataclass
@@ -193,6 +206,9 @@ class MlflowImporter:
                     severity="warning",
                 )
             )
+            return
+        if shape == "input_example":
+            # An artifact file logged with the model; kept as evidence, nothing to read.
             return
         problems = schema_problems(
             MLMODEL_SCHEMA if shape == "mlmodel" else SCHEMA, data, doc.file.path
