@@ -157,3 +157,23 @@ def test_large_system_draws_production_and_latest_versions(sample: LineageGraph)
                         "and latest; the others are left out to keep the diagram legible)")
     assert "breast-cancer-classifier v2" in shown and "breast-cancer-classifier v3" in shown
     assert "breast-cancer-classifier v1" not in shown
+
+
+def test_many_signoffs_of_one_system_are_drawn_as_one_node() -> None:
+    import networkx as nx
+
+    from mldossier.diagram import collapse_signoffs, graph_dot
+
+    graph = nx.MultiDiGraph()
+    graph.add_node("rm:s", kind="registered_model", label="s")
+    for i in range(5):
+        graph.add_node(f"signoff:{i}", kind="signoff", label=f"sign-off {i}")
+        graph.add_edge("rm:s", f"signoff:{i}", kind="signed_off_by")
+    collapsed = collapse_signoffs(graph)
+    assert sorted(collapsed.nodes) == ["rm:s", "signoffs:rm:s"]
+    assert collapsed.nodes["signoffs:rm:s"]["label"].startswith("5 sign-offs")
+    assert "legend [shape=plaintext" in graph_dot(collapsed, "t")
+    # three or fewer stay as they are
+    few = nx.MultiDiGraph(graph)
+    few.remove_nodes_from(["signoff:3", "signoff:4"])
+    assert collapse_signoffs(few) is few

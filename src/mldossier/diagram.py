@@ -87,7 +87,33 @@ def lineage_svg(lineage: LineageGraph, system: str, max_nodes: int = MAX_NODES) 
         drawn = ", ".join(v.version for v in keep)
         title += (f" (versions {drawn} of {len(versions)}: in production and latest; "
                   "the others are left out to keep the diagram legible)")
-    return graph_svg(graph, title)
+    return graph_svg(collapse_signoffs(graph), title)
+
+
+def collapse_signoffs(graph: nx.MultiDiGraph, keep: int = 3) -> nx.MultiDiGraph:
+    """Sign-offs hanging off one node, drawn as one node listing them when there are many.
+
+    A system with a dozen sign-offs would otherwise fan out into a dozen boxes and make the
+    diagram too wide to read; the sign-offs themselves are listed in the documentation.
+    """
+    by_owner: dict[str, list[str]] = {}
+    for node, attrs in graph.nodes(data=True):
+        if attrs.get("kind") == "signoff":
+            for owner in sorted(graph.predecessors(node)):
+                by_owner.setdefault(owner, []).append(node)
+    crowded = {owner: nodes for owner, nodes in by_owner.items() if len(nodes) > keep}
+    if not crowded:
+        return graph
+    collapsed = nx.MultiDiGraph(graph)
+    for owner, nodes in sorted(crowded.items()):
+        kinds = sorted({str(getattr(graph.nodes[n].get("record"), "kind", "sign-off"))
+                        .replace("_", " ") for n in nodes})
+        group = f"signoffs:{owner}"
+        collapsed.remove_nodes_from(n for n in nodes if graph.in_degree(n) == 1)
+        collapsed.add_node(group, kind="signoff",
+                           label=f"{len(nodes)} sign-offs\n" + ", ".join(kinds))
+        collapsed.add_edge(owner, group, kind="signed_off_by")
+    return collapsed
 
 
 def graph_svg(graph: nx.MultiDiGraph, title: str) -> str:
@@ -123,7 +149,7 @@ def graph_dot(graph: nx.MultiDiGraph, title: str) -> str:
     ids = {node: f"n{i}" for i, node in enumerate(sorted(graph.nodes))}
     out = [
         "digraph lineage {",
-        f"  graph [rankdir=LR, newrank=true, nodesep=0.25, ranksep=0.7, splines=true, "
+        f"  graph [rankdir=LR, newrank=true, nodesep=0.2, ranksep=0.45, splines=true, "
         f"fontname={_q(FONT)}, fontsize=16, labelloc=t, label={_q(_clean(title))}, "
         'bgcolor="#ffffff", pad=0.3];',
         f"  node [fontname={_q(FONT)}, fontsize=10, style=filled, penwidth=1, "
@@ -162,29 +188,37 @@ def graph_dot(graph: nx.MultiDiGraph, title: str) -> str:
 
 
 def _legend(kinds: set[str], failed: bool, production: bool) -> list[str]:
-    entries = [(k, NODE_STYLES[k]) for k in NODE_STYLES if k in kinds]
+    """One compact legend node: a table of the node kinds drawn, in their colours and shapes."""
+    entries = [(words, shape, fill) for k, (shape, fill, _, words) in NODE_STYLES.items()
+               if k in kinds]
     if failed:
-        entries.append(("failed", ("box", FAILED_FILL, "rounded", "failed run")))
+        entries.append(("failed run", "box", FAILED_FILL))
     if production:
-        entries.append(("production",
-                        ("box", PRODUCTION_FILL, "rounded", "model version in production")))
+        entries.append(("model version in production", "box", PRODUCTION_FILL))
     if not entries:
         return []
-    lines = ["  subgraph cluster_legend {",
-             '    label="Legend"; fontsize=11; style="rounded"; color="#cbd5e1";']
-    names = []
-    for i, (_, (shape, fill, style, words)) in enumerate(entries):
-        name = f"legend{i}"
-        names.append(name)
-        styles = ",".join(["filled", *([style] if style else [])])
-        lines.append(f'    {name} [label="{_escape(words)}", shape={shape}, fillcolor="{fill}", '
-                     f'style="{styles}", fontsize=9];')
-    lines.append("    {rank=same; " + "; ".join(names) + ";}")
-    # Invisible edges keep the entries in one column in this order (dot stacks a rank's
-    # nodes from the edge's head upwards, hence from the next entry to this one).
-    lines.extend(f"    {b} -> {a} [style=invis];" for a, b in zip(names, names[1:], strict=False))
-    lines.append("  }")
-    return lines
+    per_row = 4
+    rows = []
+    for start in range(0, len(entries), per_row):
+        cells = "".join(
+            f'<TD BGCOLOR="{fill}" BORDER="1" COLOR="#94a3b8">{_html(words)}'
+            f'<BR/><FONT POINT-SIZE="8" COLOR="#475569">{_html(SHAPE_WORDS.get(shape, shape))}'
+            "</FONT></TD>" for words, shape, fill in entries[start:start + per_row])
+        rows.append(f"<TR>{cells}</TR>")
+    table = ('<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="4" CELLPADDING="4">'
+             '<TR><TD COLSPAN="4" ALIGN="LEFT"><B>Legend</B></TD></TR>'
+             + "".join(rows) + "</TABLE>")
+    return [f"  legend [shape=plaintext, style=\"\", fontsize=9, label=<{table}>];"]
+
+
+SHAPE_WORDS = {"cylinder": "cylinder", "box": "rounded box", "box3d": "3-D box",
+               "folder": "folder", "tab": "tab", "cds": "arrow tag", "note": "note",
+               "octagon": "octagon", "component": "component", "ellipse": "ellipse"}
+
+
+def _html(text: str) -> str:
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;"))
 
 
 def render_svg(dot_source: str, titles: list[str] | None = None,
