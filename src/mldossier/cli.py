@@ -14,6 +14,7 @@ from . import __version__
 from .baseline import compare, load_baseline
 from .build import analyse, build
 from .cli_extra import append_step_summary, init_command, oscal_option, write_oscal
+from .cli_collect import collect
 from .cli_lineage import lineage
 from .config import Config, find_config, load_config
 from .errors import EXIT_FAILING, EXIT_INTERNAL, EXIT_INVALID, InputError, UsageError
@@ -258,6 +259,7 @@ def format_summary(evidence: Evidence, index: Index) -> str:
 
 main.add_command(init_command)
 main.add_command(lineage)
+main.add_command(collect)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,368 @@
+"""Collect the model registry of a running MLflow tracking server over its REST API.
+
+What is fetched, in this order: every registered model (``registered-models/search``, paged,
+then ``registered-models/get`` for each), every version (``model-versions/search``, paged,
+then ``model-versions/get`` for each, the only call that returns a version's aliases), the
+logged model behind every ``models:/m-...`` source, every run a version or logged model names
+(``runs/get``), every experiment (``experiments/search``, paged, deleted ones included), and
+the ``MLmodel`` file of every production version. Bodies are stored exactly as received;
+``collection-log.json`` records each call. The ``mlflow`` package is not needed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from .http import CollectError, HttpClient, HttpSettings, Response, public_url, utc_now
+from .progress import Progress
+from .staging import LOG_NAME, StagedFolder, new_log, safe_name
+
+API = "/api/2.0/mlflow"
+"""Prefix of MLflow's REST API below the tracking URI."""
+LOGGED_MODEL_FILE = "/ajax-api/2.0/mlflow/logged-models/{model_id}/artifacts/files"
+"""MLflow 3: one artifact file of a logged model (``artifact_file_path``). The server mounts
+``get_logged_model_artifact_handler`` only under ``/ajax-api`` (``/api/2.0/...`` is a 404)."""
+RUN_ARTIFACT = "/get-artifact"
+"""MLflow 2 and ``runs:/`` sources: one artifact file of a run (``path``, ``run_uuid``)."""
+VERSION_ARTIFACT = "/model-versions/get-artifact"
+"""Any other source: one artifact file of a model version (``name``, ``version``, ``path``)."""
+MAX_PAGE_SIZE = 1000
+"""``registered-models/search`` refuses ``max_results`` above 1000; the others allow more."""
+
+_LOGGED_MODEL_SOURCE = re.compile(r"^models:/(m-[0-9A-Za-z]+)/?$")
+_RUN_SOURCE = re.compile(r"^runs:/([^/]+)/?(.*)$")
+
+
+@dataclass(frozen=True)
+class MlflowOptions:
+    """What to collect from where."""
+
+    tracking_uri: str
+    page_size: int = 100
+    """``max_results`` of every paged search (always sent: server defaults differ)."""
+    production_stages: tuple[str, ...] = ("Production",)
+    production_aliases: tuple[str, ...] = ("champion",)
+
+
+@dataclass(frozen=True)
+class MlflowSummary:
+    """What a collection fetched."""
+
+    out: Path
+    registered_models: int
+    model_versions: int
+    production_versions: int
+    logged_models: int
+    runs: int
+    experiments: int
+    mlmodel_files: int
+    calls: int
+
+    def line(self) -> str:
+        """One line for the terminal."""
+        return (f"Collected {self.registered_models} registered model(s), "
+                f"{self.model_versions} version(s) ({self.production_versions} in production), "
+                f"{self.logged_models} logged model(s), {self.runs} run(s), "
+                f"{self.experiments} experiment(s) and {self.mlmodel_files} MLmodel file(s) "
+                f"in {self.calls} calls into {self.out} (see {LOG_NAME})")
+
+
+def check_tracking_uri(uri: str) -> str:
+    """The tracking URI if it is an http(s) URL with a host; a :class:`CollectError` if not."""
+    parts = urllib.parse.urlsplit(uri)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise CollectError(
+            f"--tracking-uri {public_url(uri)!r} is not an http:// or https:// URL (collect "
+            "talks to a running tracking server; start `mlflow server` on a file or database "
+            "store and pass its URL)")
+    if parts.username is not None or parts.password is not None:
+        raise CollectError(f"--tracking-uri {public_url(uri)!r} carries a user name or "
+                           "password (set MLFLOW_TRACKING_USERNAME/PASSWORD or "
+                           "MLFLOW_TRACKING_TOKEN instead: URLs end up in logs)")
+    if parts.query or parts.fragment:
+        raise CollectError(f"--tracking-uri {public_url(uri)!r} has a query or fragment "
+                           "(pass the server's base URL only)")
+    return uri
+
+
+def collect_mlflow(options: MlflowOptions, settings: HttpSettings, out: Path,
+                   progress: Progress | None = None) -> MlflowSummary:
+    """Collect the registry into ``out``, replacing it only when everything was fetched."""
+    check_tracking_uri(options.tracking_uri)
+    client = HttpClient(options.tracking_uri, settings)
+    progress = progress or Progress(enabled=False)
+    log = new_log("mlflow", client.base_url, utc_now(), {
+        "page_size": options.page_size,
+        "production_stages": list(options.production_stages),
+        "production_aliases": list(options.production_aliases),
+        "timeout_seconds": settings.timeout,
+        "max_tries": settings.max_tries,
+        "tls_verify": settings.verify_tls,
+        "auth": settings.auth,
+    })
+    try:
+        with StagedFolder(out) as staged:
+            run = _Collection(options, client, staged, log, progress)
+            summary = run.collect(out)
+            log["finished"] = utc_now()
+            log["counts"] = {
+                "registered_models": summary.registered_models,
+                "model_versions": summary.model_versions,
+                "production_versions": summary.production_versions,
+                "logged_models": summary.logged_models,
+                "runs": summary.runs,
+                "experiments": summary.experiments,
+                "mlmodel_files": summary.mlmodel_files,
+                "calls": summary.calls,
+            }
+            staged.commit(log)
+    finally:
+        progress.close()
+    return summary
+
+
+class _Collection:
+    """One collection run: the calls, in order, and what they wrote."""
+
+    def __init__(self, options: MlflowOptions, client: HttpClient, staged: StagedFolder,
+                 log: dict[str, Any], progress: Progress) -> None:
+        self.options = options
+        self.client = client
+        self.staged = staged
+        self.log = log
+        self.progress = progress
+
+    def collect(self, out: Path) -> MlflowSummary:
+        """Every call, in the order the module docstring gives."""
+        names = self._model_names()
+        pairs = self._version_keys()
+        # A version whose model appeared after the model search still gets its model.
+        names.update(name for name, _ in pairs)
+        registry_aliases = self._registered_models(sorted(names))
+        versions = self._versions(sorted(pairs, key=lambda p: (p[0], _natural(p[1]))))
+        logged_ids = sorted({m.group(1) for v in versions
+                             if (m := _LOGGED_MODEL_SOURCE.match(str(v.get("source", ""))))})
+        run_ids = {str(v["run_id"]) for v in versions if v.get("run_id")}
+        run_ids |= self._logged_models(logged_ids)
+        self._runs(sorted(run_ids))
+        experiments = self._experiments()
+        production = [v for v in versions if self._in_production(v, registry_aliases)]
+        mlmodels = self._mlmodels(production)
+        return MlflowSummary(
+            out=out,
+            registered_models=len(names),
+            model_versions=len(versions),
+            production_versions=len(production),
+            logged_models=len(logged_ids),
+            runs=len(run_ids),
+            experiments=experiments,
+            mlmodel_files=mlmodels,
+            calls=len(self.log["calls"]),
+        )
+
+    def _model_names(self) -> set[str]:
+        names: set[str] = set()
+        for where, data in self._pages(f"{API}/registered-models/search",
+                                       "registered_models_search", "registered_models"):
+            names.update(_field(where, m, "name") for m in _list(where, data, "registered_models"))
+        return names
+
+    def _version_keys(self) -> set[tuple[str, str]]:
+        pairs: set[tuple[str, str]] = set()
+        for where, data in self._pages(f"{API}/model-versions/search", "model_versions_search",
+                                       "model_versions"):
+            for item in _list(where, data, "model_versions"):
+                pairs.add((_field(where, item, "name"), _field(where, item, "version")))
+        return pairs
+
+    def _registered_models(self, names: list[str]) -> dict[tuple[str, str], set[str]]:
+        """``registered-models/get`` for each name; the aliases each one assigns."""
+        aliases: dict[tuple[str, str], set[str]] = {}
+        for i, name in enumerate(names, 1):
+            self.progress.update("registered models", i, len(names))
+            where, data = self._json("GET", f"{API}/registered-models/get", [("name", name)],
+                                     f"registered_models_get__{safe_name(name)}.json")
+            model = _object(where, data, "registered_model")
+            for alias in _list(where, model, "aliases"):
+                key = (name, _field(where, alias, "version"))
+                aliases.setdefault(key, set()).add(_field(where, alias, "alias"))
+        return aliases
+
+    def _versions(self, pairs: list[tuple[str, str]]) -> list[dict[str, Any]]:
+        """``model-versions/get`` for each version (search results lack the aliases)."""
+        versions: list[dict[str, Any]] = []
+        for i, (name, number) in enumerate(pairs, 1):
+            self.progress.update("model versions", i, len(pairs))
+            where, data = self._json(
+                "GET", f"{API}/model-versions/get", [("name", name), ("version", number)],
+                f"model_versions_get__{safe_name(name)}__v{safe_name(number)}.json")
+            versions.append(_object(where, data, "model_version"))
+        return versions
+
+    def _logged_models(self, model_ids: list[str]) -> set[str]:
+        """``logged-models/get`` for each id; the runs they come from."""
+        runs: set[str] = set()
+        for i, model_id in enumerate(model_ids, 1):
+            self.progress.update("logged models", i, len(model_ids))
+            path = f"{API}/logged-models/{urllib.parse.quote(model_id, safe='')}"
+            where, data = self._json("GET", path, [],
+                                     f"logged_models_get__{safe_name(model_id)}.json")
+            info = _object(where, _object(where, data, "model"), "info")
+            if info.get("source_run_id"):
+                runs.add(str(info["source_run_id"]))
+        return runs
+
+    def _runs(self, run_ids: list[str]) -> None:
+        for i, run_id in enumerate(run_ids, 1):
+            self.progress.update("runs", i, len(run_ids))
+            self._json("GET", f"{API}/runs/get", [("run_id", run_id)],
+                       f"runs_get__{safe_name(run_id)}.json")
+
+    def _experiments(self) -> int:
+        count = 0
+        for where, data in self._pages(f"{API}/experiments/search", "experiments_search",
+                                       "experiments", extra=[("view_type", "ALL")]):
+            count += len(_list(where, data, "experiments"))
+        return count
+
+    def _mlmodels(self, production: list[dict[str, Any]]) -> int:
+        """Each production version's ``MLmodel`` (a file shared by versions is fetched once)."""
+        fetched: set[str] = set()
+        for i, version in enumerate(production, 1):
+            self.progress.update("MLmodel files", i, len(production))
+            path, query, target = _mlmodel_call(version)
+            if target not in fetched:
+                fetched.add(target)
+                self._artifact(path, query, target)
+        return len(fetched)
+
+    def _in_production(self, version: dict[str, Any],
+                       registry_aliases: dict[tuple[str, str], set[str]]) -> bool:
+        key = (str(version.get("name")), str(version.get("version")))
+        aliases = {str(a) for a in version.get("aliases") or []} | registry_aliases.get(key, set())
+        return (version.get("current_stage") in self.options.production_stages
+                or bool(aliases & set(self.options.production_aliases)))
+
+    # ------------------------------------------------------------ calls
+
+    def _pages(self, path: str, stem: str, label: str,
+               extra: list[tuple[str, str]] | None = None
+               ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Each page of a GET search, following ``next_page_token`` until it is absent."""
+        token: str | None = None
+        seen: set[str] = set()
+        page = 1
+        while True:
+            query = [*(extra or []), ("max_results", str(self.options.page_size))]
+            if token:
+                query.append(("page_token", token))
+            self.progress.update(f"{label} page {page}")
+            where, data = self._json("GET", path, query, f"{stem}_page{page}.json")
+            yield where, data
+            token = data.get("next_page_token")
+            if not token:
+                return
+            if not isinstance(token, str):
+                raise CollectError(f"{where} -> next_page_token is {token!r}, not a string "
+                                   f"({_NOT_MLFLOW})")
+            if token in seen:
+                raise CollectError(
+                    f"{where} -> the server sent a next_page_token "
+                    "it had sent before, so paging would never end (report this to the "
+                    "server's maintainers; try a different --page-size)")
+            seen.add(token)
+            page += 1
+
+    def _json(self, method: str, path: str, query: list[tuple[str, str]], file: str
+              ) -> tuple[str, dict[str, Any]]:
+        """A JSON call: ``("METHOD url", body)``; the body is kept unless empty."""
+        response = self.client.request(method, path, query)
+        data = response.json()
+        if not isinstance(data, dict):
+            raise CollectError(f"{method} {response.url} -> {response.status} but the body is "
+                               "not a JSON object (check that the URL is the MLflow server)")
+        # proto3 JSON omits empty lists, so an empty result is ``{}``: it holds no evidence
+        # and no importer could tell what it was, so it is logged but not kept as a file.
+        self._record(response, query, None if data == {} else file)
+        return f"{method} {response.url}", data
+
+    def _artifact(self, path: str, query: list[tuple[str, str]], file: str) -> None:
+        response = self.client.request("GET", path, query)
+        self._record(response, query, file)
+
+    def _record(self, response: Response, query: list[tuple[str, str]], file: str | None
+                ) -> None:
+        entry: dict[str, Any] = {
+            "method": response.method,
+            "url": response.url,
+            "query": dict(query),
+            "status": response.status,
+            "retrieved": response.retrieved,
+            "tries": response.tries,
+            "content_type": response.content_type,
+            "sha256": None,
+            "size": len(response.body),
+            "file": None,
+        }
+        if file is None:
+            entry["sha256"] = hashlib.sha256(response.body).hexdigest()
+            entry["note"] = "empty result ({}); not kept as a file"
+        else:
+            written = self.staged.write(file, response.body)
+            entry["sha256"], entry["file"] = written.sha256, written.path
+        self.log["calls"].append(entry)
+        self.progress.calls = len(self.log["calls"])
+
+
+def _mlmodel_call(version: dict[str, Any]) -> tuple[str, list[tuple[str, str]], str]:
+    """(path, query, output file) fetching a version's ``MLmodel``, by the form of its source."""
+    source = str(version.get("source", ""))
+    if match := _LOGGED_MODEL_SOURCE.match(source):
+        model_id = match.group(1)
+        return (LOGGED_MODEL_FILE.format(model_id=urllib.parse.quote(model_id, safe="")),
+                [("artifact_file_path", "MLmodel")], f"artifacts/{safe_name(model_id)}/MLmodel")
+    if match := _RUN_SOURCE.match(source):
+        run_id, inner = match.group(1), match.group(2).strip("/")
+        artifact = f"{inner}/MLmodel" if inner else "MLmodel"
+        folders = [safe_name(part) for part in PurePosixPath(inner).parts if inner]
+        target = "/".join(["artifacts", safe_name(run_id), *folders, "MLmodel"])
+        return RUN_ARTIFACT, [("path", artifact), ("run_uuid", run_id)], target
+    name, number = str(version.get("name")), str(version.get("version"))
+    return (VERSION_ARTIFACT, [("name", name), ("version", number), ("path", "MLmodel")],
+            f"artifacts/{safe_name(name)}__v{safe_name(number)}/MLmodel")
+
+
+_NOT_MLFLOW = "check that the URL is an MLflow 2 or 3 tracking server"
+
+
+def _list(where: str, data: dict[str, Any], key: str) -> list[Any]:
+    """``data[key]`` as a list; absent is empty (proto3 JSON omits empty lists)."""
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        raise CollectError(f"{where} -> {key!r} in the answer is not a list ({_NOT_MLFLOW})")
+    return value
+
+
+def _object(where: str, data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key)
+    if not isinstance(value, dict):
+        raise CollectError(f"{where} -> the answer has no {key!r} object ({_NOT_MLFLOW})")
+    return value
+
+
+def _field(where: str, item: Any, key: str) -> str:
+    value = item.get(key) if isinstance(item, dict) else None
+    if not isinstance(value, str) or not value:
+        raise CollectError(f"{where} -> an entry in the answer has {key!r} = {value!r}, "
+                           f"not a non-empty string ({_NOT_MLFLOW})")
+    return value
+
+
+def _natural(text: str) -> tuple[int, int | str]:
+    return (0, int(text)) if text.isdigit() else (1, text)
