@@ -201,3 +201,16 @@ def test_every_check_is_documented() -> None:
     for name, spec in library().items():
         assert spec.summary, f"check {name} has no docstring"
         assert spec.subject in {"system", "version", "any"}
+
+
+def test_expiry_warning_days_come_from_the_config() -> None:
+    from dataclasses import replace as dc_replace
+
+    ev = bundle(registered_models=(SYS,), signoffs=(f.signoff(expires="2026-12-10"),))
+    config = dc_replace(Config(), warn_days=30)
+    context = CheckContext(ev, Index(ev, config), config, AS_OF, expiry_warning_days=30)
+    outcome = library()["signoff_present"].run(Subject(SYS), context, {"kind": "risk_assessment"})
+    assert outcome.status == "warn"
+    context.expiry_warning_days = 14
+    outcome = library()["signoff_present"].run(Subject(SYS), context, {"kind": "risk_assessment"})
+    assert outcome.status == "pass"

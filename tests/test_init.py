@@ -171,7 +171,8 @@ def test_the_config_lists_every_key_with_its_default(project: Path) -> None:
     assert replace(config, path=None, evidence=defaults.evidence) == defaults
     assert config.evidence == project / "evidence"
     for field in fields(Config):
-        assert field.name in ("path", "warnings", "max_document_bytes", "max_stream_bytes") or (
+        assert field.name in ("path", "warnings", "max_document_bytes", "max_stream_bytes",
+                              "warn_days") or (
             field.name in data), field.name
 
 

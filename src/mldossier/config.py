@@ -75,6 +75,8 @@ class Config:
     linking: Linking = Linking()
     checks: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Per-check parameter overrides, by check name."""
+    warn_days: int = 14
+    """Warn this many days before evidence goes stale or a sign-off expires."""
     warnings: tuple[Problem, ...] = ()
 
 
@@ -139,5 +141,6 @@ def load_config(path: Path | None) -> Config:
             target_columns=tuple(link.get("target_columns", Linking.target_columns)),
         ),
         checks=dict(data.get("checks", {})),
+        warn_days=int(data.get("freshness", {}).get("warn_days", 14)),
         warnings=tuple(warnings),
     )

@@ -195,7 +195,7 @@ def evaluate(evidence: Evidence, catalogs: list[Catalog], config: Config,
     index = Index(evidence, config)
     as_of, source = evaluation_time(evidence)
     context = CheckContext(evidence=evidence, index=index, config=config, as_of=as_of,
-                           lineage=lineage)
+                           lineage=lineage, expiry_warning_days=config.warn_days)
     verdicts: list[Verdict] = []
     for catalog in catalogs:
         for control in catalog.controls:

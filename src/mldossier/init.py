@@ -125,6 +125,11 @@ def config_text(schema_href: str = f"./{CONFIG_SCHEMA_NAME}") -> str:
         lines.append(f"  {f.name}: {_yaml_value(getattr(Linking(), f.name))}")
     lines += [
         "",
+        "# When evidence is judged about to go stale.",
+        "freshness:",
+        f"  # {schema['properties']['freshness']['properties']['warn_days']['description']}",
+        f"  warn_days: {Config().warn_days}",
+        "",
         f"# {_describe(schema, 'checks')} For example:",
         "#   monitoring_fresh: {max_age_days: 14}",
         "# The check library (docs: checks.md) lists every check and its parameters.",
