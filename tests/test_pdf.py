@@ -471,3 +471,20 @@ def test_matrix_splits_many_systems_into_tables(built) -> None:
         per_system = any(v.system for v in r.control.verdicts)
         assert all(r.cells[2:5]) == per_system, r.control.id
         assert bool(r.cells[5]) == (not per_system), r.control.id
+
+
+def test_a_large_estate_summary_leaves_chapters_to_per_system_pdfs(
+        report, built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import mldossier.pdf as pdf_module
+
+    dossier, results = built
+    monkeypatch.setattr(pdf_module, "CHAPTER_LIMIT", 1)
+    out = tmp_path / "summary.pdf"
+    pages = render_pdf(dossier, out, report_id="f" * 64, attachments={"results.json": results})
+    text = "\n".join(pages_text(out))
+    assert "A large estate: where the details are" in text
+    assert "Executive summary" in text and "Findings and what to do" in text
+    assert not any(f"AI system: {s.model.name}" in text for s in dossier.systems)
+    assert "Control matrix" not in text
+    _, full_pages, _ = report
+    assert pages < full_pages / 2

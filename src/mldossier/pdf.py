@@ -37,6 +37,10 @@ PDF_TEMPLATES = TEMPLATES_DIR / "pdf"
 """The PDF's own templates and print stylesheet: the only files WeasyPrint may read."""
 MATRIX_COLUMNS = 6
 """Systems per control-matrix table; more systems continue in a further table."""
+CHAPTER_LIMIT = 25
+"""Above this many systems the summary PDF leaves chapters and matrix to per-system PDFs."""
+FINDINGS_LIMIT = 200
+"""Findings listed in a large estate's summary PDF (worst first); the rest are in the site."""
 TOP_FINDINGS = 8
 """Findings the executive summary lists (the findings chapter lists them all)."""
 MONITORING_ROWS = 12
@@ -236,13 +240,25 @@ def _context(dossier: Dossier, report_id: str, only_system: str | None,
     if only_system is not None and not systems:
         raise ValueError(f"no AI system named {only_system!r} in the dossier")
     names = [s.model.name for s in systems]
+    # A filed summary of a large estate keeps to what an officer reads: the chapters, the
+    # matrix and the long tail of findings and files stay in the per-system PDFs and the site.
+    summary_only = only_system is None and len(systems) > CHAPTER_LIMIT
     findings = [v for v in dossier.findings if only_system is None or v.system == only_system]
+    findings_total = len(findings)
+    if summary_only:
+        findings = findings[:FINDINGS_LIMIT]
     files = list(dossier.evidence.files)
+    files_total = len(files)
     if only_system is not None:
         wanted = system_files(systems[0])
         files = [f for f in files if f.path in wanted]
+        files_total = len(files)
+    elif summary_only:
+        cited = {c.file for v in findings for c in v.citations}
+        files = [f for f in files if f.path in cited]
     matrices = {fw: matrix_tables(fw, dossier.controls.get(fw, ()), names)
-                for fw in dossier.frameworks} if only_system is None else {}
+                for fw in dossier.frameworks} if only_system is None and not summary_only else {}
+    chapter_systems = [] if summary_only else systems
     findings_by_system: dict[str, list[Verdict]] = {}
     for v in findings:
         findings_by_system.setdefault(v.system or ORGANISATION, []).append(v)
@@ -252,10 +268,13 @@ def _context(dossier: Dossier, report_id: str, only_system: str | None,
     chapters: list[Chapter] = []
     if only_system is None:
         chapters.append(Chapter("summary", "Executive summary"))
+    if summary_only:
+        chapters.append(Chapter("estate", "A large estate: where the details are"))
+    elif only_system is None:
         chapters.append(Chapter("matrix", "Control matrix",
                                 tuple(Chapter(f"matrix-{slugify(fw)}", fw)
                                       for fw in dossier.frameworks)))
-    for s in systems:
+    for s in chapter_systems:
         chapters.append(Chapter(f"system-{s.slug}", f"AI system: {s.model.name}"))
     chapters.append(Chapter("findings", "Findings and what to do"))
     chapters.append(Chapter("evidence", "Evidence appendix"))
@@ -270,6 +289,11 @@ def _context(dossier: Dossier, report_id: str, only_system: str | None,
         "report_id": report_id,
         "report_id_short": report_id[:12],
         "systems": systems,
+        "chapter_systems": chapter_systems,
+        "summary_only": summary_only,
+        "chapter_limit": CHAPTER_LIMIT,
+        "findings_total": findings_total,
+        "files_total": files_total,
         "names": names,
         "catalogs": list(dossier.results.catalogs),
         "period": _period(dossier.evidence.files, dossier.as_of),
@@ -285,9 +309,9 @@ def _context(dossier: Dossier, report_id: str, only_system: str | None,
         "attachments": attachments,
         "monitoring_rows": MONITORING_ROWS,
         "organisation_subject": ORGANISATION,
-        "diagrams": {s.slug: _svg_data_uri(s.diagram_svg) for s in systems},
-        "not_applicable": {s.slug: not_applicable_groups(s.verdicts) for s in systems},
-        "wide_diagrams": {s.slug for s in systems
+        "diagrams": {s.slug: _svg_data_uri(s.diagram_svg) for s in chapter_systems},
+        "not_applicable": {s.slug: not_applicable_groups(s.verdicts) for s in chapter_systems},
+        "wide_diagrams": {s.slug for s in chapter_systems
                           if (svg_width_pt(s.diagram_svg) or 0) > WIDE_DIAGRAM_PT},
     }
 
