@@ -1,0 +1,382 @@
+"""Run mldossier on generated evidence of each size and write the measurements.
+
+Usage: ``python benchmarks/run.py [--sizes S,M,L] [--data DIR] [--results FILE]``.
+
+For each size: generate the evidence (``generate.py``) unless it is already there, then in
+fresh subprocesses, one at a time, measure the orjson floor (read and parse the same input
+bytes with orjson and nothing else), ``mldossier check --json``, ``mldossier build`` (site
+and summary PDF), a rebuild after one sign-off file changed, and optionally a build with
+``--pdf-per-system``. Wall time, CPU time and peak resident memory come from ``os.wait4``
+on each child; the load average is recorded with every measurement, since other work on
+the machine stretches wall time (CPU time much less).
+
+The measurements go into ``benchmarks/results.json`` (merged by size, so sizes can be run
+separately) and the tables between the markers of ``benchmarks/RESULTS.md``; the rest of
+that file, the analysis, is written by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_DATA = Path("/work/bench-data")
+DEFAULT_RESULTS = HERE / "RESULTS.md"
+START_MARK = "<!-- measurements:start (written by benchmarks/run.py) -->"
+END_MARK = "<!-- measurements:end -->"
+SIZE_ORDER = ["XS", "S", "M", "L"]
+LIBRARIES = ["mldossier", "orjson", "jsonschema", "jsonschema-rs", "networkx", "PyYAML",
+             "Jinja2", "mkdocs", "mkdocs-material", "weasyprint"]
+TARGETS = {"check_seconds": 60, "check_rss_mb": 2048, "floor_ratio": 4.0,
+           "build_seconds": 300, "rebuild_share": 0.10}
+"""The scale issue's targets, for size L on a 2-core, 24 GB machine."""
+
+FLOOR_SCRIPT = r"""
+import os, sys, orjson
+root = sys.argv[1]
+parsed = skipped = 0
+for dirpath, dirnames, filenames in os.walk(root):
+    dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+    for name in sorted(filenames):
+        path = os.path.join(dirpath, name)
+        if name.endswith((".ndjson", ".jsonl")):
+            with open(path, "rb") as fh:
+                for line in fh:
+                    if line.strip():
+                        orjson.loads(line)
+                        parsed += len(line)
+        elif name.endswith(".json"):
+            with open(path, "rb") as fh:
+                data = fh.read()
+            try:
+                orjson.loads(data)
+            except orjson.JSONDecodeError:  # NaN in Evidently snapshots: read, not parsed
+                pass
+            parsed += len(data)
+        else:  # YAML, MLmodel, attachments: orjson cannot parse them; read only
+            with open(path, "rb") as fh:
+                skipped += len(fh.read())
+print(parsed, skipped)
+"""
+
+
+@dataclass
+class Measurement:
+    """One command in a fresh process."""
+
+    name: str
+    command: list[str]
+    wall_s: float
+    cpu_s: float
+    rss_mb: float
+    exit_code: int
+    load_before: float
+    load_after: float
+    stdout_tail: str = ""
+
+
+def measure(name: str, command: list[str], cwd: Path, log: Path) -> Measurement:
+    """Run ``command`` and take its wall time, CPU time and peak RSS from ``os.wait4``."""
+    load_before = os.getloadavg()[0]
+    with open(log, "wb") as out:
+        began = time.perf_counter()
+        proc = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - began
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    tail = log.read_text("utf-8", errors="replace").strip().splitlines()[-1:] or [""]
+    return Measurement(name, command, round(wall, 2), round(usage.ru_utime + usage.ru_stime, 2),
+                       round(usage.ru_maxrss / 1024, 1), proc.returncode,
+                       round(load_before, 2), round(os.getloadavg()[0], 2), tail[0][:300])
+
+
+def mldossier(*args: str) -> list[str]:
+    """The mldossier command of this interpreter."""
+    return [sys.executable, "-m", "mldossier.cli", *args]
+
+
+def tree_bytes(root: Path) -> tuple[int, int]:
+    """(files, bytes) below ``root``."""
+    files = size = 0
+    for path in root.rglob("*"):
+        if path.is_file():
+            files += 1
+            size += path.stat().st_size
+    return files, size
+
+
+def pdf_pages(path: Path) -> int | None:
+    """Pages of a PDF by ``pdfinfo`` (None when poppler is missing or the file is)."""
+    if not path.is_file() or shutil.which("pdfinfo") is None:
+        return None
+    out = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True).stdout
+    found = re.search(r"^Pages:\s+(\d+)", out, re.MULTILINE)
+    return int(found.group(1)) if found else None
+
+
+def site_pages(site: Path) -> int:
+    """HTML pages of a built site (the theme's assets hold none)."""
+    return sum(1 for p in site.rglob("*.html") if "assets" not in p.relative_to(site).parts)
+
+
+def change_one_file(evidence: Path) -> tuple[Path, bytes]:
+    """Edit one sign-off (as a person would: a reworded statement); return it to restore."""
+    target = sorted((evidence / "signoffs").glob("*.yaml"))[0]
+    original = target.read_bytes()
+    text = original.decode()
+    changed = re.sub(r"(?m)^statement: >-\n", "statement: >-\n  (Reviewed again.)\n", text,
+                     count=1)
+    assert changed != text, target
+    target.write_text(changed, encoding="utf-8")
+    return target, original
+
+
+def run_size(size: str, data: Path, per_system: bool, rebuild: bool, pdf: bool
+             ) -> dict[str, Any]:
+    """Generate (if needed) and measure one size; return its record."""
+    folder = data / size
+    logs = folder / "logs"
+    summary_file = folder / "generation.json"
+    generated = None
+    if not summary_file.is_file():
+        logs.mkdir(parents=True, exist_ok=True)
+        generated = measure("generate", [sys.executable, str(HERE / "generate.py"), size,
+                                         str(folder)], HERE.parent, data / f"generate-{size}.log")
+        if generated.exit_code != 0:
+            raise SystemExit(f"generate.py {size} failed: see {data}/generate-{size}.log")
+    logs.mkdir(parents=True, exist_ok=True)
+    generation = json.loads(summary_file.read_text("utf-8"))
+    evidence = folder / "evidence"
+    config = ["--config", str(folder / "mldossier.yaml")]
+    site = folder / "site"
+    shutil.rmtree(site, ignore_errors=True)
+    runs: list[Measurement] = []
+    if generated is not None:
+        runs.append(generated)
+    runs.append(measure("floor", [sys.executable, "-c", FLOOR_SCRIPT, str(evidence)], folder,
+                        logs / "floor.log"))
+    runs.append(measure("check", mldossier(*config, "check", "--evidence", str(evidence),
+                                           "--json", str(folder / "results.json")),
+                        folder, logs / "check.log"))
+    pdf_flag = [] if pdf else ["--no-pdf"]
+    runs.append(measure("build", mldossier(*config, "build", "--evidence", str(evidence),
+                                           "--out", str(site), *pdf_flag),
+                        folder, logs / "build.log"))
+    record: dict[str, Any] = {"size": size, "generation": generation, "pdf": pdf}
+    if site.is_dir():
+        files, size_bytes = tree_bytes(site)
+        record["site"] = {"html_pages": site_pages(site), "files": files, "bytes": size_bytes,
+                          "pdf_pages": pdf_pages(site / "report.pdf"),
+                          "pdf_bytes": (site / "report.pdf").stat().st_size
+                          if (site / "report.pdf").is_file() else None}
+    if rebuild:
+        target, original = change_one_file(evidence)
+        try:
+            runs.append(measure("rebuild", mldossier(*config, "build", "--evidence",
+                                                     str(evidence), "--out", str(site),
+                                                     *pdf_flag),
+                                folder, logs / "rebuild.log"))
+        finally:
+            target.write_bytes(original)
+        record["rebuild_changed"] = target.relative_to(folder).as_posix()
+    if per_system:
+        out = folder / "site-per-system"
+        shutil.rmtree(out, ignore_errors=True)
+        runs.append(measure("build --pdf-per-system",
+                            mldossier(*config, "build", "--evidence", str(evidence), "--out",
+                                      str(out), "--no-pdf", "--pdf-per-system"),
+                            folder, logs / "per-system.log"))
+        pdfs = sorted((out / "systems").glob("*.pdf")) if (out / "systems").is_dir() else []
+        record["per_system"] = {"pdfs": len(pdfs),
+                                "pages": sum(pdf_pages(p) or 0 for p in pdfs)}
+        shutil.rmtree(out, ignore_errors=True)
+    record["runs"] = {m.name: asdict(m) for m in runs}
+    return record
+
+
+# ---------------------------------------------------------------- the report
+
+
+def machine() -> dict[str, Any]:
+    """What the numbers were measured on."""
+    cpu = ""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        found = re.search(r"^model name\s*:\s*(.+)$", cpuinfo.read_text(), re.MULTILINE)
+        cpu = found.group(1).strip() if found else ""
+    memory = ""
+    meminfo = Path("/proc/meminfo")
+    if meminfo.is_file():
+        found = re.search(r"^MemTotal:\s+(\d+) kB", meminfo.read_text(), re.MULTILINE)
+        memory = f"{int(found.group(1)) / 1024 / 1024:.1f} GiB" if found else ""
+    versions = {}
+    for name in LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return {"nproc": os.cpu_count(), "memory": memory, "cpu": cpu,
+            "python": platform.python_version(), "platform": platform.platform(),
+            "libraries": versions}
+
+
+def _mb(n: int | float | None) -> str:
+    return "–" if n is None else f"{n / 1024 / 1024:,.0f} MB" if n >= 1024 * 1024 \
+        else f"{n / 1024:,.0f} KB"
+
+
+def _secs(run: dict[str, Any] | None) -> str:
+    if not run:
+        return "–"
+    flag = "" if run["exit_code"] in (0, 1) else f" (exit {run['exit_code']})"
+    return f"{run['wall_s']:,.1f} s{flag}"
+
+
+def _run_cell(run: dict[str, Any] | None) -> str:
+    if not run:
+        return "–"
+    return (f"{_secs(run)} · {run['cpu_s']:,.1f} s · {run['rss_mb']:,.0f} MB "
+            f"({run['load_before']:.1f}→{run['load_after']:.1f})")
+
+
+def render_tables(records: dict[str, dict[str, Any]], info: dict[str, Any]) -> str:
+    """The measurement section of RESULTS.md: machine, commands, one column per size."""
+    sizes = [s for s in SIZE_ORDER if s in records]
+    lines = ["## Machine", ""]
+    lines.append(f"- {info['nproc']} cores ({info['cpu'] or 'unknown CPU'}), {info['memory']} "
+                 f"memory, Python {info['python']}, {info['platform']}")
+    lines.append("- " + ", ".join(f"{k} {v}" for k, v in info["libraries"].items()))
+    lines += ["", "## Commands", "", "```sh",
+              "python benchmarks/generate.py L /work/bench-data/L    # or S, M (XS: CI smoke)",
+              f"python benchmarks/run.py --sizes {','.join(sizes)} --data /work/bench-data",
+              "# what run.py runs for each size, one fresh process each (cwd = the size folder):",
+              "python -c FLOOR_SCRIPT evidence           # orjson floor: parse JSON/NDJSON only",
+              "mldossier --config mldossier.yaml check --evidence evidence --json results.json",
+              "mldossier --config mldossier.yaml build --evidence evidence --out site",
+              "# edit one sign-off, then the same build again (the rebuild)",
+              "mldossier --config mldossier.yaml build --evidence evidence --out site-per-system "
+              "--no-pdf --pdf-per-system", "```", ""]
+    lines += ["## Measurements", "",
+              "Each command is one fresh process: wall time · CPU time (user + system) · peak "
+              "RSS, and in brackets the 1-minute load average before → after (2 cores: above "
+              "2, other work competed for the CPU, which stretches wall time, not CPU time).",
+              ""]
+    header = "| | " + " | ".join(sizes) + " |"
+    lines += [header, "|---" * (len(sizes) + 1) + "|"]
+
+    def row(label: str, values: list[str]) -> None:
+        lines.append(f"| {label} | " + " | ".join(values) + " |")
+
+    gens = [records[s]["generation"] for s in sizes]
+    row("systems / versions", [f"{g['systems']} / {g['model_versions']}" for g in gens])
+    row("lineage events (NDJSON)", [f"{g['events']:,} ({_mb(g['ndjson_bytes'])})" for g in gens])
+    row("monitoring reports (full snapshots)",
+        [f"{g['reports']} ({g['full_snapshots']})" for g in gens])
+    row("sign-offs / evidence files", [f"{g['signoffs']} / {g['files']:,}" for g in gens])
+    row("input bytes", [_mb(g["bytes"]) for g in gens])
+    row("generate.py (in-process)", [f"{g['seconds']:.1f} s" for g in gens])
+    runs = [records[s]["runs"] for s in sizes]
+    for name, label in (("floor", "orjson floor"), ("check", "`check`"),
+                        ("build", "`build` (site + PDF)"), ("rebuild", "rebuild, 1 file changed"),
+                        ("build --pdf-per-system", "`build --no-pdf --pdf-per-system`")):
+        if any(name in r for r in runs):
+            row(f"{label}: wall · CPU · peak RSS (load)", [
+                _run_cell(r.get(name)) + (" **site only, no PDF**" if name in ("build", "rebuild")
+                                          and name in r and not records[s].get("pdf", True)
+                                          else "")
+                for s, r in zip(sizes, runs, strict=True)])
+    row("check ÷ floor (wall / CPU)",
+        [f"{r['check']['wall_s'] / r['floor']['wall_s']:.1f}× / "
+         f"{r['check']['cpu_s'] / max(r['floor']['cpu_s'], 0.01):.1f}×"
+         if "check" in r and "floor" in r else "–" for r in runs])
+    if any("rebuild" in r for r in runs):
+        row("rebuild ÷ build (wall)",
+            [f"{r['rebuild']['wall_s'] / r['build']['wall_s']:.0%}" if "rebuild" in r else "–"
+             for r in runs])
+    sites = [records[s].get("site") for s in sizes]
+    row("site HTML pages", [str(x["html_pages"]) if x else "–" for x in sites])
+    row("site bytes (with evidence copies)", [_mb(x["bytes"]) if x else "–" for x in sites])
+    row("summary PDF pages (bytes)", [
+        f"{x['pdf_pages']} ({_mb(x['pdf_bytes'])})" if x and x["pdf_pages"] else "–"
+        for x in sites])
+    per = [records[s].get("per_system") for s in sizes]
+    if any(per):
+        row("per-system PDFs (pages)", [f"{x['pdfs']} ({x['pages']})" if x else "–"
+                                        for x in per])
+        row("per-system build CPU ÷ wall (2 = both cores)", [
+            f"{r['build --pdf-per-system']['cpu_s'] / r['build --pdf-per-system']['wall_s']:.2f}"
+            if "build --pdf-per-system" in r else "–" for r in runs])
+    lines += [""] + [f"- {s}: {records[s]['note']}" for s in sizes if records[s].get("note")]
+    lines += ["", "Measured at: " + ", ".join(
+        f"{s} {records[s].get('measured_at', '?')}" for s in sizes), ""]
+    return "\n".join(lines)
+
+
+def write_results(results_md: Path, records: dict[str, dict[str, Any]],
+                  info: dict[str, Any]) -> None:
+    """Replace the measurement section of RESULTS.md (create the file if needed)."""
+    section = f"{START_MARK}\n{render_tables(records, info)}\n{END_MARK}"
+    if results_md.is_file():
+        text = results_md.read_text("utf-8")
+        if START_MARK in text and END_MARK in text:
+            before, rest = text.split(START_MARK, 1)
+            after = rest.split(END_MARK, 1)[1]
+            results_md.write_text(before + section + after, encoding="utf-8")
+            return
+    results_md.write_text(f"# Scale benchmark results\n\n{section}\n", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: measure the sizes asked for and update the results."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--sizes", default="S,M,L", help="comma-separated: XS, S, M, L")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
+                        help="where the evidence is generated (never inside the repository)")
+    parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS,
+                        help="the RESULTS.md to update (its raw data goes beside it as "
+                             "results.json)")
+    parser.add_argument("--per-system", action="store_true",
+                        help="also measure a build with --pdf-per-system")
+    parser.add_argument("--no-rebuild", action="store_true", help="skip the rebuild")
+    parser.add_argument("--no-pdf", action="store_true", help="build the site only")
+    parser.add_argument("--clean", action="store_true",
+                        help="delete each size's generated data when it has been measured")
+    args = parser.parse_args(argv)
+    sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
+    unknown = [s for s in sizes if s not in SIZE_ORDER]
+    if unknown:
+        parser.error(f"unknown size(s) {', '.join(unknown)}: choose from {', '.join(SIZE_ORDER)}")
+    raw_file = args.results.with_name("results.json")
+    raw = json.loads(raw_file.read_text("utf-8")) if raw_file.is_file() else {}
+    records: dict[str, dict[str, Any]] = raw.get("sizes", {})
+    args.data.mkdir(parents=True, exist_ok=True)
+    info = machine()
+    for size in sizes:
+        record = run_size(size, args.data, args.per_system, not args.no_rebuild,
+                          not args.no_pdf)
+        record["measured_at"] = time.strftime("%Y-%m-%d %H:%M", time.localtime())
+        records[size] = record
+        raw_file.write_text(json.dumps({"machine": info, "sizes": records}, indent=2) + "\n",
+                            encoding="utf-8")
+        write_results(args.results, records, info)
+        print(json.dumps({size: {k: (v["wall_s"], v["cpu_s"], v["rss_mb"])
+                                 for k, v in record["runs"].items()}}))
+        if args.clean:
+            shutil.rmtree(args.data / size, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

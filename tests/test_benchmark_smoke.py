@@ -1,0 +1,115 @@
+"""Smoke run of the scale benchmark at size XS, so it cannot rot. No timing is asserted."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from mldossier.config import load_config
+from mldossier.intake import read_evidence
+from mldossier.lineage import build_graph
+from mldossier.linking import is_production
+
+REPO = Path(__file__).resolve().parents[1]
+BENCHMARKS = REPO / "benchmarks"
+
+
+def _module(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"benchmark_{name}", BENCHMARKS / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while being made
+    spec.loader.exec_module(module)
+    return module
+
+
+def _digests(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file() and p.name != "generation.json"}
+
+
+@pytest.fixture(scope="module")
+def generate() -> ModuleType:
+    return _module("generate")
+
+
+def test_generator_is_deterministic(generate: ModuleType, tmp_path: Path) -> None:
+    first = generate.generate("XS", tmp_path / "a")
+    second = generate.generate("XS", tmp_path / "b")
+    assert _digests(tmp_path / "a") == _digests(tmp_path / "b")
+    other_seed = generate.generate("XS", tmp_path / "c", seed=1)
+    assert _digests(tmp_path / "a") != _digests(tmp_path / "c")
+    for summary in (first, second, other_seed):
+        assert summary["events"] == generate.SIZES["XS"].events
+    lines = (tmp_path / "a" / "evidence" / "openlineage" / "events.ndjson").read_bytes()
+    assert lines.count(b"\n") == generate.SIZES["XS"].events
+    assert first["ndjson_bytes"] == len(lines)
+
+
+def test_generated_evidence_is_valid_and_linked(generate: ModuleType, tmp_path: Path) -> None:
+    generate.generate("XS", tmp_path)
+    config = load_config(tmp_path / "mldossier.yaml")
+    evidence = read_evidence(config, tmp_path / "evidence")  # raises on any invalid input
+    size = generate.SIZES["XS"]
+    assert len(evidence.registered_models) == size.systems
+    assert len(evidence.model_versions) == size.versions
+    assert len(evidence.mlflow_runs) == len(evidence.logged_models) == size.versions
+    assert len(evidence.signatures) == size.versions
+    assert len(evidence.reports) == size.reports
+    assert all(r.model_name and r.model_version for r in evidence.reports)
+    assert evidence.unlinked == ()
+    graph = build_graph(evidence, config)
+    untrained = sorted(v.key for v in evidence.model_versions if not graph.training_runs_of(v))
+    # The planted gap: the training events of the first version of system 3 were "lost".
+    assert untrained == ["marketing-propensity-0003@1"]
+    production = [v for v in evidence.model_versions if is_production(v, config)]
+    assert sorted(v.name for v in production) == sorted(m.name for m in
+                                                        evidence.registered_models)
+    assert all(graph.serving_runs_of(v) for v in production)
+    assert sum(1 for r in evidence.lineage_runs if r.state == "FAIL") > 0
+
+
+def test_changed_signoff_stays_valid(generate: ModuleType, tmp_path: Path) -> None:
+    run = _module("run")
+    generate.generate("XS", tmp_path)
+    target, original = run.change_one_file(tmp_path / "evidence")
+    assert target.read_bytes() != original
+    evidence = read_evidence(load_config(tmp_path / "mldossier.yaml"), tmp_path / "evidence")
+    changed = [s for s in evidence.signoffs if s.cite.file == target.relative_to(
+        tmp_path / "evidence").as_posix()]
+    assert len(changed) == 1 and changed[0].statement.startswith("(Reviewed again.)")
+
+
+def test_benchmark_run_writes_sane_results(tmp_path: Path) -> None:
+    data, results = tmp_path / "data", tmp_path / "RESULTS.md"
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "run.py"), "--sizes", "XS", "--data", str(data),
+         "--results", str(results), "--no-rebuild", "--clean"],
+        capture_output=True, text=True, timeout=600, cwd=REPO)
+    assert done.returncode == 0, done.stdout + done.stderr
+    raw = json.loads((tmp_path / "results.json").read_text())
+    record = raw["sizes"]["XS"]
+    runs = record["runs"]
+    assert set(runs) == {"generate", "floor", "check", "build"}
+    assert runs["generate"]["exit_code"] == runs["floor"]["exit_code"] == 0
+    assert runs["check"]["exit_code"] == 1  # the planted gaps fail controls
+    assert runs["build"]["exit_code"] == 0
+    assert all(r["wall_s"] > 0 and r["rss_mb"] > 0 for r in runs.values())
+    site = record["site"]
+    assert site["html_pages"] > 4 + 10  # overview, systems, controls, ... and 4 systems
+    if shutil.which("pdfinfo"):
+        assert site["pdf_pages"] > 0
+    assert site["pdf_bytes"] > 0
+    assert raw["machine"]["nproc"] >= 1 and raw["machine"]["libraries"]["orjson"]
+    text = results.read_text()
+    assert "<!-- measurements:start" in text and "<!-- measurements:end -->" in text
+    assert "| | XS |" in text and "orjson floor" in text
+    assert not (data / "XS").exists()  # --clean removed the generated evidence
