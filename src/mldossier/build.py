@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -95,11 +97,7 @@ def build(analysis: Analysis, out_dir: Path, *, pdf: bool = True,
             render_pdf(dossier, staging / PDF_NAME, report_id=analysis.report_id,
                        attachments=attachments)
         if pdf_per_system:
-            for system in dossier.systems:
-                render_pdf(dossier, staging / "systems" / f"{system.slug}.pdf",
-                           report_id=analysis.report_id,
-                           attachments=attachments,
-                           only_system=system.model.name)
+            render_system_pdfs(dossier, staging / "systems", analysis.report_id, attachments)
         write_manifest(staging, analysis.inputs, analysis.results.as_of.isoformat())
         if sign_key is not None:
             sign_manifest(staging, sign_key)
@@ -108,3 +106,39 @@ def build(analysis: Analysis, out_dir: Path, *, pdf: bool = True,
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return out_dir
+
+
+_SHARED: tuple[Dossier, str, dict[str, bytes]] | None = None
+"""What forked workers render from (inherited, never pickled)."""
+
+
+def _render_system(job: tuple[str, str]) -> None:
+    from .pdf import render_pdf
+
+    assert _SHARED is not None
+    dossier, report_id, attachments = _SHARED
+    name, target = job
+    render_pdf(dossier, Path(target), report_id=report_id, attachments=attachments,
+               only_system=name)
+
+
+def render_system_pdfs(dossier: Dossier, folder: Path, report_id: str,
+                       attachments: dict[str, bytes]) -> None:
+    """One PDF per system, rendered by one forked worker per core.
+
+    Each PDF is independent of the others, so its bytes do not depend on which worker made it.
+    """
+    global _SHARED
+    jobs = [(s.model.name, str(folder / f"{s.slug}.pdf")) for s in dossier.systems]
+    workers = min(len(jobs), os.cpu_count() or 1)
+    _SHARED = (dossier, report_id, attachments)
+    try:
+        if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+            for job in jobs:
+                _render_system(job)
+            return
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            for _ in pool.imap_unordered(_render_system, jobs):
+                pass
+    finally:
+        _SHARED = None

@@ -7,6 +7,8 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from typing import Any
 
+import orjson
+
 from . import __version__
 from .evaluate import STATUSES, Results, Verdict, evidence_manifest
 
@@ -99,7 +101,14 @@ def to_json(results: Results) -> dict[str, Any]:
 
 def dumps(data: Any) -> str:
     """Canonical, stable JSON text (sorted keys, two-space indent, trailing newline)."""
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    try:
+        # orjson writes the same text as json with these options, 10x faster and without
+        # json's million-chunk list (its indent mode is pure Python), except that it writes
+        # floats under 1e-4 positionally (0.00001 where json writes 1e-05).
+        options = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
+        return orjson.dumps(data, option=options).decode() + "\n"
+    except TypeError:  # integers beyond 64 bits, keys that are not strings
+        return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def to_junit(results: Results, fail_on_warn: bool = False) -> str:

@@ -263,14 +263,14 @@ def _looks_like_ndjson(path: Path) -> bool:
             first = first[3:]
         if not first.strip().startswith(b"{"):
             return False
+        # A second line first: a one-line JSON file (Evidently writes them) is not parsed twice.
+        if not any(line.strip() for line in fh):
+            return False
         try:
             orjson.loads(first)
         except orjson.JSONDecodeError:
             return False
-        for line in fh:
-            if line.strip():
-                return True
-    return False
+    return True
 
 
 def _decode(raw: bytes) -> str:

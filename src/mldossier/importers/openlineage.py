@@ -609,7 +609,9 @@ class OpenLineageImporter:
                 if url in standard and not _validator(url, self.fast).is_valid(facet):
                     valid = False
                 elif raw is not None:
-                    kept[raw] = facet
+                    # orjson's bytes keep a 4 KiB buffer whatever their length: a key that
+                    # lives as long as the fold is copied to its exact size.
+                    kept[bytes(memoryview(raw))] = facet
                     self._kinds[id(facet)] = _read_type(facet)
         return valid
 
