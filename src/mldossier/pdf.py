@@ -268,6 +268,8 @@ def _context(dossier: Dossier, report_id: str, only_system: str | None,
     chapters: list[Chapter] = []
     if only_system is None:
         chapters.append(Chapter("summary", "Executive summary"))
+    if only_system is None and (dossier.changes is not None or dossier.evidence.waivers):
+        chapters.append(Chapter("changes", "Waivers and changes"))
     if summary_only:
         chapters.append(Chapter("estate", "A large estate: where the details are"))
     elif only_system is None:

@@ -558,6 +558,10 @@ def plan_pages(dossier: Dossier, site: SiteIndex) -> list[Page]:
                            "kinds": _evidence_kinds(files)}))
     pages.append(Page("crosswalk/index.md", "crosswalk.md.j2", "Crosswalk",
                       {"matrices": _crosswalk_matrices(dossier, site)}))
+    pages.append(Page("changes/index.md", "changes.md.j2", "Waivers and changes",
+                      {"waivers": sorted(dossier.evidence.waivers, key=lambda w: w.id),
+                       "changes": dossier.changes, "today": dossier.as_of.date()},
+                      search=False))
     unlinked = sorted(dossier.evidence.unlinked, key=lambda u: (u.kind, u.cite.file, u.key))
     for src, pager, chunk in paginate("unlinked", unlinked, ROWS_PER_PAGE):
         pages.append(Page(src, "unlinked.md.j2", "Unlinked evidence" + _page_suffix(pager),
@@ -735,7 +739,7 @@ def _nav(site: SiteIndex) -> list[Any]:
     return [{"Overview": "index.md"}, {"Systems": "systems/index.md"},
             {"Controls": controls}, {"Findings": "findings/index.md"},
             {"Crosswalk": "crosswalk/index.md"}, {"Evidence": "evidence/index.md"},
-            {"Unlinked": "unlinked/index.md"}]
+            {"Unlinked": "unlinked/index.md"}, {"Waivers and changes": "changes/index.md"}]
 
 
 def mkdocs_config(dossier: Dossier, docs_dir: Path, site: SiteIndex, report_id: str
