@@ -260,7 +260,8 @@ def render_tables(records: dict[str, dict[str, Any]], info: dict[str, Any]) -> s
     lines.append("- " + ", ".join(f"{k} {v}" for k, v in info["libraries"].items()))
     lines += ["", "## Commands", "", "```sh",
               "python benchmarks/generate.py L /work/bench-data/L    # or S, M (XS: CI smoke)",
-              f"python benchmarks/run.py --sizes {','.join(sizes)} --data /work/bench-data",
+              *dict.fromkeys(records[s].get("command", f"python benchmarks/run.py --sizes {s}")
+                             + f"    # {s}" for s in sizes),
               "# what run.py runs for each size, one fresh process each (cwd = the size folder):",
               "python -c FLOOR_SCRIPT evidence           # orjson floor: parse JSON/NDJSON only",
               "mldossier --config mldossier.yaml check --evidence evidence --json results.json",
@@ -367,6 +368,8 @@ def main(argv: list[str] | None = None) -> int:
         record = run_size(size, args.data, args.per_system, not args.no_rebuild,
                           not args.no_pdf)
         record["measured_at"] = time.strftime("%Y-%m-%d %H:%M", time.localtime())
+        record["command"] = " ".join(["python benchmarks/run.py",
+                                      *(sys.argv[1:] if argv is None else argv)])
         records[size] = record
         raw_file.write_text(json.dumps({"machine": info, "sizes": records}, indent=2) + "\n",
                             encoding="utf-8")

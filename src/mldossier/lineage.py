@@ -1314,6 +1314,8 @@ def _collector_paused() -> Iterator[None]:
     try:
         yield
     finally:
+        # The graph lives to the end of the run: frozen, so no later collection walks it.
+        gc.freeze()
         if collecting:
             gc.enable()
 

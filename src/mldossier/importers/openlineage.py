@@ -826,6 +826,9 @@ def _rare_gc() -> Iterator[None]:
     try:
         yield
     finally:
+        # What was read lives to the end of the run: frozen, no later collection walks it
+        # (a collection right here would walk every young object once, seconds at 1M events).
+        gc.freeze()
         gc.set_threshold(*before)
 
 
