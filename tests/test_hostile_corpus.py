@@ -191,6 +191,16 @@ def _gen_long_line(root: Path) -> None:
         fh.truncate(256 * MIB)
 
 
+def _gen_event_then_long_line(root: Path) -> None:
+    """A real event, then 512 MiB without a newline, in a .json over the document limit."""
+    path = root / "generated" / "event-then-512mib-line.json"
+    path.parent.mkdir(parents=True)
+    first = (SAMPLES / "openlineage" / "events.ndjson").read_bytes().split(b"\n", 1)[0]
+    with open(path, "wb") as fh:
+        fh.write(first + b"\n")
+        fh.truncate(len(first) + 1 + 512 * MIB)
+
+
 def _gen_million_digits(root: Path) -> None:
     path = root / "generated" / "int-1000000-digits.json"
     path.parent.mkdir(parents=True)
@@ -312,6 +322,7 @@ GENERATED: dict[str, Generator] = {
     "generated/sparse-2gib.json": _gen_2gib_json,
     "generated/sparse-2gib.ndjson": _gen_2gib_ndjson,
     "generated/one-256mib-line.ndjson": _gen_long_line,
+    "generated/event-then-512mib-line.json": _gen_event_then_long_line,
     "generated/int-1000000-digits.json": _gen_million_digits,
     "generated/signoff-2mib.yaml": _gen_big_yaml,
     "generated/symlink-file-outside": _gen_symlink_file,
