@@ -7,6 +7,8 @@ specified in ``docs/signoff-format.md`` and ``schemas/signoff.schema.json``.
 
 from __future__ import annotations
 
+import re
+
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
@@ -23,8 +25,16 @@ DATE_FIX = "write an ISO date such as 2026-10-01, or a date-time such as 2026-10
 OUTSIDE_FIX = "put the file inside the evidence folder and refer to it by a relative path"
 
 
+# RFC 3339 shapes only: Python 3.11's fromisoformat also takes basic (20261012) and week
+# (2026-W41-1) forms, and the schema's date-time check depends on an optional package.
+_ISO_SHAPE = re.compile(
+    r"\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:\d{2})?)?")
+
+
 def parse_when(text: str) -> date | None:
     """An ISO date, or the UTC date of an ISO date-time (no zone means UTC); None if invalid."""
+    if not _ISO_SHAPE.fullmatch(text):
+        return None
     if len(text) == 10:
         try:
             return date.fromisoformat(text)
