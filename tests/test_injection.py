@@ -665,8 +665,6 @@ def test_outputs_never_hold_bare_nan_or_infinity(tmp_path: Path) -> None:
         _strict_json(path.read_text("utf-8"), f"report.pdf:{path.name}")
 
 
-@pytest.mark.xfail(strict=True, reason="B3: an unpaired surrogate escape is accepted and "
-                   "crashes the build (UnicodeEncodeError, exit 3)")
 def test_an_unpaired_surrogate_is_refused_before_it_reaches_an_output(tmp_path: Path) -> None:
     evidence = tmp_path / "evidence"
     (evidence / "mlflow").mkdir(parents=True)
@@ -685,8 +683,6 @@ def test_an_unpaired_surrogate_is_refused_before_it_reaches_an_output(tmp_path: 
             "not a character") in done.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="B16: a slug made from a long name (catalog framework, "
-                   "system) passes NAME_MAX and the site build crashes (ENAMETOOLONG, exit 3)")
 def test_long_names_do_not_make_file_names_too_long(tmp_path: Path) -> None:
     evidence = tmp_path / "evidence"
     (evidence / "mlflow").mkdir(parents=True)
