@@ -467,8 +467,49 @@ def _construct_mapping_no_duplicates(loader: SafeYamlLoader, node: yaml.MappingN
 SafeYamlLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping_no_duplicates)
 
 
+if getattr(yaml, "__with_libyaml__", False):
+    class _FastYamlLoader(yaml.CSafeLoader):  # type: ignore[misc,name-defined]
+        """libyaml's parser with the same resolvers and constructors as SafeYamlLoader."""
+
+    _FastYamlLoader.yaml_implicit_resolvers = SafeYamlLoader.yaml_implicit_resolvers
+    _FastYamlLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping_no_duplicates)
+else:  # pragma: no cover - PyYAML built without libyaml
+    _FastYamlLoader = None  # type: ignore[assignment,misc]
+
+
+_NOT_PRINTABLE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+FAST_YAML_DEPTH = 64
+"""Deeper YAML is left to SafeYamlLoader, whose recursion limit decides what is too deep."""
+
+
+def _shallow(value: Any, limit: int = FAST_YAML_DEPTH) -> bool:
+    stack = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(
+            node, list) else None
+        if children is None:
+            continue
+        if depth >= limit:
+            return False
+        stack.extend((child, depth + 1) for child in children)
+    return True
+
+
 def parse_yaml_text(text: str) -> Any:
     """Safe YAML: no aliases, no object-constructing tags, no duplicate keys; dates as text."""
+    if _FastYamlLoader is not None and "*" not in text and not _NOT_PRINTABLE.search(text):
+        # Without a "*" there is no alias, so libyaml (10x faster) may read it. Anything it
+        # rejects, and anything deep, goes to SafeYamlLoader below, whose messages are pinned.
+        try:
+            value = yaml.load(text, Loader=_FastYamlLoader)  # noqa: S506 - CSafeLoader subclass
+        except (yaml.YAMLError, RecursionError, ValueError, OverflowError):
+            pass
+        else:
+            if _shallow(value):
+                _refuse_surrogates(text, value)
+                return value
     try:
         data = yaml.load(text, Loader=SafeYamlLoader)  # noqa: S506 - SafeLoader subclass
     except yaml.constructor.ConstructorError as exc:
