@@ -55,7 +55,7 @@ def test_init_writes_every_file_and_says_what_next(tmp_path: Path) -> None:
     assert written == sorted(EXPECTED_FILES)
     assert result.stdout.splitlines()[0] == f"Wrote 9 files into {tmp_path / 'proj'}:"
     assert result.stdout.splitlines()[-1] == (
-        f"  cd {tmp_path / 'proj'} && mldossier validate && mldossier check && mldossier build")
+        f"  cd {tmp_path / 'proj'} && mldossier validate && mldossier check; mldossier build")
 
 
 def test_validate_on_the_new_project_exits_0(project: Path) -> None:
@@ -73,7 +73,7 @@ def test_init_in_the_current_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     result = run("init")
     assert result.exit_code == 0
     assert result.stdout.splitlines()[-1] == (
-        "  mldossier validate && mldossier check && mldossier build")
+        "  mldossier validate && mldossier check; mldossier build")
     # Without --config, validate finds ./mldossier.yaml and its evidence folder.
     assert run("validate").exit_code == 0
 

@@ -54,8 +54,9 @@ def init_command(directory: Path, force: bool) -> None:
     for path in written:
         term.say(f"  {path.relative_to(directory).as_posix()}")
     where = "" if directory == Path(".") else f"cd {directory} && "
+    # Not "check && build": check exits 1 when a control fails, which the examples do.
     term.say("Next: replace evidence/ with your own exports, then run\n"
-             f"  {where}mldossier validate && mldossier check && mldossier build")
+             f"  {where}mldossier validate && mldossier check; mldossier build")
 
 
 oscal_option = click.option(

@@ -198,6 +198,13 @@ def format_terminal(results: Results, verbose: bool = False, style: Style = plai
         for system in systems:
             lines.append(f"  {system}: "
                          + _counts(results.counts(framework=framework, system=system), style))
+        # Controls on the organisation (policies, sign-offs) belong to no system: without
+        # this line the systems' counts would not add up to the framework's.
+        whole = [v.status for v in results.verdicts
+                 if v.control.framework == framework and not v.system]
+        if whole and systems:
+            lines.append("  organisation-wide: " + _counts(
+                {status: whole.count(status) for status in STATUSES}, style))
     failing = [v for v in results.failing if verbose or v.status != "warn"]
     if failing:
         lines.append("\nFindings (worst first):")
