@@ -1,4 +1,4 @@
-"""Shared fixtures: the real sample exports in ../shared/samples and the demo evidence."""
+"""Shared fixtures: the real sample exports in tests/reference/samples and the demo evidence."""
 
 from __future__ import annotations
 
@@ -13,7 +13,12 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SAMPLES = REPO.parent / "shared" / "samples"
+REFERENCE = REPO / "tests" / "reference"
+"""Copies of the shared reference material (see its README), so a clone alone runs the tests."""
+SAMPLES = REFERENCE / "samples"
+REGULATION = REFERENCE / "regulation.md"
+SHARED = REPO.parent / "shared"
+"""The originals, beside the checkout when they are there."""
 DEMO_EVIDENCE = REPO / "evidence"
 
 

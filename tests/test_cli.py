@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import DEMO_EVIDENCE, REPO
 from jsonschema import Draft202012Validator
 
-from conftest import DEMO_EVIDENCE, REPO
 from mldossier.cli import main
 from mldossier.validation import load_schema
 

@@ -1,7 +1,7 @@
 """``mldossier collect evidently``: copying an Evidently 0.7 workspace into an evidence folder.
 
 One fixture builds a workspace with the real evidently 0.7.23 (a test dependency) from the
-real full snapshots in ../shared/samples/evidently; the others lay out the same files by
+real full snapshots in tests/reference/samples/evidently; the others lay out the same files by
 hand, in the layout that test checks against the real library.
 """
 
@@ -19,13 +19,13 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner, Result
+from conftest import SAMPLES
 from factories import read_collection
 
 from mldossier.cli import Context
 from mldossier.cli_collect import collect
 from mldossier.collect import LOG_NAME
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 DRIFT = SAMPLES / "evidently" / "data_drift_report.full_snapshot.json"
 CLASSIFICATION = SAMPLES / "evidently" / "classification_report.full_snapshot.json"
 

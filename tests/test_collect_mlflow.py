@@ -2,7 +2,7 @@
 
 The integration test starts MLflow 3.17.2's own tracking server (a test dependency) on a
 sqlite store, registers models with MLflow's own client, collects and reads the collection
-back. The other tests answer from the real REST bodies in ../shared/samples/mlflow, or fail
+back. The other tests answer from the real REST bodies in tests/reference/samples/mlflow, or fail
 on purpose (401, 404, a server that stops, one that is too slow), and pin the messages.
 """
 
@@ -31,6 +31,7 @@ from urllib.parse import parse_qs, urlsplit
 import click
 import pytest
 from click.testing import CliRunner, Result
+from conftest import SAMPLES
 from factories import read_collection
 
 from mldossier.cli import Context
@@ -39,7 +40,6 @@ from mldossier.collect import LOG_NAME, safe_name
 from mldossier.collect.http import HttpClient, HttpSettings
 from mldossier.collect.progress import Progress
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 REST = SAMPLES / "mlflow" / "rest"
 MODEL_ARTIFACTS = SAMPLES / "mlflow" / "model_artifacts"
 API = "/api/2.0/mlflow"

@@ -29,6 +29,7 @@ from typing import Any
 
 import pytest
 import yaml
+from conftest import SAMPLES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -41,7 +42,6 @@ from mldossier.model import SourceFile
 from mldossier.sources import Document, InputProblem, parse_json_text, parse_yaml_text
 
 REPO = Path(__file__).resolve().parents[1]
-SAMPLES = REPO.parent / "shared" / "samples"
 REST = SAMPLES / "mlflow" / "rest"
 HOSTILE = REPO / "tests" / "hostile"
 

@@ -31,15 +31,16 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from conftest import SAMPLES
 
 REPO = Path(__file__).resolve().parents[1]
-SAMPLES = REPO.parent / "shared" / "samples"
 REST = SAMPLES / "mlflow" / "rest"
 MODEL_ID = "m-d2b056cd5d8b4103a43cc372e1e28fb1"
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
+from conftest import SAMPLES
 
 from mldossier import build, site
 from mldossier.config import Config
@@ -29,7 +30,6 @@ from mldossier.site import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
-SAMPLES = REPO.parent / "shared" / "samples"
 TEMPLATES = REPO / "templates" / "site"
 
 SCRIPT = "<script>window.__pwned=1</script>"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import DEMO_EVIDENCE, REPO
+from conftest import DEMO_EVIDENCE, REPO, SAMPLES
 
 import mldossier.collect.progress as progress_module
 import mldossier.terminal as terminal
@@ -23,7 +23,6 @@ from mldossier.results import format_findings, format_terminal
 from mldossier.terminal import StageReporter, Terminal, color_wanted
 
 CONFIG = REPO / "mldossier.yaml"
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 FIRST_FAILURE = ("EUAIA-10-2-B Art. 10(2)(b) [income-verifier@2] Data collection processes "
                  "and origin documented")
