@@ -5,11 +5,13 @@ is complete. These tests interrupt real ``mldossier build`` subprocesses (SIGINT
 once the staging folder has files in it, fill a real tmpfs that holds one bundle (or, where
 mounting is not allowed, make the write fail in-process), and run builds into one folder at
 the same time; each time the previous bundle must still pass ``mldossier verify`` and
-nothing may be left next to it. Known bugs are ``xfail(strict=True)`` with their name from tests/hostile/README.md.
+nothing may be left next to it (nor in the temporary folder). Tests of fixed bugs carry their
+name from tests/hostile/README.md (B13 SIGTERM, B14 concurrent swaps, B15 full disk).
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import multiprocessing
 import os
@@ -27,18 +29,21 @@ from click.testing import CliRunner
 from mldossier import build as build_module
 from mldossier import outputs
 from mldossier.cli import main
+from mldossier.errors import UsageError
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO.parent / "shared" / "samples"
 MIB = 1024 * 1024
 
 
-def mini_evidence(target: Path) -> Path:
-    """A real registered model and its production version: a small, valid evidence folder."""
+def mini_evidence(target: Path, models: tuple[str, ...] = ("breast-cancer-classifier",)
+                  ) -> Path:
+    """Real registered models and a version of each: a small, valid evidence folder."""
     (target / "mlflow").mkdir(parents=True)
-    for name in ("registered_models_get__breast-cancer-classifier.json",
-                 "model_versions_get__breast-cancer-classifier__v2.json"):
-        shutil.copy(SAMPLES / "mlflow" / "rest" / name, target / "mlflow" / name)
+    for model in models:
+        for name in (f"registered_models_get__{model}.json",
+                     f"model_versions_get__{model}__v2.json"):
+            shutil.copy(SAMPLES / "mlflow" / "rest" / name, target / "mlflow" / name)
     return target
 
 
@@ -46,13 +51,16 @@ def cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "mldossier.cli", *args]
 
 
-def env() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(
+def env(tmpdir: Path | None = None) -> dict[str, str]:
+    extra = {"TMPDIR": str(tmpdir)} if tmpdir is not None else {}
+    return {**os.environ, **extra, "PYTHONPATH": os.pathsep.join(
         filter(None, [os.environ.get("PYTHONPATH", ""), str(REPO / "src")]))}
 
 
-def run(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cli(*args), capture_output=True, text=True, timeout=timeout, env=env())
+def run(*args: str, timeout: float = 180, tmpdir: Path | None = None
+        ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cli(*args), capture_output=True, text=True, timeout=timeout,
+                          env=env(tmpdir))
 
 
 def verify(bundle: Path) -> subprocess.CompletedProcess[str]:
@@ -92,9 +100,31 @@ def previous(template: Path, tmp_path: Path) -> Path:
     return out
 
 
-def start_build(evidence: Path, out: Path, *extra: str) -> subprocess.Popen[str]:
+def start_build(evidence: Path, out: Path, *extra: str, tmpdir: Path | None = None
+                ) -> subprocess.Popen[str]:
     return subprocess.Popen(cli("build", "--evidence", str(evidence), "--out", str(out), *extra),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env())
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env(tmpdir))
+
+
+def forked_workers(proc: subprocess.Popen[str]) -> list[int]:
+    """The process ids of ``proc``'s forked children (Linux): not the `dot` it runs."""
+    found: list[int] = []
+    command = Path(f"/proc/{proc.pid}/cmdline")
+    for task in Path(f"/proc/{proc.pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            for pid in (task / "children").read_text().split():
+                if Path(f"/proc/{pid}/cmdline").read_bytes() == command.read_bytes():
+                    found.append(int(pid))
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def wait_for_staging(out: Path, proc: subprocess.Popen[str], timeout: float = 120) -> Path:
@@ -164,14 +194,73 @@ def test_sigterm_mid_build_keeps_the_previous_bundle(previous: Path, evidence: P
     assert verify(previous).returncode == 0
 
 
-@pytest.mark.xfail(strict=True, reason="B13: SIGTERM kills the build without cleaning up its "
-                   "staging folder (no handler turns it into an exit)")
-def test_sigterm_mid_build_leaves_no_staging_folder(previous: Path, evidence: Path) -> None:
-    proc = start_build(evidence, previous)
+def test_sigterm_mid_build_leaves_no_staging_folder(previous: Path, evidence: Path,
+                                                    tmp_path: Path) -> None:
+    # B13 (fixed): SIGTERM unwinds like SIGINT: exit 143, staging and mkdocs' folder removed.
+    tmpdir = tmp_path / "tmpdir"
+    tmpdir.mkdir()
+    proc = start_build(evidence, previous, tmpdir=tmpdir)
     wait_for_staging(previous, proc)
     proc.send_signal(signal.SIGTERM)
-    proc.communicate(timeout=120)
-    assert proc.returncode == 128 + signal.SIGTERM
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert "Traceback" not in out + err
+    assert leftovers(previous) == []
+    assert list(tmpdir.iterdir()) == []
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: the PDFs are not forked")
+def test_sigterm_while_pdf_workers_render_leaves_nothing(previous: Path, tmp_path: Path) -> None:
+    # The per-system PDFs are rendered by forked workers: the parent terminates them (each
+    # unwinds its own render, never the parent's cleanup) and removes the staging folder.
+    evidence = mini_evidence(tmp_path / "evidence", ("breast-cancer-classifier",
+                                                     "diabetes-progression-regressor",
+                                                     "wine-cultivar-classifier"))
+    tmpdir = tmp_path / "tmpdir"
+    tmpdir.mkdir()
+    before = snapshot(previous)
+    proc = start_build(evidence, previous, "--no-pdf", "--pdf-per-system", tmpdir=tmpdir)
+    deadline = time.monotonic() + 180
+    # Two at once: a subprocess (gcc, dot) also looks like this between its fork and its exec.
+    while len(workers := forked_workers(proc)) < 2:
+        assert proc.poll() is None, "the build ended before its PDF workers started"
+        assert time.monotonic() < deadline, "no PDF worker appeared"
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert "Traceback" not in out + err
+    assert not any(alive(pid) for pid in workers)
+    assert snapshot(previous) == before
+    assert leftovers(previous) == []
+    assert list(tmpdir.iterdir()) == []
+
+
+def test_sigterm_in_process_raises_exit_143_and_restores_the_handler(
+        previous: Path, evidence: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    received: list[int] = []
+
+    def record(signum: int, frame: object) -> None:
+        received.append(signum)
+
+    def terminated(*args: object, **kwargs: object) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(1)  # the handler runs here
+
+    before = snapshot(previous)
+    monkeypatch.setattr(build_module, "write_manifest", terminated)
+    analysis = build_module.analyse(_config(), evidence)
+    # Installed first: a build that failed to take SIGTERM over would end here, not pytest.
+    saved = signal.signal(signal.SIGTERM, record)
+    try:
+        with pytest.raises(SystemExit) as exited:
+            build_module.build(analysis, previous, pdf=False)
+        assert signal.getsignal(signal.SIGTERM) is record
+    finally:
+        signal.signal(signal.SIGTERM, saved)
+    assert exited.value.code == 128 + signal.SIGTERM
+    assert received == []
+    assert snapshot(previous) == before
     assert leftovers(previous) == []
 
 
@@ -205,18 +294,19 @@ def test_disk_full_keeps_the_previous_bundle(tiny_disk: Path | None, template: P
         shutil.copytree(template, out)
         before = snapshot(out)
         done = run("build", "--evidence", str(evidence), "--out", str(out))
-        assert done.returncode != 0
-        assert "No space left on device" in done.stderr
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.splitlines()[-1] == full_disk(out)
         assert "Traceback" not in done.stdout + done.stderr
     else:
         # No mount allowed here: the manifest write fails the way a full disk makes it fail.
         out = tmp_path / "out" / "site"
         shutil.copytree(template, out)
         before = snapshot(out)
-        _fail_writes_with_enospc(monkeypatch)
+        _fail_writes_with(monkeypatch, errno.ENOSPC)
         analysis = build_module.analyse(_config(), evidence)
-        with pytest.raises(OSError, match="No space left"):
+        with pytest.raises(UsageError) as raised:
             build_module.build(analysis, out, pdf=False)
+        assert f"mldossier: {raised.value}" == full_disk(out)
     assert snapshot(out) == before
     assert verify(out).returncode == 0
     assert leftovers(out) == []
@@ -228,34 +318,183 @@ def _config():  # type: ignore[no-untyped-def]
     return Config()
 
 
-def _fail_writes_with_enospc(monkeypatch: pytest.MonkeyPatch) -> None:
-    def full(*args: object, **kwargs: object) -> None:
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+def full_disk(out: Path) -> str:
+    """What the command line says when the disk holding the bundle is full."""
+    return (f"mldossier: cannot write the bundle into {out}: No space left on device "
+            "(free some space, or build into another folder with --out)")
 
-    monkeypatch.setattr(build_module, "write_manifest", full)
+
+def _fail_writes_with(monkeypatch: pytest.MonkeyPatch, code: int,
+                      filename: str | None = None) -> None:
+    """Make the manifest write fail with ``code`` (as a write() fails: naming no file)."""
+    def fail(*args: object, **kwargs: object) -> None:
+        raise OSError(code, os.strerror(code), *([filename] if filename else []))
+
+    monkeypatch.setattr(build_module, "write_manifest", fail)
 
 
 def test_disk_full_in_process_keeps_the_previous_bundle(previous: Path, evidence: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     before = snapshot(previous)
-    _fail_writes_with_enospc(monkeypatch)
+    _fail_writes_with(monkeypatch, errno.ENOSPC)
     analysis = build_module.analyse(_config(), evidence)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(UsageError) as raised:
         build_module.build(analysis, previous, pdf=False)
+    assert isinstance(raised.value.__cause__, OSError)
     assert snapshot(previous) == before
     assert leftovers(previous) == []
 
 
-@pytest.mark.xfail(strict=True, reason="B15: a full disk is reported as an internal error "
-                   "(exit 3, 'please report it') instead of an environment problem (exit 2)")
 def test_disk_full_is_reported_as_a_full_disk(previous: Path, evidence: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    _fail_writes_with_enospc(monkeypatch)
+    # B15 (fixed): the environment's problem, exit 2, not "internal error ... please report it".
+    _fail_writes_with(monkeypatch, errno.ENOSPC)
     result = CliRunner().invoke(main, ["build", "--no-pdf", "--evidence", str(evidence),
                                        "--out", str(previous)])
     assert result.exit_code == 2, result.output
-    assert "internal error" not in result.output
-    assert f"cannot write the bundle into {previous}: No space left on device" in result.output
+    assert result.output.splitlines() == [full_disk(previous)]
+
+
+@pytest.mark.parametrize(("code", "message"), [
+    (errno.EDQUOT, "Disk quota exceeded (free some space or raise the quota, "
+                   "or build into another folder with --out)"),
+    (errno.EROFS, "Read-only file system (mount it read-write, "
+                  "or build into another folder with --out)"),
+    (errno.EACCES, "Permission denied (check the folder's permissions, "
+                   "or build into another folder with --out)"),
+    (errno.EPERM, "Operation not permitted (check the folder's permissions, "
+                  "or build into another folder with --out)"),
+])
+def test_unwritable_bundle_folder_is_reported_plainly(code: int, message: str, previous: Path,
+                                                      evidence: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    before = snapshot(previous)
+    staged = str(previous.parent / f".{previous.name}.staging-x" / "manifest.json")
+    _fail_writes_with(monkeypatch, code, staged)
+    result = CliRunner().invoke(main, ["build", "--no-pdf", "--evidence", str(evidence),
+                                       "--out", str(previous)])
+    assert result.exit_code == 2, result.output
+    assert result.output.splitlines() == [
+        f"mldossier: cannot write the bundle into {previous}: {message}"]
+    assert snapshot(previous) == before
+    assert leftovers(previous) == []
+
+
+def test_other_os_errors_stay_internal_errors(previous: Path, evidence: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # An I/O error is not the user's to fix by freeing space or choosing another folder.
+    before = snapshot(previous)
+    _fail_writes_with(monkeypatch, errno.EIO)
+    result = CliRunner().invoke(main, ["build", "--no-pdf", "--evidence", str(evidence),
+                                       "--out", str(previous)])
+    assert result.exit_code == 3, result.output
+    assert "internal error: OSError: [Errno 5] Input/output error" in result.output
+    assert snapshot(previous) == before
+    assert leftovers(previous) == []
+
+
+@pytest.mark.parametrize(("code", "names", "message"), [
+    # A copy's error names its source, then its destination in the staging folder.
+    (errno.ENOSPC, ("/usr/share/x.js", "{out}/../.site.staging-1/x.js"),
+     "cannot write the bundle into {out}: No space left on device "
+     "(free some space, or build into another folder with --out)"),
+    # Creating the folders on the way to the bundle.
+    (errno.EACCES, ("{out}/..",),
+     "cannot write the bundle into {out}: Permission denied "
+     "(check the folder's permissions, or build into another folder with --out)"),
+    # The temporary folder the site's pages are prepared in.
+    (errno.ENOSPC, ("{tmp}/mldossier-site-1/docs/a.md",),
+     "cannot write the bundle into {out}: {tmp}/mldossier-site-1/docs/a.md: No space left on "
+     "device (free some space, or set TMPDIR to another folder)"),
+])
+def test_unwritable_messages_name_the_folder(code: int, names: tuple[str, ...], message: str,
+                                             tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "out" / "site"
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setattr(outputs.tempfile, "tempdir", str(tmp))
+    filename, *filename2 = (n.format(out=out, tmp=tmp) for n in names)
+    # OSError(errno, strerror, filename, winerror, filename2)
+    error = OSError(code, os.strerror(code), filename, None, *filename2)
+    with pytest.raises(UsageError) as raised, outputs.reported_as_unwritable(out):
+        raise error
+    assert str(raised.value) == message.format(out=out, tmp=tmp)
+    assert raised.value.__cause__ is error
+
+
+def test_a_permission_error_on_a_file_elsewhere_passes_unchanged(tmp_path: Path) -> None:
+    error = PermissionError(errno.EACCES, "Permission denied", "/etc/shadow")
+    with pytest.raises(PermissionError) as raised, \
+            outputs.reported_as_unwritable(tmp_path / "out" / "site"):
+        raise error
+    assert raised.value is error
+
+
+def test_full_temporary_folder_is_named(tiny_tmpdir: Path | None, evidence: Path,
+                                        tmp_path: Path) -> None:
+    if tiny_tmpdir is None:
+        pytest.skip("mounting a tmpfs is not allowed here")
+    out = tmp_path / "out" / "site"
+    done = run("build", "--no-pdf", "--evidence", str(evidence), "--out", str(out),
+               tmpdir=tiny_tmpdir)
+    assert done.returncode == 2, done.stderr
+    # A failed write() names no file; the bundle and temporary folders are on two file systems.
+    assert done.stderr.splitlines()[-1] == (
+        f"mldossier: cannot write the bundle into {out} or the temporary folder {tiny_tmpdir}: "
+        "No space left on device (free some space, or build into another folder with --out, "
+        "or set TMPDIR to another folder)")
+    assert not out.exists()
+    assert leftovers(out) == []
+    assert list(tiny_tmpdir.iterdir()) == []
+
+
+def test_read_only_file_system_keeps_the_previous_bundle(read_only: Path | None,
+                                                         evidence: Path) -> None:
+    if read_only is None:
+        pytest.skip("a read-only bind mount is not allowed here")
+    out = read_only / "site"
+    before = snapshot(out)
+    done = run("build", "--no-pdf", "--evidence", str(evidence), "--out", str(out))
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines()[-1] == (
+        f"mldossier: cannot write the bundle into {out}: Read-only file system "
+        "(mount it read-write, or build into another folder with --out)")
+    assert snapshot(out) == before
+
+
+@pytest.fixture
+def tiny_tmpdir(tmp_path: Path) -> Iterator[Path | None]:
+    """A 64 KiB tmpfs to use as TMPDIR (too small for the site's pages), or None."""
+    mount = tmp_path / "tiny-tmp"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        yield None
+        return
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+@pytest.fixture
+def read_only(tmp_path: Path, template: Path) -> Iterator[Path | None]:
+    """A folder holding a bundle, bind-mounted read-only over itself, or None."""
+    folder = tmp_path / "ro"
+    shutil.copytree(template, folder / "site")
+    done = subprocess.run(["mount", "--bind", str(folder), str(folder)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        yield None
+        return
+    try:
+        done = subprocess.run(["mount", "-o", "remount,ro,bind", str(folder)],
+                              capture_output=True, text=True)
+        yield folder if done.returncode == 0 else None
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
 
 
 # ---------------------------------------------------------------- two builds at once
@@ -287,8 +526,6 @@ def _swap_slowly(staged: str, target: str, barrier: object) -> None:
     outputs.swap_in_folder(Path(staged), Path(target))
 
 
-@pytest.mark.xfail(strict=True, reason="B14: two swaps into one folder at once collide: one "
-                   "fails (ENOTEMPTY or ENOENT) and leaves .site.old-* behind; needs a lock")
 def test_two_swaps_at_once_both_succeed_and_leave_nothing(tmp_path: Path) -> None:
     target = tmp_path / "site"
     target.mkdir()
@@ -310,3 +547,74 @@ def test_two_swaps_at_once_both_succeed_and_leave_nothing(tmp_path: Path) -> Non
     assert [proc.exitcode for proc in procs] == [0, 0]
     assert (target / "who.txt").read_text() in ("a", "b")
     assert leftovers(target) == []
+
+
+def _swap_and_report(staged: str, target: str, renamed: object) -> None:
+    """Swap a staged folder in, slowly, and say when the first rename is done."""
+    real = os.replace
+
+    def slow(src: object, dst: object) -> None:
+        real(src, dst)  # type: ignore[arg-type]
+        renamed.set()  # type: ignore[attr-defined]
+        time.sleep(0.5)
+
+    os.replace = slow
+    outputs.swap_in_folder(Path(staged), Path(target))
+
+
+def test_sigterm_between_the_renames_of_a_swap_waits_for_the_swap(tmp_path: Path) -> None:
+    # Between its two renames the bundle is under its old-folder name: a signal there is held
+    # back until the swap is complete (then the process ends as SIGTERM says).
+    target = tmp_path / "site"
+    target.mkdir()
+    (target / "who.txt").write_text("old")
+    staged = tmp_path / ".site.staging-new"
+    staged.mkdir()
+    (staged / "who.txt").write_text("new")
+    context = multiprocessing.get_context("fork")
+    renamed = context.Event()
+    proc = context.Process(target=_swap_and_report, args=(str(staged), str(target), renamed))
+    proc.start()
+    assert renamed.wait(timeout=30)
+    os.kill(proc.pid, signal.SIGTERM)  # type: ignore[arg-type]
+    proc.join(timeout=30)
+    assert proc.exitcode == -signal.SIGTERM
+    assert (target / "who.txt").read_text() == "new"
+    assert leftovers(target) == []
+
+
+def test_a_stale_lock_file_is_taken_over_and_removed(tmp_path: Path) -> None:
+    # A swap killed outright (SIGKILL) can leave its empty lock file; it holds no lock.
+    target = tmp_path / "site"
+    target.mkdir()
+    (tmp_path / ".site.lock").touch()
+    staged = tmp_path / ".site.staging-new"
+    staged.mkdir()
+    (staged / "who.txt").write_text("new")
+    outputs.swap_in_folder(staged, target)
+    assert (target / "who.txt").read_text() == "new"
+    assert leftovers(target) == []
+
+
+def test_a_swap_waiting_for_the_lock_can_be_interrupted(tmp_path: Path) -> None:
+    import fcntl
+
+    target = tmp_path / "site"
+    target.mkdir()
+    (target / "who.txt").write_text("old")
+    staged = tmp_path / ".site.staging-new"
+    staged.mkdir()
+    context = multiprocessing.get_context("fork")
+    with open(tmp_path / ".site.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        proc = context.Process(target=outputs.swap_in_folder, args=(staged, target))
+        proc.start()
+        time.sleep(0.5)
+        assert proc.is_alive()  # waiting for the lock
+        os.kill(proc.pid, signal.SIGTERM)  # type: ignore[arg-type]
+        proc.join(timeout=30)
+        assert proc.exitcode == -signal.SIGTERM
+    assert (target / "who.txt").read_text() == "old"
+    assert staged.is_dir()  # left for the build that staged it to remove
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".site.lock", ".site.staging-new",
+                                                          "site"]

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import multiprocessing
 import os
+import pickle
 import shutil
+import signal
+import struct
 import tempfile
+import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 from .baseline import compare, load_baseline
 from .catalog import Catalog, default_catalog_paths, load_catalogs
@@ -20,7 +26,7 @@ from .evaluate import Results, evaluate, evidence_manifest
 from .intake import read_evidence
 from .lineage import LineageGraph, build_graph
 from .manifest import inputs_section, report_id_of, sign_manifest, write_manifest
-from .outputs import swap_in_folder
+from .outputs import reported_as_unwritable, signals_deferred, sigterm_unwinds, swap_in_folder
 from .results import dumps, to_json
 
 RESULTS_NAME = "results.json"
@@ -77,49 +83,53 @@ def build(analysis: Analysis, out_dir: Path, *, pdf: bool = True,
           baseline: Path | None = None) -> Path:
     """Render site, PDF and results into a staging folder, then swap it in for ``out_dir``.
 
-    A failure or interruption leaves the previous ``out_dir`` untouched.
+    A failure or interruption (SIGINT, or SIGTERM: exit 143) leaves the previous ``out_dir``
+    untouched and removes the staging folder; a full, read-only or forbidden disk is a
+    UsageError that says so.
     """
-    from .pdf import render_pdf
-    from .site import render_site
-
-    dossier = make_dossier(analysis, baseline)
     out_dir = out_dir.resolve()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
-    try:
-        results_text = dumps(to_json(analysis.results))
-        attachments = {RESULTS_NAME: results_text.encode(),
-                       EVIDENCE_MANIFEST_NAME: dumps(analysis.inputs).encode()}
-        render_site(dossier, staging, report_id=analysis.report_id,
-                    results_json=results_text, pdf_name=PDF_NAME if pdf else None)
-        (staging / RESULTS_NAME).write_text(results_text, encoding="utf-8")
-        if pdf:
-            render_pdf(dossier, staging / PDF_NAME, report_id=analysis.report_id,
-                       attachments=attachments)
-        if pdf_per_system:
-            render_system_pdfs(dossier, staging / "systems", analysis.report_id, attachments)
-        write_manifest(staging, analysis.inputs, analysis.results.as_of.isoformat())
-        if sign_key is not None:
-            sign_manifest(staging, sign_key)
-        swap_in_folder(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    builder = os.getpid()
+    with sigterm_unwinds():
+        dossier = make_dossier(analysis, baseline)
+        with reported_as_unwritable(out_dir):
+            out_dir.parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-",
+                                            dir=out_dir.parent))
+            try:
+                _render_into(staging, analysis, dossier, pdf=pdf,
+                             pdf_per_system=pdf_per_system, sign_key=sign_key)
+                swap_in_folder(staging, out_dir)
+            except BaseException:
+                # A forked PDF worker unwinding through here must not delete its parent's
+                # work.
+                if os.getpid() == builder:
+                    shutil.rmtree(staging, ignore_errors=True)
+                raise
     return out_dir
 
 
-_SHARED: tuple[Dossier, str, dict[str, bytes]] | None = None
-"""What forked workers render from (inherited, never pickled)."""
+def _render_into(staging: Path, analysis: Analysis, dossier: Dossier, *, pdf: bool,
+                 pdf_per_system: bool, sign_key: Path | None) -> None:
+    # Importing WeasyPrint finds its C libraries through ctypes, which runs gcc on a temporary
+    # file: a signal meanwhile can leave that file behind, so it waits (well under a second).
+    with signals_deferred():
+        from .pdf import render_pdf
+    from .site import render_site
 
-
-def _render_system(job: tuple[str, str]) -> None:
-    from .pdf import render_pdf
-
-    assert _SHARED is not None
-    dossier, report_id, attachments = _SHARED
-    name, target = job
-    render_pdf(dossier, Path(target), report_id=report_id, attachments=attachments,
-               only_system=name)
+    results_text = dumps(to_json(analysis.results))
+    attachments = {RESULTS_NAME: results_text.encode(),
+                   EVIDENCE_MANIFEST_NAME: dumps(analysis.inputs).encode()}
+    render_site(dossier, staging, report_id=analysis.report_id,
+                results_json=results_text, pdf_name=PDF_NAME if pdf else None)
+    (staging / RESULTS_NAME).write_text(results_text, encoding="utf-8")
+    if pdf:
+        render_pdf(dossier, staging / PDF_NAME, report_id=analysis.report_id,
+                   attachments=attachments)
+    if pdf_per_system:
+        render_system_pdfs(dossier, staging / "systems", analysis.report_id, attachments)
+    write_manifest(staging, analysis.inputs, analysis.results.as_of.isoformat())
+    if sign_key is not None:
+        sign_manifest(staging, sign_key)
 
 
 def render_system_pdfs(dossier: Dossier, folder: Path, report_id: str,
@@ -128,17 +138,133 @@ def render_system_pdfs(dossier: Dossier, folder: Path, report_id: str,
 
     Each PDF is independent of the others, so its bytes do not depend on which worker made it.
     """
-    global _SHARED
-    jobs = [(s.model.name, str(folder / f"{s.slug}.pdf")) for s in dossier.systems]
+    from .pdf import render_pdf
+
+    jobs = [(s.model.name, folder / f"{s.slug}.pdf") for s in dossier.systems]
+
+    def render(index: int) -> None:
+        name, target = jobs[index]
+        render_pdf(dossier, target, report_id=report_id, attachments=attachments,
+                   only_system=name)
+
     workers = min(len(jobs), os.cpu_count() or 1)
-    _SHARED = (dossier, report_id, attachments)
+    if workers <= 1 or not hasattr(os, "fork"):
+        for index in range(len(jobs)):
+            render(index)
+        return
+    _render_in_workers(render, len(jobs), workers)
+
+
+_JOB = struct.Struct("=I")
+"""A job index as the workers read it from their pipe (4 bytes: one atomic read)."""
+
+
+def _render_in_workers(render: Callable[[int], None], count: int, workers: int) -> None:
+    """Call ``render(i)`` for every ``i < count`` in forked workers; raise the first failure.
+
+    Not multiprocessing.Pool: its helper threads and shared queue locks hang the build when
+    a worker is killed at the wrong moment (``kill`` of the whole process group, as CI
+    runners do). Here a worker takes job indices from a pipe and sends back only a failure;
+    an interrupted build kills its workers and waits for them.
+    """
+    jobs_read, jobs_write = os.pipe()
+    running: dict[int, int] = {}  # a worker's pid: the read end of its failure report
+    failures: list[BaseException] = []
     try:
-        if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-            for job in jobs:
-                _render_system(job)
-            return
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            for _ in pool.imap_unordered(_render_system, jobs):
-                pass
+        for _ in range(workers):
+            pid, report = _fork_worker(render, jobs_read, jobs_write)
+            running[pid] = report
+        os.close(jobs_read)
+        jobs_read = -1
+        with contextlib.suppress(BrokenPipeError):  # every worker failed: their reports say why
+            for index in range(count):
+                os.write(jobs_write, _JOB.pack(index))
+        os.close(jobs_write)
+        jobs_write = -1
+        for pid, report in list(running.items()):
+            failure = _outcome(pid, report)
+            os.close(report)
+            del running[pid]
+            if failure is not None:
+                failures.append(failure)
     finally:
-        _SHARED = None
+        for fd in (jobs_read, jobs_write):
+            if fd >= 0:
+                os.close(fd)
+        for pid in running:  # interrupted: stop the others, and wait for them
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        for pid, report in running.items():
+            os.close(report)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+    if failures:
+        raise failures[0]
+
+
+def _fork_worker(render: Callable[[int], None], jobs_read: int, jobs_write: int
+                 ) -> tuple[int, int]:
+    """Fork one worker; returns its pid and the read end of its failure report."""
+    report_read, report_write = os.pipe()
+    # Blocked across the fork, so that no signal reaches the child before it has its own
+    # handlers (it must never unwind into the build's cleanup).
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        pid = os.fork()
+        if pid == 0:
+            _work(render, jobs_read, report_write, (jobs_write, report_read), mask)
+    except BaseException:
+        os.close(report_read)
+        os.close(report_write)
+        raise
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+    os.close(report_write)
+    return pid, report_read
+
+
+def _work(render: Callable[[int], None], jobs: int, report: int, unused: tuple[int, ...],
+          mask: set[int | signal.Signals]) -> NoReturn:
+    """A worker's whole life: render the jobs it reads, report a failure, exit."""
+    code = 0
+    try:
+        for fd in unused:
+            os.close(fd)
+        # SIGTERM and Ctrl-C end a worker outright: its parent removes what it leaves.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        while chunk := os.read(jobs, _JOB.size):
+            render(_JOB.unpack(chunk)[0])
+    except BaseException as exc:
+        code = 1
+        with contextlib.suppress(BaseException):
+            _send_failure(report, exc)
+    finally:
+        os._exit(code)
+
+
+def _send_failure(fd: int, exc: BaseException) -> None:
+    trace = "".join(traceback.format_exception(exc))
+    try:
+        data = pickle.dumps((exc, trace))
+    except Exception:  # an exception that does not pickle is sent as its text
+        data = pickle.dumps((RuntimeError(f"{type(exc).__name__}: {exc}"), trace))
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+
+
+def _outcome(pid: int, report: int) -> BaseException | None:
+    """How a worker ended: None when well, else the exception it sent (or one saying why)."""
+    chunks = []
+    while chunk := os.read(report, 1 << 16):  # the end of the report is the worker's exit
+        chunks.append(chunk)
+    _, status = os.waitpid(pid, 0)
+    if chunks:
+        exc, trace = pickle.loads(b"".join(chunks))
+        exc.add_note(f"(in the PDF worker {pid})\n{trace}")
+        return exc  # type: ignore[no-any-return]
+    if os.waitstatus_to_exitcode(status) != 0:
+        return RuntimeError(f"the PDF worker {pid} ended with status "
+                            f"{os.waitstatus_to_exitcode(status)} and no report")
+    return None
