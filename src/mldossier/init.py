@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from .cache import DEFAULT_DIR_NAME
 from .config import CONFIG_NAME, Config, Linking, Production, TagNames
 from .errors import UsageError
 from .outputs import atomic_write_text
@@ -129,6 +130,13 @@ def config_text(schema_href: str = f"./{CONFIG_SCHEMA_NAME}") -> str:
         "freshness:",
         f"  # {schema['properties']['freshness']['properties']['warn_days']['description']}",
         f"  warn_days: {Config().warn_days}",
+        "",
+        f"# {_describe(schema, 'cache')}",
+        "cache:",
+        f"  # {_describe(schema, 'cache', 'dir')}",
+        f"  # dir: {DEFAULT_DIR_NAME}",
+        f"  # {_describe(schema, 'cache', 'max_mb')}",
+        f"  max_mb: {d.cache_max_bytes // (1024 * 1024)}",
         "",
         f"# {_describe(schema, 'checks')} For example:",
         "#   monitoring_fresh: {max_age_days: 14}",
