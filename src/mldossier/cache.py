@@ -1,7 +1,8 @@
 """The build cache: outputs that are a pure function of their inputs, stored by content hash.
 
-A small content-addressed store in a folder (``.mldossier-cache/`` in the current folder by
-default; ``cache.dir`` in ``mldossier.yaml``; ``--no-cache`` turns it off). Every entry is
+A small content-addressed store in a folder (``cache.dir`` in ``mldossier.yaml``, by default
+``.mldossier-cache/`` beside it, or in the current folder without a config file;
+``--no-cache`` turns it off). Every entry is
 found by a key, the SHA-256 of everything that determines it: the input bytes or their
 SHA-256s, mldossier's own code, templates and schemas (:func:`code_fingerprint`), the
 settings the stage reads and the versions of the tools it runs. A stale entry is therefore
@@ -468,7 +469,7 @@ def _write_once(path: Path, data: bytes) -> None:
 
 def open_cache(folder: Path | None, max_bytes: int = DEFAULT_MAX_BYTES) -> Cache:
     """The cache in ``folder`` (``./.mldossier-cache`` when None)."""
-    return Cache(folder if folder is not None else Path.cwd() / DEFAULT_DIR_NAME, max_bytes)
+    return Cache(folder if folder is not None else Path(DEFAULT_DIR_NAME), max_bytes)
 
 
 def hash_parts(parts: Iterable[tuple[str, str]]) -> str:

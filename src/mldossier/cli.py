@@ -96,7 +96,7 @@ evidence_option = click.option(
 no_cache_option = click.option(
     "--no-cache", is_flag=True,
     help="Neither read nor write the build cache (`cache:` in mldossier.yaml, default "
-         "./.mldossier-cache); the output is the same either way.")
+         ".mldossier-cache beside it); the output is the same either way.")
 
 
 def build_cache(config: Config, no_cache: bool) -> Cache:

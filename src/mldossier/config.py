@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .cache import DEFAULT_MAX_BYTES
+from .cache import DEFAULT_DIR_NAME, DEFAULT_MAX_BYTES
 from .errors import InputError, Problem
 from .sources import MIB, InputProblem, parse_yaml_text
 from .validation import schema_problems
@@ -79,8 +79,8 @@ class Config:
     warn_days: int = 14
     """Warn this many days before evidence goes stale or a sign-off expires."""
     warnings: tuple[Problem, ...] = ()
-    cache_dir: Path | None = None
-    """The build cache folder (``cache.dir``); None means ``.mldossier-cache`` in the cwd."""
+    cache_dir: Path = Path(DEFAULT_DIR_NAME)
+    """The build cache folder (``cache.dir``, relative paths relative to the config file)."""
     cache_max_bytes: int = DEFAULT_MAX_BYTES
     """Largest size of the build cache folder (``cache.max_mb``)."""
 
@@ -149,6 +149,6 @@ def load_config(path: Path | None) -> Config:
         checks=dict(data.get("checks", {})),
         warn_days=int(data.get("freshness", {}).get("warn_days", 14)),
         warnings=tuple(warnings),
-        cache_dir=base / cache["dir"] if "dir" in cache else None,
+        cache_dir=base / cache.get("dir", DEFAULT_DIR_NAME),
         cache_max_bytes=int(cache.get("max_mb", DEFAULT_MAX_BYTES // MIB) * MIB),
     )

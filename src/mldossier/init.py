@@ -18,7 +18,6 @@ from typing import Any
 
 import yaml
 
-from .cache import DEFAULT_DIR_NAME
 from .config import CONFIG_NAME, Config, Linking, Production, TagNames
 from .errors import UsageError
 from .outputs import atomic_write_text
@@ -134,7 +133,7 @@ def config_text(schema_href: str = f"./{CONFIG_SCHEMA_NAME}") -> str:
         f"# {_describe(schema, 'cache')}",
         "cache:",
         f"  # {_describe(schema, 'cache', 'dir')}",
-        f"  # dir: {DEFAULT_DIR_NAME}",
+        f"  dir: {d.cache_dir.as_posix()}",
         f"  # {_describe(schema, 'cache', 'max_mb')}",
         f"  max_mb: {d.cache_max_bytes // (1024 * 1024)}",
         "",

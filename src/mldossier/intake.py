@@ -196,7 +196,7 @@ def _intake_key(imp: Importer, claimed: list[tuple[Document, Importer]],
         return ""
     others = ([] if imp.name in SELF_CONTAINED_IMPORTERS
               else [(f.path, f.sha256) for f in sorted(files, key=lambda f: f.path)])
-    settings = replace(config, path=None, warnings=(), cache_dir=None, cache_max_bytes=0)
+    settings = replace(config, path=None, warnings=(), cache_dir=Path(), cache_max_bytes=0)
     return cache_key(INTAKE_NAMESPACE, code_fingerprint(), library_versions(*INTAKE_LIBRARIES),
                      imp.name, repr(settings), root.resolve().as_posix(),
                      hash_parts(mine), hash_parts(others))
