@@ -32,6 +32,7 @@ from mldossier.diagram import SVG_NAMESPACE, lineage_dot, lineage_svgs
 from mldossier.intake import INTAKE_NAMESPACE, SELF_CONTAINED_IMPORTERS, read_evidence
 from mldossier.lineage import build_graph
 from mldossier.pdf import PDF_NAMESPACE
+from mldossier.site import SAFE_SVG_NAMESPACE
 
 CONFIG = REPO / "mldossier.yaml"
 KEY_A, KEY_B, KEY_C = (cache_key(name) for name in ("a", "b", "c"))
@@ -299,10 +300,10 @@ def test_the_warm_build_takes_everything_from_the_cache(builds: Builds) -> None:
     importers = importers_with_files(builds.evidence)
     assert builds.cold.hits == {}
     assert builds.cold.writes == {INTAKE_NAMESPACE: len(importers), SVG_NAMESPACE: 4,
-                                  PDF_NAMESPACE: 5}
+                                  SAFE_SVG_NAMESPACE: 4, PDF_NAMESPACE: 5}
     assert builds.warm.hits == builds.cold.writes
     assert builds.warm.writes == {}
-    assert len(entries(builds.folder)) == len(importers) + 4 + 5
+    assert len(entries(builds.folder)) == len(importers) + 4 + 4 + 5
 
 
 def test_a_changed_signoff_invalidates_only_what_depends_on_it(builds: Builds,
@@ -329,12 +330,25 @@ def test_a_changed_signoff_invalidates_only_what_depends_on_it(builds: Builds,
     assert cache.misses[INTAKE_NAMESPACE] == len(reread)
     # The statement is not drawn: every diagram is reused.
     assert (cache.hits[SVG_NAMESPACE], cache.misses[SVG_NAMESPACE]) == (4, 0)
+    assert (cache.hits[SAFE_SVG_NAMESPACE], cache.misses[SAFE_SVG_NAMESPACE]) == (4, 0)
     # Every PDF shows the report id, which the changed file changed: all laid out again.
     assert (cache.hits[PDF_NAMESPACE], cache.misses[PDF_NAMESPACE]) == (0, 5)
     rebuilt, fresh = files(tmp_path / "rebuilt"), files(tmp_path / "fresh")
     assert sorted(rebuilt) == sorted(fresh)
     assert [n for n in rebuilt if rebuilt[n] != fresh[n]] == []
     assert rebuilt["results.json"] != files(builds.base / "cold")["results.json"]
+
+
+def test_the_same_folder_named_relative_or_absolute_is_the_same_input(
+        builds: Builds, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = Cache(tmp_path / "cache")
+    absolute = read_evidence(load_config(CONFIG), builds.evidence, cache=cache)
+    monkeypatch.chdir(builds.evidence.parent)
+    again = Cache(tmp_path / "cache")
+    relative = read_evidence(load_config(Path(os.path.relpath(CONFIG))), Path("evidence"),
+                             cache=again)
+    assert again.hits[INTAKE_NAMESPACE] == len(importers_with_files(builds.evidence))
+    assert relative.signoffs == absolute.signoffs
 
 
 def test_a_changed_diagram_is_the_only_one_laid_out_again(builds: Builds,

@@ -98,7 +98,8 @@ def build(analysis: Analysis, out_dir: Path, *, pdf: bool = True,
         attachments = {RESULTS_NAME: results_text.encode(),
                        EVIDENCE_MANIFEST_NAME: dumps(analysis.inputs).encode()}
         render_site(dossier, staging, report_id=analysis.report_id,
-                    results_json=results_text, pdf_name=PDF_NAME if pdf else None)
+                    results_json=results_text, pdf_name=PDF_NAME if pdf else None,
+                    cache=analysis.cache)
         (staging / RESULTS_NAME).write_text(results_text, encoding="utf-8")
         if pdf:
             render_pdf(dossier, staging / PDF_NAME, report_id=analysis.report_id,

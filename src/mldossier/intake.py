@@ -183,7 +183,7 @@ def _intake_key(imp: Importer, claimed: list[tuple[Document, Importer]],
     """The cache key of what one importer makes of its files; "" when it is not cached.
 
     The key covers mldossier's code, the parsing and validating libraries, the importer,
-    the settings (all of them: an importer may read any), the evidence root and, in order,
+    the settings (all but paths: an importer may read any), the evidence root and, in order,
     the path, SHA-256, size and format of every file it claimed; for an importer that may
     read other files, every file of the folder. Importers from other packages, whose code
     the key cannot cover, are never cached.
@@ -196,7 +196,10 @@ def _intake_key(imp: Importer, claimed: list[tuple[Document, Importer]],
         return ""
     others = ([] if imp.name in SELF_CONTAINED_IMPORTERS
               else [(f.path, f.sha256) for f in sorted(files, key=lambda f: f.path)])
-    settings = replace(config, path=None, warnings=(), cache_dir=Path(), cache_max_bytes=0)
+    # Importers get the root (in the key) and settings, never the config's own paths: the
+    # same folder named relative or absolute is the same input.
+    settings = replace(config, path=None, evidence=Path(), catalogs=(), warnings=(),
+                       cache_dir=Path(), cache_max_bytes=0)
     return cache_key(INTAKE_NAMESPACE, code_fingerprint(), library_versions(*INTAKE_LIBRARIES),
                      imp.name, repr(settings), root.resolve().as_posix(),
                      hash_parts(mine), hash_parts(others))
