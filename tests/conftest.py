@@ -1,13 +1,24 @@
-"""Shared fixtures: the real sample exports in ../shared/samples and the demo evidence."""
+"""Shared fixtures: the real sample exports in tests/reference/samples and the demo evidence."""
 
 from __future__ import annotations
 
+import functools
+import http.server
+import os
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SAMPLES = REPO.parent / "shared" / "samples"
+REFERENCE = REPO / "tests" / "reference"
+"""Copies of the shared reference material (see its README), so a clone alone runs the tests."""
+SAMPLES = REFERENCE / "samples"
+REGULATION = REFERENCE / "regulation.md"
+SHARED = REPO.parent / "shared"
+"""The originals, beside the checkout when they are there."""
 DEMO_EVIDENCE = REPO / "evidence"
 
 
@@ -16,3 +27,60 @@ def samples() -> Path:
     """The folder of real exports written by MLflow, OpenLineage and Evidently."""
     assert SAMPLES.is_dir(), f"the real sample exports are expected at {SAMPLES}"
     return SAMPLES
+
+
+# ---------------------------------------------------------------- headless Chromium
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+
+
+def _browser_missing() -> str:
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} is not installed (make system-deps installs it)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed (pip install -e '.[test]')"
+    return ""
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Chromium through Playwright; in CI a missing browser fails, never skips."""
+    missing = _browser_missing()
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"browser tests must run in CI: {missing}")
+        pytest.skip(missing)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base's name
+        pass
+
+
+@pytest.fixture(scope="session")
+def serve() -> Iterator[Callable[[Path], str]]:
+    """Serve a folder on 127.0.0.1 (a free port) with http.server; returns its base URL."""
+    servers: list[http.server.ThreadingHTTPServer] = []
+
+    def start(root: Path) -> str:
+        handler = functools.partial(_Quiet, directory=str(root))
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}/"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()

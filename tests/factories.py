@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
+from mldossier.collect import LOG_NAME
+from mldossier.config import Config
+from mldossier.intake import read_evidence
 from mldossier.model import (
     Citation,
+    Column,
     ColumnDrift,
     DatasetDrift,
+    Evidence,
     MlflowRun,
     ModelSignature,
     ModelVersion,
     MonitoringReport,
     RegisteredModel,
     SignOff,
-    Column,
 )
+from mldossier.sources import Document, Limits, scan
 
 SHA = "0" * 64
 
@@ -82,3 +88,15 @@ def signoff(kind: str = "risk_assessment", system_name: str = "credit-default-sc
                    date.fromisoformat(signed),
                    date.fromisoformat(expires) if expires else None, (),
                    cite("signoffs/s.yaml"))
+
+
+def read_collection(root: Path) -> Evidence:
+    """Read a folder holding a collection as ``validate`` does (raises on any error problem).
+
+    The request log must be among the files, and is read by the collection-log importer,
+    which checks every listed body's SHA-256.
+    """
+    found, problems = scan(root, Limits())
+    assert problems == []
+    assert any(isinstance(d, Document) and d.file.path.endswith(LOG_NAME) for d in found)
+    return read_evidence(Config(), root)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import REGULATION
 from jsonschema import Draft202012Validator
 
 from mldossier.checks import library
@@ -22,7 +23,6 @@ from mldossier.sources import parse_yaml_text
 from mldossier.validation import load_schema, schema_problems
 
 REPO = Path(__file__).resolve().parents[1]
-REGULATION = Path(__file__).resolve().parents[2] / "shared" / "reference" / "regulation.md"
 CATALOG_FILES = {
     "eu-ai-act": REPO / "controls" / "eu-ai-act.yaml",
     "soc2": REPO / "controls" / "soc2.yaml",

@@ -8,8 +8,8 @@ import shutil
 from pathlib import Path
 
 from click.testing import CliRunner
-
 from conftest import DEMO_EVIDENCE, REPO
+
 from mldossier.cli import main
 
 WAIVER = """mldossier: waiver/v1

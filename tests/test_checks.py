@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import factories as f
 import pytest
 
-import factories as f
-from mldossier.checks import CheckContext, Subject, combine, library, Outcome
+from mldossier.checks import CheckContext, Outcome, Subject, combine, library
 from mldossier.config import Config
 from mldossier.linking import Index
 from mldossier.model import Evidence

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import DEMO_EVIDENCE, REPO
 from jsonschema import Draft202012Validator
 
-from conftest import DEMO_EVIDENCE, REPO
 from mldossier.cli import main
 from mldossier.validation import load_schema
 
@@ -248,3 +248,27 @@ def test_every_command_has_help() -> None:
         code, stdout, _ = run(name, "--help")
         summary = (command.help or "").split("\n")[0].strip()
         assert code == 0 and summary and summary[:40] in stdout, name
+
+
+def test_check_summary_lines_add_up_to_each_framework(
+        demo_check: tuple[int, str, dict, Path]) -> None:
+    _, stdout, _, _ = demo_check
+    summary = stdout.split("\nFindings")[0]
+    blocks = [b for b in summary.split("\n\n")[1:] if b.strip()]
+    assert len(blocks) == 2  # EU AI Act, SOC 2
+    for block in blocks:
+        head, *rows = block.splitlines()
+        assert rows[-1].startswith("  organisation-wide: "), block
+
+        def counts(line: str) -> dict[str, int]:
+            found: dict[str, int] = {}
+            for part in line.split(": ", 1)[1].split(", "):
+                number, status = part.split(" ", 1)
+                found[status] = found.get(status, 0) + int(number)
+            return found
+
+        total: dict[str, int] = {}
+        for row in rows:
+            for status, number in counts(row).items():
+                total[status] = total.get(status, 0) + number
+        assert total == counts(head), block

@@ -1,7 +1,7 @@
 """``mldossier collect evidently``: copying an Evidently 0.7 workspace into an evidence folder.
 
 One fixture builds a workspace with the real evidently 0.7.23 (a test dependency) from the
-real full snapshots in ../shared/samples/evidently; the others lay out the same files by
+real full snapshots in tests/reference/samples/evidently; the others lay out the same files by
 hand, in the layout that test checks against the real library.
 """
 
@@ -19,17 +19,13 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner, Result
+from conftest import SAMPLES
+from factories import read_collection
 
 from mldossier.cli import Context
 from mldossier.cli_collect import collect
-from mldossier.collect import LOG_MARKER, LOG_NAME
-from mldossier.config import Config
-from mldossier.importers import ImportContext, all_importers
-from mldossier.intake import read_evidence
-from mldossier.model import Evidence
-from mldossier.sources import Document, Limits, scan
+from mldossier.collect import LOG_NAME
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 DRIFT = SAMPLES / "evidently" / "data_drift_report.full_snapshot.json"
 CLASSIFICATION = SAMPLES / "evidently" / "classification_report.full_snapshot.json"
 
@@ -59,35 +55,6 @@ def run(*args: str) -> Result:
     return CliRunner().invoke(cli(), ["collect", "evidently", *args])
 
 
-class _LogClaimer:
-    """Claims the request log, standing in until mldossier ships an importer for it."""
-
-    name = "collection-log"
-    kind = "collection-log"
-
-    def __init__(self, context: ImportContext) -> None:
-        self.context = context
-
-    def detect(self, doc: Document) -> bool:
-        return isinstance(doc.data, dict) and doc.data.get("mldossier") == LOG_MARKER
-
-    def read(self, doc: Document, result: object) -> None:
-        pass
-
-    def finish(self, result: object) -> None:
-        pass
-
-
-def read_collection(root: Path) -> Evidence:
-    """Read an evidence folder holding a collection, as ``validate`` does."""
-    found, problems = scan(root, Limits())
-    assert problems == []
-    log = next(d for d in found if isinstance(d, Document) and d.file.path.endswith(LOG_NAME))
-    context = ImportContext(root, Config())
-    importers = list(all_importers())
-    if not any(cls(context).detect(log) for cls in importers):
-        importers.append(_LogClaimer)  # type: ignore[arg-type]
-    return read_evidence(Config(), root, importers=importers)
 
 
 def project_metadata(project_id: str, name: str, description: str = "") -> bytes:

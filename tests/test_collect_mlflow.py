@@ -2,7 +2,7 @@
 
 The integration test starts MLflow 3.17.2's own tracking server (a test dependency) on a
 sqlite store, registers models with MLflow's own client, collects and reads the collection
-back. The other tests answer from the real REST bodies in ../shared/samples/mlflow, or fail
+back. The other tests answer from the real REST bodies in tests/reference/samples/mlflow, or fail
 on purpose (401, 404, a server that stops, one that is too slow), and pin the messages.
 """
 
@@ -31,19 +31,15 @@ from urllib.parse import parse_qs, urlsplit
 import click
 import pytest
 from click.testing import CliRunner, Result
+from conftest import SAMPLES
+from factories import read_collection
 
 from mldossier.cli import Context
 from mldossier.cli_collect import collect
-from mldossier.collect import LOG_MARKER, LOG_NAME, safe_name
+from mldossier.collect import LOG_NAME, safe_name
 from mldossier.collect.http import HttpClient, HttpSettings
 from mldossier.collect.progress import Progress
-from mldossier.config import Config
-from mldossier.importers import ImportContext, all_importers
-from mldossier.intake import read_evidence
-from mldossier.model import Evidence
-from mldossier.sources import Document, Limits, scan
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 REST = SAMPLES / "mlflow" / "rest"
 MODEL_ARTIFACTS = SAMPLES / "mlflow" / "model_artifacts"
 API = "/api/2.0/mlflow"
@@ -82,35 +78,6 @@ def run(*args: str, env: dict[str, str] | None = None) -> Result:
     return CliRunner().invoke(cli(), ["collect", *args], env=env)
 
 
-class _LogClaimer:
-    """Claims the request log, standing in until mldossier ships an importer for it."""
-
-    name = "collection-log"
-    kind = "collection-log"
-
-    def __init__(self, context: ImportContext) -> None:
-        self.context = context
-
-    def detect(self, doc: Document) -> bool:
-        return isinstance(doc.data, dict) and doc.data.get("mldossier") == LOG_MARKER
-
-    def read(self, doc: Document, result: Any) -> None:
-        pass
-
-    def finish(self, result: Any) -> None:
-        pass
-
-
-def read_collection(out: Path) -> Evidence:
-    """Read a collection as ``validate`` does (raises on any error problem)."""
-    found, problems = scan(out, Limits())
-    assert problems == []
-    log = next(d for d in found if isinstance(d, Document) and d.file.path == LOG_NAME)
-    context = ImportContext(out, Config())
-    importers = list(all_importers())
-    if not any(cls(context).detect(log) for cls in importers):
-        importers.append(_LogClaimer)  # type: ignore[arg-type]
-    return read_evidence(Config(), out, importers=importers)
 
 
 def old_collection(out: Path) -> bytes:

@@ -8,9 +8,9 @@ as text, parsed by ``parse_json_text``/``parse_yaml_text``, then offered to ever
 files. The only exception allowed out is :class:`InputError` (a parse failure is an
 ``InputProblem``), and every Problem reads ``file:/pointer: message``.
 
-Known bugs (tests/hostile/README.md) are allowed by their exact signature, the exception type
-and the function it escapes from, and each has a strict-xfail regression test below: when a
-bug is fixed, its test fails as XPASS, and its entry in ``KNOWN_BUGS`` goes with the marker.
+Bugs these tests found (B1-B8 in tests/hostile/README.md) are fixed; each keeps a regression
+test below. A new one would be allowed by its exact signature (``KNOWN_BUGS``: the exception
+type and the function it escapes from) with a strict-xfail test, until fixed.
 
 Hypothesis runs derandomized with no example database and a fixed number of examples, so CI
 sees the same inputs every time; the whole module takes well under a minute.
@@ -29,6 +29,7 @@ from typing import Any
 
 import pytest
 import yaml
+from conftest import SAMPLES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -41,7 +42,6 @@ from mldossier.model import SourceFile
 from mldossier.sources import Document, InputProblem, parse_json_text, parse_yaml_text
 
 REPO = Path(__file__).resolve().parents[1]
-SAMPLES = REPO.parent / "shared" / "samples"
 REST = SAMPLES / "mlflow" / "rest"
 HOSTILE = REPO / "tests" / "hostile"
 
@@ -51,24 +51,10 @@ FUZZ = settings(max_examples=200, deadline=None, derandomize=True, database=None
 """Deterministic (derandomized, no example database), bounded, no per-example deadline."""
 
 KNOWN_BUGS: dict[tuple[str, str], str] = {
-    # (exception type, innermost mldossier function it escaped from): bug
-    ("ValueError", "parse_json_text"): "B1",
-    ("ValueError", "parse_yaml_text"): "B1",
-    ("OverflowError", "parse_time"): "B2",
-    ("OverflowError", "_mlmodel_time"): "B2",
-    ("OverflowError", "parse_when"): "B2",
-    ("OverflowError", "_snapshot_time"): "B2",
-    ("UnicodeEncodeError", "_valid"): "B3",
-    ("UnicodeEncodeError", "_attachments"): "B3",
-    ("UnicodeEncodeError", "read"): "B3",
-    ("OSError", "_attachments"): "B4",
-    ("OSError", "read"): "B4",
-    ("ValueError", "_dataset_drift"): "B5",
-    ("OverflowError", "_dataset_drift"): "B5",
-    ("OverflowError", "load_config"): "B8",
-    ("ValueError", "load_config"): "B8",
+    # (exception type, innermost mldossier function it escaped from): bug. Empty: B1-B8,
+    # found by these tests, are fixed; each keeps its regression test below.
 }
-"""Exceptions that escape today, each a reported bug with a strict-xfail test below."""
+"""Exceptions known to escape, each a reported bug with a strict-xfail test below."""
 
 HOSTILE_STRINGS = [
     "", " ", "None", "null", "NaN", "0", "-1", "1e400", "x" * 300, "\x00", "\t\n", "😀",
@@ -487,41 +473,34 @@ def _offer_strictly(value: Any, path: str, root: Path, fmt: str = "json") -> Non
 B = "see tests/hostile/README.md"
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=f"B1: over-long integer ({B})")
 def test_b1_json_integer_over_4300_digits() -> None:
     _raises_unknown(lambda: parse_json_text('{"a": 1' + "0" * 5000 + "}"))
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=f"B1: bad !!timestamp ({B})")
 def test_b1_yaml_explicit_timestamp_out_of_range() -> None:
     _raises_unknown(lambda: parse_yaml_text("date: !!timestamp 2026-13-45\n"))
 
 
-@pytest.mark.xfail(strict=True, raises=OverflowError, reason=f"B2: leap second at 9999 ({B})")
 def test_b2_openlineage_leap_second_at_the_end_of_time(root: Path) -> None:
     event = copy.deepcopy(EVENTS[0])
     event["eventTime"] = "9999-12-31T23:59:60Z"
     _offer_strictly(event, "x/event.json", root)
 
 
-@pytest.mark.xfail(strict=True, raises=OverflowError, reason=f"B2: offset before year 1 ({B})")
 def test_b2_signoff_date_offset_before_year_one(root: Path) -> None:
     _offer_strictly({**SIGNOFF, "date": "0001-01-01T00:00:00+01:00"}, "x/s.yaml", root, "yaml")
 
 
-@pytest.mark.xfail(strict=True, raises=OverflowError, reason=f"B2: offset before year 1 ({B})")
 def test_b2_mlmodel_time_offset_before_year_one(root: Path) -> None:
     _offer_strictly({**MLMODEL, "utc_time_created": "0001-01-01 00:00:00+01:00"}, "x/MLmodel",
                     root, "yaml")
 
 
-@pytest.mark.xfail(strict=True, raises=OverflowError, reason=f"B2: offset before year 1 ({B})")
 def test_b2_evidently_timestamp_offset_before_year_one(root: Path) -> None:
     _offer_strictly({**FULL_SNAPSHOT, "timestamp": "0001-01-01T00:00:00+01:00"},
                     "x/full.json", root)
 
 
-@pytest.mark.xfail(strict=True, raises=UnicodeEncodeError, reason=f"B3: surrogate ({B})")
 def test_b3_unpaired_surrogate_reaches_the_openlineage_importer(root: Path) -> None:
     def read() -> None:
         # In a facet's key: the fast validator cannot hand it to Rust as UTF-8.
@@ -532,12 +511,10 @@ def test_b3_unpaired_surrogate_reaches_the_openlineage_importer(root: Path) -> N
     _raises_unknown(read)
 
 
-@pytest.mark.xfail(strict=True, raises=OSError, reason=f"B4: name over NAME_MAX ({B})")
 def test_b4_attachment_name_longer_than_name_max(root: Path) -> None:
     _offer_strictly({**SIGNOFF, "attachments": ["a" * 300]}, "x/s.yaml", root, "yaml")
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=f"B5: NaN column count ({B})")
 def test_b5_evidently_nan_drifted_column_count(root: Path) -> None:
     report = copy.deepcopy(DRIFT_REPORT)
     for metric in report["metrics"]:
@@ -546,7 +523,6 @@ def test_b5_evidently_nan_drifted_column_count(root: Path) -> None:
     _offer_strictly(report, "x/m/2/drift-2026-11-01.json", root)
 
 
-@pytest.mark.xfail(strict=True, raises=OverflowError, reason=f"B8: .inf limit ({B})")
 def test_b8_config_infinite_limit(tmp_path: Path) -> None:
     (tmp_path / "mldossier.yaml").write_text("limits:\n  max_document_mb: .inf\n")
     _raises_unknown(lambda: load_config(tmp_path / "mldossier.yaml"))

@@ -30,10 +30,10 @@ from typing import Any
 
 import pytest
 import yaml
+from conftest import SAMPLES
 
 REPO = Path(__file__).resolve().parents[1]
 HOSTILE = REPO / "tests" / "hostile"
-SAMPLES = REPO.parent / "shared" / "samples"
 MANIFEST = HOSTILE / "cases.yaml"
 README = HOSTILE / "README.md"
 KINDS = ("syntax", "mlflow", "openlineage", "evidently", "signoff", "waiver", "collection-log",

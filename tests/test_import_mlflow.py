@@ -1,4 +1,4 @@
-"""The MLflow importer, on the real REST responses and MLmodel files in ../shared/samples/mlflow."""
+"""The MLflow importer, on the real REST responses and MLmodel files in tests/reference/samples/mlflow."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import SAMPLES
 
 from mldossier.importers import ImportContext, ImportResult
 from mldossier.importers.mlflow import MlflowImporter, response_shape
 from mldossier.model import Column
 from mldossier.sources import Document, Limits, scan
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 MLFLOW = SAMPLES / "mlflow"
 REST = MLFLOW / "rest"
 ARTIFACTS = MLFLOW / "model_artifacts"

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import SAMPLES
 
 from mldossier.config import Config, Linking
 from mldossier.importers import ImportContext, ImportResult
@@ -19,7 +20,6 @@ from mldossier.importers.openlineage import OpenLineageImporter
 from mldossier.model import Citation, Column, DatasetId, LineageRun, QualityAssertion
 from mldossier.sources import Document, Limits, scan
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 SAMPLE = SAMPLES / "openlineage" / "events.ndjson"
 
 DAG = DatasetId("clinical-ml", "breast_cancer_training_dag")

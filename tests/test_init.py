@@ -12,6 +12,7 @@ import jsonschema
 import pytest
 import yaml
 from click.testing import CliRunner
+from conftest import SAMPLES
 
 from mldossier.cli import main
 from mldossier.config import Config, load_config
@@ -19,7 +20,6 @@ from mldossier.init import CONFIG_SCHEMA_NAME, RUN_ID, SIGNOFF_SCHEMA_NAME, proj
 from mldossier.intake import read_evidence
 from mldossier.validation import load_schema
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 REST = SAMPLES / "mlflow" / "rest"
 EXPECTED_FILES = [
     "mldossier.yaml",
@@ -55,7 +55,7 @@ def test_init_writes_every_file_and_says_what_next(tmp_path: Path) -> None:
     assert written == sorted(EXPECTED_FILES)
     assert result.stdout.splitlines()[0] == f"Wrote 9 files into {tmp_path / 'proj'}:"
     assert result.stdout.splitlines()[-1] == (
-        f"  cd {tmp_path / 'proj'} && mldossier validate && mldossier check && mldossier build")
+        f"  cd {tmp_path / 'proj'} && mldossier validate && mldossier check; mldossier build")
 
 
 def test_validate_on_the_new_project_exits_0(project: Path) -> None:
@@ -73,7 +73,7 @@ def test_init_in_the_current_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     result = run("init")
     assert result.exit_code == 0
     assert result.stdout.splitlines()[-1] == (
-        "  mldossier validate && mldossier check && mldossier build")
+        "  mldossier validate && mldossier check; mldossier build")
     # Without --config, validate finds ./mldossier.yaml and its evidence folder.
     assert run("validate").exit_code == 0
 
@@ -103,7 +103,7 @@ def _keys(data: Any) -> set[str]:
 
 
 def test_the_mlflow_examples_have_the_real_responses_shape(project: Path) -> None:
-    """Same keys as what a real MLflow 3.17 server sent (shared/samples)."""
+    """Same keys as what a real MLflow 3.17 server sent (tests/reference/samples)."""
     real_model = json.loads((REST / "registered_models_get__breast-cancer-classifier.json")
                             .read_text())["registered_model"]
     real_version = json.loads((REST / "model_versions_get__breast-cancer-classifier__v2.json")

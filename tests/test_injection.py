@@ -24,32 +24,25 @@ unpaired surrogate (valid JSON escape, not a character) must not crash the build
 from __future__ import annotations
 
 import copy
-import functools
 import html
-import http.server
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from conftest import SAMPLES
 
 REPO = Path(__file__).resolve().parents[1]
-SAMPLES = REPO.parent / "shared" / "samples"
 REST = SAMPLES / "mlflow" / "rest"
 MODEL_ID = "m-d2b056cd5d8b4103a43cc372e1e28fb1"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--disable-default-apps", "--disable-extensions"]
 
 SCRIPT = "<script>window.__pwned=1</script>"
 IMG = '<img src=x onerror="window.__pwned=1">'
@@ -521,44 +514,9 @@ def test_weasyprint_fetches_nothing_outside_its_templates(hostile: Hostile) -> N
 # ---------------------------------------------------------------- in a real browser
 
 
-def _browser_missing() -> str:
-    if not CHROMIUM.exists():
-        return f"{CHROMIUM} is not installed (make system-deps installs it)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "the playwright package is not installed"
-    return ""
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base's name
-        pass
-
-
 @pytest.fixture(scope="module")
-def served(hostile: Hostile) -> Iterator[str]:
-    handler = functools.partial(_Quiet, directory=str(hostile.site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    missing = _browser_missing()
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"browser tests must run in CI: {missing}")
-        pytest.skip(missing)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+def served(hostile: Hostile, serve: Callable[[Path], str]) -> str:
+    return serve(hostile.site)
 
 
 def test_no_script_runs_and_nothing_leaves_localhost(hostile: Hostile, pages: dict[str, Page],
@@ -665,8 +623,6 @@ def test_outputs_never_hold_bare_nan_or_infinity(tmp_path: Path) -> None:
         _strict_json(path.read_text("utf-8"), f"report.pdf:{path.name}")
 
 
-@pytest.mark.xfail(strict=True, reason="B3: an unpaired surrogate escape is accepted and "
-                   "crashes the build (UnicodeEncodeError, exit 3)")
 def test_an_unpaired_surrogate_is_refused_before_it_reaches_an_output(tmp_path: Path) -> None:
     evidence = tmp_path / "evidence"
     (evidence / "mlflow").mkdir(parents=True)
@@ -685,8 +641,6 @@ def test_an_unpaired_surrogate_is_refused_before_it_reaches_an_output(tmp_path: 
             "not a character") in done.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="B16: a slug made from a long name (catalog framework, "
-                   "system) passes NAME_MAX and the site build crashes (ENAMETOOLONG, exit 3)")
 def test_long_names_do_not_make_file_names_too_long(tmp_path: Path) -> None:
     evidence = tmp_path / "evidence"
     (evidence / "mlflow").mkdir(parents=True)

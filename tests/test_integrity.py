@@ -7,9 +7,9 @@ import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import factories as f
 import pytest
 
-import factories as f
 from mldossier.baseline import compare
 from mldossier.catalog import CheckRef, Control, Scope
 from mldossier.errors import UsageError

@@ -14,6 +14,7 @@ from typing import Any
 import click
 import pytest
 from click.testing import CliRunner
+from conftest import SAMPLES
 
 from mldossier.cli import main
 from mldossier.cli_lineage import lineage as lineage_command
@@ -41,7 +42,6 @@ from mldossier.model import (
     RunDatasetInput,
 )
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 EVENTS = SAMPLES / "openlineage" / "events.ndjson"
 SHA = "0" * 64
 

@@ -14,6 +14,7 @@ from urllib.parse import unquote
 
 import pytest
 from click.testing import CliRunner
+from conftest import SAMPLES
 from trestle.oscal.assessment_results import AssessmentResults
 
 from mldossier.catalog import default_catalog_paths, load_catalogs
@@ -27,7 +28,6 @@ from mldossier.lineage import build_graph
 from mldossier.model import Citation, SourceFile, Waiver
 from mldossier.oscal import NAMESPACE, OSCAL_VERSION, dumps_oscal, evidence_href, to_oscal
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 UUID5 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
 

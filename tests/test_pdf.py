@@ -18,6 +18,7 @@ import zlib
 from pathlib import Path
 
 import pytest
+from conftest import SAMPLES
 
 from mldossier.build import analyse, make_dossier
 from mldossier.config import Config
@@ -35,7 +36,6 @@ from mldossier.pdf import (
 from mldossier.results import dumps, to_json
 
 TESTS = Path(__file__).resolve().parent
-SAMPLES = TESTS.parents[1] / "shared" / "samples"
 SRC = TESTS.parent / "src"
 REPORT_ID = hashlib.sha256(b"test report").hexdigest()
 SYSTEMS = ("breast-cancer-classifier", "diabetes-progression-regressor",

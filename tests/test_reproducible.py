@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import DEMO_EVIDENCE, REPO
 
 CONFIG = REPO / "mldossier.yaml"

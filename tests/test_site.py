@@ -8,11 +8,13 @@ import json
 import logging
 import re
 import shutil
+from html import escape as html_escape
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
+from conftest import SAMPLES
 
 from mldossier import build, site
 from mldossier.config import Config
@@ -28,7 +30,6 @@ from mldossier.site import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
-SAMPLES = REPO.parent / "shared" / "samples"
 TEMPLATES = REPO / "templates" / "site"
 
 SCRIPT = "<script>window.__pwned=1</script>"
@@ -397,6 +398,9 @@ def test_overview_shows_the_counts_of_the_dossier(sample_site: Built) -> None:
         assert catalog.sha256 in provenance and catalog.id in provenance
     assert f"mldossier {dossier.tool_version}" in provenance
     assert f"{dossier.as_of.isoformat()} (from {dossier.as_of_source})" in provenance
+    # The browser's title names the page once, then the site.
+    titles = re.findall(r"<title>(.*?)</title>", html.split("</head>")[0])
+    assert titles == [f"Overview - {html_escape(dossier.organisation)}: AI compliance dossier"]
 
 
 def test_every_link_and_source_resolves_inside_the_site(sample_site: Built) -> None:

@@ -7,10 +7,6 @@ skip only on a developer machine without Chromium or Playwright; with ``CI`` set
 
 from __future__ import annotations
 
-import functools
-import http.server
-import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,60 +29,6 @@ from mldossier.config import load_config
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO_EVIDENCE = REPO / "evidence"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
-
-
-def _browser_missing() -> str:
-    if not CHROMIUM.exists():
-        return f"{CHROMIUM} is not installed (make system-deps installs it)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "the playwright package is not installed (pip install -e '.[test]')"
-    return ""
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    missing = _browser_missing()
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"browser tests must run in CI: {missing}")
-        pytest.skip(missing)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base's name
-        pass
-
-
-@pytest.fixture(scope="session")
-def serve() -> Iterator[Any]:
-    """Serve a folder on 127.0.0.1 (a free port) with http.server; returns its base URL."""
-    servers: list[http.server.ThreadingHTTPServer] = []
-
-    def start(root: Path) -> str:
-        handler = functools.partial(_Quiet, directory=str(root))
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}/"
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
-
-
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Built:
     """The demo site: the bundled demo evidence when it is there, else the real samples."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -14,8 +14,8 @@ from . import __version__
 from .baseline import compare, load_baseline
 from .build import analyse, build
 from .cache import Cache, open_cache
-from .cli_extra import append_step_summary, init_command, oscal_option, write_oscal
 from .cli_collect import collect
+from .cli_extra import append_step_summary, init_command, oscal_option, write_oscal
 from .cli_lineage import lineage
 from .config import Config, find_config, load_config
 from .errors import EXIT_FAILING, EXIT_INTERNAL, EXIT_INVALID, InputError, UsageError
@@ -24,15 +24,18 @@ from .linking import Index
 from .manifest import verify_bundle
 from .model import Evidence
 from .outputs import atomic_write_text
-from .results import dumps, format_terminal, to_json, to_junit
+from .results import dumps, format_findings, format_terminal, to_json, to_junit
+from .terminal import QUIET_AND_VERBOSE, Terminal, configure, current
 
 
 class Context:
     """Options shared by every command."""
 
-    def __init__(self, config_path: Path | None, debug: bool):
+    def __init__(self, config_path: Path | None, debug: bool,
+                 terminal: Terminal | None = None):
         self.config_path = config_path
         self.debug = debug
+        self.terminal = terminal or Terminal()
 
     def config(self) -> Config:
         """The config file given, else ./mldossier.yaml, else the defaults."""
@@ -42,6 +45,11 @@ class Context:
         """Read the evidence folder (``--evidence`` wins over the config)."""
         config = self.config()
         return read_evidence(config, override)
+
+    def warn_all(self, warnings: Iterable[object]) -> None:
+        """Print every warning on stderr (none with --quiet)."""
+        for warning in warnings:
+            self.terminal.warn(warning)
 
 
 def _reported(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -54,8 +62,11 @@ def _reported(func: Callable[..., Any]) -> Callable[..., Any]:
             return func(*args, **kwargs)
         except InputError as exc:
             errors = [p for p in exc.problems if p.is_error]
+            quiet = current().quiet
             for problem in exc.problems:
-                click.echo(f"{'error' if problem.is_error else 'warning'}: {problem}", err=True)
+                if problem.is_error or not quiet:
+                    click.echo(f"{'error' if problem.is_error else 'warning'}: {problem}",
+                               err=True)
             click.echo(f"mldossier: {len(errors)} problem(s) in the input; nothing was written",
                        err=True)
             sys.exit(EXIT_INVALID)
@@ -79,15 +90,27 @@ def _reported(func: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Config file (default: ./mldossier.yaml if present).")
 @click.option("--debug", is_flag=True, help="Show tracebacks for unexpected errors.")
+@click.option("--quiet", "-q", is_flag=True,
+              help="Print only errors and the essential result: no warnings, summaries or "
+                   "progress (a passing `check` prints nothing).")
+@click.option("--verbose", "-v", is_flag=True,
+              help="Print more: every verdict (check), every file read (validate), each "
+                   "stage (build).")
+@click.option("--color/--no-color", "color", default=None,
+              help="Colour status words (default: only on a terminal, and not when NO_COLOR "
+                   "is set).")
 @click.pass_context
-def main(ctx: click.Context, config_path: Path | None, debug: bool) -> None:
+def main(ctx: click.Context, config_path: Path | None, debug: bool, quiet: bool,
+         verbose: bool, color: bool | None) -> None:
     """Turn ML platform exports into audit evidence for the EU AI Act and SOC 2.
 
     Exit codes: 0 success, 1 failing controls (check), 2 invalid input or usage,
-    3 internal error (a bug: please report it).
+    3 internal error (a bug: please report it). Progress shows on stderr only on a
+    terminal, outside CI and without --quiet.
     """
+    terminal = configure(ctx, quiet, verbose, color)
     set_debug(debug)
-    ctx.obj = Context(config_path, debug)
+    ctx.obj = Context(config_path, debug, terminal)
 
 
 evidence_option = click.option(
@@ -111,12 +134,15 @@ def build_cache(config: Config, no_cache: bool) -> Cache:
 def validate(obj: Context, evidence_dir: Path | None) -> None:
     """Read and validate every evidence file; print a summary or every problem.
 
-    Exit 0 when all input is valid, 2 otherwise.
+    Exit 0 when all input is valid, 2 otherwise. With --quiet a valid folder prints
+    nothing; with --verbose the summary lists every file read and its importer.
     """
-    evidence = obj.evidence(evidence_dir)
-    for warning in evidence.warnings:
-        click.echo(f"warning: {warning}", err=True)
-    click.echo(format_summary(evidence, Index(evidence, obj.config())))
+    with obj.terminal.stages() as stage:
+        stage("reading the evidence")
+        evidence = obj.evidence(evidence_dir)
+    obj.warn_all(evidence.warnings)
+    obj.terminal.say(format_summary(evidence, Index(evidence, obj.config()),
+                                    files=obj.terminal.verbose))
 
 
 @main.command()
@@ -131,7 +157,8 @@ def validate(obj: Context, evidence_dir: Path | None) -> None:
               help="Write one JUnit test case per control and subject.")
 @click.option("--fail-on", type=click.Choice(["fail", "warn"]), default="fail",
               show_default=True, help="Lowest status that makes the exit code 1.")
-@click.option("--verbose", "-v", is_flag=True, help="List warnings as well as failures.")
+@click.option("--verbose", "-v", is_flag=True,
+              help="List every verdict, not only failures (the global --verbose does the same).")
 @click.option("--baseline", type=click.Path(path_type=Path),
               help="An earlier results JSON (or bundle folder): show what changed, and gate "
                    "only on regressions.")
@@ -145,13 +172,20 @@ def check(obj: Context, evidence_dir: Path | None, control_files: tuple[Path, ..
     """Evaluate every control on every AI system and version; the exit code gates CI.
 
     Exit 0 when no control fails, 1 when at least one fails (or warns, with
-    --fail-on warn), 2 on invalid input or usage.
+    --fail-on warn), 2 on invalid input or usage. With --quiet a passing check prints
+    nothing and a failing one only the verdicts that fail it.
     """
-    config = obj.config()
-    analysis = analyse(config, evidence_dir, list(control_files), build_cache(config, no_cache))
+    term = obj.terminal
+    if verbose and term.quiet:
+        raise click.UsageError(QUIET_AND_VERBOSE)
+    verbose = verbose or term.verbose
+    with term.stages() as stage:
+        stage("reading the evidence and evaluating the controls")
+        config = obj.config()
+        analysis = analyse(config, evidence_dir, list(control_files),
+                           build_cache(config, no_cache))
     results = analysis.results
-    for warning in results.evidence.warnings:
-        click.echo(f"warning: {warning}", err=True)
+    obj.warn_all(results.evidence.warnings)
     if json_out:
         atomic_write_text(json_out, dumps(to_json(results)))
     if junit_out:
@@ -159,20 +193,33 @@ def check(obj: Context, evidence_dir: Path | None, control_files: tuple[Path, ..
     if oscal_out:
         write_oscal(results, oscal_out)
     append_step_summary(results, fail_on_warn=fail_on == "warn")
-    click.echo(format_terminal(results, verbose))
+    term.say(format_terminal(results, verbose, term.style))
     bad = {"fail", "error"} | ({"warn"} if fail_on == "warn" else set())
     if baseline is not None:
         changes = compare(load_baseline(baseline), to_json(results), str(baseline))
-        click.echo(f"\nChanges since {baseline} ({changes.baseline_as_of}):")
-        click.echo("\n".join(f"  {line}" for line in changes.lines()) or "  none")
+        term.say(f"\nChanges since {baseline} ({changes.baseline_as_of}):")
+        term.say("\n".join(f"  {line}" for line in changes.lines()) or "  none")
         worse = [f for f in (*changes.flipped, *changes.new_failures)
                  if f.after in bad and f.before not in bad]
         if worse:
+            if term.quiet:
+                keys = {(f.control, f.subject) for f in worse}
+                _echo_lines(format_findings(
+                    [v for v in results.failing if (v.control.id, v.subject) in keys],
+                    term.style))
             click.echo(f"{len(worse)} regression(s) since the baseline")
             sys.exit(EXIT_FAILING)
         return
-    if any(v.status in bad for v in results.verdicts):
+    gating = [v for v in results.failing if v.status in bad]
+    if gating:
+        if term.quiet:
+            _echo_lines(format_findings(gating, term.style))
         sys.exit(EXIT_FAILING)
+
+
+def _echo_lines(lines: list[str]) -> None:
+    if lines:
+        click.echo("\n".join(lines))
 
 
 @main.command("build")
@@ -201,16 +248,30 @@ def build_command(obj: Context, evidence_dir: Path | None, control_files: tuple[
 
     Everything is rendered into a temporary folder and swapped in when complete, so a
     failed build leaves the previous bundle intact. Exit 0 when built, 2 on invalid input.
+    With --quiet a successful build prints nothing; with --verbose it names each stage.
     """
     config = obj.config()
-    analysis = analyse(config, evidence_dir, list(control_files), build_cache(config, no_cache))
-    for warning in analysis.results.evidence.warnings:
-        click.echo(f"warning: {warning}", err=True)
-    built = build(analysis, out_dir, pdf=pdf, pdf_per_system=pdf_per_system,
-                  sign_key=sign_key, baseline=baseline)
+    with obj.terminal.stages(announce=True) as stage:
+        stage("reading the evidence and evaluating the controls")
+        analysis = analyse(config, evidence_dir, list(control_files),
+                           build_cache(config, no_cache))
+        stage.close()  # the warnings start on a line of their own
+        obj.warn_all(analysis.results.evidence.warnings)
+        stage(f"rendering {_bundle_parts(pdf, pdf_per_system, sign_key)} into {out_dir}")
+        built = build(analysis, out_dir, pdf=pdf, pdf_per_system=pdf_per_system,
+                      sign_key=sign_key, baseline=baseline)
     counts = analysis.results.counts()
-    click.echo(f"Built {built} (report id {analysis.report_id[:12]}): "
-               + ", ".join(f"{n} {s}" for s, n in counts.items() if n))
+    obj.terminal.say(f"Built {built} (report id {analysis.report_id[:12]}): "
+                     + ", ".join(f"{n} {s}" for s, n in counts.items() if n))
+
+
+def _bundle_parts(pdf: bool, pdf_per_system: bool, sign_key: Path | None) -> str:
+    """What ``build`` renders, in words, for --verbose."""
+    parts = ["the site", "results.json"]
+    parts += ["report.pdf"] if pdf else []
+    parts += ["systems/*.pdf"] if pdf_per_system else []
+    parts += ["manifest.json" + (" (signed)" if sign_key else "")]
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 @main.command()
@@ -222,9 +283,13 @@ def verify(bundle: Path, pubkey: Path | None) -> None:
     """Re-hash a built bundle against its manifest; name every modified, missing or extra file.
 
     Exit 0 intact, 1 tampered (or a bad signature), 2 unusable (no manifest, bad key).
-    Needs no network and nothing but the bundle.
+    Needs no network and nothing but the bundle. With --quiet an intact bundle prints
+    nothing.
     """
+    term = current()
     result = verify_bundle(bundle, pubkey)
+    if result.intact and term.quiet:
+        return
     for path in result.modified:
         click.echo(f"modified: {path}")
     for path in result.missing:
@@ -234,13 +299,14 @@ def verify(bundle: Path, pubkey: Path | None) -> None:
     if pubkey is not None:
         click.echo(f"signature: {result.signature}")
     if not result.intact:
-        click.echo(f"{bundle}: TAMPERED (report id {result.report_id[:12]})")
+        click.echo(f"{bundle}: {term.style('TAMPERED', 'fail')} "
+                   f"(report id {result.report_id[:12]})")
         sys.exit(EXIT_FAILING)
-    click.echo(f"{bundle}: intact (report id {result.report_id[:12]})")
+    click.echo(f"{bundle}: {term.style('intact', 'pass')} (report id {result.report_id[:12]})")
 
 
-def format_summary(evidence: Evidence, index: Index) -> str:
-    """The plain-text summary ``validate`` prints."""
+def format_summary(evidence: Evidence, index: Index, files: bool = False) -> str:
+    """The plain-text summary ``validate`` prints (with ``files``, every file and its importer)."""
     production = index.production_versions()
     kinds: dict[str, int] = {}
     for f in evidence.files:
@@ -266,6 +332,11 @@ def format_summary(evidence: Evidence, index: Index) -> str:
     ]
     for item in evidence.unlinked:
         lines.append(f"    - {item.kind} {item.key}: {item.reason} [{item.cite.file}]")
+    if files:
+        lines.append(f"Files read ({len(evidence.files)}):")
+        lines.extend(f"  {f.path}: " + (f"{f.importer} importer" if f.importer
+                                         else f"{f.kind}, hashed only")
+                     for f in evidence.files)
     lines.append("All input is valid.")
     return "\n".join(lines)
 

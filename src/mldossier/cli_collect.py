@@ -13,8 +13,8 @@ import click
 from .collect import MlflowOptions, collect_evidently, collect_mlflow
 from .collect.http import HttpSettings
 from .collect.mlflow import MAX_PAGE_SIZE
-from .collect.progress import Progress
 from .config import Config
+from .terminal import current
 
 
 def _reported(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -54,7 +54,8 @@ def collect() -> None:
     Each collection is written into a new folder next to --out and swapped in when
     complete, with collection-log.json recording every call (URL, time, SHA-256).
     Exit codes: 0 collected, 2 the source refused or failed (the message names the call),
-    3 internal error.
+    3 internal error. A progress bar shows on stderr on a terminal (not in CI, not with
+    --quiet); --quiet also drops the closing summary line.
     """
 
 
@@ -101,8 +102,9 @@ def collect_mlflow_command(ctx: click.Context, tracking_uri: str, out_dir: Path,
     )
     settings = HttpSettings.from_env(os.environ, timeout=timeout, max_tries=max_tries,
                                      backoff=backoff, insecure=insecure)
-    summary = collect_mlflow(options, settings, out_dir, Progress())
-    click.echo(summary.line())
+    term = current()
+    summary = collect_mlflow(options, settings, out_dir, term.progress())
+    term.say(summary.line())
 
 
 @collect.command("evidently")
@@ -115,7 +117,8 @@ def collect_mlflow_command(ctx: click.Context, tracking_uri: str, out_dir: Path,
 def collect_evidently_command(workspace: Path, out_dir: Path,
                               projects: tuple[str, ...]) -> None:
     """Copy every snapshot of a local Evidently workspace, grouped by project."""
-    summary = collect_evidently(workspace, out_dir, projects, Progress(unit=""))
+    term = current()
+    summary = collect_evidently(workspace, out_dir, projects, term.progress(unit=""))
     for warning in summary.warnings:
-        click.echo(f"warning: {warning}", err=True)
-    click.echo(summary.line())
+        term.warn(warning)
+    term.say(summary.line())

@@ -20,6 +20,7 @@ from .init import init_project
 from .oscal import dumps_oscal, to_oscal
 from .outputs import atomic_write_text
 from .results import SYMBOL, frameworks
+from .terminal import current
 
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 MAX_SUMMARY_ROWS = 200
@@ -36,7 +37,8 @@ def init_command(directory: Path, force: bool) -> None:
 
     Writes DIRECTORY/mldossier.yaml (every key with its default), the JSON Schemas editors
     complete it with, and evidence/ with one tiny example of each input kind. Refuses to
-    overwrite existing files (exit 2, naming them) unless --force.
+    overwrite existing files (exit 2, naming them) unless --force. With --quiet it prints
+    nothing.
     """
     try:
         written = init_project(directory, force)
@@ -47,12 +49,14 @@ def init_command(directory: Path, force: bool) -> None:
         click.echo(f"mldossier: cannot write into {directory}: {exc.strerror or exc} "
                    "(choose a folder you can write to)", err=True)
         sys.exit(EXIT_INVALID)
-    click.echo(f"Wrote {len(written)} files into {directory}:")
+    term = current()
+    term.say(f"Wrote {len(written)} files into {directory}:")
     for path in written:
-        click.echo(f"  {path.relative_to(directory).as_posix()}")
+        term.say(f"  {path.relative_to(directory).as_posix()}")
     where = "" if directory == Path(".") else f"cd {directory} && "
-    click.echo("Next: replace evidence/ with your own exports, then run\n"
-               f"  {where}mldossier validate && mldossier check && mldossier build")
+    # Not "check && build": check exits 1 when a control fails, which the examples do.
+    term.say("Next: replace evidence/ with your own exports, then run\n"
+             f"  {where}mldossier validate && mldossier check; mldossier build")
 
 
 oscal_option = click.option(
@@ -138,5 +142,4 @@ def append_step_summary(results: Results, fail_on_warn: bool = False) -> None:
             fh.write(step_summary_markdown(results, fail_on_warn))
     except OSError as exc:
         # The summary is a convenience: the verdicts and the exit code must not depend on it.
-        click.echo(f"warning: cannot append the step summary to {target}: "
-                   f"{exc.strerror or exc}", err=True)
+        current().warn(f"cannot append the step summary to {target}: {exc.strerror or exc}")

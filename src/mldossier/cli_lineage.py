@@ -226,7 +226,7 @@ def _run_tree(graph: LineageGraph, start: LineageRun, depth: int, role: str,
         (depth, role, start, None)]
     while stack:
         level, what, item, reader = stack.pop()
-        pad = "  " * level
+        pad = _pad(level)
         if isinstance(item, LineageRun):
             again = item.run_id in shown
             lines.append(f"{pad}{what} {item.job} run {item.run_id} {item.state}"
@@ -242,6 +242,17 @@ def _run_tree(graph: LineageGraph, start: LineageRun, depth: int, role: str,
                          + ("  [root]" if not writers else ""))
             for writer in reversed(writers):
                 stack.append((level + 1, "written by", writer, None))
+
+
+MAX_INDENT = 40
+"""Deepest indentation of the text tree; deeper levels say their depth instead, so a long
+chain prints in linear, not quadratic, space."""
+
+
+def _pad(level: int) -> str:
+    if level <= MAX_INDENT:
+        return "  " * level
+    return "  " * MAX_INDENT + f"[depth {level}] "
 
 
 def _at(use: DatasetUse) -> str:

@@ -6,12 +6,13 @@ Unknown keys warn; a bad value is an error naming the key.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .cache import DEFAULT_DIR_NAME, DEFAULT_MAX_BYTES
-from .errors import InputError, Problem
+from .errors import InputError, Problem, pointer
 from .sources import MIB, InputProblem, parse_yaml_text
 from .validation import schema_problems
 
@@ -118,10 +119,17 @@ def load_config(path: Path | None) -> Config:
                         "it is ignored; check its spelling", severity="warning")
                 for p in problems if p.message.startswith("unknown field")]
     errors = [p for p in problems if not p.message.startswith("unknown field")]
+    limits = data.get("limits", {}) if isinstance(data, dict) else {}
+    for key, example in (("max_document_mb", 64), ("max_stream_mb", 8192)):
+        value = limits.get(key) if isinstance(limits, dict) else None
+        # NaN passes every numeric bound of a schema; YAML writes them .nan and .inf.
+        if isinstance(value, float) and not math.isfinite(value):
+            shown = "NaN" if math.isnan(value) else "Infinity" if value > 0 else "-Infinity"
+            errors.append(Problem(rel, pointer("limits", key), f"{shown} is not a size in MiB",
+                                  f"write a positive number such as {example}"))
     if errors:
         raise InputError(errors)
     base = path.parent
-    limits = data.get("limits", {})
     tags = {k: v for k, v in data.get("tags", {}).items() if k in TagNames.__dataclass_fields__}
     link = data.get("linking", {})
     prod = data.get("production", {})

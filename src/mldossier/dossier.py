@@ -7,6 +7,7 @@ controls with their verdicts; findings; the evidence index; the crosswalk.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections import defaultdict
@@ -36,10 +37,18 @@ ANNEX_IV_TITLES = {
 }
 
 
+SLUG_MAX = 80
+"""Longest slug: a folder or file name must stay well under 255 bytes (NAME_MAX)."""
+
+
 def slugify(text: str) -> str:
-    """A stable, URL-safe slug: lower-case ASCII letters, digits and hyphens."""
+    """A stable, URL-safe slug: lower-case ASCII letters, digits and hyphens, at most
+    ``SLUG_MAX`` long (a longer one is cut and ends in a hash of the whole text)."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    if len(slug) > SLUG_MAX:
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+        slug = f"{slug[:SLUG_MAX - 9].rstrip('-')}-{digest}"
     return slug or "x"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
@@ -150,31 +151,70 @@ def _first(v: Verdict) -> str:
     return v.reasons[0] if v.reasons else v.status
 
 
-def format_terminal(results: Results, verbose: bool = False) -> str:
-    """The summary ``check`` prints: per framework and system, then what failed and why."""
+Style = Callable[[str, str], str]
+"""Paints a piece of terminal text in the colour of a status: ``style(text, status)``."""
+
+
+def plain(text: str, status: str) -> str:
+    """The :data:`Style` that paints nothing (pipes, files, NO_COLOR)."""
+    return text
+
+
+OTHER_STATUSES = ("pass", "manual", "waived", "not_applicable")
+"""What ``--verbose`` lists after the findings, in this order."""
+
+
+def format_findings(verdicts: Iterable[Verdict], style: Style = plain,
+                    width: int = 5) -> list[str]:
+    """A block per verdict: status, control, subject and title, then its reasons and fix."""
+    lines = []
+    for v in verdicts:
+        word = style(f"{SYMBOL[v.status]:{width}}", v.status)
+        lines.append(f"  {word} {v.control.id} {v.control.reference} "
+                     f"[{v.subject}] {v.control.title}")
+        if v.status != "pass":
+            lines.extend(f"        - {reason}" for reason in v.reasons)
+        if v.fix:
+            lines.append(f"        fix: {v.fix}")
+    return lines
+
+
+def _counts(counts: dict[str, int], style: Style) -> str:
+    return ", ".join(style(f"{counts[s]} {SYMBOL[s].lower()}", s) for s in STATUSES if counts[s])
+
+
+def format_terminal(results: Results, verbose: bool = False, style: Style = plain) -> str:
+    """The summary ``check`` prints: per framework and system, then what failed and why.
+
+    ``verbose`` lists every verdict: warnings among the findings, then the passes, manual,
+    waived and not applicable verdicts.
+    """
     lines = [f"Evaluated at {results.as_of.isoformat()} ({results.as_of_source}); evidence "
              f"manifest {results.manifest_sha256[:12]}"]
     for framework in frameworks(results):
-        counts = results.counts(framework=framework)
-        lines.append(f"\n{framework}: " + ", ".join(f"{counts[s]} {SYMBOL[s].lower()}"
-                                                   for s in STATUSES if counts[s]))
+        lines.append(f"\n{framework}: " + _counts(results.counts(framework=framework), style))
         systems = sorted({v.system for v in results.verdicts
                           if v.control.framework == framework and v.system})
         for system in systems:
-            sc = results.counts(framework=framework, system=system)
-            lines.append(f"  {system}: " + ", ".join(f"{sc[s]} {SYMBOL[s].lower()}"
-                                                      for s in STATUSES if sc[s]))
+            lines.append(f"  {system}: "
+                         + _counts(results.counts(framework=framework, system=system), style))
+        # Controls on the organisation (policies, sign-offs) belong to no system: without
+        # this line the systems' counts would not add up to the framework's.
+        whole = [v.status for v in results.verdicts
+                 if v.control.framework == framework and not v.system]
+        if whole and systems:
+            lines.append("  organisation-wide: " + _counts(
+                {status: whole.count(status) for status in STATUSES}, style))
     failing = [v for v in results.failing if verbose or v.status != "warn"]
     if failing:
         lines.append("\nFindings (worst first):")
-        for v in failing:
-            lines.append(f"  {SYMBOL[v.status]:5} {v.control.id} {v.control.reference} "
-                         f"[{v.subject}] {v.control.title}")
-            for reason in v.reasons:
-                if v.status != "pass":
-                    lines.append(f"        - {reason}")
-            if v.fix:
-                lines.append(f"        fix: {v.fix}")
+        lines.extend(format_findings(failing, style))
+    if verbose:
+        others = [v for status in OTHER_STATUSES for v in results.verdicts if v.status == status]
+        if others:
+            lines.append("\nOther verdicts:")
+            # MANUAL and WAIVED are six letters: these rows line up among themselves.
+            lines.extend(format_findings(others, style, width=6))
     warns = sum(1 for v in results.verdicts if v.status == "warn")
     if warns and not verbose:
         lines.append(f"\n({warns} warning(s) not listed; --verbose lists them)")

@@ -509,7 +509,8 @@ def plan_pages(dossier: Dossier, site: SiteIndex) -> list[Page]:
     worst_first = sorted(systems, key=lambda s: (STATUS_COLUMNS.index(s.status)
                                                  if s.status in STATUS_COLUMNS else 99,
                                                  s.model.name))
-    pages = [Page("index.md", "overview.md.j2", f"{dossier.organisation}: AI compliance dossier",
+    # "Overview": the browser's title adds the site name, which the page's heading repeats.
+    pages = [Page("index.md", "overview.md.j2", "Overview",
                   {"summaries": site.framework_summaries(), "freshness": site.freshness(),
                    "system_counts": _count(s.status for s in systems),
                    "worst_systems": worst_first[:OVERVIEW_SYSTEMS],

@@ -2,7 +2,8 @@
 
 Nothing here knows what the files mean. What it guarantees: no file outside the evidence
 root is read (symlinks leading out are refused), files over the size limits are refused,
-JSON is strict (no duplicate keys, no NaN/Infinity), YAML is safe (no aliases, no tags that
+JSON is strict (no duplicate keys, no unpaired surrogates, no numbers of more than 4,300
+digits; ``NaN``/``Infinity`` are read, since Evidently writes them), YAML is safe (no aliases, no tags that
 construct objects, dates stay strings), and every failure is a :class:`Problem` naming the
 file and the place in it.
 """
@@ -16,7 +17,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 import yaml
@@ -29,6 +30,11 @@ DEFAULT_MAX_DOCUMENT_BYTES = 64 * MIB
 """Largest JSON or YAML file read whole (configurable: ``limits.max_document_mb``)."""
 DEFAULT_MAX_STREAM_BYTES = 8 * 1024 * MIB
 """Largest NDJSON file, which is streamed line by line (``limits.max_stream_mb``)."""
+NAME_MAX = 255
+"""Longest file name in bytes on Linux, macOS and Windows file systems."""
+MAX_YAML_BYTES = 1 * MIB
+"""Largest YAML evidence file: PyYAML needs seconds and ~100x the file's size a MiB, and
+sign-offs, waivers and MLmodel files are a few KiB."""
 
 DOCUMENT_SUFFIXES = {".json", ".yaml", ".yml"}
 STREAM_SUFFIXES = {".ndjson", ".jsonl"}
@@ -54,6 +60,8 @@ class Document:
     data: Any = None
     """The parsed document; for NDJSON, the first record (enough to detect the kind)."""
     extra: dict[str, Any] = field(default_factory=dict)
+    line_limit: int = DEFAULT_MAX_DOCUMENT_BYTES
+    """NDJSON: the longest line read (``limits.max_document_mb``); a longer one is a problem."""
 
     def cite(self, pointer: str = "", line: int | None = None) -> Citation:
         """A citation of a place in this file."""
@@ -69,10 +77,20 @@ class Document:
     def records(self) -> Iterator[tuple[int, Any, Problem | None]]:
         """NDJSON: each non-blank line as ``(line number, value, problem)``, streamed.
 
-        ``value`` is None when the line is not valid JSON; ``problem`` then says why.
+        ``value`` is None when the line is not valid JSON or too long; ``problem`` says why.
+        A line is never held whole beyond ``line_limit`` bytes, however long it is.
         """
+        limit = self.line_limit
         with open(self.abs_path, "rb") as fh:
-            for number, raw in enumerate(fh, start=1):
+            for number, raw in enumerate(iter(lambda: fh.readline(limit + 1), b""), start=1):
+                if len(raw) > limit and not raw.endswith(b"\n"):
+                    _skip_rest_of_line(fh)
+                    yield number, None, self.problem(
+                        "", f"line is over {limit:,} bytes long",
+                        "each line of an NDJSON file is one event; check how the file was "
+                        "made, or raise limits.max_document_mb in mldossier.yaml", line=number,
+                    )
+                    continue
                 if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
                     raw = raw[3:]
                 if not raw.strip():
@@ -85,6 +103,14 @@ class Document:
                         "each line of an NDJSON file must be one complete JSON value",
                         line=number,
                     )
+
+
+def _skip_rest_of_line(fh: BinaryIO) -> None:
+    """Read past the end of an over-long line in bounded chunks."""
+    while True:
+        chunk = fh.readline(MIB)
+        if not chunk or chunk.endswith(b"\n"):
+            return
 
 
 def _short(text: str, limit: int = 160) -> str:
@@ -124,6 +150,9 @@ def resolve_reference(root: Path, base_file: str, reference: str) -> tuple[Path 
         return None, "an empty path"
     if reference.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", reference) or "://" in reference:
         return None, "an absolute path or URL"
+    if any(len(part.encode("utf-8", "surrogatepass")) > NAME_MAX
+           for part in re.split(r"[/\\]", reference)):
+        return None, f"a path with a name longer than {NAME_MAX} bytes, which no file can have"
     candidate = (root / base_file).parent / reference
     rel = relative_inside(root, candidate)
     if rel is None:
@@ -210,6 +239,13 @@ def _read_entry(path: Path, rel: str, limits: Limits, problems: list[Problem]
     limit = limits.max_stream_bytes if fmt == "ndjson" else limits.max_document_bytes
     if size > limit and fmt == "json" and _looks_like_ndjson(path):
         fmt, limit = "ndjson", limits.max_stream_bytes
+    if fmt == "yaml" and size > min(limit, MAX_YAML_BYTES):
+        if MAX_YAML_BYTES < limit:
+            problems.append(Problem(
+                rel, "", f"file is {size:,} bytes, over the limit of {MAX_YAML_BYTES:,} for YAML",
+                "sign-offs, waivers and MLmodel files are small; check that this is the right file",
+            ))
+            return None
     if size > limit:
         problems.append(Problem(
             rel, "", f"file is {size:,} bytes, over the limit of {limit:,}",
@@ -218,7 +254,7 @@ def _read_entry(path: Path, rel: str, limits: Limits, problems: list[Problem]
         return None
     sha = sha256_file(path)
     source = SourceFile(rel, size, sha)
-    doc = Document(source, path, fmt)
+    doc = Document(source, path, fmt, line_limit=limits.max_document_bytes)
     if size == 0:
         problems.append(doc.problem("", "file is empty",
                                     "remove it or replace it with a complete export"))
@@ -261,11 +297,16 @@ def _looks_like_ndjson(path: Path) -> bool:
         first = fh.readline(DEFAULT_MAX_DOCUMENT_BYTES)
         if first.startswith(b"\xef\xbb\xbf"):
             first = first[3:]
-        if not first.strip().startswith(b"{"):
+        if not first.strip().startswith(b"{") or not first.endswith(b"\n"):
             return False
-        # A second line first: a one-line JSON file (Evidently writes them) is not parsed twice.
-        if not any(line.strip() for line in fh):
-            return False
+        # A second line first: a one-line JSON file (Evidently writes them) is not parsed
+        # twice. Read in bounded chunks: the second line may be as long as the file.
+        while True:
+            chunk = fh.read(MIB)
+            if not chunk:
+                return False
+            if chunk.strip():
+                break
         try:
             orjson.loads(first)
         except orjson.JSONDecodeError:
@@ -313,20 +354,72 @@ def parse_json_text(text: str) -> Any:
     carries numbers writes them as text or null.
     """
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates)
+        data = json.loads(text, object_pairs_hook=_no_duplicates)
     except _DuplicateKey as exc:
         raise InputProblem("", f"duplicate key {exc.key!r} in an object",
                            "each key may appear once; remove the repeated one") from None
     except json.JSONDecodeError as exc:
         what = "truncated JSON" if exc.pos >= len(text.rstrip()) else "not valid JSON"
+        # Some of json's messages end in "at" ("Unterminated string starting at").
+        message = exc.msg.removesuffix(" at")
         raise InputProblem(
-            "", f"{what}: {exc.msg} at line {exc.lineno} column {exc.colno}",
+            "", f"{what}: {message} at line {exc.lineno} column {exc.colno}",
             "re-export the file; it must be one complete JSON document",
         ) from None
     except RecursionError:
         raise InputProblem("", "JSON is nested too deeply to read",
                            "no real export nests this deep; check how the file was made"
                            ) from None
+    except ValueError as exc:  # an integer over Python's int-str limit (4,300 digits)
+        raise _number_problem(exc) from None
+    _refuse_surrogates(text, data)
+    return data
+
+
+def _number_problem(exc: Exception) -> InputProblem:
+    if "digits" in str(exc):
+        return InputProblem("", "a number has more than 4,300 digits",
+                            "no real export writes such a number; check how the file was made")
+    return InputProblem("", f"not a valid number: {_short(str(exc))}", "fix the value")
+
+
+# An escape of a UTF-16 surrogate: in JSON \uD800-\uDFFF, in YAML also \U0000D800.
+_SURROGATE_ESCAPE = re.compile(r"\\(?:u|U0000)[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _refuse_surrogates(text: str, data: Any) -> None:
+    """Refuse an unpaired surrogate (valid escape syntax, but not a character: no output
+    could encode it). Decoded UTF-8 cannot hold one, so only escapes need a look."""
+    if "\\" not in text or not _SURROGATE_ESCAPE.search(text):
+        return
+    pointer = _surrogate_at(data, "")
+    if pointer is not None:
+        raise InputProblem(pointer, "text holds an unpaired UTF-16 surrogate, which is not a "
+                           "character", "re-export the file; the tool that wrote it produced "
+                           "broken Unicode")
+
+
+def _surrogate_at(value: Any, pointer: str) -> str | None:
+    """The JSON Pointer of the first string holding a lone surrogate (a key: its object)."""
+    stack = [(value, pointer)]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, str):
+            if _SURROGATE.search(node):
+                return where
+        elif isinstance(node, dict):
+            children = []
+            for key, child in node.items():
+                key_text = str(key)
+                if _SURROGATE.search(key_text):
+                    return where
+                escaped = key_text.replace("~", "~0").replace("/", "~1")
+                children.append((child, f"{where}/{escaped}"))
+            stack.extend(reversed(children))
+        elif isinstance(node, list):
+            stack.extend(reversed([(child, f"{where}/{i}") for i, child in enumerate(node)]))
+    return None
 
 
 # ---------------------------------------------------------------- YAML
@@ -374,10 +467,51 @@ def _construct_mapping_no_duplicates(loader: SafeYamlLoader, node: yaml.MappingN
 SafeYamlLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping_no_duplicates)
 
 
+if getattr(yaml, "__with_libyaml__", False):
+    class _FastYamlLoader(yaml.CSafeLoader):  # type: ignore[misc,name-defined]
+        """libyaml's parser with the same resolvers and constructors as SafeYamlLoader."""
+
+    _FastYamlLoader.yaml_implicit_resolvers = SafeYamlLoader.yaml_implicit_resolvers
+    _FastYamlLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping_no_duplicates)
+else:  # pragma: no cover - PyYAML built without libyaml
+    _FastYamlLoader = None  # type: ignore[assignment,misc]
+
+
+_NOT_PRINTABLE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+FAST_YAML_DEPTH = 64
+"""Deeper YAML is left to SafeYamlLoader, whose recursion limit decides what is too deep."""
+
+
+def _shallow(value: Any, limit: int = FAST_YAML_DEPTH) -> bool:
+    stack = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(
+            node, list) else None
+        if children is None:
+            continue
+        if depth >= limit:
+            return False
+        stack.extend((child, depth + 1) for child in children)
+    return True
+
+
 def parse_yaml_text(text: str) -> Any:
     """Safe YAML: no aliases, no object-constructing tags, no duplicate keys; dates as text."""
+    if _FastYamlLoader is not None and "*" not in text and not _NOT_PRINTABLE.search(text):
+        # Without a "*" there is no alias, so libyaml (10x faster) may read it. Anything it
+        # rejects, and anything deep, goes to SafeYamlLoader below, whose messages are pinned.
+        try:
+            value = yaml.load(text, Loader=_FastYamlLoader)  # noqa: S506 - CSafeLoader subclass
+        except (yaml.YAMLError, RecursionError, ValueError, OverflowError):
+            pass
+        else:
+            if _shallow(value):
+                _refuse_surrogates(text, value)
+                return value
     try:
-        return yaml.load(text, Loader=SafeYamlLoader)  # noqa: S506 - SafeLoader subclass
+        data = yaml.load(text, Loader=SafeYamlLoader)  # noqa: S506 - SafeLoader subclass
     except yaml.constructor.ConstructorError as exc:
         mark = exc.problem_mark
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
@@ -400,3 +534,9 @@ def parse_yaml_text(text: str) -> Any:
     except RecursionError:
         raise InputProblem("", "YAML is nested too deeply to read",
                            "no real file nests this deep; check how it was made") from None
+    except (ValueError, OverflowError) as exc:  # !!int / !!timestamp values that do not convert
+        if "digits" in str(exc):
+            raise _number_problem(exc) from None
+        raise InputProblem("", f"not valid YAML: {_short(str(exc))}", "fix the value") from None
+    _refuse_surrogates(text, data)
+    return data

@@ -7,6 +7,7 @@ retrieved is reported (as a warning: the file may have been re-exported by hand)
 
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar
 
 from ..errors import pointer
@@ -37,8 +38,13 @@ class CollectionLogImporter:
                                                "regenerate the log with mldossier collect"))
             return
         for i, call in enumerate(calls):
-            if not isinstance(call, dict) or not call.get("file") or not call.get("sha256"):
+            if not isinstance(call, dict):
+                result.problems.append(doc.problem(
+                    pointer("calls", i), f"expected a call object, got {_shown(call)}",
+                    "regenerate the log with mldossier collect", severity="warning"))
                 continue
+            if not call.get("file") or not call.get("sha256"):
+                continue  # a call whose body was not kept (an error response, say)
             where = pointer("calls", i, "file")
             path, rel = resolve_reference(self.context.root, doc.file.path, str(call["file"]))
             if path is None:
@@ -57,3 +63,9 @@ class CollectionLogImporter:
 
     def finish(self, result: ImportResult) -> None:
         """Nothing to merge."""
+
+
+def _shown(value: Any) -> str:
+    """A value as short JSON text, for a message."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 80 else text[:79] + "…"

@@ -304,7 +304,8 @@ class EvidentlyImporter:
         for metric in metrics:
             if metric.type == DRIFTED_COLUMNS_COUNT:
                 if dataset_drift is None:
-                    dataset_drift = _dataset_drift(doc, metric, linked.get(metric.id, []))
+                    dataset_drift = _dataset_drift(doc, metric, linked.get(metric.id, []),
+                                                   problems)
                 else:
                     problems.append(doc.problem(
                         metric.pointer, "a second DriftedColumnsCount metric in one report",
@@ -355,8 +356,16 @@ def _decided_by_tests(tests: list[_Test], relevant: frozenset[str]) -> bool | No
     return None
 
 
-def _dataset_drift(doc: Document, metric: _Metric, tests: list[_Test]) -> DatasetDrift:
+def _dataset_drift(doc: Document, metric: _Metric, tests: list[_Test],
+                   problems: list[Problem]) -> DatasetDrift | None:
     count, share = metric.value["count"], metric.value["share"]
+    if not math.isfinite(count):  # Evidently writes NaN when it cannot compute the drift
+        # The full snapshot keeps {"count": {"value": …}}, the report {"value": {"count": …}}.
+        where = "/count/value" if metric.pointer.startswith("/metric_results/") else "/value/count"
+        problems.append(doc.problem(
+            metric.pointer + where, f"{_number_text(count)} is not a number of drifted columns",
+            "re-run the report; Evidently could not compute the dataset drift"))
+        return None
     threshold = float(metric.config.get("drift_share", 0.5))
     by_test = _decided_by_tests(tests, LESS_TESTS)
     # Evidently's own test is share < drift_share; it passes while fewer columns drift.
@@ -427,15 +436,22 @@ def _column_drift(doc: Document, metric: _Metric, tests: list[_Test],
     )
 
 
+def _number_text(value: float) -> str:
+    """NaN and infinities as JSON-ish text (Evidently writes ``NaN`` and ``Infinity``)."""
+    if math.isnan(value):
+        return "NaN"
+    return "Infinity" if value > 0 else "-Infinity"
+
+
 def _snapshot_time(text: str) -> datetime | None:
     """A snapshot timestamp as an aware UTC datetime; no zone means UTC."""
     try:
         moment = datetime.fromisoformat(text)
-    except ValueError:
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):  # not ISO 8601, or outside years 1-9999 in UTC
         return None
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 def _one_per_place(problems: list[Problem]) -> list[Problem]:

@@ -866,7 +866,8 @@ def _mlmodel_time(doc: Document, text: Any, result: ImportResult) -> datetime | 
         return None
     try:
         moment = datetime.fromisoformat(text)
-    except ValueError:
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):  # not ISO 8601, or outside years 1-9999 in UTC
         result.problems.append(
             doc.problem(
                 "/utc_time_created",
@@ -875,4 +876,4 @@ def _mlmodel_time(doc: Document, text: Any, result: ImportResult) -> datetime | 
             )
         )
         return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return moment

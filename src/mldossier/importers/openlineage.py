@@ -28,7 +28,6 @@ from functools import cache
 from importlib import resources
 from typing import Any, ClassVar
 
-import jsonschema
 import orjson
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry
@@ -47,7 +46,7 @@ from ..model import (
     QualityAssertion,
 )
 from ..sources import Document
-from ..validation import describe
+from ..validation import describe, most_specific
 from . import ImportContext, ImportResult
 
 try:  # The fast validator is optional: jsonschema alone gives the same verdicts, slower.
@@ -115,9 +114,9 @@ def parse_time(text: str) -> datetime | None:
         text = text[:17] + "59" + text[19:]
     try:
         value = datetime.fromisoformat(text.upper()).astimezone(UTC)
+        return value + timedelta(seconds=1) if leap else value
     except (ValueError, OverflowError):  # valid RFC 3339 but outside datetime, e.g. year 0
         return None
-    return value + timedelta(seconds=1) if leap else value
 
 
 def _valid_event_time(text: str) -> datetime | None:
@@ -254,8 +253,7 @@ def _validator(ref: str, fast: bool) -> Any:
 def _schema_problems(validator: Draft202012Validator, value: Any, file: str, base: str,
                      line: int | None) -> Iterator[Problem]:
     for error in validator.iter_errors(value):
-        # For anyOf/oneOf, the most specific sub-error reads best.
-        best = jsonschema.exceptions.best_match([error]) if error.context else error
+        best = most_specific(error)
         where = base + pointer(*best.absolute_path)
         if best.validator == "required" and isinstance(best.instance, dict):
             for name in best.validator_value:

@@ -8,7 +8,6 @@ specified in ``docs/signoff-format.md`` and ``schemas/signoff.schema.json``.
 from __future__ import annotations
 
 import re
-
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
@@ -42,11 +41,11 @@ def parse_when(text: str) -> date | None:
             return None
     try:
         moment = datetime.fromisoformat(text)
-    except ValueError:
+        if moment.tzinfo is None:
+            return moment.date()
+        return moment.astimezone(UTC).date()
+    except (ValueError, OverflowError):  # not a date, or outside years 1-9999 in UTC
         return None
-    if moment.tzinfo is None:
-        return moment.date()
-    return moment.astimezone(UTC).date()
 
 
 class SignOffImporter:

@@ -1,0 +1,102 @@
+"""The fast paths give the same answers as the slow ones they stand in for.
+
+Two speed-ups read bulk evidence: libyaml (C) parses YAML that cannot hold an alias, and
+jsonschema-rs checks bulk evidence schemas first. Both only answer "valid" early (what
+jsonschema-rs accepts, jsonschema must accept too); anything
+else goes to PyYAML's pure-Python loader and to ``jsonschema``, whose messages are pinned.
+These tests run every YAML and JSON file of the demo evidence, the real samples and the
+hostile corpus through both sides and compare.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import DEMO_EVIDENCE, REPO, SAMPLES
+
+from mldossier import sources
+from mldossier.sources import InputProblem, parse_json_text, parse_yaml_text
+from mldossier.validation import FAST_SCHEMAS, fast_validator, validator
+
+HOSTILE = REPO / "tests" / "hostile"
+FOLDERS = (DEMO_EVIDENCE, SAMPLES, HOSTILE)
+
+
+def _files(*suffixes: str) -> list[Path]:
+    found = []
+    for folder in FOLDERS:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and not path.is_symlink() and (
+                    path.suffix in suffixes or (".yaml" in suffixes and path.name == "MLmodel")):
+                if path.stat().st_size <= 1024 * 1024:
+                    found.append(path)
+    return found
+
+
+YAML_FILES = _files(".yaml", ".yml")
+JSON_FILES = _files(".json")
+
+
+def _outcome(text: str) -> tuple[str, Any]:
+    try:
+        return "value", parse_yaml_text(text)
+    except InputProblem as exc:
+        return "problem", (exc.pointer, exc.message, exc.fix)
+
+
+def test_there_are_enough_files_to_compare() -> None:
+    assert len(YAML_FILES) > 100, len(YAML_FILES)
+    assert len(JSON_FILES) > 200, len(JSON_FILES)
+
+
+@pytest.mark.parametrize("path", YAML_FILES, ids=lambda p: str(p.relative_to(REPO.parent)))
+def test_libyaml_reads_what_the_pure_loader_reads(path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    try:
+        text = path.read_bytes().removeprefix(b"\xef\xbb\xbf").decode("utf-8")
+    except UnicodeDecodeError:
+        pytest.skip("not UTF-8: refused before parsing")
+    fast = _outcome(text)
+    monkeypatch.setattr(sources, "_FastYamlLoader", None)
+    assert _outcome(text) == fast
+
+
+def _documents() -> list[tuple[str, Any]]:
+    docs = []
+    for path in JSON_FILES:
+        try:
+            docs.append((str(path.relative_to(REPO.parent)),
+                         parse_json_text(path.read_bytes().decode("utf-8"))))
+        except (InputProblem, UnicodeDecodeError):
+            continue
+    for path in YAML_FILES:
+        try:
+            docs.append((str(path.relative_to(REPO.parent)),
+                         parse_yaml_text(path.read_bytes().decode("utf-8"))))
+        except (InputProblem, UnicodeDecodeError):
+            continue
+    return docs
+
+
+@pytest.mark.parametrize("schema", sorted(FAST_SCHEMAS))
+def test_jsonschema_rs_and_jsonschema_agree_on_every_file(schema: str) -> None:
+    fast, slow = fast_validator(schema), validator(schema)
+    assert fast is not None, "jsonschema-rs is a dependency; the fast path must be in use"
+    disagree, valid, stricter = [], 0, 0
+    for name, data in _documents():
+        try:
+            fast_valid = fast.is_valid(data)
+        except (ValueError, TypeError, OverflowError):
+            continue  # the fast path steps aside; jsonschema alone decides
+        slow_valid = not any(True for _ in slow.iter_errors(data))
+        valid += slow_valid
+        stricter += slow_valid and not fast_valid
+        # The fast path only ever answers "valid"; a "not valid" goes to jsonschema, which
+        # decides (jsonschema-rs refuses NaN and checks date-time without optional packages).
+        if fast_valid and not slow_valid:
+            disagree.append((name, fast_valid, json.dumps(data, default=str)[:200]))
+    assert not disagree, disagree
+    assert valid > stricter, f"few files are valid under {schema}: the comparison proves little"
