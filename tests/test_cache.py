@@ -29,6 +29,7 @@ from mldossier.cache import (
 )
 from mldossier.config import load_config
 from mldossier.diagram import SVG_NAMESPACE, lineage_dot, lineage_svgs
+from mldossier.errors import InputError
 from mldossier.intake import INTAKE_NAMESPACE, SELF_CONTAINED_IMPORTERS, read_evidence
 from mldossier.lineage import build_graph
 from mldossier.pdf import PDF_NAMESPACE
@@ -252,6 +253,12 @@ def test_the_config_names_the_folder_and_the_cap(tmp_path: Path) -> None:
     defaults = load_config(CONFIG)
     assert defaults.cache_dir == REPO / ".mldossier-cache"
     assert defaults.cache_max_bytes == 4096 * 1024 * 1024
+    (tmp_path / "mldossier.yaml").write_text("cache:\n  max_mb: .nan\n")
+    with pytest.raises(InputError) as caught:
+        load_config(tmp_path / "mldossier.yaml")
+    assert [str(p) for p in caught.value.problems] == [
+        "mldossier.yaml:/cache/max_mb: NaN is not a size in MiB (write a positive number "
+        "such as 4096)"]
     (tmp_path / "mldossier.yaml").write_text("cache:\n  folder: x\n")
     warnings = [str(w) for w in load_config(tmp_path / "mldossier.yaml").warnings]
     assert warnings == ["mldossier.yaml:/cache: unknown key 'folder' "

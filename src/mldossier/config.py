@@ -127,13 +127,18 @@ def load_config(path: Path | None) -> Config:
             shown = "NaN" if math.isnan(value) else "Infinity" if value > 0 else "-Infinity"
             errors.append(Problem(rel, pointer("limits", key), f"{shown} is not a size in MiB",
                                   f"write a positive number such as {example}"))
+    cache = data.get("cache", {}) if isinstance(data, dict) else {}
+    cache_mb = cache.get("max_mb") if isinstance(cache, dict) else None
+    if isinstance(cache_mb, float) and not math.isfinite(cache_mb):
+        shown = "NaN" if math.isnan(cache_mb) else "Infinity" if cache_mb > 0 else "-Infinity"
+        errors.append(Problem(rel, pointer("cache", "max_mb"), f"{shown} is not a size in MiB",
+                              "write a positive number such as 4096"))
     if errors:
         raise InputError(errors)
     base = path.parent
     tags = {k: v for k, v in data.get("tags", {}).items() if k in TagNames.__dataclass_fields__}
     link = data.get("linking", {})
     prod = data.get("production", {})
-    cache = data.get("cache", {})
     return Config(
         path=path,
         organisation=data.get("organisation", Config.organisation),
