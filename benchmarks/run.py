@@ -6,7 +6,9 @@ For each size: generate the evidence (``generate.py``) unless it is already ther
 fresh subprocesses, one at a time, measure the orjson floor (read and parse the same input
 bytes with orjson and nothing else), ``mldossier check --json``, ``mldossier build`` (site
 and summary PDF), a rebuild after one sign-off file changed, and optionally a build with
-``--pdf-per-system``. Wall time, CPU time and peak resident memory come from ``os.wait4``
+``--pdf-per-system``. The build cache (``.mldossier-cache`` beside the size's config) is
+deleted before ``check``, ``build`` and the per-system build, so those are cold; the rebuild
+and a ``check`` after the change find what the build left there. Wall time, CPU time and peak resident memory come from ``os.wait4``
 on each child; the load average is recorded with every measurement, since other work on
 the machine stretches wall time (CPU time much less).
 
@@ -143,6 +145,14 @@ def change_one_file(evidence: Path) -> tuple[Path, bytes]:
     return target, original
 
 
+CACHE_NAME = ".mldossier-cache"
+
+
+def clear_cache(folder: Path) -> None:
+    """Delete the size's build cache, so that the next command starts cold."""
+    shutil.rmtree(folder / CACHE_NAME, ignore_errors=True)
+
+
 def run_size(size: str, data: Path, per_system: bool, rebuild: bool, pdf: bool
              ) -> dict[str, Any]:
     """Generate (if needed) and measure one size; return its record."""
@@ -167,14 +177,17 @@ def run_size(size: str, data: Path, per_system: bool, rebuild: bool, pdf: bool
         runs.append(generated)
     runs.append(measure("floor", [sys.executable, "-c", FLOOR_SCRIPT, str(evidence)], folder,
                         logs / "floor.log"))
+    clear_cache(folder)
     runs.append(measure("check", mldossier(*config, "check", "--evidence", str(evidence),
                                            "--json", str(folder / "results.json")),
                         folder, logs / "check.log"))
     pdf_flag = [] if pdf else ["--no-pdf"]
+    clear_cache(folder)
     runs.append(measure("build", mldossier(*config, "build", "--evidence", str(evidence),
                                            "--out", str(site), *pdf_flag),
                         folder, logs / "build.log"))
-    record: dict[str, Any] = {"size": size, "generation": generation, "pdf": pdf}
+    record: dict[str, Any] = {"size": size, "generation": generation, "pdf": pdf,
+                              "cache": True}
     if site.is_dir():
         files, size_bytes = tree_bytes(site)
         record["site"] = {"html_pages": site_pages(site), "files": files, "bytes": size_bytes,
@@ -188,12 +201,18 @@ def run_size(size: str, data: Path, per_system: bool, rebuild: bool, pdf: bool
                                                      str(evidence), "--out", str(site),
                                                      *pdf_flag),
                                 folder, logs / "rebuild.log"))
+            runs.append(measure("check, warm", mldossier(*config, "check", "--evidence",
+                                                         str(evidence), "--json",
+                                                         str(folder / "results-warm.json")),
+                                folder, logs / "check-warm.log"))
         finally:
             target.write_bytes(original)
         record["rebuild_changed"] = target.relative_to(folder).as_posix()
+        record["cache_bytes"] = tree_bytes(folder / CACHE_NAME)[1]
     if per_system:
         out = folder / "site-per-system"
         shutil.rmtree(out, ignore_errors=True)
+        clear_cache(folder)
         runs.append(measure("build --pdf-per-system",
                             mldossier(*config, "build", "--evidence", str(evidence), "--out",
                                       str(out), "--no-pdf", "--pdf-per-system"),
@@ -266,7 +285,8 @@ def render_tables(records: dict[str, dict[str, Any]], info: dict[str, Any]) -> s
               "python -c FLOOR_SCRIPT evidence           # orjson floor: parse JSON/NDJSON only",
               "mldossier --config mldossier.yaml check --evidence evidence --json results.json",
               "mldossier --config mldossier.yaml build --evidence evidence --out site",
-              "# edit one sign-off, then the same build again (the rebuild)",
+              "# (rm -rf .mldossier-cache before check and build: both start cold)",
+              "# edit one sign-off, then the same build again (the rebuild, warm cache), and check",
               "mldossier --config mldossier.yaml build --evidence evidence --out site-per-system "
               "--no-pdf --pdf-per-system", "```", ""]
     lines += ["## Measurements", "",
@@ -290,22 +310,30 @@ def render_tables(records: dict[str, dict[str, Any]], info: dict[str, Any]) -> s
     row("generate.py (in-process)", [f"{g['seconds']:.1f} s" for g in gens])
     runs = [records[s]["runs"] for s in sizes]
     for name, label in (("floor", "orjson floor"), ("check", "`check`"),
-                        ("build", "`build` (site + PDF)"), ("rebuild", "rebuild, 1 file changed"),
+                        ("build", "`build` (site + PDF)"),
+                        ("rebuild", "rebuild, 1 file changed (warm cache)"),
+                        ("check, warm", "`check`, 1 file changed (warm cache)"),
                         ("build --pdf-per-system", "`build --no-pdf --pdf-per-system`")):
         if any(name in r for r in runs):
             row(f"{label}: wall · CPU · peak RSS (load)", [
                 _run_cell(r.get(name)) + (" **site only, no PDF**" if name in ("build", "rebuild")
                                           and name in r and not records[s].get("pdf", True)
                                           else "")
+                + (" **no cache yet**" if name == "rebuild" and name in r
+                   and not records[s].get("cache") else "")
                 for s, r in zip(sizes, runs, strict=True)])
     row("check ÷ floor (wall / CPU)",
         [f"{r['check']['wall_s'] / r['floor']['wall_s']:.1f}× / "
          f"{r['check']['cpu_s'] / max(r['floor']['cpu_s'], 0.01):.1f}×"
          if "check" in r and "floor" in r else "–" for r in runs])
     if any("rebuild" in r for r in runs):
-        row("rebuild ÷ build (wall)",
-            [f"{r['rebuild']['wall_s'] / r['build']['wall_s']:.0%}" if "rebuild" in r else "–"
+        row("rebuild ÷ build (wall / CPU)",
+            [f"{r['rebuild']['wall_s'] / r['build']['wall_s']:.0%} / "
+             f"{r['rebuild']['cpu_s'] / r['build']['cpu_s']:.0%}" if "rebuild" in r else "–"
              for r in runs])
+        row("build cache after the rebuild", [_mb(records[s]["cache_bytes"])
+                                              if "cache_bytes" in records[s] else "–"
+                                              for s in sizes])
     sites = [records[s].get("site") for s in sizes]
     row("site HTML pages", [str(x["html_pages"]) if x else "–" for x in sites])
     row("site bytes (with evidence copies)", [_mb(x["bytes"]) if x else "–" for x in sites])

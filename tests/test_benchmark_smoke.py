@@ -113,3 +113,27 @@ def test_benchmark_run_writes_sane_results(tmp_path: Path) -> None:
     assert "<!-- measurements:start" in text and "<!-- measurements:end -->" in text
     assert "| | XS |" in text and "orjson floor" in text
     assert not (data / "XS").exists()  # --clean removed the generated evidence
+
+
+def test_benchmark_rebuild_starts_cold_and_rebuilds_warm(tmp_path: Path) -> None:
+    """The build is measured from an empty cache; the rebuild and a check find it filled."""
+    data, results = tmp_path / "data", tmp_path / "RESULTS.md"
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "run.py"), "--sizes", "XS", "--data", str(data),
+         "--results", str(results), "--no-pdf"],
+        capture_output=True, text=True, timeout=600, cwd=REPO)
+    assert done.returncode == 0, done.stdout + done.stderr
+    record = json.loads((tmp_path / "results.json").read_text())["sizes"]["XS"]
+    runs = record["runs"]
+    assert set(runs) == {"generate", "floor", "check", "build", "rebuild", "check, warm"}
+    assert [runs[n]["exit_code"] for n in ("build", "rebuild", "check", "check, warm")] == [
+        0, 0, 1, 1]
+    assert record["cache"] is True and record["cache_bytes"] > 0
+    assert (data / "XS" / ".mldossier-cache").is_dir()
+    # The changed sign-off was put back: the evidence is as generated.
+    generated = _module("generate")
+    generated.generate("XS", tmp_path / "again")
+    assert _digests(data / "XS" / "evidence") == _digests(tmp_path / "again" / "evidence")
+    text = results.read_text()
+    assert "| rebuild, 1 file changed (warm cache): wall · CPU · peak RSS (load) |" in text
+    assert "| rebuild ÷ build (wall / CPU) |" in text

@@ -168,11 +168,13 @@ def test_the_config_lists_every_key_with_its_default(project: Path) -> None:
     walk(schema, data, "")
     config = load_config(project / "mldossier.yaml")
     defaults = Config()
-    assert replace(config, path=None, evidence=defaults.evidence) == defaults
+    assert replace(config, path=None, evidence=defaults.evidence,
+                   cache_dir=defaults.cache_dir) == defaults
+    assert config.cache_dir == project / ".mldossier-cache"
     assert config.evidence == project / "evidence"
     for field in fields(Config):
         assert field.name in ("path", "warnings", "max_document_bytes", "max_stream_bytes",
-                              "warn_days") or (
+                              "warn_days", "cache_dir", "cache_max_bytes") or (
             field.name in data), field.name
 
 

@@ -12,15 +12,16 @@ import struct
 import tempfile
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NoReturn
 
 from .baseline import compare, load_baseline
+from .cache import Cache
 from .catalog import Catalog, default_catalog_paths, load_catalogs
 from .checks import library
 from .config import Config
-from .diagram import lineage_svg
+from .diagram import lineage_svgs
 from .dossier import Dossier, build_dossier
 from .evaluate import Results, evaluate, evidence_manifest
 from .intake import read_evidence
@@ -45,6 +46,8 @@ class Analysis:
     report_id: str
     inputs: dict[str, object]
     """The manifest's inputs section (the report id is its digest)."""
+    cache: Cache = field(default_factory=lambda: Cache(None), compare=False)
+    """Where the build reuses diagrams and PDFs made from the same inputs before."""
 
 
 def build_inputs(config: Config, results: Results) -> dict[str, object]:
@@ -57,21 +60,25 @@ def build_inputs(config: Config, results: Results) -> dict[str, object]:
 
 
 def analyse(config: Config, evidence_dir: Path | None = None,
-            control_files: list[Path] | None = None) -> Analysis:
+            control_files: list[Path] | None = None, cache: Cache | None = None) -> Analysis:
     """Read and validate the evidence, load the catalogs, build the lineage graph, evaluate."""
-    evidence = read_evidence(config, evidence_dir)
+    cache = cache if cache is not None else Cache(None)
+    evidence = read_evidence(config, evidence_dir, cache=cache)
     paths = list(control_files or ()) or list(config.catalogs) or default_catalog_paths()
     catalogs = load_catalogs(paths, {n: c.subject for n, c in library().items()})
     lineage = build_graph(evidence, config)
     results = evaluate(evidence, catalogs, config, lineage)
     inputs = build_inputs(config, results)
-    return Analysis(config, tuple(catalogs), results, lineage, report_id_of(inputs), inputs)
+    cache.finish()
+    return Analysis(config, tuple(catalogs), results, lineage, report_id_of(inputs), inputs,
+                    cache)
 
 
 def make_dossier(analysis: Analysis, baseline: Path | None = None) -> Dossier:
     """The dossier with a lineage diagram per system (and the changes since a baseline)."""
-    diagrams = {m.name: lineage_svg(analysis.lineage, m.name)
-                for m in analysis.results.evidence.registered_models}
+    diagrams = lineage_svgs(analysis.lineage,
+                            [m.name for m in analysis.results.evidence.registered_models],
+                            analysis.cache)
     changes = (compare(load_baseline(baseline), to_json(analysis.results), baseline.name)
                if baseline is not None else None)
     return build_dossier(analysis.results, analysis.config, analysis.lineage, diagrams,
@@ -99,6 +106,7 @@ def build(analysis: Analysis, out_dir: Path, *, pdf: bool = True,
                 _render_into(staging, analysis, dossier, pdf=pdf,
                              pdf_per_system=pdf_per_system, sign_key=sign_key)
                 swap_in_folder(staging, out_dir)
+                analysis.cache.finish()
             except BaseException:
                 # A forked PDF worker unwinding through here must not delete its parent's
                 # work.
@@ -120,20 +128,22 @@ def _render_into(staging: Path, analysis: Analysis, dossier: Dossier, *, pdf: bo
     attachments = {RESULTS_NAME: results_text.encode(),
                    EVIDENCE_MANIFEST_NAME: dumps(analysis.inputs).encode()}
     render_site(dossier, staging, report_id=analysis.report_id,
-                results_json=results_text, pdf_name=PDF_NAME if pdf else None)
+                results_json=results_text, pdf_name=PDF_NAME if pdf else None,
+                cache=analysis.cache)
     (staging / RESULTS_NAME).write_text(results_text, encoding="utf-8")
     if pdf:
         render_pdf(dossier, staging / PDF_NAME, report_id=analysis.report_id,
-                   attachments=attachments)
+                   attachments=attachments, cache=analysis.cache)
     if pdf_per_system:
-        render_system_pdfs(dossier, staging / "systems", analysis.report_id, attachments)
+        render_system_pdfs(dossier, staging / "systems", analysis.report_id, attachments,
+                           analysis.cache)
     write_manifest(staging, analysis.inputs, analysis.results.as_of.isoformat())
     if sign_key is not None:
         sign_manifest(staging, sign_key)
 
 
 def render_system_pdfs(dossier: Dossier, folder: Path, report_id: str,
-                       attachments: dict[str, bytes]) -> None:
+                       attachments: dict[str, bytes], cache: Cache | None = None) -> None:
     """One PDF per system, rendered by one forked worker per core.
 
     Each PDF is independent of the others, so its bytes do not depend on which worker made it.
@@ -145,7 +155,7 @@ def render_system_pdfs(dossier: Dossier, folder: Path, report_id: str,
     def render(index: int) -> None:
         name, target = jobs[index]
         render_pdf(dossier, target, report_id=report_id, attachments=attachments,
-                   only_system=name)
+                   only_system=name, cache=cache)
 
     workers = min(len(jobs), os.cpu_count() or 1)
     if workers <= 1 or not hasattr(os, "fork"):

@@ -13,6 +13,7 @@ import click
 from . import __version__
 from .baseline import compare, load_baseline
 from .build import analyse, build
+from .cache import Cache, open_cache
 from .cli_collect import collect
 from .cli_extra import append_step_summary, init_command, oscal_option, write_oscal
 from .cli_lineage import lineage
@@ -115,6 +116,15 @@ def main(ctx: click.Context, config_path: Path | None, debug: bool, quiet: bool,
 evidence_option = click.option(
     "--evidence", "evidence_dir", type=click.Path(path_type=Path, file_okay=False),
     help="Evidence folder (default: `evidence:` in mldossier.yaml, else ./evidence).")
+no_cache_option = click.option(
+    "--no-cache", is_flag=True,
+    help="Neither read nor write the build cache (`cache:` in mldossier.yaml, default "
+         ".mldossier-cache beside it); the output is the same either way.")
+
+
+def build_cache(config: Config, no_cache: bool) -> Cache:
+    """The build cache the config names, or a disabled one with ``--no-cache``."""
+    return Cache(None) if no_cache else open_cache(config.cache_dir, config.cache_max_bytes)
 
 
 @main.command()
@@ -153,11 +163,12 @@ def validate(obj: Context, evidence_dir: Path | None) -> None:
               help="An earlier results JSON (or bundle folder): show what changed, and gate "
                    "only on regressions.")
 @oscal_option
+@no_cache_option
 @click.pass_obj
 @_reported
 def check(obj: Context, evidence_dir: Path | None, control_files: tuple[Path, ...],
           json_out: Path | None, junit_out: Path | None, fail_on: str, verbose: bool,
-          baseline: Path | None, oscal_out: Path | None) -> None:
+          baseline: Path | None, oscal_out: Path | None, no_cache: bool) -> None:
     """Evaluate every control on every AI system and version; the exit code gates CI.
 
     Exit 0 when no control fails, 1 when at least one fails (or warns, with
@@ -170,7 +181,9 @@ def check(obj: Context, evidence_dir: Path | None, control_files: tuple[Path, ..
     verbose = verbose or term.verbose
     with term.stages() as stage:
         stage("reading the evidence and evaluating the controls")
-        analysis = analyse(obj.config(), evidence_dir, list(control_files))
+        config = obj.config()
+        analysis = analyse(config, evidence_dir, list(control_files),
+                           build_cache(config, no_cache))
     results = analysis.results
     obj.warn_all(results.evidence.warnings)
     if json_out:
@@ -225,11 +238,12 @@ def _echo_lines(lines: list[str]) -> None:
               help="Ed25519 private key (PEM) to sign manifest.json with.")
 @click.option("--baseline", type=click.Path(path_type=Path),
               help="An earlier results JSON or bundle: add a 'changes since' page and section.")
+@no_cache_option
 @click.pass_obj
 @_reported
 def build_command(obj: Context, evidence_dir: Path | None, control_files: tuple[Path, ...],
                   out_dir: Path, pdf: bool, pdf_per_system: bool, sign_key: Path | None,
-                  baseline: Path | None) -> None:
+                  baseline: Path | None, no_cache: bool) -> None:
     """Build the auditors' site and the PDF report into one verifiable bundle.
 
     Everything is rendered into a temporary folder and swapped in when complete, so a
@@ -239,7 +253,8 @@ def build_command(obj: Context, evidence_dir: Path | None, control_files: tuple[
     config = obj.config()
     with obj.terminal.stages(announce=True) as stage:
         stage("reading the evidence and evaluating the controls")
-        analysis = analyse(config, evidence_dir, list(control_files))
+        analysis = analyse(config, evidence_dir, list(control_files),
+                           build_cache(config, no_cache))
         stage.close()  # the warnings start on a line of their own
         obj.warn_all(analysis.results.evidence.warnings)
         stage(f"rendering {_bundle_parts(pdf, pdf_per_system, sign_key)} into {out_dir}")

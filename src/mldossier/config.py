@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .cache import DEFAULT_DIR_NAME, DEFAULT_MAX_BYTES
 from .errors import InputError, Problem, pointer
 from .sources import MIB, InputProblem, parse_yaml_text
 from .validation import schema_problems
@@ -79,6 +80,10 @@ class Config:
     warn_days: int = 14
     """Warn this many days before evidence goes stale or a sign-off expires."""
     warnings: tuple[Problem, ...] = ()
+    cache_dir: Path = Path(DEFAULT_DIR_NAME)
+    """The build cache folder (``cache.dir``, relative paths relative to the config file)."""
+    cache_max_bytes: int = DEFAULT_MAX_BYTES
+    """Largest size of the build cache folder (``cache.max_mb``)."""
 
 
 def find_config(start: Path) -> Path | None:
@@ -122,6 +127,12 @@ def load_config(path: Path | None) -> Config:
             shown = "NaN" if math.isnan(value) else "Infinity" if value > 0 else "-Infinity"
             errors.append(Problem(rel, pointer("limits", key), f"{shown} is not a size in MiB",
                                   f"write a positive number such as {example}"))
+    cache = data.get("cache", {}) if isinstance(data, dict) else {}
+    cache_mb = cache.get("max_mb") if isinstance(cache, dict) else None
+    if isinstance(cache_mb, float) and not math.isfinite(cache_mb):
+        shown = "NaN" if math.isnan(cache_mb) else "Infinity" if cache_mb > 0 else "-Infinity"
+        errors.append(Problem(rel, pointer("cache", "max_mb"), f"{shown} is not a size in MiB",
+                              "write a positive number such as 4096"))
     if errors:
         raise InputError(errors)
     base = path.parent
@@ -151,4 +162,6 @@ def load_config(path: Path | None) -> Config:
         checks=dict(data.get("checks", {})),
         warn_days=int(data.get("freshness", {}).get("warn_days", 14)),
         warnings=tuple(warnings),
+        cache_dir=base / cache.get("dir", DEFAULT_DIR_NAME),
+        cache_max_bytes=int(cache.get("max_mb", DEFAULT_MAX_BYTES // MIB) * MIB),
     )

@@ -7,14 +7,17 @@ and the Graphviz version comment is dropped, so the same graph gives the same by
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import networkx as nx
 
+from .cache import Cache, cache_key, code_fingerprint, dot_version, fonts_fingerprint
 from .errors import UsageError
 from .lineage import LineageGraph
 from .linking import is_production
@@ -75,6 +78,12 @@ def lineage_svg(lineage: LineageGraph, system: str, max_nodes: int = MAX_NODES) 
     When every version together would exceed ``max_nodes``, only the versions in production
     and the latest one are drawn, and the title says how many were left out.
     """
+    return render_svg(*lineage_dot(lineage, system, max_nodes))
+
+
+def lineage_dot(lineage: LineageGraph, system: str, max_nodes: int = MAX_NODES
+                ) -> tuple[str, list[str]]:
+    """The DOT source of one system's lineage diagram and its nodes' hover titles."""
     graph = lineage.system_subgraph(system)
     title = f"Lineage of {system}"
     versions = lineage.index.versions.get(system, [])
@@ -87,7 +96,47 @@ def lineage_svg(lineage: LineageGraph, system: str, max_nodes: int = MAX_NODES) 
         drawn = ", ".join(v.version for v in keep)
         title += (f" (versions {drawn} of {len(versions)}: in production and latest; "
                   "the others are left out to keep the diagram legible)")
-    return graph_svg(collapse_signoffs(graph), title)
+    graph = collapse_signoffs(graph)
+    return graph_dot(graph, title), node_titles(graph)
+
+
+SVG_NAMESPACE = "lineage-svg"
+
+
+def svg_key(dot_source: str, titles: list[str]) -> str:
+    """The cache key of a finished SVG: DOT source, titles, code, ``dot`` and fonts."""
+    return cache_key(SVG_NAMESPACE, code_fingerprint(), dot_version(), fonts_fingerprint(),
+                     dot_source, "\n".join(titles))
+
+
+def lineage_svgs(lineage: LineageGraph, systems: list[str], cache: Cache | None = None,
+                 workers: int | None = None) -> dict[str, str]:
+    """Every system's lineage diagram, by name: from the cache, else laid out by ``dot``.
+
+    The diagrams are independent, so the ``dot`` runs still to do go on every core at once
+    (threads that wait for ``dot`` processes); the bytes do not depend on which ran first.
+    """
+    cache = cache if cache is not None else Cache(None)
+    sources = {name: lineage_dot(lineage, name) for name in systems}
+    keys = ({name: svg_key(*source) for name, source in sources.items()}
+            if cache.enabled else {})
+    found: dict[str, str] = {}
+    for name in sources:
+        data = cache.get(SVG_NAMESPACE, keys[name]) if name in keys else None
+        if data is not None:
+            try:
+                found[name] = data.decode("utf-8")
+            except UnicodeDecodeError:
+                pass
+    todo = [name for name in sources if name not in found]
+    workers = workers or os.cpu_count() or 1
+    with ThreadPoolExecutor(max(1, min(workers, len(todo) or 1))) as pool:
+        laid_out = pool.map(lambda name: run_dot(sources[name][0], "svg"), todo)
+        for name, raw in zip(todo, laid_out, strict=True):
+            found[name] = clean_svg(raw.decode("utf-8"), sources[name][1])
+            if name in keys:
+                cache.put(SVG_NAMESPACE, keys[name], found[name].encode("utf-8"))
+    return {name: found[name] for name in systems}
 
 
 def collapse_signoffs(graph: nx.MultiDiGraph, keep: int = 3) -> nx.MultiDiGraph:

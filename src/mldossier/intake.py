@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from .cache import Cache, cache_key, code_fingerprint, hash_parts, library_versions
 from .config import Config
 from .errors import InputError, Problem, UsageError, sort_problems
 from .importers import ImportContext, Importer, ImportResult, all_importers
@@ -22,8 +23,12 @@ UNKNOWN_SHAPE_FIX = (
 
 
 def read_evidence(config: Config, root: Path | None = None,
-                  importers: Iterable[type[Importer]] | None = None) -> Evidence:
+                  importers: Iterable[type[Importer]] | None = None,
+                  cache: Cache | None = None) -> Evidence:
     """Read, validate and link every file below the evidence root.
+
+    With a ``cache``, what a built-in importer made of its files is reused when none of
+    them changed (see :func:`_intake_key`); the result is the same either way.
 
     Raises :class:`InputError` with every problem found when any input is invalid, and
     :class:`UsageError` when the folder itself is missing.
@@ -40,6 +45,7 @@ def read_evidence(config: Config, root: Path | None = None,
     active = [cls(context) for cls in (importers if importers is not None else all_importers())]
     results = {id(imp): ImportResult() for imp in active}
     files: list[SourceFile] = []
+    claimed: list[tuple[Document, Importer]] = []
     for entry in entries:
         if isinstance(entry, SourceFile):
             files.append(entry)
@@ -50,11 +56,30 @@ def read_evidence(config: Config, root: Path | None = None,
             files.append(replace(entry.file, kind="unrecognised"))
             continue
         files.append(replace(entry.file, kind=owner.kind, importer=owner.name))
-        _guarded(owner, "read", entry, results[id(owner)], problems)
+        claimed.append((entry, owner))
+    cache = cache if cache is not None else Cache(None)
+    keys = ({id(imp): _intake_key(imp, claimed, files, config, root) for imp in active}
+            if cache.enabled else {})
+    reused = {}
+    for imp in active:
+        key = keys.get(id(imp), "")
+        found = cache.get_object(INTAKE_NAMESPACE, key) if key else None
+        if isinstance(found, ImportResult):
+            reused[id(imp)] = results[id(imp)] = found
+    failed: set[int] = set()
+    for entry, owner in claimed:
+        if id(owner) not in reused and not _guarded(owner, "read", entry,
+                                                    results[id(owner)], problems):
+            failed.add(id(owner))
     records: dict[str, list[Any]] = {}
     for imp in active:
         result = results[id(imp)]
-        _guarded(imp, "finish", None, result, problems)
+        if id(imp) not in reused:
+            if not _guarded(imp, "finish", None, result, problems):
+                failed.add(id(imp))
+            key = keys.get(id(imp), "")
+            if key and id(imp) not in failed and not any(p.is_error for p in result.problems):
+                cache.put_object(INTAKE_NAMESPACE, key, result)
         problems.extend(result.problems)
         for kind, items in result.records.items():
             records.setdefault(kind, []).extend(items)
@@ -115,14 +140,18 @@ def _detect(active: list[Importer], doc: Document, problems: list[Problem]) -> I
 
 
 def _guarded(imp: Importer, step: str, doc: Document | None, result: ImportResult,
-             problems: list[Problem]) -> None:
-    """Run an importer step; an unexpected exception becomes a problem, not a traceback."""
+             problems: list[Problem]) -> bool:
+    """Run an importer step; an unexpected exception becomes a problem, not a traceback.
+
+    Returns whether the step ran to its end.
+    """
     try:
         if step == "read":
             assert doc is not None
             imp.read(doc, result)
         else:
             imp.finish(result)
+        return True
     except InputError as exc:
         problems.extend(exc.problems)
     except RecursionError:
@@ -136,6 +165,44 @@ def _guarded(imp: Importer, step: str, doc: Document | None, result: ImportResul
         problems.append(Problem(where, "", f"importer {imp.name} could not read this "
                                 f"({type(exc).__name__}: {exc})",
                                 "check the file; run with --debug for details"))
+    return False
+
+
+INTAKE_NAMESPACE = "intake"
+SELF_CONTAINED_IMPORTERS = frozenset({"mlflow", "openlineage", "evidently", "waiver"})
+"""Built-in importers that read nothing but the files they claim.
+
+The others (sign-offs and collection logs, which hash the files they point at) are keyed
+on every file of the folder, so any change there reads them again.
+"""
+INTAKE_LIBRARIES = ("orjson", "PyYAML", "jsonschema", "jsonschema-rs", "referencing")
+
+
+def _intake_key(imp: Importer, claimed: list[tuple[Document, Importer]],
+                files: list[SourceFile], config: Config, root: Path) -> str:
+    """The cache key of what one importer makes of its files; "" when it is not cached.
+
+    The key covers mldossier's code, the parsing and validating libraries, the importer,
+    the settings (all but paths: an importer may read any), the evidence root and, in order,
+    the path, SHA-256, size and format of every file it claimed; for an importer that may
+    read other files, every file of the folder. Importers from other packages, whose code
+    the key cannot cover, are never cached.
+    """
+    if not type(imp).__module__.startswith(f"{__package__}.importers."):
+        return ""
+    mine = [(f"{doc.file.path}\0{doc.file.size}\0{doc.format}", doc.file.sha256)
+            for doc, owner in claimed if owner is imp]
+    if not mine:
+        return ""
+    others = ([] if imp.name in SELF_CONTAINED_IMPORTERS
+              else [(f.path, f.sha256) for f in sorted(files, key=lambda f: f.path)])
+    # Importers get the root (in the key) and settings, never the config's own paths: the
+    # same folder named relative or absolute is the same input.
+    settings = replace(config, path=None, evidence=Path(), catalogs=(), warnings=(),
+                       cache_dir=Path(), cache_max_bytes=0)
+    return cache_key(INTAKE_NAMESPACE, code_fingerprint(), library_versions(*INTAKE_LIBRARIES),
+                     imp.name, repr(settings), root.resolve().as_posix(),
+                     hash_parts(mine), hash_parts(others))
 
 
 _DEBUG = False

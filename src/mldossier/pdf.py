@@ -28,6 +28,14 @@ from jinja2.sandbox import SandboxedEnvironment
 from weasyprint import HTML, Attachment, URLFetcher
 from weasyprint.urls import URLFetcherResponse
 
+from .cache import (
+    Cache,
+    cache_key,
+    code_fingerprint,
+    fonts_fingerprint,
+    hash_parts,
+    library_versions,
+)
 from .dossier import ControlView, Dossier, SystemView, slugify, worst
 from .evaluate import ORGANISATION, STATUSES, Verdict
 from .model import Citation, SourceFile
@@ -355,20 +363,55 @@ def render_html(dossier: Dossier, *, report_id: str, only_system: str | None = N
         **_context(dossier, report_id, only_system, dict(attachments or {})))
 
 
+PDF_NAMESPACE = "pdf"
+
+
+def pdf_key(html: str, *, report_id: str, only_system: str | None,
+            attachments: dict[str, bytes], moment: datetime) -> str:
+    """The cache key of a PDF: its HTML and attachments, the code, WeasyPrint and the fonts.
+
+    Everything else the PDF is made of comes from ``templates/pdf`` (in the code
+    fingerprint), the fonts and the libraries that lay it out.
+    """
+    try:
+        from weasyprint.text.ffi import pango
+
+        pango_version = str(pango.pango_version())
+    except (ImportError, AttributeError, OSError):
+        pango_version = ""
+    return cache_key(PDF_NAMESPACE, code_fingerprint(),
+                     library_versions("weasyprint", "pydyf", "tinycss2", "cssselect2",
+                                      "tinyhtml5", "Pyphen", "Pillow", "fonttools"),
+                     pango_version, fonts_fingerprint(), PDF_TEMPLATES.as_posix(), html,
+                     report_id, only_system or "", moment.isoformat(),
+                     hash_parts((name, hashlib.sha256(attachments[name]).hexdigest())
+                                for name in sorted(attachments)))
+
+
 def render_pdf(dossier: Dossier, out_path: Path, *, report_id: str,
                attachments: dict[str, bytes], only_system: str | None = None,
-               fetcher: AssetFetcher | None = None) -> int:
+               fetcher: AssetFetcher | None = None, cache: Cache | None = None) -> int:
     """Write the PDF/A-3b report (or one system's report) and return its page count.
 
     ``attachments`` (name to bytes, e.g. ``results.json``) are embedded as PDF file
     attachments with the relationship ``Data``. ``fetcher`` may be passed to inspect every
-    URL WeasyPrint asked for.
+    URL WeasyPrint asked for (the cache is then not used). With a ``cache``, a PDF of the
+    same HTML, attachments and tools is copied from it instead of laid out again.
     """
+    cache = cache if cache is not None and fetcher is None else Cache(None)
     fetcher = fetcher or AssetFetcher()
     html = render_html(dossier, report_id=report_id, only_system=only_system,
                        attachments={name: hashlib.sha256(attachments[name]).hexdigest()
                                     for name in sorted(attachments)})
     moment = dossier.as_of.astimezone(UTC).replace(tzinfo=None)
+    key = (pdf_key(html, report_id=report_id, only_system=only_system,
+                   attachments=attachments, moment=moment) if cache.enabled else "")
+    cached = cache.get(PDF_NAMESPACE, key) if key else None
+    if cached is not None and b"\n" in cached[:12] and cached.split(b"\n", 1)[0].isdigit():
+        pages, data = cached.split(b"\n", 1)
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        out_path.write_bytes(data)
+        return int(pages)
     files = [Attachment(string=attachments[name], name=name, url_fetcher=fetcher,
                         description=f"{name} of report {report_id[:12]}",
                         created=moment, modified=moment, relationship="Data")
@@ -379,11 +422,14 @@ def render_pdf(dossier: Dossier, out_path: Path, *, report_id: str,
     identifier = hashlib.sha256(seed.encode()).hexdigest()[:32].encode()
     document = HTML(string=html, base_url=PDF_TEMPLATES.as_uri() + "/",
                     url_fetcher=fetcher).render()
+    data = document.write_pdf(None, pdf_variant="pdf/a-3b", attachments=files,
+                              pdf_identifier=identifier, uncompressed_pdf=False)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    document.write_pdf(out_path, pdf_variant="pdf/a-3b", attachments=files,
-                       pdf_identifier=identifier, uncompressed_pdf=False)
+    out_path.write_bytes(data)
+    if key:
+        cache.put(PDF_NAMESPACE, key, b"%d\n" % len(document.pages) + data)
     return len(document.pages)
 
 
 __all__ = ["AssetFetcher", "URLRefused", "matrix_tables", "not_applicable_groups",
-           "render_html", "render_pdf", "svg_width_pt", "system_files"]
+           "pdf_key", "render_html", "render_pdf", "svg_width_pt", "system_files"]

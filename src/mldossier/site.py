@@ -45,6 +45,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 from mkdocs.plugins import BasePlugin
 
+from .cache import Cache, cache_key, code_fingerprint
 from .checks import STATUS_ORDER
 from .dossier import ControlView, Dossier, SystemView, slugify
 from .errors import InputError, Problem
@@ -757,13 +758,14 @@ def mkdocs_config(dossier: Dossier, docs_dir: Path, site: SiteIndex, report_id: 
     return config
 
 
-def _copy_assets(docs_dir: Path, dossier: Dossier, results_json: str) -> None:
+def _copy_assets(docs_dir: Path, dossier: Dossier, results_json: str,
+                 cache: Cache | None = None) -> None:
     shutil.copytree(SITE_TEMPLATES / "assets", docs_dir / "assets", dirs_exist_ok=True)
     (docs_dir / RESULTS_NAME).write_text(results_json, encoding="utf-8", newline="\n")
     for system in dossier.systems:
         if not system.diagram_svg:
             continue
-        data = safe_svg(system.diagram_svg)
+        data = cached_safe_svg(system.diagram_svg, cache or Cache(None))
         if data is None:
             log.warning("lineage diagram of %s is not SVG; left out of the site",
                         system.model.name)
@@ -771,6 +773,20 @@ def _copy_assets(docs_dir: Path, dossier: Dossier, results_json: str) -> None:
         target = docs_dir / LINEAGE_DIR / f"{system.slug}.svg"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
+
+
+SAFE_SVG_NAMESPACE = "site-svg"
+
+
+def cached_safe_svg(text: str, cache: Cache) -> bytes | None:
+    """:func:`safe_svg`, from the cache when the same SVG was made safe before."""
+    key = cache_key(SAFE_SVG_NAMESPACE, code_fingerprint(), text) if cache.enabled else ""
+    data = cache.get(SAFE_SVG_NAMESPACE, key) if key else None
+    if data is None:
+        data = safe_svg(text)
+        if data is not None and key:
+            cache.put(SAFE_SVG_NAMESPACE, key, data)
+    return data
 
 
 def copy_evidence(dossier: Dossier, out_dir: Path) -> None:
@@ -848,8 +864,11 @@ def run_mkdocs(config_file: Path, site_dir: Path, epoch: int, slots_dir: Path) -
 
 
 def render_site(dossier: Dossier, out_dir: Path, *, report_id: str, results_json: str,
-                pdf_name: str | None) -> None:
-    """Build the static site of the dossier into ``out_dir`` (an existing, empty folder)."""
+                pdf_name: str | None, cache: Cache | None = None) -> None:
+    """Build the static site of the dossier into ``out_dir`` (an existing, empty folder).
+
+    With a ``cache``, the lineage diagrams made safe before are taken from it.
+    """
     out_dir = Path(out_dir)
     with tempfile.TemporaryDirectory(prefix="mldossier-site-") as tmp:
         docs_dir = Path(tmp) / "docs"
@@ -858,7 +877,7 @@ def render_site(dossier: Dossier, out_dir: Path, *, report_id: str, results_json
         site = SiteIndex(dossier)
         render_pages(dossier, docs_dir, report_id=report_id, pdf_name=pdf_name,
                      slots_dir=slots_dir)
-        _copy_assets(docs_dir, dossier, results_json)
+        _copy_assets(docs_dir, dossier, results_json, cache)
         config_file = Path(tmp) / "mkdocs.yml"
         config_file.write_text(
             yaml.safe_dump(mkdocs_config(dossier, docs_dir, site, report_id),

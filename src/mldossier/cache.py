@@ -1,0 +1,482 @@
+"""The build cache: outputs that are a pure function of their inputs, stored by content hash.
+
+A small content-addressed store in a folder (``cache.dir`` in ``mldossier.yaml``, by default
+``.mldossier-cache/`` beside it, or in the current folder without a config file;
+``--no-cache`` turns it off). Every entry is
+found by a key, the SHA-256 of everything that determines it: the input bytes or their
+SHA-256s, mldossier's own code, templates and schemas (:func:`code_fingerprint`), the
+settings the stage reads and the versions of the tools it runs. A stale entry is therefore
+never invalidated, only never asked for again; the oldest go when the folder outgrows its
+cap (``cache.max_mb``, :data:`DEFAULT_MAX_BYTES`).
+
+Each entry file is ``MAGIC, kind, payload, HMAC-SHA256`` where the HMAC, keyed by a random
+secret kept in the folder (``secret.key``, mode 0600), covers the entry's namespace, key,
+kind and payload. An entry that is missing, short, corrupt, forged or unreadable is a miss,
+never an error. Two builds may share the folder: entries are written to a temporary file and
+renamed into place, and the same key always holds the same bytes.
+
+Most entries are plain bytes (SVG, PDF). The intake's records are stored with :mod:`pickle`
+because they are graphs of frozen dataclasses whose dicts are shared on purpose (equal
+facets are kept once), with tuples, datetimes with offsets and NaN floats that a JSON form
+would have to re-create object by object. Unpickling runs code, so an entry is unpickled only
+after its HMAC has been checked: only a process that can read ``secret.key`` (its owner) can
+write an entry that is loaded. Whoever can replace the whole folder, secret included (e.g. a
+CI cache restored from an untrusted branch), can forge entries: never share a cache folder
+across a trust boundary; use ``--no-cache`` there.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import hmac
+import logging
+import os
+import pickle
+import platform
+import re
+import secrets
+import shutil
+import subprocess
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from . import __version__
+from .paths import TEMPLATES_DIR
+
+DEFAULT_DIR_NAME = ".mldossier-cache"
+"""The cache folder, in the current folder, when the config names none."""
+DEFAULT_MAX_BYTES = 4096 * 1024 * 1024
+"""Above this size the least recently used entries are deleted (``cache.max_mb``)."""
+SECRET_NAME = "secret.key"
+ENTRIES_DIR = "entries"
+MAGIC = b"mldossier-cache/1\n"
+KIND_BYTES = b"b"
+KIND_PICKLE = b"p"
+MAC_SIZE = 32
+_NAMESPACE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_TMP_PREFIX = ".tmp-"
+_STALE_TMP_SECONDS = 24 * 3600
+_CHUNK = 1 << 20
+
+log = logging.getLogger(__name__)
+
+
+def cache_key(*parts: str | bytes | int) -> str:
+    """The SHA-256 of ``parts``, each length-prefixed and typed, so no two lists collide."""
+    digest = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, bytes):
+            tag, data = b"b", part
+        elif isinstance(part, bool) or not isinstance(part, (str, int)):
+            raise TypeError(f"cache key parts are str, bytes or int, not {type(part).__name__}")
+        else:
+            tag, data = (b"s", part.encode("utf-8")) if isinstance(part, str) \
+                else (b"i", str(part).encode())
+        digest.update(tag + len(data).to_bytes(8, "big") + data)
+    return digest.hexdigest()
+
+
+# ---------------------------------------------------------------- what keys are made of
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """SHA-256 of mldossier's version and every file of its package and templates.
+
+    Any change to the code, a schema or a template is a new fingerprint, so no entry made by
+    other code is ever read, even between two commits of the same version.
+    """
+    digest = hashlib.sha256(__version__.encode())
+    package = Path(__file__).resolve().parent
+    for label, root in (("package", package), ("templates", TEMPLATES_DIR)):
+        if not root.is_dir():
+            continue
+        for path in sorted(p for p in root.rglob("*") if p.is_file()
+                           and "__pycache__" not in p.parts and p.suffix != ".pyc"):
+            name = f"{label}/{path.relative_to(root).as_posix()}".encode()
+            data = path.read_bytes()
+            digest.update(len(name).to_bytes(8, "big") + name
+                          + len(data).to_bytes(8, "big") + data)
+    return digest.hexdigest()
+
+
+def library_versions(*names: str) -> str:
+    """Python's version and each named distribution's, e.g. ``"3.11.7 orjson=3.10.0"``."""
+    found = []
+    for name in names:
+        try:
+            found.append(f"{name}={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            found.append(f"{name}=missing")
+    return " ".join([platform.python_version(), *found])
+
+
+@lru_cache(maxsize=1)
+def dot_version() -> str:
+    """Which Graphviz ``dot`` lays out the diagrams: its path and ``dot -V`` ("" if none)."""
+    dot = shutil.which("dot")
+    if dot is None:
+        return ""
+    try:
+        done = subprocess.run([dot, "-V"], capture_output=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return dot
+    return f"{dot} {done.stderr.decode('utf-8', 'replace').strip()}"
+
+
+@lru_cache(maxsize=1)
+def fonts_fingerprint() -> str:
+    """SHA-256 of the installed fonts (path, size, mtime): text is laid out with them.
+
+    Both ``dot`` and WeasyPrint measure text with the system's fonts through fontconfig, so
+    a font added, removed or updated can move every label; without ``fc-list`` this is "".
+    """
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return ""
+    try:
+        done = subprocess.run([fc_list, "--format", "%{file}\n"], capture_output=True,
+                              timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    digest = hashlib.sha256()
+    for name in sorted(set(done.stdout.decode("utf-8", "replace").splitlines())):
+        try:
+            stat = os.stat(name)
+        except OSError:
+            continue
+        digest.update(f"{name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+# ---------------------------------------------------------------- the store
+
+
+class _MacWriter:
+    """A file-like sink that feeds an HMAC with everything written through it."""
+
+    def __init__(self, fh: BinaryIO, mac: hmac.HMAC) -> None:
+        self.fh, self.mac, self.size = fh, mac, 0
+
+    def write(self, data: bytes | memoryview) -> int:
+        self.mac.update(data)
+        self.size += len(data)
+        return self.fh.write(data)
+
+
+class Cache:
+    """A content-addressed store of build outputs in one folder (or a disabled one).
+
+    ``Cache(None)`` is the disabled cache: every lookup misses and nothing is written, so
+    callers never need to test for it.
+    """
+
+    def __init__(self, folder: Path | None, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self.folder = folder
+        self.max_bytes = max_bytes
+        self.hits: Counter[str] = Counter()
+        self.misses: Counter[str] = Counter()
+        self.writes: Counter[str] = Counter()
+        self.disabled_reason = "" if folder is not None else "disabled"
+        self._secret: bytes | None = None
+        self._written = 0
+
+    @property
+    def enabled(self) -> bool:
+        """Whether entries are looked up and written."""
+        return self._ready()
+
+    def get(self, namespace: str, key: str) -> bytes | None:
+        """The bytes stored under ``key``, or None (missing, corrupt, or cache disabled)."""
+        if not self._ready():
+            return None
+        path = self._path(namespace, key)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            self.misses[namespace] += 1
+            return None
+        except OSError:
+            self._discard(namespace, path)
+            return None
+        head, body, stored = _split(data, KIND_BYTES)
+        mac = self._mac(namespace, key, KIND_BYTES)
+        mac.update(body)
+        if head is None or not hmac.compare_digest(stored, mac.digest()):
+            self._discard(namespace, path)
+            return None
+        self._used(namespace, path)
+        return bytes(body)
+
+    def put(self, namespace: str, key: str, data: bytes) -> None:
+        """Store ``data`` under ``key`` (nothing happens when the cache is disabled)."""
+        self._write(namespace, key, KIND_BYTES, lambda out: out.write(data))
+
+    def get_object(self, namespace: str, key: str) -> Any | None:
+        """The object stored under ``key``, unpickled only once its HMAC is verified."""
+        if not self._ready():
+            return None
+        path = self._path(namespace, key)
+        try:
+            fh = open(path, "rb")  # noqa: SIM115 - closed below, verified and read through it
+        except FileNotFoundError:
+            self.misses[namespace] += 1
+            return None
+        except OSError:
+            self._discard(namespace, path)
+            return None
+        with fh:
+            if not self._verify_stream(fh, namespace, key, KIND_PICKLE):
+                self._discard(namespace, path)
+                return None
+            collecting = gc.isenabled()
+            gc.disable()  # millions of fresh objects: collections would only walk them again
+            try:
+                # The same open file that was verified, so a swapped file cannot be loaded.
+                fh.seek(len(MAGIC) + 1)
+                value = pickle.load(fh)  # noqa: S301 - authenticated by its HMAC above
+            except Exception:  # noqa: BLE001 - an unreadable entry is a miss
+                self._discard(namespace, path)
+                return None
+            finally:
+                gc.freeze()  # what was loaded lives to the end of the run
+                if collecting:
+                    gc.enable()
+        self._used(namespace, path)
+        return value
+
+    def put_object(self, namespace: str, key: str, value: Any) -> None:
+        """Pickle ``value`` under ``key`` (authenticated by the folder's secret)."""
+
+        def dump(out: _MacWriter) -> None:
+            collecting = gc.isenabled()
+            gc.disable()
+            try:
+                pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
+            finally:
+                if collecting:
+                    gc.enable()
+
+        self._write(namespace, key, KIND_PICKLE, dump)
+
+    def prune(self) -> int:
+        """Delete the least recently used entries until the folder fits its cap; bytes freed.
+
+        Also removes temporary files a killed build left behind (older than a day).
+        """
+        if not self._ready():
+            return 0
+        assert self.folder is not None
+        now = time.time()
+        entries: list[tuple[float, int, Path]] = []
+        for dirpath, _, filenames in os.walk(self.folder / ENTRIES_DIR):
+            for name in filenames:
+                path = Path(dirpath) / name
+                try:
+                    stat = path.stat()
+                except OSError:
+                    continue
+                if name.startswith(_TMP_PREFIX):
+                    if now - stat.st_mtime > _STALE_TMP_SECONDS:
+                        path.unlink(missing_ok=True)
+                    continue
+                entries.append((stat.st_mtime, stat.st_size, path))
+        total = sum(size for _, size, _ in entries)
+        freed = 0
+        for _, size, path in sorted(entries):
+            if total - freed <= self.max_bytes:
+                break
+            try:
+                path.unlink()
+            except OSError:
+                continue
+            freed += size
+        self._written = 0
+        return freed
+
+    def size(self) -> int:
+        """Bytes held by the entries."""
+        if self.folder is None:
+            return 0
+        total = 0
+        for path in (self.folder / ENTRIES_DIR).rglob("*"):
+            try:
+                total += path.stat().st_size if path.is_file() else 0
+            except OSError:
+                continue
+        return total
+
+    def finish(self) -> None:
+        """At the end of a run: keep the folder within its cap if anything was written."""
+        if self._written:
+            self.prune()
+
+    # ------------------------------------------------------------ internals
+
+    def _ready(self) -> bool:
+        if self._secret is not None:
+            return True
+        if self.folder is None or self.disabled_reason:
+            return False
+        try:
+            self._secret = self._load_secret()
+        except OSError as exc:
+            self._disable(f"cannot use the cache folder {self.folder}: "
+                          f"{exc.strerror or exc}")
+        return self._secret is not None
+
+    def _disable(self, reason: str) -> None:
+        self.disabled_reason = reason
+        log.warning("%s (building without the cache)", reason)
+
+    def _load_secret(self) -> bytes | None:
+        assert self.folder is not None
+        folder = self.folder
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _write_once(folder / ".gitignore", b"# mldossier's build cache\n*\n")
+        _write_once(folder / "CACHEDIR.TAG", b"Signature: 8a477f597d28d172789f06886806bc55\n"
+                    b"# mldossier's build cache: delete it at any time.\n")
+        path = folder / SECRET_NAME
+        if not path.exists():
+            fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=folder)  # mode 0600
+            try:
+                os.write(fd, secrets.token_bytes(32))
+                os.close(fd)
+                try:
+                    os.link(tmp, path)  # atomic, and fails if another build made one first
+                except FileExistsError:
+                    pass
+            finally:
+                os.unlink(tmp)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        try:
+            stat = os.fstat(fd)
+            secret = os.read(fd, 64)
+        finally:
+            os.close(fd)
+        if hasattr(os, "getuid") and (stat.st_uid != os.getuid() or stat.st_mode & 0o077):
+            self._disable(f"the cache secret {path} is not yours alone (owner or mode "
+                          "0600); delete the cache folder")
+            return None
+        if len(secret) != 32:
+            self._disable(f"the cache secret {path} is damaged; delete the cache folder")
+            return None
+        return secret
+
+    def _path(self, namespace: str, key: str) -> Path:
+        if not _NAMESPACE.match(namespace) or not re.fullmatch(r"[0-9a-f]{64}", key):
+            raise ValueError(f"bad cache namespace or key: {namespace!r} {key!r}")
+        assert self.folder is not None
+        return self.folder / ENTRIES_DIR / namespace / key[:2] / key
+
+    def _mac(self, namespace: str, key: str, kind: bytes) -> hmac.HMAC:
+        assert self._secret is not None
+        return hmac.new(self._secret, f"{namespace}\0{key}\0".encode() + kind, hashlib.sha256)
+
+    def _verify_stream(self, fh: BinaryIO, namespace: str, key: str, kind: bytes) -> bool:
+        """Whether an open entry's frame and HMAC check out, read in chunks."""
+        mac = self._mac(namespace, key, kind)
+        try:
+            size = os.fstat(fh.fileno()).st_size
+            header = fh.read(len(MAGIC) + 1)
+            body = size - len(header) - MAC_SIZE
+            if header != MAGIC + kind or body < 0:
+                return False
+            while body > 0:
+                chunk = fh.read(min(_CHUNK, body))
+                if not chunk:
+                    return False
+                mac.update(chunk)
+                body -= len(chunk)
+            return hmac.compare_digest(fh.read(MAC_SIZE), mac.digest())
+        except OSError:
+            return False
+
+    def _used(self, namespace: str, path: Path) -> None:
+        """A hit: counted, and marked recently used so that it is evicted last."""
+        self.hits[namespace] += 1
+        try:
+            os.utime(path)
+        except OSError:
+            pass
+
+    def _write(self, namespace: str, key: str, kind: bytes,
+               fill: Callable[[_MacWriter], object]) -> None:
+        if not self._ready():
+            return
+        path = self._path(namespace, key)
+        tmp: str | None = None
+        size = 0
+        try:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=path.parent)  # mode 0600
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(MAGIC + kind)
+                out = _MacWriter(fh, self._mac(namespace, key, kind))
+                fill(out)
+                fh.write(out.mac.digest())
+                size = out.size
+            if size <= self.max_bytes:  # larger than the whole cache may be: not kept
+                os.replace(tmp, path)
+                tmp = None
+        except Exception as exc:  # noqa: BLE001 - an unwritable cache costs time, not the build
+            log.warning("could not write to the cache folder %s: %s", self.folder, exc)
+            return
+        finally:
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
+        if size > self.max_bytes:
+            return
+        self.writes[namespace] += 1
+        self._written += size
+        if self._written > self.max_bytes // 4:
+            self.prune()
+
+    def _discard(self, namespace: str, path: Path) -> None:
+        """A damaged entry: counted as a miss and removed, so it is written afresh."""
+        self.misses[namespace] += 1
+        try:
+            path.unlink()
+        except OSError:
+            pass
+
+
+def _split(data: bytes, kind: bytes) -> tuple[bytes | None, memoryview, bytes]:
+    """An entry file's header (None when it is not one of this kind), payload and HMAC."""
+    view = memoryview(data)
+    head = len(MAGIC) + 1
+    if len(data) < head + MAC_SIZE or data[:head] != MAGIC + kind:
+        return None, view[:0], b""
+    return data[:head], view[head:len(data) - MAC_SIZE], data[len(data) - MAC_SIZE:]
+
+
+def _write_once(path: Path, data: bytes) -> None:
+    """Create ``path`` with ``data`` unless it exists (another build may be doing the same)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+
+
+def open_cache(folder: Path | None, max_bytes: int = DEFAULT_MAX_BYTES) -> Cache:
+    """The cache in ``folder`` (``./.mldossier-cache`` when None)."""
+    return Cache(folder if folder is not None else Path(DEFAULT_DIR_NAME), max_bytes)
+
+
+def hash_parts(parts: Iterable[tuple[str, str]]) -> str:
+    """One SHA-256 over ``(name, sha256)`` pairs, e.g. the files a stage read."""
+    return cache_key(*(f"{name}\0{digest}" for name, digest in parts))
+
+
+__all__ = ["Cache", "DEFAULT_DIR_NAME", "DEFAULT_MAX_BYTES", "cache_key", "code_fingerprint",
+           "dot_version", "fonts_fingerprint", "hash_parts", "library_versions",
+           "open_cache"]
