@@ -8,8 +8,8 @@ dicts by convenience; treat them as read-only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 import datetime as dt
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 

@@ -40,11 +40,23 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def usual_mode(directory: bool) -> int:
+    """The mode ``open``/``mkdir`` would give under the process's umask.
+
+    Temporary files and folders are made private (0600, 0700); once finished and renamed
+    into place, an output must read like any other file (a web server serves the site).
+    """
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return (0o777 if directory else 0o666) & ~mask
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write a binary file by renaming a finished temporary file over it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, usual_mode(directory=False))
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.replace(tmp, path)
@@ -61,6 +73,7 @@ def swap_in_folder(staged: Path, target: Path) -> None:
     ``target`` is always one whole bundle and nothing is left beside it.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
+    os.chmod(staged, usual_mode(directory=True))  # made by mkdtemp: 0700
     with signals_deferred() as pending, _swap_lock(target, pending) as locked:
         if not locked:
             return  # interrupted while waiting: nothing was changed; the signal follows
@@ -256,5 +269,5 @@ def _is_bundle_path(name: str, bundle: Path) -> bool:
     return path.relative_to(bundle.parent).parts[0].startswith(f".{bundle.name}.")
 
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "reported_as_unwritable",
+__all__ = ["atomic_write_bytes", "atomic_write_text", "usual_mode", "reported_as_unwritable",
            "signals_deferred", "sigterm_unwinds", "swap_in_folder"]
