@@ -100,3 +100,21 @@ def read_collection(root: Path) -> Evidence:
     assert problems == []
     assert any(isinstance(d, Document) and d.file.path.endswith(LOG_NAME) for d in found)
     return read_evidence(Config(), root)
+
+
+MINI_CATALOG = """catalog:
+  id: mini
+  title: Minimal catalog
+  framework: Internal
+  version: "1"
+controls:
+  - id: MINI-1
+    title: Version history kept
+    reference: "CC8.1"
+    requirement: The registry keeps the versions.
+    applies_to: {subject: system}
+    checks: [{check: version_history_recorded}]
+    severity: low
+    mode: automated
+"""
+"""A one-control catalog whose control passes on the demo evidence."""

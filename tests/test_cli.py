@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import DEMO_EVIDENCE, REPO
+from factories import MINI_CATALOG
 from jsonschema import Draft202012Validator
 
 from mldossier.cli import main
@@ -94,21 +95,6 @@ def test_junit_has_one_case_per_verdict(demo_check: tuple[int, str, dict, Path])
     assert {s.get("name") for s in root.findall("testsuite")} == {"EU AI Act", "SOC 2"}
 
 
-MINI_CATALOG = """catalog:
-  id: mini
-  title: Minimal catalog
-  framework: Internal
-  version: "1"
-controls:
-  - id: MINI-1
-    title: Version history kept
-    reference: "CC8.1"
-    requirement: The registry keeps the versions.
-    applies_to: {subject: system}
-    checks: [{check: version_history_recorded}]
-    severity: low
-    mode: automated
-"""
 
 
 def test_check_exits_0_when_nothing_fails(tmp_path: Path) -> None:

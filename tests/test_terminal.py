@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import DEMO_EVIDENCE, REPO, SAMPLES
+from factories import MINI_CATALOG
 
 import mldossier.collect.progress as progress_module
 import mldossier.terminal as terminal
@@ -27,17 +28,6 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 FIRST_FAILURE = ("EUAIA-10-2-B Art. 10(2)(b) [income-verifier@2] Data collection processes "
                  "and origin documented")
 USAGE_ERROR = "Error: --quiet and --verbose cannot be used together (choose one)"
-MINI_CATALOG = """catalog: {id: mini, title: Minimal catalog, framework: Internal, version: "1"}
-controls:
-  - id: MINI-1
-    title: Version history kept
-    reference: "CC8.1"
-    requirement: The registry keeps the versions.
-    applies_to: {subject: system}
-    checks: [{check: version_history_recorded}]
-    severity: low
-    mode: automated
-"""
 
 
 @dataclass(frozen=True)
