@@ -19,6 +19,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -211,8 +212,8 @@ def test_sigterm_mid_build_leaves_no_staging_folder(previous: Path, evidence: Pa
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: the PDFs are not forked")
 def test_sigterm_while_pdf_workers_render_leaves_nothing(previous: Path, tmp_path: Path) -> None:
-    # The per-system PDFs are rendered by forked workers: the parent terminates them (each
-    # unwinds its own render, never the parent's cleanup) and removes the staging folder.
+    # The per-system PDFs are rendered by forked workers: the parent kills them (they never
+    # run its cleanup), waits for them and removes the staging folder.
     evidence = mini_evidence(tmp_path / "evidence", ("breast-cancer-classifier",
                                                      "diabetes-progression-regressor",
                                                      "wine-cultivar-classifier"))
@@ -262,6 +263,88 @@ def test_sigterm_in_process_raises_exit_143_and_restores_the_handler(
     assert received == []
     assert snapshot(previous) == before
     assert leftovers(previous) == []
+
+
+def own_children() -> list[int]:
+    """The process ids of this process's children (Linux)."""
+    found: list[int] = []
+    for task in Path("/proc/self/task").glob("*"):
+        with contextlib.suppress(OSError):
+            found += [int(pid) for pid in (task / "children").read_text().split()]
+    return found
+
+
+forking = pytest.mark.skipif(not hasattr(os, "fork") or not Path("/proc/self/task").is_dir(),
+                             reason="forked workers and /proc (Linux) only")
+
+
+@forking
+def test_an_interrupted_build_stops_and_reaps_its_pdf_workers() -> None:
+    # Installed first: if SIGTERM were not taken over, it would end here, not pytest.
+    saved = signal.signal(signal.SIGTERM, lambda signum, frame: None)
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGTERM))
+    started = time.monotonic()
+    try:
+        timer.start()
+        with pytest.raises(SystemExit) as exited, outputs.sigterm_unwinds():
+            build_module._render_in_workers(lambda index: time.sleep(60), 4, 2)
+    finally:
+        timer.cancel()
+        timer.join()
+        signal.signal(signal.SIGTERM, saved)
+    assert exited.value.code == 128 + signal.SIGTERM
+    assert time.monotonic() - started < 10
+    assert own_children() == []
+
+
+class _Unpicklable(Exception):
+    def __reduce__(self) -> str | tuple[object, ...]:
+        raise TypeError("no")
+
+
+@forking
+@pytest.mark.parametrize(("error", "expected", "message"), [
+    (OSError(errno.ENOSPC, "No space left on device", "/x/systems/b.pdf"), OSError,
+     "[Errno 28] No space left on device: '/x/systems/b.pdf'"),
+    (_Unpicklable("a worker's own error"), RuntimeError, "_Unpicklable: a worker's own error"),
+])
+def test_a_pdf_worker_failure_is_raised_in_the_build(error: Exception, expected: type,
+                                                     message: str) -> None:
+    def render(index: int) -> None:
+        if index == 1:
+            raise error
+
+    with pytest.raises(expected) as raised:
+        build_module._render_in_workers(render, 3, 2)
+    assert str(raised.value) == message
+    assert "(in the PDF worker " in raised.value.__notes__[0]
+    assert own_children() == []
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: the PDFs are not forked")
+def test_a_full_disk_in_a_pdf_worker_is_reported_plainly(previous: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    from mldossier import pdf
+
+    evidence = mini_evidence(tmp_path / "evidence", ("breast-cancer-classifier",
+                                                     "wine-cultivar-classifier"))
+    real = pdf.render_pdf
+
+    def full(dossier: object, out_path: Path, **kwargs: object) -> int:
+        if kwargs.get("only_system") == "wine-cultivar-classifier":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(out_path))
+        return real(dossier, out_path, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pdf, "render_pdf", full)
+    before = snapshot(previous)
+    result = CliRunner().invoke(main, ["build", "--no-pdf", "--pdf-per-system", "--evidence",
+                                       str(evidence), "--out", str(previous)])
+    assert result.exit_code == 2, result.output
+    assert result.output.splitlines()[-1] == full_disk(previous)
+    assert snapshot(previous) == before
+    assert leftovers(previous) == []
+    assert own_children() == []
 
 
 # ---------------------------------------------------------------- disk full
