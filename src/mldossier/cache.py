@@ -193,19 +193,27 @@ class Cache:
         """Whether entries are looked up and written."""
         return self._ready()
 
-    def get(self, namespace: str, key: str) -> bytes | None:
-        """The bytes stored under ``key``, or None (missing, corrupt, or cache disabled)."""
+    def _open(self, namespace: str, key: str) -> tuple[Path, BinaryIO] | None:
+        """An entry's path and open file; None when missing (a miss), unreadable or disabled."""
         if not self._ready():
             return None
         path = self._path(namespace, key)
         try:
-            data = path.read_bytes()
+            return path, open(path, "rb")  # noqa: SIM115 - the caller closes it
         except FileNotFoundError:
             self.misses[namespace] += 1
-            return None
         except OSError:
             self._discard(namespace, path)
+        return None
+
+    def get(self, namespace: str, key: str) -> bytes | None:
+        """The bytes stored under ``key``, or None (missing, corrupt, or cache disabled)."""
+        opened = self._open(namespace, key)
+        if opened is None:
             return None
+        path, fh = opened
+        with fh:
+            data = fh.read()
         head, body, stored = _split(data, KIND_BYTES)
         mac = self._mac(namespace, key, KIND_BYTES)
         mac.update(body)
@@ -221,17 +229,10 @@ class Cache:
 
     def get_object(self, namespace: str, key: str) -> Any | None:
         """The object stored under ``key``, unpickled only once its HMAC is verified."""
-        if not self._ready():
+        opened = self._open(namespace, key)
+        if opened is None:
             return None
-        path = self._path(namespace, key)
-        try:
-            fh = open(path, "rb")  # noqa: SIM115 - closed below, verified and read through it
-        except FileNotFoundError:
-            self.misses[namespace] += 1
-            return None
-        except OSError:
-            self._discard(namespace, path)
-            return None
+        path, fh = opened
         with fh:
             if not self._verify_stream(fh, namespace, key, KIND_PICKLE):
                 self._discard(namespace, path)

@@ -6,6 +6,7 @@ Unknown keys warn; a bad value is an error naming the key.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,6 +87,11 @@ class Config:
     """Largest size of the build cache folder (``cache.max_mb``)."""
 
 
+SIZES_IN_MIB = (("limits", "max_document_mb", 64), ("limits", "max_stream_mb", 8192),
+                ("cache", "max_mb", DEFAULT_MAX_BYTES // MIB))
+"""Settings that are sizes in MiB: (section, key, an example for the fix)."""
+
+
 def find_config(start: Path) -> Path | None:
     """``mldossier.yaml`` in ``start``, if there is one."""
     candidate = start / CONFIG_NAME
@@ -119,23 +125,19 @@ def load_config(path: Path | None) -> Config:
                         "it is ignored; check its spelling", severity="warning")
                 for p in problems if p.message.startswith("unknown field")]
     errors = [p for p in problems if not p.message.startswith("unknown field")]
-    limits = data.get("limits", {}) if isinstance(data, dict) else {}
-    for key, example in (("max_document_mb", 64), ("max_stream_mb", 8192)):
-        value = limits.get(key) if isinstance(limits, dict) else None
+    for section, key, example in SIZES_IN_MIB:
+        part = data.get(section) if isinstance(data, dict) else None
+        value = part.get(key) if isinstance(part, dict) else None
         # NaN passes every numeric bound of a schema; YAML writes them .nan and .inf.
         if isinstance(value, float) and not math.isfinite(value):
-            shown = "NaN" if math.isnan(value) else "Infinity" if value > 0 else "-Infinity"
-            errors.append(Problem(rel, pointer("limits", key), f"{shown} is not a size in MiB",
+            errors.append(Problem(rel, pointer(section, key),
+                                  f"{json.dumps(value)} is not a size in MiB",
                                   f"write a positive number such as {example}"))
-    cache = data.get("cache", {}) if isinstance(data, dict) else {}
-    cache_mb = cache.get("max_mb") if isinstance(cache, dict) else None
-    if isinstance(cache_mb, float) and not math.isfinite(cache_mb):
-        shown = "NaN" if math.isnan(cache_mb) else "Infinity" if cache_mb > 0 else "-Infinity"
-        errors.append(Problem(rel, pointer("cache", "max_mb"), f"{shown} is not a size in MiB",
-                              "write a positive number such as 4096"))
     if errors:
         raise InputError(errors)
     base = path.parent
+    limits = data.get("limits", {})
+    cache = data.get("cache", {})
     tags = {k: v for k, v in data.get("tags", {}).items() if k in TagNames.__dataclass_fields__}
     link = data.get("linking", {})
     prod = data.get("production", {})

@@ -12,6 +12,7 @@ distances at or above it), exactly as Evidently's own stattests decide.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass
@@ -363,7 +364,7 @@ def _dataset_drift(doc: Document, metric: _Metric, tests: list[_Test],
         # The full snapshot keeps {"count": {"value": …}}, the report {"value": {"count": …}}.
         where = "/count/value" if metric.pointer.startswith("/metric_results/") else "/value/count"
         problems.append(doc.problem(
-            metric.pointer + where, f"{_number_text(count)} is not a number of drifted columns",
+            metric.pointer + where, f"{json.dumps(count)} is not a number of drifted columns",
             "re-run the report; Evidently could not compute the dataset drift"))
         return None
     threshold = float(metric.config.get("drift_share", 0.5))
@@ -434,13 +435,6 @@ def _column_drift(doc: Document, metric: _Metric, tests: list[_Test],
         decided_by=decided_by,
         cite=doc.cite(metric.pointer),
     )
-
-
-def _number_text(value: float) -> str:
-    """NaN and infinities as JSON-ish text (Evidently writes ``NaN`` and ``Infinity``)."""
-    if math.isnan(value):
-        return "NaN"
-    return "Infinity" if value > 0 else "-Infinity"
 
 
 def _snapshot_time(text: str) -> datetime | None:
