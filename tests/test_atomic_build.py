@@ -33,7 +33,7 @@ from mldossier.cli import main
 from mldossier.errors import UsageError
 
 REPO = Path(__file__).resolve().parents[1]
-SAMPLES = REPO.parent / "shared" / "samples"
+SAMPLES = REPO / "tests" / "reference" / "samples"
 MIB = 1024 * 1024
 
 

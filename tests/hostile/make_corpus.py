@@ -2,7 +2,7 @@
 
 Run ``python tests/hostile/make_corpus.py`` from the repository root to (re)write every
 committed corpus file; it is deterministic, so running it again changes nothing. Each case
-starts from a real export in ``../shared/samples`` (or a minimal document of mldossier's own
+starts from a real export in ``tests/reference/samples`` (or a minimal document of mldossier's own
 formats) and breaks one thing. What each case should give is pinned in ``cases.yaml``, not
 here: this script only makes the files. Cases too big to commit (the 2 GiB file, million
 digit numbers, megabytes of YAML) and symlinks are made by ``tests/test_hostile_corpus.py``
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-SAMPLES = HERE.parents[2] / "shared" / "samples"
+SAMPLES = HERE.parent / "reference" / "samples"
 REST = SAMPLES / "mlflow" / "rest"
 MLMODEL = SAMPLES / "mlflow" / "model_artifacts" / "m-d2b056cd5d8b4103a43cc372e1e28fb1" / "MLmodel"
 EVENTS = SAMPLES / "openlineage" / "events.ndjson"
