@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     from mldossier.intake import read_evidence
     from mldossier.lineage import build_graph
     from mldossier.manifest import report_id_of
-    from mldossier.results import dumps, to_json
+    from mldossier.results import results_bytes
 
     stage = Stages()
     inner = _time_inner_functions()
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     lineage = stage("build_graph (lineage)", lambda: build_graph(evidence, config))
     results = stage("evaluate (checks)", lambda: evaluate(evidence, catalogs, config, lineage))
     inputs = stage("build_inputs (manifest)", lambda: build_inputs(config, results))
-    stage("results JSON", lambda: len(dumps(to_json(results))))
+    stage("results JSON", lambda: len(results_bytes(results)))
     if args.build:
         from mldossier.build import Analysis
         from mldossier.pdf import render_pdf
@@ -95,14 +95,14 @@ def main(argv: list[str] | None = None) -> int:
         dossier = stage("make_dossier (+ diagrams)", lambda: make_dossier(analysis))
         out = Path(tempfile.mkdtemp(prefix="mldossier-stages-"))
         try:
-            text = dumps(to_json(results))
+            text = results_bytes(results)
             stage("render_site (mkdocs)", lambda: render_site(
                 dossier, out, report_id=analysis.report_id, results_json=text,
                 pdf_name="report.pdf" if args.pdf else None))
             if args.pdf:
                 stage("render_pdf (summary)", lambda: render_pdf(
                     dossier, out / "report.pdf", report_id=analysis.report_id,
-                    attachments={"results.json": text.encode()}))
+                    attachments={"results.json": text}))
         finally:
             shutil.rmtree(out, ignore_errors=True)
     for name, (calls, wall, cpu) in sorted(inner.items()):
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 INNER = {"mldossier.site": ("render_pages", "run_mkdocs", "copy_evidence", "_copy_assets"),
-         "mldossier.build": ("lineage_svg",)}
+         "mldossier.build": ("lineage_svgs",)}
 """Functions inside the build stages whose share is worth seeing (wrapped with a timer)."""
 
 

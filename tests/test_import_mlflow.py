@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import math
 import random
@@ -330,10 +331,12 @@ def test_pages_merge_to_the_full_set(tmp_path, pages, full, kind, count):
     def without_cites(items: list[Any]) -> list[dict[str, Any]]:
         out = []
         for item in items:
-            fields = {k: v for k, v in vars(item).items() if k != "cite"}
+            fields = {f.name: getattr(item, f.name) for f in dataclasses.fields(item)
+                      if f.name != "cite"}
             if "dataset_inputs" in fields:
                 fields["dataset_inputs"] = [
-                    {k: v for k, v in vars(d).items() if k != "cite"}
+                    {f.name: getattr(d, f.name) for f in dataclasses.fields(d)
+                     if f.name != "cite"}
                     for d in fields["dataset_inputs"]
                 ]
             out.append(fields)

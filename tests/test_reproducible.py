@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -77,3 +78,21 @@ def test_verify_names_a_flipped_byte_in_a_real_bundle(two_builds: tuple[Path, Pa
     clean = subprocess.run([sys.executable, "-m", "mldossier.cli", "verify", str(two_builds[1])],
                            capture_output=True, text=True, timeout=120)
     assert clean.returncode == 0 and "intact" in clean.stdout
+
+
+def test_results_json_written_verdict_by_verdict_is_the_same_bytes() -> None:
+    from mldossier.build import analyse
+    from mldossier.config import load_config
+    from mldossier.results import dumps, results_bytes, to_json
+
+    results = analyse(load_config(CONFIG), DEMO_EVIDENCE).results
+    text = results_bytes(results)
+    assert text == dumps(to_json(results)).encode()
+    assert len(json.loads(text)["results"]) == len(results.verdicts) > 100
+    # Nothing to write verdict by verdict, and what orjson cannot write: json's text.
+    empty = dataclasses.replace(results, verdicts=())
+    assert results_bytes(empty) == dumps(to_json(empty)).encode()
+    first = results.verdicts[0]
+    huge = dataclasses.replace(results, verdicts=(dataclasses.replace(
+        first, reasons=(*first.reasons, 2**70)),))  # type: ignore[arg-type]
+    assert results_bytes(huge) == dumps(to_json(huge)).encode()

@@ -132,7 +132,7 @@ def build_site(analysis: build.Analysis, dossier: Dossier, out: Path,
         logger.addHandler(collect)
     try:
         render_site(dossier, out, report_id=analysis.report_id,
-                    results_json=dumps(to_json(analysis.results)), pdf_name=pdf_name)
+                    results_json=dumps(to_json(analysis.results)).encode(), pdf_name=pdf_name)
     finally:
         for logger in loggers:
             logger.removeHandler(collect)

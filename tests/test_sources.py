@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
+from conftest import DEMO_EVIDENCE, REPO
 
-from mldossier.errors import Problem
+from mldossier import intake
+from mldossier.config import load_config
+from mldossier.errors import InputError, Problem
 from mldossier.sources import Document, Limits, parse_yaml_text, resolve_reference, scan
 
 
@@ -194,3 +199,73 @@ def test_problem_format() -> None:
     assert str(Problem("a.json", "/x/0", "bad", "fix it")) == "a.json:/x/0: bad (fix it)"
     assert str(Problem("e.ndjson", "/eventTime", "missing", "", line=12)) == \
         "e.ndjson:12:/eventTime: missing"
+
+
+def test_a_released_document_is_parsed_again_from_the_same_bytes(tmp_path: Path) -> None:
+    write(tmp_path, "a.json", '{"b": [1, 2.5, "c"]}')
+    write(tmp_path, "b.yaml", "when: 2026-11-27\n")
+    docs, _ = scan(tmp_path, Limits())
+    for doc in docs:
+        assert isinstance(doc, Document)
+        before = doc.data
+        doc.release()
+        assert doc.data is None and doc.released
+        assert doc.reload() is None
+        assert doc.data == before and not doc.released
+
+
+def test_a_document_changed_after_it_was_hashed_is_not_read_again(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.json", '{"b": 1}')
+    (doc,), _ = scan(tmp_path, Limits())
+    assert isinstance(doc, Document)
+    doc.release()
+    path.write_text('{"b": 2}', encoding="utf-8")
+    assert str(doc.reload()) == ("a.json:/: file changed while mldossier was reading the "
+                                 "evidence (run again once nothing writes to the evidence folder)")
+    assert doc.data is None
+
+
+def test_ndjson_is_never_released(tmp_path: Path) -> None:
+    write(tmp_path, "a.ndjson", '{"a": 1}\n{"a": 2}\n')
+    (doc,), _ = scan(tmp_path, Limits())
+    assert isinstance(doc, Document)
+    doc.release()
+    assert doc.data == {"a": 1} and doc.reload() is None
+
+
+def test_scan_visits_each_entry_as_it_is_read(tmp_path: Path) -> None:
+    write(tmp_path, "a.json", "{}")
+    write(tmp_path, "b.bin", b"\x00")
+    seen: list[str] = []
+    found, _ = scan(tmp_path, Limits(), lambda entry: seen.append(
+        entry.file.path if isinstance(entry, Document) else entry.path))
+    assert seen == ["a.json", "b.bin"] and len(found) == 2
+
+
+def test_intake_reads_released_documents_as_it_reads_held_ones(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    config = load_config(REPO / "mldossier.yaml")
+    held = intake.read_evidence(config, DEMO_EVIDENCE)
+    monkeypatch.setattr(intake, "RELEASE_BYTES", 0)  # every document released, read again
+    assert intake.read_evidence(config, DEMO_EVIDENCE) == held
+
+
+def test_intake_refuses_a_file_changed_between_detection_and_reading(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    evidence = tmp_path / "evidence"
+    shutil.copytree(DEMO_EVIDENCE, evidence)
+    monkeypatch.setattr(intake, "RELEASE_BYTES", 0)
+    signoff = sorted((evidence / "signoffs").glob("*.yaml"))[0]
+    scanned = intake.scan
+
+    def scan_then_edit(*args: Any, **kwargs: Any) -> Any:
+        found = scanned(*args, **kwargs)
+        signoff.write_text(signoff.read_text("utf-8") + "# edited\n", encoding="utf-8")
+        return found
+
+    monkeypatch.setattr(intake, "scan", scan_then_edit)
+    with pytest.raises(InputError) as caught:
+        intake.read_evidence(load_config(REPO / "mldossier.yaml"), evidence)
+    assert [str(p) for p in caught.value.problems] == [
+        f"signoffs/{signoff.name}:/: file changed while mldossier was reading the evidence "
+        "(run again once nothing writes to the evidence folder)"]

@@ -28,7 +28,7 @@ from .intake import read_evidence
 from .lineage import LineageGraph, build_graph
 from .manifest import inputs_section, report_id_of, sign_manifest, write_manifest
 from .outputs import reported_as_unwritable, signals_deferred, sigterm_unwinds, swap_in_folder
-from .results import dumps, to_json
+from .results import dumps, results_bytes, to_json
 
 RESULTS_NAME = "results.json"
 PDF_NAME = "report.pdf"
@@ -124,13 +124,13 @@ def _render_into(staging: Path, analysis: Analysis, dossier: Dossier, *, pdf: bo
         from .pdf import render_pdf
     from .site import render_site
 
-    results_text = dumps(to_json(analysis.results))
-    attachments = {RESULTS_NAME: results_text.encode(),
+    results_data = results_bytes(analysis.results)
+    attachments = {RESULTS_NAME: results_data,
                    EVIDENCE_MANIFEST_NAME: dumps(analysis.inputs).encode()}
     render_site(dossier, staging, report_id=analysis.report_id,
-                results_json=results_text, pdf_name=PDF_NAME if pdf else None,
+                results_json=results_data, pdf_name=PDF_NAME if pdf else None,
                 cache=analysis.cache)
-    (staging / RESULTS_NAME).write_text(results_text, encoding="utf-8")
+    (staging / RESULTS_NAME).write_bytes(results_data)
     if pdf:
         render_pdf(dossier, staging / PDF_NAME, report_id=analysis.report_id,
                    attachments=attachments, cache=analysis.cache)

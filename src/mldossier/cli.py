@@ -23,8 +23,8 @@ from .intake import read_evidence, set_debug
 from .linking import Index
 from .manifest import verify_bundle
 from .model import Evidence
-from .outputs import atomic_write_text
-from .results import dumps, format_findings, format_terminal, to_json, to_junit
+from .outputs import atomic_write_bytes, atomic_write_text
+from .results import format_findings, format_terminal, results_bytes, to_json, to_junit
 from .terminal import QUIET_AND_VERBOSE, Terminal, configure, current
 
 
@@ -187,7 +187,7 @@ def check(obj: Context, evidence_dir: Path | None, control_files: tuple[Path, ..
     results = analysis.results
     obj.warn_all(results.evidence.warnings)
     if json_out:
-        atomic_write_text(json_out, dumps(to_json(results)))
+        atomic_write_bytes(json_out, results_bytes(results))
     if junit_out:
         atomic_write_text(junit_out, to_junit(results, fail_on_warn=fail_on == "warn"))
     if oscal_out:

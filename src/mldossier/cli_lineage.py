@@ -196,7 +196,7 @@ def provenance_text(graph: LineageGraph, version: ModelVersion) -> str:
     for use in graph.mlflow_inputs(prov.mlflow_run_id):
         if use.dataset in trained_on:
             continue
-        context = use.facets.get("mlflowDatasetInput", {}).get("context") or "no context"
+        context = use.context or "no context"
         writers = graph.writers_of(mrun, use)
         lines.append(f"{'  ' * depth}MLflow input {use.dataset}{_at(use)} ({context})"
                      + ("  [root]" if not writers else ""))

@@ -16,6 +16,11 @@ from .linking import link
 from .model import Evidence, SourceFile
 from .sources import Document, Limits, scan
 
+RELEASE_BYTES = 256 * 1024
+"""JSON and YAML files larger than this are not held parsed between detection and reading
+(parsed again then, from bytes checked against the hash): Evidently snapshots of 0.5 MB
+take several times that parsed, and an estate holds hundreds."""
+
 UNKNOWN_SHAPE_FIX = (
     "expected an MLflow REST response, OpenLineage RunEvents, an Evidently snapshot or an "
     "mldossier sign-off; move other files out of the evidence folder"
@@ -40,17 +45,29 @@ def read_evidence(config: Config, root: Path | None = None,
     if not root.is_dir():
         raise UsageError(f"{root} is not a folder (pass --evidence DIR)")
     limits = Limits(config.max_document_bytes, config.max_stream_bytes)
-    entries, problems = scan(root, limits)
     context = ImportContext(root=root, settings=config)
     active = [cls(context) for cls in (importers if importers is not None else all_importers())]
     results = {id(imp): ImportResult() for imp in active}
+    owners: dict[int, Importer | None] = {}
+    detect_problems: list[Problem] = []
+
+    def detect(entry: Document | SourceFile) -> None:
+        # Detected as soon as parsed, so that a large document need not stay parsed while
+        # every other file is read: it is parsed again when its importer reads it.
+        if isinstance(entry, Document):
+            owners[id(entry)] = _detect(active, entry, detect_problems)
+            if entry.file.size > RELEASE_BYTES:
+                entry.release()
+
+    entries, problems = scan(root, limits, detect)
+    problems += detect_problems
     files: list[SourceFile] = []
     claimed: list[tuple[Document, Importer]] = []
     for entry in entries:
         if isinstance(entry, SourceFile):
             files.append(entry)
             continue
-        owner = _detect(active, entry, problems)
+        owner = owners[id(entry)]
         if owner is None:
             problems.append(entry.problem("", "unknown export shape", UNKNOWN_SHAPE_FIX))
             files.append(replace(entry.file, kind="unrecognised"))
@@ -68,9 +85,16 @@ def read_evidence(config: Config, root: Path | None = None,
             reused[id(imp)] = results[id(imp)] = found
     failed: set[int] = set()
     for entry, owner in claimed:
-        if id(owner) not in reused and not _guarded(owner, "read", entry,
-                                                    results[id(owner)], problems):
+        if id(owner) in reused:
+            continue
+        changed = entry.reload()
+        if changed is not None:
+            problems.append(changed)
             failed.add(id(owner))
+        elif not _guarded(owner, "read", entry, results[id(owner)], problems):
+            failed.add(id(owner))
+        if entry.file.size > RELEASE_BYTES:
+            entry.release()
     records: dict[str, list[Any]] = {}
     for imp in active:
         result = results[id(imp)]

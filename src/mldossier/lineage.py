@@ -326,6 +326,12 @@ def version_node(key: str) -> str:
 Key = tuple[str, str]
 """A dataset or job identity as a plain ``(namespace, name)`` tuple."""
 
+# The attributes of edges that carry nothing but their kind, one dict shared by all of them
+# (hundreds of thousands of runs each have one); edge attributes are never changed.
+_RUN_OF: dict[str, Any] = {"kind": "run_of"}
+_PARENT_OF: dict[str, Any] = {"kind": "parent_of"}
+_VERSION_OF: dict[str, Any] = {"kind": "version_of"}
+
 
 @dataclass
 class _Trace:
@@ -547,7 +553,7 @@ class LineageGraph:
         if job is None:
             job = self._node(f"job:{job_key[0]}:{job_key[1]}", "job", str(run.job))
             self._job_nodes[job_key] = job
-        link(node, job, "run_of", {"kind": "run_of"})
+        link(node, job, "run_of", _RUN_OF)
         self._runs_by_job[job_key].append(run)
         if run.parent_run_id:
             parent = "run:" + run.parent_run_id
@@ -556,7 +562,7 @@ class LineageGraph:
                 self._new_node(parent, {
                     "kind": "run", "missing": True,
                     "label": f"{job_name}\n(no events) run {short_id(run.parent_run_id)}"})
-            link(parent, node, "parent_of", {"kind": "parent_of"})
+            link(parent, node, "parent_of", _PARENT_OF)
         writes = {(u.dataset.namespace, u.dataset.name) for u in run.outputs}
         for use in run.inputs:
             ds, refs = self._dataset_info(use.dataset)
@@ -589,7 +595,7 @@ class LineageGraph:
         if node not in self._nodes:
             self._new_node(node, {"kind": "dataset_version",
                                   "label": f"{use.dataset.name}@{(use.version or '')[:12]}"})
-            self._link(node, ds, "version_of", {"kind": "version_of"})
+            self._link(node, ds, "version_of", _VERSION_OF)
 
     def _model_refs(self, dataset: DatasetId) -> list[ModelVersion]:
         """The model versions a ``models:/...`` dataset name stands for (MLflow model URIs)."""
@@ -781,10 +787,8 @@ class LineageGraph:
         items = sorted(self._mlflow_inputs.get(run_id or "", ()),
                        key=lambda pair: pair[1].context == "training")
         for dataset, item in items:
-            facet = {"name": item.name, "digest": item.digest, "sourceType": item.source_type,
-                     "context": item.context}
             uses.append(DatasetUse(dataset, item.digest or None, item.schema, None, {}, (),
-                                   {"mlflowDatasetInput": facet}, item.cite))
+                                   (), item.cite, item.context or None))
         return uses
 
     def _trace(self, start: list[LineageRun], extra: list[DatasetUse],

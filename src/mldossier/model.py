@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, slots=True, order=True)
 class Citation:
     """Where a fact comes from: file, JSON Pointer (and NDJSON line) and the file's SHA-256."""
 
@@ -41,7 +41,7 @@ class Citation:
         return data
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Column:
     """One column or feature: its name and type as the source states it ("" if none)."""
 
@@ -52,7 +52,7 @@ class Column:
 # ---------------------------------------------------------------- evidence files
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SourceFile:
     """One file of the evidence folder, as hashed when it was read."""
 
@@ -71,7 +71,7 @@ class SourceFile:
 # ---------------------------------------------------------------- MLflow
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Experiment:
     """An MLflow experiment."""
 
@@ -83,7 +83,7 @@ class Experiment:
     cite: Citation
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RegisteredModel:
     """An MLflow registered model: one AI system in mldossier's terms."""
 
@@ -97,7 +97,7 @@ class RegisteredModel:
     cite: Citation
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ModelVersion:
     """One version of a registered model."""
 
@@ -124,7 +124,7 @@ class ModelVersion:
         return f"{self.name}@{self.version}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RunDatasetInput:
     """A dataset an MLflow run logged as input (``run.inputs.dataset_inputs[]``)."""
 
@@ -142,7 +142,7 @@ class RunDatasetInput:
     cite: Citation
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MlflowRun:
     """An MLflow run (``runs/get`` or a ``runs/search`` page)."""
 
@@ -163,7 +163,7 @@ class MlflowRun:
     cite: Citation
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LoggedModel:
     """An MLflow 3 logged model (``logged-models/get|search``)."""
 
@@ -182,7 +182,7 @@ class LoggedModel:
     cite: Citation
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ModelSignature:
     """A model signature read from an ``MLmodel`` file."""
 
@@ -198,7 +198,7 @@ class ModelSignature:
 # ---------------------------------------------------------------- OpenLineage
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, slots=True, order=True)
 class DatasetId:
     """OpenLineage dataset identity: ``(namespace, name)``."""
 
@@ -209,7 +209,7 @@ class DatasetId:
         return f"{self.namespace}:{self.name}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class QualityAssertion:
     """One data-quality assertion from the ``dataQualityAssertions`` facet."""
 
@@ -218,7 +218,7 @@ class QualityAssertion:
     column: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DatasetUse:
     """A dataset as one run read or wrote it."""
 
@@ -230,12 +230,15 @@ class DatasetUse:
     column_lineage: dict[str, Any]
     """Output column to its input fields, as in the ``columnLineage`` facet's ``fields``."""
     quality_assertions: tuple[QualityAssertion, ...]
-    facets: dict[str, Any]
-    """Every facet as written (dataset, input and output facets), unknown ones included."""
+    facets: tuple[str, ...]
+    """The names of every facet written for it (dataset, input and output facets), unknown
+    ones included; the cited events hold them as written."""
     cite: Citation
+    context: str | None = None
+    """For an MLflow dataset input: its context (``training``, ``evaluation``...)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LineageRun:
     """An OpenLineage run, folded from all its events (last state wins by ``eventTime``)."""
 
@@ -251,8 +254,10 @@ class LineageRun:
     parent_job: DatasetId | None
     inputs: tuple[DatasetUse, ...]
     outputs: tuple[DatasetUse, ...]
-    run_facets: dict[str, Any]
-    job_facets: dict[str, Any]
+    run_facets: tuple[str, ...]
+    """The names of the run facets its events wrote; the cited events hold them as written."""
+    job_facets: tuple[str, ...]
+    """The names of the job facets its events wrote."""
     job_type: str | None
     """From the ``jobType`` job facet, e.g. ``DAG``, ``TASK``, ``TRAINING``, ``SERVING``."""
     error_message: str | None
@@ -265,7 +270,7 @@ class LineageRun:
     """The last event's citation."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LineageJob:
     """An OpenLineage job and the runs seen for it."""
 
@@ -277,7 +282,7 @@ class LineageJob:
     cite: Citation
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Dataset:
     """An OpenLineage dataset across all runs, with every version seen."""
 
@@ -294,7 +299,7 @@ class Dataset:
 # ---------------------------------------------------------------- Evidently
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DatasetDrift:
     """Dataset-level drift: share of drifted columns against the configured share."""
 
@@ -305,7 +310,7 @@ class DatasetDrift:
     cite: Citation
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ColumnDrift:
     """Drift of one column: the score, the method, its threshold and the verdict."""
 
@@ -320,7 +325,7 @@ class ColumnDrift:
     cite: Citation
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TestOutcome:
     """One Evidently test result."""
 
@@ -332,7 +337,7 @@ class TestOutcome:
     cite: Citation
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MonitoringReport:
     """An Evidently report (``snapshot.json()`` form or a full snapshot)."""
 
@@ -362,7 +367,7 @@ class MonitoringReport:
 # ---------------------------------------------------------------- sign-offs
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Attachment:
     """A file a sign-off points at, inside the evidence folder, with its hash."""
 
@@ -371,7 +376,7 @@ class Attachment:
     sha256: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SignOff:
     """A human sign-off or governance document in mldossier's own YAML format."""
 
@@ -394,7 +399,7 @@ class SignOff:
         return self.system if self.version is None else f"{self.system}@{self.version}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Waiver:
     """An accepted exception: a control's failure for one subject, justified and time-bound."""
 
@@ -414,7 +419,7 @@ class Waiver:
 # ---------------------------------------------------------------- the bundle
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Unlinked:
     """A record that could not be tied to the rest: kept, reported, never dropped."""
 
@@ -424,7 +429,7 @@ class Unlinked:
     cite: Citation
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Evidence:
     """Everything read from one evidence folder, validated and linked."""
 

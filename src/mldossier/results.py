@@ -74,8 +74,11 @@ def verdict_json(v: Verdict) -> dict[str, Any]:
     }
 
 
-def to_json(results: Results) -> dict[str, Any]:
-    """The whole result set as the published JSON document (``results.schema.json``)."""
+def to_json(results: Results, *, verdicts: bool = True) -> dict[str, Any]:
+    """The whole result set as the published JSON document (``results.schema.json``).
+
+    With ``verdicts=False`` its ``results`` list is left empty (see :func:`results_text`).
+    """
     evidence = results.evidence
     subjects = sorted({(v.subject, v.subject_kind, v.system) for v in results.verdicts})
     return {
@@ -89,7 +92,7 @@ def to_json(results: Results) -> dict[str, Any]:
         "evidence": {"manifest_sha256": results.manifest_sha256,
                      "files": evidence_manifest(evidence)},
         "subjects": [{"name": n, "kind": k, "system": s} for n, k, s in subjects],
-        "results": [verdict_json(v) for v in results.verdicts],
+        "results": [verdict_json(v) for v in results.verdicts] if verdicts else [],
         "crosswalk": crosswalk(results),
         "unlinked": [{"kind": u.kind, "key": u.key, "reason": u.reason,
                       "citation": u.cite.to_json()} for u in evidence.unlinked],
@@ -110,6 +113,39 @@ def dumps(data: Any) -> str:
         return orjson.dumps(data, option=options).decode() + "\n"
     except TypeError:  # integers beyond 64 bits, keys that are not strings
         return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def results_bytes(results: Results) -> bytes:
+    """``dumps(to_json(results))`` as UTF-8, without every verdict as JSON-ready dicts at once.
+
+    The verdicts are most of the document (tens of thousands, each citing its evidence):
+    each is written on its own and indented into place, into one growing buffer, so only
+    one verdict's dicts exist at a time. The text is the same, byte for byte.
+    """
+    try:
+        head = orjson.dumps(to_json(results, verdicts=False),
+                            option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+        marker = b'\n  "results": [],\n'
+        if head.count(marker) != 1 or not results.verdicts:
+            raise TypeError("no single place for the verdicts")
+        before, after = head.split(marker)
+        out = bytearray(before)
+        out += b'\n  "results": [\n'
+        for index, verdict in enumerate(results.verdicts):
+            if index:
+                out += b",\n"
+            out += _indented(verdict_json(verdict))
+        out += b"\n  ],\n"
+        out += after
+        out += b"\n"
+        return bytes(out)
+    except TypeError:  # what orjson cannot write: the whole document the slow way
+        return dumps(to_json(results)).encode()
+
+
+def _indented(verdict: dict[str, Any]) -> bytes:
+    text = orjson.dumps(verdict, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+    return b"    " + text.replace(b"\n", b"\n    ")
 
 
 def to_junit(results: Results, fail_on_warn: bool = False) -> str:

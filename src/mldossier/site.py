@@ -758,10 +758,10 @@ def mkdocs_config(dossier: Dossier, docs_dir: Path, site: SiteIndex, report_id: 
     return config
 
 
-def _copy_assets(docs_dir: Path, dossier: Dossier, results_json: str,
+def _copy_assets(docs_dir: Path, dossier: Dossier, results_json: bytes,
                  cache: Cache | None = None) -> None:
     shutil.copytree(SITE_TEMPLATES / "assets", docs_dir / "assets", dirs_exist_ok=True)
-    (docs_dir / RESULTS_NAME).write_text(results_json, encoding="utf-8", newline="\n")
+    (docs_dir / RESULTS_NAME).write_bytes(results_json)
     for system in dossier.systems:
         if not system.diagram_svg:
             continue
@@ -863,7 +863,7 @@ def run_mkdocs(config_file: Path, site_dir: Path, epoch: int, slots_dir: Path) -
     return collect.messages
 
 
-def render_site(dossier: Dossier, out_dir: Path, *, report_id: str, results_json: str,
+def render_site(dossier: Dossier, out_dir: Path, *, report_id: str, results_json: bytes,
                 pdf_name: str | None, cache: Cache | None = None) -> None:
     """Build the static site of the dossier into ``out_dir`` (an existing, empty folder).
 

@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -62,6 +62,42 @@ class Document:
     extra: dict[str, Any] = field(default_factory=dict)
     line_limit: int = DEFAULT_MAX_DOCUMENT_BYTES
     """NDJSON: the longest line read (``limits.max_document_mb``); a longer one is a problem."""
+    released: bool = False
+    """Whether ``data`` was dropped to save memory; :meth:`reload` parses the file again."""
+
+    def release(self) -> None:
+        """Drop a whole JSON or YAML document's parsed tree until :meth:`reload`.
+
+        Large Evidently snapshots parsed take several times their size in memory; held
+        from detection to reading, hundreds of them would be a gigabyte at once.
+        """
+        if self.format != "ndjson":
+            self.data, self.released = None, True
+
+    def reload(self) -> Problem | None:
+        """Parse a released document again; a problem if the file changed since it was hashed."""
+        if not self.released:
+            return None
+        try:
+            raw = self.abs_path.read_bytes()
+        except OSError as exc:
+            return self.problem("", f"file cannot be read again: {exc.strerror or exc}",
+                                "run again once nothing moves or writes the evidence files")
+        if hashlib.sha256(raw).hexdigest() != self.file.sha256:
+            return self.problem("", "file changed while mldossier was reading the evidence",
+                                "run again once nothing writes to the evidence folder")
+        # The same bytes as first read and found valid, so the same tree: orjson gives it
+        # unless the file uses what only the strict reader takes (NaN, huge integers).
+        try:
+            self.data = orjson.loads(raw) if self.format == "json" else None
+        except orjson.JSONDecodeError:
+            self.data = None
+        if self.data is None:
+            text = _decode(raw)
+            self.data = (parse_json_text(text) if self.format == "json"
+                         else parse_yaml_text(text))
+        self.released = False
+        return None
 
     def cite(self, pointer: str = "", line: int | None = None) -> Citation:
         """A citation of a place in this file."""
@@ -160,12 +196,15 @@ def resolve_reference(root: Path, base_file: str, reference: str) -> tuple[Path 
     return candidate.resolve(), rel
 
 
-def scan(root: Path, limits: Limits) -> tuple[list[Document | SourceFile], list[Problem]]:
+def scan(root: Path, limits: Limits,
+         visit: Callable[[Document | SourceFile], object] | None = None
+         ) -> tuple[list[Document | SourceFile], list[Problem]]:
     """Every file below ``root``, in a stable order, hashed; parseable ones as Documents.
 
     Hidden files and folders (``.name``) are skipped. Returns documents for JSON, NDJSON,
     YAML and ``MLmodel`` files and plain :class:`SourceFile` entries for everything else
-    (attachments), plus every problem met.
+    (attachments), plus every problem met. ``visit`` is called with each entry as soon as
+    it is read (e.g. to detect its kind and :meth:`Document.release` it).
     """
     problems: list[Problem] = []
     found: list[Document | SourceFile] = []
@@ -211,6 +250,8 @@ def scan(root: Path, limits: Limits) -> tuple[list[Document | SourceFile], list[
                                 problems)
             if entry is not None:
                 found.append(entry)
+                if visit is not None:
+                    visit(entry)
     if real_root and not found and not problems:
         problems.append(Problem(
             "", "", f"the evidence folder {root} holds no files",
@@ -252,15 +293,23 @@ def _read_entry(path: Path, rel: str, limits: Limits, problems: list[Problem]
             "split it, or raise limits.max_document_mb / limits.max_stream_mb in mldossier.yaml",
         ))
         return None
-    sha = sha256_file(path)
-    source = SourceFile(rel, size, sha)
-    doc = Document(source, path, fmt, line_limit=limits.max_document_bytes)
-    if size == 0:
+    streamed = fmt == "ndjson" or (fmt == "json" and _looks_like_ndjson(path))
+    raw = b"" if streamed else _read_at_most(path, limit)
+    if len(raw) > limit:  # it grew since it was measured
+        problems.append(Problem(
+            rel, "", f"file is over the limit of {limit:,} bytes",
+            "split it, or raise limits.max_document_mb / limits.max_stream_mb in mldossier.yaml",
+        ))
+        return None
+    # A whole document is hashed from the very bytes parsed; a stream is hashed, then read.
+    sha = sha256_file(path) if streamed else hashlib.sha256(raw).hexdigest()
+    source = SourceFile(rel, len(raw) if not streamed else size, sha)
+    doc = Document(source, path, "ndjson" if streamed else fmt,
+                   line_limit=limits.max_document_bytes)
+    if source.size == 0:
         problems.append(doc.problem("", "file is empty",
                                     "remove it or replace it with a complete export"))
         return None
-    if fmt == "json" and _looks_like_ndjson(path):
-        doc.format = "ndjson"
     if doc.format == "ndjson":
         for line, value, problem in doc.records():
             if problem is not None:
@@ -275,7 +324,6 @@ def _read_entry(path: Path, rel: str, limits: Limits, problems: list[Problem]
             return None
         return doc
     try:
-        raw = path.read_bytes()
         text = _decode(raw)
     except UnicodeDecodeError as exc:
         problems.append(doc.problem(
@@ -289,6 +337,12 @@ def _read_entry(path: Path, rel: str, limits: Limits, problems: list[Problem]
         problems.append(doc.problem(exc.pointer, exc.message, exc.fix))
         return None
     return doc
+
+
+def _read_at_most(path: Path, limit: int) -> bytes:
+    """A file's bytes, never more than ``limit + 1`` of them."""
+    with open(path, "rb") as fh:
+        return fh.read(limit + 1)
 
 
 def _looks_like_ndjson(path: Path) -> bool:

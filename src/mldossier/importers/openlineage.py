@@ -61,6 +61,9 @@ DEFAULT_MLFLOW_RUN_TAG = "mlflow.run_id"
 CHECKED_FORMATS = ("date-time", "uuid")
 """Formats both validators check; ``uri`` (producer URLs) stays an annotation, see below."""
 
+KEPT_FACETS = 50_000
+"""How many distinct facets are remembered at most, of the types read here (kept once and
+shared) and of the others (known valid, so not checked again); then they are forgotten."""
 GC_THRESHOLD = 1_000_000
 """First-generation threshold of the garbage collector while events are read (default 700)."""
 
@@ -325,8 +328,51 @@ def _type_of(facet: Any) -> str:
     return ""
 
 
-Entries = dict[str, tuple[SortKey, Any]]
-"""Facets by key, each with the sort key of the event that last wrote it."""
+class _Reading:
+    """What this importer reads from one facet (its type and a small value), not the facet.
+
+    A million events carry a million facets; holding each as parsed JSON until every event
+    is folded would cost a kilobyte or more a run. The values are shared between the runs
+    whose facets are equal, so they are never changed.
+    """
+
+    __slots__ = ("kind", "value")
+
+    def __init__(self, kind: str, value: Any) -> None:
+        self.kind = kind
+        self.value = value
+
+
+def _reading(kind: str, facet: dict[str, Any]) -> _Reading:
+    """Read a facet of a type this importer reads (``kind``) into what records need."""
+    value: Any
+    if kind == PARENT:
+        run = facet.get("run")
+        value = (_text(run if isinstance(run, dict) else None, "runId"), _ident(facet, "job"))
+    elif kind == RUN_TAGS:
+        value = _tags(facet)
+    elif kind == SCHEMA:
+        value = tuple(_columns(facet.get("fields")))
+    elif kind == COLUMN_LINEAGE:
+        fields = facet.get("fields")
+        value = fields if isinstance(fields, dict) else {}
+    elif kind == QUALITY_ASSERTIONS:
+        value = _assertions(facet)
+    elif kind in (DATASET_OWNERS, JOB_OWNERS):
+        value = _owners(facet)
+    else:
+        value = _text(facet, TEXT_FIELDS[kind])
+    return _Reading(kind, value)
+
+
+TEXT_FIELDS = {VERSION: "datasetVersion", DATASET_TYPE: "datasetType",
+               DATASET_DOCS: "description", JOB_TYPE: "jobType", JOB_DOCS: "description",
+               ERROR_MESSAGE: "message"}
+"""The one text field read from each facet type whose reading is a text."""
+
+Entries = dict[str, tuple[SortKey, "_Reading | None"]]
+"""Facets by key, each with the sort key of the event that last wrote it and its reading
+(None for the types not read here: of those, the name is enough)."""
 
 
 def _merge(entries: Entries, facets: dict[str, Any] | None, key: SortKey) -> None:
@@ -336,11 +382,12 @@ def _merge(entries: Entries, facets: dict[str, Any] | None, key: SortKey) -> Non
     for name, value in facets.items():
         held = entries.get(name)
         if held is None or key > held[0]:
-            entries[name] = (key, value)
+            entries[name] = (key, value if isinstance(value, _Reading) else None)
 
 
-Ranked = tuple[SortKey, bool, str, dict[str, Any]]
-"""A facet with what ranks it: sort key of its event, under its usual key?, its key."""
+Ranked = tuple[SortKey, bool, str, _Reading]
+"""A facet's reading with what ranks it: sort key of its event, under its usual key?, its
+key."""
 
 
 def _beats(new: Ranked, held: Ranked) -> bool:
@@ -350,19 +397,13 @@ def _beats(new: Ranked, held: Ranked) -> bool:
     return (new[1], held[2]) > (held[1], new[2])
 
 
-def _latest(entries: Iterable[tuple[str, tuple[SortKey, Any]]], kinds: dict[int, str]
-            ) -> dict[str, Ranked]:
-    """The latest facet of each type this importer reads, whatever its key.
-
-    ``kinds`` holds, by ``id()``, the type of each kept facet ("" for types not read here).
-    """
+def _latest(entries: Entries) -> dict[str, Ranked]:
+    """The latest facet of each type this importer reads, whatever its key."""
     best: dict[str, Ranked] = {}
-    for name, (key, value) in entries:
-        kind = kinds.get(id(value))
-        if kind is None:
-            kind = _read_type(value)
-        if not kind:
+    for name, (key, value) in entries.items():
+        if value is None:
             continue
+        kind = value.kind
         found = (key, name == CANONICAL_KEYS[kind], name, value)
         held = best.get(kind)
         if held is None or _beats(found, held):
@@ -378,9 +419,10 @@ def _absorb(into: dict[str, Ranked], latest: dict[str, Ranked]) -> None:
             into[kind] = found
 
 
-def _get(latest: dict[str, Ranked], kind: str) -> dict[str, Any] | None:
+def _get(latest: dict[str, Ranked], kind: str) -> Any:
+    """The reading of the latest facet of a type, or None when no event wrote one."""
     found = latest.get(kind)
-    return None if found is None else found[3]
+    return None if found is None else found[3].value
 
 
 def _read_type(facet: Any) -> str:
@@ -519,10 +561,13 @@ class OpenLineageImporter:
         self.events_read = 0
         # Equal facets (same JSON) are kept once and validated once: jobs and datasets
         # repeat the same facets run after run, and a million events must fit in memory.
-        self._facets: dict[bytes, Any] = {}
-        self._kinds: dict[int, str] = {}
-        """Facet type of each kept facet, by ``id()`` (they live until ``finish`` ends)."""
+        self._read_facets: dict[bytes, _Reading] = {}
+        """Facets of the types read here, as JSON, with their readings."""
+        self._checked: set[bytes] = set()
+        """Standard facets of types not read here, as JSON, already found valid."""
         self._ids: dict[tuple[str, str], DatasetId] = {}
+        self._name_sets: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._pointers: dict[tuple[str, str, int], str] = {}
 
     # -------------------------------------------------------- Importer interface
 
@@ -566,25 +611,32 @@ class OpenLineageImporter:
         self.runs = {}
         jobs: dict[DatasetId, _Gathered] = {}
         datasets: dict[DatasetId, _Gathered] = {}
-        columns: dict[int, tuple[Column, ...]] = {}  # by id() of a (shared) schema facet
         while runs:
-            result.add("lineage_runs", self._run(runs.popleft(), jobs, datasets, columns))
+            result.add("lineage_runs", self._run(runs.popleft(), jobs, datasets))
         for job in sorted(jobs):
             result.add("lineage_jobs", _job(job, jobs[job]))
         for dataset in sorted(datasets):
-            result.add("datasets", self._dataset(dataset, datasets[dataset], columns))
-        self._facets.clear()
-        self._kinds.clear()
+            result.add("datasets", self._dataset(dataset, datasets[dataset]))
+        self._read_facets.clear()
+        self._checked.clear()
+        self._name_sets.clear()
+        self._pointers.clear()
 
     # -------------------------------------------------------- reading
 
     def _valid(self, event: Any) -> bool:
-        """Validate an event and its new standard facets; swap seen facets for kept copies."""
+        """Validate an event and its standard facets; read the facets of the types read here.
+
+        On success, each facet of a type read here is swapped in the event for its
+        ``_Reading``, shared by equal facets (same JSON); of the other standard facets only
+        that they were valid is remembered, and custom facets (or other versions) are
+        neither checked nor kept. An invalid event is left as it was, for its problems.
+        """
         if not _validator(RUN_EVENT_REF, self.fast).is_valid(event):
             return False
-        valid = True
         standard = standard_facet_urls()
-        kept = self._facets
+        read, checked = self._read_facets, self._checked
+        swaps: list[tuple[dict[str, Any], str, _Reading]] = []
         # The event is valid, so run, job and datasets are objects (facets maybe absent).
         places = [event["run"].get("facets"), event["job"].get("facets")]
         for item in event.get("inputs") or ():
@@ -595,23 +647,49 @@ class OpenLineageImporter:
             if not facets:
                 continue
             for name, facet in facets.items():
+                url = facet.get("_schemaURL")
+                kind = _read_type(facet)
+                if not kind and url not in standard:
+                    continue
                 try:
                     raw: bytes | None = orjson.dumps(facet)
                 except TypeError:  # integers beyond 64 bits: valid JSON, not orjson's
                     raw = None
-                same = kept.get(raw) if raw is not None else None
-                if same is not None:
-                    facets[name] = same  # replacing a value while iterating is safe
+                if raw is not None and kind:
+                    same = read.get(raw)
+                    if same is not None:
+                        swaps.append((facets, name, same))
+                        continue
+                elif raw is not None and raw in checked:
                     continue
-                url = facet.get("_schemaURL")
                 if url in standard and not _validator(url, self.fast).is_valid(facet):
-                    valid = False
-                elif raw is not None:
-                    # orjson's bytes keep a 4 KiB buffer whatever their length: a key that
-                    # lives as long as the fold is copied to its exact size.
-                    kept[bytes(memoryview(raw))] = facet
-                    self._kinds[id(facet)] = _read_type(facet)
-        return valid
+                    return False
+                if kind:
+                    reading = self._reading(kind, facet)
+                    swaps.append((facets, name, reading))
+                if raw is None:
+                    continue
+                # orjson's bytes keep a 4 KiB buffer whatever their length: a key that is
+                # kept is copied to its exact size. Most facets are one run's own (its
+                # parent, its dataset versions), so both memories are bounded; a facet
+                # forgotten is only read or checked again.
+                memory: dict[bytes, _Reading] | set[bytes] = read if kind else checked
+                if len(memory) >= KEPT_FACETS:
+                    memory.clear()
+                if kind:
+                    read[bytes(memoryview(raw))] = reading
+                else:
+                    checked.add(bytes(memoryview(raw)))
+        for facets, name, reading in swaps:
+            facets[name] = reading
+        return True
+
+    def _reading(self, kind: str, facet: dict[str, Any]) -> _Reading:
+        found = _reading(kind, facet)
+        if kind == PARENT and found.value[1] is not None:  # one DatasetId for each job
+            job = found.value[1]
+            found.value = (found.value[0], self._ids.setdefault((job.namespace, job.name), job))
+        return found
 
     def _event(self, event: Any, where: Where, result: ImportResult) -> None:
         if not is_run_event(event):
@@ -650,7 +728,6 @@ class OpenLineageImporter:
             fold.last_event = time
         _merge(fold.run_facets, run.get("facets"), key)
         _merge(fold.job_facets, job.get("facets"), key)
-        kinds = self._kinds
         for field, io_field, uses in (("inputs", "inputFacets", fold.inputs),
                                       ("outputs", "outputFacets", fold.outputs)):
             for index, item in enumerate(event.get(field) or ()):
@@ -664,10 +741,20 @@ class OpenLineageImporter:
                 if use.last is None or key > use.last[0]:
                     use.last = (key, where, field, index)
                 for facet in (facets or {}).values():
-                    kind = kinds.get(id(facet))
-                    if (kind is None and _read_type(facet) == VERSION or kind == VERSION) and (
-                            isinstance(facet.get("datasetVersion"), str)):
-                        self.versions.setdefault(dataset, set()).add(facet["datasetVersion"])
+                    if isinstance(facet, _Reading) and facet.kind == VERSION and facet.value:
+                        self.versions.setdefault(dataset, set()).add(facet.value)
+
+    def _names(self, names: Iterable[str]) -> tuple[str, ...]:
+        """Facet names in order, one shared tuple for each distinct set (most repeat)."""
+        found = tuple(sorted(names))
+        return self._name_sets.setdefault(found, found)
+
+    def _cite_use(self, where: Where, field: str, index: int) -> Citation:
+        (file, sha), line, base = where
+        place = self._pointers.get((base, field, index))
+        if place is None:
+            place = self._pointers[base, field, index] = base + pointer(field, index)
+        return Citation(file, place, sha, line)
 
     def _id(self, node: dict[str, Any]) -> DatasetId:
         pair = (node["namespace"], node["name"])
@@ -679,24 +766,22 @@ class OpenLineageImporter:
     # -------------------------------------------------------- records
 
     def _run(self, fold: _RunFold, jobs: dict[DatasetId, _Gathered],
-             datasets: dict[DatasetId, _Gathered], columns: dict[int, tuple[Column, ...]]
-             ) -> LineageRun:
+             datasets: dict[DatasetId, _Gathered]) -> LineageRun:
         events = sorted(fold.events)  # sort keys are unique
         cites = [_cite(where) for _, where in events]
         state = fold.state or "OTHER"
         ended = fold.state_key[0] if fold.state_key and state in TERMINAL_STATES else None
-        run_facets = _latest(fold.run_facets.items(), self._kinds)
-        job_facets = _latest(fold.job_facets.items(), self._kinds)
+        run_facets = _latest(fold.run_facets)
+        job_facets = _latest(fold.job_facets)
         job = jobs.get(fold.job)
         if job is None:
             job = jobs[fold.job] = _Gathered()
         job.add(job_facets, (*events[-1], "job"), fold.run_id)
-        parent = _get(run_facets, PARENT)
-        parent_run = parent.get("run") if parent else None
-        tags = _tags(_get(run_facets, RUN_TAGS))
+        parent_run_id, parent_job = _get(run_facets, PARENT) or (None, None)
+        tags = _get(run_facets, RUN_TAGS) or {}
         uses = []
         for io_field, side in (("inputFacets", fold.inputs), ("outputFacets", fold.outputs)):
-            uses.append(tuple(self._use(dataset, side[dataset], io_field, datasets, columns)
+            uses.append(tuple(self._use(dataset, side[dataset], io_field, datasets)
                               for dataset in sorted(side)))
         return LineageRun(
             run_id=fold.run_id,
@@ -705,14 +790,14 @@ class OpenLineageImporter:
             started=fold.started,
             ended=ended,
             last_event=fold.last_event,
-            parent_run_id=_text(parent_run if isinstance(parent_run, dict) else None, "runId"),
-            parent_job=_ident(parent, "job"),
+            parent_run_id=parent_run_id,
+            parent_job=parent_job,
             inputs=uses[0],
             outputs=uses[1],
-            run_facets=_plain(fold.run_facets),
-            job_facets=_plain(fold.job_facets),
-            job_type=_text(_get(job_facets, JOB_TYPE), "jobType"),
-            error_message=_text(_get(run_facets, ERROR_MESSAGE), "message"),
+            run_facets=self._names(fold.run_facets),
+            job_facets=self._names(fold.job_facets),
+            job_type=_get(job_facets, JOB_TYPE),
+            error_message=_get(run_facets, ERROR_MESSAGE),
             tags=tags,
             mlflow_run_id=tags.get(self.mlflow_run_tag),
             events=tuple(cites),
@@ -720,45 +805,40 @@ class OpenLineageImporter:
         )
 
     def _use(self, dataset: DatasetId, use: _UseFold, io_field: str,
-             datasets: dict[DatasetId, _Gathered], columns: dict[int, tuple[Column, ...]]
-             ) -> DatasetUse:
-        facets = _plain(use.facets)
-        # Input/output facets share the dict; one whose key a dataset facet already has is
-        # kept as "inputFacets.<key>" / "outputFacets.<key>".
-        for name, value in _plain(use.io_facets).items():
-            facets[f"{io_field}.{name}" if name in use.facets else name] = value
-        latest = _latest(use.facets.items(), self._kinds)
+             datasets: dict[DatasetId, _Gathered]) -> DatasetUse:
+        # Input/output facets share the names; one whose key a dataset facet already has is
+        # named "inputFacets.<key>" / "outputFacets.<key>".
+        names = [*use.facets, *(f"{io_field}.{name}" if name in use.facets else name
+                                for name in use.io_facets)]
+        latest = _latest(use.facets)
         assert use.last is not None  # set with the first event that names the dataset
         gathered = datasets.get(dataset)
         if gathered is None:
             gathered = datasets[dataset] = _Gathered()
         gathered.add(latest, use.last)
-        lineage = _get(latest, COLUMN_LINEAGE)
-        fields = lineage.get("fields") if lineage else None
         _, where, field, index = use.last
         return DatasetUse(
             dataset=dataset,
-            version=_text(_get(latest, VERSION), "datasetVersion"),
-            schema=_schema(_get(latest, SCHEMA), columns),
-            dataset_type=_text(_get(latest, DATASET_TYPE), "datasetType"),
-            column_lineage=fields if isinstance(fields, dict) else {},
-            quality_assertions=_assertions(_get(latest, QUALITY_ASSERTIONS)),
-            facets=facets,
-            cite=_cite(where, field, index),
+            version=_get(latest, VERSION),
+            schema=_get(latest, SCHEMA) or (),
+            dataset_type=_get(latest, DATASET_TYPE),
+            column_lineage=_get(latest, COLUMN_LINEAGE) or {},
+            quality_assertions=_get(latest, QUALITY_ASSERTIONS) or (),
+            facets=self._names(names),
+            cite=self._cite_use(where, field, index),
         )
 
-    def _dataset(self, dataset: DatasetId, gathered: _Gathered,
-                 columns: dict[int, tuple[Column, ...]]) -> Dataset:
+    def _dataset(self, dataset: DatasetId, gathered: _Gathered) -> Dataset:
         latest = gathered.latest
         assert gathered.last is not None
         _, where, *tokens = gathered.last
         return Dataset(
             id=dataset,
             versions=tuple(sorted(self.versions.get(dataset, ()))),
-            schema=_schema(_get(latest, SCHEMA), columns),
-            dataset_type=_text(_get(latest, DATASET_TYPE), "datasetType"),
-            description=_text(_get(latest, DATASET_DOCS), "description") or "",
-            owners=_owners(_get(latest, DATASET_OWNERS)),
+            schema=_get(latest, SCHEMA) or (),
+            dataset_type=_get(latest, DATASET_TYPE),
+            description=_get(latest, DATASET_DOCS) or "",
+            owners=_get(latest, DATASET_OWNERS) or (),
             cite=_cite(where, *tokens),
         )
 
@@ -788,26 +868,12 @@ def _job(job: DatasetId, gathered: _Gathered) -> LineageJob:
     _, where, *tokens = gathered.last
     return LineageJob(
         job=job,
-        job_type=_text(_get(latest, JOB_TYPE), "jobType"),
-        description=_text(_get(latest, JOB_DOCS), "description") or "",
-        owners=_owners(_get(latest, JOB_OWNERS)),
+        job_type=_get(latest, JOB_TYPE),
+        description=_get(latest, JOB_DOCS) or "",
+        owners=_get(latest, JOB_OWNERS) or (),
         run_ids=tuple(sorted(gathered.run_ids)),
         cite=_cite(where, *tokens),
     )
-
-
-def _schema(facet: dict[str, Any] | None, columns: dict[int, tuple[Column, ...]]
-            ) -> tuple[Column, ...]:
-    if facet is None:
-        return ()
-    found = columns.get(id(facet))
-    if found is None:
-        found = columns[id(facet)] = tuple(_columns(facet.get("fields")))
-    return found
-
-
-def _plain(entries: Entries) -> dict[str, Any]:
-    return {name: entries[name][1] for name in sorted(entries)}
 
 
 @contextmanager
