@@ -94,8 +94,8 @@ class Document:
             self.data = None
         if self.data is None:
             text = _decode(raw)
-            self.data = (parse_json_text(text) if self.format == "json"
-                         else parse_yaml_text(text))
+            # json's own C parser, which takes NaN: duplicate keys were refused already.
+            self.data = json.loads(text) if self.format == "json" else parse_yaml_text(text)
         self.released = False
         return None
 
@@ -392,11 +392,13 @@ class _DuplicateKey(Exception):
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise _DuplicateKey(key)
-        result[key] = value
+    result = dict(pairs)  # in C; only a short dict means a key came twice
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
     return result
 
 

@@ -5,14 +5,16 @@ a JSON array of events, or one event per ``.json`` file. Every event is validate
 official RunEvent schema (Draft 2020-12, shipped in ``schemas/openlineage`` and resolved
 locally, never fetched); an invalid event is reported and skipped and the rest is still
 read. Standard facets whose ``_schemaURL`` names exactly a shipped facet schema are validated
-against it too; facets of other versions and custom facets are kept as written and never
-fail. Facets are recognised by their ``_schemaURL``, not by the key a producer chose.
+against it too; facets of other versions and custom facets are accepted and never fail.
+Facets are recognised by their ``_schemaURL``, not by the key a producer chose.
 
 Static metadata events (DatasetEvent, JobEvent: no ``run``) carry no run and are skipped
 without a problem; only RunEvents become lineage records.
 
 Events are folded as they are read: per run, only what its records need is kept (never
-the raw events). The last state by ``eventTime`` wins, whatever the order in the file.
+the raw events, and of the facets only what is read from them and their names; the cited
+lines hold them as written). The last state by ``eventTime`` wins, whatever the order in
+the file.
 """
 
 from __future__ import annotations
