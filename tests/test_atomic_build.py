@@ -19,16 +19,19 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 from mldossier import build as build_module
 from mldossier import outputs
+from mldossier import site as site_module
 from mldossier.cli import main
 from mldossier.errors import UsageError
 
@@ -261,6 +264,37 @@ def test_sigterm_in_process_raises_exit_143_and_restores_the_handler(
         signal.signal(signal.SIGTERM, saved)
     assert exited.value.code == 128 + signal.SIGTERM
     assert received == []
+    assert snapshot(previous) == before
+    assert leftovers(previous) == []
+
+
+def test_what_the_site_leaves_in_its_work_folder_goes_with_the_build(
+        previous: Path, evidence: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The race left in the last session: a SIGTERM while the site's temporary folder was
+    # being deleted left part of it in /tmp. That folder now sits beside the staging folder
+    # and the build deletes it whatever happened inside, shown here by a cleanup that never
+    # runs and a build stopped right after the site.
+    class NeverCleaned(tempfile.TemporaryDirectory):  # type: ignore[type-arg]
+        def __exit__(self, *exc: object) -> None:
+            self._finalizer.detach()  # type: ignore[attr-defined]
+
+    def stopped(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    made: list[str] = []
+
+    def never_cleaned(**kwargs: Any) -> NeverCleaned:
+        made.append(str(kwargs.get("dir")))
+        return NeverCleaned(**kwargs)
+
+    monkeypatch.setattr(site_module.tempfile, "TemporaryDirectory", never_cleaned)
+    monkeypatch.setattr(build_module, "write_manifest", stopped)
+    before = snapshot(previous)
+    analysis = build_module.analyse(_config(), evidence)
+    with pytest.raises(KeyboardInterrupt):
+        build_module.build(analysis, previous, pdf=False)
+    assert [Path(m).parent for m in made] == [previous.parent]
+    assert Path(made[0]).name.startswith(f".{previous.name}.work-")
     assert snapshot(previous) == before
     assert leftovers(previous) == []
 

@@ -30,6 +30,7 @@ from mldossier.lineage import (
 )
 from mldossier.model import (
     Citation,
+    Citations,
     Column,
     DatasetId,
     DatasetUse,
@@ -78,7 +79,7 @@ def use(name: str, ns: str = "file", *, version: str | None = None,
         schema: tuple[Column, ...] = (), dataset_type: str | None = None,
         column_lineage: dict[str, Any] | None = None) -> DatasetUse:
     return DatasetUse(DatasetId(ns, name), version, schema, dataset_type,
-                      dict(column_lineage or {}), (), {}, cite())
+                      dict(column_lineage or {}), (), (), cite())
 
 
 def ol_run(run_id: str, job: str, *, inputs: tuple[DatasetUse, ...] = (),
@@ -89,8 +90,8 @@ def ol_run(run_id: str, job: str, *, inputs: tuple[DatasetUse, ...] = (),
            line: int = 1) -> LineageRun:
     ended = at(end) if end else None
     return LineageRun(run_id, DatasetId("ns", job), state, at(start), ended, ended or at(start),
-                      parent, DatasetId("ns", "dag") if parent else None, inputs, outputs, {},
-                      {}, job_type, error, {}, mlflow_run_id, (cite(line),), cite(line))
+                      parent, DatasetId("ns", "dag") if parent else None, inputs, outputs, (),
+                      (), job_type, error, {}, mlflow_run_id, Citations([cite(line)]), cite(line))
 
 
 def version(name: str = "credit", number: str = "1", *, run_id: str | None = "ml1",

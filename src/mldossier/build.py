@@ -102,9 +102,13 @@ def build(analysis: Analysis, out_dir: Path, *, pdf: bool = True,
             out_dir.parent.mkdir(parents=True, exist_ok=True)
             staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-",
                                             dir=out_dir.parent))
+            # The site's page sources are prepared beside the staging folder, not in the
+            # system's temporary folder: whatever stops the build (even a SIGTERM while they
+            # are being deleted), they are deleted with it.
+            work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.work-", dir=out_dir.parent))
             try:
                 _render_into(staging, analysis, dossier, pdf=pdf,
-                             pdf_per_system=pdf_per_system, sign_key=sign_key)
+                             pdf_per_system=pdf_per_system, sign_key=sign_key, work=work)
                 swap_in_folder(staging, out_dir)
                 analysis.cache.finish()
             except BaseException:
@@ -113,11 +117,14 @@ def build(analysis: Analysis, out_dir: Path, *, pdf: bool = True,
                 if os.getpid() == builder:
                     shutil.rmtree(staging, ignore_errors=True)
                 raise
+            finally:
+                if os.getpid() == builder:
+                    shutil.rmtree(work, ignore_errors=True)
     return out_dir
 
 
 def _render_into(staging: Path, analysis: Analysis, dossier: Dossier, *, pdf: bool,
-                 pdf_per_system: bool, sign_key: Path | None) -> None:
+                 pdf_per_system: bool, sign_key: Path | None, work: Path) -> None:
     # Importing WeasyPrint finds its C libraries through ctypes, which runs gcc on a temporary
     # file: a signal meanwhile can leave that file behind, so it waits (well under a second).
     with signals_deferred():
@@ -129,7 +136,7 @@ def _render_into(staging: Path, analysis: Analysis, dossier: Dossier, *, pdf: bo
                    EVIDENCE_MANIFEST_NAME: dumps(analysis.inputs).encode()}
     render_site(dossier, staging, report_id=analysis.report_id,
                 results_json=results_data, pdf_name=PDF_NAME if pdf else None,
-                cache=analysis.cache)
+                cache=analysis.cache, work_dir=work)
     (staging / RESULTS_NAME).write_bytes(results_data)
     if pdf:
         render_pdf(dossier, staging / PDF_NAME, report_id=analysis.report_id,

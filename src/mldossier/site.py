@@ -864,13 +864,15 @@ def run_mkdocs(config_file: Path, site_dir: Path, epoch: int, slots_dir: Path) -
 
 
 def render_site(dossier: Dossier, out_dir: Path, *, report_id: str, results_json: bytes,
-                pdf_name: str | None, cache: Cache | None = None) -> None:
+                pdf_name: str | None, cache: Cache | None = None,
+                work_dir: Path | None = None) -> None:
     """Build the static site of the dossier into ``out_dir`` (an existing, empty folder).
 
-    With a ``cache``, the lineage diagrams made safe before are taken from it.
+    With a ``cache``, the lineage diagrams made safe before are taken from it. The pages'
+    sources are written to a temporary folder in ``work_dir`` (default: the system's).
     """
     out_dir = Path(out_dir)
-    with tempfile.TemporaryDirectory(prefix="mldossier-site-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="mldossier-site-", dir=work_dir) as tmp:
         docs_dir = Path(tmp) / "docs"
         docs_dir.mkdir()
         slots_dir = Path(tmp) / "slots"
