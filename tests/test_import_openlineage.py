@@ -17,14 +17,7 @@ from mldossier.config import Config, Linking
 from mldossier.importers import ImportContext, ImportResult
 from mldossier.importers import openlineage as ol
 from mldossier.importers.openlineage import OpenLineageImporter
-from mldossier.model import (
-    Citation,
-    Citations,
-    Column,
-    DatasetId,
-    LineageRun,
-    QualityAssertion,
-)
+from mldossier.model import Citation, Column, DatasetId, LineageRun, QualityAssertion
 from mldossier.sources import Document, Limits, scan
 
 SAMPLE = SAMPLES / "openlineage" / "events.ndjson"
@@ -83,7 +76,7 @@ def uncited(record: Any) -> Any:
     """A record without its citations, to compare what was read from different files."""
     if isinstance(record, LineageRun):
         return dataclasses.replace(
-            record, events=Citations(), cite=NOWHERE,
+            record, events=(), cite=NOWHERE,
             inputs=tuple(dataclasses.replace(u, cite=NOWHERE) for u in record.inputs),
             outputs=tuple(dataclasses.replace(u, cite=NOWHERE) for u in record.outputs))
     return dataclasses.replace(record, cite=NOWHERE)

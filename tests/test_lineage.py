@@ -30,7 +30,6 @@ from mldossier.lineage import (
 )
 from mldossier.model import (
     Citation,
-    Citations,
     Column,
     DatasetId,
     DatasetUse,
@@ -91,7 +90,7 @@ def ol_run(run_id: str, job: str, *, inputs: tuple[DatasetUse, ...] = (),
     ended = at(end) if end else None
     return LineageRun(run_id, DatasetId("ns", job), state, at(start), ended, ended or at(start),
                       parent, DatasetId("ns", "dag") if parent else None, inputs, outputs, (),
-                      (), job_type, error, {}, mlflow_run_id, Citations([cite(line)]), cite(line))
+                      (), job_type, error, {}, mlflow_run_id, (cite(line),), cite(line))
 
 
 def version(name: str = "credit", number: str = "1", *, run_id: str | None = "ml1",

@@ -9,10 +9,9 @@ dicts by convenience; treat them as read-only.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, overload
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -40,68 +39,6 @@ class Citation:
         if self.line is not None:
             data["line"] = self.line
         return data
-
-
-class Citations(Sequence[Citation]):
-    """Many citations held as one flat tuple, e.g. every event of a lineage run.
-
-    A year of lineage is a million events, each cited: a ``Citation`` object apiece would be
-    a million objects to hold, cache and load. This is a sequence of equal Citations (made
-    when read), compared, hashed and pickled by value.
-    """
-
-    __slots__ = ("_flat",)
-    _WIDTH = 4  # file, pointer, sha256, line
-
-    def __init__(self, cites: Iterable[Citation] = ()) -> None:
-        self._flat: tuple[Any, ...] = tuple(
-            part for c in cites for part in (c.file, c.pointer, c.sha256, c.line))
-
-    @classmethod
-    def _of_flat(cls, flat: tuple[Any, ...]) -> Citations:
-        made = cls.__new__(cls)
-        made._flat = flat
-        return made
-
-    def __len__(self) -> int:
-        return len(self._flat) // self._WIDTH
-
-    @overload
-    def __getitem__(self, index: int) -> Citation: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> Citations: ...
-
-    def __getitem__(self, index: int | slice) -> Citation | Citations:
-        width = self._WIDTH
-        if isinstance(index, slice):
-            return Citations(self[i] for i in range(*index.indices(len(self))))
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError("citation index out of range")
-        return Citation(*self._flat[index * width:(index + 1) * width])
-
-    def __iter__(self) -> Iterator[Citation]:
-        flat, width = self._flat, self._WIDTH
-        for start in range(0, len(flat), width):
-            yield Citation(*flat[start:start + width])
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Citations):
-            return self._flat == other._flat
-        if isinstance(other, tuple):
-            return tuple(self) == other
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(self._flat)
-
-    def __repr__(self) -> str:
-        return f"Citations({list(self)!r})"
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (Citations._of_flat, (self._flat,))
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,8 +265,7 @@ class LineageRun:
     """From the ``tags`` run facet (key to value)."""
     mlflow_run_id: str | None
     """From the tag ``mlflow.run_id``: the MLflow run this OpenLineage run is."""
-    events: Citations
-    """Every event of the run, in time order."""
+    events: tuple[Citation, ...]
     cite: Citation
     """The last event's citation."""
 

@@ -39,7 +39,6 @@ from referencing.jsonschema import DRAFT202012
 from ..errors import Problem, pointer
 from ..model import (
     Citation,
-    Citations,
     Column,
     Dataset,
     DatasetId,
@@ -803,7 +802,7 @@ class OpenLineageImporter:
             error_message=_get(run_facets, ERROR_MESSAGE),
             tags=tags,
             mlflow_run_id=tags.get(self.mlflow_run_tag),
-            events=Citations(cites),
+            events=tuple(cites),
             cite=cites[-1],
         )
 
