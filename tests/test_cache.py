@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import logging
 import multiprocessing
 import os
@@ -431,3 +433,20 @@ def test_the_command_line_cache_and_no_cache(builds: Builds, tmp_path: Path) -> 
                 "--no-pdf", "--no-cache")
     assert checked.returncode == 1 and built.returncode == 0, built.stderr
     assert sorted(p.name for p in elsewhere.iterdir()) == ["mldossier.yaml", "site"]
+
+
+def test_every_evidence_record_pickles_to_an_equal_record() -> None:
+    # The model's records pickle their field values as a tuple (model._fast_pickling); the
+    # demo holds every kind of record, each nested in Evidence.
+    evidence = read_evidence(load_config(CONFIG), DEMO_EVIDENCE)
+    kinds = {type(r).__name__ for f in dataclasses.fields(evidence)
+             for r in getattr(evidence, f.name) if dataclasses.is_dataclass(r)}
+    assert {"LineageRun", "ModelVersion", "MonitoringReport", "SignOff", "SourceFile"} <= kinds
+    again = pickle.loads(pickle.dumps(evidence, protocol=pickle.HIGHEST_PROTOCOL))
+    assert again == evidence and again is not evidence
+    assert copy.deepcopy(evidence) == evidence
+    run = evidence.lineage_runs[0]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        run.state = "FAIL"  # type: ignore[misc]
+    assert run.__getstate__() == tuple(  # type: ignore[attr-defined]
+        getattr(run, f.name) for f in dataclasses.fields(run))

@@ -9,7 +9,8 @@ dicts by convenience; treat them as read-only.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+import operator
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime
 from typing import Any
 
@@ -450,3 +451,41 @@ class Evidence:
     waivers: tuple[Waiver, ...] = ()
     warnings: tuple[Any, ...] = field(default=())
     """Problems of severity ``warning`` (:class:`mldossier.errors.Problem`)."""
+
+
+# ---------------------------------------------------------------- pickling, fast
+
+
+def _fast_pickling(cls: type) -> None:
+    """Give a slotted frozen dataclass a pickle state that is made and restored mostly in C.
+
+    The build cache pickles millions of these records (a year of lineage runs, each with
+    its dataset uses and event citations). ``dataclasses``' own ``__getstate__`` and
+    ``__setstate__`` for slotted classes call ``fields()`` for every object, which costs
+    more than the rest of pickling; these read the field names once, get the values with
+    ``operator.attrgetter`` and set them through the slots' own descriptors (which a frozen
+    class's ``__setattr__`` does not guard). The state is the tuple of field values.
+    """
+    names = tuple(f.name for f in fields(cls))
+    values = operator.attrgetter(*names)
+    setters = tuple(cls.__dict__[name].__set__ for name in names)
+
+    if len(names) == 1:
+        def __getstate__(self: Any) -> tuple[Any, ...]:
+            return (values(self),)
+    else:
+        def __getstate__(self: Any) -> tuple[Any, ...]:
+            return values(self)  # type: ignore[no-any-return]
+
+    def __setstate__(self: Any, state: tuple[Any, ...]) -> None:
+        for setter, value in zip(setters, state, strict=True):
+            setter(self, value)
+
+    setattr(cls, "__getstate__", __getstate__)  # noqa: B010 - replacing dataclasses' own
+    setattr(cls, "__setstate__", __setstate__)  # noqa: B010
+
+
+for _record in list(globals().values()):
+    if isinstance(_record, type) and _record.__module__ == __name__ and is_dataclass(_record):
+        _fast_pickling(_record)
+del _record
