@@ -240,6 +240,26 @@ def test_sigterm_while_pdf_workers_render_leaves_nothing(previous: Path, tmp_pat
     assert list(tmpdir.iterdir()) == []
 
 
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: the PDF is not forked")
+def test_sigterm_while_the_summary_pdf_is_laid_out_leaves_nothing(previous: Path,
+                                                                  evidence: Path) -> None:
+    # The summary PDF is laid out by a forked worker while the build renders the site.
+    before = snapshot(previous)
+    proc = start_build(evidence, previous, "--no-cache")
+    deadline = time.monotonic() + 180
+    while not (workers := forked_workers(proc)):
+        assert proc.poll() is None, "the build ended before its PDF worker started"
+        assert time.monotonic() < deadline, "no PDF worker appeared"
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert "Traceback" not in out + err
+    assert not any(alive(pid) for pid in workers)
+    assert snapshot(previous) == before
+    assert leftovers(previous) == []
+
+
 def test_sigterm_in_process_raises_exit_143_and_restores_the_handler(
         previous: Path, evidence: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     received: list[int] = []
@@ -327,6 +347,18 @@ def test_an_interrupted_build_stops_and_reaps_its_pdf_workers() -> None:
         timer.join()
         signal.signal(signal.SIGTERM, saved)
     assert exited.value.code == 128 + signal.SIGTERM
+    assert time.monotonic() - started < 10
+    assert own_children() == []
+
+
+@forking
+def test_a_failure_alongside_the_workers_stops_them() -> None:
+    def site() -> None:
+        raise OSError(28, "No space left on device")
+
+    started = time.monotonic()
+    with pytest.raises(OSError, match="No space left"):
+        build_module._render_in_workers(lambda index: time.sleep(60), 1, 1, alongside=site)
     assert time.monotonic() - started < 10
     assert own_children() == []
 

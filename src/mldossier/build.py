@@ -134,13 +134,29 @@ def _render_into(staging: Path, analysis: Analysis, dossier: Dossier, *, pdf: bo
     results_data = results_bytes(analysis.results)
     attachments = {RESULTS_NAME: results_data,
                    EVIDENCE_MANIFEST_NAME: dumps(analysis.inputs).encode()}
-    render_site(dossier, staging, report_id=analysis.report_id,
-                results_json=results_data, pdf_name=PDF_NAME if pdf else None,
-                cache=analysis.cache, work_dir=work)
-    (staging / RESULTS_NAME).write_bytes(results_data)
-    if pdf:
-        render_pdf(dossier, staging / PDF_NAME, report_id=analysis.report_id,
-                   attachments=attachments, cache=analysis.cache)
+
+    def site() -> None:
+        render_site(dossier, staging, report_id=analysis.report_id,
+                    results_json=results_data, pdf_name=PDF_NAME if pdf else None,
+                    cache=analysis.cache, work_dir=work)
+        (staging / RESULTS_NAME).write_bytes(results_data)
+
+    def summary(target: Path) -> None:
+        render_pdf(dossier, target, report_id=analysis.report_id, attachments=attachments,
+                   cache=analysis.cache)
+
+    if pdf and _forking():
+        # The summary PDF is laid out by a forked worker on the other core while this
+        # process renders the site; it is written beside the staging folder, since mkdocs
+        # empties the folder it builds into, and moved in after.
+        laid_out = work / PDF_NAME
+        _render_in_workers(lambda index: summary(laid_out), 1, 1, alongside=site)
+        analysis.cache.written_elsewhere()
+        os.replace(laid_out, staging / PDF_NAME)
+    else:
+        site()
+        if pdf:
+            summary(staging / PDF_NAME)
     if pdf_per_system:
         render_system_pdfs(dossier, staging / "systems", analysis.report_id, attachments,
                            analysis.cache)
@@ -165,19 +181,29 @@ def render_system_pdfs(dossier: Dossier, folder: Path, report_id: str,
                    only_system=name, cache=cache)
 
     workers = min(len(jobs), os.cpu_count() or 1)
-    if workers <= 1 or not hasattr(os, "fork"):
+    if workers <= 1 or not _forking():
         for index in range(len(jobs)):
             render(index)
         return
     _render_in_workers(render, len(jobs), workers)
+    if cache is not None:
+        cache.written_elsewhere()
 
 
 _JOB = struct.Struct("=I")
 """A job index as the workers read it from their pipe (4 bytes: one atomic read)."""
 
 
-def _render_in_workers(render: Callable[[int], None], count: int, workers: int) -> None:
+def _forking() -> bool:
+    """Whether work can go to forked workers on another core."""
+    return hasattr(os, "fork") and (os.cpu_count() or 1) > 1
+
+
+def _render_in_workers(render: Callable[[int], None], count: int, workers: int,
+                       alongside: Callable[[], None] | None = None) -> None:
     """Call ``render(i)`` for every ``i < count`` in forked workers; raise the first failure.
+
+    ``alongside`` runs in this process meanwhile; if it fails, the workers are stopped.
 
     Not multiprocessing.Pool: its helper threads and shared queue locks hang the build when
     a worker is killed at the wrong moment (``kill`` of the whole process group, as CI
@@ -198,6 +224,8 @@ def _render_in_workers(render: Callable[[int], None], count: int, workers: int) 
                 os.write(jobs_write, _JOB.pack(index))
         os.close(jobs_write)
         jobs_write = -1
+        if alongside is not None:
+            alongside()
         for pid, report in list(running.items()):
             failure = _outcome(pid, report)
             os.close(report)

@@ -314,6 +314,10 @@ class Cache:
                 continue
         return total
 
+    def written_elsewhere(self) -> None:
+        """Note that forked workers may have written entries (their counts stay with them)."""
+        self._written += 1
+
     def finish(self) -> None:
         """At the end of a run: keep the folder within its cap if anything was written."""
         if self._written:
