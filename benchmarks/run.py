@@ -278,7 +278,7 @@ def render_tables(records: dict[str, dict[str, Any]], info: dict[str, Any]) -> s
                  f"memory, Python {info['python']}, {info['platform']}")
     lines.append("- " + ", ".join(f"{k} {v}" for k, v in info["libraries"].items()))
     lines += ["", "## Commands", "", "```sh",
-              "python benchmarks/generate.py L /work/bench-data/L    # or S, M (XS: CI smoke)",
+              "python benchmarks/generate.py L /work/bench-data/L    # or S, M (XS and S: CI smoke)",
               *dict.fromkeys(records[s].get("command", f"python benchmarks/run.py --sizes {s}")
                              + f"    # {s}" for s in sizes),
               "# what run.py runs for each size, one fresh process each (cwd = the size folder):",

@@ -1,4 +1,7 @@
-"""Smoke run of the scale benchmark at size XS, so it cannot rot. No timing is asserted."""
+"""Smoke runs of the scale benchmark (XS, and S as issue 10 asks), so it cannot rot.
+
+No timing is asserted: the times are measured and written down in benchmarks/RESULTS.md.
+"""
 
 from __future__ import annotations
 
@@ -137,3 +140,22 @@ def test_benchmark_rebuild_starts_cold_and_rebuilds_warm(tmp_path: Path) -> None
     text = results.read_text()
     assert "| rebuild, 1 file changed (warm cache): wall · CPU · peak RSS (load) |" in text
     assert "| rebuild ÷ build (wall / CPU) |" in text
+
+
+def test_benchmark_runs_at_size_s(tmp_path: Path) -> None:
+    """Size S (20 systems, 10,000 events) end to end: generate, floor, check and build."""
+    data, results = tmp_path / "data", tmp_path / "RESULTS.md"
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "run.py"), "--sizes", "S", "--data", str(data),
+         "--results", str(results), "--no-rebuild", "--clean"],
+        capture_output=True, text=True, timeout=900, cwd=REPO)
+    assert done.returncode == 0, done.stdout + done.stderr
+    record = json.loads((tmp_path / "results.json").read_text())["sizes"]["S"]
+    runs = record["runs"]
+    assert [runs[n]["exit_code"] for n in ("generate", "floor", "check", "build")] == [
+        0, 0, 1, 0]
+    size = _module("generate").SIZES["S"]
+    assert record["generation"]["events"] == size.events == 10_000
+    assert record["site"]["html_pages"] > size.systems * 5
+    assert record["site"]["pdf_bytes"] > 0
+    assert "| | S |" in results.read_text()
