@@ -269,3 +269,13 @@ def test_intake_refuses_a_file_changed_between_detection_and_reading(
     assert [str(p) for p in caught.value.problems] == [
         f"signoffs/{signoff.name}:/: file changed while mldossier was reading the evidence "
         "(run again once nothing writes to the evidence folder)"]
+
+
+def test_a_released_document_that_grew_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.json", '{"b": 1}')
+    (doc,), _ = scan(tmp_path, Limits())
+    assert isinstance(doc, Document)
+    doc.release()
+    with path.open("ab") as fh:
+        fh.write(b" " * (8 * 1024 * 1024))
+    assert "file changed while mldossier was reading" in str(doc.reload())

@@ -102,11 +102,13 @@ def build(analysis: Analysis, out_dir: Path, *, pdf: bool = True,
             out_dir.parent.mkdir(parents=True, exist_ok=True)
             staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-",
                                             dir=out_dir.parent))
-            # The site's page sources are prepared beside the staging folder, not in the
-            # system's temporary folder: whatever stops the build (even a SIGTERM while they
-            # are being deleted), they are deleted with it.
-            work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.work-", dir=out_dir.parent))
+            work: Path | None = None
             try:
+                # The site's page sources are prepared beside the staging folder, not in the
+                # system's temporary folder: whatever stops the build (even a SIGTERM while
+                # they are being deleted), they are deleted with it.
+                work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.work-",
+                                             dir=out_dir.parent))
                 _render_into(staging, analysis, dossier, pdf=pdf,
                              pdf_per_system=pdf_per_system, sign_key=sign_key, work=work)
                 swap_in_folder(staging, out_dir)
@@ -118,7 +120,7 @@ def build(analysis: Analysis, out_dir: Path, *, pdf: bool = True,
                     shutil.rmtree(staging, ignore_errors=True)
                 raise
             finally:
-                if os.getpid() == builder:
+                if work is not None and os.getpid() == builder:
                     shutil.rmtree(work, ignore_errors=True)
     return out_dir
 

@@ -486,6 +486,7 @@ def _fast_pickling(cls: type) -> None:
 
 
 for _record in list(globals().values()):
-    if isinstance(_record, type) and _record.__module__ == __name__ and is_dataclass(_record):
+    if (isinstance(_record, type) and _record.__module__ == __name__
+            and is_dataclass(_record) and "__slots__" in vars(_record)):
         _fast_pickling(_record)
 del _record

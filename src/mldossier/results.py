@@ -77,7 +77,7 @@ def verdict_json(v: Verdict) -> dict[str, Any]:
 def to_json(results: Results, *, verdicts: bool = True) -> dict[str, Any]:
     """The whole result set as the published JSON document (``results.schema.json``).
 
-    With ``verdicts=False`` its ``results`` list is left empty (see :func:`results_text`).
+    With ``verdicts=False`` its ``results`` list is left empty (see :func:`results_bytes`).
     """
     evidence = results.evidence
     subjects = sorted({(v.subject, v.subject_kind, v.system) for v in results.verdicts})

@@ -79,7 +79,7 @@ class Document:
         if not self.released:
             return None
         try:
-            raw = self.abs_path.read_bytes()
+            raw = _read_at_most(self.abs_path, self.file.size)  # a grown file reads no further
         except OSError as exc:
             return self.problem("", f"file cannot be read again: {exc.strerror or exc}",
                                 "run again once nothing moves or writes the evidence files")
