@@ -213,6 +213,26 @@ def test_sigterm_mid_build_leaves_no_staging_folder(previous: Path, evidence: Pa
     assert list(tmpdir.iterdir()) == []
 
 
+def terminate_amid_pdf_workers(proc: subprocess.Popen[str], count: int) -> None:
+    """SIGTERM a build once ``count`` forked PDF workers run; it must end 143 and reap them.
+
+    A worker counts once seen in two looks 0.05 s apart: a subprocess (gcc, dot) also looks
+    like one for the moment between its fork and its exec.
+    """
+    deadline = time.monotonic() + 180
+    seen: set[int] = set()
+    while len(steady := seen & set(now := forked_workers(proc))) < count:
+        assert proc.poll() is None, "the build ended before its PDF workers started"
+        assert time.monotonic() < deadline, "no PDF worker appeared"
+        seen = set(now)
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert "Traceback" not in out + err
+    assert not any(alive(pid) for pid in steady)
+
+
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: the PDFs are not forked")
 def test_sigterm_while_pdf_workers_render_leaves_nothing(previous: Path, tmp_path: Path) -> None:
     # The per-system PDFs are rendered by forked workers: the parent kills them (they never
@@ -224,17 +244,7 @@ def test_sigterm_while_pdf_workers_render_leaves_nothing(previous: Path, tmp_pat
     tmpdir.mkdir()
     before = snapshot(previous)
     proc = start_build(evidence, previous, "--no-pdf", "--pdf-per-system", tmpdir=tmpdir)
-    deadline = time.monotonic() + 180
-    # Two at once: a subprocess (gcc, dot) also looks like this between its fork and its exec.
-    while len(workers := forked_workers(proc)) < 2:
-        assert proc.poll() is None, "the build ended before its PDF workers started"
-        assert time.monotonic() < deadline, "no PDF worker appeared"
-        time.sleep(0.01)
-    proc.send_signal(signal.SIGTERM)
-    out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 128 + signal.SIGTERM, err
-    assert "Traceback" not in out + err
-    assert not any(alive(pid) for pid in workers)
+    terminate_amid_pdf_workers(proc, 2)
     assert snapshot(previous) == before
     assert leftovers(previous) == []
     assert list(tmpdir.iterdir()) == []
@@ -246,16 +256,7 @@ def test_sigterm_while_the_summary_pdf_is_laid_out_leaves_nothing(previous: Path
     # The summary PDF is laid out by a forked worker while the build renders the site.
     before = snapshot(previous)
     proc = start_build(evidence, previous, "--no-cache")
-    deadline = time.monotonic() + 180
-    while not (workers := forked_workers(proc)):
-        assert proc.poll() is None, "the build ended before its PDF worker started"
-        assert time.monotonic() < deadline, "no PDF worker appeared"
-        time.sleep(0.01)
-    proc.send_signal(signal.SIGTERM)
-    out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 128 + signal.SIGTERM, err
-    assert "Traceback" not in out + err
-    assert not any(alive(pid) for pid in workers)
+    terminate_amid_pdf_workers(proc, 1)
     assert snapshot(previous) == before
     assert leftovers(previous) == []
 

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -91,14 +92,20 @@ def test_changed_signoff_stays_valid(generate: ModuleType, tmp_path: Path) -> No
     assert len(changed) == 1 and changed[0].statement.startswith("(Reviewed again.)")
 
 
+def run_benchmark(tmp_path: Path, size: str, *options: str) -> dict[str, Any]:
+    """``run.py`` at one size into ``tmp_path`` (data/, RESULTS.md); its raw results."""
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "run.py"), "--sizes", size,
+         "--data", str(tmp_path / "data"), "--results", str(tmp_path / "RESULTS.md"),
+         *options],
+        capture_output=True, text=True, timeout=900, cwd=REPO)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads((tmp_path / "results.json").read_text())  # type: ignore[no-any-return]
+
+
 def test_benchmark_run_writes_sane_results(tmp_path: Path) -> None:
     data, results = tmp_path / "data", tmp_path / "RESULTS.md"
-    done = subprocess.run(
-        [sys.executable, str(BENCHMARKS / "run.py"), "--sizes", "XS", "--data", str(data),
-         "--results", str(results), "--no-rebuild", "--clean"],
-        capture_output=True, text=True, timeout=600, cwd=REPO)
-    assert done.returncode == 0, done.stdout + done.stderr
-    raw = json.loads((tmp_path / "results.json").read_text())
+    raw = run_benchmark(tmp_path, "XS", "--no-rebuild", "--clean")
     record = raw["sizes"]["XS"]
     runs = record["runs"]
     assert set(runs) == {"generate", "floor", "check", "build"}
@@ -121,12 +128,7 @@ def test_benchmark_run_writes_sane_results(tmp_path: Path) -> None:
 def test_benchmark_rebuild_starts_cold_and_rebuilds_warm(tmp_path: Path) -> None:
     """The build is measured from an empty cache; the rebuild and a check find it filled."""
     data, results = tmp_path / "data", tmp_path / "RESULTS.md"
-    done = subprocess.run(
-        [sys.executable, str(BENCHMARKS / "run.py"), "--sizes", "XS", "--data", str(data),
-         "--results", str(results), "--no-pdf"],
-        capture_output=True, text=True, timeout=600, cwd=REPO)
-    assert done.returncode == 0, done.stdout + done.stderr
-    record = json.loads((tmp_path / "results.json").read_text())["sizes"]["XS"]
+    record = run_benchmark(tmp_path, "XS", "--no-pdf")["sizes"]["XS"]
     runs = record["runs"]
     assert set(runs) == {"generate", "floor", "check", "build", "rebuild", "check, warm"}
     assert [runs[n]["exit_code"] for n in ("build", "rebuild", "check", "check, warm")] == [
@@ -144,13 +146,7 @@ def test_benchmark_rebuild_starts_cold_and_rebuilds_warm(tmp_path: Path) -> None
 
 def test_benchmark_runs_at_size_s(tmp_path: Path) -> None:
     """Size S (20 systems, 10,000 events) end to end: generate, floor, check and build."""
-    data, results = tmp_path / "data", tmp_path / "RESULTS.md"
-    done = subprocess.run(
-        [sys.executable, str(BENCHMARKS / "run.py"), "--sizes", "S", "--data", str(data),
-         "--results", str(results), "--no-rebuild", "--clean"],
-        capture_output=True, text=True, timeout=900, cwd=REPO)
-    assert done.returncode == 0, done.stdout + done.stderr
-    record = json.loads((tmp_path / "results.json").read_text())["sizes"]["S"]
+    record = run_benchmark(tmp_path, "S", "--no-rebuild", "--clean")["sizes"]["S"]
     runs = record["runs"]
     assert [runs[n]["exit_code"] for n in ("generate", "floor", "check", "build")] == [
         0, 0, 1, 0]
@@ -158,4 +154,5 @@ def test_benchmark_runs_at_size_s(tmp_path: Path) -> None:
     assert record["generation"]["events"] == size.events == 10_000
     assert record["site"]["html_pages"] > size.systems * 5
     assert record["site"]["pdf_bytes"] > 0
-    assert "| | S |" in results.read_text()
+    assert "| | S |" in (tmp_path / "RESULTS.md").read_text()
+    assert not (tmp_path / "data" / "S").exists()

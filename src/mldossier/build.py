@@ -153,7 +153,6 @@ def _render_into(staging: Path, analysis: Analysis, dossier: Dossier, *, pdf: bo
         # empties the folder it builds into, and moved in after.
         laid_out = work / PDF_NAME
         _render_in_workers(lambda index: summary(laid_out), 1, 1, alongside=site)
-        analysis.cache.written_elsewhere()
         os.replace(laid_out, staging / PDF_NAME)
     else:
         site()
@@ -188,8 +187,6 @@ def render_system_pdfs(dossier: Dossier, folder: Path, report_id: str,
             render(index)
         return
     _render_in_workers(render, len(jobs), workers)
-    if cache is not None:
-        cache.written_elsewhere()
 
 
 _JOB = struct.Struct("=I")

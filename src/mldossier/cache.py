@@ -314,14 +314,13 @@ class Cache:
                 continue
         return total
 
-    def written_elsewhere(self) -> None:
-        """Note that forked workers may have written entries (their counts stay with them)."""
-        self._written += 1
-
     def finish(self) -> None:
-        """At the end of a run: keep the folder within its cap if anything was written."""
-        if self._written:
-            self.prune()
+        """At the end of a run: keep the folder within its cap.
+
+        Always, not only when this process wrote: forked PDF workers write entries too, and
+        a walk of the folder costs milliseconds.
+        """
+        self.prune()
 
     # ------------------------------------------------------------ internals
 

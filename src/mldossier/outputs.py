@@ -223,8 +223,8 @@ def reported_as_unwritable(folder: Path) -> Iterator[None]:
     """Turn a full, read-only or forbidden disk under ``folder`` into a UsageError.
 
     Such a failure is the environment's, not a bug: it gets a plain message (exit 2) naming
-    the folder and what to do. The same errors in the temporary folder (where the site's
-    pages are prepared) name that file; any other error passes unchanged.
+    the folder and what to do. The same errors in the system's temporary folder (which
+    libraries may use) name that file; any other error passes unchanged.
     """
     try:
         yield

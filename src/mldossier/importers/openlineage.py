@@ -322,14 +322,6 @@ def facet_type(schema_url: str) -> str:
     return name[:-5] if name.endswith(".json") else name
 
 
-def _type_of(facet: Any) -> str:
-    if isinstance(facet, dict):
-        url = facet.get("_schemaURL")
-        if isinstance(url, str):
-            return facet_type(url)
-    return ""
-
-
 class _Reading:
     """What this importer reads from one facet (its type and a small value), not the facet.
 
@@ -427,9 +419,10 @@ def _get(latest: dict[str, Ranked], kind: str) -> Any:
     return None if found is None else found[3].value
 
 
-def _read_type(facet: Any) -> str:
-    """The facet's type if this importer reads that type, else ""."""
-    kind = _type_of(facet)
+@cache
+def _read_kind(schema_url: str) -> str:
+    """The type a ``_schemaURL`` names if this importer reads that type, else ""."""
+    kind = facet_type(schema_url)
     return kind if kind in CANONICAL_KEYS else ""
 
 
@@ -650,7 +643,7 @@ class OpenLineageImporter:
                 continue
             for name, facet in facets.items():
                 url = facet.get("_schemaURL")
-                kind = _read_type(facet)
+                kind = _read_kind(url) if isinstance(url, str) else ""
                 if not kind and url not in standard:
                     continue
                 try:
