@@ -134,8 +134,11 @@ def _event_time(line: str | bytes) -> datetime:
 def load_templates(demo: Path = DEMO) -> list[SystemTemplate]:
     """The four demo systems as templates, in name order."""
     mlflow = demo / "mlflow"
-    lines = [ln for ln in (demo / "openlineage" / "events.ndjson").read_text("utf-8").splitlines()
-             if ln.strip()]
+    lines = [
+        ln
+        for ln in (demo / "openlineage" / "events.ndjson").read_text("utf-8").splitlines()
+        if ln.strip()
+    ]
     events = [orjson.loads(ln) for ln in lines]
     by_run: dict[str, list[int]] = {}
     parent_of: dict[str, str] = {}
@@ -149,8 +152,9 @@ def load_templates(demo: Path = DEMO) -> list[SystemTemplate]:
         for tag in facets.get("tags", {}).get("tags", []):
             if tag["key"] == "mlflow.run_id":
                 mlflow_tag[tag["value"]] = run_id
-    experiments = {e["name"]: e for e in _read_json(mlflow / "experiments_search.json")
-                   ["experiments"]}
+    experiments = {
+        e["name"]: e for e in _read_json(mlflow / "experiments_search.json")["experiments"]
+    }
     signoffs: dict[str, dict[str, str]] = {}
     for path in sorted((demo / "signoffs").glob("*.yaml")):
         text = path.read_text("utf-8")
@@ -169,21 +173,32 @@ def load_templates(demo: Path = DEMO) -> list[SystemTemplate]:
             model_id = mv["source"].removeprefix("models:/")
             train = mlflow_tag[run_id]
             dag = parent_of.get(train, train)
-            group = sorted(i for rid, idx in by_run.items()
-                           if rid == dag or parent_of.get(rid) == dag for i in idx)
+            group = sorted(
+                i
+                for rid, idx in by_run.items()
+                if rid == dag or parent_of.get(rid) == dag
+                for i in idx
+            )
             run_path = f"mlflow/runs_get__{run_id}.json"
             logged_path = f"mlflow/logged_models_get__{model_id}.json"
             mlmodel_path = f"mlflow/artifacts/{model_id}/MLmodel"
             run_text = (demo / run_path).read_text("utf-8")
-            versions.append(VersionTemplate(
-                number=mv["version"], model_version=mv,
-                run_path=run_path, run_text=run_text,
-                logged_path=logged_path, logged_text=(demo / logged_path).read_text("utf-8"),
-                mlmodel_path=mlmodel_path, mlmodel_text=(demo / mlmodel_path).read_text("utf-8"),
-                events=[lines[i] for i in group], event_indexes=group,
-                ol_anchor=min(_event_time(lines[i]) for i in group),
-                ml_anchor_ms=json.loads(run_text)["run"]["info"]["start_time"],
-            ))
+            versions.append(
+                VersionTemplate(
+                    number=mv["version"],
+                    model_version=mv,
+                    run_path=run_path,
+                    run_text=run_text,
+                    logged_path=logged_path,
+                    logged_text=(demo / logged_path).read_text("utf-8"),
+                    mlmodel_path=mlmodel_path,
+                    mlmodel_text=(demo / mlmodel_path).read_text("utf-8"),
+                    events=[lines[i] for i in group],
+                    event_indexes=group,
+                    ol_anchor=min(_event_time(lines[i]) for i in group),
+                    ml_anchor_ms=json.loads(run_text)["run"]["info"]["start_time"],
+                )
+            )
         versions.sort(key=lambda v: int(v.number))
         own = [p for p in reports if p.parts[-3] == name]
         full = next((p for p in own if "metadata" in _read_json(p)), None)
@@ -193,15 +208,20 @@ def load_templates(demo: Path = DEMO) -> list[SystemTemplate]:
         first_event = events[by_run[mlflow_tag[versions[-1].model_version["run_id"]]][0]]
         dag_name = first_event["run"]["facets"]["parent"]["job"]["name"]
         template = SystemTemplate(
-            name=name, dag=dag_name, registered_model=rm,
-            experiment=experiments[f"northwind/{name}"], versions=versions,
-            signoffs=texts, signoff_ids=sorted(ids, key=len, reverse=True),
+            name=name,
+            dag=dag_name,
+            registered_model=rm,
+            experiment=experiments[f"northwind/{name}"],
+            versions=versions,
+            signoffs=texts,
+            signoff_ids=sorted(ids, key=len, reverse=True),
             small_report=small.read_text("utf-8"),
             full_report=full.read_text("utf-8") if full else None,
             full_report_stem=re.sub(r"-\d{4}-\d\d-\d\d$", "", full.stem) if full else "",
         )
-        template.pipeline = _pipeline([events[i] for v in versions for i in v.event_indexes],
-                                      _demo_facets(events))
+        template.pipeline = _pipeline(
+            [events[i] for v in versions for i in v.event_indexes], _demo_facets(events)
+        )
         templates.append(template)
     return templates
 
@@ -213,13 +233,17 @@ def _demo_facets(events: list[dict[str, Any]]) -> dict[str, Any]:
         for key, value in event["run"].get("facets", {}).items():
             facets.setdefault(key, value)
         for item in event.get("outputs", ()):
-            for key, value in (*item.get("facets", {}).items(),
-                               *item.get("outputFacets", {}).items()):
+            for key, value in (
+                *item.get("facets", {}).items(),
+                *item.get("outputFacets", {}).items(),
+            ):
                 facets.setdefault(key, value)
     tags = facets["tags"]
     # Only the tag the client adds by itself; the demo's own tags name demo runs.
-    facets["tags"] = {**tags, "tags": [t for t in tags["tags"]
-                                       if t["key"] == "openlineage_client_version"]}
+    facets["tags"] = {
+        **tags,
+        "tags": [t for t in tags["tags"] if t["key"] == "openlineage_client_version"],
+    }
     return facets
 
 
@@ -248,8 +272,7 @@ Piece = tuple[str, str, tuple[str, ...]]
 
 def _pattern(template: SystemTemplate) -> re.Pattern[str]:
     """What a rewrite replaces in the files of one demo system (one regular expression)."""
-    names = [template.name, template.snake, template.dag, "/data/northwind/",
-             *template.signoff_ids]
+    names = [template.name, template.snake, template.dag, "/data/northwind/", *template.signoff_ids]
     literal = "|".join(re.escape(k) for k in sorted(names, key=len, reverse=True))
     return re.compile(
         # Ids may follow "_" (file names), so not \b: no letter or digit on either side.
@@ -262,7 +285,8 @@ def _pattern(template: SystemTemplate) -> re.Pattern[str]:
         r"|version: \"|\"model_version\": \"))(?P<vnum>\d+)(?=\\?\"|[,}\s])"
         # Versions in names (feature tables, run names, file names), not "metric_v2".
         r"|(?P<vname>(?:(?<=features_v)|(?<=features-v)|(?<=__v)|(?<="
-        + re.escape(template.name) + r"-v))\d+\b)"
+        + re.escape(template.name)
+        + r"-v))\d+\b)"
         r"|models:/" + re.escape(template.name) + r"/(?P<unum>\d+)"
         r"|(?P<exp>(?:\"experiment_id\": \"|mlflow-artifacts:/|\"mlflow.experiment_id\", "
         r"\"source\": \"MLFLOW\", \"value\": \"))\d+"
@@ -284,11 +308,15 @@ def _scan(template: SystemTemplate, text: str) -> tuple[list[Piece], str]:
         pieces: list[Piece] = []
         last = 0
         for m in pattern.finditer(text):
-            kind = next(k for k in ("uuid", "hex", "iso", "ms", "vkey", "vname", "unum", "exp",
-                                    "name") if m.group(k) is not None)
-            parts = (m.group(0), m.group("vkey"), m.group("vnum")) if kind == "vkey" \
-                else (m.group(0),)
-            pieces.append((text[last:m.start()], kind, parts))
+            kind = next(
+                k
+                for k in ("uuid", "hex", "iso", "ms", "vkey", "vname", "unum", "exp", "name")
+                if m.group(k) is not None
+            )
+            parts = (
+                (m.group(0), m.group("vkey"), m.group("vnum")) if kind == "vkey" else (m.group(0),)
+            )
+            pieces.append((text[last : m.start()], kind, parts))
             last = m.end()
         found = _SCANS[key] = (pieces, text[last:])
     return found
@@ -313,15 +341,26 @@ class Rewriter:
         self.sid = f"s{index:04d}"
         self.dag = f"{template.dag}_{self.sid}"
         self.experiment_id = str(100 + index)
-        names = {template.name: self.name, template.snake: self.name.replace("-", "_"),
-                 template.dag: self.dag, "/data/northwind/": f"/data/northwind/{self.sid}/"}
+        names = {
+            template.name: self.name,
+            template.snake: self.name.replace("-", "_"),
+            template.dag: self.dag,
+            "/data/northwind/": f"/data/northwind/{self.sid}/",
+        }
         names.update({sid: f"{sid}-{index:04d}" for sid in template.signoff_ids})
         self.names = names
-        self._names = re.compile("|".join(re.escape(k) for k in
-                                          sorted(names, key=len, reverse=True)))
+        self._names = re.compile(
+            "|".join(re.escape(k) for k in sorted(names, key=len, reverse=True))
+        )
 
-    def rewrite(self, text: str, salt: str, versions: dict[str, str],
-                shift_ol: timedelta = timedelta(), shift_ml: timedelta | None = None) -> str:
+    def rewrite(
+        self,
+        text: str,
+        salt: str,
+        versions: dict[str, str],
+        shift_ol: timedelta = timedelta(),
+        shift_ml: timedelta | None = None,
+    ) -> str:
         """``text`` for this system: ``versions`` maps demo version numbers to new ones.
 
         ``shift_ol`` moves times with an offset (OpenLineage, Evidently); ``shift_ml`` those
@@ -334,7 +373,7 @@ class Rewriter:
         def new_hex(old: str) -> str:
             if old not in cache:
                 digest = hashlib.sha256(f"{self.seed}|{salt}|{old}".encode()).hexdigest()
-                cache[old] = digest[:len(old)]
+                cache[old] = digest[: len(old)]
             return cache[old]
 
         pieces, tail = _scan(self.template, text)
@@ -344,13 +383,16 @@ class Rewriter:
             value = parts[0]
             if kind == "uuid":
                 h = new_hex(value.replace("-", ""))
-                value = (f"{h[:8]}-{h[8:12]}-7{h[13:16]}-{'89ab'[int(h[16], 16) % 4]}"
-                         f"{h[17:20]}-{h[20:32]}")
+                value = (
+                    f"{h[:8]}-{h[8:12]}-7{h[13:16]}-{'89ab'[int(h[16], 16) % 4]}"
+                    f"{h[17:20]}-{h[20:32]}"
+                )
             elif kind == "hex":
                 value = new_hex(value)
             elif kind == "iso":
-                value = shift_iso(value, shift_ml if " " in value or value.endswith("Z")
-                                  else shift_ol)
+                value = shift_iso(
+                    value, shift_ml if " " in value or value.endswith("Z") else shift_ol
+                )
             elif kind == "ms":
                 value = str(int(value) + ms_shift)
             elif kind == "vkey":
@@ -399,7 +441,7 @@ class EventTemplate:
         self.holes: list[str] = []
         last = 0
         for m in self.HOLE.finditer(raw):
-            self.parts.append(raw[last:m.start()])
+            self.parts.append(raw[last : m.start()])
             self.holes.append((m.group(1) or m.group(2)).decode())
             last = m.end()
         self.parts.append(raw[last:] + b"\n")
@@ -434,25 +476,43 @@ def daily_templates(rw: Rewriter) -> dict[str, EventTemplate]:
     serving = f"{rw.name}.serving"
     tags = f["tags"]
     nominal = _facet(f, "nominalTime", nominalStartTime="@NS@", nominalEndTime="@NE@")
-    parent = _facet(f, "parent",
-                    job={"facets": {}, "name": rw.dag, "namespace": ns},
-                    root={"job": {"facets": {}, "name": rw.dag, "namespace": ns},
-                          "run": {"facets": {}, "runId": "@P@"}},
-                    run={"facets": {}, "runId": "@P@"})
+    parent = _facet(
+        f,
+        "parent",
+        job={"facets": {}, "name": rw.dag, "namespace": ns},
+        root={
+            "job": {"facets": {}, "name": rw.dag, "namespace": ns},
+            "run": {"facets": {}, "runId": "@P@"},
+        },
+        run={"facets": {}, "runId": "@P@"},
+    )
     version = {k: _facet(f, "version", datasetVersion=f"@{k}@") for k in ("V1", "V2", "V3")}
     stats = _facet(f, "outputStatistics", rowCount="@N_ROWS@", size="@N_BYTES@")
     error = _facet(f, "errorMessage", message="@ERR@")
 
-    def event(kind: str, job: str, run_facets: dict[str, Any], inputs: list[Any],
-              outputs: list[Any]) -> EventTemplate:
-        return EventTemplate({
-            "eventTime": "@T@", "eventType": kind, "producer": producer, "schemaURL": schema_url,
-            "job": {"facets": {}, "name": job, "namespace": ns},
-            "run": {"facets": run_facets, "runId": "@R@"},
-            "inputs": inputs, "outputs": outputs})
+    def event(
+        kind: str, job: str, run_facets: dict[str, Any], inputs: list[Any], outputs: list[Any]
+    ) -> EventTemplate:
+        return EventTemplate(
+            {
+                "eventTime": "@T@",
+                "eventType": kind,
+                "producer": producer,
+                "schemaURL": schema_url,
+                "job": {"facets": {}, "name": job, "namespace": ns},
+                "run": {"facets": run_facets, "runId": "@R@"},
+                "inputs": inputs,
+                "outputs": outputs,
+            }
+        )
 
-    def ds(namespace: str, name: str, facets: dict[str, Any] | None = None,
-           out: dict[str, Any] | None = None, side: str = "inputFacets") -> dict[str, Any]:
+    def ds(
+        namespace: str,
+        name: str,
+        facets: dict[str, Any] | None = None,
+        out: dict[str, Any] | None = None,
+        side: str = "inputFacets",
+    ) -> dict[str, Any]:
         item = {"facets": facets or {}, "name": name, "namespace": namespace}
         item[side] = out or {}
         return item
@@ -462,27 +522,69 @@ def daily_templates(rw: Rewriter) -> dict[str, EventTemplate]:
     templates = {
         "dag_start": event("START", rw.dag, {"nominalTime": nominal, "tags": tags}, [], []),
         "dag_complete": event("COMPLETE", rw.dag, {"nominalTime": nominal, "tags": tags}, [], []),
-        "ingest_start": event("START", ingest, {**child, "nominalTime": nominal},
-                              [ds("file", landing)], [ds("file", raw, side="outputFacets")]),
-        "ingest_fail": event("FAIL", ingest, {**child, "errorMessage": error},
-                             [ds("file", landing)], [ds("file", raw, side="outputFacets")]),
+        "ingest_start": event(
+            "START",
+            ingest,
+            {**child, "nominalTime": nominal},
+            [ds("file", landing)],
+            [ds("file", raw, side="outputFacets")],
+        ),
+        "ingest_fail": event(
+            "FAIL",
+            ingest,
+            {**child, "errorMessage": error},
+            [ds("file", landing)],
+            [ds("file", raw, side="outputFacets")],
+        ),
         "ingest_complete": event(
-            "COMPLETE", ingest, child, [ds("file", landing, {"version": version["V1"]})],
-            [ds("file", raw, {"version": version["V2"]}, {"outputStatistics": stats},
-                "outputFacets")]),
-        "features_start": event("START", build, {**child, "nominalTime": nominal},
-                                [ds("file", raw)], []),
+            "COMPLETE",
+            ingest,
+            child,
+            [ds("file", landing, {"version": version["V1"]})],
+            [
+                ds(
+                    "file",
+                    raw,
+                    {"version": version["V2"]},
+                    {"outputStatistics": stats},
+                    "outputFacets",
+                )
+            ],
+        ),
+        "features_start": event(
+            "START", build, {**child, "nominalTime": nominal}, [ds("file", raw)], []
+        ),
         "features_complete": event(
-            "COMPLETE", build, child, [ds("file", raw, {"version": version["V2"]})],
-            [ds("file", features, {"version": version["V3"], "schema": p["schema"]},
-                {"outputStatistics": stats}, "outputFacets")]),
-        "serve_start": event("START", serving, {"tags": tags},
-                             [model, ds("file", features)], []),
+            "COMPLETE",
+            build,
+            child,
+            [ds("file", raw, {"version": version["V2"]})],
+            [
+                ds(
+                    "file",
+                    features,
+                    {"version": version["V3"], "schema": p["schema"]},
+                    {"outputStatistics": stats},
+                    "outputFacets",
+                )
+            ],
+        ),
+        "serve_start": event("START", serving, {"tags": tags}, [model, ds("file", features)], []),
         "serve_complete": event(
-            "COMPLETE", serving, {"tags": tags},
+            "COMPLETE",
+            serving,
+            {"tags": tags},
             [model, ds("file", features, {"version": version["V3"]})],
-            [ds("file", scores, {"version": version["V1"]}, {"outputStatistics": stats},
-                "outputFacets")]),
+            [
+                ds(
+                    "file",
+                    scores,
+                    {"version": version["V1"]},
+                    {"outputStatistics": stats},
+                    "outputFacets",
+                )
+            ],
+        ),
     }
     # The holes of the templates above must be the ones the writer fills.
     assert {h for t in templates.values() for h in t.holes} <= HOLES, templates
@@ -505,8 +607,7 @@ class Ids:
         ms = int(moment.timestamp() * 1000)
         h = hashlib.blake2b(f"{self.seed}:{self.counter}".encode(), digest_size=10).hexdigest()
         t = f"{ms:012x}"
-        return (f"{t[:8]}-{t[8:12]}-7{h[:3]}-{'89ab'[int(h[3], 16) % 4]}{h[4:7]}-{h[7:19]}"
-                .encode())
+        return f"{t[:8]}-{t[8:12]}-7{h[:3]}-{'89ab'[int(h[3], 16) % 4]}{h[4:7]}-{h[7:19]}".encode()
 
     def digest(self, *parts: object) -> bytes:
         """A SHA-256-shaped dataset version."""
@@ -538,10 +639,14 @@ class SystemPlan:
 def plan(size: Size, templates: list[SystemTemplate], seed: int, days: int) -> list[SystemPlan]:
     """Which demo system and versions each generated system is cloned from, and when."""
     start = END - timedelta(days=days)
-    per_system = [size.versions // size.systems + (1 if i < size.versions % size.systems else 0)
-                  for i in range(size.systems)]
-    per_report = [size.reports // size.systems + (1 if i < size.reports % size.systems else 0)
-                  for i in range(size.systems)]
+    per_system = [
+        size.versions // size.systems + (1 if i < size.versions % size.systems else 0)
+        for i in range(size.systems)
+    ]
+    per_report = [
+        size.reports // size.systems + (1 if i < size.reports % size.systems else 0)
+        for i in range(size.systems)
+    ]
     plans = []
     for index in range(size.systems):
         template = templates[index % len(templates)]
@@ -554,12 +659,22 @@ def plan(size: Size, templates: list[SystemTemplate], seed: int, days: int) -> l
             day = (j - 0.5) / k * TRAINING_SPAN * days
             trained = start + timedelta(days=day, hours=index % 12, minutes=(index * 7) % 60)
             versions.append((j, source, trained))
-        system_versions = {v.number: str(k - (n - i - 1)) for i, v in enumerate(template.versions)
-                           if k - (n - i - 1) >= 1}
-        production = max((j for j, source, _ in versions if source.production
-                          and system_versions.get(source.number) == str(j)), default=k)
-        plans.append(SystemPlan(template, rw, versions, system_versions, production,
-                                per_report[index]))
+        system_versions = {
+            v.number: str(k - (n - i - 1))
+            for i, v in enumerate(template.versions)
+            if k - (n - i - 1) >= 1
+        }
+        production = max(
+            (
+                j
+                for j, source, _ in versions
+                if source.production and system_versions.get(source.number) == str(j)
+            ),
+            default=k,
+        )
+        plans.append(
+            SystemPlan(template, rw, versions, system_versions, production, per_report[index])
+        )
     return plans
 
 
@@ -601,85 +716,121 @@ def write_mlflow(out: Output, plans: list[SystemPlan]) -> dict[str, Any]:
             versions = {source.number: str(j)}
             salt = f"{rw.sid}/v{j}"
             shift_ol = trained - source.ol_anchor
-            shift_ml = (trained + timedelta(hours=2)
-                        - datetime.fromtimestamp(source.ml_anchor_ms / 1000, UTC))
-            mv = json.loads(rw.rewrite(json.dumps(source.model_version), salt, versions,
-                                       shift_ol, shift_ml))
+            shift_ml = (
+                trained
+                + timedelta(hours=2)
+                - datetime.fromtimestamp(source.ml_anchor_ms / 1000, UTC)
+            )
+            mv = json.loads(
+                rw.rewrite(json.dumps(source.model_version), salt, versions, shift_ol, shift_ml)
+            )
             if p.system_versions.get(source.number) != str(j):
                 # An older clone of the first demo version: long replaced.
                 mv["current_stage"] = "Archived"
                 mv["aliases"] = []
             mvs.append(mv)
-            out.write(f"mlflow/model_versions_get__{rw.name}__v{j}.json",
-                      _dump({"model_version": mv}))
-            written.append((f"model_versions_get__{rw.name}__v{j}.json",
-                            "model-versions/get", {"name": rw.name, "version": str(j)}))
-            for path, text, endpoint in ((source.run_path, source.run_text, "runs/get"),
-                                         (source.logged_path, source.logged_text,
-                                          "logged-models/get"),
-                                         (source.mlmodel_path, source.mlmodel_text, "artifact")):
+            out.write(
+                f"mlflow/model_versions_get__{rw.name}__v{j}.json", _dump({"model_version": mv})
+            )
+            written.append(
+                (
+                    f"model_versions_get__{rw.name}__v{j}.json",
+                    "model-versions/get",
+                    {"name": rw.name, "version": str(j)},
+                )
+            )
+            for path, text, endpoint in (
+                (source.run_path, source.run_text, "runs/get"),
+                (source.logged_path, source.logged_text, "logged-models/get"),
+                (source.mlmodel_path, source.mlmodel_text, "artifact"),
+            ):
                 new_path = rw.rewrite(path, salt, versions)
                 out.write(new_path, rw.rewrite(text, salt, versions, shift_ol, shift_ml))
                 written.append((new_path.removeprefix("mlflow/"), endpoint, {}))
-        rm = json.loads(rw.rewrite(json.dumps(template.registered_model), rw.sid,
-                                   p.system_versions))
+        rm = json.loads(
+            rw.rewrite(json.dumps(template.registered_model), rw.sid, p.system_versions)
+        )
         rm["creation_timestamp"] = mvs[0]["creation_timestamp"]
         rm["last_updated_timestamp"] = max(mv["last_updated_timestamp"] for mv in mvs)
         latest: dict[str, dict[str, Any]] = {}
         for mv in mvs:
             latest[mv["current_stage"]] = {k: v for k, v in mv.items() if k != "aliases"}
         rm["latest_versions"] = [latest[s] for s in sorted(latest)]
-        rm["aliases"] = [{"alias": a, "version": mv["version"]} for mv in mvs
-                         for a in mv.get("aliases", [])]
+        rm["aliases"] = [
+            {"alias": a, "version": mv["version"]} for mv in mvs for a in mv.get("aliases", [])
+        ]
         if not rm["aliases"]:
             rm.pop("aliases")
         models.append(rm)
         out.write(f"mlflow/registered_models_get__{rw.name}.json", _dump({"registered_model": rm}))
-        written.append((f"registered_models_get__{rw.name}.json", "registered-models/get",
-                        {"name": rw.name}))
+        written.append(
+            (f"registered_models_get__{rw.name}.json", "registered-models/get", {"name": rw.name})
+        )
         all_versions += [{k: v for k, v in mv.items() if k != "aliases"} for mv in mvs]
-        exp = dict(template.experiment, experiment_id=rw.experiment_id,
-                   name=f"northwind/{rw.name}")
+        exp = dict(template.experiment, experiment_id=rw.experiment_id, name=f"northwind/{rw.name}")
         experiments.append(exp)
     out.write("mlflow/experiments_search.json", _dump({"experiments": experiments[::-1]}))
     written.append(("experiments_search.json", "experiments/search", {"max_results": "1000"}))
     for kind, items in (("registered_models", models), ("model_versions", all_versions)):
         pages = max(1, math.ceil(len(items) / SEARCH_PAGE))
         for page in range(pages):
-            body: dict[str, Any] = {kind: items[page * SEARCH_PAGE:(page + 1) * SEARCH_PAGE]}
+            body: dict[str, Any] = {kind: items[page * SEARCH_PAGE : (page + 1) * SEARCH_PAGE]}
             if page + 1 < pages:
                 token = json.dumps({"offset": (page + 1) * SEARCH_PAGE}).encode()
                 body["next_page_token"] = base64.b64encode(token).decode()
             name = f"{kind}_search_paged_page{page + 1}.json"
             out.write(f"mlflow/{name}", _dump(body))
-            written.append((name, kind.replace("_", "-") + "/search",
-                            {"max_results": str(SEARCH_PAGE)}))
+            written.append(
+                (name, kind.replace("_", "-") + "/search", {"max_results": str(SEARCH_PAGE)})
+            )
     out.write("mlflow/collection-log.json", _dump(_collection_log(out.root / "mlflow", written)))
-    return {"registered_models": len(models), "model_versions": len(all_versions),
-            "mlflow_files": len(written) + 1}
+    return {
+        "registered_models": len(models),
+        "model_versions": len(all_versions),
+        "mlflow_files": len(written) + 1,
+    }
 
 
-def _collection_log(folder: Path, written: list[tuple[str, str, dict[str, str]]]
-                    ) -> dict[str, Any]:
+def _collection_log(folder: Path, written: list[tuple[str, str, dict[str, str]]]) -> dict[str, Any]:
     """The log ``mldossier collect`` writes, listing every MLflow file with its SHA-256."""
     base = "http://127.0.0.1:5000"
     calls = []
     for file, endpoint, query in written:
         data = (folder / file).read_bytes()
-        url = (f"{base}/api/2.0/mlflow-artifacts/artifacts/{file.removeprefix('artifacts/')}"
-               if endpoint == "artifact" else f"{base}/api/2.0/mlflow/{endpoint}")
-        calls.append({"method": "GET", "url": url, "query": query, "status": 200,
-                      "retrieved": "2026-11-26T23:00:00Z", "tries": 1,
-                      "content_type": "text/plain" if endpoint == "artifact"
-                      else "application/json",
-                      "sha256": hashlib.sha256(data).hexdigest(), "size": len(data),
-                      "file": file})
-    return {"mldossier": "collection-log/v1", "collector": "benchmarks/generate.py",
-            "mldossier_version": "0.1.0", "source": base, "started": "2026-11-26T23:00:00Z",
-            "finished": "2026-11-26T23:00:00Z",
-            "settings": {"page_size": SEARCH_PAGE, "mlflow_version": "3.17.2",
-                         "mlmodel": "every version"},
-            "counts": {"calls": len(calls)}, "calls": calls}
+        url = (
+            f"{base}/api/2.0/mlflow-artifacts/artifacts/{file.removeprefix('artifacts/')}"
+            if endpoint == "artifact"
+            else f"{base}/api/2.0/mlflow/{endpoint}"
+        )
+        calls.append(
+            {
+                "method": "GET",
+                "url": url,
+                "query": query,
+                "status": 200,
+                "retrieved": "2026-11-26T23:00:00Z",
+                "tries": 1,
+                "content_type": "text/plain" if endpoint == "artifact" else "application/json",
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "size": len(data),
+                "file": file,
+            }
+        )
+    return {
+        "mldossier": "collection-log/v1",
+        "collector": "benchmarks/generate.py",
+        "mldossier_version": "0.1.0",
+        "source": base,
+        "started": "2026-11-26T23:00:00Z",
+        "finished": "2026-11-26T23:00:00Z",
+        "settings": {
+            "page_size": SEARCH_PAGE,
+            "mlflow_version": "3.17.2",
+            "mlmodel": "every version",
+        },
+        "counts": {"calls": len(calls)},
+        "calls": calls,
+    }
 
 
 def _training_lines(plans: list[SystemPlan]) -> list[tuple[datetime, bytes]]:
@@ -691,16 +842,18 @@ def _training_lines(plans: list[SystemPlan]) -> list[tuple[datetime, bytes]]:
             if j == 1 and rw.index % 7 == 3:
                 continue  # planted gap: the events of this training run were lost
             text = "\n".join(source.events)
-            new = rw.rewrite(text, f"{rw.sid}/v{j}", {source.number: str(j)},
-                             trained - source.ol_anchor)
+            new = rw.rewrite(
+                text, f"{rw.sid}/v{j}", {source.number: str(j)}, trained - source.ol_anchor
+            )
             for line in new.split("\n"):
                 found.append((_event_time(line), line.encode() + b"\n"))
     found.sort(key=lambda item: item[0])
     return found
 
 
-def write_events(out: Output, plans: list[SystemPlan], size: Size, seed: int, days: int
-                 ) -> dict[str, Any]:
+def write_events(
+    out: Output, plans: list[SystemPlan], size: Size, seed: int, days: int
+) -> dict[str, Any]:
     """One NDJSON file: training runs from the demo, then daily runs up to ``size.events``.
 
     Lines are in time order, as a client appending to one file writes them; the last day
@@ -728,7 +881,7 @@ def write_events(out: Output, plans: list[SystemPlan], size: Size, seed: int, da
                 if daily >= daily_budget:
                     break
                 lines = _daily_run(p, tpl, ids, base, day, s, trained[s])
-                lines = lines[:daily_budget - daily]
+                lines = lines[: daily_budget - daily]
                 daily += len(lines)
                 failed += (day + s) % FAIL_EVERY == FAIL_AT
                 buffer += lines
@@ -742,22 +895,41 @@ def write_events(out: Output, plans: list[SystemPlan], size: Size, seed: int, da
     size_bytes = path.stat().st_size
     out.files += 1
     out.bytes += size_bytes
-    return {"events": daily + len(fixed), "training_events": len(fixed),
-            "daily_events": daily, "failed_daily_ingests": failed, "ndjson_bytes": size_bytes}
+    return {
+        "events": daily + len(fixed),
+        "training_events": len(fixed),
+        "daily_events": daily,
+        "failed_daily_ingests": failed,
+        "ndjson_bytes": size_bytes,
+    }
 
 
 FAIL_EVERY, FAIL_AT = 41, 7
 """A system's daily ingest fails (and is retried) when (day + system) % 41 == 7."""
 
 
-def _daily_run(p: SystemPlan, tpl: dict[str, EventTemplate], ids: Ids, base: datetime,
-               day: int, s: int, trained: list[tuple[datetime, int]]) -> list[bytes]:
+def _daily_run(
+    p: SystemPlan,
+    tpl: dict[str, EventTemplate],
+    ids: Ids,
+    base: datetime,
+    day: int,
+    s: int,
+    trained: list[tuple[datetime, int]],
+) -> list[bytes]:
     """One system's runs of one day: DAG with ingest and features, then batch scoring."""
     return list(_daily_events(p, tpl, ids, base, day, s, trained))
 
 
-def _daily_events(p: SystemPlan, tpl: dict[str, EventTemplate], ids: Ids, base: datetime,
-                  day: int, s: int, trained: list[tuple[datetime, int]]) -> Iterator[bytes]:
+def _daily_events(
+    p: SystemPlan,
+    tpl: dict[str, EventTemplate],
+    ids: Ids,
+    base: datetime,
+    day: int,
+    s: int,
+    trained: list[tuple[datetime, int]],
+) -> Iterator[bytes]:
     at = base + timedelta(hours=1 + s % 5, minutes=(s * 13) % 60)
     nominal_start, nominal_end = _iso(at), _iso(at + timedelta(hours=1))
     dag = ids.run_id(at)
@@ -776,19 +948,30 @@ def _daily_events(p: SystemPlan, tpl: dict[str, EventTemplate], ids: Ids, base: 
     if (day + s) % FAIL_EVERY == FAIL_AT:  # a failed ingest, retried five minutes later
         run = ids.run_id(attempt_at)
         yield fill("ingest_start", attempt_at, {"R": run})
-        yield fill("ingest_fail", attempt_at + timedelta(minutes=2),
-                   {"R": run, "ERR": b"ConnectionError: SFTP read from landing zone timed out"
-                                     b" after 300 s"})
+        yield fill(
+            "ingest_fail",
+            attempt_at + timedelta(minutes=2),
+            {
+                "R": run,
+                "ERR": b"ConnectionError: SFTP read from landing zone timed out after 300 s",
+            },
+        )
         attempt_at += timedelta(minutes=5)
     run = ids.run_id(attempt_at)
     yield fill("ingest_start", attempt_at, {"R": run})
-    yield fill("ingest_complete", attempt_at + timedelta(minutes=3),
-               {"R": run, "V1": v_landing, "V2": v_raw, **sizes})
+    yield fill(
+        "ingest_complete",
+        attempt_at + timedelta(minutes=3),
+        {"R": run, "V1": v_landing, "V2": v_raw, **sizes},
+    )
     feat_at = attempt_at + timedelta(minutes=6)
     run = ids.run_id(feat_at)
     yield fill("features_start", feat_at, {"R": run})
-    yield fill("features_complete", feat_at + timedelta(minutes=4),
-               {"R": run, "V2": v_raw, "V3": v_features, **sizes})
+    yield fill(
+        "features_complete",
+        feat_at + timedelta(minutes=4),
+        {"R": run, "V2": v_raw, "V3": v_features, **sizes},
+    )
     yield fill("dag_complete", feat_at + timedelta(minutes=5), {"R": dag})
     # Batch scoring with the newest version trained by then that may serve (the production
     # version, or an older one before it existed).
@@ -797,9 +980,17 @@ def _daily_events(p: SystemPlan, tpl: dict[str, EventTemplate], ids: Ids, base: 
     run = ids.run_id(serve_at)
     model = str(served).encode()
     yield fill("serve_start", serve_at, {"R": run, "M": model})
-    yield fill("serve_complete", serve_at + timedelta(minutes=9),
-               {"R": run, "M": model, "V3": v_features,
-                "V1": ids.digest(p.rw.sid, day, "scores"), **sizes})
+    yield fill(
+        "serve_complete",
+        serve_at + timedelta(minutes=9),
+        {
+            "R": run,
+            "M": model,
+            "V3": v_features,
+            "V1": ids.digest(p.rw.sid, day, "scores"),
+            **sizes,
+        },
+    )
 
 
 def write_monitoring(out: Output, plans: list[SystemPlan]) -> dict[str, Any]:
@@ -818,17 +1009,26 @@ def write_monitoring(out: Output, plans: list[SystemPlan]) -> dict[str, Any]:
             folder = f"monitoring/{rw.name}/{version}"
             if i == 0 and template.full_report is not None:
                 demo_when = datetime.fromisoformat(
-                    json.loads(template.full_report)["timestamp"]).replace(tzinfo=UTC)
-                text = rw.rewrite(template.full_report, f"{rw.sid}/report{i}",
-                                  {n: version for n in p.system_versions}, when - demo_when)
+                    json.loads(template.full_report)["timestamp"]
+                ).replace(tzinfo=UTC)
+                text = rw.rewrite(
+                    template.full_report,
+                    f"{rw.sid}/report{i}",
+                    {n: version for n in p.system_versions},
+                    when - demo_when,
+                )
                 out.write(f"{folder}/{template.full_report_stem}-{when.date()}.json", text)
                 full += 1
             else:
                 text = rw.rewrite(template.small_report, f"{rw.sid}/report{i}", {})
                 out.write(f"{folder}/drift-{when.date()}.json", text)
                 small += 1
-    return {"reports": full + small, "full_snapshots": full, "small_reports": small,
-            "reports_for_unknown_versions": unknown}
+    return {
+        "reports": full + small,
+        "full_snapshots": full,
+        "small_reports": small,
+        "reports_for_unknown_versions": unknown,
+    }
 
 
 def write_signoffs(out: Output, plans: list[SystemPlan]) -> dict[str, Any]:
@@ -838,9 +1038,15 @@ def write_signoffs(out: Output, plans: list[SystemPlan]) -> dict[str, Any]:
         rw = p.rw
         mapping = p.system_versions
         for name, text in p.template.signoffs.items():
-            new = re.sub(r'(?m)^(  version: ")(\d+)(")',
-                         lambda m, v=mapping: m.group(1) + v.get(m.group(2), m.group(2))  # type: ignore[misc]
-                         + m.group(3), rw.rename(text))
+            new = re.sub(
+                r'(?m)^(  version: ")(\d+)(")',
+                lambda m, v=mapping: (
+                    m.group(1)
+                    + v.get(m.group(2), m.group(2))  # type: ignore[misc]
+                    + m.group(3)
+                ),
+                rw.rename(text),
+            )
             for attachment in re.findall(r"(?m)^  - (attachments/\S+)$", text):
                 renamed = rw.rename(attachment)
                 source = DEMO / "signoffs" / attachment
@@ -861,8 +1067,11 @@ def write_config(target: Path, size_name: str) -> None:
 
 def days_for(size: Size, templates: list[SystemTemplate]) -> int:
     """Days of daily runs needed so that the file holds ``size.events`` events."""
-    training = size.versions * sum(len(v.events) for t in templates for v in t.versions) / \
-        sum(len(t.versions) for t in templates)
+    training = (
+        size.versions
+        * sum(len(v.events) for t in templates for v in t.versions)
+        / sum(len(t.versions) for t in templates)
+    )
     per_day = size.systems * 8  # 8 events a system a day (a retried ingest adds 2)
     return max(14, math.ceil(max(0.0, size.events - training) / per_day) + 1)
 
@@ -879,15 +1088,20 @@ def generate(size_name: str, target: Path, seed: int = 0) -> dict[str, Any]:
     days = days_for(size, templates)
     plans = plan(size, templates, seed, days)
     out = Output(evidence)
-    summary: dict[str, Any] = {"size": size_name, "seed": seed, "systems": size.systems,
-                               "days": days}
+    summary: dict[str, Any] = {
+        "size": size_name,
+        "seed": seed,
+        "systems": size.systems,
+        "days": days,
+    }
     summary.update(write_mlflow(out, plans))
     summary.update(write_events(out, plans, size, seed, days))
     summary.update(write_monitoring(out, plans))
     summary.update(write_signoffs(out, plans))
     write_config(target / "mldossier.yaml", size_name)
-    summary.update({"files": out.files, "bytes": out.bytes,
-                    "seconds": round(time.perf_counter() - began, 2)})
+    summary.update(
+        {"files": out.files, "bytes": out.bytes, "seconds": round(time.perf_counter() - began, 2)}
+    )
     (target / "generation.json").write_text(json.dumps(summary, indent=2) + "\n", "utf-8")
     return summary
 

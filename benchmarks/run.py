@@ -39,10 +39,25 @@ DEFAULT_RESULTS = HERE / "RESULTS.md"
 START_MARK = "<!-- measurements:start (written by benchmarks/run.py) -->"
 END_MARK = "<!-- measurements:end -->"
 SIZE_ORDER = ["XS", "S", "M", "L"]
-LIBRARIES = ["mldossier", "orjson", "jsonschema", "jsonschema-rs", "networkx", "PyYAML",
-             "Jinja2", "mkdocs", "mkdocs-material", "weasyprint"]
-TARGETS = {"check_seconds": 60, "check_rss_mb": 2048, "floor_ratio": 4.0,
-           "build_seconds": 300, "rebuild_share": 0.10}
+LIBRARIES = [
+    "mldossier",
+    "orjson",
+    "jsonschema",
+    "jsonschema-rs",
+    "networkx",
+    "PyYAML",
+    "Jinja2",
+    "mkdocs",
+    "mkdocs-material",
+    "weasyprint",
+]
+TARGETS = {
+    "check_seconds": 60,
+    "check_rss_mb": 2048,
+    "floor_ratio": 4.0,
+    "build_seconds": 300,
+    "rebuild_share": 0.10,
+}
 """The scale issue's targets, for size L on a 2-core, 24 GB machine."""
 
 FLOOR_SCRIPT = r"""
@@ -99,9 +114,17 @@ def measure(name: str, command: list[str], cwd: Path, log: Path) -> Measurement:
         wall = time.perf_counter() - began
     proc.returncode = os.waitstatus_to_exitcode(status)
     tail = log.read_text("utf-8", errors="replace").strip().splitlines()[-1:] or [""]
-    return Measurement(name, command, round(wall, 2), round(usage.ru_utime + usage.ru_stime, 2),
-                       round(usage.ru_maxrss / 1024, 1), proc.returncode,
-                       round(load_before, 2), round(os.getloadavg()[0], 2), tail[0][:300])
+    return Measurement(
+        name,
+        command,
+        round(wall, 2),
+        round(usage.ru_utime + usage.ru_stime, 2),
+        round(usage.ru_maxrss / 1024, 1),
+        proc.returncode,
+        round(load_before, 2),
+        round(os.getloadavg()[0], 2),
+        tail[0][:300],
+    )
 
 
 def mldossier(*args: str) -> list[str]:
@@ -138,8 +161,7 @@ def change_one_file(evidence: Path) -> tuple[Path, bytes]:
     target = sorted((evidence / "signoffs").glob("*.yaml"))[0]
     original = target.read_bytes()
     text = original.decode()
-    changed = re.sub(r"(?m)^statement: >-\n", "statement: >-\n  (Reviewed again.)\n", text,
-                     count=1)
+    changed = re.sub(r"(?m)^statement: >-\n", "statement: >-\n  (Reviewed again.)\n", text, count=1)
     assert changed != text, target
     target.write_text(changed, encoding="utf-8")
     return target, original
@@ -153,8 +175,7 @@ def clear_cache(folder: Path) -> None:
     shutil.rmtree(folder / CACHE_NAME, ignore_errors=True)
 
 
-def run_size(size: str, data: Path, per_system: bool, rebuild: bool, pdf: bool
-             ) -> dict[str, Any]:
+def run_size(size: str, data: Path, per_system: bool, rebuild: bool, pdf: bool) -> dict[str, Any]:
     """Generate (if needed) and measure one size; return its record."""
     folder = data / size
     logs = folder / "logs"
@@ -162,8 +183,12 @@ def run_size(size: str, data: Path, per_system: bool, rebuild: bool, pdf: bool
     generated = None
     if not summary_file.is_file():
         logs.mkdir(parents=True, exist_ok=True)
-        generated = measure("generate", [sys.executable, str(HERE / "generate.py"), size,
-                                         str(folder)], HERE.parent, data / f"generate-{size}.log")
+        generated = measure(
+            "generate",
+            [sys.executable, str(HERE / "generate.py"), size, str(folder)],
+            HERE.parent,
+            data / f"generate-{size}.log",
+        )
         if generated.exit_code != 0:
             raise SystemExit(f"generate.py {size} failed: see {data}/generate-{size}.log")
     logs.mkdir(parents=True, exist_ok=True)
@@ -175,36 +200,77 @@ def run_size(size: str, data: Path, per_system: bool, rebuild: bool, pdf: bool
     runs: list[Measurement] = []
     if generated is not None:
         runs.append(generated)
-    runs.append(measure("floor", [sys.executable, "-c", FLOOR_SCRIPT, str(evidence)], folder,
-                        logs / "floor.log"))
+    runs.append(
+        measure(
+            "floor", [sys.executable, "-c", FLOOR_SCRIPT, str(evidence)], folder, logs / "floor.log"
+        )
+    )
     clear_cache(folder)
-    runs.append(measure("check", mldossier(*config, "check", "--evidence", str(evidence),
-                                           "--json", str(folder / "results.json")),
-                        folder, logs / "check.log"))
+    runs.append(
+        measure(
+            "check",
+            mldossier(
+                *config,
+                "check",
+                "--evidence",
+                str(evidence),
+                "--json",
+                str(folder / "results.json"),
+            ),
+            folder,
+            logs / "check.log",
+        )
+    )
     pdf_flag = [] if pdf else ["--no-pdf"]
     clear_cache(folder)
-    runs.append(measure("build", mldossier(*config, "build", "--evidence", str(evidence),
-                                           "--out", str(site), *pdf_flag),
-                        folder, logs / "build.log"))
-    record: dict[str, Any] = {"size": size, "generation": generation, "pdf": pdf,
-                              "cache": True}
+    runs.append(
+        measure(
+            "build",
+            mldossier(*config, "build", "--evidence", str(evidence), "--out", str(site), *pdf_flag),
+            folder,
+            logs / "build.log",
+        )
+    )
+    record: dict[str, Any] = {"size": size, "generation": generation, "pdf": pdf, "cache": True}
     if site.is_dir():
         files, size_bytes = tree_bytes(site)
-        record["site"] = {"html_pages": site_pages(site), "files": files, "bytes": size_bytes,
-                          "pdf_pages": pdf_pages(site / "report.pdf"),
-                          "pdf_bytes": (site / "report.pdf").stat().st_size
-                          if (site / "report.pdf").is_file() else None}
+        record["site"] = {
+            "html_pages": site_pages(site),
+            "files": files,
+            "bytes": size_bytes,
+            "pdf_pages": pdf_pages(site / "report.pdf"),
+            "pdf_bytes": (site / "report.pdf").stat().st_size
+            if (site / "report.pdf").is_file()
+            else None,
+        }
     if rebuild:
         target, original = change_one_file(evidence)
         try:
-            runs.append(measure("rebuild", mldossier(*config, "build", "--evidence",
-                                                     str(evidence), "--out", str(site),
-                                                     *pdf_flag),
-                                folder, logs / "rebuild.log"))
-            runs.append(measure("check, warm", mldossier(*config, "check", "--evidence",
-                                                         str(evidence), "--json",
-                                                         str(folder / "results-warm.json")),
-                                folder, logs / "check-warm.log"))
+            runs.append(
+                measure(
+                    "rebuild",
+                    mldossier(
+                        *config, "build", "--evidence", str(evidence), "--out", str(site), *pdf_flag
+                    ),
+                    folder,
+                    logs / "rebuild.log",
+                )
+            )
+            runs.append(
+                measure(
+                    "check, warm",
+                    mldossier(
+                        *config,
+                        "check",
+                        "--evidence",
+                        str(evidence),
+                        "--json",
+                        str(folder / "results-warm.json"),
+                    ),
+                    folder,
+                    logs / "check-warm.log",
+                )
+            )
         finally:
             target.write_bytes(original)
         record["rebuild_changed"] = target.relative_to(folder).as_posix()
@@ -213,13 +279,25 @@ def run_size(size: str, data: Path, per_system: bool, rebuild: bool, pdf: bool
         out = folder / "site-per-system"
         shutil.rmtree(out, ignore_errors=True)
         clear_cache(folder)
-        runs.append(measure("build --pdf-per-system",
-                            mldossier(*config, "build", "--evidence", str(evidence), "--out",
-                                      str(out), "--no-pdf", "--pdf-per-system"),
-                            folder, logs / "per-system.log"))
+        runs.append(
+            measure(
+                "build --pdf-per-system",
+                mldossier(
+                    *config,
+                    "build",
+                    "--evidence",
+                    str(evidence),
+                    "--out",
+                    str(out),
+                    "--no-pdf",
+                    "--pdf-per-system",
+                ),
+                folder,
+                logs / "per-system.log",
+            )
+        )
         pdfs = sorted((out / "systems").glob("*.pdf")) if (out / "systems").is_dir() else []
-        record["per_system"] = {"pdfs": len(pdfs),
-                                "pages": sum(pdf_pages(p) or 0 for p in pdfs)}
+        record["per_system"] = {"pdfs": len(pdfs), "pages": sum(pdf_pages(p) or 0 for p in pdfs)}
         shutil.rmtree(out, ignore_errors=True)
     record["runs"] = {m.name: asdict(m) for m in runs}
     return record
@@ -246,14 +324,24 @@ def machine() -> dict[str, Any]:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
-    return {"nproc": os.cpu_count(), "memory": memory, "cpu": cpu,
-            "python": platform.python_version(), "platform": platform.platform(),
-            "libraries": versions}
+    return {
+        "nproc": os.cpu_count(),
+        "memory": memory,
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "libraries": versions,
+    }
 
 
 def _mb(n: int | float | None) -> str:
-    return "–" if n is None else f"{n / 1024 / 1024:,.0f} MB" if n >= 1024 * 1024 \
+    return (
+        "–"
+        if n is None
+        else f"{n / 1024 / 1024:,.0f} MB"
+        if n >= 1024 * 1024
         else f"{n / 1024:,.0f} KB"
+    )
 
 
 def _secs(run: dict[str, Any] | None) -> str:
@@ -266,34 +354,50 @@ def _secs(run: dict[str, Any] | None) -> str:
 def _run_cell(run: dict[str, Any] | None) -> str:
     if not run:
         return "–"
-    return (f"{_secs(run)} · {run['cpu_s']:,.1f} s · {run['rss_mb']:,.0f} MB "
-            f"({run['load_before']:.1f}→{run['load_after']:.1f})")
+    return (
+        f"{_secs(run)} · {run['cpu_s']:,.1f} s · {run['rss_mb']:,.0f} MB "
+        f"({run['load_before']:.1f}→{run['load_after']:.1f})"
+    )
 
 
 def render_tables(records: dict[str, dict[str, Any]], info: dict[str, Any]) -> str:
     """The measurement section of RESULTS.md: machine, commands, one column per size."""
     sizes = [s for s in SIZE_ORDER if s in records]
     lines = ["## Machine", ""]
-    lines.append(f"- {info['nproc']} cores ({info['cpu'] or 'unknown CPU'}), {info['memory']} "
-                 f"memory, Python {info['python']}, {info['platform']}")
+    lines.append(
+        f"- {info['nproc']} cores ({info['cpu'] or 'unknown CPU'}), {info['memory']} "
+        f"memory, Python {info['python']}, {info['platform']}"
+    )
     lines.append("- " + ", ".join(f"{k} {v}" for k, v in info["libraries"].items()))
-    lines += ["", "## Commands", "", "```sh",
-              "python benchmarks/generate.py L /work/bench-data/L    # or S, M (XS and S: CI smoke)",
-              *dict.fromkeys(records[s].get("command", f"python benchmarks/run.py --sizes {s}")
-                             + f"    # {s}" for s in sizes),
-              "# what run.py runs for each size, one fresh process each (cwd = the size folder):",
-              "python -c FLOOR_SCRIPT evidence           # orjson floor: parse JSON/NDJSON only",
-              "mldossier --config mldossier.yaml check --evidence evidence --json results.json",
-              "mldossier --config mldossier.yaml build --evidence evidence --out site",
-              "# (rm -rf .mldossier-cache before check and build: both start cold)",
-              "# edit one sign-off, then the same build again (the rebuild, warm cache), and check",
-              "mldossier --config mldossier.yaml build --evidence evidence --out site-per-system "
-              "--no-pdf --pdf-per-system", "```", ""]
-    lines += ["## Measurements", "",
-              "Each command is one fresh process: wall time · CPU time (user + system) · peak "
-              "RSS, and in brackets the 1-minute load average before → after (2 cores: above "
-              "2, other work competed for the CPU, which stretches wall time, not CPU time).",
-              ""]
+    lines += [
+        "",
+        "## Commands",
+        "",
+        "```sh",
+        "python benchmarks/generate.py L /work/bench-data/L    # or S, M (XS and S: CI smoke)",
+        *dict.fromkeys(
+            records[s].get("command", f"python benchmarks/run.py --sizes {s}") + f"    # {s}"
+            for s in sizes
+        ),
+        "# what run.py runs for each size, one fresh process each (cwd = the size folder):",
+        "python -c FLOOR_SCRIPT evidence           # orjson floor: parse JSON/NDJSON only",
+        "mldossier --config mldossier.yaml check --evidence evidence --json results.json",
+        "mldossier --config mldossier.yaml build --evidence evidence --out site",
+        "# (rm -rf .mldossier-cache before check and build: both start cold)",
+        "# edit one sign-off, then the same build again (the rebuild, warm cache), and check",
+        "mldossier --config mldossier.yaml build --evidence evidence --out site-per-system "
+        "--no-pdf --pdf-per-system",
+        "```",
+        "",
+    ]
+    lines += [
+        "## Measurements",
+        "",
+        "Each command is one fresh process: wall time · CPU time (user + system) · peak "
+        "RSS, and in brackets the 1-minute load average before → after (2 cores: above "
+        "2, other work competed for the CPU, which stretches wall time, not CPU time).",
+        "",
+    ]
     header = "| | " + " | ".join(sizes) + " |"
     lines += [header, "|---" * (len(sizes) + 1) + "|"]
 
@@ -303,58 +407,101 @@ def render_tables(records: dict[str, dict[str, Any]], info: dict[str, Any]) -> s
     gens = [records[s]["generation"] for s in sizes]
     row("systems / versions", [f"{g['systems']} / {g['model_versions']}" for g in gens])
     row("lineage events (NDJSON)", [f"{g['events']:,} ({_mb(g['ndjson_bytes'])})" for g in gens])
-    row("monitoring reports (full snapshots)",
-        [f"{g['reports']} ({g['full_snapshots']})" for g in gens])
+    row(
+        "monitoring reports (full snapshots)",
+        [f"{g['reports']} ({g['full_snapshots']})" for g in gens],
+    )
     row("sign-offs / evidence files", [f"{g['signoffs']} / {g['files']:,}" for g in gens])
     row("input bytes", [_mb(g["bytes"]) for g in gens])
     row("generate.py (in-process)", [f"{g['seconds']:.1f} s" for g in gens])
     runs = [records[s]["runs"] for s in sizes]
-    for name, label in (("floor", "orjson floor"), ("check", "`check`"),
-                        ("build", "`build` (site + PDF)"),
-                        ("rebuild", "rebuild, 1 file changed (warm cache)"),
-                        ("check, warm", "`check`, 1 file changed (warm cache)"),
-                        ("build --pdf-per-system", "`build --no-pdf --pdf-per-system`")):
+    for name, label in (
+        ("floor", "orjson floor"),
+        ("check", "`check`"),
+        ("build", "`build` (site + PDF)"),
+        ("rebuild", "rebuild, 1 file changed (warm cache)"),
+        ("check, warm", "`check`, 1 file changed (warm cache)"),
+        ("build --pdf-per-system", "`build --no-pdf --pdf-per-system`"),
+    ):
         if any(name in r for r in runs):
-            row(f"{label}: wall · CPU · peak RSS (load)", [
-                _run_cell(r.get(name)) + (" **site only, no PDF**" if name in ("build", "rebuild")
-                                          and name in r and not records[s].get("pdf", True)
-                                          else "")
-                + (" **no cache yet**" if name == "rebuild" and name in r
-                   and not records[s].get("cache") else "")
-                for s, r in zip(sizes, runs, strict=True)])
-    row("check ÷ floor (wall / CPU)",
-        [f"{r['check']['wall_s'] / r['floor']['wall_s']:.1f}× / "
-         f"{r['check']['cpu_s'] / max(r['floor']['cpu_s'], 0.01):.1f}×"
-         if "check" in r and "floor" in r else "–" for r in runs])
+            row(
+                f"{label}: wall · CPU · peak RSS (load)",
+                [
+                    _run_cell(r.get(name))
+                    + (
+                        " **site only, no PDF**"
+                        if name in ("build", "rebuild")
+                        and name in r
+                        and not records[s].get("pdf", True)
+                        else ""
+                    )
+                    + (
+                        " **no cache yet**"
+                        if name == "rebuild" and name in r and not records[s].get("cache")
+                        else ""
+                    )
+                    for s, r in zip(sizes, runs, strict=True)
+                ],
+            )
+    row(
+        "check ÷ floor (wall / CPU)",
+        [
+            f"{r['check']['wall_s'] / r['floor']['wall_s']:.1f}× / "
+            f"{r['check']['cpu_s'] / max(r['floor']['cpu_s'], 0.01):.1f}×"
+            if "check" in r and "floor" in r
+            else "–"
+            for r in runs
+        ],
+    )
     if any("rebuild" in r for r in runs):
-        row("rebuild ÷ build (wall / CPU)",
-            [f"{r['rebuild']['wall_s'] / r['build']['wall_s']:.0%} / "
-             f"{r['rebuild']['cpu_s'] / r['build']['cpu_s']:.0%}" if "rebuild" in r else "–"
-             for r in runs])
-        row("build cache after the rebuild", [_mb(records[s]["cache_bytes"])
-                                              if "cache_bytes" in records[s] else "–"
-                                              for s in sizes])
+        row(
+            "rebuild ÷ build (wall / CPU)",
+            [
+                f"{r['rebuild']['wall_s'] / r['build']['wall_s']:.0%} / "
+                f"{r['rebuild']['cpu_s'] / r['build']['cpu_s']:.0%}"
+                if "rebuild" in r
+                else "–"
+                for r in runs
+            ],
+        )
+        row(
+            "build cache after the rebuild",
+            [_mb(records[s]["cache_bytes"]) if "cache_bytes" in records[s] else "–" for s in sizes],
+        )
     sites = [records[s].get("site") for s in sizes]
     row("site HTML pages", [str(x["html_pages"]) if x else "–" for x in sites])
     row("site bytes (with evidence copies)", [_mb(x["bytes"]) if x else "–" for x in sites])
-    row("summary PDF pages (bytes)", [
-        f"{x['pdf_pages']} ({_mb(x['pdf_bytes'])})" if x and x["pdf_pages"] else "–"
-        for x in sites])
+    row(
+        "summary PDF pages (bytes)",
+        [
+            f"{x['pdf_pages']} ({_mb(x['pdf_bytes'])})" if x and x["pdf_pages"] else "–"
+            for x in sites
+        ],
+    )
     per = [records[s].get("per_system") for s in sizes]
     if any(per):
-        row("per-system PDFs (pages)", [f"{x['pdfs']} ({x['pages']})" if x else "–"
-                                        for x in per])
-        row("per-system build CPU ÷ wall (2 = both cores)", [
-            f"{r['build --pdf-per-system']['cpu_s'] / r['build --pdf-per-system']['wall_s']:.2f}"
-            if "build --pdf-per-system" in r else "–" for r in runs])
+        row("per-system PDFs (pages)", [f"{x['pdfs']} ({x['pages']})" if x else "–" for x in per])
+        row(
+            "per-system build CPU ÷ wall (2 = both cores)",
+            [
+                f"{r['build --pdf-per-system']['cpu_s'] / r['build --pdf-per-system']['wall_s']:.2f}"
+                if "build --pdf-per-system" in r
+                else "–"
+                for r in runs
+            ],
+        )
     lines += [""] + [f"- {s}: {records[s]['note']}" for s in sizes if records[s].get("note")]
-    lines += ["", "Measured at: " + ", ".join(
-        f"{s} {records[s].get('measured_at', '?')}" for s in sizes), ""]
+    lines += [
+        "",
+        "Measured at: " + ", ".join(f"{s} {records[s].get('measured_at', '?')}" for s in sizes),
+        "",
+    ]
     return "\n".join(lines)
 
 
-def write_results(results_md: Path, records: dict[str, dict[str, Any]],
-                  info: dict[str, Any]) -> None:
+def write_results(
+    results_md: Path, records: dict[str, dict[str, Any]], info: dict[str, Any]
+) -> None:
     """Replace the measurement section of RESULTS.md (create the file if needed)."""
     section = f"{START_MARK}\n{render_tables(records, info)}\n{END_MARK}"
     if results_md.is_file():
@@ -371,17 +518,28 @@ def main(argv: list[str] | None = None) -> int:
     """Command line: measure the sizes asked for and update the results."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--sizes", default="S,M,L", help="comma-separated: XS, S, M, L")
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
-                        help="where the evidence is generated (never inside the repository)")
-    parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS,
-                        help="the RESULTS.md to update (its raw data goes beside it as "
-                             "results.json)")
-    parser.add_argument("--per-system", action="store_true",
-                        help="also measure a build with --pdf-per-system")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=DEFAULT_DATA,
+        help="where the evidence is generated (never inside the repository)",
+    )
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=DEFAULT_RESULTS,
+        help="the RESULTS.md to update (its raw data goes beside it as results.json)",
+    )
+    parser.add_argument(
+        "--per-system", action="store_true", help="also measure a build with --pdf-per-system"
+    )
     parser.add_argument("--no-rebuild", action="store_true", help="skip the rebuild")
     parser.add_argument("--no-pdf", action="store_true", help="build the site only")
-    parser.add_argument("--clean", action="store_true",
-                        help="delete each size's generated data when it has been measured")
+    parser.add_argument(
+        "--clean",
+        action="store_true",
+        help="delete each size's generated data when it has been measured",
+    )
     args = parser.parse_args(argv)
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     unknown = [s for s in sizes if s not in SIZE_ORDER]
@@ -393,17 +551,25 @@ def main(argv: list[str] | None = None) -> int:
     args.data.mkdir(parents=True, exist_ok=True)
     info = machine()
     for size in sizes:
-        record = run_size(size, args.data, args.per_system, not args.no_rebuild,
-                          not args.no_pdf)
+        record = run_size(size, args.data, args.per_system, not args.no_rebuild, not args.no_pdf)
         record["measured_at"] = time.strftime("%Y-%m-%d %H:%M", time.localtime())
-        record["command"] = " ".join(["python benchmarks/run.py",
-                                      *(sys.argv[1:] if argv is None else argv)])
+        record["command"] = " ".join(
+            ["python benchmarks/run.py", *(sys.argv[1:] if argv is None else argv)]
+        )
         records[size] = record
-        raw_file.write_text(json.dumps({"machine": info, "sizes": records}, indent=2) + "\n",
-                            encoding="utf-8")
+        raw_file.write_text(
+            json.dumps({"machine": info, "sizes": records}, indent=2) + "\n", encoding="utf-8"
+        )
         write_results(args.results, records, info)
-        print(json.dumps({size: {k: (v["wall_s"], v["cpu_s"], v["rss_mb"])
-                                 for k, v in record["runs"].items()}}))
+        print(
+            json.dumps(
+                {
+                    size: {
+                        k: (v["wall_s"], v["cpu_s"], v["rss_mb"]) for k, v in record["runs"].items()
+                    }
+                }
+            )
+        )
         if args.clean:
             shutil.rmtree(args.data / size, ignore_errors=True)
     return 0

@@ -44,12 +44,21 @@ class Stages:
     def __call__(self, name: str, func: Callable[[], T]) -> T:
         wall, cpu = time.perf_counter(), time.process_time()
         value = func()
-        self.rows.append({"stage": name, "wall_s": round(time.perf_counter() - wall, 2),
-                          "cpu_s": round(time.process_time() - cpu, 2),
-                          "rss_mb": round(rss_mb()), "peak_mb": round(peak_mb())})
+        self.rows.append(
+            {
+                "stage": name,
+                "wall_s": round(time.perf_counter() - wall, 2),
+                "cpu_s": round(time.process_time() - cpu, 2),
+                "rss_mb": round(rss_mb()),
+                "peak_mb": round(peak_mb()),
+            }
+        )
         row = self.rows[-1]
-        print(f"{name:<28} wall {row['wall_s']:>8.2f} s  cpu {row['cpu_s']:>8.2f} s  "
-              f"rss {row['rss_mb']:>6} MB  peak {row['peak_mb']:>6} MB", flush=True)
+        print(
+            f"{name:<28} wall {row['wall_s']:>8.2f} s  cpu {row['cpu_s']:>8.2f} s  "
+            f"rss {row['rss_mb']:>6} MB  peak {row['peak_mb']:>6} MB",
+            flush=True,
+        )
         return value
 
 
@@ -76,11 +85,16 @@ def main(argv: list[str] | None = None) -> int:
     inner = _time_inner_functions()
     stage("start (imports)", lambda: None)
     config = load_config(args.folder / "mldossier.yaml")
-    evidence = stage("read_evidence (intake)",
-                     lambda: read_evidence(config, args.folder / "evidence"))
-    catalogs = stage("load_catalogs", lambda: load_catalogs(
-        list(config.catalogs) or default_catalog_paths(),
-        {n: c.subject for n, c in library().items()}))
+    evidence = stage(
+        "read_evidence (intake)", lambda: read_evidence(config, args.folder / "evidence")
+    )
+    catalogs = stage(
+        "load_catalogs",
+        lambda: load_catalogs(
+            list(config.catalogs) or default_catalog_paths(),
+            {n: c.subject for n, c in library().items()},
+        ),
+    )
     lineage = stage("build_graph (lineage)", lambda: build_graph(evidence, config))
     results = stage("evaluate (checks)", lambda: evaluate(evidence, catalogs, config, lineage))
     inputs = stage("build_inputs (manifest)", lambda: build_inputs(config, results))
@@ -90,32 +104,52 @@ def main(argv: list[str] | None = None) -> int:
         from mldossier.pdf import render_pdf
         from mldossier.site import render_site
 
-        analysis = Analysis(config, tuple(catalogs), results, lineage, report_id_of(inputs),
-                            inputs)
+        analysis = Analysis(config, tuple(catalogs), results, lineage, report_id_of(inputs), inputs)
         dossier = stage("make_dossier (+ diagrams)", lambda: make_dossier(analysis))
         out = Path(tempfile.mkdtemp(prefix="mldossier-stages-"))
         try:
             text = results_bytes(results)
-            stage("render_site (mkdocs)", lambda: render_site(
-                dossier, out, report_id=analysis.report_id, results_json=text,
-                pdf_name="report.pdf" if args.pdf else None))
+            stage(
+                "render_site (mkdocs)",
+                lambda: render_site(
+                    dossier,
+                    out,
+                    report_id=analysis.report_id,
+                    results_json=text,
+                    pdf_name="report.pdf" if args.pdf else None,
+                ),
+            )
             if args.pdf:
-                stage("render_pdf (summary)", lambda: render_pdf(
-                    dossier, out / "report.pdf", report_id=analysis.report_id,
-                    attachments={"results.json": text}))
+                stage(
+                    "render_pdf (summary)",
+                    lambda: render_pdf(
+                        dossier,
+                        out / "report.pdf",
+                        report_id=analysis.report_id,
+                        attachments={"results.json": text},
+                    ),
+                )
         finally:
             shutil.rmtree(out, ignore_errors=True)
     for name, (calls, wall, cpu) in sorted(inner.items()):
         print(f"  inside: {name:<24} {calls:>5} call(s)  wall {wall:>8.2f} s  cpu {cpu:>8.2f} s")
-        stage.rows.append({"stage": f"inside: {name}", "calls": calls, "wall_s": round(wall, 2),
-                           "cpu_s": round(cpu, 2)})
+        stage.rows.append(
+            {
+                "stage": f"inside: {name}",
+                "calls": calls,
+                "wall_s": round(wall, 2),
+                "cpu_s": round(cpu, 2),
+            }
+        )
     if args.json:
         args.json.write_text(json.dumps(stage.rows, indent=2) + "\n", encoding="utf-8")
     return 0
 
 
-INNER = {"mldossier.site": ("render_pages", "run_mkdocs", "copy_evidence", "_copy_assets"),
-         "mldossier.build": ("lineage_svgs",)}
+INNER = {
+    "mldossier.site": ("render_pages", "run_mkdocs", "copy_evidence", "_copy_assets"),
+    "mldossier.build": ("lineage_svgs",),
+}
 """Functions inside the build stages whose share is worth seeing (wrapped with a timer)."""
 
 

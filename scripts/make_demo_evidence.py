@@ -63,8 +63,9 @@ def write_table(frame: pd.DataFrame, logical: str, disk: Path) -> WrittenFile:
     return WrittenFile(logical, hashlib.sha256(body).hexdigest(), len(body), frame)
 
 
-def write_pipeline_files(system: SystemPlan, version: VersionPlan, tables: Tables,
-                         data_dir: Path) -> PipelineFiles:
+def write_pipeline_files(
+    system: SystemPlan, version: VersionPlan, tables: Tables, data_dir: Path
+) -> PipelineFiles:
     """The landing, raw and feature files of one pipeline run, in a private folder."""
     folder = data_dir / system.name / f"v{version.version}"
     landing, raw = {}, {}
@@ -72,8 +73,9 @@ def write_pipeline_files(system: SystemPlan, version: VersionPlan, tables: Table
         frame = tables.raw[key]
         landing[key] = write_table(frame, landing_path, folder / Path(landing_path).name)
         raw[key] = write_table(frame, raw_path, folder / Path(raw_path).name)
-    features = write_table(tables.features, version.features_path,
-                           folder / Path(version.features_path).name)
+    features = write_table(
+        tables.features, version.features_path, folder / Path(version.features_path).name
+    )
     return PipelineFiles(landing, raw, features)
 
 
@@ -121,11 +123,14 @@ def build(out: Path, workdir: Path) -> None:
                 key = (system.name, version.version)
                 # MLflow reads the run's user from the login name; the story's author ran it.
                 os.environ["LOGNAME"] = version.author
-                fitted[key] = train_version(client, system, version, tables[key].features,
-                                            training_run_id(system, version))
+                fitted[key] = train_version(
+                    client, system, version, tables[key].features, training_run_id(system, version)
+                )
                 label_version(client, system, version)
-                print(f"mlflow: {system.name} v{version.version} registered "
-                      f"(run {fitted[key].record.mlflow_run_id})")
+                print(
+                    f"mlflow: {system.name} v{version.version} registered "
+                    f"(run {fitted[key].record.mlflow_run_id})"
+                )
         counts = dump_registry(RestRecorder(url, out / "mlflow"))
         print(f"mlflow: REST export written ({counts})")
 
@@ -134,17 +139,20 @@ def build(out: Path, workdir: Path) -> None:
         last_good: dict[str, WrittenFile] = {}
         for version in system.versions:
             key = (system.name, version.version)
-            last_good = pipeline_events(log, system, version, tables[key], files[key],
-                                        fitted[key].record, last_good)
+            last_good = pipeline_events(
+                log, system, version, tables[key], files[key], fitted[key].record, last_good
+            )
             if version.serving is not None:
                 serving_events(log, system, version, tables[key].features)
     count = log.write(out / "openlineage" / "events.ndjson")
     print(f"openlineage: {count} events written")
 
-    reports = write_reports(out / "monitoring",
-                            {k: t.features for k, t in tables.items()},
-                            {k: f.holdout for k, f in fitted.items()},
-                            {k: f.pipeline for k, f in fitted.items()})
+    reports = write_reports(
+        out / "monitoring",
+        {k: t.features for k, t in tables.items()},
+        {k: f.holdout for k, f in fitted.items()},
+        {k: f.pipeline for k, f in fitted.items()},
+    )
     print(f"evidently: {len(reports)} reports written")
     signoffs = write_signoffs(out / "signoffs")
     print(f"sign-offs: {len(signoffs)} files written")
@@ -153,10 +161,17 @@ def build(out: Path, workdir: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("evidence"),
-                        help="the evidence folder to (re)write (default: evidence)")
-    parser.add_argument("--keep-workdir", action="store_true",
-                        help="keep the temporary MLflow store and data files, for debugging")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("evidence"),
+        help="the evidence folder to (re)write (default: evidence)",
+    )
+    parser.add_argument(
+        "--keep-workdir",
+        action="store_true",
+        help="keep the temporary MLflow store and data files, for debugging",
+    )
     args = parser.parse_args(argv)
     quiet()
     out = args.out.resolve()

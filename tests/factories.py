@@ -37,57 +37,141 @@ def when(text: str) -> datetime:
 
 
 def system(name: str = "credit-default-scorer", **tags: str) -> RegisteredModel:
-    defaults = {"owner": "risk-analytics", "intended_use": "credit scoring",
-                "eu_ai_act_category": "high-risk", "annex_iii_point": "5(b)"}
+    defaults = {
+        "owner": "risk-analytics",
+        "intended_use": "credit scoring",
+        "eu_ai_act_category": "high-risk",
+        "annex_iii_point": "5(b)",
+    }
     defaults.update(tags)
-    return RegisteredModel(name, "desc", when("2026-01-01"), when("2026-01-02"),
-                           {k: v for k, v in defaults.items() if v is not None}, {},
-                           cite(pointer="/registered_model"))
+    return RegisteredModel(
+        name,
+        "desc",
+        when("2026-01-01"),
+        when("2026-01-02"),
+        {k: v for k, v in defaults.items() if v is not None},
+        {},
+        cite(pointer="/registered_model"),
+    )
 
 
-def version(name: str = "credit-default-scorer", number: str = "3", *, stage: str | None = None,
-            aliases: tuple[str, ...] = ("champion",), created: str = "2026-06-01T10:00:00",
-            run_id: str | None = "run1", logged_model_id: str | None = None,
-            **tags: str) -> ModelVersion:
-    return ModelVersion(name, number, when(created), when(created), stage, "", "models:/m-1",
-                        run_id, logged_model_id, "READY", dict(tags), aliases,
-                        cite(pointer="/model_version"))
+def version(
+    name: str = "credit-default-scorer",
+    number: str = "3",
+    *,
+    stage: str | None = None,
+    aliases: tuple[str, ...] = ("champion",),
+    created: str = "2026-06-01T10:00:00",
+    run_id: str | None = "run1",
+    logged_model_id: str | None = None,
+    **tags: str,
+) -> ModelVersion:
+    return ModelVersion(
+        name,
+        number,
+        when(created),
+        when(created),
+        stage,
+        "",
+        "models:/m-1",
+        run_id,
+        logged_model_id,
+        "READY",
+        dict(tags),
+        aliases,
+        cite(pointer="/model_version"),
+    )
 
 
-def run(run_id: str = "run1", user: str = "alice", metrics: dict[str, float] | None = None
-        ) -> MlflowRun:
-    return MlflowRun(run_id, "1", "train", user, "FINISHED", when("2026-06-01T09:00:00"),
-                     when("2026-06-01T09:30:00"), dict(metrics or {}), {}, {}, (), (),
-                     cite(pointer="/run"))
+def run(
+    run_id: str = "run1", user: str = "alice", metrics: dict[str, float] | None = None
+) -> MlflowRun:
+    return MlflowRun(
+        run_id,
+        "1",
+        "train",
+        user,
+        "FINISHED",
+        when("2026-06-01T09:00:00"),
+        when("2026-06-01T09:30:00"),
+        dict(metrics or {}),
+        {},
+        {},
+        (),
+        (),
+        cite(pointer="/run"),
+    )
 
 
 def signature(run_id: str = "run1", inputs: tuple[str, ...] = ("income",)) -> ModelSignature:
-    return ModelSignature(None, run_id, tuple(Column(n, "double") for n in inputs), (), None,
-                          "3.17.2", cite("mlflow/artifacts/m-1/MLmodel"))
+    return ModelSignature(
+        None,
+        run_id,
+        tuple(Column(n, "double") for n in inputs),
+        (),
+        None,
+        "3.17.2",
+        cite("mlflow/artifacts/m-1/MLmodel"),
+    )
 
 
-def report(name: str = "credit-default-scorer", number: str = "3", *,
-           timestamp: str | None = "2026-11-01T00:00:00", share: float = 0.1,
-           threshold: float = 0.5, drifted_columns: tuple[str, ...] = ()) -> MonitoringReport:
+def report(
+    name: str = "credit-default-scorer",
+    number: str = "3",
+    *,
+    timestamp: str | None = "2026-11-01T00:00:00",
+    share: float = 0.1,
+    threshold: float = 0.5,
+    drifted_columns: tuple[str, ...] = (),
+) -> MonitoringReport:
     file = f"monitoring/{name}/{number}/r.json"
-    drift = DatasetDrift(len(drifted_columns), share, threshold, share >= threshold,
-                         cite(file, "/metrics/0"))
-    columns = tuple(ColumnDrift(c, "K-S p_value", 0.001, 0.05, True, "method",
-                                cite(file, f"/metrics/{i + 1}"))
-                    for i, c in enumerate(drifted_columns))
-    return MonitoringReport("drift", name, number, "folder",
-                            when(timestamp) if timestamp else None,
-                            "snapshot" if timestamp else "none", "full", (), drift, columns, (),
-                            cite(file))
+    drift = DatasetDrift(
+        len(drifted_columns), share, threshold, share >= threshold, cite(file, "/metrics/0")
+    )
+    columns = tuple(
+        ColumnDrift(c, "K-S p_value", 0.001, 0.05, True, "method", cite(file, f"/metrics/{i + 1}"))
+        for i, c in enumerate(drifted_columns)
+    )
+    return MonitoringReport(
+        "drift",
+        name,
+        number,
+        "folder",
+        when(timestamp) if timestamp else None,
+        "snapshot" if timestamp else "none",
+        "full",
+        (),
+        drift,
+        columns,
+        (),
+        cite(file),
+    )
 
 
-def signoff(kind: str = "risk_assessment", system_name: str = "credit-default-scorer", *,
-            version_: str | None = None, signed: str = "2026-10-01",
-            expires: str | None = "2027-10-01", id_: str = "S-1", **extra: Any) -> SignOff:
-    return SignOff(id_, kind, system_name, version_, "title", "statement", "Dana", "CRO",
-                   date.fromisoformat(signed),
-                   date.fromisoformat(expires) if expires else None, (),
-                   cite("signoffs/s.yaml"))
+def signoff(
+    kind: str = "risk_assessment",
+    system_name: str = "credit-default-scorer",
+    *,
+    version_: str | None = None,
+    signed: str = "2026-10-01",
+    expires: str | None = "2027-10-01",
+    id_: str = "S-1",
+    **extra: Any,
+) -> SignOff:
+    return SignOff(
+        id_,
+        kind,
+        system_name,
+        version_,
+        "title",
+        "statement",
+        "Dana",
+        "CRO",
+        date.fromisoformat(signed),
+        date.fromisoformat(expires) if expires else None,
+        (),
+        cite("signoffs/s.yaml"),
+    )
 
 
 def read_collection(root: Path) -> Evidence:

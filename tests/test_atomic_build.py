@@ -40,13 +40,14 @@ SAMPLES = REPO / "tests" / "reference" / "samples"
 MIB = 1024 * 1024
 
 
-def mini_evidence(target: Path, models: tuple[str, ...] = ("breast-cancer-classifier",)
-                  ) -> Path:
+def mini_evidence(target: Path, models: tuple[str, ...] = ("breast-cancer-classifier",)) -> Path:
     """Real registered models and a version of each: a small, valid evidence folder."""
     (target / "mlflow").mkdir(parents=True)
     for model in models:
-        for name in (f"registered_models_get__{model}.json",
-                     f"model_versions_get__{model}__v2.json"):
+        for name in (
+            f"registered_models_get__{model}.json",
+            f"model_versions_get__{model}__v2.json",
+        ):
             shutil.copy(SAMPLES / "mlflow" / "rest" / name, target / "mlflow" / name)
     return target
 
@@ -57,14 +58,21 @@ def cli(*args: str) -> list[str]:
 
 def env(tmpdir: Path | None = None) -> dict[str, str]:
     extra = {"TMPDIR": str(tmpdir)} if tmpdir is not None else {}
-    return {**os.environ, **extra, "PYTHONPATH": os.pathsep.join(
-        filter(None, [os.environ.get("PYTHONPATH", ""), str(REPO / "src")]))}
+    return {
+        **os.environ,
+        **extra,
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [os.environ.get("PYTHONPATH", ""), str(REPO / "src")])
+        ),
+    }
 
 
-def run(*args: str, timeout: float = 180, tmpdir: Path | None = None
-        ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cli(*args), capture_output=True, text=True, timeout=timeout,
-                          env=env(tmpdir))
+def run(
+    *args: str, timeout: float = 180, tmpdir: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        cli(*args), capture_output=True, text=True, timeout=timeout, env=env(tmpdir)
+    )
 
 
 def verify(bundle: Path) -> subprocess.CompletedProcess[str]:
@@ -77,8 +85,11 @@ def leftovers(out: Path) -> list[str]:
 
 
 def snapshot(bundle: Path) -> dict[str, bytes]:
-    return {p.relative_to(bundle).as_posix(): p.read_bytes()
-            for p in sorted(bundle.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(bundle).as_posix(): p.read_bytes()
+        for p in sorted(bundle.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -104,11 +115,16 @@ def previous(template: Path, tmp_path: Path) -> Path:
     return out
 
 
-def start_build(evidence: Path, out: Path, *extra: str, tmpdir: Path | None = None
-                ) -> subprocess.Popen[str]:
-    return subprocess.Popen(cli("build", "--evidence", str(evidence), "--out", str(out), *extra),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=env(tmpdir))
+def start_build(
+    evidence: Path, out: Path, *extra: str, tmpdir: Path | None = None
+) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        cli("build", "--evidence", str(evidence), "--out", str(out), *extra),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env(tmpdir),
+    )
 
 
 def forked_workers(proc: subprocess.Popen[str]) -> list[int]:
@@ -146,8 +162,9 @@ def wait_for_staging(out: Path, proc: subprocess.Popen[str], timeout: float = 12
 # ---------------------------------------------------------------- failures and interruptions
 
 
-def test_build_renders_into_a_staging_folder_and_swaps_it_in(previous: Path,
-                                                            evidence: Path) -> None:
+def test_build_renders_into_a_staging_folder_and_swaps_it_in(
+    previous: Path, evidence: Path
+) -> None:
     before = snapshot(previous)
     proc = start_build(evidence, previous)
     staging = wait_for_staging(previous, proc)
@@ -198,8 +215,9 @@ def test_sigterm_mid_build_keeps_the_previous_bundle(previous: Path, evidence: P
     assert verify(previous).returncode == 0
 
 
-def test_sigterm_mid_build_leaves_no_staging_folder(previous: Path, evidence: Path,
-                                                    tmp_path: Path) -> None:
+def test_sigterm_mid_build_leaves_no_staging_folder(
+    previous: Path, evidence: Path, tmp_path: Path
+) -> None:
     # B13 (fixed): SIGTERM unwinds like SIGINT: exit 143, staging and mkdocs' folder removed.
     tmpdir = tmp_path / "tmpdir"
     tmpdir.mkdir()
@@ -237,9 +255,10 @@ def terminate_amid_pdf_workers(proc: subprocess.Popen[str], count: int) -> None:
 def test_sigterm_while_pdf_workers_render_leaves_nothing(previous: Path, tmp_path: Path) -> None:
     # The per-system PDFs are rendered by forked workers: the parent kills them (they never
     # run its cleanup), waits for them and removes the staging folder.
-    evidence = mini_evidence(tmp_path / "evidence", ("breast-cancer-classifier",
-                                                     "diabetes-progression-regressor",
-                                                     "wine-cultivar-classifier"))
+    evidence = mini_evidence(
+        tmp_path / "evidence",
+        ("breast-cancer-classifier", "diabetes-progression-regressor", "wine-cultivar-classifier"),
+    )
     tmpdir = tmp_path / "tmpdir"
     tmpdir.mkdir()
     before = snapshot(previous)
@@ -251,8 +270,9 @@ def test_sigterm_while_pdf_workers_render_leaves_nothing(previous: Path, tmp_pat
 
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: the PDF is not forked")
-def test_sigterm_while_the_summary_pdf_is_laid_out_leaves_nothing(previous: Path,
-                                                                  evidence: Path) -> None:
+def test_sigterm_while_the_summary_pdf_is_laid_out_leaves_nothing(
+    previous: Path, evidence: Path
+) -> None:
     # The summary PDF is laid out by a forked worker while the build renders the site.
     before = snapshot(previous)
     proc = start_build(evidence, previous, "--no-cache")
@@ -262,7 +282,8 @@ def test_sigterm_while_the_summary_pdf_is_laid_out_leaves_nothing(previous: Path
 
 
 def test_sigterm_in_process_raises_exit_143_and_restores_the_handler(
-        previous: Path, evidence: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    previous: Path, evidence: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     received: list[int] = []
 
     def record(signum: int, frame: object) -> None:
@@ -290,7 +311,8 @@ def test_sigterm_in_process_raises_exit_143_and_restores_the_handler(
 
 
 def test_what_the_site_leaves_in_its_work_folder_goes_with_the_build(
-        previous: Path, evidence: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    previous: Path, evidence: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # The race left in the last session: a SIGTERM while the site's temporary folder was
     # being deleted left part of it in /tmp. That folder now sits beside the staging folder
     # and the build deletes it whatever happened inside, shown here by a cleanup that never
@@ -329,8 +351,10 @@ def own_children() -> list[int]:
     return found
 
 
-forking = pytest.mark.skipif(not hasattr(os, "fork") or not Path("/proc/self/task").is_dir(),
-                             reason="forked workers and /proc (Linux) only")
+forking = pytest.mark.skipif(
+    not hasattr(os, "fork") or not Path("/proc/self/task").is_dir(),
+    reason="forked workers and /proc (Linux) only",
+)
 
 
 @forking
@@ -370,13 +394,20 @@ class _Unpicklable(Exception):
 
 
 @forking
-@pytest.mark.parametrize(("error", "expected", "message"), [
-    (OSError(errno.ENOSPC, "No space left on device", "/x/systems/b.pdf"), OSError,
-     "[Errno 28] No space left on device: '/x/systems/b.pdf'"),
-    (_Unpicklable("a worker's own error"), RuntimeError, "_Unpicklable: a worker's own error"),
-])
-def test_a_pdf_worker_failure_is_raised_in_the_build(error: Exception, expected: type,
-                                                     message: str) -> None:
+@pytest.mark.parametrize(
+    ("error", "expected", "message"),
+    [
+        (
+            OSError(errno.ENOSPC, "No space left on device", "/x/systems/b.pdf"),
+            OSError,
+            "[Errno 28] No space left on device: '/x/systems/b.pdf'",
+        ),
+        (_Unpicklable("a worker's own error"), RuntimeError, "_Unpicklable: a worker's own error"),
+    ],
+)
+def test_a_pdf_worker_failure_is_raised_in_the_build(
+    error: Exception, expected: type, message: str
+) -> None:
     def render(index: int) -> None:
         if index == 1:
             raise error
@@ -389,13 +420,14 @@ def test_a_pdf_worker_failure_is_raised_in_the_build(error: Exception, expected:
 
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: the PDFs are not forked")
-def test_a_full_disk_in_a_pdf_worker_is_reported_plainly(previous: Path, tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch
-                                                         ) -> None:
+def test_a_full_disk_in_a_pdf_worker_is_reported_plainly(
+    previous: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from mldossier import pdf
 
-    evidence = mini_evidence(tmp_path / "evidence", ("breast-cancer-classifier",
-                                                     "wine-cultivar-classifier"))
+    evidence = mini_evidence(
+        tmp_path / "evidence", ("breast-cancer-classifier", "wine-cultivar-classifier")
+    )
     real = pdf.render_pdf
 
     def full(dossier: object, out_path: Path, **kwargs: object) -> int:
@@ -405,8 +437,18 @@ def test_a_full_disk_in_a_pdf_worker_is_reported_plainly(previous: Path, tmp_pat
 
     monkeypatch.setattr(pdf, "render_pdf", full)
     before = snapshot(previous)
-    result = CliRunner().invoke(main, ["build", "--no-pdf", "--pdf-per-system", "--evidence",
-                                       str(evidence), "--out", str(previous)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "build",
+            "--no-pdf",
+            "--pdf-per-system",
+            "--evidence",
+            str(evidence),
+            "--out",
+            str(previous),
+        ],
+    )
     assert result.exit_code == 2, result.output
     assert result.output.splitlines()[-1] == full_disk(previous)
     assert snapshot(previous) == before
@@ -425,8 +467,11 @@ def tiny_disk(tmp_path: Path, template: Path) -> Iterator[Path | None]:
     mount.mkdir()
     bundle = sum(p.stat().st_size for p in template.rglob("*") if p.is_file())
     size = bundle // MIB + 3
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}m", "tmpfs", str(mount)],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}m", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+    )
     if done.returncode != 0:
         yield None
         return
@@ -436,9 +481,13 @@ def tiny_disk(tmp_path: Path, template: Path) -> Iterator[Path | None]:
         subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
-def test_disk_full_keeps_the_previous_bundle(tiny_disk: Path | None, template: Path,
-                                             evidence: Path, tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_disk_full_keeps_the_previous_bundle(
+    tiny_disk: Path | None,
+    template: Path,
+    evidence: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     if tiny_disk is not None:
         out = tiny_disk / "site"
         shutil.copytree(template, out)
@@ -470,21 +519,26 @@ def _config():  # type: ignore[no-untyped-def]
 
 def full_disk(out: Path) -> str:
     """What the command line says when the disk holding the bundle is full."""
-    return (f"mldossier: cannot write the bundle into {out}: No space left on device "
-            "(free some space, or build into another folder with --out)")
+    return (
+        f"mldossier: cannot write the bundle into {out}: No space left on device "
+        "(free some space, or build into another folder with --out)"
+    )
 
 
-def _fail_writes_with(monkeypatch: pytest.MonkeyPatch, code: int,
-                      filename: str | None = None) -> None:
+def _fail_writes_with(
+    monkeypatch: pytest.MonkeyPatch, code: int, filename: str | None = None
+) -> None:
     """Make the manifest write fail with ``code`` (as a write() fails: naming no file)."""
+
     def fail(*args: object, **kwargs: object) -> None:
         raise OSError(code, os.strerror(code), *([filename] if filename else []))
 
     monkeypatch.setattr(build_module, "write_manifest", fail)
 
 
-def test_disk_full_in_process_keeps_the_previous_bundle(previous: Path, evidence: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_disk_full_in_process_keeps_the_previous_bundle(
+    previous: Path, evidence: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     before = snapshot(previous)
     _fail_writes_with(monkeypatch, errno.ENOSPC)
     analysis = build_module.analyse(_config(), evidence)
@@ -495,71 +549,103 @@ def test_disk_full_in_process_keeps_the_previous_bundle(previous: Path, evidence
     assert leftovers(previous) == []
 
 
-def test_disk_full_is_reported_as_a_full_disk(previous: Path, evidence: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_disk_full_is_reported_as_a_full_disk(
+    previous: Path, evidence: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # B15 (fixed): the environment's problem, exit 2, not "internal error ... please report it".
     _fail_writes_with(monkeypatch, errno.ENOSPC)
-    result = CliRunner().invoke(main, ["build", "--no-pdf", "--evidence", str(evidence),
-                                       "--out", str(previous)])
+    result = CliRunner().invoke(
+        main, ["build", "--no-pdf", "--evidence", str(evidence), "--out", str(previous)]
+    )
     assert result.exit_code == 2, result.output
     assert result.output.splitlines() == [full_disk(previous)]
 
 
-@pytest.mark.parametrize(("code", "message"), [
-    (errno.EDQUOT, "Disk quota exceeded (free some space or raise the quota, "
-                   "or build into another folder with --out)"),
-    (errno.EROFS, "Read-only file system (mount it read-write, "
-                  "or build into another folder with --out)"),
-    (errno.EACCES, "Permission denied (check the folder's permissions, "
-                   "or build into another folder with --out)"),
-    (errno.EPERM, "Operation not permitted (check the folder's permissions, "
-                  "or build into another folder with --out)"),
-])
-def test_unwritable_bundle_folder_is_reported_plainly(code: int, message: str, previous: Path,
-                                                      evidence: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        (
+            errno.EDQUOT,
+            "Disk quota exceeded (free some space or raise the quota, "
+            "or build into another folder with --out)",
+        ),
+        (
+            errno.EROFS,
+            "Read-only file system (mount it read-write, or build into another folder with --out)",
+        ),
+        (
+            errno.EACCES,
+            "Permission denied (check the folder's permissions, "
+            "or build into another folder with --out)",
+        ),
+        (
+            errno.EPERM,
+            "Operation not permitted (check the folder's permissions, "
+            "or build into another folder with --out)",
+        ),
+    ],
+)
+def test_unwritable_bundle_folder_is_reported_plainly(
+    code: int, message: str, previous: Path, evidence: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     before = snapshot(previous)
     staged = str(previous.parent / f".{previous.name}.staging-x" / "manifest.json")
     _fail_writes_with(monkeypatch, code, staged)
-    result = CliRunner().invoke(main, ["build", "--no-pdf", "--evidence", str(evidence),
-                                       "--out", str(previous)])
+    result = CliRunner().invoke(
+        main, ["build", "--no-pdf", "--evidence", str(evidence), "--out", str(previous)]
+    )
     assert result.exit_code == 2, result.output
     assert result.output.splitlines() == [
-        f"mldossier: cannot write the bundle into {previous}: {message}"]
+        f"mldossier: cannot write the bundle into {previous}: {message}"
+    ]
     assert snapshot(previous) == before
     assert leftovers(previous) == []
 
 
-def test_other_os_errors_stay_internal_errors(previous: Path, evidence: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_other_os_errors_stay_internal_errors(
+    previous: Path, evidence: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # An I/O error is not the user's to fix by freeing space or choosing another folder.
     before = snapshot(previous)
     _fail_writes_with(monkeypatch, errno.EIO)
-    result = CliRunner().invoke(main, ["build", "--no-pdf", "--evidence", str(evidence),
-                                       "--out", str(previous)])
+    result = CliRunner().invoke(
+        main, ["build", "--no-pdf", "--evidence", str(evidence), "--out", str(previous)]
+    )
     assert result.exit_code == 3, result.output
     assert "internal error: OSError: [Errno 5] Input/output error" in result.output
     assert snapshot(previous) == before
     assert leftovers(previous) == []
 
 
-@pytest.mark.parametrize(("code", "names", "message"), [
-    # A copy's error names its source, then its destination in the staging folder.
-    (errno.ENOSPC, ("/usr/share/x.js", "{out}/../.site.staging-1/x.js"),
-     "cannot write the bundle into {out}: No space left on device "
-     "(free some space, or build into another folder with --out)"),
-    # Creating the folders on the way to the bundle.
-    (errno.EACCES, ("{out}/..",),
-     "cannot write the bundle into {out}: Permission denied "
-     "(check the folder's permissions, or build into another folder with --out)"),
-    # The temporary folder the site's pages are prepared in.
-    (errno.ENOSPC, ("{tmp}/mldossier-site-1/docs/a.md",),
-     "cannot write the bundle into {out}: {tmp}/mldossier-site-1/docs/a.md: No space left on "
-     "device (free some space, or set TMPDIR to another folder)"),
-])
-def test_unwritable_messages_name_the_folder(code: int, names: tuple[str, ...], message: str,
-                                             tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("code", "names", "message"),
+    [
+        # A copy's error names its source, then its destination in the staging folder.
+        (
+            errno.ENOSPC,
+            ("/usr/share/x.js", "{out}/../.site.staging-1/x.js"),
+            "cannot write the bundle into {out}: No space left on device "
+            "(free some space, or build into another folder with --out)",
+        ),
+        # Creating the folders on the way to the bundle.
+        (
+            errno.EACCES,
+            ("{out}/..",),
+            "cannot write the bundle into {out}: Permission denied "
+            "(check the folder's permissions, or build into another folder with --out)",
+        ),
+        # The temporary folder the site's pages are prepared in.
+        (
+            errno.ENOSPC,
+            ("{tmp}/mldossier-site-1/docs/a.md",),
+            "cannot write the bundle into {out}: {tmp}/mldossier-site-1/docs/a.md: No space left on "
+            "device (free some space, or set TMPDIR to another folder)",
+        ),
+    ],
+)
+def test_unwritable_messages_name_the_folder(
+    code: int, names: tuple[str, ...], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "out" / "site"
     tmp = tmp_path / "tmp"
     tmp.mkdir()
@@ -575,30 +661,35 @@ def test_unwritable_messages_name_the_folder(code: int, names: tuple[str, ...], 
 
 def test_a_permission_error_on_a_file_elsewhere_passes_unchanged(tmp_path: Path) -> None:
     error = PermissionError(errno.EACCES, "Permission denied", "/etc/shadow")
-    with pytest.raises(PermissionError) as raised, \
-            outputs.reported_as_unwritable(tmp_path / "out" / "site"):
+    with (
+        pytest.raises(PermissionError) as raised,
+        outputs.reported_as_unwritable(tmp_path / "out" / "site"),
+    ):
         raise error
     assert raised.value is error
 
 
-def test_a_full_temporary_folder_does_not_stop_a_build(tiny_tmpdir: Path | None,
-                                                       evidence: Path, tmp_path: Path) -> None:
+def test_a_full_temporary_folder_does_not_stop_a_build(
+    tiny_tmpdir: Path | None, evidence: Path, tmp_path: Path
+) -> None:
     # The site's pages used to be prepared in TMPDIR, and a full one stopped the build (the
     # message named both folders: see test_unwritable_messages_name_the_folder). They are
     # prepared beside the bundle now, so a 64 KiB TMPDIR is enough.
     if tiny_tmpdir is None:
         pytest.skip("mounting a tmpfs is not allowed here")
     out = tmp_path / "out" / "site"
-    done = run("build", "--no-pdf", "--evidence", str(evidence), "--out", str(out),
-               tmpdir=tiny_tmpdir)
+    done = run(
+        "build", "--no-pdf", "--evidence", str(evidence), "--out", str(out), tmpdir=tiny_tmpdir
+    )
     assert done.returncode == 0, done.stderr
     assert verify(out).returncode == 0
     assert leftovers(out) == []
     assert list(tiny_tmpdir.iterdir()) == []
 
 
-def test_read_only_file_system_keeps_the_previous_bundle(read_only: Path | None,
-                                                         evidence: Path) -> None:
+def test_read_only_file_system_keeps_the_previous_bundle(
+    read_only: Path | None, evidence: Path
+) -> None:
     if read_only is None:
         pytest.skip("a read-only bind mount is not allowed here")
     out = read_only / "site"
@@ -607,7 +698,8 @@ def test_read_only_file_system_keeps_the_previous_bundle(read_only: Path | None,
     assert done.returncode == 2, done.stderr
     assert done.stderr.splitlines()[-1] == (
         f"mldossier: cannot write the bundle into {out}: Read-only file system "
-        "(mount it read-write, or build into another folder with --out)")
+        "(mount it read-write, or build into another folder with --out)"
+    )
     assert snapshot(out) == before
 
 
@@ -616,8 +708,11 @@ def tiny_tmpdir(tmp_path: Path) -> Iterator[Path | None]:
     """A 64 KiB tmpfs to use as TMPDIR (too small for the site's pages), or None."""
     mount = tmp_path / "tiny-tmp"
     mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+    )
     if done.returncode != 0:
         yield None
         return
@@ -632,14 +727,16 @@ def read_only(tmp_path: Path, template: Path) -> Iterator[Path | None]:
     """A folder holding a bundle, bind-mounted read-only over itself, or None."""
     folder = tmp_path / "ro"
     shutil.copytree(template, folder / "site")
-    done = subprocess.run(["mount", "--bind", str(folder), str(folder)],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        ["mount", "--bind", str(folder), str(folder)], capture_output=True, text=True
+    )
     if done.returncode != 0:
         yield None
         return
     try:
-        done = subprocess.run(["mount", "-o", "remount,ro,bind", str(folder)],
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            ["mount", "-o", "remount,ro,bind", str(folder)], capture_output=True, text=True
+        )
         yield folder if done.returncode == 0 else None
     finally:
         subprocess.run(["umount", "-l", str(folder)], check=False)
@@ -686,8 +783,9 @@ def test_two_swaps_at_once_both_succeed_and_leave_nothing(tmp_path: Path) -> Non
         folder.mkdir()
         (folder / "who.txt").write_text(name)
         staged.append(folder)
-    procs = [context.Process(target=_swap_slowly, args=(str(s), str(target), barrier))
-             for s in staged]
+    procs = [
+        context.Process(target=_swap_slowly, args=(str(s), str(target), barrier)) for s in staged
+    ]
     for proc in procs:
         proc.start()
     for proc in procs:
@@ -764,5 +862,4 @@ def test_a_swap_waiting_for_the_lock_can_be_interrupted(tmp_path: Path) -> None:
         assert proc.exitcode == -signal.SIGTERM
     assert (target / "who.txt").read_text() == "old"
     assert staged.is_dir()  # left for the build that staged it to remove
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".site.lock", ".site.staging-new",
-                                                          "site"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".site.lock", ".site.staging-new", "site"]

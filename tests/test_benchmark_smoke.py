@@ -36,8 +36,11 @@ def _module(name: str) -> ModuleType:
 
 
 def _digests(root: Path) -> dict[str, str]:
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file() and p.name != "generation.json"}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name != "generation.json"
+    }
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +78,7 @@ def test_generated_evidence_is_valid_and_linked(generate: ModuleType, tmp_path: 
     # The planted gap: the training events of the first version of system 3 were "lost".
     assert untrained == ["marketing-propensity-0003@1"]
     production = [v for v in evidence.model_versions if is_production(v, config)]
-    assert sorted(v.name for v in production) == sorted(m.name for m in
-                                                        evidence.registered_models)
+    assert sorted(v.name for v in production) == sorted(m.name for m in evidence.registered_models)
     assert all(graph.serving_runs_of(v) for v in production)
     assert sum(1 for r in evidence.lineage_runs if r.state == "FAIL") > 0
 
@@ -87,18 +89,33 @@ def test_changed_signoff_stays_valid(generate: ModuleType, tmp_path: Path) -> No
     target, original = run.change_one_file(tmp_path / "evidence")
     assert target.read_bytes() != original
     evidence = read_evidence(load_config(tmp_path / "mldossier.yaml"), tmp_path / "evidence")
-    changed = [s for s in evidence.signoffs if s.cite.file == target.relative_to(
-        tmp_path / "evidence").as_posix()]
+    changed = [
+        s
+        for s in evidence.signoffs
+        if s.cite.file == target.relative_to(tmp_path / "evidence").as_posix()
+    ]
     assert len(changed) == 1 and changed[0].statement.startswith("(Reviewed again.)")
 
 
 def run_benchmark(tmp_path: Path, size: str, *options: str) -> dict[str, Any]:
     """``run.py`` at one size into ``tmp_path`` (data/, RESULTS.md); its raw results."""
     done = subprocess.run(
-        [sys.executable, str(BENCHMARKS / "run.py"), "--sizes", size,
-         "--data", str(tmp_path / "data"), "--results", str(tmp_path / "RESULTS.md"),
-         *options],
-        capture_output=True, text=True, timeout=900, cwd=REPO)
+        [
+            sys.executable,
+            str(BENCHMARKS / "run.py"),
+            "--sizes",
+            size,
+            "--data",
+            str(tmp_path / "data"),
+            "--results",
+            str(tmp_path / "RESULTS.md"),
+            *options,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=REPO,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return json.loads((tmp_path / "results.json").read_text())  # type: ignore[no-any-return]
 
@@ -132,7 +149,11 @@ def test_benchmark_rebuild_starts_cold_and_rebuilds_warm(tmp_path: Path) -> None
     runs = record["runs"]
     assert set(runs) == {"generate", "floor", "check", "build", "rebuild", "check, warm"}
     assert [runs[n]["exit_code"] for n in ("build", "rebuild", "check", "check, warm")] == [
-        0, 0, 1, 1]
+        0,
+        0,
+        1,
+        1,
+    ]
     assert record["cache"] is True and record["cache_bytes"] > 0
     assert (data / "XS" / ".mldossier-cache").is_dir()
     # The changed sign-off was put back: the evidence is as generated.
@@ -148,8 +169,7 @@ def test_benchmark_runs_at_size_s(tmp_path: Path) -> None:
     """Size S (20 systems, 10,000 events) end to end: generate, floor, check and build."""
     record = run_benchmark(tmp_path, "S", "--no-rebuild", "--clean")["sizes"]["S"]
     runs = record["runs"]
-    assert [runs[n]["exit_code"] for n in ("generate", "floor", "check", "build")] == [
-        0, 0, 1, 0]
+    assert [runs[n]["exit_code"] for n in ("generate", "floor", "check", "build")] == [0, 0, 1, 0]
     size = _module("generate").SIZES["S"]
     assert record["generation"]["events"] == size.events == 10_000
     assert record["site"]["html_pages"] > size.systems * 5

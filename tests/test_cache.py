@@ -42,8 +42,11 @@ KEY_A, KEY_B, KEY_C = (cache_key(name) for name in ("a", "b", "c"))
 
 
 def files(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def entries(folder: Path, namespace: str = "") -> list[Path]:
@@ -54,8 +57,7 @@ def reword_a_signoff(evidence: Path) -> Path:
     """The benchmark's edit: one sign-off's statement reworded."""
     target = sorted((evidence / "signoffs").glob("*.yaml"))[0]
     text = target.read_text("utf-8")
-    changed = re.sub(r"(?m)^statement: >-\n", "statement: >-\n  (Reviewed again.)\n", text,
-                     count=1)
+    changed = re.sub(r"(?m)^statement: >-\n", "statement: >-\n  (Reviewed again.)\n", text, count=1)
     assert changed != text
     target.write_text(changed, encoding="utf-8")
     return target
@@ -93,8 +95,11 @@ def test_the_folder_is_private_and_ignored_by_git(tmp_path: Path) -> None:
     assert len(secret.read_bytes()) == 32
     assert stat.S_IMODE(entries(tmp_path / "c")[0].stat().st_mode) == 0o600
     assert (tmp_path / "c" / ".gitignore").read_text().splitlines()[-1] == "*"
-    assert (tmp_path / "c" / "CACHEDIR.TAG").read_bytes().startswith(
-        b"Signature: 8a477f597d28d172789f06886806bc55")
+    assert (
+        (tmp_path / "c" / "CACHEDIR.TAG")
+        .read_bytes()
+        .startswith(b"Signature: 8a477f597d28d172789f06886806bc55")
+    )
 
 
 def test_the_key_is_typed_and_length_prefixed() -> None:
@@ -106,8 +111,10 @@ def test_the_key_is_typed_and_length_prefixed() -> None:
         cache_key(None)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("damage", ["flip a payload byte", "flip a MAC byte", "truncate",
-                                    "empty", "garbage", "wrong kind"])
+@pytest.mark.parametrize(
+    "damage",
+    ["flip a payload byte", "flip a MAC byte", "truncate", "empty", "garbage", "wrong kind"],
+)
 def test_a_damaged_entry_is_a_miss_and_is_removed(tmp_path: Path, damage: str) -> None:
     cache = Cache(tmp_path / "c")
     cache.put("svg", KEY_A, b"<svg>diagram</svg>")
@@ -119,7 +126,7 @@ def test_a_damaged_entry_is_a_miss_and_is_removed(tmp_path: Path, damage: str) -
         elif damage == "flip a MAC byte":
             data[-1] ^= 1
         elif damage == "truncate":
-            data = data[:len(data) - MAC_SIZE - 1]
+            data = data[: len(data) - MAC_SIZE - 1]
         elif damage == "empty":
             data = bytearray()
         elif damage == "garbage":
@@ -159,8 +166,9 @@ def test_a_forged_pickle_is_never_unpickled(tmp_path: Path) -> None:
     assert marker.exists()
 
 
-def test_a_secret_others_can_read_disables_the_cache(tmp_path: Path,
-                                                      caplog: pytest.LogCaptureFixture) -> None:
+def test_a_secret_others_can_read_disables_the_cache(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     Cache(tmp_path / "c").put("svg", KEY_A, b"x")
     (tmp_path / "c" / SECRET_NAME).chmod(0o644)
     cache = Cache(tmp_path / "c")
@@ -172,8 +180,9 @@ def test_a_secret_others_can_read_disables_the_cache(tmp_path: Path,
     assert f"the cache secret {tmp_path / 'c' / SECRET_NAME} is not yours alone" in caplog.text
 
 
-def test_an_unusable_folder_is_no_cache_not_an_error(tmp_path: Path,
-                                                     caplog: pytest.LogCaptureFixture) -> None:
+def test_an_unusable_folder_is_no_cache_not_an_error(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     (tmp_path / "c").write_text("a file where the folder should be")
     cache = Cache(tmp_path / "c")
     with caplog.at_level(logging.WARNING, logger="mldossier.cache"):
@@ -238,9 +247,11 @@ def test_builds_sharing_a_cache_never_see_a_half_written_entry(tmp_path: Path) -
         assert worker.exitcode == 0
     final = Cache(Path(folder))
     assert [final.get("svg", cache_key(n)) for n in range(5)] == [
-        f"value {n}".encode() * 1000 for n in range(5)]
+        f"value {n}".encode() * 1000 for n in range(5)
+    ]
     assert [final.get_object("intake", cache_key(n)) for n in range(3)] == [
-        ("value", n) for n in range(3)]
+        ("value", n) for n in range(3)
+    ]
     assert not list(Path(folder).rglob(".tmp-*"))
 
 
@@ -260,11 +271,13 @@ def test_the_config_names_the_folder_and_the_cap(tmp_path: Path) -> None:
         load_config(tmp_path / "mldossier.yaml")
     assert [str(p) for p in caught.value.problems] == [
         "mldossier.yaml:/cache/max_mb: NaN is not a size in MiB (write a positive number "
-        "such as 4096)"]
+        "such as 4096)"
+    ]
     (tmp_path / "mldossier.yaml").write_text("cache:\n  folder: x\n")
     warnings = [str(w) for w in load_config(tmp_path / "mldossier.yaml").warnings]
-    assert warnings == ["mldossier.yaml:/cache: unknown key 'folder' "
-                        "(it is ignored; check its spelling)"]
+    assert warnings == [
+        "mldossier.yaml:/cache: unknown key 'folder' (it is ignored; check its spelling)"
+    ]
 
 
 # ---------------------------------------------------------------- whole builds
@@ -308,15 +321,20 @@ def test_cold_warm_and_uncached_builds_are_byte_identical(builds: Builds) -> Non
 def test_the_warm_build_takes_everything_from_the_cache(builds: Builds) -> None:
     importers = importers_with_files(builds.evidence)
     assert builds.cold.hits == {}
-    assert builds.cold.writes == {INTAKE_NAMESPACE: len(importers), SVG_NAMESPACE: 4,
-                                  SAFE_SVG_NAMESPACE: 4, PDF_NAMESPACE: 5}
+    assert builds.cold.writes == {
+        INTAKE_NAMESPACE: len(importers),
+        SVG_NAMESPACE: 4,
+        SAFE_SVG_NAMESPACE: 4,
+        PDF_NAMESPACE: 5,
+    }
     assert builds.warm.hits == builds.cold.writes
     assert builds.warm.writes == {}
     assert len(entries(builds.folder)) == len(importers) + 4 + 4 + 5
 
 
-def test_a_changed_signoff_invalidates_only_what_depends_on_it(builds: Builds,
-                                                               tmp_path: Path) -> None:
+def test_a_changed_signoff_invalidates_only_what_depends_on_it(
+    builds: Builds, tmp_path: Path
+) -> None:
     # In place: the evidence folder is part of every intake key.
     evidence = builds.evidence
     folder = tmp_path / "cache"
@@ -327,8 +345,7 @@ def test_a_changed_signoff_invalidates_only_what_depends_on_it(builds: Builds,
     try:
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(os, "cpu_count", lambda: 1)
-            build(analyse(config, evidence, cache=cache), tmp_path / "rebuilt",
-                  pdf_per_system=True)
+            build(analyse(config, evidence, cache=cache), tmp_path / "rebuilt", pdf_per_system=True)
             build(analyse(config, evidence), tmp_path / "fresh", pdf_per_system=True)
         importers = importers_with_files(evidence)
     finally:
@@ -349,19 +366,20 @@ def test_a_changed_signoff_invalidates_only_what_depends_on_it(builds: Builds,
 
 
 def test_the_same_folder_named_relative_or_absolute_is_the_same_input(
-        builds: Builds, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    builds: Builds, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cache = Cache(tmp_path / "cache")
     absolute = read_evidence(load_config(CONFIG), builds.evidence, cache=cache)
     monkeypatch.chdir(builds.evidence.parent)
     again = Cache(tmp_path / "cache")
-    relative = read_evidence(load_config(Path(os.path.relpath(CONFIG))), Path("evidence"),
-                             cache=again)
+    relative = read_evidence(
+        load_config(Path(os.path.relpath(CONFIG))), Path("evidence"), cache=again
+    )
     assert again.hits[INTAKE_NAMESPACE] == len(importers_with_files(builds.evidence))
     assert relative.signoffs == absolute.signoffs
 
 
-def test_a_changed_diagram_is_the_only_one_laid_out_again(builds: Builds,
-                                                          tmp_path: Path) -> None:
+def test_a_changed_diagram_is_the_only_one_laid_out_again(builds: Builds, tmp_path: Path) -> None:
     config = load_config(CONFIG)
     evidence = tmp_path / "evidence"
     shutil.copytree(builds.evidence, evidence)
@@ -369,12 +387,16 @@ def test_a_changed_diagram_is_the_only_one_laid_out_again(builds: Builds,
     lineage = build_graph(before, config)
     systems = [m.name for m in before.registered_models]
     # A sign-off drawn with its own title (not folded into "N sign-offs"): retitle it.
-    drawn = next(s for s in before.signoffs if s.system in systems
-                 and any(t.endswith(f"{s.kind}: {s.title}")
-                         for t in lineage_dot(lineage, s.system)[1]))
+    drawn = next(
+        s
+        for s in before.signoffs
+        if s.system in systems
+        and any(t.endswith(f"{s.kind}: {s.title}") for t in lineage_dot(lineage, s.system)[1])
+    )
     path = evidence / drawn.cite.file
-    path.write_text(path.read_text("utf-8").replace(drawn.title, drawn.title + " (retitled)"),
-                    encoding="utf-8")
+    path.write_text(
+        path.read_text("utf-8").replace(drawn.title, drawn.title + " (retitled)"), encoding="utf-8"
+    )
     after = read_evidence(config, evidence)
     cache = Cache(tmp_path / "cache")
     first = lineage_svgs(lineage, systems, cache)
@@ -395,8 +417,11 @@ def test_a_build_over_damaged_entries_rewrites_them(builds: Builds, tmp_path: Pa
     cache = Cache(folder)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(os, "cpu_count", lambda: 1)
-        build(analyse(load_config(CONFIG), builds.evidence, cache=cache), tmp_path / "out",
-              pdf_per_system=True)
+        build(
+            analyse(load_config(CONFIG), builds.evidence, cache=cache),
+            tmp_path / "out",
+            pdf_per_system=True,
+        )
     assert cache.hits == {}
     assert cache.writes == builds.cold.writes
     assert files(tmp_path / "out") == files(builds.base / "cold")
@@ -409,28 +434,44 @@ def cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """The command line in ``cwd``, with a copy of the demo's config there."""
     shutil.copyfile(CONFIG, cwd / "mldossier.yaml")
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
-    return subprocess.run([sys.executable, "-m", "mldossier.cli", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "mldossier.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def test_the_command_line_cache_and_no_cache(builds: Builds, tmp_path: Path) -> None:
     """Forked per-system PDF workers read and write the cache too; --no-cache touches none."""
-    built = cli(tmp_path, "build", "--evidence", str(builds.evidence), "--out", "cold",
-                "--pdf-per-system")
+    built = cli(
+        tmp_path, "build", "--evidence", str(builds.evidence), "--out", "cold", "--pdf-per-system"
+    )
     assert built.returncode == 0, built.stderr
     folder = tmp_path / ".mldossier-cache"  # beside mldossier.yaml
     assert len(entries(folder, PDF_NAMESPACE)) == 5
     written = set(entries(folder))
-    warm = cli(tmp_path, "build", "--evidence", str(builds.evidence), "--out", "warm",
-               "--pdf-per-system")
+    warm = cli(
+        tmp_path, "build", "--evidence", str(builds.evidence), "--out", "warm", "--pdf-per-system"
+    )
     assert warm.returncode == 0, warm.stderr
     assert set(entries(folder)) == written
     assert files(tmp_path / "cold") == files(tmp_path / "warm") == files(builds.base / "cold")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     checked = cli(elsewhere, "check", "--evidence", str(builds.evidence), "--no-cache")
-    built = cli(elsewhere, "build", "--evidence", str(builds.evidence), "--out", "site",
-                "--no-pdf", "--no-cache")
+    built = cli(
+        elsewhere,
+        "build",
+        "--evidence",
+        str(builds.evidence),
+        "--out",
+        "site",
+        "--no-pdf",
+        "--no-cache",
+    )
     assert checked.returncode == 1 and built.returncode == 0, built.stderr
     assert sorted(p.name for p in elsewhere.iterdir()) == ["mldossier.yaml", "site"]
 
@@ -439,8 +480,12 @@ def test_every_evidence_record_pickles_to_an_equal_record() -> None:
     # The model's records pickle their field values as a tuple (model._fast_pickling); the
     # demo holds every kind of record, each nested in Evidence.
     evidence = read_evidence(load_config(CONFIG), DEMO_EVIDENCE)
-    kinds = {type(r).__name__ for f in dataclasses.fields(evidence)
-             for r in getattr(evidence, f.name) if dataclasses.is_dataclass(r)}
+    kinds = {
+        type(r).__name__
+        for f in dataclasses.fields(evidence)
+        for r in getattr(evidence, f.name)
+        if dataclasses.is_dataclass(r)
+    }
     assert {"LineageRun", "ModelVersion", "MonitoringReport", "SignOff", "SourceFile"} <= kinds
     again = pickle.loads(pickle.dumps(evidence, protocol=pickle.HIGHEST_PROTOCOL))
     assert again == evidence and again is not evidence
@@ -449,4 +494,5 @@ def test_every_evidence_record_pickles_to_an_equal_record() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         run.state = "FAIL"  # type: ignore[misc]
     assert run.__getstate__() == tuple(  # type: ignore[attr-defined]
-        getattr(run, f.name) for f in dataclasses.fields(run))
+        getattr(run, f.name) for f in dataclasses.fields(run)
+    )

@@ -32,8 +32,7 @@ FORMAT_DOC = REPO / "docs" / "catalog-format.md"
 # The check library, by name, with the subject each check is evaluated for ("either" =
 # system or version), taken from the registry so catalogs and code cannot drift apart.
 CHECK_LIBRARY = {
-    name: ("either" if spec.subject == "any" else spec.subject)
-    for name, spec in library().items()
+    name: ("either" if spec.subject == "any" else spec.subject) for name, spec in library().items()
 }
 
 DASH = "\u2013"  # the en dash regulation.md writes in ranges such as "(a)–(h)"

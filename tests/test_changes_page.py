@@ -30,14 +30,34 @@ def test_waivers_and_changes_appear_on_their_page(tmp_path: Path) -> None:
     evidence = tmp_path / "evidence"
     shutil.copytree(DEMO_EVIDENCE, evidence)
     runner = CliRunner()
-    first = runner.invoke(main, ["--config", str(REPO / "mldossier.yaml"), "check",
-                                 "--evidence", str(evidence), "--json",
-                                 str(tmp_path / "old.json")])
+    first = runner.invoke(
+        main,
+        [
+            "--config",
+            str(REPO / "mldossier.yaml"),
+            "check",
+            "--evidence",
+            str(evidence),
+            "--json",
+            str(tmp_path / "old.json"),
+        ],
+    )
     assert first.exit_code == 1
     (evidence / "waivers.yaml").write_text(WAIVER)
-    built = runner.invoke(main, ["--config", str(REPO / "mldossier.yaml"), "build",
-                                 "--evidence", str(evidence), "--out", str(tmp_path / "site"),
-                                 "--baseline", str(tmp_path / "old.json")])
+    built = runner.invoke(
+        main,
+        [
+            "--config",
+            str(REPO / "mldossier.yaml"),
+            "build",
+            "--evidence",
+            str(evidence),
+            "--out",
+            str(tmp_path / "site"),
+            "--baseline",
+            str(tmp_path / "old.json"),
+        ],
+    )
     assert built.exit_code == 0, built.stderr
     raw = (tmp_path / "site" / "changes" / "index.html").read_text()
     page = html.unescape(raw)
@@ -51,7 +71,11 @@ def test_waivers_and_changes_appear_on_their_page(tmp_path: Path) -> None:
     assert waived[0]["waiver"]["id"] == "W-2026-07"
     import subprocess
 
-    text = subprocess.run(["pdftotext", str(tmp_path / "site" / "report.pdf"), "-"],
-                          capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", str(tmp_path / "site" / "report.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "Waivers and changes" in text and "W-2026-07" in text
     assert "EUAIA-72 Art. 72 [income-verifier@2]: fail → waived" in text

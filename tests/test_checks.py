@@ -43,19 +43,34 @@ def test_intended_use_falls_back_to_description_as_a_warning() -> None:
     assert outcome.status == "warn"
 
 
-@pytest.mark.parametrize(("tags", "status", "reason"), [
-    ({}, "pass", "classified 'high-risk', Annex III point 5(b)"),
-    ({"eu_ai_act_category": None}, "fail",
-     "no 'eu_ai_act_category' tag: the system is not classified"),
-    ({"eu_ai_act_category": "risky"}, "fail",
-     "classification 'risky' is not one of high-risk, not-high-risk, limited-risk, "
-     "minimal-risk, prohibited"),
-    ({"eu_ai_act_category": "minimal-risk"}, "fail",
-     "Annex III point 5(b) implies high-risk, but the system is classified 'minimal-risk'"),
-    ({"annex_iii_point": "five-b"}, "fail", "Annex III point 'five-b' is not of the form 5(b)"),
-    ({"eu_ai_act_category": "not-high-risk", "annex_iii_point": None}, "pass",
-     "classified 'not-high-risk'"),
-])
+@pytest.mark.parametrize(
+    ("tags", "status", "reason"),
+    [
+        ({}, "pass", "classified 'high-risk', Annex III point 5(b)"),
+        (
+            {"eu_ai_act_category": None},
+            "fail",
+            "no 'eu_ai_act_category' tag: the system is not classified",
+        ),
+        (
+            {"eu_ai_act_category": "risky"},
+            "fail",
+            "classification 'risky' is not one of high-risk, not-high-risk, limited-risk, "
+            "minimal-risk, prohibited",
+        ),
+        (
+            {"eu_ai_act_category": "minimal-risk"},
+            "fail",
+            "Annex III point 5(b) implies high-risk, but the system is classified 'minimal-risk'",
+        ),
+        ({"annex_iii_point": "five-b"}, "fail", "Annex III point 'five-b' is not of the form 5(b)"),
+        (
+            {"eu_ai_act_category": "not-high-risk", "annex_iii_point": None},
+            "pass",
+            "classified 'not-high-risk'",
+        ),
+    ],
+)
 def test_classification_consistent(tags: dict[str, str | None], status: str, reason: str) -> None:
     model = f.system(**tags)  # type: ignore[arg-type]
     outcome = run_check("classification_consistent", bundle(), Subject(model))
@@ -78,8 +93,10 @@ def test_approval_on_the_version_passes() -> None:
 def test_approval_before_creation_fails() -> None:
     outcome = approval_case(approved_by="mrc", approval_date="2026-06-01T09:00:00Z")
     assert outcome.status == "fail"
-    assert outcome.reasons == ("approved on 2026-06-01T09:00:00Z, before the version was "
-                               "created (2026-06-01T10:00:00+00:00)",)
+    assert outcome.reasons == (
+        "approved on 2026-06-01T09:00:00Z, before the version was "
+        "created (2026-06-01T10:00:00+00:00)",
+    )
 
 
 def test_approver_who_ran_the_training_fails() -> None:
@@ -96,7 +113,8 @@ def test_approval_is_not_inherited_from_an_older_version() -> None:
     assert outcome.status == "fail"
     assert outcome.reasons == (
         "version credit-default-scorer@3 has no 'approved_by' or 'approval_date' tag",
-        "approvals of other versions (v2) do not carry over to this one")
+        "approvals of other versions (v2) do not carry over to this one",
+    )
 
 
 def test_approval_date_not_a_date() -> None:
@@ -110,28 +128,43 @@ def test_evaluation_metrics() -> None:
     assert run_check("evaluation_metrics_logged", ev, Subject(SYS, v)).status == "pass"
     missing = run_check("evaluation_metrics_logged", ev, Subject(SYS, v), metrics=["f1"])
     assert missing.reasons == ("required metrics not logged: f1",)
-    none = run_check("evaluation_metrics_logged", bundle(model_versions=(v,),
-                                                         mlflow_runs=(f.run(),)), Subject(SYS, v))
+    none = run_check(
+        "evaluation_metrics_logged",
+        bundle(model_versions=(v,), mlflow_runs=(f.run(),)),
+        Subject(SYS, v),
+    )
     assert none.reasons == ("the training run logged no metrics",)
 
 
 def test_signature_present() -> None:
     v = f.version()
-    ok = run_check("signature_present", bundle(model_versions=(v,), signatures=(f.signature(),)),
-                   Subject(SYS, v))
+    ok = run_check(
+        "signature_present",
+        bundle(model_versions=(v,), signatures=(f.signature(),)),
+        Subject(SYS, v),
+    )
     assert ok.status == "pass" and ok.citations[0].file == "mlflow/artifacts/m-1/MLmodel"
     bad = run_check("signature_present", bundle(model_versions=(v,)), Subject(SYS, v))
     assert bad.reasons == ("no MLmodel signature found for credit-default-scorer@3",)
 
 
-@pytest.mark.parametrize(("timestamp", "status", "reason"), [
-    ("2026-11-01T00:00:00", "pass", "latest report is from 2026-11-01 (19 days old, limit 30)"),
-    ("2026-10-25T00:00:00", "warn",
-     "latest report is from 2026-10-25, 26 days old; it goes stale in 4 days"),
-    ("2026-05-11T00:00:00", "fail",
-     "latest report is from 2026-05-11, 193 days old; the limit is 30 days"),
-    (None, "fail", "1 report(s), all undated: an undated report never counts as fresh"),
-])
+@pytest.mark.parametrize(
+    ("timestamp", "status", "reason"),
+    [
+        ("2026-11-01T00:00:00", "pass", "latest report is from 2026-11-01 (19 days old, limit 30)"),
+        (
+            "2026-10-25T00:00:00",
+            "warn",
+            "latest report is from 2026-10-25, 26 days old; it goes stale in 4 days",
+        ),
+        (
+            "2026-05-11T00:00:00",
+            "fail",
+            "latest report is from 2026-05-11, 193 days old; the limit is 30 days",
+        ),
+        (None, "fail", "1 report(s), all undated: an undated report never counts as fresh"),
+    ],
+)
 def test_monitoring_fresh(timestamp: str | None, status: str, reason: str) -> None:
     v = f.version()
     ev = bundle(model_versions=(v,), reports=(f.report(timestamp=timestamp),))
@@ -149,24 +182,34 @@ def test_no_drift() -> None:
     v = f.version()
     calm = run_check("no_drift", bundle(reports=(f.report(),)), Subject(SYS, v))
     assert calm.status == "pass"
-    some = run_check("no_drift", bundle(reports=(f.report(drifted_columns=("income",)),)),
-                     Subject(SYS, v))
+    some = run_check(
+        "no_drift", bundle(reports=(f.report(drifted_columns=("income",)),)), Subject(SYS, v)
+    )
     assert some.status == "warn"
-    assert some.reasons == ("report of 2026-11-01: dataset drift within threshold (share 0.100 "
-                            "< 0.5; 1 column(s) drifted: income (K-S p_value 0.001 vs 0.05))",)
-    drifted = run_check("no_drift", bundle(reports=(f.report(share=0.6, drifted_columns=(
-        "income", "debt")),)), Subject(SYS, v))
+    assert some.reasons == (
+        "report of 2026-11-01: dataset drift within threshold (share 0.100 "
+        "< 0.5; 1 column(s) drifted: income (K-S p_value 0.001 vs 0.05))",
+    )
+    drifted = run_check(
+        "no_drift",
+        bundle(reports=(f.report(share=0.6, drifted_columns=("income", "debt")),)),
+        Subject(SYS, v),
+    )
     assert drifted.status == "fail"
-    assert drifted.reasons[0] == ("report of 2026-11-01: 2 column(s) drifted, share 0.600 ≥ "
-                                  "threshold 0.5")
+    assert drifted.reasons[0] == (
+        "report of 2026-11-01: 2 column(s) drifted, share 0.600 ≥ threshold 0.5"
+    )
 
 
-@pytest.mark.parametrize(("signed", "expires", "status", "reason_end"), [
-    ("2026-10-01", "2027-10-01", "pass", "on 2026-10-01"),
-    ("2025-10-01", "2026-10-01", "fail", "expired on 2026-10-01"),
-    ("2026-10-01", "2026-11-25", "warn", "expires on 2026-11-25"),
-    ("2026-12-01", None, "fail", "dated in the future"),
-])
+@pytest.mark.parametrize(
+    ("signed", "expires", "status", "reason_end"),
+    [
+        ("2026-10-01", "2027-10-01", "pass", "on 2026-10-01"),
+        ("2025-10-01", "2026-10-01", "fail", "expired on 2026-10-01"),
+        ("2026-10-01", "2026-11-25", "warn", "expires on 2026-11-25"),
+        ("2026-12-01", None, "fail", "dated in the future"),
+    ],
+)
 def test_signoff_present(signed: str, expires: str | None, status: str, reason_end: str) -> None:
     ev = bundle(registered_models=(SYS,), signoffs=(f.signoff(signed=signed, expires=expires),))
     outcome = run_check("signoff_present", ev, Subject(SYS), kind="risk_assessment")
@@ -181,10 +224,10 @@ def test_missing_signoff_is_manual() -> None:
 
 def test_signoff_max_age() -> None:
     ev = bundle(signoffs=(f.signoff(signed="2025-01-01", expires=None),))
-    outcome = run_check("signoff_present", ev, Subject(SYS), kind="risk_assessment",
-                        max_age_days=365)
-    assert outcome.status == "fail" and "688 days old, over the 365-day limit" in \
-        outcome.reasons[0]
+    outcome = run_check(
+        "signoff_present", ev, Subject(SYS), kind="risk_assessment", max_age_days=365
+    )
+    assert outcome.status == "fail" and "688 days old, over the 365-day limit" in outcome.reasons[0]
 
 
 def test_version_check_on_a_system_is_not_applicable() -> None:

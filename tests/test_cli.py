@@ -32,8 +32,15 @@ def run(*args: str, cwd: Path | None = None) -> tuple[int, str, str]:
 @pytest.fixture(scope="module")
 def demo_check(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str, dict, Path]:
     out = tmp_path_factory.mktemp("check")
-    code, stdout, _ = run("--config", str(CONFIG), "check", "--json", str(out / "r.json"),
-                          "--junit", str(out / "r.xml"))
+    code, stdout, _ = run(
+        "--config",
+        str(CONFIG),
+        "check",
+        "--json",
+        str(out / "r.json"),
+        "--junit",
+        str(out / "r.xml"),
+    )
     return code, stdout, json.loads((out / "r.json").read_text()), out
 
 
@@ -48,7 +55,8 @@ def test_validate_the_demo_prints_a_summary_and_exits_0() -> None:
 
 
 def test_check_on_the_demo_fails_the_planted_gaps_and_passes_the_complete_system(
-        demo_check: tuple[int, str, dict, Path]) -> None:
+    demo_check: tuple[int, str, dict, Path],
+) -> None:
     code, stdout, results, _ = demo_check
     assert code == 1
     by = {(r["control"], r["subject"]): r for r in results["results"]}
@@ -59,28 +67,41 @@ def test_check_on_the_demo_fails_the_planted_gaps_and_passes_the_complete_system
         "approved on 2026-04-24T16:30:00Z, before the version was created "
         "(2026-11-27T11:25:48+00:00)",
         "approved by 'tom.becker', who also ran the training run "
-        "1652aea8f4f94c51acd7a8da14bb958c: no segregation of duties"]
+        "1652aea8f4f94c51acd7a8da14bb958c: no segregation of duties",
+    ]
     assert by[("EUAIA-72", "income-verifier@2")]["reasons"] == [
-        "latest report is from 2026-05-11, 200 days old; the limit is 30 days"]
+        "latest report is from 2026-05-11, 200 days old; the limit is 30 days"
+    ]
     skew = by[("SOC2-CC7-1", "income-verifier@2")]
     assert skew["status"] == "fail" and skew["reasons"] == [
-        "renamed: monthly_income → income_monthly", "retyped: employment_years long → string"]
-    owner = by[("SOC2-CC1-3", "marketing-propensity")] if ("SOC2-CC1-3", "marketing-propensity") \
-        in by else next(r for r in results["results"] if r["subject"] == "marketing-propensity"
-                        and r["status"] == "fail")
+        "renamed: monthly_income → income_monthly",
+        "retyped: employment_years long → string",
+    ]
+    owner = (
+        by[("SOC2-CC1-3", "marketing-propensity")]
+        if ("SOC2-CC1-3", "marketing-propensity") in by
+        else next(
+            r
+            for r in results["results"]
+            if r["subject"] == "marketing-propensity" and r["status"] == "fail"
+        )
+    )
     assert owner["status"] == "fail"
-    fraud = [r for r in results["results"] if r["subject"] == "card-fraud-detector@2"
-             and r["status"] == "fail"]
+    fraud = [
+        r
+        for r in results["results"]
+        if r["subject"] == "card-fraud-detector@2" and r["status"] == "fail"
+    ]
     assert any("ended FAIL" in reason for r in fraud for reason in r["reasons"])
     assert any("share 0.667" in reason for r in fraud for reason in r["reasons"])
     assert "Findings (worst first):" in stdout
 
 
-def test_results_json_follows_its_published_schema(demo_check: tuple[int, str, dict, Path]
-                                                   ) -> None:
+def test_results_json_follows_its_published_schema(demo_check: tuple[int, str, dict, Path]) -> None:
     _, _, results, _ = demo_check
-    validator = Draft202012Validator(load_schema("results"),
-                                     format_checker=Draft202012Validator.FORMAT_CHECKER)
+    validator = Draft202012Validator(
+        load_schema("results"), format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
     assert [e.message for e in validator.iter_errors(results)] == []
     every = [c for r in results["results"] for c in r["citations"]]
     assert every and all(len(c["sha256"]) == 64 for c in every)
@@ -95,8 +116,6 @@ def test_junit_has_one_case_per_verdict(demo_check: tuple[int, str, dict, Path])
     assert {s.get("name") for s in root.findall("testsuite")} == {"EU AI Act", "SOC 2"}
 
 
-
-
 def test_check_exits_0_when_nothing_fails(tmp_path: Path) -> None:
     catalog = tmp_path / "mini.yaml"
     catalog.write_text(MINI_CATALOG)
@@ -105,17 +124,33 @@ def test_check_exits_0_when_nothing_fails(tmp_path: Path) -> None:
     assert "Internal: 4 pass" in stdout
 
 
-@pytest.mark.parametrize("name, content, message", [
-    ("bad.json", '{"a": ', "mlflow/bad.json:/: truncated JSON: Expecting value at line 1 column 7 "
-     "(re-export the file; it must be one complete JSON document)"),
-    ("odd.json", '{"something": "else"}', "mlflow/odd.json:/: unknown export shape (expected "
-     "an MLflow REST response, OpenLineage RunEvents, an Evidently snapshot or an mldossier "
-     "sign-off; move other files out of the evidence folder)"),
-    ("latin1.json", b'{"name": "caf\xe9"}', "mlflow/latin1.json:/: file is not UTF-8 text "
-     "(byte 13 cannot be decoded) (re-export it as UTF-8)"),
-])
-def test_bad_input_exits_2_with_the_exact_message(tmp_path: Path, name: str,
-                                                  content: str | bytes, message: str) -> None:
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        (
+            "bad.json",
+            '{"a": ',
+            "mlflow/bad.json:/: truncated JSON: Expecting value at line 1 column 7 "
+            "(re-export the file; it must be one complete JSON document)",
+        ),
+        (
+            "odd.json",
+            '{"something": "else"}',
+            "mlflow/odd.json:/: unknown export shape (expected "
+            "an MLflow REST response, OpenLineage RunEvents, an Evidently snapshot or an mldossier "
+            "sign-off; move other files out of the evidence folder)",
+        ),
+        (
+            "latin1.json",
+            b'{"name": "caf\xe9"}',
+            "mlflow/latin1.json:/: file is not UTF-8 text "
+            "(byte 13 cannot be decoded) (re-export it as UTF-8)",
+        ),
+    ],
+)
+def test_bad_input_exits_2_with_the_exact_message(
+    tmp_path: Path, name: str, content: str | bytes, message: str
+) -> None:
     evidence = tmp_path / "ev"
     shutil.copytree(DEMO_EVIDENCE / "mlflow", evidence / "mlflow")
     data = content.encode() if isinstance(content, str) else content
@@ -124,8 +159,9 @@ def test_bad_input_exits_2_with_the_exact_message(tmp_path: Path, name: str,
         code, stdout, stderr = run("--config", str(CONFIG), command, "--evidence", str(evidence))
         assert code == 2, command
         assert f"error: {message}" in stderr.splitlines()
-        assert stderr.splitlines()[-1] == ("mldossier: 1 problem(s) in the input; nothing was "
-                                           "written")
+        assert stderr.splitlines()[-1] == (
+            "mldossier: 1 problem(s) in the input; nothing was written"
+        )
         assert "Traceback" not in stderr and stdout == ""
 
 
@@ -138,14 +174,19 @@ def test_every_problem_is_reported_not_just_the_first(tmp_path: Path) -> None:
     code, _, stderr = run("validate", "--evidence", str(evidence))
     assert code == 2
     assert [line.split(":")[1] for line in stderr.splitlines() if line.startswith("error")] == [
-        " a.json", " b.json", " c.yaml"]
+        " a.json",
+        " b.json",
+        " c.yaml",
+    ]
 
 
 def test_missing_and_empty_evidence_folders(tmp_path: Path) -> None:
     code, _, stderr = run("validate", "--evidence", str(tmp_path / "nope"))
-    assert code == 2 and stderr == (f"mldossier: evidence folder {tmp_path / 'nope'} does not "
-                                    "exist (pass --evidence DIR or set `evidence:` in "
-                                    "mldossier.yaml)\n")
+    assert code == 2 and stderr == (
+        f"mldossier: evidence folder {tmp_path / 'nope'} does not "
+        "exist (pass --evidence DIR or set `evidence:` in "
+        "mldossier.yaml)\n"
+    )
     (tmp_path / "empty").mkdir()
     code, _, stderr = run("validate", "--evidence", str(tmp_path / "empty"))
     assert code == 2 and "holds no files" in stderr
@@ -155,13 +196,16 @@ def test_a_bad_config_value_names_the_key_and_unknown_keys_warn(tmp_path: Path) 
     (tmp_path / "mldossier.yaml").write_text("limits:\n  max_document_mb: -1\nsurprise: 1\n")
     code, _, stderr = run("--config", str(tmp_path / "mldossier.yaml"), "validate")
     assert code == 2
-    assert ("error: mldossier.yaml:/limits/max_document_mb: -1 is out of range "
-            "(exclusiveMinimum 0) (fix the value)") in stderr.splitlines()
+    assert (
+        "error: mldossier.yaml:/limits/max_document_mb: -1 is out of range "
+        "(exclusiveMinimum 0) (fix the value)"
+    ) in stderr.splitlines()
     (tmp_path / "mldossier.yaml").write_text(f"evidence: {DEMO_EVIDENCE}\nsurprise: 1\n")
     code, _, stderr = run("--config", str(tmp_path / "mldossier.yaml"), "validate")
     assert code == 0
-    assert ("warning: mldossier.yaml:/: unknown key 'surprise' (it is ignored; check its "
-            "spelling)") in stderr.splitlines()
+    assert (
+        "warning: mldossier.yaml:/: unknown key 'surprise' (it is ignored; check its spelling)"
+    ) in stderr.splitlines()
 
 
 def test_unknown_check_in_a_user_catalog(tmp_path: Path) -> None:
@@ -179,9 +223,13 @@ controls:
 """)
     code, _, stderr = run("--config", str(CONFIG), "check", "--controls", str(catalog))
     assert code == 2
-    assert any(line.startswith("error: mine.yaml:/controls/0/checks/0/check: unknown check "
-                               "'owner_asigned' (use a check from the library: ")
-               for line in stderr.splitlines())
+    assert any(
+        line.startswith(
+            "error: mine.yaml:/controls/0/checks/0/check: unknown check "
+            "'owner_asigned' (use a check from the library: "
+        )
+        for line in stderr.splitlines()
+    )
 
 
 def test_fail_on_warn_is_stricter(tmp_path: Path) -> None:
@@ -194,8 +242,9 @@ def test_usage_error_exits_2() -> None:
     assert code == 2 and "Invalid value for '--fail-on'" in stderr
 
 
-def test_internal_error_is_a_message_and_exit_3_unless_debug(monkeypatch: pytest.MonkeyPatch
-                                                             ) -> None:
+def test_internal_error_is_a_message_and_exit_3_unless_debug(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import mldossier.cli as cli
 
     def broken(*args: object, **kwargs: object) -> None:
@@ -204,14 +253,17 @@ def test_internal_error_is_a_message_and_exit_3_unless_debug(monkeypatch: pytest
     monkeypatch.setattr(cli, "read_evidence", broken)
     code, _, stderr = run("--config", str(CONFIG), "validate")
     assert code == 3
-    assert stderr == ("mldossier: internal error: ZeroDivisionError: boom (run with --debug for "
-                      "the traceback, and please report it)\n")
+    assert stderr == (
+        "mldossier: internal error: ZeroDivisionError: boom (run with --debug for "
+        "the traceback, and please report it)\n"
+    )
     with pytest.raises(ZeroDivisionError):
         run("--config", str(CONFIG), "--debug", "validate")
 
 
-def test_baseline_gates_only_on_regressions(demo_check: tuple[int, str, dict, Path],
-                                            tmp_path: Path) -> None:
+def test_baseline_gates_only_on_regressions(
+    demo_check: tuple[int, str, dict, Path], tmp_path: Path
+) -> None:
     _, _, results, out = demo_check
     code, stdout, _ = run("--config", str(CONFIG), "check", "--baseline", str(out / "r.json"))
     assert code == 0 and "  none" in stdout
@@ -221,11 +273,14 @@ def test_baseline_gates_only_on_regressions(demo_check: tuple[int, str, dict, Pa
         if (r["control"], r["subject"]) == ("EUAIA-17-1-A", "income-verifier@2"):
             r["status"] = "pass"
     (tmp_path / "old.json").write_text(json.dumps(older))
-    code, stdout, _ = run("--config", str(CONFIG), "check", "--baseline",
-                          str(tmp_path / "old.json"))
+    code, stdout, _ = run(
+        "--config", str(CONFIG), "check", "--baseline", str(tmp_path / "old.json")
+    )
     assert code == 1
-    assert "  EUAIA-17-1-A Art. 17(1)(a) [income-verifier@2]: pass → fail (regression)" in \
-        stdout.splitlines()
+    assert (
+        "  EUAIA-17-1-A Art. 17(1)(a) [income-verifier@2]: pass → fail (regression)"
+        in stdout.splitlines()
+    )
     assert "1 regression(s) since the baseline" in stdout
 
 
@@ -237,7 +292,8 @@ def test_every_command_has_help() -> None:
 
 
 def test_check_summary_lines_add_up_to_each_framework(
-        demo_check: tuple[int, str, dict, Path]) -> None:
+    demo_check: tuple[int, str, dict, Path],
+) -> None:
     _, stdout, _, _ = demo_check
     summary = stdout.split("\nFindings")[0]
     blocks = [b for b in summary.split("\n\n")[1:] if b.strip()]

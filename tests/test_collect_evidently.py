@@ -55,17 +55,19 @@ def run(*args: str) -> Result:
     return CliRunner().invoke(cli(), ["collect", "evidently", *args])
 
 
-
-
 def project_metadata(project_id: str, name: str, description: str = "") -> bytes:
     """``metadata.json`` as evidently 0.7.23's LocalState.write_project writes it."""
-    data = {"id": project_id, "name": name, "description": description, "org_id": None,
-            "version": "2"}
+    data = {
+        "id": project_id,
+        "name": name,
+        "description": description,
+        "org_id": None,
+        "version": "2",
+    }
     return json.dumps(data, indent=2).encode()
 
 
-def add_project(workspace: Path, project_id: str, name: str,
-                snapshots: dict[str, bytes]) -> Path:
+def add_project(workspace: Path, project_id: str, name: str, snapshots: dict[str, bytes]) -> Path:
     folder = workspace / project_id
     (folder / "snapshots").mkdir(parents=True)
     (folder / "metadata.json").write_bytes(project_metadata(project_id, name, "demo"))
@@ -78,8 +80,12 @@ def add_project(workspace: Path, project_id: str, name: str,
 def workspace(tmp_path: Path) -> Path:
     """One project holding the two real full snapshots, laid out as Evidently does."""
     root = tmp_path / "workspace"
-    add_project(root, PROJECT, "Breast cancer / monitoring",
-                {DRIFT_ID: DRIFT.read_bytes(), CLASSIFICATION_ID: CLASSIFICATION.read_bytes()})
+    add_project(
+        root,
+        PROJECT,
+        "Breast cancer / monitoring",
+        {DRIFT_ID: DRIFT.read_bytes(), CLASSIFICATION_ID: CLASSIFICATION.read_bytes()},
+    )
     return root
 
 
@@ -90,8 +96,11 @@ def layout(root: Path) -> list[str]:
         head, dot, rest = part.partition(".")
         return f"<id>{dot}{rest}" if UUID.match(head) else part
 
-    return sorted("/".join(generic(part) for part in p.relative_to(root).parts)
-                  for p in root.rglob("*") if p.is_file())
+    return sorted(
+        "/".join(generic(part) for part in p.relative_to(root).parts)
+        for p in root.rglob("*")
+        if p.is_file()
+    )
 
 
 # ---------------------------------------------------------------- the real library
@@ -122,15 +131,20 @@ def real_workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 def test_the_hand_made_layout_is_the_real_one(real_workspace: Path, workspace: Path) -> None:
-    assert layout(real_workspace) == layout(workspace) == [
-        "<id>/metadata.json", "<id>/snapshots/<id>.json", "<id>/snapshots/<id>.json"]
+    assert (
+        layout(real_workspace)
+        == layout(workspace)
+        == ["<id>/metadata.json", "<id>/snapshots/<id>.json", "<id>/snapshots/<id>.json"]
+    )
     real_meta = next(real_workspace.glob("*/metadata.json"))
     made_meta = next(workspace.glob("*/metadata.json"))
     real = json.loads(real_meta.read_bytes())
     assert real.keys() == json.loads(made_meta.read_bytes()).keys()
     assert real_meta.read_bytes() == project_metadata(real["id"], real["name"], "demo")
-    stored = {json.loads(p.read_bytes())["name"]: json.loads(p.read_bytes())
-              for p in real_workspace.glob("*/snapshots/*.json")}
+    stored = {
+        json.loads(p.read_bytes())["name"]: json.loads(p.read_bytes())
+        for p in real_workspace.glob("*/snapshots/*.json")
+    }
     for sample in (DRIFT, CLASSIFICATION):
         data = json.loads(sample.read_bytes())
         assert stored[data["name"]] == data  # the workspace stores the full snapshot as is
@@ -141,18 +155,19 @@ def test_collects_a_real_workspace(real_workspace: Path, tmp_path: Path) -> None
     result = run("--workspace", str(real_workspace), "--out", str(out))
     assert result.exit_code == 0, result.output
     assert result.stdout == (
-        f"Collected 2 snapshot(s) of 1 project(s) into {out} (see collection-log.json)\n")
+        f"Collected 2 snapshot(s) of 1 project(s) into {out} (see collection-log.json)\n"
+    )
     assert result.stderr == ""
     project_dir = next(p for p in real_workspace.iterdir() if p.is_dir())
     for source in (project_dir / "snapshots").iterdir():
         copied = out / "Breast cancer %2F monitoring" / "snapshots" / source.name
         assert copied.read_bytes() == source.read_bytes()
     evidence = read_collection(tmp_path / "evidence")
-    assert sorted((r.name, r.model_name, r.model_version, r.linked_by)
-                  for r in evidence.reports) == [
+    assert sorted(
+        (r.name, r.model_name, r.model_version, r.linked_by) for r in evidence.reports
+    ) == [
         ("breast-cancer classification quality", "breast-cancer-classifier", None, "metadata"),
-        ("breast-cancer drift (injected)", "breast-cancer-classifier", "demo-logreg",
-         "metadata"),
+        ("breast-cancer drift (injected)", "breast-cancer-classifier", "demo-logreg", "metadata"),
     ]
 
 
@@ -180,21 +195,22 @@ def test_copies_snapshots_byte_for_byte_with_a_log(workspace: Path, tmp_path: Pa
     assert log["counts"] == {"projects": 1, "snapshots": 2}
     assert log["skipped"] == []
     meta = (workspace / PROJECT / "metadata.json").read_bytes()
-    assert log["projects"] == [{
-        "id": PROJECT,
-        "name": "Breast cancer / monitoring",
-        "folder": "Breast cancer %2F monitoring",
-        "metadata_file": f"{PROJECT}/metadata.json",
-        "metadata_sha256": hashlib.sha256(meta).hexdigest(),
-        "metadata_size": len(meta),
-        "metadata": json.loads(meta),
-        "snapshots": 2,
-    }]
+    assert log["projects"] == [
+        {
+            "id": PROJECT,
+            "name": "Breast cancer / monitoring",
+            "folder": "Breast cancer %2F monitoring",
+            "metadata_file": f"{PROJECT}/metadata.json",
+            "metadata_sha256": hashlib.sha256(meta).hexdigest(),
+            "metadata_size": len(meta),
+            "metadata": json.loads(meta),
+            "snapshots": 2,
+        }
+    ]
     assert [c["file"] for c in log["calls"]] == files[:2]
     for call in log["calls"]:
         assert call["method"] == "READ"
-        assert call["url"].startswith("file:///") and call["url"].endswith(
-            Path(call["file"]).name)
+        assert call["url"].startswith("file:///") and call["url"].endswith(Path(call["file"]).name)
         assert call["sha256"] == hashlib.sha256((out / call["file"]).read_bytes()).hexdigest()
 
     evidence = read_collection(tmp_path / "evidence")
@@ -214,15 +230,14 @@ def test_a_project_name_is_never_read_as_a_model(workspace: Path, tmp_path: Path
     assert result.stderr == (
         f"warning: {workspace.resolve()}/{OTHER_PROJECT}/snapshots/{DRIFT_ID}.json: the "
         "snapshot's metadata names no model, so it cannot be tied to a model version (pass "
-        "metadata={'model': ..., 'model_version': ...} to Report(...))\n")
+        "metadata={'model': ..., 'model_version': ...} to Report(...))\n"
+    )
     evidence = read_collection(tmp_path / "evidence")
     unlinked = [r for r in evidence.reports if r.model_name is None]
-    assert [r.cite.file for r in unlinked] == [
-        f"monitoring/evidently/v2/snapshots/{DRIFT_ID}.json"]
+    assert [r.cite.file for r in unlinked] == [f"monitoring/evidently/v2/snapshots/{DRIFT_ID}.json"]
 
 
-def test_what_evidently_would_not_read_is_skipped_and_said(workspace: Path,
-                                                           tmp_path: Path) -> None:
+def test_what_evidently_would_not_read_is_skipped_and_said(workspace: Path, tmp_path: Path) -> None:
     (workspace / "README.txt").write_text("notes")
     (workspace / PROJECT / "snapshots" / "draft.json").write_text("{}")
     (workspace / OTHER_PROJECT).mkdir()
@@ -236,15 +251,20 @@ def test_what_evidently_would_not_read_is_skipped_and_said(workspace: Path,
         f"warning: {root}/README.txt: not a project folder (Evidently reads only folders named "
         "by a project UUID); not collected\n"
         f"warning: {root}/{PROJECT}/snapshots/draft.json: not a snapshot (Evidently reads only "
-        "<snapshot UUID>.json); not collected\n")
+        "<snapshot UUID>.json); not collected\n"
+    )
     log = json.loads((out / LOG_NAME).read_text("utf-8"))
     assert [s["path"] for s in log["skipped"]] == [
-        OTHER_PROJECT, "README.txt", f"{PROJECT}/snapshots/draft.json"]
+        OTHER_PROJECT,
+        "README.txt",
+        f"{PROJECT}/snapshots/draft.json",
+    ]
 
 
 def test_projects_with_one_folder_name_get_their_ids(workspace: Path, tmp_path: Path) -> None:
-    add_project(workspace, OTHER_PROJECT, "breast cancer / MONITORING",
-                {DRIFT_ID: DRIFT.read_bytes()})
+    add_project(
+        workspace, OTHER_PROJECT, "breast cancer / MONITORING", {DRIFT_ID: DRIFT.read_bytes()}
+    )
     out = tmp_path / "out"
     assert run("--workspace", str(workspace), "--out", str(out)).exit_code == 0
     assert sorted(p.name for p in out.iterdir() if p.is_dir()) == [
@@ -260,16 +280,17 @@ def test_only_the_projects_asked_for(workspace: Path, tmp_path: Path) -> None:
         result = run("--workspace", str(workspace), "--out", str(out), "--project", choice)
         assert result.exit_code == 0, result.output
         assert sorted(p.name for p in out.iterdir()) == [LOG_NAME, "fraud"]
-    result = run("--workspace", str(workspace), "--out", str(tmp_path / "x"),
-                 "--project", "nope")
+    result = run("--workspace", str(workspace), "--out", str(tmp_path / "x"), "--project", "nope")
     assert result.exit_code == 2
     assert result.stderr == (
         f"mldossier: --project 'nope': no project with that name or id in {workspace} "
-        "(projects: 'Breast cancer / monitoring', 'fraud')\n")
+        "(projects: 'Breast cancer / monitoring', 'fraud')\n"
+    )
 
 
 def test_a_broken_snapshot_stops_the_collection_and_keeps_the_old_one(
-        workspace: Path, tmp_path: Path) -> None:
+    workspace: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "out"
     out.mkdir()
     (out / "old.json").write_text('{"metrics": [], "tests": []}')
@@ -280,23 +301,35 @@ def test_a_broken_snapshot_stops_the_collection_and_keeps_the_old_one(
     assert result.stderr == (
         f"mldossier: {broken.resolve()}: not valid JSON (Unterminated string starting at: line "
         "1 column 485 (char 484); if Evidently was still writing it, collect again; otherwise "
-        "move the file out of the workspace)\n")
+        "move the file out of the workspace)\n"
+    )
     assert [p.name for p in out.iterdir()] == ["old.json"]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
-@pytest.mark.parametrize(("make", "message"), [
-    (lambda root: root.write_text("x"),
-     "mldossier: --workspace {root} is not a folder (pass the folder given to evidently's "
-     "Workspace(...), the one holding <project id>/metadata.json)\n"),
-    (lambda root: root.mkdir(),
-     "mldossier: --workspace {root} holds no Evidently projects (expected <project "
-     "id>/metadata.json folders, as Workspace.create() writes)\n"),
-    (lambda root: (root / PROJECT).mkdir(parents=True)
-     or (root / PROJECT / "metadata.json").write_text('{"project": 1}'),
-     "mldossier: {resolved}/" + PROJECT + "/metadata.json: not an Evidently project file "
-     "(expected an object with id and name, as Workspace.create_project() writes)\n"),
-])
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (
+            lambda root: root.write_text("x"),
+            "mldossier: --workspace {root} is not a folder (pass the folder given to evidently's "
+            "Workspace(...), the one holding <project id>/metadata.json)\n",
+        ),
+        (
+            lambda root: root.mkdir(),
+            "mldossier: --workspace {root} holds no Evidently projects (expected <project "
+            "id>/metadata.json folders, as Workspace.create() writes)\n",
+        ),
+        (
+            lambda root: (
+                (root / PROJECT).mkdir(parents=True)
+                or (root / PROJECT / "metadata.json").write_text('{"project": 1}')
+            ),
+            "mldossier: {resolved}/" + PROJECT + "/metadata.json: not an Evidently project file "
+            "(expected an object with id and name, as Workspace.create_project() writes)\n",
+        ),
+    ],
+)
 def test_not_a_workspace(tmp_path: Path, make: object, message: str) -> None:
     root = tmp_path / "ws"
     make(root)  # type: ignore[operator]

@@ -44,9 +44,14 @@ REST = SAMPLES / "mlflow" / "rest"
 MODEL_ARTIFACTS = SAMPLES / "mlflow" / "model_artifacts"
 API = "/api/2.0/mlflow"
 
-ENV_NAMES = ("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_TOKEN", "MLFLOW_TRACKING_USERNAME",
-             "MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_INSECURE_TLS",
-             "MLFLOW_TRACKING_SERVER_CERT_PATH")
+ENV_NAMES = (
+    "MLFLOW_TRACKING_URI",
+    "MLFLOW_TRACKING_TOKEN",
+    "MLFLOW_TRACKING_USERNAME",
+    "MLFLOW_TRACKING_PASSWORD",
+    "MLFLOW_TRACKING_INSECURE_TLS",
+    "MLFLOW_TRACKING_SERVER_CERT_PATH",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -76,8 +81,6 @@ def cli() -> click.Group:
 def run(*args: str, env: dict[str, str] | None = None) -> Result:
     """Run ``mldossier collect ...`` in-process."""
     return CliRunner().invoke(cli(), ["collect", *args], env=env)
-
-
 
 
 def old_collection(out: Path) -> bytes:
@@ -135,15 +138,17 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def local_server(answer: Callable[[BaseHTTPRequestHandler], Answer | None]
-                 ) -> Iterator[tuple[str, _Server]]:
+def local_server(
+    answer: Callable[[BaseHTTPRequestHandler], Answer | None],
+) -> Iterator[tuple[str, _Server]]:
     """A server on 127.0.0.1 answering with ``answer`` (None: drop the connection)."""
     server = _Server(("127.0.0.1", 0), _Handler)
     server.answer = answer
     server.requests = []
     server.bodies = []
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}", server
@@ -162,8 +167,7 @@ def replay(handler: BaseHTTPRequestHandler) -> Answer:
         f"{API}/model-versions/search": "model_versions_search.json",
         f"{API}/experiments/search": "experiments_search.json",
         f"{API}/registered-models/get": f"registered_models_get__{q.get('name')}.json",
-        f"{API}/model-versions/get":
-            f"model_versions_get__{q.get('name')}__v{q.get('version')}.json",
+        f"{API}/model-versions/get": f"model_versions_get__{q.get('name')}__v{q.get('version')}.json",
         f"{API}/runs/get": f"runs_get__{q.get('run_id')}.json",
     }
     if path in files:
@@ -197,41 +201,58 @@ def test_collects_the_real_bodies_byte_for_byte_and_they_validate(tmp_path: Path
     assert result.stdout == (
         "Collected 3 registered model(s), 7 version(s) (3 in production), 7 logged model(s), "
         "7 run(s), 3 experiment(s) and 3 MLmodel file(s) in 30 calls into "
-        f"{out} (see collection-log.json)\n")
+        f"{out} (see collection-log.json)\n"
+    )
     assert result.stderr == ""
 
     # Every body is stored exactly as the server sent it.
-    for name in ["registered_models_search_page1.json", "model_versions_search_page1.json",
-                 "experiments_search_page1.json",
-                 "registered_models_get__breast-cancer-classifier.json",
-                 "model_versions_get__breast-cancer-classifier__v2.json",
-                 "runs_get__da3a687298b540b5bda2d5c88308f3e1.json",
-                 "logged_models_get__m-d2b056cd5d8b4103a43cc372e1e28fb1.json"]:
+    for name in [
+        "registered_models_search_page1.json",
+        "model_versions_search_page1.json",
+        "experiments_search_page1.json",
+        "registered_models_get__breast-cancer-classifier.json",
+        "model_versions_get__breast-cancer-classifier__v2.json",
+        "runs_get__da3a687298b540b5bda2d5c88308f3e1.json",
+        "logged_models_get__m-d2b056cd5d8b4103a43cc372e1e28fb1.json",
+    ]:
         sample = name.replace("_page1", "")
         assert (out / name).read_bytes() == (REST / sample).read_bytes(), name
-    for model_id in ["m-d2b056cd5d8b4103a43cc372e1e28fb1", "m-8199f4b839354685864eef747939cb1e",
-                     "m-c339a42f76334fdd9271d79d6325b7cc"]:
+    for model_id in [
+        "m-d2b056cd5d8b4103a43cc372e1e28fb1",
+        "m-8199f4b839354685864eef747939cb1e",
+        "m-c339a42f76334fdd9271d79d6325b7cc",
+    ]:
         assert (out / "artifacts" / model_id / "MLmodel").read_bytes() == (
-            MODEL_ARTIFACTS / model_id / "MLmodel").read_bytes()
+            MODEL_ARTIFACTS / model_id / "MLmodel"
+        ).read_bytes()
     assert sorted(p.name for p in (out / "artifacts").iterdir()) == [
-        "m-8199f4b839354685864eef747939cb1e", "m-c339a42f76334fdd9271d79d6325b7cc",
-        "m-d2b056cd5d8b4103a43cc372e1e28fb1"]
+        "m-8199f4b839354685864eef747939cb1e",
+        "m-c339a42f76334fdd9271d79d6325b7cc",
+        "m-d2b056cd5d8b4103a43cc372e1e28fb1",
+    ]
 
     # max_results is always sent explicitly; experiments include deleted ones.
     paths = [path for _, path, _ in server.requests]
     assert paths[0] == f"{API}/registered-models/search?max_results=100"
     assert paths[1] == f"{API}/model-versions/search?max_results=100"
     assert f"{API}/experiments/search?view_type=ALL&max_results=100" in paths
-    assert ("/ajax-api/2.0/mlflow/logged-models/m-d2b056cd5d8b4103a43cc372e1e28fb1/artifacts/"
-            "files?artifact_file_path=MLmodel") in paths
+    assert (
+        "/ajax-api/2.0/mlflow/logged-models/m-d2b056cd5d8b4103a43cc372e1e28fb1/artifacts/"
+        "files?artifact_file_path=MLmodel"
+    ) in paths
 
     evidence = read_collection(out)
     assert [m.name for m in evidence.registered_models] == [
-        "breast-cancer-classifier", "diabetes-progression-regressor", "wine-cultivar-classifier"]
+        "breast-cancer-classifier",
+        "diabetes-progression-regressor",
+        "wine-cultivar-classifier",
+    ]
     assert len(evidence.model_versions) == 7
     assert {s.model_id for s in evidence.signatures} == {
-        "m-d2b056cd5d8b4103a43cc372e1e28fb1", "m-8199f4b839354685864eef747939cb1e",
-        "m-c339a42f76334fdd9271d79d6325b7cc"}
+        "m-d2b056cd5d8b4103a43cc372e1e28fb1",
+        "m-8199f4b839354685864eef747939cb1e",
+        "m-c339a42f76334fdd9271d79d6325b7cc",
+    }
 
 
 def test_the_request_log_records_every_call(tmp_path: Path) -> None:
@@ -243,9 +264,14 @@ def test_the_request_log_records_every_call(tmp_path: Path) -> None:
     assert log["collector"] == "mlflow"
     assert log["source"] == url
     assert log["settings"] == {
-        "page_size": 100, "production_stages": ["Production"],
-        "production_aliases": ["champion"], "timeout_seconds": 30.0, "max_tries": 5,
-        "tls_verify": True, "auth": "none"}
+        "page_size": 100,
+        "production_stages": ["Production"],
+        "production_aliases": ["champion"],
+        "timeout_seconds": 30.0,
+        "max_tries": 5,
+        "tls_verify": True,
+        "auth": "none",
+    }
     assert log["counts"]["calls"] == len(log["calls"]) == 30
     first = log["calls"][0]
     assert first["method"] == "GET"
@@ -264,13 +290,24 @@ def test_the_request_log_records_every_call(tmp_path: Path) -> None:
 def test_production_is_what_the_options_say(tmp_path: Path) -> None:
     out = tmp_path / "mlflow"
     with local_server(replay) as (url, _):
-        result = run("mlflow", "--tracking-uri", url, "--out", str(out),
-                     "--production-stage", "Staging", "--production-alias", "baseline")
+        result = run(
+            "mlflow",
+            "--tracking-uri",
+            url,
+            "--out",
+            str(out),
+            "--production-stage",
+            "Staging",
+            "--production-alias",
+            "baseline",
+        )
     assert result.exit_code == 0, result.output
     # Staging: breast-cancer v3, wine v1; alias baseline: diabetes v1.
     assert sorted(p.name for p in (out / "artifacts").iterdir()) == [
-        "m-5035713fd72c412cabc8ab8ceef51d10", "m-c339a42f76334fdd9271d79d6325b7cc",
-        "m-dc54fa26f1a84161a1ea7cd15ca9ac1a"]
+        "m-5035713fd72c412cabc8ab8ceef51d10",
+        "m-c339a42f76334fdd9271d79d6325b7cc",
+        "m-dc54fa26f1a84161a1ea7cd15ca9ac1a",
+    ]
 
 
 def test_retries_429_and_503_respecting_retry_after(tmp_path: Path) -> None:
@@ -307,9 +344,14 @@ def test_a_new_collection_replaces_the_old_one_whole(tmp_path: Path) -> None:
 
 def test_401_names_the_url_and_the_variables(tmp_path: Path) -> None:
     def unauthorized(handler: BaseHTTPRequestHandler) -> Answer:
-        return 401, {"WWW-Authenticate": 'Basic realm="mlflow"', "Content-Type": "text/plain"}, (
-            b"You are not authenticated. Please see https://www.mlflow.org/docs/latest/auth/"
-            b"index.html#authenticating-to-mlflow on how to authenticate.")
+        return (
+            401,
+            {"WWW-Authenticate": 'Basic realm="mlflow"', "Content-Type": "text/plain"},
+            (
+                b"You are not authenticated. Please see https://www.mlflow.org/docs/latest/auth/"
+                b"index.html#authenticating-to-mlflow on how to authenticate."
+            ),
+        )
 
     out = tmp_path / "mlflow"
     content = old_collection(out)
@@ -318,27 +360,46 @@ def test_401_names_the_url_and_the_variables(tmp_path: Path) -> None:
         assert result.exit_code == 2
         assert result.stderr == (
             f"mldossier: GET {url}{API}/registered-models/search?max_results=100 -> "
-            "401 Unauthorized (set MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME/PASSWORD)\n")
+            "401 Unauthorized (set MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME/PASSWORD)\n"
+        )
         assert "Authorization" not in server.requests[0][2]
         assert len(server.requests) == 1  # a 401 is not retried
         assert_untouched(out, content)
 
-        result = run("mlflow", "--tracking-uri", url, "--out", str(out),
-                     env={"MLFLOW_TRACKING_TOKEN": "s3cret"})
+        result = run(
+            "mlflow",
+            "--tracking-uri",
+            url,
+            "--out",
+            str(out),
+            env={"MLFLOW_TRACKING_TOKEN": "s3cret"},
+        )
         assert result.exit_code == 2
         assert result.stderr.endswith(
             "-> 401 Unauthorized (the server refused the credentials in MLFLOW_TRACKING_TOKEN; "
-            "check them)\n")
+            "check them)\n"
+        )
         assert server.requests[-1][2]["Authorization"] == "Bearer s3cret"
 
-        result = run("mlflow", "--tracking-uri", url, "--out", str(out),
-                     env={"MLFLOW_TRACKING_USERNAME": "alice", "MLFLOW_TRACKING_PASSWORD": "pw",
-                          "MLFLOW_TRACKING_TOKEN": "ignored"})
+        result = run(
+            "mlflow",
+            "--tracking-uri",
+            url,
+            "--out",
+            str(out),
+            env={
+                "MLFLOW_TRACKING_USERNAME": "alice",
+                "MLFLOW_TRACKING_PASSWORD": "pw",
+                "MLFLOW_TRACKING_TOKEN": "ignored",
+            },
+        )
         assert result.stderr.endswith(
             "(the server refused the credentials in MLFLOW_TRACKING_USERNAME/PASSWORD; "
-            "check them)\n")
+            "check them)\n"
+        )
         assert server.requests[-1][2]["Authorization"] == (
-            "Basic " + base64.b64encode(b"alice:pw").decode())
+            "Basic " + base64.b64encode(b"alice:pw").decode()
+        )
     assert "s3cret" not in result.output
     assert_untouched(out, content)
 
@@ -350,13 +411,15 @@ def test_403_says_what_is_missing(tmp_path: Path) -> None:
     out = tmp_path / "mlflow"
     content = old_collection(out)
     with local_server(forbidden) as (url, _):
-        result = run("mlflow", "--tracking-uri", url, "--out", str(out),
-                     env={"MLFLOW_TRACKING_TOKEN": "t"})
+        result = run(
+            "mlflow", "--tracking-uri", url, "--out", str(out), env={"MLFLOW_TRACKING_TOKEN": "t"}
+        )
     assert result.exit_code == 2
     assert result.stderr == (
         f"mldossier: GET {url}{API}/registered-models/search?max_results=100 -> 403 Forbidden: "
         "PERMISSION_DENIED: Permission denied (the credentials lack permission; ask for read "
-        "access to the registry)\n")
+        "access to the registry)\n"
+    )
     assert_untouched(out, content)
 
 
@@ -375,7 +438,8 @@ def test_404_names_the_url_and_the_servers_message(tmp_path: Path) -> None:
         f"mldossier: GET {url}{API}/registered-models/get?name=breast-cancer-classifier -> "
         "404 Not Found: RESOURCE_DOES_NOT_EXIST: Registered Model with name=does-not-exist "
         "not found (check that the URL is the MLflow server's base URL, and that the object "
-        "still exists)\n")
+        "still exists)\n"
+    )
     assert sum("registered-models/get" in path for _, path, _ in server.requests) == 1
     assert_untouched(out, content)
 
@@ -396,13 +460,13 @@ def test_a_server_that_stops_mid_collection(tmp_path: Path) -> None:
     out = tmp_path / "mlflow"
     content = old_collection(out)
     with local_server(stops_after_the_searches) as (url, _):
-        result = run("mlflow", "--tracking-uri", url, "--out", str(out),
-                     *fast("--max-tries", "3"))
+        result = run("mlflow", "--tracking-uri", url, "--out", str(out), *fast("--max-tries", "3"))
     assert result.exit_code == 2
     assert result.stderr == (
         f"mldossier: GET {url}{API}/runs/get?run_id=0c420392191248f0b715bc938040629b -> "
         "connection failed: [Errno 111] Connection refused (after 3 tries; check the URL and "
-        "that the server is running and reachable)\n")
+        "that the server is running and reachable)\n"
+    )
     assert_untouched(out, content)
 
 
@@ -415,14 +479,26 @@ def test_a_server_slower_than_the_timeout(tmp_path: Path) -> None:
     content = old_collection(out)
     with local_server(slow) as (url, server):
         started = time.monotonic()
-        result = run("mlflow", "--tracking-uri", url, "--out", str(out),
-                     "--timeout", "0.2", "--max-tries", "2", "--backoff", "0")
+        result = run(
+            "mlflow",
+            "--tracking-uri",
+            url,
+            "--out",
+            str(out),
+            "--timeout",
+            "0.2",
+            "--max-tries",
+            "2",
+            "--backoff",
+            "0",
+        )
         elapsed = time.monotonic() - started
     assert result.exit_code == 2
     assert result.stderr == (
         f"mldossier: GET {url}{API}/registered-models/search?max_results=100 -> no answer "
         "within 0.2 s (after 2 tries; raise --timeout, or check that the server is not "
-        "overloaded)\n")
+        "overloaded)\n"
+    )
     assert len(server.requests) == 2
     assert elapsed < 2.5  # gave up after 2 x 0.2 s, did not wait for the answer
     assert_untouched(out, content)
@@ -439,7 +515,8 @@ def test_5xx_after_the_last_try(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert result.stderr == (
         f"mldossier: GET {url}{API}/registered-models/search?max_results=100 -> 503 Service "
-        "Unavailable (after 2 tries; the server is failing; try again later)\n")
+        "Unavailable (after 2 tries; the server is failing; try again later)\n"
+    )
     assert len(server.requests) == 2
     assert_untouched(out, content)
 
@@ -456,7 +533,8 @@ def test_a_page_that_is_not_json(tmp_path: Path) -> None:
     assert result.stderr == (
         f"mldossier: GET {url}{API}/registered-models/search?max_results=100 -> 200 but the "
         "body is not JSON (it starts '<!doctype html><title>Sign in</title>'; check that the "
-        "URL is the server itself, not a login page or proxy)\n")
+        "URL is the server itself, not a login page or proxy)\n"
+    )
     assert_untouched(out, content)
 
 
@@ -471,7 +549,8 @@ def test_a_page_token_that_repeats(tmp_path: Path) -> None:
     assert result.stderr == (
         f"mldossier: GET {url}{API}/registered-models/search?max_results=100&page_token=again "
         "-> the server sent a next_page_token it had sent before, so paging would never end "
-        "(report this to the server's maintainers; try a different --page-size)\n")
+        "(report this to the server's maintainers; try a different --page-size)\n"
+    )
     assert len(server.requests) == 2
     assert not out.exists()
 
@@ -486,27 +565,42 @@ def test_the_server_is_not_running(tmp_path: Path) -> None:
     assert result.stderr == (
         f"mldossier: GET {url}{API}/registered-models/search?max_results=100 -> connection "
         "failed: [Errno 111] Connection refused (after 2 tries; check the URL and that the "
-        "server is running and reachable)\n")
+        "server is running and reachable)\n"
+    )
 
 
-@pytest.mark.parametrize(("args", "env", "message"), [
-    (["--tracking-uri", "sqlite:///mlflow.db"], {},
-     "mldossier: --tracking-uri 'sqlite:///mlflow.db' is not an http:// or https:// URL "
-     "(collect talks to a running tracking server; start `mlflow server` on a file or "
-     "database store and pass its URL)\n"),
-    (["--tracking-uri", "http://bob:pw@127.0.0.1:1/"], {},
-     "mldossier: --tracking-uri 'http://127.0.0.1:1/' carries a user name or password (set "
-     "MLFLOW_TRACKING_USERNAME/PASSWORD or MLFLOW_TRACKING_TOKEN instead: URLs end up in "
-     "logs)\n"),
-    (["--tracking-uri", "http://127.0.0.1:1"], {"MLFLOW_TRACKING_USERNAME": "alice"},
-     "mldossier: MLFLOW_TRACKING_USERNAME is set but MLFLOW_TRACKING_PASSWORD is not (set "
-     "both for Basic authentication, or neither)\n"),
-    (["--tracking-uri", "http://127.0.0.1:1"], {"MLFLOW_TRACKING_INSECURE_TLS": "maybe"},
-     "mldossier: MLFLOW_TRACKING_INSECURE_TLS='maybe' is not a boolean (use true or false, "
-     "as MLflow does)\n"),
-])
-def test_usage_errors(tmp_path: Path, args: list[str], env: dict[str, str],
-                      message: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (
+            ["--tracking-uri", "sqlite:///mlflow.db"],
+            {},
+            "mldossier: --tracking-uri 'sqlite:///mlflow.db' is not an http:// or https:// URL "
+            "(collect talks to a running tracking server; start `mlflow server` on a file or "
+            "database store and pass its URL)\n",
+        ),
+        (
+            ["--tracking-uri", "http://bob:pw@127.0.0.1:1/"],
+            {},
+            "mldossier: --tracking-uri 'http://127.0.0.1:1/' carries a user name or password (set "
+            "MLFLOW_TRACKING_USERNAME/PASSWORD or MLFLOW_TRACKING_TOKEN instead: URLs end up in "
+            "logs)\n",
+        ),
+        (
+            ["--tracking-uri", "http://127.0.0.1:1"],
+            {"MLFLOW_TRACKING_USERNAME": "alice"},
+            "mldossier: MLFLOW_TRACKING_USERNAME is set but MLFLOW_TRACKING_PASSWORD is not (set "
+            "both for Basic authentication, or neither)\n",
+        ),
+        (
+            ["--tracking-uri", "http://127.0.0.1:1"],
+            {"MLFLOW_TRACKING_INSECURE_TLS": "maybe"},
+            "mldossier: MLFLOW_TRACKING_INSECURE_TLS='maybe' is not a boolean (use true or false, "
+            "as MLflow does)\n",
+        ),
+    ],
+)
+def test_usage_errors(tmp_path: Path, args: list[str], env: dict[str, str], message: str) -> None:
     result = run("mlflow", *args, "--out", str(tmp_path / "m"), env=env)
     assert result.exit_code == 2
     assert result.stderr == message
@@ -533,28 +627,36 @@ def test_post_sends_the_paging_fields_in_a_json_body() -> None:
 
     with local_server(answer) as (url, server):
         client = HttpClient(url, HttpSettings(token="t"))
-        response = client.post(f"{API}/logged-models/search",
-                               {"experiment_ids": ["1"], "max_results": 3, "page_token": "x"})
+        response = client.post(
+            f"{API}/logged-models/search",
+            {"experiment_ids": ["1"], "max_results": 3, "page_token": "x"},
+        )
     assert response.body == (REST / "logged_models_search_paged_page3.json").read_bytes()
     method, path, headers = server.requests[0]
     assert (method, path) == ("POST", f"{API}/logged-models/search")
     assert headers["Content-Type"] == "application/json"
     assert headers["Authorization"] == "Bearer t"
-    assert json.loads(server.bodies[0]) == {"experiment_ids": ["1"], "max_results": 3,
-                                            "page_token": "x"}
+    assert json.loads(server.bodies[0]) == {
+        "experiment_ids": ["1"],
+        "max_results": 3,
+        "page_token": "x",
+    }
 
 
 # ---------------------------------------------------------------- names and progress
 
 
-@pytest.mark.parametrize(("name", "safe"), [
-    ("breast-cancer-classifier", "breast-cancer-classifier"),
-    ("Kredit Prüfung (EU)", "Kredit Pr%C3%BCfung %28EU%29"),
-    ("a/b\\c", "a%2Fb%5Cc"),
-    (".hidden", "%2Ehidden"),
-    ("trailing. ", "trailing.%20"),
-    ("100%~", "100%25%7E"),
-])
+@pytest.mark.parametrize(
+    ("name", "safe"),
+    [
+        ("breast-cancer-classifier", "breast-cancer-classifier"),
+        ("Kredit Prüfung (EU)", "Kredit Pr%C3%BCfung %28EU%29"),
+        ("a/b\\c", "a%2Fb%5Cc"),
+        (".hidden", "%2Ehidden"),
+        ("trailing. ", "trailing.%20"),
+        ("100%~", "100%25%7E"),
+    ],
+)
 def test_safe_names_are_readable_and_distinct(name: str, safe: str) -> None:
     assert safe_name(name) == safe
 
@@ -579,7 +681,8 @@ def test_progress_draws_on_a_terminal_only() -> None:
     progress.update("model versions", 3, 6)
     progress.close()
     assert terminal.getvalue() == (
-        "\r\x1b[Kmodel versions         [############............] 3/6  (7 calls)\r\x1b[K")
+        "\r\x1b[Kmodel versions         [############............] 3/6  (7 calls)\r\x1b[K"
+    )
     for stream, environ in [(_Terminal(), {"CI": "true"}), (io.StringIO(), {})]:
         quiet = Progress(stream, environ=environ)
         quiet.update("model versions", 3, 6)
@@ -630,12 +733,28 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
     env.update(NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost")
     log = open(root / "server.log", "wb")  # noqa: SIM115 - closed at teardown
     process = subprocess.Popen(
-        [sys.executable, "-m", "mlflow", "server",
-         "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
-         "--artifacts-destination", str(root / "artifacts"),
-         "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-        stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root,
-        start_new_session=True)  # its own process group: the server forks a uvicorn child
+        [
+            sys.executable,
+            "-m",
+            "mlflow",
+            "server",
+            "--backend-store-uri",
+            f"sqlite:///{root / 'mlflow.db'}",
+            "--artifacts-destination",
+            str(root / "artifacts"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        cwd=root,
+        start_new_session=True,
+    )  # its own process group: the server forks a uvicorn child
     try:
         deadline = time.monotonic() + 240
         while True:
@@ -646,8 +765,10 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
             except OSError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("mlflow server did not start:\n"
-                            + (root / "server.log").read_text("utf-8", "replace")[-3000:])
+                pytest.fail(
+                    "mlflow server did not start:\n"
+                    + (root / "server.log").read_text("utf-8", "replace")[-3000:]
+                )
             time.sleep(0.3)
         yield {"url": url, **_register(url)}
     finally:
@@ -671,6 +792,7 @@ def _register(url: str) -> dict[str, Any]:
 
     previous = mlflow.get_tracking_uri()
     mlflow.set_tracking_uri(url)
+
     class Echo(mlflow.pyfunc.PythonModel):  # type: ignore[misc,name-defined]
         # MLflow reads predict's type hints to infer a signature, and warns about them each
         # time the class is made (also when log_model unpickles it) unless told to skip the
@@ -689,8 +811,9 @@ def _register(url: str) -> dict[str, Any]:
             mlflow.set_tracking_uri(previous)
 
 
-def _build_registry(mlflow: Any, client: Any, echo: type, infer_signature: Any, pd: Any
-                    ) -> dict[str, Any]:
+def _build_registry(
+    mlflow: Any, client: Any, echo: type, infer_signature: Any, pd: Any
+) -> dict[str, Any]:
     """Two logged models, three registered models, versions, tags, aliases, stages."""
     signature = infer_signature(pd.DataFrame({"income": [1.0]}), pd.DataFrame({"y": [1]}))
     mlflow.set_experiment("collect-integration")
@@ -699,14 +822,20 @@ def _build_registry(mlflow: Any, client: Any, echo: type, infer_signature: Any, 
         with mlflow.start_run():
             mlflow.log_param("C", "1.0")
             # Given requirements: inferring them would start a subprocess per model.
-            logged.append(mlflow.pyfunc.log_model(name="model", python_model=echo(),
-                                                  signature=signature,
-                                                  pip_requirements=["mlflow==3.17.2"]))
+            logged.append(
+                mlflow.pyfunc.log_model(
+                    name="model",
+                    python_model=echo(),
+                    signature=signature,
+                    pip_requirements=["mlflow==3.17.2"],
+                )
+            )
     gone = client.create_experiment("abandoned")
     client.delete_experiment(gone)
 
-    client.create_registered_model("credit-scorer", tags={"owner": "risk-team",
-                                                          "risk_level": "high"})
+    client.create_registered_model(
+        "credit-scorer", tags={"owner": "risk-team", "risk_level": "high"}
+    )
     for info in (logged[0], logged[1], logged[1]):
         mlflow.register_model(info.model_uri, "credit-scorer")
     client.set_model_version_tag("credit-scorer", "2", "validated", "true")
@@ -718,8 +847,9 @@ def _build_registry(mlflow: Any, client: Any, echo: type, infer_signature: Any, 
     client.create_registered_model(name, tags={"owner": "kredit"})
     with mlflow.start_run() as legacy:
         mlflow.log_text(MLMODEL_V2_STYLE.format(run_id=legacy.info.run_id), "model/MLmodel")
-    client.create_model_version(name, f"runs:/{legacy.info.run_id}/model",
-                                run_id=legacy.info.run_id, tags={"legacy": "yes"})
+    client.create_model_version(
+        name, f"runs:/{legacy.info.run_id}/model", run_id=legacy.info.run_id, tags={"legacy": "yes"}
+    )
     client.transition_model_version_stage(name, "1", "Production")
     mlflow.register_model(logged[0].model_uri, name)
 
@@ -737,7 +867,8 @@ def test_collects_a_real_mlflow_server(mlflow_server: dict[str, Any], tmp_path: 
     assert result.stdout == (
         "Collected 3 registered model(s), 5 version(s) (2 in production), 2 logged model(s), "
         "3 run(s), 3 experiment(s) and 2 MLmodel file(s) in 22 calls into "
-        f"{out} (see collection-log.json)\n")
+        f"{out} (see collection-log.json)\n"
+    )
 
     assert not (out / "old.json").exists()  # the earlier collection was replaced whole
     kredit = safe_name("Kredit Prüfung (EU)")
@@ -745,27 +876,40 @@ def test_collects_a_real_mlflow_server(mlflow_server: dict[str, Any], tmp_path: 
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     runs = sorted(p for p in files if p.startswith("runs_get__"))
     assert len(runs) == 3
-    assert sorted(set(files) - set(runs)) == sorted([
-        LOG_NAME,
-        "registered_models_search_page1.json", "registered_models_search_page2.json",
-        "model_versions_search_page1.json", "model_versions_search_page2.json",
-        "model_versions_search_page3.json",
-        "experiments_search_page1.json", "experiments_search_page2.json",
-        "registered_models_get__credit-scorer.json", "registered_models_get__churn-model.json",
-        f"registered_models_get__{kredit}.json",
-        "model_versions_get__credit-scorer__v1.json", "model_versions_get__credit-scorer__v2.json",
-        "model_versions_get__credit-scorer__v3.json", f"model_versions_get__{kredit}__v1.json",
-        f"model_versions_get__{kredit}__v2.json",
-        *(f"logged_models_get__{m}.json" for m in mlflow_server["logged"]),
-        f"artifacts/{champion_model}/MLmodel",
-        f"artifacts/{legacy_run}/model/MLmodel",
-    ])
+    assert sorted(set(files) - set(runs)) == sorted(
+        [
+            LOG_NAME,
+            "registered_models_search_page1.json",
+            "registered_models_search_page2.json",
+            "model_versions_search_page1.json",
+            "model_versions_search_page2.json",
+            "model_versions_search_page3.json",
+            "experiments_search_page1.json",
+            "experiments_search_page2.json",
+            "registered_models_get__credit-scorer.json",
+            "registered_models_get__churn-model.json",
+            f"registered_models_get__{kredit}.json",
+            "model_versions_get__credit-scorer__v1.json",
+            "model_versions_get__credit-scorer__v2.json",
+            "model_versions_get__credit-scorer__v3.json",
+            f"model_versions_get__{kredit}__v1.json",
+            f"model_versions_get__{kredit}__v2.json",
+            *(f"logged_models_get__{m}.json" for m in mlflow_server["logged"]),
+            f"artifacts/{champion_model}/MLmodel",
+            f"artifacts/{legacy_run}/model/MLmodel",
+        ]
+    )
 
     # Paging followed to the end: every page but the last carries a token.
-    for stem, pages in [("registered_models_search", 2), ("model_versions_search", 3),
-                        ("experiments_search", 2)]:
-        tokens = [json.loads((out / f"{stem}_page{n}.json").read_bytes()).get("next_page_token")
-                  for n in range(1, pages + 1)]
+    for stem, pages in [
+        ("registered_models_search", 2),
+        ("model_versions_search", 3),
+        ("experiments_search", 2),
+    ]:
+        tokens = [
+            json.loads((out / f"{stem}_page{n}.json").read_bytes()).get("next_page_token")
+            for n in range(1, pages + 1)
+        ]
         assert all(tokens[:-1]) and tokens[-1] is None, stem
 
     # Unmodified: a fresh call returns the same bytes.
@@ -777,14 +921,21 @@ def test_collects_a_real_mlflow_server(mlflow_server: dict[str, Any], tmp_path: 
 
     evidence = read_collection(out)
     assert [m.name for m in evidence.registered_models] == [
-        "Kredit Prüfung (EU)", "churn-model", "credit-scorer"]
+        "Kredit Prüfung (EU)",
+        "churn-model",
+        "credit-scorer",
+    ]
     models = {m.name: m for m in evidence.registered_models}
     assert models["credit-scorer"].tags == {"owner": "risk-team", "risk_level": "high"}
     assert models["Kredit Prüfung (EU)"].tags == {"owner": "kredit"}
     versions = {(v.name, v.version): v for v in evidence.model_versions}
-    assert sorted(versions) == [("Kredit Prüfung (EU)", "1"), ("Kredit Prüfung (EU)", "2"),
-                                ("credit-scorer", "1"), ("credit-scorer", "2"),
-                                ("credit-scorer", "3")]
+    assert sorted(versions) == [
+        ("Kredit Prüfung (EU)", "1"),
+        ("Kredit Prüfung (EU)", "2"),
+        ("credit-scorer", "1"),
+        ("credit-scorer", "2"),
+        ("credit-scorer", "3"),
+    ]
     assert versions[("credit-scorer", "2")].aliases == ("champion",)
     assert versions[("credit-scorer", "3")].aliases == ("challenger",)
     assert versions[("credit-scorer", "2")].tags == {"validated": "true"}
@@ -794,7 +945,10 @@ def test_collects_a_real_mlflow_server(mlflow_server: dict[str, Any], tmp_path: 
     assert versions[("Kredit Prüfung (EU)", "1")].tags == {"legacy": "yes"}
     assert versions[("Kredit Prüfung (EU)", "1")].run_id == legacy_run
     assert sorted(e.name for e in evidence.experiments) == [
-        "Default", "abandoned", "collect-integration"]
+        "Default",
+        "abandoned",
+        "collect-integration",
+    ]
     assert {r.run_id for r in evidence.mlflow_runs} >= {legacy_run}
     signatures = {s.model_id or s.run_id: s for s in evidence.signatures}
     assert set(signatures) == {champion_model, legacy_run}

@@ -37,9 +37,12 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> LineageGraph:
     """Real MLflow and OpenLineage exports, the training DAG linked to a production version."""
     root = sample_folder(tmp_path_factory.mktemp("diagram"), mlflow=True)
     evidence = read_evidence(Config(), root)
-    runs = tuple(replace(r, tags={**r.tags, "openlineage.run_id": TRAIN_RUN})
-                 if r.run_id == "da3a687298b540b5bda2d5c88308f3e1" else r
-                 for r in evidence.mlflow_runs)
+    runs = tuple(
+        replace(r, tags={**r.tags, "openlineage.run_id": TRAIN_RUN})
+        if r.run_id == "da3a687298b540b5bda2d5c88308f3e1"
+        else r
+        for r in evidence.mlflow_runs
+    )
     return build_graph(replace(evidence, mlflow_runs=runs), Config())
 
 
@@ -73,14 +76,28 @@ def test_diagram_is_deterministic(sample: LineageGraph) -> None:
 
 
 def test_hostile_names_appear_only_escaped() -> None:
-    runs = (ol_run("t", 'train \\N "quoted"', inputs=(use(HOSTILE, version="1"),),
-                   outputs=(use("models:/credit/1", "mlflow"),), mlflow_run_id="ml1"),)
-    graph = build_graph(Evidence(root=".", files=(), lineage_runs=runs,
-                                 mlflow_runs=(mlflow_run(),),
-                                 model_versions=(version(stage="Production"),)), Config())
+    runs = (
+        ol_run(
+            "t",
+            'train \\N "quoted"',
+            inputs=(use(HOSTILE, version="1"),),
+            outputs=(use("models:/credit/1", "mlflow"),),
+            mlflow_run_id="ml1",
+        ),
+    )
+    graph = build_graph(
+        Evidence(
+            root=".",
+            files=(),
+            lineage_runs=runs,
+            mlflow_runs=(mlflow_run(),),
+            model_versions=(version(stage="Production"),),
+        ),
+        Config(),
+    )
     svg = lineage_svg(graph, "credit")
     assert "<script" not in svg
-    assert "&lt;script&gt;alert(\"x\")&lt;/script&gt;" in svg
+    assert '&lt;script&gt;alert("x")&lt;/script&gt;' in svg
     shown = texts(svg)
     assert HOSTILE in shown
     assert 'train \\N "quoted"' in shown  # the backslash is not a Graphviz escape
@@ -91,15 +108,32 @@ def test_hostile_names_appear_only_escaped() -> None:
 def test_two_hundred_node_graph_is_laid_out() -> None:
     runs = []
     for i in range(70):
-        runs.append(ol_run(f"r{i}", f"job_{i % 7}.task_{i}",
-                           inputs=(use(f"/data/zone/table_{i}.parquet", version="1"),),
-                           outputs=(use(f"/data/zone/table_{i + 1}.parquet", version="1"),),
-                           start=f"2026-01-01T{i // 60:02d}:{i % 60:02d}:00", end=None))
-    runs.append(ol_run("t", "train", inputs=(use("/data/zone/table_70.parquet", version="1"),),
-                       outputs=(use("models:/credit/1", "mlflow"),),
-                       start="2026-01-02T00:00:00", end=None))
-    graph = build_graph(Evidence(root=".", files=(), lineage_runs=tuple(runs),
-                                 model_versions=(version(run_id=None),)), Config())
+        runs.append(
+            ol_run(
+                f"r{i}",
+                f"job_{i % 7}.task_{i}",
+                inputs=(use(f"/data/zone/table_{i}.parquet", version="1"),),
+                outputs=(use(f"/data/zone/table_{i + 1}.parquet", version="1"),),
+                start=f"2026-01-01T{i // 60:02d}:{i % 60:02d}:00",
+                end=None,
+            )
+        )
+    runs.append(
+        ol_run(
+            "t",
+            "train",
+            inputs=(use("/data/zone/table_70.parquet", version="1"),),
+            outputs=(use("models:/credit/1", "mlflow"),),
+            start="2026-01-02T00:00:00",
+            end=None,
+        )
+    )
+    graph = build_graph(
+        Evidence(
+            root=".", files=(), lineage_runs=tuple(runs), model_versions=(version(run_id=None),)
+        ),
+        Config(),
+    )
     sub = graph.system_subgraph("credit")
     big = nx.MultiDiGraph(sub)
     for i in range(60):  # widen it with sign-offs hanging off the version
@@ -113,8 +147,7 @@ def test_two_hundred_node_graph_is_laid_out() -> None:
 
 
 def test_png_rendering_for_a_visual_check(sample: LineageGraph, tmp_path: Path) -> None:
-    png = run_dot(graph_dot(sample.system_subgraph("breast-cancer-classifier"), "Lineage"),
-                  "png")
+    png = run_dot(graph_dot(sample.system_subgraph("breast-cancer-classifier"), "Lineage"), "png")
     assert png.startswith(b"\x89PNG")
     (tmp_path / "lineage.png").write_bytes(png)
 
@@ -125,7 +158,8 @@ def test_missing_graphviz_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> N
         graph_svg(nx.MultiDiGraph(), "empty")
     assert str(caught.value) == (
         "Graphviz is not installed: the `dot` command was not found (install the graphviz "
-        "package, e.g. `apt-get install graphviz`)")
+        "package, e.g. `apt-get install graphviz`)"
+    )
 
 
 def test_graphviz_failure_is_reported() -> None:
@@ -135,12 +169,18 @@ def test_graphviz_failure_is_reported() -> None:
 
 
 def test_long_labels_wrap_and_control_characters_go() -> None:
-    lines = node_lines("dataset:x", {"label": "/very/long/path/to/a/dataset/in/the/lake/"
-                                     "with_a_name_that_goes_on.parquet\x07"})
-    assert lines == ["/very/long/path/to/a/dataset/in/", "the/lake/with_a_name_that_goes_",
-                     "on.parquet"]
-    assert "".join(lines) == ("/very/long/path/to/a/dataset/in/the/lake/"
-                              "with_a_name_that_goes_on.parquet")
+    lines = node_lines(
+        "dataset:x",
+        {"label": "/very/long/path/to/a/dataset/in/the/lake/with_a_name_that_goes_on.parquet\x07"},
+    )
+    assert lines == [
+        "/very/long/path/to/a/dataset/in/",
+        "the/lake/with_a_name_that_goes_",
+        "on.parquet",
+    ]
+    assert "".join(lines) == (
+        "/very/long/path/to/a/dataset/in/the/lake/with_a_name_that_goes_on.parquet"
+    )
     many = node_lines("n", {"label": "x" * 500})
     assert len(many) == 4 and many[-1].endswith("…")
 
@@ -153,8 +193,10 @@ def test_unknown_system_draws_an_empty_diagram(sample: LineageGraph) -> None:
 def test_large_system_draws_production_and_latest_versions(sample: LineageGraph) -> None:
     svg = lineage_svg(sample, "breast-cancer-classifier", max_nodes=10)
     shown = texts(svg)
-    assert shown[0] == ("Lineage of breast-cancer-classifier (versions 2, 3 of 3: in production "
-                        "and latest; the others are left out to keep the diagram legible)")
+    assert shown[0] == (
+        "Lineage of breast-cancer-classifier (versions 2, 3 of 3: in production "
+        "and latest; the others are left out to keep the diagram legible)"
+    )
     assert "breast-cancer-classifier v2" in shown and "breast-cancer-classifier v3" in shown
     assert "breast-cancer-classifier v1" not in shown
 

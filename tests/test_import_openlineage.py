@@ -76,9 +76,12 @@ def uncited(record: Any) -> Any:
     """A record without its citations, to compare what was read from different files."""
     if isinstance(record, LineageRun):
         return dataclasses.replace(
-            record, events=(), cite=NOWHERE,
+            record,
+            events=(),
+            cite=NOWHERE,
             inputs=tuple(dataclasses.replace(u, cite=NOWHERE) for u in record.inputs),
-            outputs=tuple(dataclasses.replace(u, cite=NOWHERE) for u in record.outputs))
+            outputs=tuple(dataclasses.replace(u, cite=NOWHERE) for u in record.outputs),
+        )
     return dataclasses.replace(record, cite=NOWHERE)
 
 
@@ -114,7 +117,8 @@ def test_failed_attempt_is_kept_with_its_error(sample_result: ImportResult) -> N
     first, second = runs[INGEST_1], runs[INGEST_2]
     assert first.state == "FAIL"
     assert first.error_message == (
-        "[Errno 2] No such file or directory: '/data/clinical-ml/landing/wdbc_export.csv'")
+        "[Errno 2] No such file or directory: '/data/clinical-ml/landing/wdbc_export.csv'"
+    )
     assert "errorMessage" in first.run_facets
     assert first.tags == {"attempt": "1", "openlineage_client_version": "1.54.0"}
     assert second.state == "COMPLETE" and second.error_message is None
@@ -146,7 +150,12 @@ def test_job_types_and_custom_facet(sample_result: ImportResult) -> None:
     assert train.job_type == "ML_TRAINING"
     # A custom facet with a non-OpenLineage _schemaURL is named (the event holds it).
     assert train.run_facets == (
-        "modelEvaluation", "nominalTime", "parent", "processing_engine", "tags")
+        "modelEvaluation",
+        "nominalTime",
+        "parent",
+        "processing_engine",
+        "tags",
+    )
     assert train.mlflow_run_id is None
 
 
@@ -171,8 +180,13 @@ def test_column_lineage_and_failed_quality_assertion(sample_result: ImportResult
     (features,) = runs_of(sample_result)[FEATURES_RUN].outputs
     assert features.dataset == FEATURES
     assert sorted(features.column_lineage) == [
-        "concavity_x_compactness", "label", "log_mean_area", "mean_radius",
-        "radius_worst_to_mean", "texture_z"]
+        "concavity_x_compactness",
+        "label",
+        "log_mean_area",
+        "mean_radius",
+        "radius_worst_to_mean",
+        "texture_z",
+    ]
     (source,) = features.column_lineage["label"]["inputFields"]
     assert (source["field"], source["transformations"][0]["subtype"]) == ("target", "IDENTITY")
     assert features.quality_assertions == (
@@ -203,7 +217,9 @@ def test_training_output_is_a_model_with_flattened_schema(sample_result: ImportR
 def test_runs_cite_every_event(sample_result: ImportResult) -> None:
     run = runs_of(sample_result)[INGEST_1]
     assert [(c.file, c.line, c.pointer) for c in run.events] == [
-        ("openlineage/events.ndjson", 2, ""), ("openlineage/events.ndjson", 3, "")]
+        ("openlineage/events.ndjson", 2, ""),
+        ("openlineage/events.ndjson", 3, ""),
+    ]
     assert run.cite == run.events[-1]
     assert run.cite.sha256 == "9d4591bcfb9950059e8cf1fd3e200a397ff01048ffb5836ba5ff837bdfd733fb"
 
@@ -224,8 +240,7 @@ def test_datasets(sample_result: ImportResult) -> None:
     datasets = {d.id: d for d in sample_result.records["datasets"]}
     assert list(datasets) == [FEATURES, LANDING, MODEL, RAW]
     raw = datasets[RAW]
-    assert raw.versions == (
-        "2cd5a56af80403c37221774fbaa33cd630f2368197d8367d1c019d0096c1d3e0",)
+    assert raw.versions == ("2cd5a56af80403c37221774fbaa33cd630f2368197d8367d1c019d0096c1d3e0",)
     assert raw.dataset_type == "FILE"
     assert raw.owners == ("team:data-platform",)
     assert raw.description.startswith("Raw Wisconsin Diagnostic Breast Cancer records")
@@ -235,9 +250,12 @@ def test_datasets(sample_result: ImportResult) -> None:
     assert datasets[MODEL].dataset_type == "MODEL"
     assert datasets[FEATURES].dataset_type is None
     assert datasets[FEATURES].description == (
-        "Model-ready features for the breast cancer classifier.")
+        "Model-ready features for the breast cancer classifier."
+    )
     assert [c.name for c in datasets[FEATURES].schema][:2] == [
-        "radius_worst_to_mean", "log_mean_area"]
+        "radius_worst_to_mean",
+        "log_mean_area",
+    ]
 
 
 def test_output_is_deterministic(tmp_path: Path) -> None:
@@ -248,8 +266,9 @@ def test_output_is_deterministic(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- other file shapes
 
 
-def test_json_array_and_one_file_per_event_read_the_same(tmp_path: Path,
-                                                         sample_result: ImportResult) -> None:
+def test_json_array_and_one_file_per_event_read_the_same(
+    tmp_path: Path, sample_result: ImportResult
+) -> None:
     events = sample_events()
     array_root, files_root = tmp_path / "array", tmp_path / "files"
     (array_root / "openlineage").mkdir(parents=True)
@@ -265,14 +284,17 @@ def test_json_array_and_one_file_per_event_read_the_same(tmp_path: Path,
     assert everything_uncited(from_files) == expected
     fail = runs_of(from_array)[INGEST_1]
     assert [(c.file, c.line, c.pointer) for c in fail.events] == [
-        ("openlineage/events.json", None, "/1"), ("openlineage/events.json", None, "/2")]
+        ("openlineage/events.json", None, "/1"),
+        ("openlineage/events.json", None, "/2"),
+    ]
     assert str(fail.inputs[0].cite).startswith("openlineage/events.json:/2/inputs/0 ")
     assert runs_of(from_files)[INGEST_1].cite.file == "openlineage/event-02.json"
 
 
 @pytest.mark.parametrize("order", ["reversed", "shuffled"])
-def test_events_out_of_order_give_the_same_runs(tmp_path: Path, order: str,
-                                                sample_result: ImportResult) -> None:
+def test_events_out_of_order_give_the_same_runs(
+    tmp_path: Path, order: str, sample_result: ImportResult
+) -> None:
     events = sample_events()
     if order == "reversed":
         events.reverse()
@@ -298,7 +320,8 @@ def test_event_without_event_time_is_reported_with_its_line(tmp_path: Path) -> N
     result = load(tmp_path)
     assert [str(p) for p in result.problems] == [
         "openlineage/events.ndjson:12:/eventTime: missing required field 'eventTime' "
-        "(add 'eventTime')"]
+        "(add 'eventTime')"
+    ]
     assert result.problems[0].line == 12
     runs = runs_of(result)
     # The invalid event is skipped; the event on line 11 and the rest are still read.
@@ -308,30 +331,62 @@ def test_event_without_event_time_is_reported_with_its_line(tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize("fast", ENGINES)
-@pytest.mark.parametrize(("change", "expected"), [
-    (lambda e: e.update(eventType="FINISHED"),
-     ':/eventType: "FINISHED" is not one of "START", "RUNNING", "COMPLETE", "ABORT", "FAIL", '
-     '"OTHER" (use one of the listed values)'),
-    (lambda e: e["run"].update(runId=42), ":/run/runId: expected string, got 42 "
-     "(write a string here)"),
-    (lambda e: e["run"].update(runId="run-1"),
-     ':/run/runId: "run-1" is not a valid uuid (write a valid uuid)'),
-    (lambda e: e.update(eventTime="2026-11-27 10:10"),
-     ':/eventTime: "2026-11-27 10:10" is not a valid date-time (write a valid date-time)'),
-    (lambda e: e.update(eventTime="2026-11-27T10:10:07"),
-     ':/eventTime: "2026-11-27T10:10:07" is not a valid date-time (write a valid date-time)'),
-    (lambda e: e["job"].pop("namespace"),
-     ":/job/namespace: missing required field 'namespace' (add 'namespace')"),
-    (lambda e: e["inputs"][0].update(name=["x"]),
-     ':/inputs/0/name: expected string, got ["x"] (write a string here)'),
-    (lambda e: e["run"]["facets"]["parent"]["run"].pop("runId"),
-     ":/run/facets/parent/run/runId: missing required field 'runId' (add 'runId')"),
-    (lambda e: e["run"]["facets"]["tags"].pop("_producer"),
-     ":/run/facets/tags/_producer: missing required field '_producer' (add '_producer')"),
-], ids=["eventType", "type", "uuid", "time", "naive-time", "required", "input", "facet",
-        "base-facet"])
-def test_invalid_event_is_reported_exactly(tmp_path: Path, fast: bool, change: Any,
-                                           expected: str) -> None:
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            lambda e: e.update(eventType="FINISHED"),
+            ':/eventType: "FINISHED" is not one of "START", "RUNNING", "COMPLETE", "ABORT", "FAIL", '
+            '"OTHER" (use one of the listed values)',
+        ),
+        (
+            lambda e: e["run"].update(runId=42),
+            ":/run/runId: expected string, got 42 (write a string here)",
+        ),
+        (
+            lambda e: e["run"].update(runId="run-1"),
+            ':/run/runId: "run-1" is not a valid uuid (write a valid uuid)',
+        ),
+        (
+            lambda e: e.update(eventTime="2026-11-27 10:10"),
+            ':/eventTime: "2026-11-27 10:10" is not a valid date-time (write a valid date-time)',
+        ),
+        (
+            lambda e: e.update(eventTime="2026-11-27T10:10:07"),
+            ':/eventTime: "2026-11-27T10:10:07" is not a valid date-time (write a valid date-time)',
+        ),
+        (
+            lambda e: e["job"].pop("namespace"),
+            ":/job/namespace: missing required field 'namespace' (add 'namespace')",
+        ),
+        (
+            lambda e: e["inputs"][0].update(name=["x"]),
+            ':/inputs/0/name: expected string, got ["x"] (write a string here)',
+        ),
+        (
+            lambda e: e["run"]["facets"]["parent"]["run"].pop("runId"),
+            ":/run/facets/parent/run/runId: missing required field 'runId' (add 'runId')",
+        ),
+        (
+            lambda e: e["run"]["facets"]["tags"].pop("_producer"),
+            ":/run/facets/tags/_producer: missing required field '_producer' (add '_producer')",
+        ),
+    ],
+    ids=[
+        "eventType",
+        "type",
+        "uuid",
+        "time",
+        "naive-time",
+        "required",
+        "input",
+        "facet",
+        "base-facet",
+    ],
+)
+def test_invalid_event_is_reported_exactly(
+    tmp_path: Path, fast: bool, change: Any, expected: str
+) -> None:
     events = sample_events()
     change(events[2])
     write_ndjson(tmp_path, events)
@@ -375,8 +430,9 @@ def test_custom_and_other_version_facets_never_fail(tmp_path: Path, fast: bool) 
 
 
 @pytest.mark.parametrize("fast", ENGINES)
-def test_both_validators_agree_on_the_sample(tmp_path: Path, fast: bool,
-                                             sample_result: ImportResult) -> None:
+def test_both_validators_agree_on_the_sample(
+    tmp_path: Path, fast: bool, sample_result: ImportResult
+) -> None:
     write_ndjson(tmp_path, sample_events())
     result = load(tmp_path, fast=fast)
     assert result.problems == []
@@ -388,15 +444,23 @@ def test_both_validators_agree_event_by_event() -> None:
     fast, slow = ol.fast_validator(), ol.detailed_validator()
     cases: list[Any] = sample_events()
     change: dict[str, Any]
-    for change in ({"eventTime": "2026-12-31T23:59:60Z"}, {"eventTime": "2026-12-31T10:59:60Z"},
-                   {"eventTime": "2026-02-30T10:00:00Z"}, {"eventTime": "2026-11-27t10:10:07z"},
-                   {"eventTime": "0000-02-29T00:00:00Z"}, {"eventTime": "1900-02-29T00:00:00Z"},
-                   {"eventTime": "2000-02-29T00:00:00Z"}, {"eventTime": "2026-04-31T00:00:00Z"},
-                   {"eventTime": "2026-12-31T18:59:60-05:00"},
-                   {"eventTime": "2027-01-01T00:29:60+00:30"},
-                   {"eventTime": "2026-11-27T10:10:07+24:00"},
-                   {"eventTime": "2026-11-27T10:10:07.Z"},
-                   {"eventType": None}, {"producer": "not a uri"}, {"inputs": {}}):
+    for change in (
+        {"eventTime": "2026-12-31T23:59:60Z"},
+        {"eventTime": "2026-12-31T10:59:60Z"},
+        {"eventTime": "2026-02-30T10:00:00Z"},
+        {"eventTime": "2026-11-27t10:10:07z"},
+        {"eventTime": "0000-02-29T00:00:00Z"},
+        {"eventTime": "1900-02-29T00:00:00Z"},
+        {"eventTime": "2000-02-29T00:00:00Z"},
+        {"eventTime": "2026-04-31T00:00:00Z"},
+        {"eventTime": "2026-12-31T18:59:60-05:00"},
+        {"eventTime": "2027-01-01T00:29:60+00:30"},
+        {"eventTime": "2026-11-27T10:10:07+24:00"},
+        {"eventTime": "2026-11-27T10:10:07.Z"},
+        {"eventType": None},
+        {"producer": "not a uri"},
+        {"inputs": {}},
+    ):
         cases.append({**sample_events()[0], **change})
     cases += [[], "event", {"run": {"runId": DAG_RUN}}]
     for case in cases:
@@ -411,7 +475,8 @@ def test_time_valid_in_rfc3339_but_not_readable_is_reported(tmp_path: Path, fast
     result = load(tmp_path, fast=fast)
     assert [str(p) for p in result.problems] == [
         "openlineage/events.ndjson:3:/eventTime: '0000-02-29T00:00:00Z' cannot be read as a "
-        "time (write an RFC 3339 time such as 2026-11-27T10:10:07Z)"]
+        "time (write an RFC 3339 time such as 2026-11-27T10:10:07Z)"
+    ]
 
 
 def test_array_item_that_is_not_an_object(tmp_path: Path) -> None:
@@ -420,7 +485,8 @@ def test_array_item_that_is_not_an_object(tmp_path: Path) -> None:
     path.write_text(json.dumps([sample_events()[0], 5]))
     result = load(tmp_path)
     assert [str(p) for p in result.problems] == [
-        "openlineage/events.json:/1: expected object, got 5 (write an object here)"]
+        "openlineage/events.json:/1: expected object, got 5 (write an object here)"
+    ]
     assert list(runs_of(result)) == [DAG_RUN]
 
 
@@ -443,8 +509,8 @@ def test_array_event_problem_points_into_the_array(tmp_path: Path) -> None:
     path.write_text(json.dumps(events))
     result = load(tmp_path)
     assert [str(p) for p in result.problems] == [
-        "openlineage/events.json:/2/eventTime: missing required field 'eventTime' "
-        "(add 'eventTime')"]
+        "openlineage/events.json:/2/eventTime: missing required field 'eventTime' (add 'eventTime')"
+    ]
 
 
 # ---------------------------------------------------------------- folding rules
@@ -458,8 +524,10 @@ def test_facet_recognised_by_schema_url_whatever_its_key(tmp_path: Path) -> None
     events[8]["run"]["facets"]["failure"] = {
         "_producer": "https://example.org/producer",
         "_schemaURL": "https://openlineage.io/spec/facets/1-0-1/ErrorMessageRunFacet.json"
-                      "#/$defs/ErrorMessageRunFacet",
-        "message": "warning only", "programmingLanguage": "python"}
+        "#/$defs/ErrorMessageRunFacet",
+        "message": "warning only",
+        "programmingLanguage": "python",
+    }
     write_ndjson(tmp_path, events)
     result = load(tmp_path)
     assert result.problems == []
@@ -472,12 +540,23 @@ def test_facet_recognised_by_schema_url_whatever_its_key(tmp_path: Path) -> None
 
 
 def test_old_style_schema_urls_name_the_facet_type() -> None:
-    assert ol.facet_type("https://openlineage.io/spec/facets/1-2-0/SchemaDatasetFacet.json"
-                         "#/$defs/SchemaDatasetFacet") == "SchemaDatasetFacet"
-    assert ol.facet_type("https://openlineage.io/spec/1-0-2/OpenLineage.json"
-                         "#/definitions/SchemaDatasetFacet") == "SchemaDatasetFacet"
-    assert ol.facet_type("https://openlineage.io/spec/facets/1-0-1/"
-                         "DatasetVersionDatasetFacet.json") == "DatasetVersionDatasetFacet"
+    assert (
+        ol.facet_type(
+            "https://openlineage.io/spec/facets/1-2-0/SchemaDatasetFacet.json"
+            "#/$defs/SchemaDatasetFacet"
+        )
+        == "SchemaDatasetFacet"
+    )
+    assert (
+        ol.facet_type(
+            "https://openlineage.io/spec/1-0-2/OpenLineage.json#/definitions/SchemaDatasetFacet"
+        )
+        == "SchemaDatasetFacet"
+    )
+    assert (
+        ol.facet_type("https://openlineage.io/spec/facets/1-0-1/DatasetVersionDatasetFacet.json")
+        == "DatasetVersionDatasetFacet"
+    )
 
 
 def test_long_running_serving_job_stays_running(tmp_path: Path) -> None:
@@ -537,8 +616,10 @@ def test_equal_times_the_later_stage_wins(tmp_path: Path) -> None:
 def test_mlflow_run_id_tag_name_comes_from_the_settings(tmp_path: Path) -> None:
     events = sample_events()
     tags = events[8]["run"]["facets"]["tags"]["tags"]
-    tags += [{"key": "mlflow.run_id", "value": "default-key"},
-             {"key": "mlflow_run", "value": "custom-key", "source": "USER"}]
+    tags += [
+        {"key": "mlflow.run_id", "value": "default-key"},
+        {"key": "mlflow_run", "value": "custom-key", "source": "USER"},
+    ]
     write_ndjson(tmp_path, events)
     assert runs_of(load(tmp_path))[TRAIN_RUN].mlflow_run_id == "default-key"
     settings = Config(linking=Linking(openlineage_mlflow_run_tag="mlflow_run"))
@@ -548,13 +629,19 @@ def test_mlflow_run_id_tag_name_comes_from_the_settings(tmp_path: Path) -> None:
 def test_static_dataset_and_job_events_are_skipped_quietly(tmp_path: Path) -> None:
     base = sample_events()[4]
     dataset_event = {
-        "eventTime": base["eventTime"], "producer": base["producer"],
+        "eventTime": base["eventTime"],
+        "producer": base["producer"],
         "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/DatasetEvent",
-        "dataset": {k: base["outputs"][0][k] for k in ("namespace", "name", "facets")}}
+        "dataset": {k: base["outputs"][0][k] for k in ("namespace", "name", "facets")},
+    }
     job_event = {
-        "eventTime": base["eventTime"], "producer": base["producer"],
+        "eventTime": base["eventTime"],
+        "producer": base["producer"],
         "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/JobEvent",
-        "job": base["job"], "inputs": [], "outputs": []}
+        "job": base["job"],
+        "inputs": [],
+        "outputs": [],
+    }
     write_ndjson(tmp_path, [dataset_event, job_event, base])
     result = load(tmp_path)
     assert result.problems == []
@@ -567,7 +654,12 @@ def test_equal_facets_are_kept_once(tmp_path: Path) -> None:
     runs = runs_of(load(tmp_path))
     first, second = runs[INGEST_1], runs[INGEST_2]
     assert first.job_facets == (
-        "documentation", "jobType", "ownership", "sourceCodeLocation", "tags")
+        "documentation",
+        "jobType",
+        "ownership",
+        "sourceCodeLocation",
+        "tags",
+    )
     assert first.job_facets is second.job_facets  # one tuple for each distinct set of names
 
 
@@ -577,17 +669,27 @@ def test_only_the_facet_types_read_are_held(tmp_path: Path) -> None:
     (doc,), _ = scan(tmp_path, Limits())
     assert isinstance(doc, Document)
     importer.read(doc, ImportResult())
-    held = [value for fold in importer.runs.values()
-            for entries in (fold.run_facets, fold.job_facets) for _, value in entries.values()]
+    held = [
+        value
+        for fold in importer.runs.values()
+        for entries in (fold.run_facets, fold.job_facets)
+        for _, value in entries.values()
+    ]
     assert {v.kind for v in held if v is not None} == {
-        "TagsRunFacet", "ParentRunFacet", "ErrorMessageRunFacet", "JobTypeJobFacet",
-        "DocumentationJobFacet", "OwnershipJobFacet"}
+        "TagsRunFacet",
+        "ParentRunFacet",
+        "ErrorMessageRunFacet",
+        "JobTypeJobFacet",
+        "DocumentationJobFacet",
+        "OwnershipJobFacet",
+    }
     assert None in held  # nominalTime, processing_engine, the custom modelEvaluation: names only
 
 
 @pytest.mark.parametrize("fast", ENGINES)
 def test_facets_not_read_are_still_checked_every_time(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fast: bool) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fast: bool
+) -> None:
     # Valid facets of types not read are remembered so as not to check them twice; the
     # memory is bounded (here: one facet) and an invalid facet is never remembered.
     monkeypatch.setattr(ol, "KEPT_FACETS", 1)
@@ -597,7 +699,9 @@ def test_facets_not_read_are_still_checked_every_time(
     write_ndjson(tmp_path, events)
     assert [str(p) for p in load(tmp_path, fast=fast).problems] == [
         f"openlineage/events.ndjson:{line}:/run/facets/nominalTime/nominalStartTime: "
-        '"not a time" is not a valid date-time (write a valid date-time)' for line in (4, 6)]
+        '"not a time" is not a valid date-time (write a valid date-time)'
+        for line in (4, 6)
+    ]
 
 
 # ---------------------------------------------------------------- detection and schemas
@@ -616,8 +720,7 @@ def test_detects_openlineage_by_content_only(tmp_path: Path) -> None:
         (tmp_path / name).write_text(text)
     found, _ = scan(tmp_path, Limits())
     importer = OpenLineageImporter(ImportContext(tmp_path))
-    claimed = {doc.file.path for doc in found
-               if isinstance(doc, Document) and importer.detect(doc)}
+    claimed = {doc.file.path for doc in found if isinstance(doc, Document) and importer.detect(doc)}
     assert claimed == {"a.ndjson", "b.json", "c.json"}
 
 
@@ -625,12 +728,17 @@ def test_shipped_schemas_are_official_and_resolve_offline() -> None:
     schemas = ol.shipped_schemas()
     assert len(schemas) == 39
     assert all(uri.startswith("https://openlineage.io/spec/") for uri in schemas)
-    urls = {facet["_schemaURL"] for event in sample_events()
-            for _, facets in ol._facet_places(event) for facet in facets.values()}
+    urls = {
+        facet["_schemaURL"]
+        for event in sample_events()
+        for _, facets in ol._facet_places(event)
+        for facet in facets.values()
+    }
     # Every standard facet the client wrote is checked; the custom one is not.
     assert urls - ol.standard_facet_urls() == {
         "https://example.org/openlineage/facets/ModelEvaluationRunFacet.json"
-        "#/$defs/ModelEvaluationRunFacet"}
+        "#/$defs/ModelEvaluationRunFacet"
+    }
     # Every standard facet schema compiles from the shipped files alone, in both engines.
     for url in sorted(ol.standard_facet_urls()):
         assert ol.detailed_validator(url).is_valid({}) is False  # _producer etc. required
@@ -641,16 +749,19 @@ def test_shipped_schemas_are_official_and_resolve_offline() -> None:
         ol.detailed_validator("https://example.org/schema.json").is_valid({})
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("2026-11-27T10:10:07.756027+00:00", datetime(2026, 11, 27, 10, 10, 7, 756027, tzinfo=UTC)),
-    ("2026-11-27T11:10:07Z", datetime(2026, 11, 27, 11, 10, 7, tzinfo=UTC)),
-    ("2026-11-27t12:10:07+02:00", datetime(2026, 11, 27, 10, 10, 7, tzinfo=UTC)),
-    ("2016-12-31T23:59:60Z", datetime(2017, 1, 1, tzinfo=UTC)),
-    ("2026-11-27T10:10:07", None),
-    ("2026-11-27 10:10:07Z", None),
-    ("2026-02-30T10:10:07Z", None),
-    ("0001-01-01T00:00:00+01:00", None),
-    ("2026-12-31T10:59:60Z", None),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-11-27T10:10:07.756027+00:00", datetime(2026, 11, 27, 10, 10, 7, 756027, tzinfo=UTC)),
+        ("2026-11-27T11:10:07Z", datetime(2026, 11, 27, 11, 10, 7, tzinfo=UTC)),
+        ("2026-11-27t12:10:07+02:00", datetime(2026, 11, 27, 10, 10, 7, tzinfo=UTC)),
+        ("2016-12-31T23:59:60Z", datetime(2017, 1, 1, tzinfo=UTC)),
+        ("2026-11-27T10:10:07", None),
+        ("2026-11-27 10:10:07Z", None),
+        ("2026-02-30T10:10:07Z", None),
+        ("0001-01-01T00:00:00+01:00", None),
+        ("2026-12-31T10:59:60Z", None),
+    ],
+)
 def test_parse_time(text: str, expected: datetime | None) -> None:
     assert ol.parse_time(text) == expected

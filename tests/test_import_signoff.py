@@ -98,15 +98,22 @@ def test_valid_signoff_becomes_a_record_with_its_attachment_hashed(evidence: Pat
     assert signoff.id == "RA-2026-014"
     assert signoff.kind == "risk_assessment"
     assert (signoff.system, signoff.version, signoff.subject) == (
-        "credit-default-scorer", "3", "credit-default-scorer@3")
+        "credit-default-scorer",
+        "3",
+        "credit-default-scorer@3",
+    )
     assert signoff.title == "Risk assessment, credit-default-scorer"
     assert signoff.statement == "Residual risks reviewed and accepted for production use."
     assert (signoff.signed_by, signoff.role) == ("Dana Whitfield", "Chief Risk Officer")
     assert signoff.date == date(2026, 10, 1) and type(signoff.date) is date
     assert signoff.expires == date(2027, 10, 1)
-    assert signoff.attachments == (Attachment(
-        "signoffs/attachments/risk-assessment-2026.pdf", len(PDF),
-        hashlib.sha256(PDF).hexdigest()),)
+    assert signoff.attachments == (
+        Attachment(
+            "signoffs/attachments/risk-assessment-2026.pdf",
+            len(PDF),
+            hashlib.sha256(PDF).hexdigest(),
+        ),
+    )
     assert signoff.cite.file == "signoffs/ra.yaml"
     assert signoff.cite.pointer == ""
     assert signoff.cite.sha256 == hashlib.sha256(VALID.encode()).hexdigest()
@@ -123,10 +130,17 @@ def test_whole_system_signoff_without_version_expiry_or_attachments(evidence: Pa
 
 
 def test_json_signoff_is_read_too(evidence: Path):
-    doc = {"mldossier": "signoff/v1", "id": "MV-1", "kind": "model_validation",
-           "title": "Validation", "subject": {"system": "credit-default-scorer"},
-           "statement": "Validated.", "signed_by": "A", "role": "Validator",
-           "date": "2026-10-01T23:30:00-02:00"}
+    doc = {
+        "mldossier": "signoff/v1",
+        "id": "MV-1",
+        "kind": "model_validation",
+        "title": "Validation",
+        "subject": {"system": "credit-default-scorer"},
+        "statement": "Validated.",
+        "signed_by": "A",
+        "role": "Validator",
+        "date": "2026-10-01T23:30:00-02:00",
+    }
     write(evidence, "signoffs/mv.json", json.dumps(doc))
     [signoff] = signoffs(import_folder(evidence))
     # A date-time with a zone counts as its UTC day.
@@ -135,18 +149,27 @@ def test_json_signoff_is_read_too(evidence: Path):
 
 def test_hostile_strings_are_kept_verbatim_as_data(evidence: Path):
     hostile = "<script>alert('x')</script> {{ 7*7 }} ]]> & </td>"
-    write(evidence, "signoffs/ra.yaml",
-          variant("signed_by: Dana Whitfield", f"signed_by: {json.dumps(hostile)}"))
+    write(
+        evidence,
+        "signoffs/ra.yaml",
+        variant("signed_by: Dana Whitfield", f"signed_by: {json.dumps(hostile)}"),
+    )
     [signoff] = signoffs(import_folder(evidence))
     assert signoff.signed_by == hostile
 
 
 def test_signoffs_are_sorted_by_subject_date_and_id(evidence: Path):
     write(evidence, "signoffs/b.yaml", variant("id: RA-2026-014", "id: B"))
-    write(evidence, "signoffs/a.yaml", variant("date: 2026-10-01", "date: 2026-11-01",
-                                               variant("id: RA-2026-014", "id: A")))
-    write(evidence, "signoffs/c.yaml", variant('version: "3"', 'version: "2"',
-                                               variant("id: RA-2026-014", "id: C")))
+    write(
+        evidence,
+        "signoffs/a.yaml",
+        variant("date: 2026-10-01", "date: 2026-11-01", variant("id: RA-2026-014", "id: A")),
+    )
+    write(
+        evidence,
+        "signoffs/c.yaml",
+        variant('version: "3"', 'version: "2"', variant("id: RA-2026-014", "id: C")),
+    )
     assert [s.id for s in signoffs(import_folder(evidence))] == ["C", "B", "A"]
 
 
@@ -187,8 +210,7 @@ def test_unquoted_version_number_is_refused(evidence: Path):
 def test_other_format_version_is_claimed_and_refused(evidence: Path):
     write(evidence, "signoffs/ra.yaml", variant("signoff/v1", "signoff/v2"))
     assert messages(import_folder(evidence)) == [
-        'signoffs/ra.yaml:/mldossier: expected "signoff/v1", got "signoff/v2" '
-        '(write "signoff/v1")'
+        'signoffs/ra.yaml:/mldossier: expected "signoff/v1", got "signoff/v2" (write "signoff/v1")'
     ]
 
 
@@ -214,18 +236,23 @@ def test_expires_before_date(evidence: Path):
 # ---------------------------------------------------------------- attachments
 
 
-@pytest.mark.parametrize("ref, reason", [
-    ("../../etc/passwd", "a path outside the evidence folder"),
-    ("../../../outside.pdf", "a path outside the evidence folder"),
-    ("/etc/passwd", "an absolute path or URL"),
-    ("C:/Windows/win.ini", "an absolute path or URL"),
-    ("https://example.com/ra.pdf", "an absolute path or URL"),
-])
-def test_attachment_outside_the_evidence_folder_is_refused(evidence: Path, ref: str,
-                                                           reason: str):
+@pytest.mark.parametrize(
+    "ref, reason",
+    [
+        ("../../etc/passwd", "a path outside the evidence folder"),
+        ("../../../outside.pdf", "a path outside the evidence folder"),
+        ("/etc/passwd", "an absolute path or URL"),
+        ("C:/Windows/win.ini", "an absolute path or URL"),
+        ("https://example.com/ra.pdf", "an absolute path or URL"),
+    ],
+)
+def test_attachment_outside_the_evidence_folder_is_refused(evidence: Path, ref: str, reason: str):
     write(evidence.parent, "outside.pdf", PDF)
-    write(evidence, "signoffs/ra.yaml",
-          variant("attachments/risk-assessment-2026.pdf", json.dumps(ref)))
+    write(
+        evidence,
+        "signoffs/ra.yaml",
+        variant("attachments/risk-assessment-2026.pdf", json.dumps(ref)),
+    )
     result = import_folder(evidence)
     assert messages(result) == [
         f'signoffs/ra.yaml:/attachments/0: attachment "{ref}" is {reason} {OUTSIDE_FIX}'
@@ -236,8 +263,7 @@ def test_attachment_outside_the_evidence_folder_is_refused(evidence: Path, ref: 
 def test_attachment_symlink_leading_out_is_refused(evidence: Path):
     secret = write(evidence.parent, "secret/ra.pdf", PDF)
     os.symlink(secret, evidence / "signoffs/attachments/link.pdf")
-    write(evidence, "signoffs/ra.yaml",
-          variant("risk-assessment-2026.pdf", "link.pdf"))
+    write(evidence, "signoffs/ra.yaml", variant("risk-assessment-2026.pdf", "link.pdf"))
     result = import_folder(evidence)
     assert messages(result) == [
         # The scan refuses the link itself; the sign-off refuses to point through it.
@@ -250,8 +276,10 @@ def test_attachment_symlink_leading_out_is_refused(evidence: Path):
 
 
 def test_attachment_symlink_inside_is_followed_and_hashed(evidence: Path):
-    os.symlink(evidence / "signoffs/attachments/risk-assessment-2026.pdf",
-               evidence / "signoffs/attachments/current.pdf")
+    os.symlink(
+        evidence / "signoffs/attachments/risk-assessment-2026.pdf",
+        evidence / "signoffs/attachments/current.pdf",
+    )
     write(evidence, "signoffs/ra.yaml", variant("risk-assessment-2026.pdf", "current.pdf"))
     result = import_folder(evidence)
     assert messages(result) == []
@@ -271,8 +299,9 @@ def test_missing_attachment(evidence: Path):
 
 
 def test_attachment_that_is_a_folder(evidence: Path):
-    write(evidence, "signoffs/ra.yaml", variant("attachments/risk-assessment-2026.pdf",
-                                                "attachments"))
+    write(
+        evidence, "signoffs/ra.yaml", variant("attachments/risk-assessment-2026.pdf", "attachments")
+    )
     assert messages(import_folder(evidence)) == [
         'signoffs/ra.yaml:/attachments/0: attachment "attachments" is a folder, not a file '
         "(name the file itself)"
@@ -281,8 +310,11 @@ def test_attachment_that_is_a_folder(evidence: Path):
 
 def test_every_problem_in_one_file_is_reported(evidence: Path):
     text = variant("expires: 2027-10-01", "expires: 2025-01-01")
-    text = variant("  - attachments/risk-assessment-2026.pdf",
-                   "  - ../x.pdf\n  - attachments/missing.pdf", text)
+    text = variant(
+        "  - attachments/risk-assessment-2026.pdf",
+        "  - ../x.pdf\n  - attachments/missing.pdf",
+        text,
+    )
     write(evidence, "signoffs/ra.yaml", text)
     assert len(messages(import_folder(evidence))) == 3
 

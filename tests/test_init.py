@@ -50,12 +50,16 @@ def project(tmp_path: Path) -> Path:
 def test_init_writes_every_file_and_says_what_next(tmp_path: Path) -> None:
     result = run("init", str(tmp_path / "proj"))
     assert result.exit_code == 0
-    written = sorted(p.relative_to(tmp_path / "proj").as_posix()
-                     for p in (tmp_path / "proj").rglob("*") if p.is_file())
+    written = sorted(
+        p.relative_to(tmp_path / "proj").as_posix()
+        for p in (tmp_path / "proj").rglob("*")
+        if p.is_file()
+    )
     assert written == sorted(EXPECTED_FILES)
     assert result.stdout.splitlines()[0] == f"Wrote 9 files into {tmp_path / 'proj'}:"
     assert result.stdout.splitlines()[-1] == (
-        f"  cd {tmp_path / 'proj'} && mldossier validate && mldossier check; mldossier build")
+        f"  cd {tmp_path / 'proj'} && mldossier validate && mldossier check; mldossier build"
+    )
 
 
 def test_validate_on_the_new_project_exits_0(project: Path) -> None:
@@ -73,7 +77,8 @@ def test_init_in_the_current_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     result = run("init")
     assert result.exit_code == 0
     assert result.stdout.splitlines()[-1] == (
-        "  mldossier validate && mldossier check; mldossier build")
+        "  mldossier validate && mldossier check; mldossier build"
+    )
     # Without --config, validate finds ./mldossier.yaml and its evidence folder.
     assert run("validate").exit_code == 0
 
@@ -85,13 +90,19 @@ def test_the_examples_link_into_one_story(project: Path) -> None:
     assert [m.name for m in evidence.registered_models] == ["example-classifier"]
     (version,) = evidence.model_versions
     assert (version.key, version.run_id, version.aliases) == (
-        "example-classifier@1", RUN_ID, ("champion",))
+        "example-classifier@1",
+        RUN_ID,
+        ("champion",),
+    )
     (lineage,) = evidence.lineage_runs
     assert (lineage.state, lineage.mlflow_run_id) == ("COMPLETE", RUN_ID)
     assert [str(o.dataset) for o in lineage.outputs] == ["mlflow:models:/example-classifier/1"]
     (report,) = evidence.reports
     assert (report.model_name, report.model_version, report.linked_by) == (
-        "example-classifier", "1", "folder")
+        "example-classifier",
+        "1",
+        "folder",
+    )
     assert report.timestamp == datetime(2026, 11, 20, tzinfo=UTC)
     assert report.dataset_drift is not None and not report.dataset_drift.drifted
     (signoff,) = evidence.signoffs
@@ -104,17 +115,22 @@ def _keys(data: Any) -> set[str]:
 
 def test_the_mlflow_examples_have_the_real_responses_shape(project: Path) -> None:
     """Same keys as what a real MLflow 3.17 server sent (tests/reference/samples)."""
-    real_model = json.loads((REST / "registered_models_get__breast-cancer-classifier.json")
-                            .read_text())["registered_model"]
-    real_version = json.loads((REST / "model_versions_get__breast-cancer-classifier__v2.json")
-                              .read_text())["model_version"]
-    real_run = json.loads((REST / "runs_get__683d1234688843ffb16de50a5e004217.json")
-                          .read_text())["run"]
+    real_model = json.loads(
+        (REST / "registered_models_get__breast-cancer-classifier.json").read_text()
+    )["registered_model"]
+    real_version = json.loads(
+        (REST / "model_versions_get__breast-cancer-classifier__v2.json").read_text()
+    )["model_version"]
+    real_run = json.loads((REST / "runs_get__683d1234688843ffb16de50a5e004217.json").read_text())[
+        "run"
+    ]
     mlflow = project / "evidence" / "mlflow"
-    model = json.loads((mlflow / "registered-models-get__example-classifier.json")
-                       .read_text())["registered_model"]
-    version = json.loads((mlflow / "model-versions-get__example-classifier__v1.json")
-                         .read_text())["model_version"]
+    model = json.loads((mlflow / "registered-models-get__example-classifier.json").read_text())[
+        "registered_model"
+    ]
+    version = json.loads((mlflow / "model-versions-get__example-classifier__v1.json").read_text())[
+        "model_version"
+    ]
     run_ = json.loads((mlflow / f"runs-get__{RUN_ID}.json").read_text())["run"]
     assert _keys(model) == _keys(real_model)
     assert _keys(model["latest_versions"][0]) == _keys(real_model["latest_versions"][0])
@@ -123,14 +139,16 @@ def test_the_mlflow_examples_have_the_real_responses_shape(project: Path) -> Non
     for part in ("info", "data", "inputs", "outputs"):
         assert _keys(run_[part]) == _keys(real_run[part]), part
     assert _keys(run_["inputs"]["dataset_inputs"][0]["dataset"]) == _keys(
-        real_run["inputs"]["dataset_inputs"][0]["dataset"])
+        real_run["inputs"]["dataset_inputs"][0]["dataset"]
+    )
     assert isinstance(version["version"], str) and version["current_stage"] == "None"
 
 
 def test_the_evidently_example_has_the_real_report_shape(project: Path) -> None:
     real = json.loads((SAMPLES / "evidently" / "data_drift_report.json").read_text())
-    ours = json.loads((project / "evidence/monitoring/example-classifier/1/"
-                       "drift-2026-11-20.json").read_text())
+    ours = json.loads(
+        (project / "evidence/monitoring/example-classifier/1/drift-2026-11-20.json").read_text()
+    )
     assert _keys(ours) == _keys(real) == {"metrics", "tests"}
     assert {_frozen(m) for m in ours["metrics"]} <= {_frozen(m) for m in real["metrics"]}
     assert {_frozen(t) for t in ours["tests"]} <= {_frozen(t) for t in real["tests"]}
@@ -168,14 +186,22 @@ def test_the_config_lists_every_key_with_its_default(project: Path) -> None:
     walk(schema, data, "")
     config = load_config(project / "mldossier.yaml")
     defaults = Config()
-    assert replace(config, path=None, evidence=defaults.evidence,
-                   cache_dir=defaults.cache_dir) == defaults
+    assert (
+        replace(config, path=None, evidence=defaults.evidence, cache_dir=defaults.cache_dir)
+        == defaults
+    )
     assert config.cache_dir == project / ".mldossier-cache"
     assert config.evidence == project / "evidence"
     for field in fields(Config):
-        assert field.name in ("path", "warnings", "max_document_bytes", "max_stream_bytes",
-                              "warn_days", "cache_dir", "cache_max_bytes") or (
-            field.name in data), field.name
+        assert field.name in (
+            "path",
+            "warnings",
+            "max_document_bytes",
+            "max_stream_bytes",
+            "warn_days",
+            "cache_dir",
+            "cache_max_bytes",
+        ) or (field.name in data), field.name
 
 
 def test_the_published_schemas_check_what_init_wrote(project: Path) -> None:
@@ -201,7 +227,8 @@ def test_init_refuses_to_overwrite_and_names_the_files(project: Path) -> None:
     existing = sorted(set(EXPECTED_FILES) - {"evidence/openlineage/events.ndjson"})
     assert result.stderr == (
         f"mldossier: 8 file(s) already exist in {project}: {', '.join(existing)} "
-        "(nothing was written; pass --force to overwrite them)\n")
+        "(nothing was written; pass --force to overwrite them)\n"
+    )
     assert (project / "mldossier.yaml").read_text() == "organisation: Ours\n"
     assert not (project / "evidence/openlineage/events.ndjson").exists()
 
@@ -212,7 +239,8 @@ def test_one_existing_file_is_enough_to_refuse(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert result.stderr == (
         f"mldossier: 1 file(s) already exist in {tmp_path}: mldossier.yaml "
-        "(nothing was written; pass --force to overwrite them)\n")
+        "(nothing was written; pass --force to overwrite them)\n"
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mldossier.yaml"]
 
 

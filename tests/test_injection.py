@@ -55,8 +55,23 @@ JINJA = "{{ 7*7 }}"
 JINJA_BLOCK = "{% raw %}{{ config }}{% endraw %}{{ ''.__class__.__mro__ }}"
 CSS = '<style>body{background:url("http://evil.example/css.png")}</style> url(http://evil.example/u.png)'
 ENTITY = "&lt;b&gt;&amp;amp;"
-PAYLOAD = " ".join([SCRIPT, IMG, SVG, IFRAME, JS_LINK, JS_URL, MARKDOWN, JINJA_BLOCK, CSS,
-                    ENTITY, "| a | b |", "# heading", "<!-- c -->"])
+PAYLOAD = " ".join(
+    [
+        SCRIPT,
+        IMG,
+        SVG,
+        IFRAME,
+        JS_LINK,
+        JS_URL,
+        MARKDOWN,
+        JINJA_BLOCK,
+        CSS,
+        ENTITY,
+        "| a | b |",
+        "# heading",
+        "<!-- c -->",
+    ]
+)
 LONG = "L" * 100_000
 """A 100,000-character line without a break."""
 
@@ -103,12 +118,15 @@ def hostile_evidence(root: Path, fields: Fields) -> Path:
     rm = model["registered_model"]
     rm["description"] = fields("mlflow", "registered model description") + "\n" + LONG
     _pairs(rm["tags"], fields, "mlflow", {"eu_ai_act_category", "annex_iii_point"})
-    rm["tags"] += [{"key": "owner", "value": fields("mlflow", "owner")},
-                   {"key": "intended_use", "value": fields("mlflow", "intended use")}]
+    rm["tags"] += [
+        {"key": "owner", "value": fields("mlflow", "owner")},
+        {"key": "intended_use", "value": fields("mlflow", "intended use")},
+    ]
     rm.pop("latest_versions", None)
     _dump(ev / "mlflow" / "registered-model.json", model)
-    version = json.loads((REST / "model_versions_get__breast-cancer-classifier__v2.json")
-                         .read_text())
+    version = json.loads(
+        (REST / "model_versions_get__breast-cancer-classifier__v2.json").read_text()
+    )
     mv = version["model_version"]
     mv["description"] = fields("mlflow", "version description")
     mv["run_link"] = JS_URL
@@ -116,27 +134,54 @@ def hostile_evidence(root: Path, fields: Fields) -> Path:
     _dump(ev / "mlflow" / "version.json", version)
     # A second system whose very name is hostile.
     name = fields("mlflow", "registered model name")[:200]
-    _dump(ev / "mlflow" / "hostile-model.json", {"registered_model": {
-        "name": name, "creation_timestamp": 1795774055426,
-        "last_updated_timestamp": 1795774075047, "description": fields("mlflow", "description 2"),
-        "tags": [{"key": "eu_ai_act_category", "value": "high-risk"},
-                 {"key": "owner", "value": fields("mlflow", "owner 2")}],
-        "aliases": [{"alias": fields("mlflow", "alias")[:100], "version": "1"}]}})
-    _dump(ev / "mlflow" / "hostile-version.json", {"model_version": {
-        "name": name, "version": "1", "creation_timestamp": 1795774055451,
-        "last_updated_timestamp": 1795774075047, "current_stage": "Production",
-        "description": fields("mlflow", "version description 2"),
-        "source": fields("mlflow", "version source"), "run_id": "98dac0ed4ee2444ab0f681f25128dc26",
-        "status": "READY", "tags": [{"key": "approved_by", "value": fields("mlflow", "approver")}],
-        "run_link": ""}})
+    _dump(
+        ev / "mlflow" / "hostile-model.json",
+        {
+            "registered_model": {
+                "name": name,
+                "creation_timestamp": 1795774055426,
+                "last_updated_timestamp": 1795774075047,
+                "description": fields("mlflow", "description 2"),
+                "tags": [
+                    {"key": "eu_ai_act_category", "value": "high-risk"},
+                    {"key": "owner", "value": fields("mlflow", "owner 2")},
+                ],
+                "aliases": [{"alias": fields("mlflow", "alias")[:100], "version": "1"}],
+            }
+        },
+    )
+    _dump(
+        ev / "mlflow" / "hostile-version.json",
+        {
+            "model_version": {
+                "name": name,
+                "version": "1",
+                "creation_timestamp": 1795774055451,
+                "last_updated_timestamp": 1795774075047,
+                "current_stage": "Production",
+                "description": fields("mlflow", "version description 2"),
+                "source": fields("mlflow", "version source"),
+                "run_id": "98dac0ed4ee2444ab0f681f25128dc26",
+                "status": "READY",
+                "tags": [{"key": "approved_by", "value": fields("mlflow", "approver")}],
+                "run_link": "",
+            }
+        },
+    )
     run = json.loads((REST / "runs_get__da3a687298b540b5bda2d5c88308f3e1.json").read_text())
     info, data = run["run"]["info"], run["run"]["data"]
     info["run_name"] = fields("mlflow", "run name")
     info["user_id"] = fields("mlflow", "user")
     _pairs(data["params"], fields, "mlflow", set())
     _pairs(data["tags"], fields, "mlflow", {"openlineage.run_id"})
-    data["metrics"].append({"key": fields("mlflow", "metric key")[:120], "value": 0.5,
-                            "timestamp": 1795774040757, "step": 0})
+    data["metrics"].append(
+        {
+            "key": fields("mlflow", "metric key")[:120],
+            "value": 0.5,
+            "timestamp": 1795774040757,
+            "step": 0,
+        }
+    )
     for item in run["run"]["inputs"]["dataset_inputs"]:
         item["dataset"]["name"] = fields("mlflow", "dataset name")
         item["dataset"]["source"] = json.dumps({"uri": fields("mlflow", "dataset uri")})
@@ -153,13 +198,22 @@ def hostile_evidence(root: Path, fields: Fields) -> Path:
     _dump(ev / "mlflow" / "experiments.json", experiments)
     mlmodel = (SAMPLES / "mlflow" / "model_artifacts" / MODEL_ID / "MLmodel").read_text()
     column = fields("mlflow", "signature column")
-    spec = json.dumps([{"type": "double", "name": column, "required": True},
-                       {"type": fields("mlflow", "signature type")[:80], "name": "x"}])
+    spec = json.dumps(
+        [
+            {"type": "double", "name": column, "required": True},
+            {"type": fields("mlflow", "signature type")[:80], "name": "x"},
+        ]
+    )
     start = mlmodel.index("signature:\n")
     end = mlmodel.index("\n", mlmodel.index("  outputs:", start))
-    mlmodel = (mlmodel[:start] + "signature:\n  inputs: " + json.dumps(spec)
-               + "\n  outputs: " + json.dumps(json.dumps([{"type": "long", "name": "y"}]))
-               + mlmodel[end:])
+    mlmodel = (
+        mlmodel[:start]
+        + "signature:\n  inputs: "
+        + json.dumps(spec)
+        + "\n  outputs: "
+        + json.dumps(json.dumps([{"type": "long", "name": "y"}]))
+        + mlmodel[end:]
+    )
     (ev / "mlflow" / "artifacts" / MODEL_ID).mkdir(parents=True)
     (ev / "mlflow" / "artifacts" / MODEL_ID / "MLmodel").write_text(mlmodel)
     # OpenLineage: the real pipeline, every name and text facet hostile.
@@ -171,12 +225,16 @@ def hostile_evidence(root: Path, fields: Fields) -> Path:
     (ev / "openlineage").mkdir()
     (ev / "openlineage" / "events.ndjson").write_text("\n".join(lines) + "\n")
     # Evidently: the real full snapshot, linked to the version by its metadata.
-    snapshot = json.loads((SAMPLES / "evidently" / "data_drift_report.full_snapshot.json")
-                          .read_text())
+    snapshot = json.loads(
+        (SAMPLES / "evidently" / "data_drift_report.full_snapshot.json").read_text()
+    )
     snapshot["name"] = fields("evidently", "snapshot name")
     snapshot["tags"] = [fields("evidently", "snapshot tag")]
-    snapshot["metadata"] = {"model": "breast-cancer-classifier", "model_version": "2",
-                            "note": fields("evidently", "metadata")}
+    snapshot["metadata"] = {
+        "model": "breast-cancer-classifier",
+        "model_version": "2",
+        "note": fields("evidently", "metadata"),
+    }
     for entry in snapshot["metric_results"].values():
         params = entry["metric_value_location"]["metric"]["params"]
         if isinstance(params.get("column"), str):
@@ -197,51 +255,92 @@ def hostile_evidence(root: Path, fields: Fields) -> Path:
     attachments = ev / "signoffs" / "attachments"
     attachments.mkdir(parents=True)
     (attachments / "evil.html").write_text(f"<html><body>{SCRIPT}{IMG}</body></html>\n")
-    (attachments / "evil.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" '
-                                          'onload="window.__pwned=1"><script>window.__pwned=1'
-                                          "</script></svg>\n")
+    (attachments / "evil.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" '
+        'onload="window.__pwned=1"><script>window.__pwned=1'
+        "</script></svg>\n"
+    )
     (attachments / f"note {IMG}.md").write_text(f"# {SCRIPT}\n")
     signoff = {
-        "mldossier": "signoff/v1", "id": "RA-1", "kind": "risk_assessment",
-        "title": fields("signoff", "title"), "subject": {"system": "breast-cancer-classifier"},
+        "mldossier": "signoff/v1",
+        "id": "RA-1",
+        "kind": "risk_assessment",
+        "title": fields("signoff", "title"),
+        "subject": {"system": "breast-cancer-classifier"},
         "statement": fields("signoff", "statement") + "\n" + LONG,
-        "signed_by": fields("signoff", "signed by"), "role": fields("signoff", "role"),
+        "signed_by": fields("signoff", "signed by"),
+        "role": fields("signoff", "role"),
         "date": "2026-11-01",
-        "attachments": ["attachments/evil.html", "attachments/evil.svg",
-                        f"attachments/note {IMG}.md"]}
+        "attachments": [
+            "attachments/evil.html",
+            "attachments/evil.svg",
+            f"attachments/note {IMG}.md",
+        ],
+    }
     _dump(ev / "signoffs" / "risk.json", signoff)
-    validation = {**signoff, "id": "MV-1", "kind": "model_validation",
-                  "subject": {"system": "breast-cancer-classifier", "version": "2"},
-                  "title": fields("signoff", "title 2"), "statement": fields("signoff", "stmt 2"),
-                  "attachments": []}
+    validation = {
+        **signoff,
+        "id": "MV-1",
+        "kind": "model_validation",
+        "subject": {"system": "breast-cancer-classifier", "version": "2"},
+        "title": fields("signoff", "title 2"),
+        "statement": fields("signoff", "stmt 2"),
+        "attachments": [],
+    }
     _dump(ev / "signoffs" / "validation.json", validation)
     # A waiver of a real control, every text field hostile.
-    waiver = {"mldossier": "waiver/v1", "waivers": [{
-        "id": "W-1", "control": "EUAIA-10-3", "subject": "breast-cancer-classifier",
-        "justification": fields("waiver", "justification"), "owner": fields("waiver", "owner"),
-        "approver": fields("waiver", "approver"),
-        "compensating_control": fields("waiver", "compensating control"),
-        "granted": "2026-10-01", "expires": "2027-01-31"}]}
+    waiver = {
+        "mldossier": "waiver/v1",
+        "waivers": [
+            {
+                "id": "W-1",
+                "control": "EUAIA-10-3",
+                "subject": "breast-cancer-classifier",
+                "justification": fields("waiver", "justification"),
+                "owner": fields("waiver", "owner"),
+                "approver": fields("waiver", "approver"),
+                "compensating_control": fields("waiver", "compensating control"),
+                "granted": "2026-10-01",
+                "expires": "2027-01-31",
+            }
+        ],
+    }
     _dump(ev / "waivers" / "waivers.json", waiver)
-    _dump(ev / "mlflow" / "collection-log.json", {
-        "mldossier": "collection-log/v1", "collector": fields("collection-log", "collector"),
-        "source": JS_URL, "calls": [{"method": "GET", "url": JS_URL, "file": "run.json",
-                                     "sha256": "0" * 64, "note": fields("collection-log", "note")}]})
+    _dump(
+        ev / "mlflow" / "collection-log.json",
+        {
+            "mldossier": "collection-log/v1",
+            "collector": fields("collection-log", "collector"),
+            "source": JS_URL,
+            "calls": [
+                {
+                    "method": "GET",
+                    "url": JS_URL,
+                    "file": "run.json",
+                    "sha256": "0" * 64,
+                    "note": fields("collection-log", "note"),
+                }
+            ],
+        },
+    )
     return ev
 
 
-def _hostile_event(event: dict[str, Any], fields: Fields, renamed: dict[str, str]
-                   ) -> dict[str, Any]:
+def _hostile_event(
+    event: dict[str, Any], fields: Fields, renamed: dict[str, str]
+) -> dict[str, Any]:
     """An OpenLineage event with hostile job and dataset names (the same everywhere) and text."""
     event = copy.deepcopy(event)
     if event["job"]["name"].endswith("train_breast_cancer_model"):
         # Link the pipeline to the version, so the system page shows its lineage.
         tags = event["run"]["facets"]["tags"]["tags"]
-        tags.append({"key": "mlflow.run_id", "value": "da3a687298b540b5bda2d5c88308f3e1",
-                     "source": "USER"})
+        tags.append(
+            {"key": "mlflow.run_id", "value": "da3a687298b540b5bda2d5c88308f3e1", "source": "USER"}
+        )
         if event["eventType"] == "COMPLETE":
-            event["outputs"].append({"namespace": "mlflow",
-                                     "name": "models:/breast-cancer-classifier/2"})
+            event["outputs"].append(
+                {"namespace": "mlflow", "name": "models:/breast-cancer-classifier/2"}
+            )
 
     def rename(name: str) -> str:
         if name.startswith("models:/"):
@@ -261,22 +360,43 @@ def _hostile_event(event: dict[str, Any], fields: Fields, renamed: dict[str, str
     return event
 
 
-TEXT_KEYS = {"description", "message", "stackTrace", "assertion", "processing_engine",
-             "jobType", "integration", "value", "version", "programmingLanguage"}
+TEXT_KEYS = {
+    "description",
+    "message",
+    "stackTrace",
+    "assertion",
+    "processing_engine",
+    "jobType",
+    "integration",
+    "value",
+    "version",
+    "programmingLanguage",
+}
 
 
 def _hostile_text(node: Any, fields: Fields) -> None:
     """Free text inside facets (descriptions, messages, stack traces, owners, columns)."""
     if isinstance(node, dict):
         for key, value in node.items():
-            if key in ("_schemaURL", "_producer", "producer", "schemaURL", "runId",
-                       "eventTime", "eventType", "namespace", "name", "datasetVersion"):
+            if key in (
+                "_schemaURL",
+                "_producer",
+                "producer",
+                "schemaURL",
+                "runId",
+                "eventTime",
+                "eventType",
+                "namespace",
+                "name",
+                "datasetVersion",
+            ):
                 continue
             if isinstance(value, str) and key in TEXT_KEYS and not value.startswith("models:/"):
                 if key == "value" and node.get("key") == "mlflow.run_id":
                     continue
-                node[key] = fields("openlineage", key) + (("\n" + LONG) if key == "stackTrace"
-                                                          else "")
+                node[key] = fields("openlineage", key) + (
+                    ("\n" + LONG) if key == "stackTrace" else ""
+                )
             else:
                 _hostile_text(value, fields)
         if isinstance(node.get("name"), str) and "type" in node and "fields" not in node:
@@ -309,8 +429,10 @@ controls:
 
 
 def hostile_catalog(path: Path, fields: Fields, framework: str | None = None) -> Path:
-    values = {key: json.dumps(fields("catalog", key)) for key in
-              ("title", "control", "reference", "requirement", "rationale")}
+    values = {
+        key: json.dumps(fields("catalog", key))
+        for key in ("title", "control", "reference", "requirement", "rationale")
+    }
     # The framework names a folder of the site: kept short here (B16 is tested apart).
     values["framework"] = json.dumps(framework or fields("catalog", "framework")[:60])
     path.write_text(CATALOG.format(**values))
@@ -323,10 +445,19 @@ def hostile_config(path: Path, fields: Fields) -> Path:
 
 
 def cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        filter(None, [os.environ.get("PYTHONPATH", ""), str(REPO / "src")]))}
-    return subprocess.run([sys.executable, "-m", "mldossier.cli", *args], capture_output=True,
-                          text=True, timeout=timeout, env=env)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [os.environ.get("PYTHONPATH", ""), str(REPO / "src")])
+        ),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "mldossier.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
 
 
 class Hostile:
@@ -338,10 +469,19 @@ class Hostile:
         self.catalog = hostile_catalog(root / "hostile-catalog.yaml", self.fields)
         self.config = hostile_config(root / "mldossier.yaml", self.fields)
         self.site = root / "site"
-        self.done = cli("--config", str(self.config), "build", "--evidence", str(self.evidence),
-                        "--out", str(self.site), "--controls", str(REPO / "controls" /
-                                                                   "eu-ai-act.yaml"),
-                        "--controls", str(self.catalog))
+        self.done = cli(
+            "--config",
+            str(self.config),
+            "build",
+            "--evidence",
+            str(self.evidence),
+            "--out",
+            str(self.site),
+            "--controls",
+            str(REPO / "controls" / "eu-ai-act.yaml"),
+            "--controls",
+            str(self.catalog),
+        )
 
 
 @pytest.fixture(scope="module")
@@ -388,9 +528,11 @@ class Page(HTMLParser):
 
 
 def site_pages(site: Path) -> dict[str, Page]:
-    return {p.relative_to(site).as_posix(): Page(p.read_text("utf-8"))
-            for p in sorted(site.rglob("*.html"))
-            if not p.relative_to(site).as_posix().startswith("evidence-files/")}
+    return {
+        p.relative_to(site).as_posix(): Page(p.read_text("utf-8"))
+        for p in sorted(site.rglob("*.html"))
+        if not p.relative_to(site).as_posix().startswith("evidence-files/")
+    }
 
 
 @pytest.fixture(scope="module")
@@ -398,8 +540,17 @@ def pages(hostile: Hostile) -> dict[str, Page]:
     return site_pages(hostile.site)
 
 
-URL_ATTRIBUTES = ("href", "src", "action", "formaction", "xlink:href", "data", "poster",
-                  "srcset", "background")
+URL_ATTRIBUTES = (
+    "href",
+    "src",
+    "action",
+    "formaction",
+    "xlink:href",
+    "data",
+    "poster",
+    "srcset",
+    "background",
+)
 
 
 def test_build_succeeds_and_the_bundle_verifies(hostile: Hostile) -> None:
@@ -422,12 +573,17 @@ def test_no_element_or_attribute_comes_from_the_evidence(pages: dict[str, Page])
                 if name in URL_ATTRIBUTES or name == "style":
                     flat = re.sub(r"[\s\x00-\x1f]", "", html.unescape(value)).lower()
                     assert not flat.startswith(("javascript:", "vbscript:", "data:text/html")), (
-                        where, tag, name, value)
+                        where,
+                        tag,
+                        name,
+                        value,
+                    )
                     assert "evil.example" not in flat, (where, tag, name, value)
 
 
-def test_every_kind_of_input_shows_its_payload_as_text(hostile: Hostile,
-                                                       pages: dict[str, Page]) -> None:
+def test_every_kind_of_input_shows_its_payload_as_text(
+    hostile: Hostile, pages: dict[str, Page]
+) -> None:
     text = "\n".join(page.text for page in pages.values())
     for kind, tags in hostile.fields.by_kind.items():
         if kind == "collection-log":
@@ -473,8 +629,9 @@ def test_active_attachments_are_served_as_text(hostile: Hostile) -> None:
 
 
 def pdf_text(pdf: Path) -> str:
-    done = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True,
-                          text=True, check=True)
+    done = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True, check=True
+    )
     return done.stdout
 
 
@@ -485,8 +642,11 @@ def test_the_pdf_shows_the_payloads_as_text(hostile: Hostile) -> None:
         assert payload in flat, payload
     for tag in hostile.fields.tags:
         assert f"{tag}:49:" not in flat, tag
-    shown = {kind for kind, tags in hostile.fields.by_kind.items()
-             if any(f"{t}:{JINJA}:" in flat for t in tags)}
+    shown = {
+        kind
+        for kind, tags in hostile.fields.by_kind.items()
+        if any(f"{t}:{JINJA}:" in flat for t in tags)
+    }
     assert {"mlflow", "signoff", "catalog", "config"} <= shown, shown
 
 
@@ -496,19 +656,26 @@ def test_weasyprint_fetches_nothing_outside_its_templates(hostile: Hostile) -> N
     from mldossier.pdf import PDF_TEMPLATES, AssetFetcher, render_pdf
 
     config = load_config(hostile.config)
-    analysis = build.analyse(config, hostile.evidence,
-                             [REPO / "controls" / "eu-ai-act.yaml", hostile.catalog])
+    analysis = build.analyse(
+        config, hostile.evidence, [REPO / "controls" / "eu-ai-act.yaml", hostile.catalog]
+    )
     dossier = build.make_dossier(analysis)
     fetcher = AssetFetcher()
     out = hostile.site.parent / "fetch-check.pdf"
-    render_pdf(dossier, out, report_id=analysis.report_id,
-               attachments={"results.json": b"{}"}, fetcher=fetcher)
+    render_pdf(
+        dossier,
+        out,
+        report_id=analysis.report_id,
+        attachments={"results.json": b"{}"},
+        fetcher=fetcher,
+    )
     assert fetcher.requested, "the stylesheet at least is fetched"
     templates = (PDF_TEMPLATES.as_uri(), PDF_TEMPLATES.resolve().as_uri())
     for url in fetcher.served:
         assert url.startswith(("data:", *templates)), url
-    assert not any("evil.example" in url or url.startswith("http")
-                   for url in fetcher.requested), fetcher.requested
+    assert not any("evil.example" in url or url.startswith("http") for url in fetcher.requested), (
+        fetcher.requested
+    )
 
 
 # ---------------------------------------------------------------- in a real browser
@@ -519,8 +686,9 @@ def served(hostile: Hostile, serve: Callable[[Path], str]) -> str:
     return serve(hostile.site)
 
 
-def test_no_script_runs_and_nothing_leaves_localhost(hostile: Hostile, pages: dict[str, Page],
-                                                     served: str, browser: Any) -> None:
+def test_no_script_runs_and_nothing_leaves_localhost(
+    hostile: Hostile, pages: dict[str, Page], served: str, browser: Any
+) -> None:
     context = browser.new_context()
     outside: list[str] = []
     dialogs: list[str] = []
@@ -540,8 +708,10 @@ def test_no_script_runs_and_nothing_leaves_localhost(hostile: Hostile, pages: di
     # Every page that shows a payload, plus the raw copies of the active attachments.
     visited = [where for where, p in pages.items() if "pwned" in p.text]
     assert visited
-    visited += ["evidence-files/signoffs/attachments/evil.html.txt",
-                "evidence-files/signoffs/attachments/evil.svg.txt"]
+    visited += [
+        "evidence-files/signoffs/attachments/evil.html.txt",
+        "evidence-files/signoffs/attachments/evil.svg.txt",
+    ]
     for where in visited:
         page.goto(served + where, wait_until="load")
         assert page.evaluate("() => window.__pwned") is None, where
@@ -557,7 +727,8 @@ def test_no_script_runs_and_nothing_leaves_localhost(hostile: Hostile, pages: di
     page.wait_for_function(
         "() => { const m = document.querySelector('.md-search-result__meta');"
         " return m && m.innerText.trim() && !/initializing/i.test(m.innerText); }",
-        timeout=15_000)
+        timeout=15_000,
+    )
     search.press_sequentially("heading")  # it listens to key events, not to input
     # ("heading" comes from the payload's "# heading": results show evidence text.)
     page.wait_for_selector(".md-search-result__item", timeout=15_000)
@@ -581,8 +752,10 @@ def _strict_json(text: str, where: str) -> Any:
 
 def test_outputs_never_hold_bare_nan_or_infinity(tmp_path: Path) -> None:
     evidence = tmp_path / "evidence"
-    for name in ("registered_models_get__breast-cancer-classifier.json",
-                 "model_versions_get__breast-cancer-classifier__v2.json"):
+    for name in (
+        "registered_models_get__breast-cancer-classifier.json",
+        "model_versions_get__breast-cancer-classifier__v2.json",
+    ):
         (evidence / "mlflow").mkdir(parents=True, exist_ok=True)
         shutil.copy(REST / name, evidence / "mlflow" / name)
     run = json.loads((REST / "runs_get__da3a687298b540b5bda2d5c88308f3e1.json").read_text())
@@ -590,8 +763,9 @@ def test_outputs_never_hold_bare_nan_or_infinity(tmp_path: Path) -> None:
     metrics[0]["value"], metrics[1]["value"] = float("nan"), float("inf")
     metrics[2]["value"] = float("-inf")
     (evidence / "mlflow" / "run.json").write_text(json.dumps(run))
-    snapshot = json.loads((SAMPLES / "evidently" / "data_drift_report.full_snapshot.json")
-                          .read_text())
+    snapshot = json.loads(
+        (SAMPLES / "evidently" / "data_drift_report.full_snapshot.json").read_text()
+    )
     snapshot["metadata"] = {"model": "breast-cancer-classifier", "model_version": "2"}
     values = iter([float("nan"), float("inf"), float("-inf")])
     for entry in snapshot["metric_results"].values():
@@ -603,20 +777,37 @@ def test_outputs_never_hold_bare_nan_or_infinity(tmp_path: Path) -> None:
     site = tmp_path / "site"
     done = cli("build", "--evidence", str(evidence), "--out", str(site))
     assert done.returncode == 0, done.stderr[-2000:]
-    checked = cli("check", "--evidence", str(evidence), "--json", str(tmp_path / "r.json"),
-                  "--oscal", str(tmp_path / "oscal.json"), "--junit", str(tmp_path / "j.xml"))
+    checked = cli(
+        "check",
+        "--evidence",
+        str(evidence),
+        "--json",
+        str(tmp_path / "r.json"),
+        "--oscal",
+        str(tmp_path / "oscal.json"),
+        "--junit",
+        str(tmp_path / "j.xml"),
+    )
     assert checked.returncode in (0, 1), checked.stderr[-2000:]
-    outputs = [site / "results.json", site / "manifest.json", site / "manifest.intoto.json",
-               site / "search" / "search_index.json", tmp_path / "r.json",
-               tmp_path / "oscal.json"]
+    outputs = [
+        site / "results.json",
+        site / "manifest.json",
+        site / "manifest.intoto.json",
+        site / "search" / "search_index.json",
+        tmp_path / "r.json",
+        tmp_path / "oscal.json",
+    ]
     outputs += sorted(p for p in site.rglob("*.json") if "evidence-files" not in p.parts)
     for path in outputs:
         _strict_json(path.read_text("utf-8"), str(path))
     # The results JSON embedded in the PDF is the same strict JSON.
     detached = tmp_path / "detached"
     detached.mkdir()
-    subprocess.run(["pdfdetach", "-saveall", "-o", str(detached), str(site / "report.pdf")],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["pdfdetach", "-saveall", "-o", str(detached), str(site / "report.pdf")],
+        check=True,
+        capture_output=True,
+    )
     embedded = sorted(detached.glob("*.json"))
     assert embedded, "report.pdf has no JSON attachment"
     for path in embedded:
@@ -626,30 +817,47 @@ def test_outputs_never_hold_bare_nan_or_infinity(tmp_path: Path) -> None:
 def test_an_unpaired_surrogate_is_refused_before_it_reaches_an_output(tmp_path: Path) -> None:
     evidence = tmp_path / "evidence"
     (evidence / "mlflow").mkdir(parents=True)
-    shutil.copy(REST / "registered_models_get__breast-cancer-classifier.json",
-                evidence / "mlflow" / "model.json")
+    shutil.copy(
+        REST / "registered_models_get__breast-cancer-classifier.json",
+        evidence / "mlflow" / "model.json",
+    )
     (evidence / "signoffs").mkdir()
     (evidence / "signoffs" / "risk.json").write_text(
         '{"mldossier": "signoff/v1", "id": "RA-1", "kind": "risk_assessment", '
         '"title": "half a pair \\ud800 here", "subject": {"system": '
         '"breast-cancer-classifier"}, "statement": "s", "signed_by": "a", "role": "r", '
-        '"date": "2026-10-01"}')
+        '"date": "2026-10-01"}'
+    )
     done = cli("build", "--evidence", str(evidence), "--out", str(tmp_path / "site"))
     assert "Traceback" not in done.stdout + done.stderr
     assert done.returncode == 2, done.stderr
-    assert ("signoffs/risk.json:/title: text holds an unpaired UTF-16 surrogate, which is "
-            "not a character") in done.stderr
+    assert (
+        "signoffs/risk.json:/title: text holds an unpaired UTF-16 surrogate, which is "
+        "not a character"
+    ) in done.stderr
 
 
 def test_long_names_do_not_make_file_names_too_long(tmp_path: Path) -> None:
     evidence = tmp_path / "evidence"
     (evidence / "mlflow").mkdir(parents=True)
-    shutil.copy(REST / "registered_models_get__breast-cancer-classifier.json",
-                evidence / "mlflow" / "model.json")
-    _dump(evidence / "mlflow" / "long.json", {"registered_model": {
-        "name": "system " + "n" * 300, "creation_timestamp": 1795774055426}})
+    shutil.copy(
+        REST / "registered_models_get__breast-cancer-classifier.json",
+        evidence / "mlflow" / "model.json",
+    )
+    _dump(
+        evidence / "mlflow" / "long.json",
+        {"registered_model": {"name": "system " + "n" * 300, "creation_timestamp": 1795774055426}},
+    )
     catalog = hostile_catalog(tmp_path / "catalog.yaml", Fields(), framework="F" * 300)
-    done = cli("build", "--no-pdf", "--evidence", str(evidence), "--out", str(tmp_path / "site"),
-               "--controls", str(catalog))
+    done = cli(
+        "build",
+        "--no-pdf",
+        "--evidence",
+        str(evidence),
+        "--out",
+        str(tmp_path / "site"),
+        "--controls",
+        str(catalog),
+    )
     assert "internal error" not in done.stderr, done.stderr[-500:]
     assert done.returncode in (0, 1), done.stderr[-500:]

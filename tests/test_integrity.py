@@ -24,20 +24,52 @@ from mldossier.manifest import (
 )
 from mldossier.model import Waiver
 
-CONTROL = Control("SOC2-CC8-1", "soc2", "SOC 2", "Change management", "CC8.1", "req",
-                  Scope("version"), (CheckRef("production_version_approved", {}),), None,
-                  "high", None, "automated", "", (), "/controls/0")
+CONTROL = Control(
+    "SOC2-CC8-1",
+    "soc2",
+    "SOC 2",
+    "Change management",
+    "CC8.1",
+    "req",
+    Scope("version"),
+    (CheckRef("production_version_approved", {}),),
+    None,
+    "high",
+    None,
+    "automated",
+    "",
+    (),
+    "/controls/0",
+)
 
 
 def verdict(status: str, subject: str = "credit-default-scorer@3") -> Verdict:
-    return Verdict(CONTROL, subject, "version", subject.split("@")[0], status,
-                   ("no approval",), (), "approve it", ())
+    return Verdict(
+        CONTROL,
+        subject,
+        "version",
+        subject.split("@")[0],
+        status,
+        ("no approval",),
+        (),
+        "approve it",
+        (),
+    )
 
 
 def waiver(expires: str = "2027-01-31", subject: str = "credit-default-scorer@3") -> Waiver:
-    return Waiver("W-1", "SOC2-CC8-1", subject, "hotfix under review", "risk-team", "cro",
-                  "manual review of every decision", date(2026, 11, 1),
-                  date.fromisoformat(expires), f.cite("waivers/w.yaml", "/waivers/0"))
+    return Waiver(
+        "W-1",
+        "SOC2-CC8-1",
+        subject,
+        "hotfix under review",
+        "risk-team",
+        "cro",
+        "manual review of every decision",
+        date(2026, 11, 1),
+        date.fromisoformat(expires),
+        f.cite("waivers/w.yaml", "/waivers/0"),
+    )
 
 
 AS_OF = datetime(2026, 11, 20, tzinfo=UTC)
@@ -46,9 +78,11 @@ AS_OF = datetime(2026, 11, 20, tzinfo=UTC)
 def test_a_waived_failure_is_waived_never_pass() -> None:
     (v,) = apply_waivers([verdict("fail")], (waiver(),), AS_OF)
     assert v.status == "waived"
-    assert v.reasons[0] == ("fail waived by waiver W-1 (owner risk-team, approved by cro, until "
-                            "2027-01-31): hotfix under review; compensating control: manual "
-                            "review of every decision")
+    assert v.reasons[0] == (
+        "fail waived by waiver W-1 (owner risk-team, approved by cro, until "
+        "2027-01-31): hotfix under review; compensating control: manual "
+        "review of every decision"
+    )
     assert v.citations[-1].file == "waivers/w.yaml"
 
 
@@ -67,16 +101,25 @@ def test_a_waiver_on_a_passing_verdict_changes_nothing_but_says_so() -> None:
 def test_a_waiver_for_a_system_covers_its_versions_and_not_other_systems() -> None:
     (v,) = apply_waivers([verdict("fail")], (waiver(subject="credit-default-scorer"),), AS_OF)
     assert v.status == "waived"
-    (other,) = apply_waivers([verdict("fail", "income-verifier@2")],
-                             (waiver(subject="credit-default-scorer"),), AS_OF)
+    (other,) = apply_waivers(
+        [verdict("fail", "income-verifier@2")], (waiver(subject="credit-default-scorer"),), AS_OF
+    )
     assert other.status == "fail"
 
 
 def results_doc(statuses: dict[str, str], files: dict[str, str]) -> dict[str, object]:
     return {
         "as_of": "2026-11-20T00:00:00+00:00",
-        "results": [{"control": c.split("::")[0], "subject": c.split("::")[1], "status": s,
-                     "reference": "CC8.1", "title": "t"} for c, s in statuses.items()],
+        "results": [
+            {
+                "control": c.split("::")[0],
+                "subject": c.split("::")[1],
+                "status": s,
+                "reference": "CC8.1",
+                "title": "t",
+            }
+            for c, s in statuses.items()
+        ],
         "subjects": [{"name": c.split("::")[1], "kind": "version"} for c in statuses],
         "evidence": {"files": [{"path": p, "sha256": h} for p, h in files.items()]},
         "catalogs": [{"id": "soc2", "sha256": "a"}],
@@ -84,10 +127,13 @@ def results_doc(statuses: dict[str, str], files: dict[str, str]) -> dict[str, ob
 
 
 def test_baseline_diff_names_flips_subjects_and_evidence() -> None:
-    old = results_doc({"C1::m@1": "pass", "C2::m@1": "fail", "C1::old@1": "pass"},
-                      {"a.json": "1", "b.json": "2"})
-    new = results_doc({"C1::m@1": "fail", "C2::m@1": "pass", "C1::new@1": "fail"},
-                      {"a.json": "1", "b.json": "3", "c.json": "4"})
+    old = results_doc(
+        {"C1::m@1": "pass", "C2::m@1": "fail", "C1::old@1": "pass"}, {"a.json": "1", "b.json": "2"}
+    )
+    new = results_doc(
+        {"C1::m@1": "fail", "C2::m@1": "pass", "C1::new@1": "fail"},
+        {"a.json": "1", "b.json": "3", "c.json": "4"},
+    )
     changes = compare(old, new, "old.json")
     assert changes.lines() == [
         "C1 CC8.1 [m@1]: pass → fail (regression)",
@@ -158,11 +204,18 @@ def test_signed_manifest_verifies_and_a_tampered_one_does_not(tmp_path: Path) ->
 
     key = Ed25519PrivateKey.generate()
     key_path, pub_path = tmp_path / "key.pem", tmp_path / "pub.pem"
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    pub_path.write_bytes(key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    pub_path.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
     bundle = make_bundle(tmp_path)
     sign_manifest(bundle, key_path)
     assert verify_bundle(bundle, pub_path).signature == "valid"
@@ -178,4 +231,7 @@ def test_in_toto_statement_lists_every_output(tmp_path: Path) -> None:
     statement = json.loads((bundle / "manifest.intoto.json").read_text())
     assert statement["_type"] == "https://in-toto.io/Statement/v1"
     assert sorted(s["name"] for s in statement["subject"]) == [
-        "evidence-files/a.json", "index.html", "report.pdf"]
+        "evidence-files/a.json",
+        "index.html",
+        "report.pdf",
+    ]

@@ -74,55 +74,153 @@ def cols(*specs: str) -> tuple[Column, ...]:
     return tuple(Column(*spec.split(":", 1)) for spec in specs)
 
 
-def use(name: str, ns: str = "file", *, version: str | None = None,
-        schema: tuple[Column, ...] = (), dataset_type: str | None = None,
-        column_lineage: dict[str, Any] | None = None) -> DatasetUse:
-    return DatasetUse(DatasetId(ns, name), version, schema, dataset_type,
-                      dict(column_lineage or {}), (), (), cite())
+def use(
+    name: str,
+    ns: str = "file",
+    *,
+    version: str | None = None,
+    schema: tuple[Column, ...] = (),
+    dataset_type: str | None = None,
+    column_lineage: dict[str, Any] | None = None,
+) -> DatasetUse:
+    return DatasetUse(
+        DatasetId(ns, name),
+        version,
+        schema,
+        dataset_type,
+        dict(column_lineage or {}),
+        (),
+        (),
+        cite(),
+    )
 
 
-def ol_run(run_id: str, job: str, *, inputs: tuple[DatasetUse, ...] = (),
-           outputs: tuple[DatasetUse, ...] = (), state: str = "COMPLETE",
-           start: str = "2026-01-01T00:00:00", end: str | None = "2026-01-01T00:10:00",
-           job_type: str | None = None, parent: str | None = None,
-           mlflow_run_id: str | None = None, error: str | None = None,
-           line: int = 1) -> LineageRun:
+def ol_run(
+    run_id: str,
+    job: str,
+    *,
+    inputs: tuple[DatasetUse, ...] = (),
+    outputs: tuple[DatasetUse, ...] = (),
+    state: str = "COMPLETE",
+    start: str = "2026-01-01T00:00:00",
+    end: str | None = "2026-01-01T00:10:00",
+    job_type: str | None = None,
+    parent: str | None = None,
+    mlflow_run_id: str | None = None,
+    error: str | None = None,
+    line: int = 1,
+) -> LineageRun:
     ended = at(end) if end else None
-    return LineageRun(run_id, DatasetId("ns", job), state, at(start), ended, ended or at(start),
-                      parent, DatasetId("ns", "dag") if parent else None, inputs, outputs, (),
-                      (), job_type, error, {}, mlflow_run_id, (cite(line),), cite(line))
+    return LineageRun(
+        run_id,
+        DatasetId("ns", job),
+        state,
+        at(start),
+        ended,
+        ended or at(start),
+        parent,
+        DatasetId("ns", "dag") if parent else None,
+        inputs,
+        outputs,
+        (),
+        (),
+        job_type,
+        error,
+        {},
+        mlflow_run_id,
+        (cite(line),),
+        cite(line),
+    )
 
 
-def version(name: str = "credit", number: str = "1", *, run_id: str | None = "ml1",
-            stage: str | None = None, aliases: tuple[str, ...] = (),
-            logged_model_id: str | None = None) -> ModelVersion:
-    return ModelVersion(name, number, at("2026-01-02T00:00:00"), None, stage, "",
-                        f"models:/m-{number}", run_id, logged_model_id, "READY", {}, aliases,
-                        cite(1, f"mlflow/versions/{name}-{number}.json"))
+def version(
+    name: str = "credit",
+    number: str = "1",
+    *,
+    run_id: str | None = "ml1",
+    stage: str | None = None,
+    aliases: tuple[str, ...] = (),
+    logged_model_id: str | None = None,
+) -> ModelVersion:
+    return ModelVersion(
+        name,
+        number,
+        at("2026-01-02T00:00:00"),
+        None,
+        stage,
+        "",
+        f"models:/m-{number}",
+        run_id,
+        logged_model_id,
+        "READY",
+        {},
+        aliases,
+        cite(1, f"mlflow/versions/{name}-{number}.json"),
+    )
 
 
-def mlflow_run(run_id: str = "ml1", *, tags: dict[str, str] | None = None,
-               inputs: tuple[RunDatasetInput, ...] = (),
-               start: str = "2026-01-01T12:00:00") -> MlflowRun:
-    return MlflowRun(run_id, "1", "train", "alice", "FINISHED", at(start), None, {}, {},
-                     dict(tags or {}), inputs, (), cite(1, f"mlflow/runs/{run_id}.json"))
+def mlflow_run(
+    run_id: str = "ml1",
+    *,
+    tags: dict[str, str] | None = None,
+    inputs: tuple[RunDatasetInput, ...] = (),
+    start: str = "2026-01-01T12:00:00",
+) -> MlflowRun:
+    return MlflowRun(
+        run_id,
+        "1",
+        "train",
+        "alice",
+        "FINISHED",
+        at(start),
+        None,
+        {},
+        {},
+        dict(tags or {}),
+        inputs,
+        (),
+        cite(1, f"mlflow/runs/{run_id}.json"),
+    )
 
 
-def mlflow_input(name: str, uri: str | None, *, digest: str = "abc123",
-                 context: str = "training",
-                 schema: tuple[Column, ...] = ()) -> RunDatasetInput:
-    return RunDatasetInput(name, digest, "local", {"uri": uri} if uri else {}, uri, schema, {},
-                           context, {}, cite(1, "mlflow/runs/ml1.json"))
+def mlflow_input(
+    name: str,
+    uri: str | None,
+    *,
+    digest: str = "abc123",
+    context: str = "training",
+    schema: tuple[Column, ...] = (),
+) -> RunDatasetInput:
+    return RunDatasetInput(
+        name,
+        digest,
+        "local",
+        {"uri": uri} if uri else {},
+        uri,
+        schema,
+        {},
+        context,
+        {},
+        cite(1, "mlflow/runs/ml1.json"),
+    )
 
 
 def signature(run_id: str, *specs: str) -> ModelSignature:
-    return ModelSignature(None, run_id, cols(*specs), (), None, "3.17.2",
-                          cite(1, "mlflow/model_artifacts/m-1/MLmodel"))
+    return ModelSignature(
+        None,
+        run_id,
+        cols(*specs),
+        (),
+        None,
+        "3.17.2",
+        cite(1, "mlflow/model_artifacts/m-1/MLmodel"),
+    )
 
 
 def system(name: str = "credit", aliases: dict[str, str] | None = None) -> RegisteredModel:
-    return RegisteredModel(name, "", None, None, {}, dict(aliases or {}),
-                           cite(1, "mlflow/registered_models.json"))
+    return RegisteredModel(
+        name, "", None, None, {}, dict(aliases or {}), cite(1, "mlflow/registered_models.json")
+    )
 
 
 def graph_of(config: Config | None = None, **records: Any) -> LineageGraph:
@@ -136,8 +234,7 @@ def kinds(graph: LineageGraph) -> list[tuple[str, str]]:
 # ---------------------------------------------------------------- real sample events
 
 
-def sample_folder(tmp_path: Path, *, mlflow: bool = False, tag_training: str | None = None
-                  ) -> Path:
+def sample_folder(tmp_path: Path, *, mlflow: bool = False, tag_training: str | None = None) -> Path:
     """An evidence folder of the real sample exports; optionally the training run tagged
     ``mlflow.run_id`` (the way the OpenLineage client's tags facet carries it)."""
     root = tmp_path / "evidence"
@@ -148,7 +245,8 @@ def sample_folder(tmp_path: Path, *, mlflow: bool = False, tag_training: str | N
             event = json.loads(line)
             if event["run"]["runId"] == TRAIN_RUN:
                 event["run"]["facets"]["tags"]["tags"].append(
-                    {"key": "mlflow.run_id", "value": tag_training})
+                    {"key": "mlflow.run_id", "value": tag_training}
+                )
                 lines[i] = json.dumps(event)
     (root / "openlineage" / "events.ndjson").write_text("\n".join(lines) + "\n", "utf-8")
     if mlflow:
@@ -168,9 +266,11 @@ def sample_graph(tmp_path_factory: pytest.TempPathFactory) -> LineageGraph:
     """The real events, plus one model version whose MLflow run is the training run."""
     root = sample_folder(tmp_path_factory.mktemp("sample"), tag_training="ml-bc")
     evidence = read_evidence(Config(), root)
-    evidence = replace(evidence, model_versions=(version("bc", "1", run_id="ml-bc",
-                                                         stage="Production"),),
-                       mlflow_runs=(mlflow_run("ml-bc"),))
+    evidence = replace(
+        evidence,
+        model_versions=(version("bc", "1", run_id="ml-bc", stage="Production"),),
+        mlflow_runs=(mlflow_run("ml-bc"),),
+    )
     return build_graph(evidence, Config())
 
 
@@ -180,13 +280,13 @@ def test_sample_provenance_reaches_the_landing_csv(sample_graph: LineageGraph) -
     assert [r.run_id for r in prov.upstream_runs] == [INGEST_RETRY, FEATURES_RUN, TRAIN_RUN]
     assert prov.root_datasets == (LANDING,)
     assert [(u.dataset, u.version) for u in prov.input_datasets] == [
-        (FEATURES, "c4b097b838d7a11437c76e28551a0ac7ef09a200156a9904369b7ac0b9e1e7cb")]
+        (FEATURES, "c4b097b838d7a11437c76e28551a0ac7ef09a200156a9904369b7ac0b9e1e7cb")
+    ]
     assert [c.name for c in prov.input_datasets[0].schema][-1] == "label"
     assert prov.gaps == ()
     assert prov.complete
     assert prov.mlflow_run_id == "ml-bc"
-    assert Citation("openlineage/events.ndjson", "", prov.citations[-1].sha256, 9) \
-        in prov.citations
+    assert Citation("openlineage/events.ndjson", "", prov.citations[-1].sha256, 9) in prov.citations
 
 
 def test_failed_ingest_attempt_is_superseded_by_the_retry(sample_graph: LineageGraph) -> None:
@@ -201,38 +301,52 @@ def test_failed_ingest_attempt_is_superseded_by_the_retry(sample_graph: LineageG
 
 def test_parent_dag_run_links_its_children(sample_graph: LineageGraph) -> None:
     g = sample_graph.graph
-    children = sorted(v for _, v, k in g.out_edges(f"run:{DAG_RUN}", keys=True)
-                      if k == "parent_of")
-    assert children == sorted(f"run:{r}" for r in
-                              (INGEST_FAILED, INGEST_RETRY, FEATURES_RUN, TRAIN_RUN))
+    children = sorted(v for _, v, k in g.out_edges(f"run:{DAG_RUN}", keys=True) if k == "parent_of")
+    assert children == sorted(
+        f"run:{r}" for r in (INGEST_FAILED, INGEST_RETRY, FEATURES_RUN, TRAIN_RUN)
+    )
     assert g.nodes[f"run:{DAG_RUN}"]["kind"] == "run"
     assert g.has_edge(f"run:{TRAIN_RUN}", "mlflow_run:ml-bc", key="run_of")
     assert g.has_edge("mlflow_run:ml-bc", "mv:bc@1", key="trained")
     assert g.has_edge(f"dataset:{FEATURES}", f"run:{TRAIN_RUN}", key="read")
     lineage = g.edges[f"run:{FEATURES_RUN}", f"dataset:{FEATURES}", "wrote"]["column_lineage"]
     assert lineage["log_mean_area"]["inputFields"][0]["field"] == "mean_area"
-    assert g.nodes[f"dsv:{FEATURES}@c4b097b838d7a11437c76e28551a0ac7ef09a200156a9904369b7ac0b9e1e7cb"
-                   ]["kind"] == "dataset_version"
+    assert (
+        g.nodes[f"dsv:{FEATURES}@c4b097b838d7a11437c76e28551a0ac7ef09a200156a9904369b7ac0b9e1e7cb"][
+            "kind"
+        ]
+        == "dataset_version"
+    )
 
 
 def test_sample_alone_reports_the_unregistered_training_job(tmp_path: Path) -> None:
     graph = build_graph(read_evidence(Config(), sample_folder(tmp_path)), Config())
     assert [(f.kind, f.subject, f.severity, f.message) for f in graph.findings()] == [
-        ("lineage-without-model", TRAIN_JOB, "medium",
-         f"1 completed training run(s) of job {TRAIN_JOB} produced a model that is no "
-         f"registered model version (latest: run {TRAIN_RUN} wrote "
-         "file:/data/clinical-ml/model/model.skops)")]
+        (
+            "lineage-without-model",
+            TRAIN_JOB,
+            "medium",
+            f"1 completed training run(s) of job {TRAIN_JOB} produced a model that is no "
+            f"registered model version (latest: run {TRAIN_RUN} wrote "
+            "file:/data/clinical-ml/model/model.skops)",
+        )
+    ]
 
 
 def test_mlflow_tag_on_the_mlflow_side_links_too(tmp_path: Path) -> None:
     evidence = read_evidence(Config(), sample_folder(tmp_path, mlflow=True))
-    runs = tuple(replace(r, tags={**r.tags, "openlineage.run_id": TRAIN_RUN})
-                 if r.run_id == BC2_RUN else r for r in evidence.mlflow_runs)
+    runs = tuple(
+        replace(r, tags={**r.tags, "openlineage.run_id": TRAIN_RUN}) if r.run_id == BC2_RUN else r
+        for r in evidence.mlflow_runs
+    )
     graph = build_graph(replace(evidence, mlflow_runs=runs), Config())
     prov = graph.provenance(graph.version("breast-cancer-classifier@2"))  # type: ignore[arg-type]
     assert [r.run_id for r in prov.training_runs] == [TRAIN_RUN]
-    assert prov.root_datasets == (LANDING, DatasetId("mlflow", "breast-cancer-test"),
-                                  DatasetId("mlflow", "breast-cancer-train"))
+    assert prov.root_datasets == (
+        LANDING,
+        DatasetId("mlflow", "breast-cancer-test"),
+        DatasetId("mlflow", "breast-cancer-train"),
+    )
     no_lineage = [f.subject for f in graph.findings() if f.kind == "no-training-lineage"]
     assert "breast-cancer-classifier@2" not in no_lineage
     assert "diabetes-progression-regressor@2" in no_lineage
@@ -244,49 +358,72 @@ def test_mlflow_tag_on_the_mlflow_side_links_too(tmp_path: Path) -> None:
 def test_cycle_is_a_finding_and_provenance_does_not_hang() -> None:
     runs = (
         ol_run("a", "make_y", inputs=(use("/x", version="1"),), outputs=(use("/y", version="1"),)),
-        ol_run("b", "make_x", inputs=(use("/y", version="1"),), outputs=(use("/x", version="1"),),
-               start="2026-01-01T01:00:00", end="2026-01-01T01:10:00"),
-        ol_run("t", "train", inputs=(use("/x", version="1"),),
-               outputs=(use("models:/credit/1", "mlflow"),), start="2026-01-02T00:00:00",
-               end="2026-01-02T01:00:00"),
+        ol_run(
+            "b",
+            "make_x",
+            inputs=(use("/y", version="1"),),
+            outputs=(use("/x", version="1"),),
+            start="2026-01-01T01:00:00",
+            end="2026-01-01T01:10:00",
+        ),
+        ol_run(
+            "t",
+            "train",
+            inputs=(use("/x", version="1"),),
+            outputs=(use("models:/credit/1", "mlflow"),),
+            start="2026-01-02T00:00:00",
+            end="2026-01-02T01:00:00",
+        ),
         # A job reading and writing one table (an in-place update) is not a cycle.
         ol_run("m", "merge", inputs=(use("/z", version="1"),), outputs=(use("/z", version="2"),)),
     )
     graph = graph_of(lineage_runs=runs, model_versions=(version(run_id=None),))
     done: list[Any] = []
-    worker = threading.Thread(target=lambda: done.append(
-        graph.provenance(graph.version("credit@1"))), daemon=True)  # type: ignore[arg-type]
+    worker = threading.Thread(
+        target=lambda: done.append(graph.provenance(graph.version("credit@1"))), daemon=True
+    )  # type: ignore[arg-type]
     worker.start()
     worker.join(10)
     assert done, "provenance did not finish on a cyclic graph"
     assert {r.run_id for r in done[0].upstream_runs} == {"a", "b", "t"}
     cycles = [f for f in graph.findings() if f.kind == "cycle"]
-    assert [(f.subject, f.severity, f.message) for f in cycles] == [(
-        "file:/x", "medium",
-        "lineage forms a cycle through 2 datasets: dataset file:/x -> job ns:make_y (run a) "
-        "-> dataset file:/y -> job ns:make_x (run b) -> dataset file:/x; provenance through "
-        "it is ambiguous")]
+    assert [(f.subject, f.severity, f.message) for f in cycles] == [
+        (
+            "file:/x",
+            "medium",
+            "lineage forms a cycle through 2 datasets: dataset file:/x -> job ns:make_y (run a) "
+            "-> dataset file:/y -> job ns:make_x (run b) -> dataset file:/x; provenance through "
+            "it is ambiguous",
+        )
+    ]
 
 
 def test_version_without_lineage_is_a_gap_and_a_finding() -> None:
-    graph = graph_of(model_versions=(version(stage="Production"),
-                                     version(number="2", run_id=None)),
-                     mlflow_runs=(mlflow_run(),))
+    graph = graph_of(
+        model_versions=(version(stage="Production"), version(number="2", run_id=None)),
+        mlflow_runs=(mlflow_run(),),
+    )
     prov = graph.provenance(graph.version("credit@1"))  # type: ignore[arg-type]
-    assert prov.gaps == ("MLflow run ml1 has no OpenLineage training run (tag mlflow.run_id "
-                         "or openlineage.run_id)",)
+    assert prov.gaps == (
+        "MLflow run ml1 has no OpenLineage training run (tag mlflow.run_id or openlineage.run_id)",
+    )
     assert not prov.complete
     prov2 = graph.provenance(graph.version("credit@2"))  # type: ignore[arg-type]
-    assert prov2.gaps == ("no MLflow run recorded for the version",
-                          "no OpenLineage run wrote models:/credit/2")
+    assert prov2.gaps == (
+        "no MLflow run recorded for the version",
+        "no OpenLineage run wrote models:/credit/2",
+    )
     findings = [(f.kind, f.subject, f.severity, f.message, f.fix) for f in graph.findings()]
     assert findings[0] == (
-        "no-training-lineage", "credit@1", "high",
+        "no-training-lineage",
+        "credit@1",
+        "high",
         "model version credit@1 (in production) has no training lineage: MLflow run ml1 has "
         "no OpenLineage training run (tag mlflow.run_id or openlineage.run_id)",
         "emit OpenLineage events from the training job with the run tag mlflow.run_id=<MLflow "
         "run id> (or set the MLflow run tag openlineage.run_id), or have it write the dataset "
-        "models:/credit/1")
+        "models:/credit/1",
+    )
     assert findings[1][:3] == ("no-training-lineage", "credit@2", "medium")
 
 
@@ -299,17 +436,37 @@ def test_mlflow_run_missing_from_the_export_is_a_gap() -> None:
 
 def _failed_feed(later_retry: bool) -> LineageGraph:
     runs = [
-        ol_run("f", "ingest", outputs=(use("/partial", version="p1"),), state="FAIL",
-               error="disk full", start="2026-01-01T00:00:00", end="2026-01-01T00:05:00"),
-        ol_run("t", "train", inputs=(use("/partial", version="p1"),),
-               outputs=(use("models:/credit/1", "mlflow"),), start="2026-01-01T02:00:00",
-               end="2026-01-01T03:00:00"),
+        ol_run(
+            "f",
+            "ingest",
+            outputs=(use("/partial", version="p1"),),
+            state="FAIL",
+            error="disk full",
+            start="2026-01-01T00:00:00",
+            end="2026-01-01T00:05:00",
+        ),
+        ol_run(
+            "t",
+            "train",
+            inputs=(use("/partial", version="p1"),),
+            outputs=(use("models:/credit/1", "mlflow"),),
+            start="2026-01-01T02:00:00",
+            end="2026-01-01T03:00:00",
+        ),
     ]
     if later_retry:
-        runs.append(ol_run("r", "ingest", outputs=(use("/clean", version="c1"),),
-                           start="2026-01-01T00:30:00", end="2026-01-01T00:40:00"))
-    return graph_of(lineage_runs=tuple(runs),
-                    model_versions=(version(run_id=None, aliases=("champion",)),))
+        runs.append(
+            ol_run(
+                "r",
+                "ingest",
+                outputs=(use("/clean", version="c1"),),
+                start="2026-01-01T00:30:00",
+                end="2026-01-01T00:40:00",
+            )
+        )
+    return graph_of(
+        lineage_runs=tuple(runs), model_versions=(version(run_id=None, aliases=("champion",)),)
+    )
 
 
 def test_failed_run_feeding_production_is_reported() -> None:
@@ -318,9 +475,11 @@ def test_failed_run_feeding_production_is_reported() -> None:
     assert [r.run_id for r in prov.failed_runs] == ["f"]
     finding = next(f for f in graph.findings() if f.kind == "failed-run-feeds-production")
     assert (finding.subject, finding.severity, finding.message) == (
-        "credit@1", "high",
+        "credit@1",
+        "high",
         "production model version credit@1 depends on run f of job ns:ingest, which ended "
-        "FAIL (disk full) and was never followed by a successful run of that job")
+        "FAIL (disk full) and was never followed by a successful run of that job",
+    )
 
 
 def test_failed_run_superseded_by_a_later_complete_run_is_not_reported() -> None:
@@ -334,33 +493,68 @@ def test_failed_run_superseded_by_a_later_complete_run_is_not_reported() -> None
 def test_unversioned_read_is_a_finding() -> None:
     runs = (
         ol_run("w", "ingest", outputs=(use("/raw"),)),
-        ol_run("t", "train", inputs=(use("/raw", schema=cols("a:double")),),
-               outputs=(use("models:/credit/1", "mlflow"),), start="2026-01-01T01:00:00"),
+        ol_run(
+            "t",
+            "train",
+            inputs=(use("/raw", schema=cols("a:double")),),
+            outputs=(use("models:/credit/1", "mlflow"),),
+            start="2026-01-01T01:00:00",
+        ),
         ol_run("x", "broken", inputs=(use("/other"),), state="FAIL"),
     )
-    graph = graph_of(lineage_runs=runs,
-                     model_versions=(version(run_id=None, stage="Production"),))
+    graph = graph_of(lineage_runs=runs, model_versions=(version(run_id=None, stage="Production"),))
     prov = graph.provenance(graph.version("credit@1"))  # type: ignore[arg-type]
-    assert prov.gaps == ("no MLflow run recorded for the version",
-                         "training input file:/raw was read without a version")
-    found = [(f.kind, f.subject, f.severity, f.message) for f in graph.findings()
-             if f.kind == "unversioned-dataset-read"]
-    assert found == [(
-        "unversioned-dataset-read", "file:/raw", "medium",
-        "dataset file:/raw was read without a version by 1 run(s) of ns:train and feeds a "
-        "production model: what data they used cannot be reproduced")]
+    assert prov.gaps == (
+        "no MLflow run recorded for the version",
+        "training input file:/raw was read without a version",
+    )
+    found = [
+        (f.kind, f.subject, f.severity, f.message)
+        for f in graph.findings()
+        if f.kind == "unversioned-dataset-read"
+    ]
+    assert found == [
+        (
+            "unversioned-dataset-read",
+            "file:/raw",
+            "medium",
+            "dataset file:/raw was read without a version by 1 run(s) of ns:train and feeds a "
+            "production model: what data they used cannot be reproduced",
+        )
+    ]
 
 
 def test_writer_chosen_is_the_latest_complete_before_the_read() -> None:
     runs = (
-        ol_run("d1", "daily", outputs=(use("/t"),), start="2026-01-01T00:00:00",
-               end="2026-01-01T00:10:00"),
-        ol_run("d2", "daily", outputs=(use("/t"),), start="2026-01-02T00:00:00",
-               end="2026-01-02T00:10:00"),
-        ol_run("d3", "daily", outputs=(use("/t"),), state="FAIL", start="2026-01-02T01:00:00",
-               end="2026-01-02T01:10:00"),
-        ol_run("d4", "daily", outputs=(use("/t"),), start="2026-01-05T00:00:00",
-               end="2026-01-05T00:10:00"),
+        ol_run(
+            "d1",
+            "daily",
+            outputs=(use("/t"),),
+            start="2026-01-01T00:00:00",
+            end="2026-01-01T00:10:00",
+        ),
+        ol_run(
+            "d2",
+            "daily",
+            outputs=(use("/t"),),
+            start="2026-01-02T00:00:00",
+            end="2026-01-02T00:10:00",
+        ),
+        ol_run(
+            "d3",
+            "daily",
+            outputs=(use("/t"),),
+            state="FAIL",
+            start="2026-01-02T01:00:00",
+            end="2026-01-02T01:10:00",
+        ),
+        ol_run(
+            "d4",
+            "daily",
+            outputs=(use("/t"),),
+            start="2026-01-05T00:00:00",
+            end="2026-01-05T00:10:00",
+        ),
         ol_run("r", "reader", inputs=(use("/t"),), start="2026-01-03T00:00:00"),
     )
     graph = graph_of(lineage_runs=runs)
@@ -370,31 +564,43 @@ def test_writer_chosen_is_the_latest_complete_before_the_read() -> None:
 
 
 def test_renamed_column_is_skew() -> None:
-    graph = _serving_graph(served=cols("income_monthly:float64", "age:int64"),
-                           expected=("monthly_income:double", "age:long"))
+    graph = _serving_graph(
+        served=cols("income_monthly:float64", "age:int64"),
+        expected=("monthly_income:double", "age:long"),
+    )
     report = graph.skew(graph.version("credit@1"))  # type: ignore[arg-type]
     assert report.basis == "signature"
     assert report.renamed == (("monthly_income", "income_monthly"),)
     assert (report.added, report.removed, report.retyped) == ((), (), ())
     assert report.has_skew
     finding = next(f for f in graph.findings() if f.kind == "training-serving-skew")
-    assert finding.message == ("serving runs of credit@1 read features that differ from its "
-                               "signature: renamed monthly_income -> income_monthly")
+    assert finding.message == (
+        "serving runs of credit@1 read features that differ from its "
+        "signature: renamed monthly_income -> income_monthly"
+    )
     assert finding.severity == "high"
 
 
 def test_renamed_column_by_column_lineage() -> None:
-    lineage = {"years": {"inputFields": [{"namespace": "file", "name": "/src", "field": "age",
-                                          "transformations": []}]}}
-    graph = _serving_graph(served=cols("years:long"), expected=("age:long",),
-                           column_lineage=lineage)
+    lineage = {
+        "years": {
+            "inputFields": [
+                {"namespace": "file", "name": "/src", "field": "age", "transformations": []}
+            ]
+        }
+    }
+    graph = _serving_graph(
+        served=cols("years:long"), expected=("age:long",), column_lineage=lineage
+    )
     report = graph.skew(graph.version("credit@1"))  # type: ignore[arg-type]
     assert report.renamed == (("age", "years"),)
 
 
 def test_retyped_column_is_skew_and_type_names_are_normalised() -> None:
-    graph = _serving_graph(served=cols("age:string", "income:float64", "label:int64"),
-                           expected=("age:long", "income:double"))
+    graph = _serving_graph(
+        served=cols("age:string", "income:float64", "label:int64"),
+        expected=("age:long", "income:double"),
+    )
     report = graph.skew(graph.version("credit@1"))  # type: ignore[arg-type]
     assert report.retyped == (("age", "long", "string"),)
     assert report.added == ()  # the label is a target column, not a feature
@@ -408,8 +614,9 @@ def test_unrelated_columns_are_added_and_removed_not_renamed() -> None:
 
 
 def test_serving_run_with_only_start_and_running_events_counts() -> None:
-    graph = _serving_graph(served=cols("age:long"), expected=("age:long",), state="RUNNING",
-                           end=None)
+    graph = _serving_graph(
+        served=cols("age:long"), expected=("age:long",), state="RUNNING", end=None
+    )
     report = graph.skew(graph.version("credit@1"))  # type: ignore[arg-type]
     assert [(r.run_id, r.state) for r in report.serving_runs] == [("s", "RUNNING")]
     assert not report.has_skew
@@ -418,24 +625,38 @@ def test_serving_run_with_only_start_and_running_events_counts() -> None:
 
 def test_served_schema_falls_back_to_what_the_writer_recorded() -> None:
     runs = (
-        ol_run("w", "features", outputs=(use("/live", version="9",
-                                              schema=cols("age:string")),)),
-        ol_run("s", "serve", job_type="SERVING", start="2026-02-01T00:00:00",
-               inputs=(use("models:/credit/1", "mlflow"), use("/live", version="9"))),
+        ol_run("w", "features", outputs=(use("/live", version="9", schema=cols("age:string")),)),
+        ol_run(
+            "s",
+            "serve",
+            job_type="SERVING",
+            start="2026-02-01T00:00:00",
+            inputs=(use("models:/credit/1", "mlflow"), use("/live", version="9")),
+        ),
     )
-    graph = graph_of(lineage_runs=runs, mlflow_runs=(mlflow_run(),),
-                     model_versions=(version(),), signatures=(signature("ml1", "age:long"),))
+    graph = graph_of(
+        lineage_runs=runs,
+        mlflow_runs=(mlflow_run(),),
+        model_versions=(version(),),
+        signatures=(signature("ml1", "age:long"),),
+    )
     report = graph.skew(graph.version("credit@1"))  # type: ignore[arg-type]
     assert report.retyped == (("age", "long", "string"),)
 
 
 def test_serving_job_found_by_name_pattern() -> None:
     config = Config(linking=Linking(serving_job_patterns=(r"^score_",)))
-    graph = _serving_graph(served=cols("age:long"), expected=("age:long",), job="score_batch",
-                           job_type=None, config=config)
+    graph = _serving_graph(
+        served=cols("age:long"),
+        expected=("age:long",),
+        job="score_batch",
+        job_type=None,
+        config=config,
+    )
     assert [r.run_id for r in graph.skew(graph.version("credit@1")).serving_runs] == ["s"]  # type: ignore[arg-type]
-    plain = _serving_graph(served=cols("age:long"), expected=("age:long",), job="score_batch",
-                           job_type=None)
+    plain = _serving_graph(
+        served=cols("age:long"), expected=("age:long",), job="score_batch", job_type=None
+    )
     assert plain.skew(plain.version("credit@1")).serving_runs == ()  # type: ignore[arg-type]
 
 
@@ -454,39 +675,68 @@ def test_bad_serving_pattern_is_an_input_error() -> None:
     assert str(caught.value.problems[0]) == (
         "mldossier.yaml:/linking/serving_job_patterns/0: '(' is not a regular expression "
         "(missing ), unterminated subpattern at position 0) (fix the pattern, e.g. "
-        "'serving|inference')")
+        "'serving|inference')"
+    )
 
 
-def _serving_graph(*, served: tuple[Column, ...], expected: tuple[str, ...] | None,
-                   column_lineage: dict[str, Any] | None = None, state: str = "COMPLETE",
-                   end: str | None = "2026-02-01T00:10:00", job: str = "serve",
-                   job_type: str | None = "SERVING", config: Config | None = None
-                   ) -> LineageGraph:
+def _serving_graph(
+    *,
+    served: tuple[Column, ...],
+    expected: tuple[str, ...] | None,
+    column_lineage: dict[str, Any] | None = None,
+    state: str = "COMPLETE",
+    end: str | None = "2026-02-01T00:10:00",
+    job: str = "serve",
+    job_type: str | None = "SERVING",
+    config: Config | None = None,
+) -> LineageGraph:
     runs = (
-        ol_run("t", "train", inputs=(use("/features", version="v1",
-                                         schema=cols("age:long", "label:long")),),
-               outputs=(use("models:/credit/1", "mlflow"),), mlflow_run_id="ml1"),
-        ol_run("s", job, job_type=job_type, state=state, start="2026-02-01T00:00:00", end=end,
-               inputs=(use("models:/credit/1", "mlflow"),
-                       use("/features", version="v2", schema=served,
-                           column_lineage=column_lineage))),
+        ol_run(
+            "t",
+            "train",
+            inputs=(use("/features", version="v1", schema=cols("age:long", "label:long")),),
+            outputs=(use("models:/credit/1", "mlflow"),),
+            mlflow_run_id="ml1",
+        ),
+        ol_run(
+            "s",
+            job,
+            job_type=job_type,
+            state=state,
+            start="2026-02-01T00:00:00",
+            end=end,
+            inputs=(
+                use("models:/credit/1", "mlflow"),
+                use("/features", version="v2", schema=served, column_lineage=column_lineage),
+            ),
+        ),
     )
     signatures = (signature("ml1", *expected),) if expected else ()
-    return graph_of(config, lineage_runs=runs, mlflow_runs=(mlflow_run(),),
-                    model_versions=(version(stage="Production"),), signatures=signatures)
+    return graph_of(
+        config,
+        lineage_runs=runs,
+        mlflow_runs=(mlflow_run(),),
+        model_versions=(version(stage="Production"),),
+        signatures=signatures,
+    )
 
 
 def test_models_uri_forms_resolve_to_versions() -> None:
-    versions = (version(number="1", run_id=None, logged_model_id="m-abc"),
-                version(number="2", run_id=None, aliases=("champion",)),
-                version(number="3", run_id=None, stage="Staging"))
+    versions = (
+        version(number="1", run_id=None, logged_model_id="m-abc"),
+        version(number="2", run_id=None, aliases=("champion",)),
+        version(number="3", run_id=None, stage="Staging"),
+    )
     runs = (
         ol_run("t1", "train", outputs=(use("models:/m-abc", "mlflow"),), job_type="TRAINING"),
         ol_run("s2", "serve", job_type="SERVING", inputs=(use("models:/credit@champion", "x"),)),
         ol_run("s3", "serve", job_type="SERVING", inputs=(use("models:/credit/Staging", "x"),)),
     )
-    graph = graph_of(lineage_runs=runs, model_versions=versions,
-                     registered_models=(system(aliases={"champion": "2"}),))
+    graph = graph_of(
+        lineage_runs=runs,
+        model_versions=versions,
+        registered_models=(system(aliases={"champion": "2"}),),
+    )
     assert [r.run_id for r in graph.training_runs_of(versions[0])] == ["t1"]
     assert [r.run_id for r in graph.serving_runs_of(versions[1])] == ["s2"]
     assert [r.run_id for r in graph.serving_runs_of(versions[2])] == ["s3"]
@@ -496,20 +746,46 @@ def test_models_uri_forms_resolve_to_versions() -> None:
 
 def test_downstream_reaches_versions_transitively_with_deployments() -> None:
     runs = (
-        ol_run("i", "ingest", inputs=(use("/landing", version="1"),),
-               outputs=(use("/raw", version="1"),)),
-        ol_run("f", "features", inputs=(use("/raw", version="1"),),
-               outputs=(use("/feat", version="1"),), start="2026-01-01T01:00:00",
-               end="2026-01-01T01:10:00"),
-        ol_run("t1", "train", inputs=(use("/feat", version="1"),),
-               outputs=(use("models:/credit/1", "mlflow"),), start="2026-01-01T02:00:00"),
-        ol_run("s", "serve", job_type="SERVING", state="START", end=None,
-               inputs=(use("models:/credit/1", "mlflow"),), start="2026-01-03T00:00:00"),
+        ol_run(
+            "i",
+            "ingest",
+            inputs=(use("/landing", version="1"),),
+            outputs=(use("/raw", version="1"),),
+        ),
+        ol_run(
+            "f",
+            "features",
+            inputs=(use("/raw", version="1"),),
+            outputs=(use("/feat", version="1"),),
+            start="2026-01-01T01:00:00",
+            end="2026-01-01T01:10:00",
+        ),
+        ol_run(
+            "t1",
+            "train",
+            inputs=(use("/feat", version="1"),),
+            outputs=(use("models:/credit/1", "mlflow"),),
+            start="2026-01-01T02:00:00",
+        ),
+        ol_run(
+            "s",
+            "serve",
+            job_type="SERVING",
+            state="START",
+            end=None,
+            inputs=(use("models:/credit/1", "mlflow"),),
+            start="2026-01-03T00:00:00",
+        ),
     )
     mlflow = mlflow_run("ml2", inputs=(mlflow_input("raw", "file:///raw"),))
-    graph = graph_of(lineage_runs=runs, mlflow_runs=(mlflow,),
-                     model_versions=(version(run_id=None, stage="Production"),
-                                     version(number="2", run_id="ml2")))
+    graph = graph_of(
+        lineage_runs=runs,
+        mlflow_runs=(mlflow,),
+        model_versions=(
+            version(run_id=None, stage="Production"),
+            version(number="2", run_id="ml2"),
+        ),
+    )
     impacts = graph.downstream(DatasetId("file", "/landing"))
     assert [(i.version_key, i.in_production, i.via) for i in impacts] == [
         ("credit@1", True, ("ns:ingest", "ns:features", "ns:train")),
@@ -518,20 +794,30 @@ def test_downstream_reaches_versions_transitively_with_deployments() -> None:
     assert [r.run_id for r in impacts[0].serving_runs] == ["s"]
     assert impacts[0].stage == "Production"
     sub = graph.downstream_subgraph(DatasetId("file", "/landing"))
-    assert {"run:i", "run:f", "run:t1", "run:s", "mv:credit@1", "mv:credit@2",
-            "mlflow_run:ml2"} <= set(sub.nodes)
+    assert {
+        "run:i",
+        "run:f",
+        "run:t1",
+        "run:s",
+        "mv:credit@1",
+        "mv:credit@2",
+        "mlflow_run:ml2",
+    } <= set(sub.nodes)
 
 
 def test_mlflow_dataset_uris_map_to_openlineage_names() -> None:
     assert dataset_id_from_uri("file:///data/x.parquet") == DatasetId("file", "/data/x.parquet")
     assert dataset_id_from_uri("/data/x.parquet") == DatasetId("file", "/data/x.parquet")
-    assert dataset_id_from_uri("s3://bucket/path/to/key.csv") == \
-        DatasetId("s3://bucket", "/path/to/key.csv")
+    assert dataset_id_from_uri("s3://bucket/path/to/key.csv") == DatasetId(
+        "s3://bucket", "/path/to/key.csv"
+    )
     assert dataset_id_from_uri("gs://b/k") == DatasetId("gs://b", "/k")
-    assert dataset_id_from_uri("hdfs://nn:8020/warehouse/t") == \
-        DatasetId("hdfs://nn:8020", "/warehouse/t")
-    assert dataset_id_from_uri("file:/data/with%20space.csv") == \
-        DatasetId("file", "/data/with space.csv")
+    assert dataset_id_from_uri("hdfs://nn:8020/warehouse/t") == DatasetId(
+        "hdfs://nn:8020", "/warehouse/t"
+    )
+    assert dataset_id_from_uri("file:/data/with%20space.csv") == DatasetId(
+        "file", "/data/with space.csv"
+    )
     assert dataset_id_from_uri("sklearn.datasets.load_wine") is None
     assert dataset_id_from_uri("C:\\data\\x.csv") is None
 
@@ -542,38 +828,57 @@ def test_mlflow_dataset_inputs_are_linked_to_openlineage_datasets() -> None:
         # A producer that writes object-store keys without the leading slash.
         ol_run("w2", "export_s3", outputs=(use("key.csv", "s3://bucket", version="3"),)),
     )
-    mlflow = mlflow_run(inputs=(mlflow_input("train", "file:///data/x.parquet"),
-                                mlflow_input("s3", "s3://bucket/key.csv", context="evaluation"),
-                                mlflow_input("wine", "sklearn.datasets.load_wine")))
-    graph = graph_of(lineage_runs=runs, mlflow_runs=(mlflow,),
-                     model_versions=(version(),))
+    mlflow = mlflow_run(
+        inputs=(
+            mlflow_input("train", "file:///data/x.parquet"),
+            mlflow_input("s3", "s3://bucket/key.csv", context="evaluation"),
+            mlflow_input("wine", "sklearn.datasets.load_wine"),
+        )
+    )
+    graph = graph_of(lineage_runs=runs, mlflow_runs=(mlflow,), model_versions=(version(),))
     g = graph.graph
-    assert g.edges["dataset:file:/data/x.parquet", "mlflow_run:ml1", "read"]["version"] == \
-        "abc123"
+    assert g.edges["dataset:file:/data/x.parquet", "mlflow_run:ml1", "read"]["version"] == "abc123"
     assert g.has_edge("dataset:s3://bucket:key.csv", "mlflow_run:ml1", key="read")
     assert g.has_edge("dataset:mlflow:wine", "mlflow_run:ml1", key="read")
     prov = graph.provenance(graph.version("credit@1"))  # type: ignore[arg-type]
     assert [r.run_id for r in prov.upstream_runs] == ["w", "w2"]
     assert prov.root_datasets == (DatasetId("mlflow", "wine"),)
     assert [str(u.dataset) for u in prov.input_datasets] == [
-        "file:/data/x.parquet", "mlflow:wine", "s3://bucket:key.csv"]
+        "file:/data/x.parquet",
+        "mlflow:wine",
+        "s3://bucket:key.csv",
+    ]
 
 
 def test_system_subgraph_holds_the_version_chain_and_its_evidence() -> None:
     graph = _serving_graph(served=cols("age:long"), expected=("age:long",))
     sub = graph.system_subgraph("credit")
-    assert {"mv:credit@1", "rm:credit", "run:t", "run:s", "mlflow_run:ml1",
-            "dataset:file:/features", "stage:credit/Production"} == set(sub.nodes)
+    assert {
+        "mv:credit@1",
+        "rm:credit",
+        "run:t",
+        "run:s",
+        "mlflow_run:ml1",
+        "dataset:file:/features",
+        "stage:credit/Production",
+    } == set(sub.nodes)
     assert {d["kind"] for _, _, d in sub.edges(data=True)} == {
-        "read", "wrote", "run_of", "trained", "version_of", "promoted_to"}
+        "read",
+        "wrote",
+        "run_of",
+        "trained",
+        "version_of",
+        "promoted_to",
+    }
 
 
 def test_findings_are_deterministic() -> None:
     first = _failed_feed(later_retry=False).findings()
     second = _failed_feed(later_retry=False).findings()
     assert first == second
-    assert [f.severity for f in first] == sorted((f.severity for f in first),
-                                                 key=["high", "medium", "low"].index)
+    assert [f.severity for f in first] == sorted(
+        (f.severity for f in first), key=["high", "medium", "low"].index
+    )
 
 
 def test_type_and_name_helpers() -> None:
@@ -592,8 +897,12 @@ def test_type_and_name_helpers() -> None:
 
 def cli() -> click.Group:
     """The real ``mldossier`` group with the lineage command added."""
-    return click.Group("mldossier", params=main.params, callback=main.callback,
-                       commands={**main.commands, "lineage": lineage_command})
+    return click.Group(
+        "mldossier",
+        params=main.params,
+        callback=main.callback,
+        commands={**main.commands, "lineage": lineage_command},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -610,7 +919,9 @@ def invoke(*args: str) -> Any:
 def test_cli_text_tree(evidence_dir: Path) -> None:
     result = invoke("lineage", "breast-cancer-classifier", "--evidence", str(evidence_dir))
     assert result.exit_code == 0, result.output
-    assert result.output == f"""\
+    assert (
+        result.output
+        == f"""\
 breast-cancer-classifier@2  [in production: stage Production, alias champion]
   MLflow run {BC2_RUN} (bc-rf-200)
     training run {TRAIN_JOB} run {TRAIN_RUN} COMPLETE
@@ -624,28 +935,31 @@ breast-cancer-classifier@2  [in production: stage Production, alias champion]
   root datasets: file:/data/clinical-ml/landing/wdbc_export.csv, mlflow:breast-cancer-test, mlflow:breast-cancer-train
   failed upstream runs: none
   gaps: none (the chain is complete)
-"""  # noqa: E501
+"""
+    )  # noqa: E501
 
 
 def test_cli_json(evidence_dir: Path) -> None:
-    result = invoke("lineage", "breast-cancer-classifier@2", "--format", "json",
-                    "--evidence", str(evidence_dir))
+    result = invoke(
+        "lineage", "breast-cancer-classifier@2", "--format", "json", "--evidence", str(evidence_dir)
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     [prov] = data["versions"]
     assert prov["version"] == "breast-cancer-classifier@2"
     assert prov["complete"] is True
-    assert [r["run_id"] for r in prov["upstream_runs"]] == [INGEST_RETRY, FEATURES_RUN,
-                                                           TRAIN_RUN]
-    again = invoke("lineage", "breast-cancer-classifier@2", "--format", "json",
-                   "--evidence", str(evidence_dir))
+    assert [r["run_id"] for r in prov["upstream_runs"]] == [INGEST_RETRY, FEATURES_RUN, TRAIN_RUN]
+    again = invoke(
+        "lineage", "breast-cancer-classifier@2", "--format", "json", "--evidence", str(evidence_dir)
+    )
     assert again.output == result.output
 
 
 @pytest.mark.parametrize("fmt", ["dot", "graphml", "svg"])
 def test_cli_graph_formats(evidence_dir: Path, fmt: str) -> None:
-    result = invoke("lineage", "breast-cancer-classifier@2", "--format", fmt,
-                    "--evidence", str(evidence_dir))
+    result = invoke(
+        "lineage", "breast-cancer-classifier@2", "--format", fmt, "--evidence", str(evidence_dir)
+    )
     assert result.exit_code == 0, result.output
     if fmt == "dot":
         assert result.output.startswith("digraph lineage {")
@@ -655,8 +969,7 @@ def test_cli_graph_formats(evidence_dir: Path, fmt: str) -> None:
     if fmt == "graphml":
         ns = {"g": "http://graphml.graphdrawing.org/xmlns"}
         ids = {n.get("id") for n in root.iterfind(".//g:node", ns)}
-        assert {f"run:{TRAIN_RUN}", "mv:breast-cancer-classifier@2",
-                f"dataset:{LANDING}"} <= ids
+        assert {f"run:{TRAIN_RUN}", "mv:breast-cancer-classifier@2", f"dataset:{LANDING}"} <= ids
     else:
         assert root.tag == "{http://www.w3.org/2000/svg}svg"
 
@@ -664,19 +977,31 @@ def test_cli_graph_formats(evidence_dir: Path, fmt: str) -> None:
 def test_cli_downstream(evidence_dir: Path) -> None:
     result = invoke("lineage", "--downstream", str(LANDING), "--evidence", str(evidence_dir))
     assert result.exit_code == 0, result.output
-    assert result.output == f"""\
+    assert (
+        result.output
+        == f"""\
 {LANDING} feeds 1 model version(s):
   breast-cancer-classifier@2  [in production: stage Production, alias champion]
     via: clinical-ml:breast_cancer_training_dag.ingest_raw_breast_cancer -> clinical-ml:breast_cancer_training_dag.feature_engineering -> {TRAIN_JOB}
     served by: no serving run recorded
-"""  # noqa: E501
-    as_json = invoke("lineage", "--downstream", str(LANDING), "--format", "json",
-                     "--evidence", str(evidence_dir))
+"""
+    )  # noqa: E501
+    as_json = invoke(
+        "lineage", "--downstream", str(LANDING), "--format", "json", "--evidence", str(evidence_dir)
+    )
     assert [i["version"] for i in json.loads(as_json.output)["impacts"]] == [
-        "breast-cancer-classifier@2"]
+        "breast-cancer-classifier@2"
+    ]
     for fmt in ("dot", "graphml", "svg"):
-        drawn = invoke("lineage", "--downstream", str(LANDING), "--format", fmt,
-                       "--evidence", str(evidence_dir))
+        drawn = invoke(
+            "lineage",
+            "--downstream",
+            str(LANDING),
+            "--format",
+            fmt,
+            "--evidence",
+            str(evidence_dir),
+        )
         assert drawn.exit_code == 0, drawn.output
         assert "wdbc_export" in drawn.output
 
@@ -686,16 +1011,20 @@ def test_cli_unknown_names_exit_2(evidence_dir: Path) -> None:
     assert result.exit_code == 2
     assert result.output == (
         "mldossier: unknown model 'fraud-model': known registered models: "
-        "breast-cancer-classifier, diabetes-progression-regressor, wine-cultivar-classifier\n")
+        "breast-cancer-classifier, diabetes-progression-regressor, wine-cultivar-classifier\n"
+    )
     result = invoke("lineage", "wine-cultivar-classifier@9", "--evidence", str(evidence_dir))
     assert result.exit_code == 2
-    assert result.output == ("mldossier: unknown model version wine-cultivar-classifier@9: "
-                             "known versions of wine-cultivar-classifier: 1, 2\n")
+    assert result.output == (
+        "mldossier: unknown model version wine-cultivar-classifier@9: "
+        "known versions of wine-cultivar-classifier: 1, 2\n"
+    )
     result = invoke("lineage", "--downstream", "file:/nowhere", "--evidence", str(evidence_dir))
     assert result.exit_code == 2
     assert result.output.startswith(
         "mldossier: unknown dataset 'file:/nowhere' (give it as namespace:name): known "
-        "datasets: file:/data/clinical-ml/features/breast_cancer_features.parquet, ")
+        "datasets: file:/data/clinical-ml/features/breast_cancer_features.parquet, "
+    )
     result = invoke("lineage", "--evidence", str(evidence_dir))
     assert result.exit_code == 2
     assert "give either MODEL[@VERSION] or --downstream DATASET" in result.output
@@ -704,17 +1033,25 @@ def test_cli_unknown_names_exit_2(evidence_dir: Path) -> None:
 def test_cli_model_alone_traces_its_production_versions(evidence_dir: Path) -> None:
     result = invoke("lineage", "wine-cultivar-classifier", "--evidence", str(evidence_dir))
     assert result.exit_code == 0  # version 1 holds the alias champion
-    assert result.output.startswith("wine-cultivar-classifier@1  [in production: "
-                                    "stage Staging, alias champion]\n")
+    assert result.output.startswith(
+        "wine-cultivar-classifier@1  [in production: stage Staging, alias champion]\n"
+    )
 
 
 def test_cli_model_without_production_version(evidence_dir: Path, tmp_path: Path) -> None:
     config = tmp_path / "mldossier.yaml"
     config.write_text("production:\n  stages: [Live]\n  aliases: [live]\n", "utf-8")
-    result = invoke("--config", str(config), "lineage", "wine-cultivar-classifier",
-                    "--evidence", str(evidence_dir))
+    result = invoke(
+        "--config",
+        str(config),
+        "lineage",
+        "wine-cultivar-classifier",
+        "--evidence",
+        str(evidence_dir),
+    )
     assert result.exit_code == 2
     assert result.output == (
         "mldossier: wine-cultivar-classifier has no version in production (stages Live; "
         "aliases live): name one as wine-cultivar-classifier@VERSION; known versions of "
-        "wine-cultivar-classifier: 1, 2\n")
+        "wine-cultivar-classifier: 1, 2\n"
+    )

@@ -70,8 +70,7 @@ def body(document: dict[str, Any]) -> dict[str, Any]:
     return ar
 
 
-def test_trestle_accepts_the_document_unchanged(document: dict[str, Any],
-                                                 tmp_path: Path) -> None:
+def test_trestle_accepts_the_document_unchanged(document: dict[str, Any], tmp_path: Path) -> None:
     model = AssessmentResults.parse_obj(body(document))
     # Nothing was dropped, renamed or reformatted on the way in and out.
     assert json.loads(model.oscal_serialize_json()) == document
@@ -96,8 +95,9 @@ def test_times_come_from_the_evaluation_never_the_clock(results: Results) -> Non
     assert {o["collected"] for o in result["observations"]} == {"2027-01-31T12:00:00+00:00"}
 
 
-def test_every_verdict_is_a_finding_on_its_control(results: Results,
-                                                    document: dict[str, Any]) -> None:
+def test_every_verdict_is_a_finding_on_its_control(
+    results: Results, document: dict[str, Any]
+) -> None:
     findings = body(document)["results"][0]["findings"]
     assert len(findings) == len(results.verdicts) == 267
     for verdict, finding in zip(results.verdicts, findings, strict=True):
@@ -110,10 +110,13 @@ def test_every_verdict_is_a_finding_on_its_control(results: Results,
 
 
 def test_statuses_map_to_objective_status(results: Results, document: dict[str, Any]) -> None:
-    expected = {"pass": {"state": "satisfied", "reason": "pass"},
-                "warn": {"state": "satisfied", "reason": "other"},
-                "fail": {"state": "not-satisfied", "reason": "fail"},
-                "manual": None, "not_applicable": None}
+    expected = {
+        "pass": {"state": "satisfied", "reason": "pass"},
+        "warn": {"state": "satisfied", "reason": "other"},
+        "fail": {"state": "not-satisfied", "reason": "fail"},
+        "manual": None,
+        "not_applicable": None,
+    }
     findings = body(document)["results"][0]["findings"]
     seen = set()
     for verdict, finding in zip(results.verdicts, findings, strict=True):
@@ -124,22 +127,29 @@ def test_statuses_map_to_objective_status(results: Results, document: dict[str, 
     assert seen == set(expected)
 
 
-def test_a_failing_finding_reads_like_the_terminal(results: Results,
-                                                  document: dict[str, Any]) -> None:
-    index = next(i for i, v in enumerate(results.verdicts)
-                 if v.control.id == "EUAIA-6" and v.subject == "diabetes-progression-regressor")
+def test_a_failing_finding_reads_like_the_terminal(
+    results: Results, document: dict[str, Any]
+) -> None:
+    index = next(
+        i
+        for i, v in enumerate(results.verdicts)
+        if v.control.id == "EUAIA-6" and v.subject == "diabetes-progression-regressor"
+    )
     finding = body(document)["results"][0]["findings"][index]
-    assert finding["title"] == ("EUAIA-6 Risk category recorded and consistent "
-                                "[diabetes-progression-regressor]: fail")
+    assert finding["title"] == (
+        "EUAIA-6 Risk category recorded and consistent [diabetes-progression-regressor]: fail"
+    )
     assert finding["description"] == "no 'eu_ai_act_category' tag: the system is not classified"
     assert finding["target"]["title"] == "Art. 6 Risk category recorded and consistent"
     assert finding["remarks"] == (
         "To fix: set 'eu_ai_act_category' to one of high-risk, not-high-risk, limited-risk, "
-        "minimal-risk, prohibited")
+        "minimal-risk, prohibited"
+    )
 
 
-def test_observations_cite_the_evidence_by_hash(results: Results, document: dict[str, Any],
-                                                evidence_root: Path) -> None:
+def test_observations_cite_the_evidence_by_hash(
+    results: Results, document: dict[str, Any], evidence_root: Path
+) -> None:
     doc = body(document)
     observations = {o["uuid"]: o for o in doc["results"][0]["observations"]}
     resources = {r["uuid"]: r for r in doc["back-matter"]["resources"]}
@@ -155,7 +165,8 @@ def test_observations_cite_the_evidence_by_hash(results: Results, document: dict
             assert props["sha256"] == citation.sha256
             assert props.get("json-pointer", "") == citation.pointer
             assert unquote(item["href"]) == citation.file + (
-                f"#{citation.pointer}" if citation.pointer else "")
+                f"#{citation.pointer}" if citation.pointer else ""
+            )
             (link,) = item["links"]
             (rlink,) = resources[link["href"][1:]]["rlinks"]
             assert rlink["hashes"] == [{"algorithm": "SHA-256", "value": citation.sha256}]
@@ -174,51 +185,69 @@ def test_ndjson_citations_carry_their_line(results: Results) -> None:
     doc = body(to_oscal(replace(results, verdicts=tuple(verdicts))))
     uuid = doc["results"][0]["findings"][index]["related-observations"][0]["observation-uuid"]
     (observation,) = [o for o in doc["results"][0]["observations"] if o["uuid"] == uuid]
-    assert observation["relevant-evidence"] == [{
-        "href": "openlineage/events.ndjson#/run/facets/tags",
-        "description": "openlineage/events.ndjson:9:/run/facets/tags (sha256 bbbbbbbbbbbb)",
-        "props": [{"name": "sha256", "ns": NAMESPACE, "value": "b" * 64},
-                  {"name": "json-pointer", "ns": NAMESPACE, "value": "/run/facets/tags"},
-                  {"name": "line", "ns": NAMESPACE, "value": "9"}],
-        "links": [{"href": "#" + next(
-            r["uuid"] for r in doc["back-matter"]["resources"]
-            if r["title"] == "Evidence file openlineage/events.ndjson"), "rel": "reference"}],
-    }]
+    assert observation["relevant-evidence"] == [
+        {
+            "href": "openlineage/events.ndjson#/run/facets/tags",
+            "description": "openlineage/events.ndjson:9:/run/facets/tags (sha256 bbbbbbbbbbbb)",
+            "props": [
+                {"name": "sha256", "ns": NAMESPACE, "value": "b" * 64},
+                {"name": "json-pointer", "ns": NAMESPACE, "value": "/run/facets/tags"},
+                {"name": "line", "ns": NAMESPACE, "value": "9"},
+            ],
+            "links": [
+                {
+                    "href": "#"
+                    + next(
+                        r["uuid"]
+                        for r in doc["back-matter"]["resources"]
+                        if r["title"] == "Evidence file openlineage/events.ndjson"
+                    ),
+                    "rel": "reference",
+                }
+            ],
+        }
+    ]
 
 
 def test_every_control_is_reviewed_and_every_file_is_a_resource(
-        results: Results, document: dict[str, Any]) -> None:
+    results: Results, document: dict[str, Any]
+) -> None:
     doc = body(document)
     selections = doc["results"][0]["reviewed-controls"]["control-selections"]
     assert [[c["control-id"] for c in s["include-controls"]] for s in selections] == [
-        [c.id for c in catalog.controls] for catalog in results.catalogs]
+        [c.id for c in catalog.controls] for catalog in results.catalogs
+    ]
     resources = doc["back-matter"]["resources"]
     files = [r for r in resources if r["title"].startswith("Evidence file ")]
     assert [r["rlinks"][0]["href"] for r in files] == [f.path for f in results.evidence.files]
     catalogs = [r for r in resources if r["title"].startswith("Control catalog ")]
     assert [r["rlinks"][0]["hashes"][0]["value"] for r in catalogs] == [
-        c.sha256 for c in results.catalogs]
+        c.sha256 for c in results.catalogs
+    ]
     assert doc["import-ap"]["href"] == f"#{resources[0]['uuid']}"
 
 
 def test_subjects_are_inventory_items(results: Results, document: dict[str, Any]) -> None:
     result = body(document)["results"][0]
     items = {i["uuid"]: i for i in result["local-definitions"]["inventory-items"]}
-    names = sorted({v.subject for v in results.verdicts
-                    if v.subject_kind in ("system", "version")})
-    assert sorted(p["value"] for i in items.values() for p in i["props"]
-                  if p["name"] == "asset-id") == names
+    names = sorted({v.subject for v in results.verdicts if v.subject_kind in ("system", "version")})
+    assert (
+        sorted(p["value"] for i in items.values() for p in i["props"] if p["name"] == "asset-id")
+        == names
+    )
     for observation in result["observations"]:
         for subject in observation.get("subjects", []):
             assert subject["type"] == "inventory-item" and subject["subject-uuid"] in items
     (tool,) = result["local-definitions"]["components"]
-    actors = {a["actor-uuid"] for f in result["findings"] for o in f["origins"]
-              for a in o["actors"]}
+    actors = {
+        a["actor-uuid"] for f in result["findings"] for o in f["origins"] for a in o["actors"]
+    }
     assert actors == {tool["uuid"]}
 
 
-def test_uuids_are_unique_version_5_and_findings_keep_theirs(results: Results,
-                                                           document: dict[str, Any]) -> None:
+def test_uuids_are_unique_version_5_and_findings_keep_theirs(
+    results: Results, document: dict[str, Any]
+) -> None:
     text = dumps_oscal(document)
     defined = re.findall(r'"uuid": "([^"]+)"', text)
     assert len(defined) == len(set(defined))
@@ -226,16 +255,26 @@ def test_uuids_are_unique_version_5_and_findings_keep_theirs(results: Results,
     later = body(to_oscal(replace(results, as_of=datetime(2027, 6, 1, tzinfo=UTC))))
     before = body(document)
     assert [f["uuid"] for f in later["results"][0]["findings"]] == [
-        f["uuid"] for f in before["results"][0]["findings"]]
+        f["uuid"] for f in before["results"][0]["findings"]
+    ]
     assert later["results"][0]["uuid"] != before["results"][0]["uuid"]
     assert later["uuid"] != before["uuid"]
 
 
 def test_a_waived_verdict_is_not_satisfied_and_names_the_waiver(results: Results) -> None:
     index, failing = next((i, v) for i, v in enumerate(results.verdicts) if v.status == "fail")
-    waiver = Waiver("W-7", failing.control.id, failing.subject, "accepted until retraining",
-                    "ml-team", "CRO", "manual review", date(2026, 10, 1), date(2027, 1, 31),
-                    Citation("waivers.yaml", "/waivers/0", "a" * 64))
+    waiver = Waiver(
+        "W-7",
+        failing.control.id,
+        failing.subject,
+        "accepted until retraining",
+        "ml-team",
+        "CRO",
+        "manual review",
+        date(2026, 10, 1),
+        date(2027, 1, 31),
+        Citation("waivers.yaml", "/waivers/0", "a" * 64),
+    )
     verdicts = list(results.verdicts)
     verdicts[index] = replace(failing, status="waived", waiver=waiver)
     doc = to_oscal(replace(results, verdicts=tuple(verdicts)))
@@ -244,20 +283,23 @@ def test_a_waived_verdict_is_not_satisfied_and_names_the_waiver(results: Results
     assert target["status"] == {"state": "not-satisfied", "reason": "other"}
     assert target["remarks"] == (
         "mldossier status: waived\nWaiver W-7: approved by CRO, owner ml-team, until "
-        "2027-01-31: accepted until retraining (compensating control: manual review)")
+        "2027-01-31: accepted until retraining (compensating control: manual review)"
+    )
 
 
 def test_hrefs_are_uri_references_with_the_pointer_as_fragment() -> None:
     citation = Citation("reports/a b/x%.json", "/metrics/0/config/a~1b c", "0" * 64, None)
     assert evidence_href(citation) == "reports/a%20b/x%25.json#/metrics/0/config/a~1b%20c"
     assert evidence_href(citation, "../evidence/") == (
-        "../evidence/reports/a%20b/x%25.json#/metrics/0/config/a~1b%20c")
+        "../evidence/reports/a%20b/x%25.json#/metrics/0/config/a~1b%20c"
+    )
     assert evidence_href(Citation("m.json", "", "0" * 64)) == "m.json"
     assert evidence_href(SourceFile("a b.json", 1, "0" * 64)) == "a%20b.json"
 
 
 def test_evidence_links_resolve_from_where_the_document_is_written(
-        tmp_path: Path, results: Results, evidence_root: Path) -> None:
+    tmp_path: Path, results: Results, evidence_root: Path
+) -> None:
     assert evidence_prefix(evidence_root, evidence_root / "ar.json") == ""
     out = tmp_path / "out" / "assessment-results.json"
     write_oscal(results, out)
@@ -268,12 +310,14 @@ def test_evidence_links_resolve_from_where_the_document_is_written(
             assert (out.parent / unquote(href)).resolve().is_file(), href
 
 
-def test_check_oscal_writes_the_document(tmp_path: Path, evidence_root: Path,
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_check_oscal_writes_the_document(
+    tmp_path: Path, evidence_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)  # no mldossier.yaml here: the defaults apply
     out = tmp_path / "assessment-results.json"
-    result = CliRunner().invoke(main, ["check", "--evidence", str(evidence_root),
-                                       "--oscal", str(out)])
+    result = CliRunner().invoke(
+        main, ["check", "--evidence", str(evidence_root), "--oscal", str(out)]
+    )
     assert result.exit_code == 1, result.output  # the samples fail controls
     doc = json.loads(out.read_text())
     AssessmentResults.parse_obj(doc["assessment-results"])

@@ -38,11 +38,12 @@ from mldossier.results import dumps, to_json
 TESTS = Path(__file__).resolve().parent
 SRC = TESTS.parent / "src"
 REPORT_ID = hashlib.sha256(b"test report").hexdigest()
-SYSTEMS = ("breast-cancer-classifier", "diabetes-progression-regressor",
-           "wine-cultivar-classifier")
+SYSTEMS = ("breast-cancer-classifier", "diabetes-progression-regressor", "wine-cultivar-classifier")
 
-pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None,
-                                reason="poppler-utils missing: run scripts/install-system-deps.sh")
+pytestmark = pytest.mark.skipif(
+    shutil.which("pdftotext") is None,
+    reason="poppler-utils missing: run scripts/install-system-deps.sh",
+)
 
 
 # ------------------------------------------------------------------ helpers
@@ -71,13 +72,17 @@ def dossier_of(evidence: Path) -> tuple[Dossier, bytes]:
 def render_from(evidence: Path, out: Path, only_system: str | None = None) -> int:
     """Render an evidence folder's PDF (also called from a subprocess)."""
     dossier, results_json = dossier_of(evidence)
-    return render_pdf(dossier, out, report_id=REPORT_ID,
-                      attachments={"results.json": results_json}, only_system=only_system)
+    return render_pdf(
+        dossier,
+        out,
+        report_id=REPORT_ID,
+        attachments={"results.json": results_json},
+        only_system=only_system,
+    )
 
 
 def poppler(*args: str | Path) -> str:
-    return subprocess.run([str(a) for a in args], check=True, capture_output=True,
-                          text=True).stdout
+    return subprocess.run([str(a) for a in args], check=True, capture_output=True, text=True).stdout
 
 
 def pages_text(pdf: Path) -> list[str]:
@@ -90,8 +95,7 @@ def outline(pdf: Path) -> list[tuple[int, str, int]]:
     xml = poppler("pdftohtml", "-xml", "-stdout", "-i", "-q", pdf)
     start = xml.index("<outline>")
     items, depth = [], 0
-    for tag in re.finditer(r'<outline>|</outline>|<item page="(\d+)">([^<]*)</item>',
-                           xml[start:]):
+    for tag in re.finditer(r'<outline>|</outline>|<item page="(\d+)">([^<]*)</item>', xml[start:]):
         if tag.group(0) == "<outline>":
             depth += 1
         elif tag.group(0) == "</outline>":
@@ -107,7 +111,7 @@ def pdf_objects(pdf: Path) -> bytes:
     parts = [data]
     for match in re.finditer(rb"stream\r?\n", data):
         try:
-            parts.append(zlib.decompressobj().decompress(data[match.end():]))
+            parts.append(zlib.decompressobj().decompress(data[match.end() :]))
         except zlib.error:
             continue
     return b"\n".join(parts)
@@ -117,22 +121,34 @@ def hostile_dossier(dossier: Dossier) -> Dossier:
     """The dossier with hostile text in evidence-derived fields and a hostile SVG diagram."""
     system = dossier.systems[0]
     first = system.annex_iv[0]
-    hostile_item = Item("Intended purpose", 'url(file:///etc/passwd) <link rel="stylesheet" '
-                        'href="http://evil.example/s.css"> {{ 7 * 7 }}', first.items[0].cite)
-    sections = (Section(first.point, first.title, (hostile_item, *first.items[1:])),
-                *system.annex_iv[1:])
-    svg = ('<svg xmlns="http://www.w3.org/2000/svg" '
-           'xmlns:xlink="http://www.w3.org/1999/xlink" width="200" height="80">'
-           '<style>@import url("http://evil.example/svg.css");</style>'
-           '<rect width="200" height="80" fill="#dde"/>'
-           '<image href="http://evil.example/y.png" width="10" height="10"/>'
-           '<image xlink:href="file:///etc/passwd" width="10" height="10"/>'
-           '<text x="10" y="40">train -&gt; model</text></svg>')
+    hostile_item = Item(
+        "Intended purpose",
+        'url(file:///etc/passwd) <link rel="stylesheet" '
+        'href="http://evil.example/s.css"> {{ 7 * 7 }}',
+        first.items[0].cite,
+    )
+    sections = (
+        Section(first.point, first.title, (hostile_item, *first.items[1:])),
+        *system.annex_iv[1:],
+    )
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" '
+        'xmlns:xlink="http://www.w3.org/1999/xlink" width="200" height="80">'
+        '<style>@import url("http://evil.example/svg.css");</style>'
+        '<rect width="200" height="80" fill="#dde"/>'
+        '<image href="http://evil.example/y.png" width="10" height="10"/>'
+        '<image xlink:href="file:///etc/passwd" width="10" height="10"/>'
+        '<text x="10" y="40">train -&gt; model</text></svg>'
+    )
     hostile = dataclasses.replace(
-        system, intended_use='<img src="http://evil.example/x.png">', annex_iv=sections,
-        diagram_svg=svg)
-    return dataclasses.replace(dossier, systems=(hostile, *dossier.systems[1:]),
-                               organisation="<b>Org</b> & co")
+        system,
+        intended_use='<img src="http://evil.example/x.png">',
+        annex_iv=sections,
+        diagram_svg=svg,
+    )
+    return dataclasses.replace(
+        dossier, systems=(hostile, *dossier.systems[1:]), organisation="<b>Org</b> & co"
+    )
 
 
 # ------------------------------------------------------------------ fixtures
@@ -149,13 +165,19 @@ def built(evidence: Path) -> tuple[Dossier, bytes]:
 
 
 @pytest.fixture(scope="module")
-def report(built: tuple[Dossier, bytes], tmp_path_factory: pytest.TempPathFactory
-           ) -> tuple[Path, int, AssetFetcher]:
+def report(
+    built: tuple[Dossier, bytes], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, int, AssetFetcher]:
     dossier, results_json = built
     out = tmp_path_factory.mktemp("pdf") / "report.pdf"
     fetcher = AssetFetcher()
-    pages = render_pdf(dossier, out, report_id=REPORT_ID,
-                       attachments={"results.json": results_json}, fetcher=fetcher)
+    pages = render_pdf(
+        dossier,
+        out,
+        report_id=REPORT_ID,
+        attachments={"results.json": results_json},
+        fetcher=fetcher,
+    )
     return out, pages, fetcher
 
 
@@ -166,16 +188,28 @@ def test_report_has_every_chapter_and_the_verdicts(report, built) -> None:
     pdf, _, _ = report
     dossier, _ = built
     text = poppler("pdftotext", pdf, "-")
-    for heading in ("AI COMPLIANCE DOSSIER", "Contents", "Executive summary",
-                    "Verdicts per framework", "The worst findings", "Control matrix",
-                    "Findings and what to do", "Evidence appendix", "Sign-off",
-                    "Prepared by", "Reviewed by", "Approved by"):
+    for heading in (
+        "AI COMPLIANCE DOSSIER",
+        "Contents",
+        "Executive summary",
+        "Verdicts per framework",
+        "The worst findings",
+        "Control matrix",
+        "Findings and what to do",
+        "Evidence appendix",
+        "Sign-off",
+        "Prepared by",
+        "Reviewed by",
+        "Approved by",
+    ):
         assert heading in text, heading
     for system in SYSTEMS:
         assert f"AI system: {system}" in text
-    for title in ("1. General description of the AI system",
-                  "2. Elements of the AI system and its development process",
-                  "9. Post-market performance evaluation (Art. 72)"):
+    for title in (
+        "1. General description of the AI system",
+        "2. Elements of the AI system and its development process",
+        "9. Post-market performance evaluation (Art. 72)",
+    ):
         assert text.count(title) == len(SYSTEMS)
     assert "MISSING" in text  # the samples hold no sign-offs
     assert "Versions and approvals" in text and "Monitoring" in text
@@ -214,9 +248,14 @@ def test_table_of_contents_gives_real_page_numbers(report) -> None:
     pdf, _, _ = report
     texts = pages_text(pdf)
     toc = texts[1]
-    for title in ("Executive summary", "Control matrix",
-                  *(f"AI system: {s}" for s in SYSTEMS), "Findings and what to do",
-                  "Evidence appendix", "Sign-off"):
+    for title in (
+        "Executive summary",
+        "Control matrix",
+        *(f"AI system: {s}" for s in SYSTEMS),
+        "Findings and what to do",
+        "Evidence appendix",
+        "Sign-off",
+    ):
         found = re.search(rf"^\s*{re.escape(title)}\s*\.+\s*(\d+)\s*$", toc, re.M)
         assert found, title
         page = int(found.group(1))
@@ -229,24 +268,35 @@ def test_bookmarks_follow_the_chapters(report) -> None:
     marks = outline(pdf)
     top = [(title, page) for depth, title, page in marks if depth == 1]
     titles = [t for t, _ in top]
-    assert titles == ["Cover", "Contents", "Executive summary", "Control matrix",
-                      *(f"AI system: {s}" for s in SYSTEMS), "Findings and what to do",
-                      "Evidence appendix", "Sign-off"]
+    assert titles == [
+        "Cover",
+        "Contents",
+        "Executive summary",
+        "Control matrix",
+        *(f"AI system: {s}" for s in SYSTEMS),
+        "Findings and what to do",
+        "Evidence appendix",
+        "Sign-off",
+    ]
     assert [p for _, p in top] == sorted(p for _, p in top)
     assert top[0][1] == 1
     # Under each system: its sections, and under Annex IV the nine points by name.
     assert (2, "Technical documentation (Annex IV)", top[4][1]) in marks
     points = [t for d, t, _ in marks if d == 3]
-    assert points[:9] == [f"{n}. {t}" for n, t in (
-        ("1", "General description of the AI system"),
-        ("2", "Elements of the AI system and its development process"),
-        ("3", "Monitoring, functioning and control"),
-        ("4", "Appropriateness of the performance metrics"),
-        ("5", "Risk management system (Art. 9)"),
-        ("6", "Changes through the lifecycle"),
-        ("7", "Harmonised standards and other solutions applied"),
-        ("8", "EU declaration of conformity (Art. 47)"),
-        ("9", "Post-market performance evaluation (Art. 72)"))]
+    assert points[:9] == [
+        f"{n}. {t}"
+        for n, t in (
+            ("1", "General description of the AI system"),
+            ("2", "Elements of the AI system and its development process"),
+            ("3", "Monitoring, functioning and control"),
+            ("4", "Appropriateness of the performance metrics"),
+            ("5", "Risk management system (Art. 9)"),
+            ("6", "Changes through the lifecycle"),
+            ("7", "Harmonised standards and other solutions applied"),
+            ("8", "EU declaration of conformity (Art. 47)"),
+            ("9", "Post-market performance evaluation (Art. 72)"),
+        )
+    ]
 
 
 def test_control_matrix_has_a_cell_per_control_and_system(report, built) -> None:
@@ -254,16 +304,25 @@ def test_control_matrix_has_a_cell_per_control_and_system(report, built) -> None
     dossier, _ = built
     marks = {t: p for d, t, p in outline(pdf)}
     texts = pages_text(pdf)
-    eu = "\n".join(texts[marks["EU AI Act"] - 1:marks["SOC 2"] - 1])
+    eu = "\n".join(texts[marks["EU AI Act"] - 1 : marks["SOC 2"] - 1])
     (table,) = matrix_tables("EU AI Act", dossier.controls["EU AI Act"], list(SYSTEMS))
     assert table.columns == (*SYSTEMS, "(organisation)")
     starts = [eu.index(f"{r.control.id} {r.control.control.reference}") for r in table.rows]
     assert starts == sorted(starts)
-    label = {"pass": "PASS", "fail": "FAIL", "warn": "WARN", "manual": "MANUAL",
-             "not_applicable": "N/A", "error": "ERROR", "waived": "WAIVED", "": "—"}
+    label = {
+        "pass": "PASS",
+        "fail": "FAIL",
+        "warn": "WARN",
+        "manual": "MANUAL",
+        "not_applicable": "N/A",
+        "error": "ERROR",
+        "waived": "WAIVED",
+        "": "—",
+    }
     for row, start, end in zip(table.rows, starts, [*starts[1:], len(eu)], strict=True):
-        cells = re.findall(r"(?<![\w-])(PASS|FAIL|WARN|MANUAL|N/A|ERROR|WAIVED|—)(?![\w-])",
-                           eu[start:end])
+        cells = re.findall(
+            r"(?<![\w-])(PASS|FAIL|WARN|MANUAL|N/A|ERROR|WAIVED|—)(?![\w-])", eu[start:end]
+        )
         assert cells == [label[c] for c in row.cells], row.control.id
 
 
@@ -273,8 +332,10 @@ def test_lineage_diagrams_are_embedded_and_wide_ones_get_landscape(report, built
     drawn = [s for s in dossier.systems if s.diagram_svg]
     assert drawn, "mldossier.diagram drew no lineage diagram for the samples"
     css = (PDF_TEMPLATES / "print.css").resolve().as_uri()
-    assert fetcher.served == [css, *(u for u in fetcher.served[1:]
-                                     if u.startswith("data:image/svg+xml;base64,"))]
+    assert fetcher.served == [
+        css,
+        *(u for u in fetcher.served[1:] if u.startswith("data:image/svg+xml;base64,")),
+    ]
     assert len(fetcher.served) == 1 + len(drawn) and fetcher.refused == []
     marks = outline(pdf)
     lineage_pages = [p for d, t, p in marks if t == "Lineage"]
@@ -305,8 +366,10 @@ def test_not_applicable_verdicts_collapse_to_one_line_per_reason(report, built) 
 def test_results_json_is_embedded_byte_for_byte(report, built, tmp_path: Path) -> None:
     pdf, _, _ = report
     _, results_json = built
-    assert poppler("pdfdetach", "-list", pdf).splitlines() == ["1 embedded files",
-                                                               "1: results.json"]
+    assert poppler("pdfdetach", "-list", pdf).splitlines() == [
+        "1 embedded files",
+        "1: results.json",
+    ]
     poppler("pdfdetach", "-saveall", "-o", tmp_path, pdf)
     assert (tmp_path / "results.json").read_bytes() == results_json
 
@@ -318,8 +381,12 @@ def test_pdf_a_3b_with_data_attachment_and_metadata(report) -> None:
     assert "<xmp:CreateDate>2026-11-27T10:11:39Z</xmp:CreateDate>" in xmp
     info = poppler("pdfinfo", pdf)
     assert re.search(r"^Title:\s+AI compliance dossier — Example organisation$", info, re.M)
-    assert re.search(r"^Subject:\s+AI system compliance report \(EU AI Act, SOC 2\) as of "
-                     rf"2026-11-27; report {REPORT_ID[:12]}$", info, re.M)
+    assert re.search(
+        r"^Subject:\s+AI system compliance report \(EU AI Act, SOC 2\) as of "
+        rf"2026-11-27; report {REPORT_ID[:12]}$",
+        info,
+        re.M,
+    )
     assert re.search(r"^Author:\s+Example organisation$", info, re.M)
     assert re.search(r"^CreationDate:\s+Fri Nov 27 10:11:39 2026 UTC$", info, re.M)
     # PDF/A needs every font embedded: the system DejaVu fonts, subset.
@@ -340,21 +407,31 @@ def test_two_renders_in_one_process_are_identical(built, tmp_path: Path) -> None
     dossier, results_json = built
     outs = [tmp_path / "a.pdf", tmp_path / "b.pdf"]
     for out in outs:
-        render_pdf(dossier, out, report_id=REPORT_ID, attachments={"results.json": results_json},
-                   only_system=SYSTEMS[1])
+        render_pdf(
+            dossier,
+            out,
+            report_id=REPORT_ID,
+            attachments={"results.json": results_json},
+            only_system=SYSTEMS[1],
+        )
     assert outs[0].read_bytes() == outs[1].read_bytes()
 
 
 def test_render_in_another_process_is_identical(report, evidence: Path, tmp_path: Path) -> None:
     pdf, _, _ = report
     out = tmp_path / "other.pdf"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(SRC), str(TESTS), os.environ.get("PYTHONPATH", "")])}
-    code = ("import sys; from pathlib import Path; from test_pdf import render_from; "
-            "render_from(Path(sys.argv[1]), Path(sys.argv[2]))")
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(SRC), str(TESTS), os.environ.get("PYTHONPATH", "")]),
+    }
+    code = (
+        "import sys; from pathlib import Path; from test_pdf import render_from; "
+        "render_from(Path(sys.argv[1]), Path(sys.argv[2]))"
+    )
     subprocess.run([sys.executable, "-c", code, str(evidence), str(out)], check=True, env=env)
-    assert hashlib.sha256(out.read_bytes()).hexdigest() == \
-        hashlib.sha256(pdf.read_bytes()).hexdigest()
+    assert (
+        hashlib.sha256(out.read_bytes()).hexdigest() == hashlib.sha256(pdf.read_bytes()).hexdigest()
+    )
 
 
 # ------------------------------------------------------------------ per system
@@ -363,8 +440,13 @@ def test_render_in_another_process_is_identical(report, evidence: Path, tmp_path
 def test_per_system_pdf_has_only_that_system(built, tmp_path: Path) -> None:
     dossier, results_json = built
     out = tmp_path / "one.pdf"
-    pages = render_pdf(dossier, out, report_id=REPORT_ID,
-                       attachments={"results.json": results_json}, only_system=SYSTEMS[0])
+    pages = render_pdf(
+        dossier,
+        out,
+        report_id=REPORT_ID,
+        attachments={"results.json": results_json},
+        only_system=SYSTEMS[0],
+    )
     text = poppler("pdftotext", out, "-")
     assert f"System report: {SYSTEMS[0]}" in text
     assert f"AI system: {SYSTEMS[0]}" in text
@@ -381,8 +463,9 @@ def test_per_system_pdf_has_only_that_system(built, tmp_path: Path) -> None:
 def test_unknown_system_is_refused(built, tmp_path: Path) -> None:
     dossier, _ = built
     with pytest.raises(ValueError, match="no AI system named 'nope' in the dossier"):
-        render_pdf(dossier, tmp_path / "x.pdf", report_id=REPORT_ID, attachments={},
-                   only_system="nope")
+        render_pdf(
+            dossier, tmp_path / "x.pdf", report_id=REPORT_ID, attachments={}, only_system="nope"
+        )
 
 
 # ------------------------------------------------------------------ sandbox
@@ -392,9 +475,14 @@ def test_hostile_evidence_is_text_and_fetches_nothing(built, tmp_path: Path) -> 
     dossier, results_json = built
     out = tmp_path / "hostile.pdf"
     fetcher = AssetFetcher()
-    render_pdf(hostile_dossier(dossier), out, report_id=REPORT_ID,
-               attachments={"results.json": results_json}, fetcher=fetcher,
-               only_system=SYSTEMS[0])
+    render_pdf(
+        hostile_dossier(dossier),
+        out,
+        report_id=REPORT_ID,
+        attachments={"results.json": results_json},
+        fetcher=fetcher,
+        only_system=SYSTEMS[0],
+    )
     text = poppler("pdftotext", out, "-")
     assert '<img src="http://evil.example/x.png">' in text
     assert "url(file:///etc/passwd)" in text and "{{ 7 * 7 }}" in text
@@ -408,8 +496,11 @@ def test_hostile_evidence_is_text_and_fetches_nothing(built, tmp_path: Path) -> 
     refused = {url for url, _ in fetcher.refused}
     assert "http://evil.example/x.png" not in fetcher.requested
     assert "http://evil.example/s.css" not in fetcher.requested
-    assert refused <= {"http://evil.example/y.png", "file:///etc/passwd",
-                       "http://evil.example/svg.css"}
+    assert refused <= {
+        "http://evil.example/y.png",
+        "file:///etc/passwd",
+        "http://evil.example/svg.css",
+    }
     assert "http://evil.example/y.png" in refused
 
 
@@ -474,7 +565,8 @@ def test_matrix_splits_many_systems_into_tables(built) -> None:
 
 
 def test_a_large_estate_summary_leaves_chapters_to_per_system_pdfs(
-        report, built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    report, built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import mldossier.pdf as pdf_module
 
     dossier, results = built

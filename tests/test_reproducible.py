@@ -19,15 +19,33 @@ def build(out: Path, cwd: Path, tz: str, lang: str) -> None:
     env = {**os.environ, "TZ": tz, "LANG": lang, "LC_ALL": lang}
     env.pop("SOURCE_DATE_EPOCH", None)
     result = subprocess.run(
-        [sys.executable, "-m", "mldossier.cli", "--config", str(CONFIG), "build",
-         "--evidence", str(DEMO_EVIDENCE), "--out", str(out)],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+        [
+            sys.executable,
+            "-m",
+            "mldossier.cli",
+            "--config",
+            str(CONFIG),
+            "build",
+            "--evidence",
+            str(DEMO_EVIDENCE),
+            "--out",
+            str(out),
+        ],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr
 
 
 def files(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -53,16 +71,24 @@ def test_the_report_id_is_shown_in_the_site_and_the_pdf(two_builds: tuple[Path, 
     bundle = two_builds[0]
     report_id = json.loads((bundle / "manifest.json").read_text())["report_id"]
     assert report_id[:12] in (bundle / "index.html").read_text()
-    text = subprocess.run(["pdftotext", str(bundle / "report.pdf"), "-"], capture_output=True,
-                          text=True, check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", str(bundle / "report.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
     pages = text.split("\f")[:-1]
     assert pages and all(f"Report {report_id[:12]}" in page for page in pages)
 
 
-@pytest.mark.parametrize("victim", ["evidence-files/mlflow/registered_models_get__income-"
-                                    "verifier.json", "index.html", "report.pdf"])
-def test_verify_names_a_flipped_byte_in_a_real_bundle(two_builds: tuple[Path, Path],
-                                                      tmp_path: Path, victim: str) -> None:
+@pytest.mark.parametrize(
+    "victim",
+    [
+        "evidence-files/mlflow/registered_models_get__income-verifier.json",
+        "index.html",
+        "report.pdf",
+    ],
+)
+def test_verify_names_a_flipped_byte_in_a_real_bundle(
+    two_builds: tuple[Path, Path], tmp_path: Path, victim: str
+) -> None:
     import shutil
 
     bundle = tmp_path / "bundle"
@@ -71,12 +97,20 @@ def test_verify_names_a_flipped_byte_in_a_real_bundle(two_builds: tuple[Path, Pa
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 1
     path.write_bytes(bytes(data))
-    result = subprocess.run([sys.executable, "-m", "mldossier.cli", "verify", str(bundle)],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "mldossier.cli", "verify", str(bundle)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 1
     assert f"modified: {victim}" in result.stdout.splitlines()
-    clean = subprocess.run([sys.executable, "-m", "mldossier.cli", "verify", str(two_builds[1])],
-                           capture_output=True, text=True, timeout=120)
+    clean = subprocess.run(
+        [sys.executable, "-m", "mldossier.cli", "verify", str(two_builds[1])],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert clean.returncode == 0 and "intact" in clean.stdout
 
 
@@ -93,6 +127,7 @@ def test_results_json_written_verdict_by_verdict_is_the_same_bytes() -> None:
     empty = dataclasses.replace(results, verdicts=())
     assert results_bytes(empty) == dumps(to_json(empty)).encode()
     first = results.verdicts[0]
-    huge = dataclasses.replace(results, verdicts=(dataclasses.replace(
-        first, reasons=(*first.reasons, 2**70)),))  # type: ignore[arg-type]
+    huge = dataclasses.replace(
+        results, verdicts=(dataclasses.replace(first, reasons=(*first.reasons, 2**70)),)
+    )  # type: ignore[arg-type]
     assert results_bytes(huge) == dumps(to_json(huge)).encode()

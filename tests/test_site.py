@@ -38,8 +38,18 @@ LINK = "[x](javascript:window.__pwned=1)"
 JINJA = "{{ 7*7 }}"
 HOSTILE_NAME = "hostile" + SCRIPT
 HOSTILE_SLUG = "hostile-script-window-pwned-1-script"
-HOSTILE_DESCRIPTION = "\n".join([SCRIPT, IMG, LINK, JINJA, "| a | b |", "# not a heading",
-                                 "<!-- comment -->", "*em* _em_ `code` \\ ~~s~~"])
+HOSTILE_DESCRIPTION = "\n".join(
+    [
+        SCRIPT,
+        IMG,
+        LINK,
+        JINJA,
+        "| a | b |",
+        "# not a heading",
+        "<!-- comment -->",
+        "*em* _em_ `code` \\ ~~s~~",
+    ]
+)
 HOSTILE_FILE = f"signoffs/risk {IMG}.yaml"
 
 
@@ -66,28 +76,50 @@ def sample_evidence(target: Path) -> Path:
     monitoring = target / "monitoring" / "breast-cancer-classifier" / "2"
     monitoring.mkdir(parents=True)
     for day in ("2026-11-01", "2026-11-08", "2026-11-15"):
-        shutil.copy(SAMPLES / "evidently" / "data_drift_report.json",
-                    monitoring / f"drift-{day}.json")
+        shutil.copy(
+            SAMPLES / "evidently" / "data_drift_report.json", monitoring / f"drift-{day}.json"
+        )
     return target
 
 
 def hostile_evidence(target: Path) -> Path:
     """The samples plus a registered model, version and sign-off full of markup and payloads."""
     sample_evidence(target)
-    tags = [{"key": "owner", "value": IMG}, {"key": "intended_use", "value": f"{LINK} {JINJA}"},
-            {"key": "eu_ai_act_category", "value": "high-risk"},
-            {"key": "risk_level", "value": "a | b"}]
-    model = {"registered_model": {
-        "name": HOSTILE_NAME, "creation_timestamp": 1795774055426,
-        "last_updated_timestamp": 1795774075047, "description": HOSTILE_DESCRIPTION,
-        "tags": tags, "aliases": [{"alias": SCRIPT, "version": "1"}]}}
-    version = {"model_version": {
-        "name": HOSTILE_NAME, "version": "1", "creation_timestamp": 1795774055451,
-        "last_updated_timestamp": 1795774075047, "current_stage": "Production",
-        "description": IMG, "source": "models:/m-c339a42f76334fdd9271d79d6325b7cc",
-        "run_id": "98dac0ed4ee2444ab0f681f25128dc26", "status": "READY",
-        "tags": [{"key": "approved_by", "value": SCRIPT}, {"key": "approval_date", "value": JINJA}],
-        "run_link": "", "aliases": [SCRIPT]}}
+    tags = [
+        {"key": "owner", "value": IMG},
+        {"key": "intended_use", "value": f"{LINK} {JINJA}"},
+        {"key": "eu_ai_act_category", "value": "high-risk"},
+        {"key": "risk_level", "value": "a | b"},
+    ]
+    model = {
+        "registered_model": {
+            "name": HOSTILE_NAME,
+            "creation_timestamp": 1795774055426,
+            "last_updated_timestamp": 1795774075047,
+            "description": HOSTILE_DESCRIPTION,
+            "tags": tags,
+            "aliases": [{"alias": SCRIPT, "version": "1"}],
+        }
+    }
+    version = {
+        "model_version": {
+            "name": HOSTILE_NAME,
+            "version": "1",
+            "creation_timestamp": 1795774055451,
+            "last_updated_timestamp": 1795774075047,
+            "current_stage": "Production",
+            "description": IMG,
+            "source": "models:/m-c339a42f76334fdd9271d79d6325b7cc",
+            "run_id": "98dac0ed4ee2444ab0f681f25128dc26",
+            "status": "READY",
+            "tags": [
+                {"key": "approved_by", "value": SCRIPT},
+                {"key": "approval_date", "value": JINJA},
+            ],
+            "run_link": "",
+            "aliases": [SCRIPT],
+        }
+    }
     rest = target / "mlflow" / "rest"
     (rest / "registered_models_get__hostile.json").write_text(json.dumps(model, indent=2))
     (rest / "model_versions_get__hostile__v1.json").write_text(json.dumps(version, indent=2))
@@ -100,12 +132,12 @@ def hostile_evidence(target: Path) -> Path:
         f"subject:\n  system: {json.dumps(HOSTILE_NAME)}\n"
         f"statement: {json.dumps(HOSTILE_DESCRIPTION)}\nsigned_by: {json.dumps(IMG)}\n"
         f"role: {json.dumps(LINK)}\ndate: 2026-10-01\n"
-        "attachments:\n  - attachments/evil.html\n")
+        "attachments:\n  - attachments/evil.html\n"
+    )
     return target
 
 
-def analysed(evidence_dir: Path, config: Config | None = None
-             ) -> tuple[build.Analysis, Dossier]:
+def analysed(evidence_dir: Path, config: Config | None = None) -> tuple[build.Analysis, Dossier]:
     """The analysis and dossier of an evidence folder, as ``mldossier build`` makes them."""
     analysis = build.analyse(config or Config(), evidence_dir)
     return analysis, build.make_dossier(analysis)
@@ -122,8 +154,9 @@ class MkdocsWarnings(logging.Handler):
         self.messages.append(f"{record.name}: {record.getMessage()}")
 
 
-def build_site(analysis: build.Analysis, dossier: Dossier, out: Path,
-               pdf_name: str | None = None) -> list[str]:
+def build_site(
+    analysis: build.Analysis, dossier: Dossier, out: Path, pdf_name: str | None = None
+) -> list[str]:
     """Render the site into ``out``; return the warnings mkdocs and the renderer logged."""
     out.mkdir(parents=True)
     collect = MkdocsWarnings()
@@ -131,8 +164,13 @@ def build_site(analysis: build.Analysis, dossier: Dossier, out: Path,
     for logger in loggers:
         logger.addHandler(collect)
     try:
-        render_site(dossier, out, report_id=analysis.report_id,
-                    results_json=dumps(to_json(analysis.results)).encode(), pdf_name=pdf_name)
+        render_site(
+            dossier,
+            out,
+            report_id=analysis.report_id,
+            results_json=dumps(to_json(analysis.results)).encode(),
+            pdf_name=pdf_name,
+        )
     finally:
         for logger in loggers:
             logger.removeHandler(collect)
@@ -163,8 +201,9 @@ def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> Built:
     evidence = hostile_evidence(tmp_path_factory.mktemp("hostile"))
     analysis, dossier = analysed(evidence)
     out = tmp_path_factory.mktemp("sites") / "hostile"
-    return Built(analysis, dossier, evidence, out,
-                 build_site(analysis, dossier, out, pdf_name="report.pdf"))
+    return Built(
+        analysis, dossier, evidence, out, build_site(analysis, dossier, out, pdf_name="report.pdf")
+    )
 
 
 # ---------------------------------------------------------------- reading built pages
@@ -199,8 +238,12 @@ class Scan(HTMLParser):
 
     def urls(self) -> list[tuple[str, str, str]]:
         """(tag, attribute, value) of every href and src."""
-        return [(tag, name, value) for tag, attrs in self.elements
-                for name, value in attrs.items() if name in ("href", "src") and value]
+        return [
+            (tag, name, value)
+            for tag, attrs in self.elements
+            for name, value in attrs.items()
+            if name in ("href", "src") and value
+        ]
 
 
 def pages(root: Path) -> list[Path]:
@@ -281,15 +324,25 @@ def test_escape_text_makes_html_and_markdown_inert() -> None:
     text = '<a href="x">[y](z) | *b* _c_ {{ 7*7 }}\n# h</a> & `d` \\ !'
     assert escape_text(text) == (
         "&lt;a href=&quot;x&quot;&gt;&#91;y&#93;(z) &#124; &#42;b&#42; &#95;c&#95; "
-        "&#123;&#123; 7&#42;7 &#125;&#125;&#10;&#35; h&lt;/a&gt; &amp; &#96;d&#96; &#92; &#33;")
+        "&#123;&#123; 7&#42;7 &#125;&#125;&#10;&#35; h&lt;/a&gt; &amp; &#96;d&#96; &#92; &#33;"
+    )
 
 
 def test_escape_text_shows_control_and_bidi_characters() -> None:
     assert escape_text("a\u202eb\x00c\r\nd\te") == "a&#92;u202eb&#92;u0000c&#10;&#10;d e"
 
 
-SAFE_FILTERS = {"when", "exact", "size", "number", "joined", "cite_groups", "length", "sum",
-                "dictsort"}
+SAFE_FILTERS = {
+    "when",
+    "exact",
+    "size",
+    "number",
+    "joined",
+    "cite_groups",
+    "length",
+    "sum",
+    "dictsort",
+}
 """Filters that return plain data (escaped later) or text mldossier.site escaped itself."""
 
 
@@ -309,24 +362,34 @@ def test_templates_never_splice_text_around_the_escaping() -> None:
 def test_raw_copies_of_active_formats_get_a_txt_suffix() -> None:
     assert raw_copy_path("a/report.json") == "evidence-files/a/report.json"
     assert raw_copy_path("mlflow/model_artifacts/m-1/MLmodel") == (
-        "evidence-files/mlflow/model_artifacts/m-1/MLmodel")
+        "evidence-files/mlflow/model_artifacts/m-1/MLmodel"
+    )
     assert raw_copy_path("signoffs/risk.yaml") == "evidence-files/signoffs/risk.yaml"
     for name in ("x.html", "x.HTM", "x.svg", "x.xml", "x.js", "x.xhtml"):
         assert raw_copy_path(name) == f"evidence-files/{name}.txt"
 
 
 def test_safe_svg_removes_scripts_handlers_and_external_references() -> None:
-    svg = ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"'
-           ' onload="alert(1)" width="10" height="10"><script>alert(2)</script>'
-           '<a xlink:href="javascript:alert(3)"><text x="1" y="2">run</text></a>'
-           '<a xlink:href="#node1"><g id="node1"/></a>'
-           '<image href="https://example.org/x.png"/><foreignObject><p>x</p></foreignObject>'
-           '<rect style="fill:url(http://example.org/f)" fill="url(#grad)"/></svg>')
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"'
+        ' onload="alert(1)" width="10" height="10"><script>alert(2)</script>'
+        '<a xlink:href="javascript:alert(3)"><text x="1" y="2">run</text></a>'
+        '<a xlink:href="#node1"><g id="node1"/></a>'
+        '<image href="https://example.org/x.png"/><foreignObject><p>x</p></foreignObject>'
+        '<rect style="fill:url(http://example.org/f)" fill="url(#grad)"/></svg>'
+    )
     cleaned = safe_svg(svg)
     assert cleaned is not None
     text = cleaned.decode()
-    for gone in ("onload", "<script", "alert", "javascript", "example.org", "foreignObject",
-                 "<image"):
+    for gone in (
+        "onload",
+        "<script",
+        "alert",
+        "javascript",
+        "example.org",
+        "foreignObject",
+        "<image",
+    ):
         assert gone not in text
     assert 'xlink:href="#node1"' in text and 'fill="url(#grad)"' in text
     assert safe_svg("<html><body>not svg</body></html>") is None
@@ -339,7 +402,10 @@ def test_safe_svg_removes_scripts_handlers_and_external_references() -> None:
 def test_paginate_names_pages_stably_and_shows_a_window_of_page_links() -> None:
     pages_ = paginate("findings", list(range(950)), 50)
     assert [src for src, _, _ in pages_][:3] == [
-        "findings/index.md", "findings/page-2.md", "findings/page-3.md"]
+        "findings/index.md",
+        "findings/page-2.md",
+        "findings/page-3.md",
+    ]
     assert len(pages_) == 19
     _, pager, chunk = pages_[9]
     assert (pager.number, pager.count, pager.first_item, pager.last_item) == (10, 19, 451, 500)
@@ -362,13 +428,17 @@ def test_build_logs_no_warning(sample_site: Built, hostile_site: Built) -> None:
 def test_every_system_and_control_has_its_permalink(sample_site: Built) -> None:
     root, dossier = sample_site.site, sample_site.dossier
     assert [s.slug for s in dossier.systems] == [
-        "breast-cancer-classifier", "diabetes-progression-regressor", "wine-cultivar-classifier"]
+        "breast-cancer-classifier",
+        "diabetes-progression-regressor",
+        "wine-cultivar-classifier",
+    ]
     for system in dossier.systems:
         page = root / "systems" / system.slug / "index.html"
         assert page.is_file()
         assert f"Permalink: <code>systems/{system.slug}/</code>" in page.read_text()
-    controls = [(framework, view) for framework, views in dossier.controls.items()
-                for view in views]
+    controls = [
+        (framework, view) for framework, views in dossier.controls.items() for view in views
+    ]
     assert len(controls) == sum(len(c.controls) for c in dossier.results.catalogs)
     for framework, view in controls:
         slug = {"EU AI Act": "eu-ai-act", "SOC 2": "soc-2"}[framework]
@@ -382,15 +452,16 @@ def test_overview_shows_the_counts_of_the_dossier(sample_site: Built) -> None:
     dossier = sample_site.dossier
     html = (sample_site.site / "index.html").read_text()
     verdicts = table_counts(html, "framework-counts")
-    assert verdicts == {f: expected_counts(dossier.framework_counts(f))
-                        for f in dossier.frameworks}
+    assert verdicts == {f: expected_counts(dossier.framework_counts(f)) for f in dossier.frameworks}
     controls = table_counts(html, "control-counts")
     for framework in dossier.frameworks:
         statuses = [v.status for v in dossier.controls[framework]]
-        assert controls[framework] == {site.STATUS_CLASS[s]: statuses.count(s)
-                                       for s in site.STATUS_COLUMNS}
+        assert controls[framework] == {
+            site.STATUS_CLASS[s]: statuses.count(s) for s in site.STATUS_COLUMNS
+        }
     assert sum(verdicts["SOC 2"].values()) == len(
-        [v for v in dossier.results.verdicts if v.control.framework == "SOC 2"])
+        [v for v in dossier.results.verdicts if v.control.framework == "SOC 2"]
+    )
     provenance = CellText(html, "provenance").text
     assert sample_site.analysis.report_id in provenance
     assert dossier.results.manifest_sha256 in provenance
@@ -426,7 +497,8 @@ def test_nothing_is_fetched_from_the_network(sample_site: Built) -> None:
     for page in pages(sample_site.site):
         for tag, attribute, url in Scan(page.read_text()).urls():
             assert not re.match(r"(?i)\s*(https?:|//|ftp:|data:|javascript:)", url), (
-                f"{page}: <{tag} {attribute}={url}>")
+                f"{page}: <{tag} {attribute}={url}>"
+            )
     css = "".join(p.read_text() for p in sample_site.site.rglob("*.css"))
     assert "@import" not in css and "fonts.googleapis" not in css
     assert not re.search(r"url\(\s*['\"]?https?:", css)
@@ -456,21 +528,25 @@ def test_results_json_is_published_and_linked(sample_site: Built, hostile_site: 
     overview = Scan((sample_site.site / "index.html").read_text())
     links = [url for _, name, url in overview.urls() if name == "href"]
     assert "results.json" in links and "report.pdf" not in links
-    hostile_links = [url for _, name, url in
-                     Scan((hostile_site.site / "index.html").read_text()).urls()]
+    hostile_links = [
+        url for _, name, url in Scan((hostile_site.site / "index.html").read_text()).urls()
+    ]
     assert "report.pdf" in hostile_links
 
 
 def test_two_builds_of_the_same_dossier_are_byte_identical(
-        sample_site: Built, tmp_path: Path) -> None:
+    sample_site: Built, tmp_path: Path
+) -> None:
     again = tmp_path / "again"
     assert build_site(sample_site.analysis, sample_site.dossier, again) == []
-    first = sorted(p.relative_to(sample_site.site) for p in sample_site.site.rglob("*")
-                   if p.is_file())
+    first = sorted(
+        p.relative_to(sample_site.site) for p in sample_site.site.rglob("*") if p.is_file()
+    )
     second = sorted(p.relative_to(again) for p in again.rglob("*") if p.is_file())
     assert first == second
-    different = [str(p) for p in first
-                 if (sample_site.site / p).read_bytes() != (again / p).read_bytes()]
+    different = [
+        str(p) for p in first if (sample_site.site / p).read_bytes() != (again / p).read_bytes()
+    ]
     assert different == []
 
 
@@ -486,23 +562,24 @@ def test_a_file_changed_after_reading_is_refused(sample_site: Built, tmp_path: P
         build_site(analysis, dossier, tmp_path / "site")
     assert str(caught.value) == (
         f"{changed}:/: changed while the report was built: SHA-256 is now {after[:12]}, "
-        f"was {before[:12]} when read (build again once nothing writes to the evidence folder)")
+        f"was {before[:12]} when read (build again once nothing writes to the evidence folder)"
+    )
 
 
 def test_system_page_shows_annex_iv_lineage_monitoring_and_verdicts(sample_site: Built) -> None:
-    system = next(s for s in sample_site.dossier.systems
-                  if s.slug == "breast-cancer-classifier")
+    system = next(s for s in sample_site.dossier.systems if s.slug == "breast-cancer-classifier")
     html = (sample_site.site / "systems" / system.slug / "index.html").read_text()
     scan = Scan(html)
     missing = sum(1 for section in system.annex_iv for item in section.items if item.missing)
     assert missing > 0
     assert html.count('<tr class="ml-missing">') == missing
-    assert [a.get("data-point") for t, a in scan.elements
-            if t == "table" and "ml-annex" in (a.get("class") or "")] == [
-        str(n) for n in range(1, 10)]
+    assert [
+        a.get("data-point")
+        for t, a in scan.elements
+        if t == "table" and "ml-annex" in (a.get("class") or "")
+    ] == [str(n) for n in range(1, 10)]
     # The lineage diagram is a file shown through <img>, never inline SVG from the graph.
-    images = [a["src"] for t, a in scan.elements if t == "img" and a.get("id") ==
-              "lineage-diagram"]
+    images = [a["src"] for t, a in scan.elements if t == "img" and a.get("id") == "lineage-diagram"]
     assert images == [f"../../assets/lineage/{system.slug}.svg"]
     assert safe_svg((sample_site.site / "assets/lineage" / f"{system.slug}.svg").read_text())
     # Three dated drift reports: three rows and three points on the chart.
@@ -513,13 +590,15 @@ def test_system_page_shows_annex_iv_lineage_monitoring_and_verdicts(sample_site:
     assert html.count('<circle class="ml-point') == 3
     rows = [a for t, a in scan.elements if t == "tr" and "data-status" in a]
     assert len(rows) == len(system.verdicts)
-    assert [r["data-status"] for r in rows] == [site.STATUS_CLASS[v.status]
-                                                for v in system.verdicts]
+    assert [r["data-status"] for r in rows] == [
+        site.STATUS_CLASS[v.status] for v in system.verdicts
+    ]
 
 
 def test_control_page_lists_a_verdict_per_subject_with_citations(sample_site: Built) -> None:
-    framework, view = next((f, v) for f, vs in sample_site.dossier.controls.items() for v in vs
-                           if v.id == "SOC2-CC8-1")
+    framework, view = next(
+        (f, v) for f, vs in sample_site.dossier.controls.items() for v in vs if v.id == "SOC2-CC8-1"
+    )
     html = (sample_site.site / "controls/soc-2/soc2-cc8-1/index.html").read_text()
     assert "<strong>CC8.1</strong>" in html
     assert view.control.requirement.replace("'", "&#39;") in html
@@ -548,10 +627,10 @@ def test_crosswalk_links_controls_of_both_frameworks(sample_site: Built) -> None
 def test_findings_are_worst_first_with_what_to_do(sample_site: Built) -> None:
     findings = sample_site.dossier.findings
     html = (sample_site.site / "findings" / "index.html").read_text()
-    statuses = [a["data-status"] for t, a in Scan(html).elements
-                if t == "tr" and "data-status" in a]
-    assert statuses == [site.STATUS_CLASS[v.status]
-                        for v in findings[: site.ROWS_PER_PAGE]]
+    statuses = [
+        a["data-status"] for t, a in Scan(html).elements if t == "tr" and "data-status" in a
+    ]
+    assert statuses == [site.STATUS_CLASS[v.status] for v in findings[: site.ROWS_PER_PAGE]]
     assert statuses == sorted(statuses, key=["error", "fail", "warn"].index)
     first = findings[0]
     assert str(escape_text(first.fix)) in html
@@ -566,23 +645,30 @@ def test_search_index_finds_a_control_by_its_reference(sample_site: Built) -> No
     assert inlined.startswith("var __index = ")
 
 
-def test_navigation_does_not_list_every_page(sample_site: Built,
-                                             monkeypatch: pytest.MonkeyPatch,
-                                             tmp_path: Path) -> None:
+def test_navigation_does_not_list_every_page(
+    sample_site: Built, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     # 60 systems, 25 a page: three list pages, and no system page in any page's navigation.
     monkeypatch.setattr(site, "SYSTEMS_PER_PAGE", 25)
     dossier = sample_site.dossier
     systems = []
     for i in range(60):
         s = dossier.systems[i % len(dossier.systems)]
-        systems.append(dataclasses.replace(
-            s, model=dataclasses.replace(s.model, name=f"{s.model.name}-{i:02d}"),
-            slug=f"{s.slug}-{i:02d}"))
+        systems.append(
+            dataclasses.replace(
+                s,
+                model=dataclasses.replace(s.model, name=f"{s.model.name}-{i:02d}"),
+                slug=f"{s.slug}-{i:02d}",
+            )
+        )
     big = dataclasses.replace(dossier, systems=tuple(sorted(systems, key=lambda s: s.slug)))
     out = tmp_path / "site"
     assert build_site(sample_site.analysis, big, out) == []
     assert sorted(p.name for p in (out / "systems").glob("*.html")) == [
-        "index.html", "page-2.html", "page-3.html"]
+        "index.html",
+        "page-2.html",
+        "page-3.html",
+    ]
     page = (out / "systems" / "wine-cultivar-classifier-59" / "index.html").read_text()
     others = [s.slug for s in systems if s.slug != "wine-cultivar-classifier-59"]
     assert [slug for slug in others if slug in page] == []
@@ -601,7 +687,8 @@ def test_evidence_without_any_ai_system_still_builds(tmp_path: Path) -> None:
     assert "No registered model was found in the evidence." in (out / "index.html").read_text()
     assert "No control fails or warns." in (out / "findings" / "index.html").read_text()
     assert (out / "evidence-files/openlineage/events.ndjson").read_bytes() == (
-        SAMPLES / "openlineage" / "events.ndjson").read_bytes()
+        SAMPLES / "openlineage" / "events.ndjson"
+    ).read_bytes()
 
 
 # ---------------------------------------------------------------- hostile evidence
@@ -632,7 +719,7 @@ def test_hostile_evidence_renders_as_text_everywhere(hostile_site: Built) -> Non
 def test_hostile_evidence_stays_text_in_the_search_index(hostile_site: Built) -> None:
     index = (hostile_site.site / "search" / "search_index.json").read_text()
     assert "pwned" in index
-    for raw in ("<script", "<img", "onerror=\""):
+    for raw in ("<script", "<img", 'onerror="'):
         assert raw not in index
 
 
@@ -643,6 +730,8 @@ def test_hostile_file_names_and_active_files_are_served_inert(hostile_site: Buil
     copy = root / "evidence-files/signoffs/attachments/evil.html.txt"
     assert copy.read_text() == f"<html><body>{SCRIPT}</body></html>\n"
     index = (root / "evidence" / "index.html").read_text()
-    assert ('href="../evidence-files/signoffs/risk%20%3Cimg%20src%3Dx%20onerror%3D%22window.'
-            '__pwned%3D1%22%3E.yaml" download') in index
+    assert (
+        'href="../evidence-files/signoffs/risk%20%3Cimg%20src%3Dx%20onerror%3D%22window.'
+        '__pwned%3D1%22%3E.yaml" download'
+    ) in index
     assert 'href="../evidence-files/signoffs/attachments/evil.html.txt" download' in index

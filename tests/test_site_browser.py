@@ -29,6 +29,8 @@ from mldossier.config import load_config
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO_EVIDENCE = REPO / "evidence"
+
+
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Built:
     """The demo site: the bundled demo evidence when it is there, else the real samples."""
@@ -120,13 +122,14 @@ def search(tab: Tab, text: str) -> list[dict[str, str]]:
     tab.page.wait_for_function(
         "() => { const m = document.querySelector('.md-search-result__meta');"
         " return m && m.innerText.trim() && !/initializing/i.test(m.innerText); }",
-        timeout=15_000)
+        timeout=15_000,
+    )
     # The search listens to key events, not to input: type it.
     box.press_sequentially(text)
     tab.page.wait_for_selector(".md-search-result__item", timeout=15_000)
     return tab.page.eval_on_selector_all(
-        ".md-search-result__item a",
-        "links => links.map(a => ({href: a.href, text: a.innerText}))")
+        ".md-search-result__item a", "links => links.map(a => ({href: a.href, text: a.innerText}))"
+    )
 
 
 # ---------------------------------------------------------------- the demo site
@@ -145,10 +148,15 @@ def test_overview_shows_the_real_counts(tab: Tab, demo: Built, demo_url: str) ->
 
     assert tables["framework-counts"] == {
         f: {STATUS_CLASS[s]: n for s, n in dossier.framework_counts(f).items()}
-        for f in dossier.frameworks}
+        for f in dossier.frameworks
+    }
     assert tables["control-counts"] == {
-        f: {STATUS_CLASS[s]: [v.status for v in dossier.controls[f]].count(s)
-            for s in STATUS_COLUMNS} for f in dossier.frameworks}
+        f: {
+            STATUS_CLASS[s]: [v.status for v in dossier.controls[f]].count(s)
+            for s in STATUS_COLUMNS
+        }
+        for f in dossier.frameworks
+    }
     assert tab.page.locator("h1").inner_text().startswith(dossier.organisation)
     tab.assert_clean()
 
@@ -162,7 +170,8 @@ def test_system_page_shows_its_lineage_diagram(tab: Tab, demo: Built, demo_url: 
         image.scroll_into_view_if_needed()
         assert tab.page.evaluate(
             "() => { const i = document.querySelector('#lineage-diagram');"
-            " return i.complete && i.naturalWidth > 0 && i.naturalHeight > 0; }")
+            " return i.complete && i.naturalWidth > 0 && i.naturalHeight > 0; }"
+        )
         box = image.bounding_box()
         assert box is not None and box["width"] > 50 and box["height"] > 10
         assert tab.page.locator("h1").inner_text().startswith(system.model.name)
@@ -181,7 +190,8 @@ def test_search_finds_a_control_by_its_reference(tab: Tab, demo_url: str) -> Non
 
 
 def test_every_page_is_reachable_and_every_link_resolves(
-        tab: Tab, demo: Built, demo_url: str) -> None:
+    tab: Tab, demo: Built, demo_url: str
+) -> None:
     pending, seen_pages, checked = [demo_url + "index.html"], set(), set()
     broken = []
     collect = """() => [...document.querySelectorAll('a[href], link[href], img[src], script[src]')]
@@ -205,8 +215,11 @@ def test_every_page_is_reachable_and_every_link_resolves(
                 if not response.ok:
                     broken.append(f"{url} -> {target}: HTTP {response.status}")
     assert broken == []
-    built = {demo_url + p.relative_to(demo.site).as_posix()
-             for p in demo.site.rglob("*.html") if p.name != "404.html"}
+    built = {
+        demo_url + p.relative_to(demo.site).as_posix()
+        for p in demo.site.rglob("*.html")
+        if p.name != "404.html"
+    }
     assert built - seen_pages == set()
     tab.assert_clean()
 
@@ -236,8 +249,14 @@ def test_hostile_evidence_runs_no_script(tab: Tab, hostile: Built, hostile_url: 
     assert '<img src=x onerror="window.__pwned=1">' in facts
     assert "[x](javascript:window.__pwned=1) {{ 7*7 }}" in facts
     assert tab.page.locator("#facts a[href^='javascript']").count() == 0
-    for path in ("", "systems/", "findings/", "evidence/", "unlinked/",
-                 "controls/eu-ai-act/euaia-6/"):
+    for path in (
+        "",
+        "systems/",
+        "findings/",
+        "evidence/",
+        "unlinked/",
+        "controls/eu-ai-act/euaia-6/",
+    ):
         tab.open(hostile_url + path)
         assert tab.pwned() is None, path
     # The results show the system's name (and the text around a hit) as text.
@@ -252,7 +271,13 @@ def test_raw_evidence_copies_do_not_run(tab: Tab, hostile_url: str) -> None:
     assert response.headers["content-type"].startswith("text/plain")
     assert SCRIPT in tab.page.locator("body").inner_text()
     assert tab.pwned() is None
-    response = tab.context.request.get(hostile_url + "evidence-files/" + HOSTILE_FILE.replace(
-        " ", "%20").replace("<", "%3C").replace(">", "%3E").replace('"', "%22"))
+    response = tab.context.request.get(
+        hostile_url
+        + "evidence-files/"
+        + HOSTILE_FILE.replace(" ", "%20")
+        .replace("<", "%3C")
+        .replace(">", "%3E")
+        .replace('"', "%22")
+    )
     assert response.ok and b"mldossier: signoff/v1" in response.body()
     tab.assert_clean()

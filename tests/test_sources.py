@@ -47,22 +47,33 @@ def test_sha256_is_of_the_bytes(tmp_path: Path) -> None:
     assert doc.file.sha256 == hashlib.sha256(b'{"a": 1}').hexdigest()
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ('{"a": 1,', "x.json:/: truncated JSON: Expecting property name enclosed in double quotes "
-                 "at line 1 column 9 (re-export the file; it must be one complete JSON document)"),
-    ("not json", "x.json:/: not valid JSON: Expecting value at line 1 column 1 (re-export the "
-                 "file; it must be one complete JSON document)"),
-    ('{"a": 1, "a": 2}', "x.json:/: duplicate key 'a' in an object (each key may appear once; "
-                         "remove the repeated one)"),
-    ("", "x.json:/: file is empty (remove it or replace it with a complete export)"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            '{"a": 1,',
+            "x.json:/: truncated JSON: Expecting property name enclosed in double quotes "
+            "at line 1 column 9 (re-export the file; it must be one complete JSON document)",
+        ),
+        (
+            "not json",
+            "x.json:/: not valid JSON: Expecting value at line 1 column 1 (re-export the "
+            "file; it must be one complete JSON document)",
+        ),
+        (
+            '{"a": 1, "a": 2}',
+            "x.json:/: duplicate key 'a' in an object (each key may appear once; "
+            "remove the repeated one)",
+        ),
+        ("", "x.json:/: file is empty (remove it or replace it with a complete export)"),
+    ],
+)
 def test_bad_json_gives_one_clear_problem(tmp_path: Path, content: str, message: str) -> None:
     write(tmp_path, "x.json", content)
     assert problems_of(tmp_path) == [message]
 
 
-def test_nan_and_infinity_are_read_as_floats_because_real_tools_write_them(tmp_path: Path
-                                                                           ) -> None:
+def test_nan_and_infinity_are_read_as_floats_because_real_tools_write_them(tmp_path: Path) -> None:
     import math
 
     write(tmp_path, "x.json", '{"a": NaN, "b": Infinity}')
@@ -81,7 +92,8 @@ def test_deep_nesting_is_a_problem_not_a_crash(tmp_path: Path) -> None:
 def test_not_utf8(tmp_path: Path) -> None:
     write(tmp_path, "x.json", b'{"name": "caf\xe9"}')
     assert problems_of(tmp_path) == [
-        "x.json:/: file is not UTF-8 text (byte 13 cannot be decoded) (re-export it as UTF-8)"]
+        "x.json:/: file is not UTF-8 text (byte 13 cannot be decoded) (re-export it as UTF-8)"
+    ]
 
 
 def test_bom_is_accepted(tmp_path: Path) -> None:
@@ -94,7 +106,8 @@ def test_file_over_the_size_limit_is_refused(tmp_path: Path) -> None:
     write(tmp_path, "big.json", '{"a": "' + "x" * 200 + '"}')
     assert problems_of(tmp_path, Limits(max_document_bytes=100)) == [
         "big.json:/: file is 209 bytes, over the limit of 100 (split it, or raise "
-        "limits.max_document_mb / limits.max_stream_mb in mldossier.yaml)"]
+        "limits.max_document_mb / limits.max_stream_mb in mldossier.yaml)"
+    ]
 
 
 def test_symlink_outside_the_evidence_folder_is_refused(tmp_path: Path) -> None:
@@ -120,14 +133,18 @@ def test_symlink_inside_is_read(tmp_path: Path) -> None:
     entries, problems = scan(tmp_path, Limits())
     assert problems == []
     assert sorted(e.file.path for e in entries if isinstance(e, Document)) == [
-        "alias.json", "real/a.json"]
+        "alias.json",
+        "real/a.json",
+    ]
 
 
 def test_empty_folder(tmp_path: Path) -> None:
     (message,) = problems_of(tmp_path)
     assert message.startswith("the evidence folder ")
-    assert message.endswith("holds no files (point --evidence at a folder of MLflow, "
-                            "OpenLineage, Evidently or sign-off files)")
+    assert message.endswith(
+        "holds no files (point --evidence at a folder of MLflow, "
+        "OpenLineage, Evidently or sign-off files)"
+    )
 
 
 def test_hidden_files_are_skipped_and_others_are_attachments(tmp_path: Path) -> None:
@@ -165,25 +182,31 @@ def test_yaml_aliases_are_refused(tmp_path: Path) -> None:
     write(tmp_path, "s.yaml", YAML_BOMB)
     assert problems_of(tmp_path) == [
         "s.yaml:/: not valid YAML: YAML aliases (*name) are not accepted at line 2 column 8 "
-        "(write the value out in full instead of an alias)"]
+        "(write the value out in full instead of an alias)"
+    ]
 
 
 def test_yaml_object_tags_are_refused(tmp_path: Path) -> None:
     write(tmp_path, "s.yaml", "a: !!python/object/apply:os.system ['echo pwned']\n")
     assert problems_of(tmp_path) == [
         "s.yaml:/: YAML tag 'tag:yaml.org,2002:python/object/apply:os.system' is not accepted "
-        "at line 1 column 4 (remove the tag; only plain YAML data is read)"]
+        "at line 1 column 4 (remove the tag; only plain YAML data is read)"
+    ]
 
 
 def test_yaml_duplicate_keys_and_dates_as_text() -> None:
     assert parse_yaml_text("date: 2026-10-01\nwhen: 2026-10-01T10:00:00Z\n") == {
-        "date": "2026-10-01", "when": "2026-10-01T10:00:00Z"}
+        "date": "2026-10-01",
+        "when": "2026-10-01T10:00:00Z",
+    }
     with pytest.raises(Exception, match="duplicate key 'a'"):
         parse_yaml_text("a: 1\na: 2\n")
 
 
-@pytest.mark.parametrize("reference", ["../../x.txt", "/etc/passwd", "C:/x", "file:///etc/passwd",
-                                       "a/../../../x.txt", ""])
+@pytest.mark.parametrize(
+    "reference",
+    ["../../x.txt", "/etc/passwd", "C:/x", "file:///etc/passwd", "a/../../../x.txt", ""],
+)
 def test_references_outside_the_root_are_refused(tmp_path: Path, reference: str) -> None:
     path, reason = resolve_reference(tmp_path, "signoffs/a.yaml", reference)
     assert path is None and reason
@@ -197,8 +220,10 @@ def test_reference_inside_the_root(tmp_path: Path) -> None:
 
 def test_problem_format() -> None:
     assert str(Problem("a.json", "/x/0", "bad", "fix it")) == "a.json:/x/0: bad (fix it)"
-    assert str(Problem("e.ndjson", "/eventTime", "missing", "", line=12)) == \
-        "e.ndjson:12:/eventTime: missing"
+    assert (
+        str(Problem("e.ndjson", "/eventTime", "missing", "", line=12))
+        == "e.ndjson:12:/eventTime: missing"
+    )
 
 
 def test_a_released_document_is_parsed_again_from_the_same_bytes(tmp_path: Path) -> None:
@@ -220,8 +245,10 @@ def test_a_document_changed_after_it_was_hashed_is_not_read_again(tmp_path: Path
     assert isinstance(doc, Document)
     doc.release()
     path.write_text('{"b": 2}', encoding="utf-8")
-    assert str(doc.reload()) == ("a.json:/: file changed while mldossier was reading the "
-                                 "evidence (run again once nothing writes to the evidence folder)")
+    assert str(doc.reload()) == (
+        "a.json:/: file changed while mldossier was reading the "
+        "evidence (run again once nothing writes to the evidence folder)"
+    )
     assert doc.data is None
 
 
@@ -237,13 +264,17 @@ def test_scan_visits_each_entry_as_it_is_read(tmp_path: Path) -> None:
     write(tmp_path, "a.json", "{}")
     write(tmp_path, "b.bin", b"\x00")
     seen: list[str] = []
-    found, _ = scan(tmp_path, Limits(), lambda entry: seen.append(
-        entry.file.path if isinstance(entry, Document) else entry.path))
+    found, _ = scan(
+        tmp_path,
+        Limits(),
+        lambda entry: seen.append(entry.file.path if isinstance(entry, Document) else entry.path),
+    )
     assert seen == ["a.json", "b.bin"] and len(found) == 2
 
 
 def test_intake_reads_released_documents_as_it_reads_held_ones(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     config = load_config(REPO / "mldossier.yaml")
     held = intake.read_evidence(config, DEMO_EVIDENCE)
     monkeypatch.setattr(intake, "RELEASE_BYTES", 0)  # every document released, read again
@@ -251,7 +282,8 @@ def test_intake_reads_released_documents_as_it_reads_held_ones(
 
 
 def test_intake_refuses_a_file_changed_between_detection_and_reading(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     evidence = tmp_path / "evidence"
     shutil.copytree(DEMO_EVIDENCE, evidence)
     monkeypatch.setattr(intake, "RELEASE_BYTES", 0)
@@ -268,7 +300,8 @@ def test_intake_refuses_a_file_changed_between_detection_and_reading(
         intake.read_evidence(load_config(REPO / "mldossier.yaml"), evidence)
     assert [str(p) for p in caught.value.problems] == [
         f"signoffs/{signoff.name}:/: file changed while mldossier was reading the evidence "
-        "(run again once nothing writes to the evidence folder)"]
+        "(run again once nothing writes to the evidence folder)"
+    ]
 
 
 def test_a_released_document_that_grew_is_refused(tmp_path: Path) -> None:

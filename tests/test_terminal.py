@@ -25,8 +25,9 @@ from mldossier.terminal import StageReporter, Terminal, color_wanted
 
 CONFIG = REPO / "mldossier.yaml"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-FIRST_FAILURE = ("EUAIA-10-2-B Art. 10(2)(b) [income-verifier@2] Data collection processes "
-                 "and origin documented")
+FIRST_FAILURE = (
+    "EUAIA-10-2-B Art. 10(2)(b) [income-verifier@2] Data collection processes and origin documented"
+)
 USAGE_ERROR = "Error: --quiet and --verbose cannot be used together (choose one)"
 
 
@@ -40,8 +41,9 @@ class Run:
 def run(*args: str, env: dict[str, str | None] | None = None, color: bool = False) -> Run:
     """Invoke ``mldossier`` as CI would: no terminal, no CI variable, no NO_COLOR."""
     environ: dict[str, str | None] = {"NO_COLOR": None, "CI": None, "GITHUB_STEP_SUMMARY": None}
-    result = CliRunner().invoke(main, list(args), env={**environ, **(env or {})}, color=color,
-                                catch_exceptions=False)
+    result = CliRunner().invoke(
+        main, list(args), env={**environ, **(env or {})}, color=color, catch_exceptions=False
+    )
     return Run(result.exit_code, result.stdout, result.stderr)
 
 
@@ -67,10 +69,12 @@ def mini_catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_quiet_check_that_passes_prints_nothing(mini_catalog: Path) -> None:
-    assert run("--config", str(CONFIG), "--quiet", "check", "--controls",
-               str(mini_catalog)) == Run(0, "", "")
-    assert run("--config", str(CONFIG), "-q", "check", "--controls",
-               str(mini_catalog)) == Run(0, "", "")
+    assert run("--config", str(CONFIG), "--quiet", "check", "--controls", str(mini_catalog)) == Run(
+        0, "", ""
+    )
+    assert run("--config", str(CONFIG), "-q", "check", "--controls", str(mini_catalog)) == Run(
+        0, "", ""
+    )
 
 
 def test_quiet_check_that_fails_prints_only_the_failures(demo_results) -> None:  # type: ignore[no-untyped-def]
@@ -89,39 +93,55 @@ def test_quiet_check_that_fails_prints_only_the_failures(demo_results) -> None: 
 
 
 def test_quiet_keeps_the_exit_code_and_the_files(tmp_path: Path) -> None:
-    quiet = run("--config", str(CONFIG), "-q", "check", "--json", str(tmp_path / "q.json"),
-                "--fail-on", "warn")
-    normal = run("--config", str(CONFIG), "check", "--json", str(tmp_path / "n.json"),
-                 "--fail-on", "warn")
+    quiet = run(
+        "--config",
+        str(CONFIG),
+        "-q",
+        "check",
+        "--json",
+        str(tmp_path / "q.json"),
+        "--fail-on",
+        "warn",
+    )
+    normal = run(
+        "--config", str(CONFIG), "check", "--json", str(tmp_path / "n.json"), "--fail-on", "warn"
+    )
     assert quiet.code == normal.code == 1
     assert (tmp_path / "q.json").read_bytes() == (tmp_path / "n.json").read_bytes()
 
 
 def test_quiet_check_with_a_baseline_prints_the_regressions(tmp_path: Path) -> None:
     run("--config", str(CONFIG), "check", "--json", str(tmp_path / "now.json"))
-    assert run("--config", str(CONFIG), "-q", "check", "--baseline",
-               str(tmp_path / "now.json")) == Run(0, "", "")
+    assert run(
+        "--config", str(CONFIG), "-q", "check", "--baseline", str(tmp_path / "now.json")
+    ) == Run(0, "", "")
     older = json.loads((tmp_path / "now.json").read_text())
     for r in older["results"]:
         if (r["control"], r["subject"]) == ("EUAIA-17-1-A", "income-verifier@2"):
             r["status"] = "pass"
     (tmp_path / "old.json").write_text(json.dumps(older))
     result = run("--config", str(CONFIG), "-q", "check", "--baseline", str(tmp_path / "old.json"))
-    assert result == Run(1, (
-        "  FAIL  EUAIA-17-1-A Art. 17(1)(a) [income-verifier@2] Changes to the model controlled\n"
-        "        - approved on 2026-04-24T16:30:00Z, before the version was created "
-        "(2026-11-27T11:25:48+00:00)\n"
-        "        - approved by 'tom.becker', who also ran the training run "
-        "1652aea8f4f94c51acd7a8da14bb958c: no segregation of duties\n"
-        "        fix: have an independent approver sign off this version after it was created\n"
-        "1 regression(s) since the baseline\n"), "")
+    assert result == Run(
+        1,
+        (
+            "  FAIL  EUAIA-17-1-A Art. 17(1)(a) [income-verifier@2] Changes to the model controlled\n"
+            "        - approved on 2026-04-24T16:30:00Z, before the version was created "
+            "(2026-11-27T11:25:48+00:00)\n"
+            "        - approved by 'tom.becker', who also ran the training run "
+            "1652aea8f4f94c51acd7a8da14bb958c: no segregation of duties\n"
+            "        fix: have an independent approver sign off this version after it was created\n"
+            "1 regression(s) since the baseline\n"
+        ),
+        "",
+    )
 
 
 def test_quiet_drops_warnings_but_never_errors(tmp_path: Path) -> None:
     config = tmp_path / "mldossier.yaml"
     config.write_text(f"evidence: {DEMO_EVIDENCE}\nsurprise: 1\n")
-    warning = ("warning: mldossier.yaml:/: unknown key 'surprise' (it is ignored; check its "
-               "spelling)\n")
+    warning = (
+        "warning: mldossier.yaml:/: unknown key 'surprise' (it is ignored; check its spelling)\n"
+    )
     normal = run("--config", str(config), "validate")
     assert (normal.code, normal.stderr) == (0, warning)
     assert normal.stdout.endswith("All input is valid.\n")
@@ -131,22 +151,29 @@ def test_quiet_drops_warnings_but_never_errors(tmp_path: Path) -> None:
     shutil.copytree(DEMO_EVIDENCE / "mlflow", evidence / "mlflow")
     (evidence / "mlflow" / "bad.json").write_text('{"a": ')
     result = run("--config", str(config), "--quiet", "validate", "--evidence", str(evidence))
-    assert result == Run(2, "", (
-        "error: mlflow/bad.json:/: truncated JSON: Expecting value at line 1 column 7 "
-        "(re-export the file; it must be one complete JSON document)\n"
-        "mldossier: 1 problem(s) in the input; nothing was written\n"))
+    assert result == Run(
+        2,
+        "",
+        (
+            "error: mlflow/bad.json:/: truncated JSON: Expecting value at line 1 column 7 "
+            "(re-export the file; it must be one complete JSON document)\n"
+            "mldossier: 1 problem(s) in the input; nothing was written\n"
+        ),
+    )
 
 
 def test_quiet_build_verify_and_init_print_nothing_on_success(tmp_path: Path) -> None:
     out = tmp_path / "bundle"
-    assert run("--config", str(CONFIG), "-q", "build", "--no-pdf", "--out",
-               str(out)) == Run(0, "", "")
+    assert run("--config", str(CONFIG), "-q", "build", "--no-pdf", "--out", str(out)) == Run(
+        0, "", ""
+    )
     assert (out / "manifest.json").is_file()
     assert run("-q", "verify", str(out)) == Run(0, "", "")
     (out / "results.json").write_text("{}")
     report_id = json.loads((out / "manifest.json").read_text())["report_id"][:12]
-    assert run("-q", "verify", str(out)) == Run(1, (
-        f"modified: results.json\n{out}: TAMPERED (report id {report_id})\n"), "")
+    assert run("-q", "verify", str(out)) == Run(
+        1, (f"modified: results.json\n{out}: TAMPERED (report id {report_id})\n"), ""
+    )
     assert run("-q", "init", str(tmp_path / "project")) == Run(0, "", "")
     assert (tmp_path / "project" / "mldossier.yaml").is_file()
 
@@ -156,31 +183,47 @@ def test_quiet_collect_prints_neither_warnings_nor_the_summary(tmp_path: Path) -
     snapshot = "01a21cae-bf96-7bbf-8f2f-40488c8f6956"
     workspace = tmp_path / "workspace"
     (workspace / project / "snapshots").mkdir(parents=True)
-    (workspace / project / "metadata.json").write_text(json.dumps(
-        {"id": project, "name": "monitoring", "description": "", "org_id": None,
-         "version": "2"}))
-    shutil.copy(SAMPLES / "evidently" / "data_drift_report.full_snapshot.json",
-                workspace / project / "snapshots" / f"{snapshot}.json")
+    (workspace / project / "metadata.json").write_text(
+        json.dumps(
+            {"id": project, "name": "monitoring", "description": "", "org_id": None, "version": "2"}
+        )
+    )
+    shutil.copy(
+        SAMPLES / "evidently" / "data_drift_report.full_snapshot.json",
+        workspace / project / "snapshots" / f"{snapshot}.json",
+    )
     (workspace / "README.txt").write_text("notes")  # skipped, with a warning
-    normal = run("collect", "evidently", "--workspace", str(workspace), "--out",
-                 str(tmp_path / "a"))
+    normal = run(
+        "collect", "evidently", "--workspace", str(workspace), "--out", str(tmp_path / "a")
+    )
     assert normal.code == 0 and normal.stdout.strip() != ""
     assert normal.stderr.startswith(f"warning: {workspace.resolve()}/README.txt: not a project")
-    assert run("--quiet", "collect", "evidently", "--workspace", str(workspace), "--out",
-               str(tmp_path / "b")) == Run(0, "", "")
+    assert run(
+        "--quiet",
+        "collect",
+        "evidently",
+        "--workspace",
+        str(workspace),
+        "--out",
+        str(tmp_path / "b"),
+    ) == Run(0, "", "")
     assert sorted(p.name for p in (tmp_path / "b").iterdir()) == sorted(
-        p.name for p in (tmp_path / "a").iterdir())
+        p.name for p in (tmp_path / "a").iterdir()
+    )
 
 
 # ---------------------------------------------------------------- --quiet with --verbose
 
 
-@pytest.mark.parametrize("args", [
-    ["--quiet", "--verbose", "check"],
-    ["-q", "-v", "validate"],
-    ["-q", "check", "--verbose"],
-    ["--quiet", "check", "-v"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--quiet", "--verbose", "check"],
+        ["-q", "-v", "validate"],
+        ["-q", "check", "--verbose"],
+        ["--quiet", "check", "-v"],
+    ],
+)
 def test_quiet_and_verbose_together_is_a_usage_error(args: list[str]) -> None:
     result = run("--config", str(CONFIG), *args)
     assert (result.code, result.stdout) == (2, "")
@@ -198,12 +241,15 @@ def test_verbose_check_lists_every_verdict(demo_results) -> None:  # type: ignor
     assert global_flag.code == 1
     lines = global_flag.stdout.splitlines()
     assert "Other verdicts:" in lines
-    assert ("  PASS   EUAIA-6 Art. 6 [card-fraud-detector] Risk category recorded and "
-            "consistent") in lines
-    assert ("  MANUAL EUAIA-14 Art. 14 [income-verifier] Human oversight designed and "
-            "assigned") in lines
-    listed = sum(bool(re.match(r"  (PASS|FAIL|WARN|MANUAL|WAIVED|N/A|ERROR) ", line))
-                 for line in lines)
+    assert (
+        "  PASS   EUAIA-6 Art. 6 [card-fraud-detector] Risk category recorded and consistent"
+    ) in lines
+    assert (
+        "  MANUAL EUAIA-14 Art. 14 [income-verifier] Human oversight designed and assigned"
+    ) in lines
+    listed = sum(
+        bool(re.match(r"  (PASS|FAIL|WARN|MANUAL|WAIVED|N/A|ERROR) ", line)) for line in lines
+    )
     assert listed == len(demo_results.verdicts)
     assert not any("not listed" in line for line in lines)
     assert global_flag.stdout == format_terminal(demo_results, verbose=True) + "\n"
@@ -214,14 +260,15 @@ def test_verbose_validate_lists_every_file_and_its_importer() -> None:
     assert result.code == 0
     lines = result.stdout.splitlines()
     start = lines.index("Files read (108):")
-    files = lines[start + 1:-1]
+    files = lines[start + 1 : -1]
     assert len(files) == 108 and files == sorted(files)
     assert "  README.md: attachment, hashed only" in files
     assert "  openlineage/events.ndjson: openlineage importer" in files
     assert lines[-1] == "All input is valid."
     # the default summary stays as it was
     assert run("--config", str(CONFIG), "validate").stdout.splitlines() == (
-        lines[:start] + lines[-1:])
+        lines[:start] + lines[-1:]
+    )
 
 
 def test_verbose_build_names_each_stage(tmp_path: Path) -> None:
@@ -230,26 +277,30 @@ def test_verbose_build_names_each_stage(tmp_path: Path) -> None:
     assert result.code == 0
     assert result.stderr == (
         "mldossier: reading the evidence and evaluating the controls\n"
-        f"mldossier: rendering the site, results.json and manifest.json into {out}\n")
+        f"mldossier: rendering the site, results.json and manifest.json into {out}\n"
+    )
     assert result.stdout.startswith(f"Built {out.resolve()} (report id ")
-    assert run("--config", str(CONFIG), "build", "--no-pdf", "--out",
-               str(out)).stderr == ""
+    assert run("--config", str(CONFIG), "build", "--no-pdf", "--out", str(out)).stderr == ""
 
 
 # ---------------------------------------------------------------- colour
 
 
-@pytest.mark.parametrize("choice, environ, is_terminal, wanted", [
-    (None, {}, True, True),
-    (None, {}, False, False),
-    (None, {"NO_COLOR": "1"}, True, False),
-    (None, {"NO_COLOR": "false"}, True, False),  # any non-empty value
-    (None, {"NO_COLOR": ""}, True, True),  # empty means unset
-    (True, {"NO_COLOR": "1"}, False, True),  # the command line beats the environment
-    (False, {}, True, False),
-])
-def test_when_to_colour(choice: bool | None, environ: dict[str, str], is_terminal: bool,
-                        wanted: bool) -> None:
+@pytest.mark.parametrize(
+    "choice, environ, is_terminal, wanted",
+    [
+        (None, {}, True, True),
+        (None, {}, False, False),
+        (None, {"NO_COLOR": "1"}, True, False),
+        (None, {"NO_COLOR": "false"}, True, False),  # any non-empty value
+        (None, {"NO_COLOR": ""}, True, True),  # empty means unset
+        (True, {"NO_COLOR": "1"}, False, True),  # the command line beats the environment
+        (False, {}, True, False),
+    ],
+)
+def test_when_to_colour(
+    choice: bool | None, environ: dict[str, str], is_terminal: bool, wanted: bool
+) -> None:
     assert color_wanted(choice, environ, is_terminal) is wanted
 
 
@@ -260,8 +311,9 @@ def test_a_terminal_gets_coloured_status_words(tty: None) -> None:
     assert f"  \x1b[31mFAIL \x1b[0m {FIRST_FAILURE}" in lines
     assert "  credit-default-scorer: \x1b[32m51 pass\x1b[0m" in lines
     # colour is all that differs
-    assert ANSI.sub("", coloured.stdout) == run("--config", str(CONFIG), "--no-color",
-                                                "check").stdout
+    assert (
+        ANSI.sub("", coloured.stdout) == run("--config", str(CONFIG), "--no-color", "check").stdout
+    )
 
 
 def test_no_color_means_no_escapes_even_on_a_terminal(tty: None) -> None:
@@ -293,7 +345,8 @@ def test_verify_colours_its_verdict(tmp_path: Path) -> None:
     assert run("--config", str(CONFIG), "-q", "build", "--no-pdf", "--out", str(out)).code == 0
     report_id = json.loads((out / "manifest.json").read_text())["report_id"][:12]
     assert run("--color", "verify", str(out)).stdout == (
-        f"{out}: \x1b[32mintact\x1b[0m (report id {report_id})\n")
+        f"{out}: \x1b[32mintact\x1b[0m (report id {report_id})\n"
+    )
     assert run("verify", str(out)).stdout == f"{out}: intact (report id {report_id})\n"
 
 
@@ -315,21 +368,29 @@ class FakeTerminal(io.StringIO):
         return True
 
 
-@pytest.mark.parametrize("quiet, environ, drawn", [
-    (False, {}, True),
-    (False, {"CI": "true"}, False),
-    (False, {"CI": "false"}, True),
-    (True, {}, False),
-])
+@pytest.mark.parametrize(
+    "quiet, environ, drawn",
+    [
+        (False, {}, True),
+        (False, {"CI": "true"}, False),
+        (False, {"CI": "false"}, True),
+        (True, {}, False),
+    ],
+)
 def test_progress_only_on_a_terminal_outside_ci_and_not_quiet(
-        quiet: bool, environ: dict[str, str], drawn: bool) -> None:
+    quiet: bool, environ: dict[str, str], drawn: bool
+) -> None:
     stream = FakeTerminal()
     with Terminal(quiet=quiet).stages(stream=stream, environ=environ) as stage:
         stage("reading the evidence")
         stage("rendering", 1, 4)
-    assert stream.getvalue() == ("\r\x1b[Kreading the evidence"
-                                 "\r\x1b[Krendering              [######..................] 1/4"
-                                 "\r\x1b[K" if drawn else "")
+    assert stream.getvalue() == (
+        "\r\x1b[Kreading the evidence"
+        "\r\x1b[Krendering              [######..................] 1/4"
+        "\r\x1b[K"
+        if drawn
+        else ""
+    )
 
 
 def test_progress_is_never_drawn_into_a_pipe() -> None:
@@ -339,35 +400,38 @@ def test_progress_is_never_drawn_into_a_pipe() -> None:
     assert stream.getvalue() == ""
 
 
-def test_announced_stages_are_lines_and_the_bar_counts(capsys: pytest.CaptureFixture[str]
-                                                       ) -> None:
+def test_announced_stages_are_lines_and_the_bar_counts(capsys: pytest.CaptureFixture[str]) -> None:
     stream = FakeTerminal()
     reporter = StageReporter(Progress(stream, enabled=True, unit=""), announce=True)
     reporter("rendering the site")
     reporter("rendering systems/*.pdf", 1, 2)
     reporter("rendering systems/*.pdf", 2, 2)
     reporter.close()
-    assert capsys.readouterr().err == ("mldossier: rendering the site\n"
-                                       "mldossier: rendering systems/*.pdf\n")
+    assert capsys.readouterr().err == (
+        "mldossier: rendering the site\nmldossier: rendering systems/*.pdf\n"
+    )
     assert stream.getvalue() == (
         "\r\x1b[Krendering systems/*.pdf [############............] 1/2"
-        "\r\x1b[Krendering systems/*.pdf [########################] 2/2\r\x1b[K")
+        "\r\x1b[Krendering systems/*.pdf [########################] 2/2\r\x1b[K"
+    )
 
 
 def test_the_commands_draw_progress_on_a_terminal_only_without_quiet(
-        monkeypatch: pytest.MonkeyPatch, mini_catalog: Path) -> None:
+    monkeypatch: pytest.MonkeyPatch, mini_catalog: Path
+) -> None:
     monkeypatch.setattr(progress_module, "interactive", lambda stream, environ: True)
     assert run("--config", str(CONFIG), "validate").stderr == (
-        "\r\x1b[Kreading the evidence\r\x1b[K")
+        "\r\x1b[Kreading the evidence\r\x1b[K"
+    )
     checked = run("--config", str(CONFIG), "check", "--controls", str(mini_catalog))
-    assert checked.stderr == (
-        "\r\x1b[Kreading the evidence and evaluating the controls\r\x1b[K")
+    assert checked.stderr == ("\r\x1b[Kreading the evidence and evaluating the controls\r\x1b[K")
     assert "\x1b" not in checked.stdout  # progress stays on stderr
     assert run("--config", str(CONFIG), "-q", "validate") == Run(0, "", "")
 
 
-def test_collect_mlflow_gets_a_silent_progress_with_quiet(monkeypatch: pytest.MonkeyPatch,
-                                                          tmp_path: Path) -> None:
+def test_collect_mlflow_gets_a_silent_progress_with_quiet(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     import mldossier.cli_collect as cli_collect
 
     seen: list[bool] = []
@@ -376,15 +440,20 @@ def test_collect_mlflow_gets_a_silent_progress_with_quiet(monkeypatch: pytest.Mo
         def line(self) -> str:
             return "Collected everything"
 
-    def fake_collect(options: object, settings: object, out: Path,
-                     progress: Progress) -> Summary:
+    def fake_collect(options: object, settings: object, out: Path, progress: Progress) -> Summary:
         seen.append(progress.enabled)
         return Summary()
 
     monkeypatch.setattr(cli_collect, "collect_mlflow", fake_collect)
     monkeypatch.setattr(progress_module, "interactive", lambda stream, environ: True)
-    args = ["collect", "mlflow", "--tracking-uri", "http://mlflow.invalid", "--out",
-            str(tmp_path / "out")]
+    args = [
+        "collect",
+        "mlflow",
+        "--tracking-uri",
+        "http://mlflow.invalid",
+        "--out",
+        str(tmp_path / "out"),
+    ]
     assert run(*args) == Run(0, "Collected everything\n", "")
     assert run("--quiet", *args) == Run(0, "", "")
     assert seen == [True, False]

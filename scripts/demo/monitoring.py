@@ -30,39 +30,61 @@ class WrittenReport:
     version: str | None
 
 
-def _definition(system: SystemPlan, frame: pd.DataFrame, classification: bool
-                ) -> DataDefinition:
+def _definition(system: SystemPlan, frame: pd.DataFrame, classification: bool) -> DataDefinition:
     features = [c for c in frame.columns if c not in (system.target, "prediction_proba")]
     categorical = [c for c in features if c in system.categorical or c == "card_present"]
     numeric = [c for c in features if c not in categorical]
     return DataDefinition(
-        numerical_columns=numeric, categorical_columns=categorical,
+        numerical_columns=numeric,
+        categorical_columns=categorical,
         # Probabilities, not labels: with labels only, Evidently's per-label heatmap carries
         # a row of NaN (invalid JSON) for the missing ROC AUC.
-        classification=[BinaryClassification(target=system.target,
-                                              prediction_probas="prediction_proba")]
-        if classification else None)
+        classification=[
+            BinaryClassification(target=system.target, prediction_probas="prediction_proba")
+        ]
+        if classification
+        else None,
+    )
 
 
 def _features_only(system: SystemPlan, frame: pd.DataFrame) -> pd.DataFrame:
     return frame.drop(columns=[system.target])
 
 
-def drift_report(system: SystemPlan, reference: pd.DataFrame, current: pd.DataFrame,
-                 when: datetime, version: str, name: str, tags: list[str]):  # noqa: ANN201
+def drift_report(
+    system: SystemPlan,
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    when: datetime,
+    version: str,
+    name: str,
+    tags: list[str],
+):  # noqa: ANN201
     """A DataDriftPreset report (with its tests) of current against reference features."""
     ref = _features_only(system, reference)
     cur = _features_only(system, current)
     definition = _definition(system, ref, classification=False)
     report = Report([DataDriftPreset()], include_tests=True)
-    return report.run(Dataset.from_pandas(cur, definition), Dataset.from_pandas(ref, definition),
-                      timestamp=when, name=name, tags=tags,
-                      metadata={"model": system.name, "model_version": version})
+    return report.run(
+        Dataset.from_pandas(cur, definition),
+        Dataset.from_pandas(ref, definition),
+        timestamp=when,
+        name=name,
+        tags=tags,
+        metadata={"model": system.name, "model_version": version},
+    )
 
 
-def drift_and_quality_report(system: SystemPlan, pipeline: Pipeline, reference: pd.DataFrame,
-                             current: pd.DataFrame, when: datetime, version: str, name: str,
-                             tags: list[str]):  # noqa: ANN201
+def drift_and_quality_report(
+    system: SystemPlan,
+    pipeline: Pipeline,
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    when: datetime,
+    version: str,
+    name: str,
+    tags: list[str],
+):  # noqa: ANN201
     """Drift of the features plus classification quality of the served model's scores.
 
     ``reference`` is the version's holdout set, so the reference quality is out-of-sample.
@@ -75,16 +97,23 @@ def drift_and_quality_report(system: SystemPlan, pipeline: Pipeline, reference: 
         frames.append(scored)
     ref, cur = frames
     definition = _definition(system, ref, classification=True)
-    report = Report([DataDriftPreset(columns=features), ClassificationPreset()],
-                    include_tests=True)
-    return report.run(Dataset.from_pandas(cur, definition), Dataset.from_pandas(ref, definition),
-                      timestamp=when, name=name, tags=tags,
-                      metadata={"model": system.name, "model_version": version})
+    report = Report([DataDriftPreset(columns=features), ClassificationPreset()], include_tests=True)
+    return report.run(
+        Dataset.from_pandas(cur, definition),
+        Dataset.from_pandas(ref, definition),
+        timestamp=when,
+        name=name,
+        tags=tags,
+        metadata={"model": system.name, "model_version": version},
+    )
 
 
-def write_reports(out: Path, training: dict[tuple[str, str], pd.DataFrame],
-                  holdouts: dict[tuple[str, str], pd.DataFrame],
-                  pipelines: dict[tuple[str, str], Pipeline]) -> list[WrittenReport]:
+def write_reports(
+    out: Path,
+    training: dict[tuple[str, str], pd.DataFrame],
+    holdouts: dict[tuple[str, str], pd.DataFrame],
+    pipelines: dict[tuple[str, str], Pipeline],
+) -> list[WrittenReport]:
     """Run every Northwind monitoring report and write it under ``out`` (``evidence/monitoring``)."""
     written: list[WrittenReport] = []
 
@@ -101,36 +130,87 @@ def write_reports(out: Path, training: dict[tuple[str, str], pd.DataFrame],
 
     # credit-default-scorer v3: this week's production traffic, same population: no drift.
     credit_now = data.credit_tables(903).features
-    full(drift_report(CREDIT, training[(CREDIT.name, "3")], credit_now,
-                      datetime(2026, 11, 19, 6, 0), "3", "credit-default-scorer weekly drift",
-                      ["drift", "weekly", "production"]),
-         CREDIT, "3", "weekly-drift-2026-11-19.json")
+    full(
+        drift_report(
+            CREDIT,
+            training[(CREDIT.name, "3")],
+            credit_now,
+            datetime(2026, 11, 19, 6, 0),
+            "3",
+            "credit-default-scorer weekly drift",
+            ["drift", "weekly", "production"],
+        ),
+        CREDIT,
+        "3",
+        "weekly-drift-2026-11-19.json",
+    )
 
     # card-fraud-detector v2: holiday-season traffic moved amounts, hours, distance, velocity.
     fraud_now = data.fraud_features(data.card_transactions(912, 4000, shift=True))
-    full(drift_and_quality_report(FRAUD, pipelines[(FRAUD.name, "2")],
-                                  holdouts[(FRAUD.name, "2")], fraud_now,
-                                  datetime(2026, 11, 16, 6, 0), "2",
-                                  "card-fraud-detector drift and quality",
-                                  ["drift", "classification", "weekly"]),
-         FRAUD, "2", "drift-and-quality-2026-11-16.json")
+    full(
+        drift_and_quality_report(
+            FRAUD,
+            pipelines[(FRAUD.name, "2")],
+            holdouts[(FRAUD.name, "2")],
+            fraud_now,
+            datetime(2026, 11, 16, 6, 0),
+            "2",
+            "card-fraud-detector drift and quality",
+            ["drift", "classification", "weekly"],
+        ),
+        FRAUD,
+        "2",
+        "drift-and-quality-2026-11-16.json",
+    )
 
     # income-verifier v2: the last report anyone ran, in May, kept in the bare form.
     income_then = data.income_tables(912).features
-    bare(drift_report(INCOME, training[(INCOME.name, "2")], income_then,
-                      datetime(2026, 5, 11, 5, 0), "2", "income-verifier drift", ["drift"]),
-         out / INCOME.name / "2" / "drift-2026-05-11.json", INCOME.name, "2")
+    bare(
+        drift_report(
+            INCOME,
+            training[(INCOME.name, "2")],
+            income_then,
+            datetime(2026, 5, 11, 5, 0),
+            "2",
+            "income-verifier drift",
+            ["drift"],
+        ),
+        out / INCOME.name / "2" / "drift-2026-05-11.json",
+        INCOME.name,
+        "2",
+    )
 
     # marketing-propensity v1: monthly report, bare form, linked by its folder.
     marketing_now = data.marketing_tables(911).features
-    bare(drift_report(MARKETING, training[(MARKETING.name, "1")], marketing_now,
-                      datetime(2026, 11, 12, 5, 0), "1", "marketing-propensity drift",
-                      ["drift", "monthly"]),
-         out / MARKETING.name / "1" / "drift-2026-11-12.json", MARKETING.name, "1")
+    bare(
+        drift_report(
+            MARKETING,
+            training[(MARKETING.name, "1")],
+            marketing_now,
+            datetime(2026, 11, 12, 5, 0),
+            "1",
+            "marketing-propensity drift",
+            ["drift", "monthly"],
+        ),
+        out / MARKETING.name / "1" / "drift-2026-11-12.json",
+        MARKETING.name,
+        "1",
+    )
 
     # An analyst's ad-hoc comparison, saved at the top of the folder: it names no model.
     adhoc = data.credit_tables(931, income_shift=0.12).features
-    bare(drift_report(CREDIT, training[(CREDIT.name, "3")], adhoc,
-                      datetime(2026, 10, 2, 9, 0), "3", "ad-hoc applications check", []),
-         out / "drift-2026-10-02.json", None, None)
+    bare(
+        drift_report(
+            CREDIT,
+            training[(CREDIT.name, "3")],
+            adhoc,
+            datetime(2026, 10, 2, 9, 0),
+            "3",
+            "ad-hoc applications check",
+            [],
+        ),
+        out / "drift-2026-10-02.json",
+        None,
+        None,
+    )
     return written

@@ -61,11 +61,20 @@ class RestRecorder:
         target = self.out / file
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(body)
-        self.calls.append({
-            "method": "GET", "url": url, "query": dict(params or {}), "status": status,
-            "retrieved": retrieved, "tries": 1, "content_type": content_type,
-            "sha256": hashlib.sha256(body).hexdigest(), "size": len(body), "file": file,
-        })
+        self.calls.append(
+            {
+                "method": "GET",
+                "url": url,
+                "query": dict(params or {}),
+                "status": status,
+                "retrieved": retrieved,
+                "tries": 1,
+                "content_type": content_type,
+                "sha256": hashlib.sha256(body).hexdigest(),
+                "size": len(body),
+                "file": file,
+            }
+        )
         if status != 200:
             raise RuntimeError(f"GET {url} answered {status}: {body[:300]!r}")
         return json.loads(body) if "json" in content_type else body
@@ -93,8 +102,11 @@ class RestRecorder:
             "source": self.base_url,
             "started": self.started,
             "finished": _now(),
-            "settings": {"page_size": 3, "mlflow_version": mlflow.__version__,
-                         "mlmodel": "every version"},
+            "settings": {
+                "page_size": 3,
+                "mlflow_version": mlflow.__version__,
+                "mlmodel": "every version",
+            },
             "counts": counts | {"calls": len(self.calls)},
             "calls": self.calls,
         }
@@ -109,18 +121,32 @@ def _safe(name: str) -> str:
 def dump_registry(recorder: RestRecorder) -> dict[str, Any]:
     """Export experiments, the registry, runs, logged models and every version's MLmodel."""
     recorder.get(f"{API}/experiments/search", {"max_results": "100"}, "experiments_search.json")
-    models = recorder.paged(f"{API}/registered-models/search", {"max_results": "3"},
-                            "registered_models_search_paged", "registered_models")
+    models = recorder.paged(
+        f"{API}/registered-models/search",
+        {"max_results": "3"},
+        "registered_models_search_paged",
+        "registered_models",
+    )
     for model in sorted(m["name"] for m in models):
-        recorder.get(f"{API}/registered-models/get", {"name": model},
-                     f"registered_models_get__{_safe(model)}.json")
-    versions = recorder.paged(f"{API}/model-versions/search", {"max_results": "3"},
-                              "model_versions_search_paged", "model_versions")
+        recorder.get(
+            f"{API}/registered-models/get",
+            {"name": model},
+            f"registered_models_get__{_safe(model)}.json",
+        )
+    versions = recorder.paged(
+        f"{API}/model-versions/search",
+        {"max_results": "3"},
+        "model_versions_search_paged",
+        "model_versions",
+    )
     run_ids: set[str] = set()
     model_ids: set[str] = set()
     for mv in sorted(versions, key=lambda v: (v["name"], int(v["version"]))):
-        recorder.get(f"{API}/model-versions/get", {"name": mv["name"], "version": mv["version"]},
-                     f"model_versions_get__{_safe(mv['name'])}__v{mv['version']}.json")
+        recorder.get(
+            f"{API}/model-versions/get",
+            {"name": mv["name"], "version": mv["version"]},
+            f"model_versions_get__{_safe(mv['name'])}__v{mv['version']}.json",
+        )
         if mv.get("run_id"):
             run_ids.add(mv["run_id"])
         if str(mv.get("source", "")).startswith("models:/m-"):
@@ -129,18 +155,26 @@ def dump_registry(recorder: RestRecorder) -> dict[str, Any]:
         recorder.get(f"{API}/runs/get", {"run_id": run_id}, f"runs_get__{run_id}.json")
     artifacts: dict[str, str] = {}
     for model_id in sorted(model_ids):
-        body = recorder.get(f"{API}/logged-models/{model_id}", None,
-                            f"logged_models_get__{model_id}.json")
+        body = recorder.get(
+            f"{API}/logged-models/{model_id}", None, f"logged_models_get__{model_id}.json"
+        )
         artifacts[model_id] = body["model"]["info"]["artifact_uri"]
     for model_id, uri in sorted(artifacts.items()):
         # Proxied artifact store: mlflow-artifacts:/<path> is served at this endpoint.
         if not uri.startswith("mlflow-artifacts:/"):
             raise RuntimeError(f"{model_id}: artifact URI {uri} is not served by the proxy")
         path = uri.removeprefix("mlflow-artifacts:/").lstrip("/")
-        recorder.get(f"/api/2.0/mlflow-artifacts/artifacts/{path}/MLmodel", None,
-                     f"artifacts/{model_id}/MLmodel")
-    counts = {"registered_models": len(models), "model_versions": len(versions),
-              "runs": len(run_ids), "logged_models": len(model_ids),
-              "mlmodel_files": len(artifacts)}
+        recorder.get(
+            f"/api/2.0/mlflow-artifacts/artifacts/{path}/MLmodel",
+            None,
+            f"artifacts/{model_id}/MLmodel",
+        )
+    counts = {
+        "registered_models": len(models),
+        "model_versions": len(versions),
+        "runs": len(run_ids),
+        "logged_models": len(model_ids),
+        "mlmodel_files": len(artifacts),
+    }
     recorder.write_log(counts)
     return counts

@@ -54,15 +54,24 @@ def tracking_server(workdir: Path) -> Iterator[str]:
     port = free_port()
     mlflow_cli = Path(sys.executable).parent / "mlflow"
     command = [
-        str(mlflow_cli), "server",
-        "--backend-store-uri", f"sqlite:///{workdir / 'mlflow.db'}",
-        "--artifacts-destination", str(workdir / "artifacts"),
-        "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+        str(mlflow_cli),
+        "server",
+        "--backend-store-uri",
+        f"sqlite:///{workdir / 'mlflow.db'}",
+        "--artifacts-destination",
+        str(workdir / "artifacts"),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
     ]
     log = (workdir / "mlflow-server.log").open("wb")
     # Own session, so the server and the workers it forks can be stopped together.
-    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=workdir,
-                              start_new_session=True)
+    server = subprocess.Popen(
+        command, stdout=log, stderr=subprocess.STDOUT, cwd=workdir, start_new_session=True
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, server)
@@ -100,10 +109,12 @@ def build_estimator(system: SystemPlan, version: VersionPlan, numeric: list[str]
     if version.estimator != "logreg":
         params["random_state"] = 0
     classifier: ClassifierMixin = cls(**params)
-    prep = ColumnTransformer([
-        ("num", StandardScaler(), numeric),
-        ("cat", OneHotEncoder(handle_unknown="ignore"), list(system.categorical)),
-    ])
+    prep = ColumnTransformer(
+        [
+            ("num", StandardScaler(), numeric),
+            ("cat", OneHotEncoder(handle_unknown="ignore"), list(system.categorical)),
+        ]
+    )
     return Pipeline([("prep", prep), ("model", classifier)])
 
 
@@ -120,19 +131,26 @@ class FittedVersion:
 
 def ensure_registered_model(client: MlflowClient, system: SystemPlan) -> None:
     """Create the registered model with its description and governance tags."""
-    client.create_registered_model(system.name, tags=dict(system.tags),
-                                   description=system.description)
+    client.create_registered_model(
+        system.name, tags=dict(system.tags), description=system.description
+    )
 
 
-def train_version(client: MlflowClient, system: SystemPlan, version: VersionPlan,
-                  features: pd.DataFrame, openlineage_run_id: str) -> FittedVersion:
+def train_version(
+    client: MlflowClient,
+    system: SystemPlan,
+    version: VersionPlan,
+    features: pd.DataFrame,
+    openlineage_run_id: str,
+) -> FittedVersion:
     """Train, evaluate, log and register one version exactly as the pipeline's task would."""
     mlflow.set_experiment(system.experiment)
     target = system.target
     x = features.drop(columns=[target])
     y = features[target]
     x_train, x_test, y_train, y_test = train_test_split(
-        x, y, test_size=0.25, random_state=version.data_seed, stratify=y)
+        x, y, test_size=0.25, random_state=version.data_seed, stratify=y
+    )
     numeric = [c for c in x.columns if c not in system.categorical]
     pipeline = build_estimator(system, version, numeric)
     label, _ = ESTIMATORS[version.estimator]
@@ -150,25 +168,41 @@ def train_version(client: MlflowClient, system: SystemPlan, version: VersionPlan
     }
     run_name = f"{system.name}-v{version.version}-{version.estimator}"
     with mlflow.start_run(run_name=run_name, tags=tags) as run:
-        mlflow.log_params({"model_type": label, **version.params,
-                           "test_size": 0.25, "split_seed": version.data_seed,
-                           "n_features": x.shape[1]})
-        train_ds = mlflow.data.from_pandas(train_frame, source=source_uri, targets=target,
-                                           name=f"{stem}-train")
-        test_ds = mlflow.data.from_pandas(test_frame, source=source_uri, targets=target,
-                                          name=f"{stem}-holdout")
+        mlflow.log_params(
+            {
+                "model_type": label,
+                **version.params,
+                "test_size": 0.25,
+                "split_seed": version.data_seed,
+                "n_features": x.shape[1],
+            }
+        )
+        train_ds = mlflow.data.from_pandas(
+            train_frame, source=source_uri, targets=target, name=f"{stem}-train"
+        )
+        test_ds = mlflow.data.from_pandas(
+            test_frame, source=source_uri, targets=target, name=f"{stem}-holdout"
+        )
         mlflow.log_input(train_ds, context="training", tags={"split": "train"})
         mlflow.log_input(test_ds, context="evaluation", tags={"split": "holdout"})
         pipeline.fit(x_train, y_train)
         signature = infer_signature(x_train, pipeline.predict(x_train))
         info = mlflow.sklearn.log_model(
-            pipeline, name="model", signature=signature, input_example=x_train.head(3),
+            pipeline,
+            name="model",
+            signature=signature,
+            input_example=x_train.head(3),
             # The pipeline's source, not this generator's, as the run says.
-            tags={"framework": "scikit-learn", "task": "binary-classification",
-                  **{k: v for k, v in tags.items() if k.startswith("mlflow.source.")}},
+            tags={
+                "framework": "scikit-learn",
+                "task": "binary-classification",
+                **{k: v for k, v in tags.items() if k.startswith("mlflow.source.")},
+            },
             # Tree ensembles store node arrays skops does not trust by default; we made them.
-            skops_trusted_types=None if version.estimator == "logreg"
-            else ["sklearn.tree._tree.Tree"])
+            skops_trusted_types=None
+            if version.estimator == "logreg"
+            else ["sklearn.tree._tree.Tree"],
+        )
         proba = pipeline.predict_proba(x_test)[:, 1]
         predicted = pipeline.predict(x_test)
         metrics = {
@@ -180,16 +214,24 @@ def train_version(client: MlflowClient, system: SystemPlan, version: VersionPlan
         }
         mlflow.log_metrics(metrics, model_id=info.model_id, dataset=test_ds)
         train_auc = roc_auc_score(y_train, pipeline.predict_proba(x_train)[:, 1])
-        mlflow.log_metric("train_roc_auc", float(train_auc), model_id=info.model_id,
-                          dataset=train_ds)
+        mlflow.log_metric(
+            "train_roc_auc", float(train_auc), model_id=info.model_id, dataset=train_ds
+        )
         experiment_id = run.info.experiment_id
         mlflow_run_id = run.info.run_id
     registered = mlflow.register_model(f"models:/{info.model_id}", system.name)
     if registered.version != version.version:
-        raise RuntimeError(f"{system.name}: expected version {version.version}, MLflow "
-                           f"assigned {registered.version} (the server must start empty)")
-    record = TrainedModel(mlflow_run_id=mlflow_run_id, experiment_id=experiment_id,
-                          model_id=info.model_id, estimator=label, metrics=metrics)
+        raise RuntimeError(
+            f"{system.name}: expected version {version.version}, MLflow "
+            f"assigned {registered.version} (the server must start empty)"
+        )
+    record = TrainedModel(
+        mlflow_run_id=mlflow_run_id,
+        experiment_id=experiment_id,
+        model_id=info.model_id,
+        estimator=label,
+        metrics=metrics,
+    )
     return FittedVersion(record, registered.version, pipeline, test_frame)
 
 
@@ -199,19 +241,20 @@ def label_version(client: MlflowClient, system: SystemPlan, version: VersionPlan
     if version.description:
         client.update_model_version(name, number, description=version.description)
     if version.stage != "None":
-        client.transition_model_version_stage(name, number, version.stage,
-                                              archive_existing_versions=False)
+        client.transition_model_version_stage(
+            name, number, version.stage, archive_existing_versions=False
+        )
     for alias in version.aliases:
         client.set_registered_model_alias(name, alias, number)
     client.set_model_version_tag(name, number, "trained_by_pipeline", system.dag)
     if version.validation_report:
-        client.set_model_version_tag(name, number, "validation_report",
-                                     version.validation_report)
+        client.set_model_version_tag(name, number, "validation_report", version.validation_report)
     if version.approved_by:
         client.set_model_version_tag(name, number, "approved_by", version.approved_by)
     if version.approval_date:
-        client.set_model_version_tag(name, number, "approval_date",
-                                     approval_moment(client, system, version))
+        client.set_model_version_tag(
+            name, number, "approval_date", approval_moment(client, system, version)
+        )
 
 
 def approval_moment(client: MlflowClient, system: SystemPlan, version: VersionPlan) -> str:

@@ -54,18 +54,28 @@ class Changes:
     @property
     def empty(self) -> bool:
         """Nothing changed at all."""
-        return not (self.flipped or self.new_failures or self.subjects_added
-                    or self.subjects_retired or self.evidence_changed or self.evidence_added
-                    or self.evidence_removed or self.catalogs_changed)
+        return not (
+            self.flipped
+            or self.new_failures
+            or self.subjects_added
+            or self.subjects_retired
+            or self.evidence_changed
+            or self.evidence_added
+            or self.evidence_removed
+            or self.catalogs_changed
+        )
 
     def lines(self) -> list[str]:
         """The changes in plain words, one per line."""
         out = []
         for f in self.flipped:
-            out.append(f"{f.control} {f.reference} [{f.subject}]: {f.before} → {f.after}"
-                       + (" (regression)" if f.regression else ""))
-        out += [f"{f.control} {f.reference} [{f.subject}]: new, {f.after}"
-                for f in self.new_failures]
+            out.append(
+                f"{f.control} {f.reference} [{f.subject}]: {f.before} → {f.after}"
+                + (" (regression)" if f.regression else "")
+            )
+        out += [
+            f"{f.control} {f.reference} [{f.subject}]: new, {f.after}" for f in self.new_failures
+        ]
         out += [f"subject added: {s}" for s in self.subjects_added]
         out += [f"subject retired: {s}" for s in self.subjects_retired]
         out += [f"evidence changed: {p}" for p in self.evidence_changed]
@@ -83,16 +93,17 @@ def load_baseline(path: Path) -> dict[str, Any]:
         if not isinstance(data, dict) or not isinstance(data.get("results"), list):
             raise ValueError("no results list")
     except FileNotFoundError:
-        raise UsageError(f"baseline {target} not found (give a results JSON or a bundle "
-                         "folder)") from None
+        raise UsageError(
+            f"baseline {target} not found (give a results JSON or a bundle folder)"
+        ) from None
     except (ValueError, UnicodeDecodeError) as exc:
-        raise UsageError(f"baseline {target} is not an mldossier results JSON ({exc})"
-                         ) from None
+        raise UsageError(f"baseline {target} is not an mldossier results JSON ({exc})") from None
     return data
 
 
 def compare(baseline: dict[str, Any], current: dict[str, Any], label: str) -> Changes:
     """The changes from ``baseline`` to ``current`` (both in the results JSON shape)."""
+
     def verdicts(data: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
         return {(r["control"], r["subject"]): r for r in data.get("results", [])}
 
@@ -100,8 +111,14 @@ def compare(baseline: dict[str, Any], current: dict[str, Any], label: str) -> Ch
     flipped, new_failures = [], []
     for key in sorted(new):
         now = new[key]
-        flip = Flip(now["control"], now.get("reference", ""), now.get("title", ""),
-                    now["subject"], old[key]["status"] if key in old else "", now["status"])
+        flip = Flip(
+            now["control"],
+            now.get("reference", ""),
+            now.get("title", ""),
+            now["subject"],
+            old[key]["status"] if key in old else "",
+            now["status"],
+        )
         if key not in old:
             if now["status"] in BAD:
                 new_failures.append(flip)
@@ -120,16 +137,22 @@ def compare(baseline: dict[str, Any], current: dict[str, Any], label: str) -> Ch
     old_files, new_files = files(baseline), files(current)
     old_cat, new_cat = catalogs(baseline), catalogs(current)
     return Changes(
-        baseline=label, baseline_as_of=str(baseline.get("as_of", "")),
-        flipped=tuple(flipped), new_failures=tuple(new_failures),
+        baseline=label,
+        baseline_as_of=str(baseline.get("as_of", "")),
+        flipped=tuple(flipped),
+        new_failures=tuple(new_failures),
         subjects_added=tuple(sorted(subjects(current) - subjects(baseline))),
         subjects_retired=tuple(sorted(subjects(baseline) - subjects(current))),
-        evidence_changed=tuple(sorted(p for p in new_files
-                                      if p in old_files and old_files[p] != new_files[p])),
+        evidence_changed=tuple(
+            sorted(p for p in new_files if p in old_files and old_files[p] != new_files[p])
+        ),
         evidence_added=tuple(sorted(set(new_files) - set(old_files))),
         evidence_removed=tuple(sorted(set(old_files) - set(new_files))),
-        catalogs_changed=tuple(sorted(
-            [f"{c} (new)" for c in set(new_cat) - set(old_cat)]
-            + [f"{c} (removed)" for c in set(old_cat) - set(new_cat)]
-            + [c for c in set(new_cat) & set(old_cat) if new_cat[c] != old_cat[c]])),
+        catalogs_changed=tuple(
+            sorted(
+                [f"{c} (new)" for c in set(new_cat) - set(old_cat)]
+                + [f"{c} (removed)" for c in set(old_cat) - set(new_cat)]
+                + [c for c in set(new_cat) & set(old_cat) if new_cat[c] != old_cat[c]]
+            )
+        ),
     )

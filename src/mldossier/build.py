@@ -52,15 +52,22 @@ class Analysis:
 
 def build_inputs(config: Config, results: Results) -> dict[str, object]:
     """The manifest's inputs section: tool version, evidence, catalogs, config hash."""
-    config_sha = (hashlib.sha256(config.path.read_bytes()).hexdigest()
-                  if config.path is not None else "")
-    catalogs = [{"id": c.id, "version": c.version, "file": c.path, "sha256": c.sha256}
-                for c in results.catalogs]
+    config_sha = (
+        hashlib.sha256(config.path.read_bytes()).hexdigest() if config.path is not None else ""
+    )
+    catalogs = [
+        {"id": c.id, "version": c.version, "file": c.path, "sha256": c.sha256}
+        for c in results.catalogs
+    ]
     return inputs_section(evidence_manifest(results.evidence), catalogs, config_sha)
 
 
-def analyse(config: Config, evidence_dir: Path | None = None,
-            control_files: list[Path] | None = None, cache: Cache | None = None) -> Analysis:
+def analyse(
+    config: Config,
+    evidence_dir: Path | None = None,
+    control_files: list[Path] | None = None,
+    cache: Cache | None = None,
+) -> Analysis:
     """Read and validate the evidence, load the catalogs, build the lineage graph, evaluate."""
     cache = cache if cache is not None else Cache(None)
     evidence = read_evidence(config, evidence_dir, cache=cache)
@@ -70,24 +77,33 @@ def analyse(config: Config, evidence_dir: Path | None = None,
     results = evaluate(evidence, catalogs, config, lineage)
     inputs = build_inputs(config, results)
     cache.finish()
-    return Analysis(config, tuple(catalogs), results, lineage, report_id_of(inputs), inputs,
-                    cache)
+    return Analysis(config, tuple(catalogs), results, lineage, report_id_of(inputs), inputs, cache)
 
 
 def make_dossier(analysis: Analysis, baseline: Path | None = None) -> Dossier:
     """The dossier with a lineage diagram per system (and the changes since a baseline)."""
-    diagrams = lineage_svgs(analysis.lineage,
-                            [m.name for m in analysis.results.evidence.registered_models],
-                            analysis.cache)
-    changes = (compare(load_baseline(baseline), to_json(analysis.results), baseline.name)
-               if baseline is not None else None)
-    return build_dossier(analysis.results, analysis.config, analysis.lineage, diagrams,
-                         changes)
+    diagrams = lineage_svgs(
+        analysis.lineage,
+        [m.name for m in analysis.results.evidence.registered_models],
+        analysis.cache,
+    )
+    changes = (
+        compare(load_baseline(baseline), to_json(analysis.results), baseline.name)
+        if baseline is not None
+        else None
+    )
+    return build_dossier(analysis.results, analysis.config, analysis.lineage, diagrams, changes)
 
 
-def build(analysis: Analysis, out_dir: Path, *, pdf: bool = True,
-          pdf_per_system: bool = False, sign_key: Path | None = None,
-          baseline: Path | None = None) -> Path:
+def build(
+    analysis: Analysis,
+    out_dir: Path,
+    *,
+    pdf: bool = True,
+    pdf_per_system: bool = False,
+    sign_key: Path | None = None,
+    baseline: Path | None = None,
+) -> Path:
     """Render site, PDF and results into a staging folder, then swap it in for ``out_dir``.
 
     A failure or interruption (SIGINT, or SIGTERM: exit 143) leaves the previous ``out_dir``
@@ -100,17 +116,22 @@ def build(analysis: Analysis, out_dir: Path, *, pdf: bool = True,
         dossier = make_dossier(analysis, baseline)
         with reported_as_unwritable(out_dir):
             out_dir.parent.mkdir(parents=True, exist_ok=True)
-            staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-",
-                                            dir=out_dir.parent))
+            staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
             work: Path | None = None
             try:
                 # The site's page sources are prepared beside the staging folder, not in the
                 # system's temporary folder: whatever stops the build (even a SIGTERM while
                 # they are being deleted), they are deleted with it.
-                work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.work-",
-                                             dir=out_dir.parent))
-                _render_into(staging, analysis, dossier, pdf=pdf,
-                             pdf_per_system=pdf_per_system, sign_key=sign_key, work=work)
+                work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.work-", dir=out_dir.parent))
+                _render_into(
+                    staging,
+                    analysis,
+                    dossier,
+                    pdf=pdf,
+                    pdf_per_system=pdf_per_system,
+                    sign_key=sign_key,
+                    work=work,
+                )
                 swap_in_folder(staging, out_dir)
                 analysis.cache.finish()
             except BaseException:
@@ -125,8 +146,16 @@ def build(analysis: Analysis, out_dir: Path, *, pdf: bool = True,
     return out_dir
 
 
-def _render_into(staging: Path, analysis: Analysis, dossier: Dossier, *, pdf: bool,
-                 pdf_per_system: bool, sign_key: Path | None, work: Path) -> None:
+def _render_into(
+    staging: Path,
+    analysis: Analysis,
+    dossier: Dossier,
+    *,
+    pdf: bool,
+    pdf_per_system: bool,
+    sign_key: Path | None,
+    work: Path,
+) -> None:
     # Importing WeasyPrint finds its C libraries through ctypes, which runs gcc on a temporary
     # file: a signal meanwhile can leave that file behind, so it waits (well under a second).
     with signals_deferred():
@@ -134,18 +163,31 @@ def _render_into(staging: Path, analysis: Analysis, dossier: Dossier, *, pdf: bo
     from .site import render_site
 
     results_data = results_bytes(analysis.results)
-    attachments = {RESULTS_NAME: results_data,
-                   EVIDENCE_MANIFEST_NAME: dumps(analysis.inputs).encode()}
+    attachments = {
+        RESULTS_NAME: results_data,
+        EVIDENCE_MANIFEST_NAME: dumps(analysis.inputs).encode(),
+    }
 
     def site() -> None:
-        render_site(dossier, staging, report_id=analysis.report_id,
-                    results_json=results_data, pdf_name=PDF_NAME if pdf else None,
-                    cache=analysis.cache, work_dir=work)
+        render_site(
+            dossier,
+            staging,
+            report_id=analysis.report_id,
+            results_json=results_data,
+            pdf_name=PDF_NAME if pdf else None,
+            cache=analysis.cache,
+            work_dir=work,
+        )
         (staging / RESULTS_NAME).write_bytes(results_data)
 
     def summary(target: Path) -> None:
-        render_pdf(dossier, target, report_id=analysis.report_id, attachments=attachments,
-                   cache=analysis.cache)
+        render_pdf(
+            dossier,
+            target,
+            report_id=analysis.report_id,
+            attachments=attachments,
+            cache=analysis.cache,
+        )
 
     if pdf and _forking():
         # The summary PDF is laid out by a forked worker on the other core while this
@@ -159,15 +201,21 @@ def _render_into(staging: Path, analysis: Analysis, dossier: Dossier, *, pdf: bo
         if pdf:
             summary(staging / PDF_NAME)
     if pdf_per_system:
-        render_system_pdfs(dossier, staging / "systems", analysis.report_id, attachments,
-                           analysis.cache)
+        render_system_pdfs(
+            dossier, staging / "systems", analysis.report_id, attachments, analysis.cache
+        )
     write_manifest(staging, analysis.inputs, analysis.results.as_of.isoformat())
     if sign_key is not None:
         sign_manifest(staging, sign_key)
 
 
-def render_system_pdfs(dossier: Dossier, folder: Path, report_id: str,
-                       attachments: dict[str, bytes], cache: Cache | None = None) -> None:
+def render_system_pdfs(
+    dossier: Dossier,
+    folder: Path,
+    report_id: str,
+    attachments: dict[str, bytes],
+    cache: Cache | None = None,
+) -> None:
     """One PDF per system, rendered by one forked worker per core.
 
     Each PDF is independent of the others, so its bytes do not depend on which worker made it.
@@ -178,8 +226,14 @@ def render_system_pdfs(dossier: Dossier, folder: Path, report_id: str,
 
     def render(index: int) -> None:
         name, target = jobs[index]
-        render_pdf(dossier, target, report_id=report_id, attachments=attachments,
-                   only_system=name, cache=cache)
+        render_pdf(
+            dossier,
+            target,
+            report_id=report_id,
+            attachments=attachments,
+            only_system=name,
+            cache=cache,
+        )
 
     workers = min(len(jobs), os.cpu_count() or 1)
     if workers <= 1 or not _forking():
@@ -198,8 +252,12 @@ def _forking() -> bool:
     return hasattr(os, "fork") and (os.cpu_count() or 1) > 1
 
 
-def _render_in_workers(render: Callable[[int], None], count: int, workers: int,
-                       alongside: Callable[[], None] | None = None) -> None:
+def _render_in_workers(
+    render: Callable[[int], None],
+    count: int,
+    workers: int,
+    alongside: Callable[[], None] | None = None,
+) -> None:
     """Call ``render(i)`` for every ``i < count`` in forked workers; raise the first failure.
 
     ``alongside`` runs in this process meanwhile; if it fails, the workers are stopped.
@@ -246,8 +304,7 @@ def _render_in_workers(render: Callable[[int], None], count: int, workers: int,
         raise failures[0]
 
 
-def _fork_worker(render: Callable[[int], None], jobs_read: int, jobs_write: int
-                 ) -> tuple[int, int]:
+def _fork_worker(render: Callable[[int], None], jobs_read: int, jobs_write: int) -> tuple[int, int]:
     """Fork one worker; returns its pid and the read end of its failure report."""
     report_read, report_write = os.pipe()
     # Blocked across the fork, so that no signal reaches the child before it has its own
@@ -267,8 +324,13 @@ def _fork_worker(render: Callable[[int], None], jobs_read: int, jobs_write: int
     return pid, report_read
 
 
-def _work(render: Callable[[int], None], jobs: int, report: int, unused: tuple[int, ...],
-          mask: set[int | signal.Signals]) -> NoReturn:
+def _work(
+    render: Callable[[int], None],
+    jobs: int,
+    report: int,
+    unused: tuple[int, ...],
+    mask: set[int | signal.Signals],
+) -> NoReturn:
     """A worker's whole life: render the jobs it reads, report a failure, exit."""
     code = 0
     try:
@@ -309,6 +371,8 @@ def _outcome(pid: int, report: int) -> BaseException | None:
         exc.add_note(f"(in the PDF worker {pid})\n{trace}")
         return exc  # type: ignore[no-any-return]
     if os.waitstatus_to_exitcode(status) != 0:
-        return RuntimeError(f"the PDF worker {pid} ended with status "
-                            f"{os.waitstatus_to_exitcode(status)} and no report")
+        return RuntimeError(
+            f"the PDF worker {pid} ended with status "
+            f"{os.waitstatus_to_exitcode(status)} and no report"
+        )
     return None

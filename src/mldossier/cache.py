@@ -77,8 +77,11 @@ def cache_key(*parts: str | bytes | int) -> str:
         elif isinstance(part, bool) or not isinstance(part, (str, int)):
             raise TypeError(f"cache key parts are str, bytes or int, not {type(part).__name__}")
         else:
-            tag, data = (b"s", part.encode("utf-8")) if isinstance(part, str) \
+            tag, data = (
+                (b"s", part.encode("utf-8"))
+                if isinstance(part, str)
                 else (b"i", str(part).encode())
+            )
         digest.update(tag + len(data).to_bytes(8, "big") + data)
     return digest.hexdigest()
 
@@ -98,12 +101,14 @@ def code_fingerprint() -> str:
     for label, root in (("package", package), ("templates", TEMPLATES_DIR)):
         if not root.is_dir():
             continue
-        for path in sorted(p for p in root.rglob("*") if p.is_file()
-                           and "__pycache__" not in p.parts and p.suffix != ".pyc"):
+        for path in sorted(
+            p
+            for p in root.rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+        ):
             name = f"{label}/{path.relative_to(root).as_posix()}".encode()
             data = path.read_bytes()
-            digest.update(len(name).to_bytes(8, "big") + name
-                          + len(data).to_bytes(8, "big") + data)
+            digest.update(len(name).to_bytes(8, "big") + name + len(data).to_bytes(8, "big") + data)
     return digest.hexdigest()
 
 
@@ -142,8 +147,9 @@ def fonts_fingerprint() -> str:
     if fc_list is None:
         return ""
     try:
-        done = subprocess.run([fc_list, "--format", "%{file}\n"], capture_output=True,
-                              timeout=60, check=False)
+        done = subprocess.run(
+            [fc_list, "--format", "%{file}\n"], capture_output=True, timeout=60, check=False
+        )
     except (OSError, subprocess.TimeoutExpired):
         return ""
     digest = hashlib.sha256()
@@ -332,8 +338,7 @@ class Cache:
         try:
             self._secret = self._load_secret()
         except OSError as exc:
-            self._disable(f"cannot use the cache folder {self.folder}: "
-                          f"{exc.strerror or exc}")
+            self._disable(f"cannot use the cache folder {self.folder}: {exc.strerror or exc}")
         return self._secret is not None
 
     def _disable(self, reason: str) -> None:
@@ -345,8 +350,11 @@ class Cache:
         folder = self.folder
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         _write_once(folder / ".gitignore", b"# mldossier's build cache\n*\n")
-        _write_once(folder / "CACHEDIR.TAG", b"Signature: 8a477f597d28d172789f06886806bc55\n"
-                    b"# mldossier's build cache: delete it at any time.\n")
+        _write_once(
+            folder / "CACHEDIR.TAG",
+            b"Signature: 8a477f597d28d172789f06886806bc55\n"
+            b"# mldossier's build cache: delete it at any time.\n",
+        )
         path = folder / SECRET_NAME
         if not path.exists():
             fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=folder)  # mode 0600
@@ -366,8 +374,10 @@ class Cache:
         finally:
             os.close(fd)
         if hasattr(os, "getuid") and (stat.st_uid != os.getuid() or stat.st_mode & 0o077):
-            self._disable(f"the cache secret {path} is not yours alone (owner or mode "
-                          "0600); delete the cache folder")
+            self._disable(
+                f"the cache secret {path} is not yours alone (owner or mode "
+                "0600); delete the cache folder"
+            )
             return None
         if len(secret) != 32:
             self._disable(f"the cache secret {path} is damaged; delete the cache folder")
@@ -411,8 +421,9 @@ class Cache:
         except OSError:
             pass
 
-    def _write(self, namespace: str, key: str, kind: bytes,
-               fill: Callable[[_MacWriter], object]) -> None:
+    def _write(
+        self, namespace: str, key: str, kind: bytes, fill: Callable[[_MacWriter], object]
+    ) -> None:
         if not self._ready():
             return
         path = self._path(namespace, key)
@@ -458,7 +469,7 @@ def _split(data: bytes, kind: bytes) -> tuple[bytes | None, memoryview, bytes]:
     head = len(MAGIC) + 1
     if len(data) < head + MAC_SIZE or data[:head] != MAGIC + kind:
         return None, view[:0], b""
-    return data[:head], view[head:len(data) - MAC_SIZE], data[len(data) - MAC_SIZE:]
+    return data[:head], view[head : len(data) - MAC_SIZE], data[len(data) - MAC_SIZE :]
 
 
 def _write_once(path: Path, data: bytes) -> None:
@@ -481,6 +492,15 @@ def hash_parts(parts: Iterable[tuple[str, str]]) -> str:
     return cache_key(*(f"{name}\0{digest}" for name, digest in parts))
 
 
-__all__ = ["Cache", "DEFAULT_DIR_NAME", "DEFAULT_MAX_BYTES", "cache_key", "code_fingerprint",
-           "dot_version", "fonts_fingerprint", "hash_parts", "library_versions",
-           "open_cache"]
+__all__ = [
+    "Cache",
+    "DEFAULT_DIR_NAME",
+    "DEFAULT_MAX_BYTES",
+    "cache_key",
+    "code_fingerprint",
+    "dot_version",
+    "fonts_fingerprint",
+    "hash_parts",
+    "library_versions",
+    "open_cache",
+]

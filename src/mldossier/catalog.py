@@ -97,17 +97,33 @@ def load_catalog(path: Path, known_checks: dict[str, str] | None = None) -> Cata
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise InputError([Problem(str(path), "", "catalog file not found",
-                                  "check the path given with --controls or in catalogs:")]
-                         ) from None
+        raise InputError(
+            [
+                Problem(
+                    str(path),
+                    "",
+                    "catalog file not found",
+                    "check the path given with --controls or in catalogs:",
+                )
+            ]
+        ) from None
     if len(raw) > 16 * MIB:
-        raise InputError([Problem(name, "", "catalog file is over 16 MiB",
-                                  "a catalog this large is not a catalog; check the path")])
+        raise InputError(
+            [
+                Problem(
+                    name,
+                    "",
+                    "catalog file is over 16 MiB",
+                    "a catalog this large is not a catalog; check the path",
+                )
+            ]
+        )
     try:
         data = parse_yaml_text(raw.decode("utf-8"))
     except UnicodeDecodeError:
-        raise InputError([Problem(name, "", "catalog is not UTF-8 text", "save it as UTF-8")]
-                         ) from None
+        raise InputError(
+            [Problem(name, "", "catalog is not UTF-8 text", "save it as UTF-8")]
+        ) from None
     except InputProblem as exc:
         raise InputError([Problem(name, exc.pointer, exc.message, exc.fix)]) from None
     problems = schema_problems("catalog", data, name)
@@ -124,67 +140,100 @@ def load_catalog(path: Path, known_checks: dict[str, str] | None = None) -> Cata
             if known_checks is None:
                 continue
             if ref["check"] not in known_checks:
-                problems.append(Problem(
-                    name, at, f"unknown check {ref['check']!r}",
-                    "use a check from the library: " + ", ".join(sorted(known_checks))))
+                problems.append(
+                    Problem(
+                        name,
+                        at,
+                        f"unknown check {ref['check']!r}",
+                        "use a check from the library: " + ", ".join(sorted(known_checks)),
+                    )
+                )
             elif known_checks[ref["check"]] not in ("any", subject):
-                problems.append(Problem(
-                    name, at, f"check {ref['check']!r} looks at a {known_checks[ref['check']]}"
-                    f", but the control applies to a {subject}",
-                    f"set applies_to.subject to {known_checks[ref['check']]} or pick another "
-                    "check"))
+                problems.append(
+                    Problem(
+                        name,
+                        at,
+                        f"check {ref['check']!r} looks at a {known_checks[ref['check']]}"
+                        f", but the control applies to a {subject}",
+                        f"set applies_to.subject to {known_checks[ref['check']]} or pick another "
+                        "check",
+                    )
+                )
         if subject == "system" and "stage" in scope:
-            problems.append(Problem(name, where + "/applies_to/stage",
-                                    "stage is given for a system-level control",
-                                    "remove it, or make the control apply to versions"))
+            problems.append(
+                Problem(
+                    name,
+                    where + "/applies_to/stage",
+                    "stage is given for a system-level control",
+                    "remove it, or make the control apply to versions",
+                )
+            )
         if item.get("mode") == "out_of_scope" and item.get("signoff"):
-            problems.append(Problem(name, where + "/signoff",
-                                    "an out-of-scope control cannot require a sign-off",
-                                    "remove the sign-off or make the control manual"))
-        controls.append(Control(
-            id=item["id"],
-            catalog=meta["id"],
-            framework=item.get("framework", meta["framework"]),
-            title=item["title"],
-            reference=item["reference"],
-            requirement=" ".join(str(item.get("requirement", "")).split()),
-            scope=Scope(
-                subject=scope.get("subject", "system"),
-                risk=tuple(scope.get("risk", ())),
-                annex_iii=tuple(scope.get("annex_iii", ())),
-                stage=scope.get("stage", "any"),
-                role=scope.get("role", ""),
-            ),
-            checks=tuple(CheckRef(c["check"], dict(c.get("params") or {}))
-                         for c in item.get("checks", []) or []),
-            signoff=item.get("signoff"),
-            severity=item.get("severity", "medium"),
-            max_evidence_age_days=item.get("max_evidence_age_days"),
-            mode=item.get("mode", "automated"),
-            rationale=" ".join(str(item.get("rationale", "")).split()),
-            crosswalk=tuple(item.get("crosswalk", ())),
-            pointer=where,
-        ))
+            problems.append(
+                Problem(
+                    name,
+                    where + "/signoff",
+                    "an out-of-scope control cannot require a sign-off",
+                    "remove the sign-off or make the control manual",
+                )
+            )
+        controls.append(
+            Control(
+                id=item["id"],
+                catalog=meta["id"],
+                framework=item.get("framework", meta["framework"]),
+                title=item["title"],
+                reference=item["reference"],
+                requirement=" ".join(str(item.get("requirement", "")).split()),
+                scope=Scope(
+                    subject=scope.get("subject", "system"),
+                    risk=tuple(scope.get("risk", ())),
+                    annex_iii=tuple(scope.get("annex_iii", ())),
+                    stage=scope.get("stage", "any"),
+                    role=scope.get("role", ""),
+                ),
+                checks=tuple(
+                    CheckRef(c["check"], dict(c.get("params") or {}))
+                    for c in item.get("checks", []) or []
+                ),
+                signoff=item.get("signoff"),
+                severity=item.get("severity", "medium"),
+                max_evidence_age_days=item.get("max_evidence_age_days"),
+                mode=item.get("mode", "automated"),
+                rationale=" ".join(str(item.get("rationale", "")).split()),
+                crosswalk=tuple(item.get("crosswalk", ())),
+                pointer=where,
+            )
+        )
     seen: dict[str, str] = {}
     for control in controls:
         if control.id in seen:
-            problems.append(Problem(name, control.pointer + "/id",
-                                    f"control id {control.id!r} appears twice",
-                                    f"ids must be unique; the first is at {seen[control.id]}"))
+            problems.append(
+                Problem(
+                    name,
+                    control.pointer + "/id",
+                    f"control id {control.id!r} appears twice",
+                    f"ids must be unique; the first is at {seen[control.id]}",
+                )
+            )
         seen.setdefault(control.id, control.pointer)
     if problems:
         raise InputError(problems)
     return Catalog(
-        id=meta["id"], title=meta["title"], framework=meta["framework"],
-        regulation=meta.get("regulation", ""), version=str(meta["version"]),
+        id=meta["id"],
+        title=meta["title"],
+        framework=meta["framework"],
+        regulation=meta.get("regulation", ""),
+        version=str(meta["version"]),
         source=meta.get("source", ""),
         application_dates=tuple(meta.get("application_dates", ())),
-        controls=tuple(controls), path=name, sha256=hashlib.sha256(raw).hexdigest(),
+        controls=tuple(controls),
+        path=name,
+        sha256=hashlib.sha256(raw).hexdigest(),
     )
 
 
-def load_catalogs(paths: list[Path], known_checks: dict[str, str] | None = None
-                  ) -> list[Catalog]:
+def load_catalogs(paths: list[Path], known_checks: dict[str, str] | None = None) -> list[Catalog]:
     """Load several catalogs, reporting every problem across all of them; ids must be unique."""
     catalogs: list[Catalog] = []
     problems: list[Problem] = []
@@ -196,15 +245,24 @@ def load_catalogs(paths: list[Path], known_checks: dict[str, str] | None = None
     owners: dict[str, str] = {}
     for catalog in catalogs:
         if catalog.id in {c.id for c in catalogs[: catalogs.index(catalog)]}:
-            problems.append(Problem(catalog.path, "/catalog/id",
-                                    f"catalog id {catalog.id!r} is used by another catalog",
-                                    "give each catalog its own id"))
+            problems.append(
+                Problem(
+                    catalog.path,
+                    "/catalog/id",
+                    f"catalog id {catalog.id!r} is used by another catalog",
+                    "give each catalog its own id",
+                )
+            )
         for control in catalog.controls:
             if control.id in owners and owners[control.id] != catalog.path:
-                problems.append(Problem(catalog.path, control.pointer + "/id",
-                                        f"control id {control.id!r} is also in "
-                                        f"{owners[control.id]}",
-                                        "control ids must be unique across catalogs"))
+                problems.append(
+                    Problem(
+                        catalog.path,
+                        control.pointer + "/id",
+                        f"control id {control.id!r} is also in {owners[control.id]}",
+                        "control ids must be unique across catalogs",
+                    )
+                )
             owners.setdefault(control.id, catalog.path)
     if problems:
         raise InputError(problems)

@@ -31,8 +31,7 @@ from .terminal import QUIET_AND_VERBOSE, Terminal, configure, current
 class Context:
     """Options shared by every command."""
 
-    def __init__(self, config_path: Path | None, debug: bool,
-                 terminal: Terminal | None = None):
+    def __init__(self, config_path: Path | None, debug: bool, terminal: Terminal | None = None):
         self.config_path = config_path
         self.debug = debug
         self.terminal = terminal or Terminal()
@@ -65,10 +64,10 @@ def _reported(func: Callable[..., Any]) -> Callable[..., Any]:
             quiet = current().quiet
             for problem in exc.problems:
                 if problem.is_error or not quiet:
-                    click.echo(f"{'error' if problem.is_error else 'warning'}: {problem}",
-                               err=True)
-            click.echo(f"mldossier: {len(errors)} problem(s) in the input; nothing was written",
-                       err=True)
+                    click.echo(f"{'error' if problem.is_error else 'warning'}: {problem}", err=True)
+            click.echo(
+                f"mldossier: {len(errors)} problem(s) in the input; nothing was written", err=True
+            )
             sys.exit(EXIT_INVALID)
         except UsageError as exc:
             click.echo(f"mldossier: {exc}", err=True)
@@ -78,8 +77,11 @@ def _reported(func: Callable[..., Any]) -> Callable[..., Any]:
         except Exception as exc:
             if ctx is not None and ctx.debug:
                 raise
-            click.echo(f"mldossier: internal error: {type(exc).__name__}: {exc} "
-                       "(run with --debug for the traceback, and please report it)", err=True)
+            click.echo(
+                f"mldossier: internal error: {type(exc).__name__}: {exc} "
+                "(run with --debug for the traceback, and please report it)",
+                err=True,
+            )
             sys.exit(EXIT_INTERNAL)
 
     return wrapper
@@ -87,21 +89,41 @@ def _reported(func: Callable[..., Any]) -> Callable[..., Any]:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mldossier")
-@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
-              help="Config file (default: ./mldossier.yaml if present).")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Config file (default: ./mldossier.yaml if present).",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks for unexpected errors.")
-@click.option("--quiet", "-q", is_flag=True,
-              help="Print only errors and the essential result: no warnings, summaries or "
-                   "progress (a passing `check` prints nothing).")
-@click.option("--verbose", "-v", is_flag=True,
-              help="Print more: every verdict (check), every file read (validate), each "
-                   "stage (build).")
-@click.option("--color/--no-color", "color", default=None,
-              help="Colour status words (default: only on a terminal, and not when NO_COLOR "
-                   "is set).")
+@click.option(
+    "--quiet",
+    "-q",
+    is_flag=True,
+    help="Print only errors and the essential result: no warnings, summaries or "
+    "progress (a passing `check` prints nothing).",
+)
+@click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="Print more: every verdict (check), every file read (validate), each stage (build).",
+)
+@click.option(
+    "--color/--no-color",
+    "color",
+    default=None,
+    help="Colour status words (default: only on a terminal, and not when NO_COLOR is set).",
+)
 @click.pass_context
-def main(ctx: click.Context, config_path: Path | None, debug: bool, quiet: bool,
-         verbose: bool, color: bool | None) -> None:
+def main(
+    ctx: click.Context,
+    config_path: Path | None,
+    debug: bool,
+    quiet: bool,
+    verbose: bool,
+    color: bool | None,
+) -> None:
     """Turn ML platform exports into audit evidence for the EU AI Act and SOC 2.
 
     Exit codes: 0 success, 1 failing controls (check), 2 invalid input or usage,
@@ -114,12 +136,17 @@ def main(ctx: click.Context, config_path: Path | None, debug: bool, quiet: bool,
 
 
 evidence_option = click.option(
-    "--evidence", "evidence_dir", type=click.Path(path_type=Path, file_okay=False),
-    help="Evidence folder (default: `evidence:` in mldossier.yaml, else ./evidence).")
+    "--evidence",
+    "evidence_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Evidence folder (default: `evidence:` in mldossier.yaml, else ./evidence).",
+)
 no_cache_option = click.option(
-    "--no-cache", is_flag=True,
+    "--no-cache",
+    is_flag=True,
     help="Neither read nor write the build cache (`cache:` in mldossier.yaml, default "
-         ".mldossier-cache beside it); the output is the same either way.")
+    ".mldossier-cache beside it); the output is the same either way.",
+)
 
 
 def build_cache(config: Config, no_cache: bool) -> Cache:
@@ -141,34 +168,68 @@ def validate(obj: Context, evidence_dir: Path | None) -> None:
         stage("reading the evidence")
         evidence = obj.evidence(evidence_dir)
     obj.warn_all(evidence.warnings)
-    obj.terminal.say(format_summary(evidence, Index(evidence, obj.config()),
-                                    files=obj.terminal.verbose))
+    obj.terminal.say(
+        format_summary(evidence, Index(evidence, obj.config()), files=obj.terminal.verbose)
+    )
 
 
 @main.command()
 @evidence_option
-@click.option("--controls", "control_files", multiple=True,
-              type=click.Path(path_type=Path, dir_okay=False),
-              help="A control catalog (repeatable; default: the config's, else the bundled "
-                   "EU AI Act and SOC 2 catalogs).")
-@click.option("--json", "json_out", type=click.Path(path_type=Path, dir_okay=False),
-              help="Write the results as JSON (schema: results.schema.json).")
-@click.option("--junit", "junit_out", type=click.Path(path_type=Path, dir_okay=False),
-              help="Write one JUnit test case per control and subject.")
-@click.option("--fail-on", type=click.Choice(["fail", "warn"]), default="fail",
-              show_default=True, help="Lowest status that makes the exit code 1.")
-@click.option("--verbose", "-v", is_flag=True,
-              help="List every verdict, not only failures (the global --verbose does the same).")
-@click.option("--baseline", type=click.Path(path_type=Path),
-              help="An earlier results JSON (or bundle folder): show what changed, and gate "
-                   "only on regressions.")
+@click.option(
+    "--controls",
+    "control_files",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="A control catalog (repeatable; default: the config's, else the bundled "
+    "EU AI Act and SOC 2 catalogs).",
+)
+@click.option(
+    "--json",
+    "json_out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the results as JSON (schema: results.schema.json).",
+)
+@click.option(
+    "--junit",
+    "junit_out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write one JUnit test case per control and subject.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["fail", "warn"]),
+    default="fail",
+    show_default=True,
+    help="Lowest status that makes the exit code 1.",
+)
+@click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="List every verdict, not only failures (the global --verbose does the same).",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(path_type=Path),
+    help="An earlier results JSON (or bundle folder): show what changed, and gate "
+    "only on regressions.",
+)
 @oscal_option
 @no_cache_option
 @click.pass_obj
 @_reported
-def check(obj: Context, evidence_dir: Path | None, control_files: tuple[Path, ...],
-          json_out: Path | None, junit_out: Path | None, fail_on: str, verbose: bool,
-          baseline: Path | None, oscal_out: Path | None, no_cache: bool) -> None:
+def check(
+    obj: Context,
+    evidence_dir: Path | None,
+    control_files: tuple[Path, ...],
+    json_out: Path | None,
+    junit_out: Path | None,
+    fail_on: str,
+    verbose: bool,
+    baseline: Path | None,
+    oscal_out: Path | None,
+    no_cache: bool,
+) -> None:
     """Evaluate every control on every AI system and version; the exit code gates CI.
 
     Exit 0 when no control fails, 1 when at least one fails (or warns, with
@@ -182,8 +243,7 @@ def check(obj: Context, evidence_dir: Path | None, control_files: tuple[Path, ..
     with term.stages() as stage:
         stage("reading the evidence and evaluating the controls")
         config = obj.config()
-        analysis = analyse(config, evidence_dir, list(control_files),
-                           build_cache(config, no_cache))
+        analysis = analyse(config, evidence_dir, list(control_files), build_cache(config, no_cache))
     results = analysis.results
     obj.warn_all(results.evidence.warnings)
     if json_out:
@@ -199,14 +259,20 @@ def check(obj: Context, evidence_dir: Path | None, control_files: tuple[Path, ..
         changes = compare(load_baseline(baseline), to_json(results), str(baseline))
         term.say(f"\nChanges since {baseline} ({changes.baseline_as_of}):")
         term.say("\n".join(f"  {line}" for line in changes.lines()) or "  none")
-        worse = [f for f in (*changes.flipped, *changes.new_failures)
-                 if f.after in bad and f.before not in bad]
+        worse = [
+            f
+            for f in (*changes.flipped, *changes.new_failures)
+            if f.after in bad and f.before not in bad
+        ]
         if worse:
             if term.quiet:
                 keys = {(f.control, f.subject) for f in worse}
-                _echo_lines(format_findings(
-                    [v for v in results.failing if (v.control.id, v.subject) in keys],
-                    term.style))
+                _echo_lines(
+                    format_findings(
+                        [v for v in results.failing if (v.control.id, v.subject) in keys],
+                        term.style,
+                    )
+                )
             click.echo(f"{len(worse)} regression(s) since the baseline")
             sys.exit(EXIT_FAILING)
         return
@@ -224,26 +290,51 @@ def _echo_lines(lines: list[str]) -> None:
 
 @main.command("build")
 @evidence_option
-@click.option("--controls", "control_files", multiple=True,
-              type=click.Path(path_type=Path, dir_okay=False),
-              help="A control catalog (repeatable).")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
-              default=Path("site"), show_default=True,
-              help="Bundle folder: the site, report.pdf, results.json and manifest.json.")
-@click.option("--pdf/--no-pdf", default=True, show_default=True,
-              help="Write report.pdf into the bundle.")
-@click.option("--pdf-per-system", is_flag=True,
-              help="Also write one PDF per AI system (systems/<name>.pdf).")
-@click.option("--sign-key", type=click.Path(path_type=Path, dir_okay=False, exists=True),
-              help="Ed25519 private key (PEM) to sign manifest.json with.")
-@click.option("--baseline", type=click.Path(path_type=Path),
-              help="An earlier results JSON or bundle: add a 'changes since' page and section.")
+@click.option(
+    "--controls",
+    "control_files",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="A control catalog (repeatable).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("site"),
+    show_default=True,
+    help="Bundle folder: the site, report.pdf, results.json and manifest.json.",
+)
+@click.option(
+    "--pdf/--no-pdf", default=True, show_default=True, help="Write report.pdf into the bundle."
+)
+@click.option(
+    "--pdf-per-system", is_flag=True, help="Also write one PDF per AI system (systems/<name>.pdf)."
+)
+@click.option(
+    "--sign-key",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Ed25519 private key (PEM) to sign manifest.json with.",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(path_type=Path),
+    help="An earlier results JSON or bundle: add a 'changes since' page and section.",
+)
 @no_cache_option
 @click.pass_obj
 @_reported
-def build_command(obj: Context, evidence_dir: Path | None, control_files: tuple[Path, ...],
-                  out_dir: Path, pdf: bool, pdf_per_system: bool, sign_key: Path | None,
-                  baseline: Path | None, no_cache: bool) -> None:
+def build_command(
+    obj: Context,
+    evidence_dir: Path | None,
+    control_files: tuple[Path, ...],
+    out_dir: Path,
+    pdf: bool,
+    pdf_per_system: bool,
+    sign_key: Path | None,
+    baseline: Path | None,
+    no_cache: bool,
+) -> None:
     """Build the auditors' site and the PDF report into one verifiable bundle.
 
     Everything is rendered into a temporary folder and swapped in when complete, so a
@@ -253,16 +344,23 @@ def build_command(obj: Context, evidence_dir: Path | None, control_files: tuple[
     config = obj.config()
     with obj.terminal.stages(announce=True) as stage:
         stage("reading the evidence and evaluating the controls")
-        analysis = analyse(config, evidence_dir, list(control_files),
-                           build_cache(config, no_cache))
+        analysis = analyse(config, evidence_dir, list(control_files), build_cache(config, no_cache))
         stage.close()  # the warnings start on a line of their own
         obj.warn_all(analysis.results.evidence.warnings)
         stage(f"rendering {_bundle_parts(pdf, pdf_per_system, sign_key)} into {out_dir}")
-        built = build(analysis, out_dir, pdf=pdf, pdf_per_system=pdf_per_system,
-                      sign_key=sign_key, baseline=baseline)
+        built = build(
+            analysis,
+            out_dir,
+            pdf=pdf,
+            pdf_per_system=pdf_per_system,
+            sign_key=sign_key,
+            baseline=baseline,
+        )
     counts = analysis.results.counts()
-    obj.terminal.say(f"Built {built} (report id {analysis.report_id[:12]}): "
-                     + ", ".join(f"{n} {s}" for s, n in counts.items() if n))
+    obj.terminal.say(
+        f"Built {built} (report id {analysis.report_id[:12]}): "
+        + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    )
 
 
 def _bundle_parts(pdf: bool, pdf_per_system: bool, sign_key: Path | None) -> str:
@@ -276,8 +374,11 @@ def _bundle_parts(pdf: bool, pdf_per_system: bool, sign_key: Path | None) -> str
 
 @main.command()
 @click.argument("bundle", type=click.Path(path_type=Path, file_okay=False))
-@click.option("--pubkey", type=click.Path(path_type=Path, dir_okay=False, exists=True),
-              help="Ed25519 public key (PEM): also check manifest.json.sig.")
+@click.option(
+    "--pubkey",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Ed25519 public key (PEM): also check manifest.json.sig.",
+)
 @_reported
 def verify(bundle: Path, pubkey: Path | None) -> None:
     """Re-hash a built bundle against its manifest; name every modified, missing or extra file.
@@ -299,8 +400,9 @@ def verify(bundle: Path, pubkey: Path | None) -> None:
     if pubkey is not None:
         click.echo(f"signature: {result.signature}")
     if not result.intact:
-        click.echo(f"{bundle}: {term.style('TAMPERED', 'fail')} "
-                   f"(report id {result.report_id[:12]})")
+        click.echo(
+            f"{bundle}: {term.style('TAMPERED', 'fail')} (report id {result.report_id[:12]})"
+        )
         sys.exit(EXIT_FAILING)
     click.echo(f"{bundle}: {term.style('intact', 'pass')} (report id {result.report_id[:12]})")
 
@@ -314,7 +416,8 @@ def format_summary(evidence: Evidence, index: Index, files: bool = False) -> str
     undated = sum(1 for r in evidence.reports if r.undated)
     lines = [
         f"Evidence: {evidence.root} ({len(evidence.files)} files: "
-        + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) + ")",
+        + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+        + ")",
         f"  AI systems (registered models): {len(evidence.registered_models)}",
         f"  model versions:                 {len(evidence.model_versions)} "
         f"({len(production)} in production)",
@@ -334,9 +437,10 @@ def format_summary(evidence: Evidence, index: Index, files: bool = False) -> str
         lines.append(f"    - {item.kind} {item.key}: {item.reason} [{item.cite.file}]")
     if files:
         lines.append(f"Files read ({len(evidence.files)}):")
-        lines.extend(f"  {f.path}: " + (f"{f.importer} importer" if f.importer
-                                         else f"{f.kind}, hashed only")
-                     for f in evidence.files)
+        lines.extend(
+            f"  {f.path}: " + (f"{f.importer} importer" if f.importer else f"{f.kind}, hashed only")
+            for f in evidence.files
+        )
     lines.append("All input is valid.")
     return "\n".join(lines)
 

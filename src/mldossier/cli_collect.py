@@ -42,9 +42,13 @@ def _config(ctx: click.Context) -> Config:
 
 
 out_option = click.option(
-    "--out", "out_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
     help="Folder to collect into. It is replaced as a whole, and only when the collection "
-         "completed; a failed collection leaves it as it was.")
+    "completed; a failed collection leaves it as it was.",
+)
 
 
 @click.group()
@@ -60,33 +64,75 @@ def collect() -> None:
 
 
 @collect.command("mlflow")
-@click.option("--tracking-uri", envvar="MLFLOW_TRACKING_URI", required=True,
-              help="Base URL of the MLflow tracking server (default: $MLFLOW_TRACKING_URI).")
+@click.option(
+    "--tracking-uri",
+    envvar="MLFLOW_TRACKING_URI",
+    required=True,
+    help="Base URL of the MLflow tracking server (default: $MLFLOW_TRACKING_URI).",
+)
 @out_option
-@click.option("--page-size", type=click.IntRange(1, MAX_PAGE_SIZE), default=100,
-              show_default=True, help="max_results of every paged search.")
-@click.option("--production-stage", "stages", multiple=True,
-              help="A stage that means production (repeatable; default: the config's "
-                   "production.stages, else Production).")
-@click.option("--production-alias", "aliases", multiple=True,
-              help="An alias that means production (repeatable; default: the config's "
-                   "production.aliases, else champion).")
-@click.option("--timeout", type=click.FloatRange(0, min_open=True), default=30.0,
-              show_default=True, help="Seconds to wait for a connection or a read.")
-@click.option("--max-tries", type=click.IntRange(1, 20), default=5, show_default=True,
-              help="Tries per call on 429, 5xx, timeouts and broken connections.")
-@click.option("--backoff", type=click.FloatRange(0), default=1.0, show_default=True,
-              help="Seconds before the first retry, doubled before each next one "
-                   "(a Retry-After header wins).")
-@click.option("--insecure", is_flag=True,
-              help="Do not verify the server's TLS certificate "
-                   "(as MLFLOW_TRACKING_INSECURE_TLS=true does).")
+@click.option(
+    "--page-size",
+    type=click.IntRange(1, MAX_PAGE_SIZE),
+    default=100,
+    show_default=True,
+    help="max_results of every paged search.",
+)
+@click.option(
+    "--production-stage",
+    "stages",
+    multiple=True,
+    help="A stage that means production (repeatable; default: the config's "
+    "production.stages, else Production).",
+)
+@click.option(
+    "--production-alias",
+    "aliases",
+    multiple=True,
+    help="An alias that means production (repeatable; default: the config's "
+    "production.aliases, else champion).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0, min_open=True),
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait for a connection or a read.",
+)
+@click.option(
+    "--max-tries",
+    type=click.IntRange(1, 20),
+    default=5,
+    show_default=True,
+    help="Tries per call on 429, 5xx, timeouts and broken connections.",
+)
+@click.option(
+    "--backoff",
+    type=click.FloatRange(0),
+    default=1.0,
+    show_default=True,
+    help="Seconds before the first retry, doubled before each next one "
+    "(a Retry-After header wins).",
+)
+@click.option(
+    "--insecure",
+    is_flag=True,
+    help="Do not verify the server's TLS certificate (as MLFLOW_TRACKING_INSECURE_TLS=true does).",
+)
 @click.pass_context
 @_reported
-def collect_mlflow_command(ctx: click.Context, tracking_uri: str, out_dir: Path,
-                           page_size: int, stages: tuple[str, ...], aliases: tuple[str, ...],
-                           timeout: float, max_tries: int, backoff: float,
-                           insecure: bool) -> None:
+def collect_mlflow_command(
+    ctx: click.Context,
+    tracking_uri: str,
+    out_dir: Path,
+    page_size: int,
+    stages: tuple[str, ...],
+    aliases: tuple[str, ...],
+    timeout: float,
+    max_tries: int,
+    backoff: float,
+    insecure: bool,
+) -> None:
     """Collect the model registry, its runs, logged models and production MLmodel files.
 
     Credentials come from MLFLOW_TRACKING_TOKEN (Bearer) or MLFLOW_TRACKING_USERNAME and
@@ -100,22 +146,30 @@ def collect_mlflow_command(ctx: click.Context, tracking_uri: str, out_dir: Path,
         production_stages=stages or production.stages,
         production_aliases=aliases or production.aliases,
     )
-    settings = HttpSettings.from_env(os.environ, timeout=timeout, max_tries=max_tries,
-                                     backoff=backoff, insecure=insecure)
+    settings = HttpSettings.from_env(
+        os.environ, timeout=timeout, max_tries=max_tries, backoff=backoff, insecure=insecure
+    )
     term = current()
     summary = collect_mlflow(options, settings, out_dir, term.progress())
     term.say(summary.line())
 
 
 @collect.command("evidently")
-@click.option("--workspace", required=True, type=click.Path(path_type=Path),
-              help="The Evidently workspace folder (the path given to Workspace(...)).")
+@click.option(
+    "--workspace",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The Evidently workspace folder (the path given to Workspace(...)).",
+)
 @out_option
-@click.option("--project", "projects", multiple=True,
-              help="Only this project, by name or id (repeatable; default: all).")
+@click.option(
+    "--project",
+    "projects",
+    multiple=True,
+    help="Only this project, by name or id (repeatable; default: all).",
+)
 @_reported
-def collect_evidently_command(workspace: Path, out_dir: Path,
-                              projects: tuple[str, ...]) -> None:
+def collect_evidently_command(workspace: Path, out_dir: Path, projects: tuple[str, ...]) -> None:
     """Copy every snapshot of a local Evidently workspace, grouped by project."""
     term = current()
     summary = collect_evidently(workspace, out_dir, projects, term.progress(unit=""))

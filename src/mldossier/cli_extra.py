@@ -29,8 +29,9 @@ MAX_CITATIONS = 5
 
 
 @click.command("init")
-@click.argument("directory", required=False, default=Path("."),
-                type=click.Path(path_type=Path, file_okay=False))
+@click.argument(
+    "directory", required=False, default=Path("."), type=click.Path(path_type=Path, file_okay=False)
+)
 @click.option("--force", is_flag=True, help="Overwrite files that already exist.")
 def init_command(directory: Path, force: bool) -> None:
     """Start a project: a commented mldossier.yaml and an example evidence folder.
@@ -46,8 +47,11 @@ def init_command(directory: Path, force: bool) -> None:
         click.echo(f"mldossier: {exc}", err=True)
         sys.exit(EXIT_INVALID)
     except OSError as exc:
-        click.echo(f"mldossier: cannot write into {directory}: {exc.strerror or exc} "
-                   "(choose a folder you can write to)", err=True)
+        click.echo(
+            f"mldossier: cannot write into {directory}: {exc.strerror or exc} "
+            "(choose a folder you can write to)",
+            err=True,
+        )
         sys.exit(EXIT_INVALID)
     term = current()
     term.say(f"Wrote {len(written)} files into {directory}:")
@@ -55,13 +59,18 @@ def init_command(directory: Path, force: bool) -> None:
         term.say(f"  {path.relative_to(directory).as_posix()}")
     where = "" if directory == Path(".") else f"cd {directory} && "
     # Not "check && build": check exits 1 when a control fails, which the examples do.
-    term.say("Next: replace evidence/ with your own exports, then run\n"
-             f"  {where}mldossier validate && mldossier check; mldossier build")
+    term.say(
+        "Next: replace evidence/ with your own exports, then run\n"
+        f"  {where}mldossier validate && mldossier check; mldossier build"
+    )
 
 
 oscal_option = click.option(
-    "--oscal", "oscal_out", type=click.Path(path_type=Path, dir_okay=False),
-    help="Write the verdicts as an OSCAL 1.1.3 assessment-results document (JSON).")
+    "--oscal",
+    "oscal_out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the verdicts as an OSCAL 1.1.3 assessment-results document (JSON).",
+)
 """The ``check --oscal FILE`` option."""
 
 
@@ -91,15 +100,17 @@ def md_cell(text: str) -> str:
 def _evidence_cell(v: Verdict) -> str:
     cites = [str(c) for c in v.citations[:MAX_CITATIONS]]
     more = len(v.citations) - len(cites)
-    return "<br>".join([md_cell(c) for c in cites]
-                       + ([f"and {more} more"] if more > 0 else [])) or "none"
+    return (
+        "<br>".join([md_cell(c) for c in cites] + ([f"and {more} more"] if more > 0 else []))
+        or "none"
+    )
 
 
 def step_summary_markdown(results: Results, fail_on_warn: bool = False) -> str:
     """A Markdown summary for ``$GITHUB_STEP_SUMMARY``: counts per framework, what failed."""
     bad = {"fail", "error"} | ({"warn"} if fail_on_warn else set())
     failing = [v for v in results.failing if v.status in bad]
-    heading = (f"{len(failing)} failing verdict(s)" if failing else "no failing controls")
+    heading = f"{len(failing)} failing verdict(s)" if failing else "no failing controls"
     lines = [
         f"## mldossier check: {heading}",
         "",
@@ -111,21 +122,29 @@ def step_summary_markdown(results: Results, fail_on_warn: bool = False) -> str:
     ]
     for framework in frameworks(results):
         counts = results.counts(framework=framework)
-        lines.append(f"| {md_cell(framework)} | "
-                     + " | ".join(str(counts[s]) for s in STATUSES) + " |")
+        lines.append(
+            f"| {md_cell(framework)} | " + " | ".join(str(counts[s]) for s in STATUSES) + " |"
+        )
     if failing:
-        lines += ["", "### Failing controls", "",
-                  "| status | control | subject | title | why | fix | evidence |",
-                  "| --- | --- | --- | --- | --- | --- | --- |"]
+        lines += [
+            "",
+            "### Failing controls",
+            "",
+            "| status | control | subject | title | why | fix | evidence |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+        ]
         for v in failing[:MAX_SUMMARY_ROWS]:
             lines.append(
                 f"| {SYMBOL[v.status]} | {md_cell(v.control.id)} "
                 f"({md_cell(v.control.reference)}) | {md_cell(v.subject)} | "
                 f"{md_cell(v.control.title)} | {md_cell(chr(10).join(v.reasons))} | "
-                f"{md_cell(v.fix)} | {_evidence_cell(v)} |")
+                f"{md_cell(v.fix)} | {_evidence_cell(v)} |"
+            )
         if len(failing) > MAX_SUMMARY_ROWS:
-            lines.append(f"\n{len(failing) - MAX_SUMMARY_ROWS} more not shown: see the "
-                         "results JSON or JUnit report.")
+            lines.append(
+                f"\n{len(failing) - MAX_SUMMARY_ROWS} more not shown: see the "
+                "results JSON or JUnit report."
+            )
     warns = sum(1 for v in results.verdicts if v.status == "warn")
     if warns and not fail_on_warn:
         lines += ["", f"{warns} warning(s) not listed (`--fail-on warn` gates on them)."]

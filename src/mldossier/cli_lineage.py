@@ -25,15 +25,28 @@ LISTED = 20
 
 @click.command("lineage")
 @click.argument("target", required=False, metavar="MODEL[@VERSION]")
-@click.option("--downstream", "dataset", metavar="DATASET",
-              help="Show every model version and deployment a dataset (namespace:name) feeds.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="text: an indented tree; json; dot, graphml, svg: the lineage subgraph.")
+@click.option(
+    "--downstream",
+    "dataset",
+    metavar="DATASET",
+    help="Show every model version and deployment a dataset (namespace:name) feeds.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="text: an indented tree; json; dot, graphml, svg: the lineage subgraph.",
+)
 # The same option as cli.evidence_option, repeated so this module loads without cli.py.
-@click.option("--evidence", "evidence_dir", type=click.Path(path_type=Path, file_okay=False),
-              help="Evidence folder (default: `evidence:` in mldossier.yaml, else ./evidence).")
-def lineage(target: str | None, dataset: str | None, fmt: str,
-            evidence_dir: Path | None) -> None:
+@click.option(
+    "--evidence",
+    "evidence_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Evidence folder (default: `evidence:` in mldossier.yaml, else ./evidence).",
+)
+def lineage(target: str | None, dataset: str | None, fmt: str, evidence_dir: Path | None) -> None:
     """Trace a model version upstream to its root datasets, or a dataset downstream.
 
     MODEL@VERSION traces one version; MODEL alone traces every version of it in production.
@@ -45,8 +58,7 @@ def lineage(target: str | None, dataset: str | None, fmt: str,
     _reported(_lineage)(target, dataset, fmt, evidence_dir)
 
 
-def _lineage(target: str | None, dataset: str | None, fmt: str,
-             evidence_dir: Path | None) -> None:
+def _lineage(target: str | None, dataset: str | None, fmt: str, evidence_dir: Path | None) -> None:
     from .cli import Context
 
     if (target is None) == (dataset is None):
@@ -78,8 +90,10 @@ def find_versions(graph: LineageGraph, target: str) -> list[ModelVersion]:
     if number:
         version = index.version_by_key.get(f"{name}@{number}")
         if version is None:
-            raise UsageError(f"unknown model version {name}@{number}: "
-                             + _listing(f"versions of {name}", [v.version for v in versions]))
+            raise UsageError(
+                f"unknown model version {name}@{number}: "
+                + _listing(f"versions of {name}", [v.version for v in versions])
+            )
         return [version]
     production = [v for v in versions if is_production(v, graph.config)]
     if not production:
@@ -87,7 +101,8 @@ def find_versions(graph: LineageGraph, target: str) -> list[ModelVersion]:
         raise UsageError(
             f"{name} has no version in production (stages {', '.join(rules.stages)}; aliases "
             f"{', '.join(rules.aliases)}): name one as {name}@VERSION; "
-            + _listing(f"versions of {name}", [v.version for v in versions]))
+            + _listing(f"versions of {name}", [v.version for v in versions])
+        )
     return production
 
 
@@ -96,10 +111,12 @@ def find_dataset(graph: LineageGraph, text: str) -> DatasetId:
     known = graph.dataset_ids()
     wanted = set(known)
     for i, char in enumerate(text):
-        if char == ":" and DatasetId(text[:i], text[i + 1:]) in wanted:
-            return DatasetId(text[:i], text[i + 1:])
-    raise UsageError(f"unknown dataset {text!r} (give it as namespace:name): "
-                     + _listing("datasets", [str(d) for d in known]))
+        if char == ":" and DatasetId(text[:i], text[i + 1 :]) in wanted:
+            return DatasetId(text[:i], text[i + 1 :])
+    raise UsageError(
+        f"unknown dataset {text!r} (give it as namespace:name): "
+        + _listing("datasets", [str(d) for d in known])
+    )
 
 
 def _listing(what: str, names: list[str]) -> str:
@@ -113,8 +130,7 @@ def _listing(what: str, names: list[str]) -> str:
 # ---------------------------------------------------------------- rendering
 
 
-def render_upstream(graph: LineageGraph, versions: list[ModelVersion], fmt: str,
-                    title: str) -> str:
+def render_upstream(graph: LineageGraph, versions: list[ModelVersion], fmt: str, title: str) -> str:
     """The provenance of versions in one output format."""
     if fmt == "text":
         return "\n".join(provenance_text(graph, v) for v in versions)
@@ -131,8 +147,9 @@ def render_downstream(graph: LineageGraph, dataset: DatasetId, fmt: str) -> str:
     if fmt == "text":
         return downstream_text(graph, dataset)
     if fmt == "json":
-        return _json({"dataset": str(dataset),
-                      "impacts": [i.to_json() for i in graph.downstream(dataset)]})
+        return _json(
+            {"dataset": str(dataset), "impacts": [i.to_json() for i in graph.downstream(dataset)]}
+        )
     return _render_graph(graph.downstream_subgraph(dataset), fmt, f"What {dataset} feeds")
 
 
@@ -158,18 +175,27 @@ def portable_graph(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
         data = {"kind": str(attrs.get("kind", "")), "label": str(attrs.get("label", ""))}
         record = attrs.get("record")
         if isinstance(record, LineageRun):
-            data.update(run_id=record.run_id, job=str(record.job), state=record.state,
-                        started=record.started.isoformat() if record.started else "")
+            data.update(
+                run_id=record.run_id,
+                job=str(record.job),
+                state=record.state,
+                started=record.started.isoformat() if record.started else "",
+            )
         elif isinstance(record, ModelVersion):
-            data.update(name=record.name, version=record.version, stage=record.stage or "",
-                        production=str(bool(attrs.get("production"))).lower())
+            data.update(
+                name=record.name,
+                version=record.version,
+                stage=record.stage or "",
+                production=str(bool(attrs.get("production"))).lower(),
+            )
         if isinstance(attrs.get("dataset"), DatasetId):
             data.update(namespace=attrs["dataset"].namespace, name=attrs["dataset"].name)
         if attrs.get("missing"):
             data["missing"] = "true"
         out.add_node(node, **data)
-    for u, v, key, attrs in sorted(graph.edges(keys=True, data=True),
-                                   key=lambda e: (e[0], e[1], e[2])):
+    for u, v, key, attrs in sorted(
+        graph.edges(keys=True, data=True), key=lambda e: (e[0], e[1], e[2])
+    ):
         data = {"kind": str(attrs.get("kind", key))}
         if isinstance(attrs.get("version"), str):
             data["version"] = attrs["version"]
@@ -198,17 +224,21 @@ def provenance_text(graph: LineageGraph, version: ModelVersion) -> str:
             continue
         context = use.context or "no context"
         writers = graph.writers_of(mrun, use)
-        lines.append(f"{'  ' * depth}MLflow input {use.dataset}{_at(use)} ({context})"
-                     + ("  [root]" if not writers else ""))
+        lines.append(
+            f"{'  ' * depth}MLflow input {use.dataset}{_at(use)} ({context})"
+            + ("  [root]" if not writers else "")
+        )
         for writer in writers:
             _run_tree(graph, writer, depth + 1, "written by", lines, shown)
     roots = ", ".join(str(d) for d in prov.root_datasets) or "none"
     lines.append(f"  root datasets: {roots}")
     if prov.failed_runs:
         lines.append("  failed upstream runs (never superseded):")
-        lines.extend(f"    - run {r.run_id} of {r.job}: {r.state}"
-                     + (f" ({r.error_message.splitlines()[0][:160]})" if r.error_message else "")
-                     for r in prov.failed_runs)
+        lines.extend(
+            f"    - run {r.run_id} of {r.job}: {r.state}"
+            + (f" ({r.error_message.splitlines()[0][:160]})" if r.error_message else "")
+            for r in prov.failed_runs
+        )
     else:
         lines.append("  failed upstream runs: none")
     if prov.gaps:
@@ -219,18 +249,22 @@ def provenance_text(graph: LineageGraph, version: ModelVersion) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _run_tree(graph: LineageGraph, start: LineageRun, depth: int, role: str,
-              lines: list[str], shown: set[str]) -> None:
+def _run_tree(
+    graph: LineageGraph, start: LineageRun, depth: int, role: str, lines: list[str], shown: set[str]
+) -> None:
     """A run and, below it, what it read and who wrote that, down to the roots."""
     stack: list[tuple[int, str, LineageRun | DatasetUse, LineageRun | None]] = [
-        (depth, role, start, None)]
+        (depth, role, start, None)
+    ]
     while stack:
         level, what, item, reader = stack.pop()
         pad = _pad(level)
         if isinstance(item, LineageRun):
             again = item.run_id in shown
-            lines.append(f"{pad}{what} {item.job} run {item.run_id} {item.state}"
-                         + ("  (see above)" if again else ""))
+            lines.append(
+                f"{pad}{what} {item.job} run {item.run_id} {item.state}"
+                + ("  (see above)" if again else "")
+            )
             if again:
                 continue
             shown.add(item.run_id)
@@ -238,8 +272,9 @@ def _run_tree(graph: LineageGraph, start: LineageRun, depth: int, role: str,
                 stack.append((level + 1, "reads", use, item))
         else:
             writers = graph.writers_of(reader, item)
-            lines.append(f"{pad}{what} {item.dataset}{_at(item)}"
-                         + ("  [root]" if not writers else ""))
+            lines.append(
+                f"{pad}{what} {item.dataset}{_at(item)}" + ("  [root]" if not writers else "")
+            )
             for writer in reversed(writers):
                 stack.append((level + 1, "written by", writer, None))
 
@@ -280,8 +315,10 @@ def downstream_text(graph: LineageGraph, dataset: DatasetId) -> str:
         if impact.via:
             lines.append(f"    via: {' -> '.join(impact.via)}")
         if impact.serving_runs:
-            lines.extend(f"    served by {r.job} run {short_id(r.run_id)} {r.state}"
-                         for r in impact.serving_runs)
+            lines.extend(
+                f"    served by {r.job} run {short_id(r.run_id)} {r.state}"
+                for r in impact.serving_runs
+            )
         else:
             lines.append("    served by: no serving run recorded")
     return "\n".join(lines) + "\n"

@@ -87,8 +87,11 @@ class Config:
     """Largest size of the build cache folder (``cache.max_mb``)."""
 
 
-SIZES_IN_MIB = (("limits", "max_document_mb", 64), ("limits", "max_stream_mb", 8192),
-                ("cache", "max_mb", DEFAULT_MAX_BYTES // MIB))
+SIZES_IN_MIB = (
+    ("limits", "max_document_mb", 64),
+    ("limits", "max_stream_mb", 8192),
+    ("cache", "max_mb", DEFAULT_MAX_BYTES // MIB),
+)
 """Settings that are sizes in MiB: (section, key, an example for the fix)."""
 
 
@@ -106,14 +109,24 @@ def load_config(path: Path | None) -> Config:
     try:
         text = path.read_text("utf-8")
     except FileNotFoundError:
-        raise InputError([Problem(str(path), "", "config file not found",
-                                  "check the --config path")]) from None
+        raise InputError(
+            [Problem(str(path), "", "config file not found", "check the --config path")]
+        ) from None
     except UnicodeDecodeError:
-        raise InputError([Problem(rel, "", "config file is not UTF-8 text",
-                                  "save it as UTF-8")]) from None
+        raise InputError(
+            [Problem(rel, "", "config file is not UTF-8 text", "save it as UTF-8")]
+        ) from None
     if len(text) > 1 * MIB:
-        raise InputError([Problem(rel, "", "config file is over 1 MiB",
-                                  "a config this large is not a config; check the path")])
+        raise InputError(
+            [
+                Problem(
+                    rel,
+                    "",
+                    "config file is over 1 MiB",
+                    "a config this large is not a config; check the path",
+                )
+            ]
+        )
     try:
         data = parse_yaml_text(text)
     except InputProblem as exc:
@@ -121,18 +134,31 @@ def load_config(path: Path | None) -> Config:
     if data is None:
         data = {}
     problems = schema_problems("config", data, rel)
-    warnings = [Problem(p.file, p.pointer, p.message.replace("unknown field", "unknown key"),
-                        "it is ignored; check its spelling", severity="warning")
-                for p in problems if p.message.startswith("unknown field")]
+    warnings = [
+        Problem(
+            p.file,
+            p.pointer,
+            p.message.replace("unknown field", "unknown key"),
+            "it is ignored; check its spelling",
+            severity="warning",
+        )
+        for p in problems
+        if p.message.startswith("unknown field")
+    ]
     errors = [p for p in problems if not p.message.startswith("unknown field")]
     for section, key, example in SIZES_IN_MIB:
         part = data.get(section) if isinstance(data, dict) else None
         value = part.get(key) if isinstance(part, dict) else None
         # NaN passes every numeric bound of a schema; YAML writes them .nan and .inf.
         if isinstance(value, float) and not math.isfinite(value):
-            errors.append(Problem(rel, pointer(section, key),
-                                  f"{json.dumps(value)} is not a size in MiB",
-                                  f"write a positive number such as {example}"))
+            errors.append(
+                Problem(
+                    rel,
+                    pointer(section, key),
+                    f"{json.dumps(value)} is not a size in MiB",
+                    f"write a positive number such as {example}",
+                )
+            )
     if errors:
         raise InputError(errors)
     base = path.parent
@@ -154,10 +180,12 @@ def load_config(path: Path | None) -> Config:
         ),
         tags=TagNames(**tags),
         linking=Linking(
-            openlineage_mlflow_run_tag=link.get("openlineage_mlflow_run_tag",
-                                                Linking.openlineage_mlflow_run_tag),
-            mlflow_openlineage_run_tag=link.get("mlflow_openlineage_run_tag",
-                                                Linking.mlflow_openlineage_run_tag),
+            openlineage_mlflow_run_tag=link.get(
+                "openlineage_mlflow_run_tag", Linking.openlineage_mlflow_run_tag
+            ),
+            mlflow_openlineage_run_tag=link.get(
+                "mlflow_openlineage_run_tag", Linking.mlflow_openlineage_run_tag
+            ),
             serving_job_patterns=tuple(link.get("serving_job_patterns", ())),
             target_columns=tuple(link.get("target_columns", Linking.target_columns)),
         ),

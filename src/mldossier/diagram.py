@@ -81,8 +81,9 @@ def lineage_svg(lineage: LineageGraph, system: str, max_nodes: int = MAX_NODES) 
     return render_svg(*lineage_dot(lineage, system, max_nodes))
 
 
-def lineage_dot(lineage: LineageGraph, system: str, max_nodes: int = MAX_NODES
-                ) -> tuple[str, list[str]]:
+def lineage_dot(
+    lineage: LineageGraph, system: str, max_nodes: int = MAX_NODES
+) -> tuple[str, list[str]]:
     """The DOT source of one system's lineage diagram and its nodes' hover titles."""
     graph = lineage.system_subgraph(system)
     title = f"Lineage of {system}"
@@ -94,8 +95,10 @@ def lineage_dot(lineage: LineageGraph, system: str, max_nodes: int = MAX_NODES
         nodes = {n for v in keep for n in lineage.version_nodes(v)}
         graph = lineage.subgraph(nodes)
         drawn = ", ".join(v.version for v in keep)
-        title += (f" (versions {drawn} of {len(versions)}: in production and latest; "
-                  "the others are left out to keep the diagram legible)")
+        title += (
+            f" (versions {drawn} of {len(versions)}: in production and latest; "
+            "the others are left out to keep the diagram legible)"
+        )
     graph = collapse_signoffs(graph)
     return graph_dot(graph, title), node_titles(graph)
 
@@ -105,12 +108,22 @@ SVG_NAMESPACE = "lineage-svg"
 
 def svg_key(dot_source: str, titles: list[str]) -> str:
     """The cache key of a finished SVG: DOT source, titles, code, ``dot`` and fonts."""
-    return cache_key(SVG_NAMESPACE, code_fingerprint(), dot_version(), fonts_fingerprint(),
-                     dot_source, "\n".join(titles))
+    return cache_key(
+        SVG_NAMESPACE,
+        code_fingerprint(),
+        dot_version(),
+        fonts_fingerprint(),
+        dot_source,
+        "\n".join(titles),
+    )
 
 
-def lineage_svgs(lineage: LineageGraph, systems: list[str], cache: Cache | None = None,
-                 workers: int | None = None) -> dict[str, str]:
+def lineage_svgs(
+    lineage: LineageGraph,
+    systems: list[str],
+    cache: Cache | None = None,
+    workers: int | None = None,
+) -> dict[str, str]:
     """Every system's lineage diagram, by name: from the cache, else laid out by ``dot``.
 
     The diagrams are independent, so the ``dot`` runs still to do go on every core at once
@@ -118,8 +131,7 @@ def lineage_svgs(lineage: LineageGraph, systems: list[str], cache: Cache | None 
     """
     cache = cache if cache is not None else Cache(None)
     sources = {name: lineage_dot(lineage, name) for name in systems}
-    keys = ({name: svg_key(*source) for name, source in sources.items()}
-            if cache.enabled else {})
+    keys = {name: svg_key(*source) for name, source in sources.items()} if cache.enabled else {}
     found: dict[str, str] = {}
     for name in sources:
         data = cache.get(SVG_NAMESPACE, keys[name]) if name in keys else None
@@ -155,12 +167,17 @@ def collapse_signoffs(graph: nx.MultiDiGraph, keep: int = 3) -> nx.MultiDiGraph:
         return graph
     collapsed = nx.MultiDiGraph(graph)
     for owner, nodes in sorted(crowded.items()):
-        kinds = sorted({str(getattr(graph.nodes[n].get("record"), "kind", "sign-off"))
-                        .replace("_", " ") for n in nodes})
+        kinds = sorted(
+            {
+                str(getattr(graph.nodes[n].get("record"), "kind", "sign-off")).replace("_", " ")
+                for n in nodes
+            }
+        )
         group = f"signoffs:{owner}"
         collapsed.remove_nodes_from(n for n in nodes if graph.in_degree(n) == 1)
-        collapsed.add_node(group, kind="signoff",
-                           label=f"{len(nodes)} sign-offs\n" + ", ".join(kinds))
+        collapsed.add_node(
+            group, kind="signoff", label=f"{len(nodes)} sign-offs\n" + ", ".join(kinds)
+        )
         collapsed.add_edge(owner, group, kind="signed_off_by")
     return collapsed
 
@@ -179,7 +196,7 @@ def node_lines(node: str, attrs: dict[str, Any]) -> list[str]:
     for part in str(attrs.get("label") or node).split("\n"):
         lines.extend(_wrap(_clean(part)))
     if len(lines) > MAX_LINES:
-        lines = [*lines[:MAX_LINES - 1], lines[MAX_LINES - 1][:LINE_WIDTH - 1] + "…"]
+        lines = [*lines[: MAX_LINES - 1], lines[MAX_LINES - 1][: LINE_WIDTH - 1] + "…"]
     return lines
 
 
@@ -203,7 +220,7 @@ def graph_dot(graph: nx.MultiDiGraph, title: str) -> str:
         'bgcolor="#ffffff", pad=0.3];',
         f"  node [fontname={_q(FONT)}, fontsize=10, style=filled, penwidth=1, "
         'color="#475569", margin="0.12,0.06"];',
-        f'  edge [fontname={_q(FONT)}, fontsize=9, arrowsize=0.7];',
+        f"  edge [fontname={_q(FONT)}, fontsize=9, arrowsize=0.7];",
     ]
     kinds_seen: set[str] = set()
     failed_seen = production_seen = False
@@ -225,10 +242,11 @@ def graph_dot(graph: nx.MultiDiGraph, title: str) -> str:
         if attrs.get("missing"):
             styles.append("dashed")
         label = "\\n".join(_escape(line) for line in node_lines(node, attrs))
-        out.append(f'  {ids[node]} [label="{label}", shape={shape}, fillcolor="{fill}", '
-                   f'style="{",".join(styles)}", penwidth={penwidth}];')
-    edges = sorted((ids[u], ids[v], data.get("kind", "")) for u, v, data
-                   in graph.edges(data=True))
+        out.append(
+            f'  {ids[node]} [label="{label}", shape={shape}, fillcolor="{fill}", '
+            f'style="{",".join(styles)}", penwidth={penwidth}];'
+        )
+    edges = sorted((ids[u], ids[v], data.get("kind", "")) for u, v, data in graph.edges(data=True))
     for u, v, kind in dict.fromkeys(edges):
         out.append(f"  {u} -> {v} [{EDGE_STYLES.get(kind, DEFAULT_EDGE)}];")
     out.extend(_legend(kinds_seen, failed_seen, production_seen))
@@ -238,8 +256,9 @@ def graph_dot(graph: nx.MultiDiGraph, title: str) -> str:
 
 def _legend(kinds: set[str], failed: bool, production: bool) -> list[str]:
     """One compact legend node: a table of the node kinds drawn, in their colours and shapes."""
-    entries = [(words, shape, fill) for k, (shape, fill, _, words) in NODE_STYLES.items()
-               if k in kinds]
+    entries = [
+        (words, shape, fill) for k, (shape, fill, _, words) in NODE_STYLES.items() if k in kinds
+    ]
     if failed:
         entries.append(("failed run", "box", FAILED_FILL))
     if production:
@@ -252,26 +271,40 @@ def _legend(kinds: set[str], failed: bool, production: bool) -> list[str]:
         cells = "".join(
             f'<TD BGCOLOR="{fill}" BORDER="1" COLOR="#94a3b8">{_html(words)}'
             f'<BR/><FONT POINT-SIZE="8" COLOR="#475569">{_html(SHAPE_WORDS.get(shape, shape))}'
-            "</FONT></TD>" for words, shape, fill in entries[start:start + per_row])
+            "</FONT></TD>"
+            for words, shape, fill in entries[start : start + per_row]
+        )
         rows.append(f"<TR>{cells}</TR>")
-    table = ('<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="4" CELLPADDING="4">'
-             '<TR><TD COLSPAN="4" ALIGN="LEFT"><B>Legend</B></TD></TR>'
-             + "".join(rows) + "</TABLE>")
-    return [f"  legend [shape=plaintext, style=\"\", fontsize=9, label=<{table}>];"]
+    table = (
+        '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="4" CELLPADDING="4">'
+        '<TR><TD COLSPAN="4" ALIGN="LEFT"><B>Legend</B></TD></TR>' + "".join(rows) + "</TABLE>"
+    )
+    return [f'  legend [shape=plaintext, style="", fontsize=9, label=<{table}>];']
 
 
-SHAPE_WORDS = {"cylinder": "cylinder", "box": "rounded box", "box3d": "3-D box",
-               "folder": "folder", "tab": "tab", "cds": "arrow tag", "note": "note",
-               "octagon": "octagon", "component": "component", "ellipse": "ellipse"}
+SHAPE_WORDS = {
+    "cylinder": "cylinder",
+    "box": "rounded box",
+    "box3d": "3-D box",
+    "folder": "folder",
+    "tab": "tab",
+    "cds": "arrow tag",
+    "note": "note",
+    "octagon": "octagon",
+    "component": "component",
+    "ellipse": "ellipse",
+}
 
 
 def _html(text: str) -> str:
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;"))
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    )
 
 
-def render_svg(dot_source: str, titles: list[str] | None = None,
-               timeout: float = DOT_TIMEOUT) -> str:
+def render_svg(
+    dot_source: str, titles: list[str] | None = None, timeout: float = DOT_TIMEOUT
+) -> str:
     """Lay out DOT source with Graphviz and return a clean, deterministic SVG."""
     raw = run_dot(dot_source, "svg", timeout)
     return clean_svg(raw.decode("utf-8"), titles or [])
@@ -281,14 +314,23 @@ def run_dot(dot_source: str, fmt: str, timeout: float = DOT_TIMEOUT) -> bytes:
     """Run ``dot -T<fmt>`` on DOT source; a clear error when Graphviz is missing or fails."""
     dot = shutil.which("dot")
     if dot is None:
-        raise DiagramError("Graphviz is not installed: the `dot` command was not found "
-                           "(install the graphviz package, e.g. `apt-get install graphviz`)")
+        raise DiagramError(
+            "Graphviz is not installed: the `dot` command was not found "
+            "(install the graphviz package, e.g. `apt-get install graphviz`)"
+        )
     try:
-        done = subprocess.run([dot, f"-T{fmt}"], input=dot_source.encode("utf-8"),
-                              capture_output=True, timeout=timeout, check=False)
+        done = subprocess.run(
+            [dot, f"-T{fmt}"],
+            input=dot_source.encode("utf-8"),
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
-        raise DiagramError(f"Graphviz `dot` took longer than {timeout:g} s to lay out the "
-                           "diagram (the graph is too large; draw one model version)") from None
+        raise DiagramError(
+            f"Graphviz `dot` took longer than {timeout:g} s to lay out the "
+            "diagram (the graph is too large; draw one model version)"
+        ) from None
     if done.returncode != 0:
         message = done.stderr.decode("utf-8", "replace").strip()
         raise DiagramError(f"Graphviz `dot` failed: {message}")

@@ -27,9 +27,12 @@ UNKNOWN_SHAPE_FIX = (
 )
 
 
-def read_evidence(config: Config, root: Path | None = None,
-                  importers: Iterable[type[Importer]] | None = None,
-                  cache: Cache | None = None) -> Evidence:
+def read_evidence(
+    config: Config,
+    root: Path | None = None,
+    importers: Iterable[type[Importer]] | None = None,
+    cache: Cache | None = None,
+) -> Evidence:
     """Read, validate and link every file below the evidence root.
 
     With a ``cache``, what a built-in importer made of its files is reused when none of
@@ -40,8 +43,10 @@ def read_evidence(config: Config, root: Path | None = None,
     """
     root = root if root is not None else config.evidence
     if not root.exists():
-        raise UsageError(f"evidence folder {root} does not exist "
-                         "(pass --evidence DIR or set `evidence:` in mldossier.yaml)")
+        raise UsageError(
+            f"evidence folder {root} does not exist "
+            "(pass --evidence DIR or set `evidence:` in mldossier.yaml)"
+        )
     if not root.is_dir():
         raise UsageError(f"{root} is not a folder (pass --evidence DIR)")
     limits = Limits(config.max_document_bytes, config.max_stream_bytes)
@@ -75,8 +80,11 @@ def read_evidence(config: Config, root: Path | None = None,
         files.append(replace(entry.file, kind=owner.kind, importer=owner.name))
         claimed.append((entry, owner))
     cache = cache if cache is not None else Cache(None)
-    keys = ({id(imp): _intake_key(imp, claimed, files, config, root) for imp in active}
-            if cache.enabled else {})
+    keys = (
+        {id(imp): _intake_key(imp, claimed, files, config, root) for imp in active}
+        if cache.enabled
+        else {}
+    )
     reused = {}
     for imp in active:
         key = keys.get(id(imp), "")
@@ -157,14 +165,19 @@ def _detect(active: list[Importer], doc: Document, problems: list[Problem]) -> I
             if imp.detect(doc):
                 return imp
         except Exception as exc:  # noqa: BLE001 - a broken importer must not hide the file
-            problems.append(doc.problem("", f"importer {imp.name} failed to inspect the file "
-                                        f"({type(exc).__name__}: {exc})",
-                                        "report this as a bug in that importer"))
+            problems.append(
+                doc.problem(
+                    "",
+                    f"importer {imp.name} failed to inspect the file ({type(exc).__name__}: {exc})",
+                    "report this as a bug in that importer",
+                )
+            )
     return None
 
 
-def _guarded(imp: Importer, step: str, doc: Document | None, result: ImportResult,
-             problems: list[Problem]) -> bool:
+def _guarded(
+    imp: Importer, step: str, doc: Document | None, result: ImportResult, problems: list[Problem]
+) -> bool:
     """Run an importer step; an unexpected exception becomes a problem, not a traceback.
 
     Returns whether the step ran to its end.
@@ -180,15 +193,21 @@ def _guarded(imp: Importer, step: str, doc: Document | None, result: ImportResul
         problems.extend(exc.problems)
     except RecursionError:
         where = doc.file.path if doc else ""
-        problems.append(Problem(where, "", "data is nested too deeply to read",
-                                "check how the file was made"))
+        problems.append(
+            Problem(where, "", "data is nested too deeply to read", "check how the file was made")
+        )
     except Exception as exc:
         if _debug_enabled():
             raise
         where = doc.file.path if doc else ""
-        problems.append(Problem(where, "", f"importer {imp.name} could not read this "
-                                f"({type(exc).__name__}: {exc})",
-                                "check the file; run with --debug for details"))
+        problems.append(
+            Problem(
+                where,
+                "",
+                f"importer {imp.name} could not read this ({type(exc).__name__}: {exc})",
+                "check the file; run with --debug for details",
+            )
+        )
     return False
 
 
@@ -202,8 +221,13 @@ on every file of the folder, so any change there reads them again.
 INTAKE_LIBRARIES = ("orjson", "PyYAML", "jsonschema", "jsonschema-rs", "referencing")
 
 
-def _intake_key(imp: Importer, claimed: list[tuple[Document, Importer]],
-                files: list[SourceFile], config: Config, root: Path) -> str:
+def _intake_key(
+    imp: Importer,
+    claimed: list[tuple[Document, Importer]],
+    files: list[SourceFile],
+    config: Config,
+    root: Path,
+) -> str:
     """The cache key of what one importer makes of its files; "" when it is not cached.
 
     The key covers mldossier's code, the parsing and validating libraries, the importer,
@@ -214,19 +238,39 @@ def _intake_key(imp: Importer, claimed: list[tuple[Document, Importer]],
     """
     if not type(imp).__module__.startswith(f"{__package__}.importers."):
         return ""
-    mine = [(f"{doc.file.path}\0{doc.file.size}\0{doc.format}", doc.file.sha256)
-            for doc, owner in claimed if owner is imp]
+    mine = [
+        (f"{doc.file.path}\0{doc.file.size}\0{doc.format}", doc.file.sha256)
+        for doc, owner in claimed
+        if owner is imp
+    ]
     if not mine:
         return ""
-    others = ([] if imp.name in SELF_CONTAINED_IMPORTERS
-              else [(f.path, f.sha256) for f in sorted(files, key=lambda f: f.path)])
+    others = (
+        []
+        if imp.name in SELF_CONTAINED_IMPORTERS
+        else [(f.path, f.sha256) for f in sorted(files, key=lambda f: f.path)]
+    )
     # Importers get the root (in the key) and settings, never the config's own paths: the
     # same folder named relative or absolute is the same input.
-    settings = replace(config, path=None, evidence=Path(), catalogs=(), warnings=(),
-                       cache_dir=Path(), cache_max_bytes=0)
-    return cache_key(INTAKE_NAMESPACE, code_fingerprint(), library_versions(*INTAKE_LIBRARIES),
-                     imp.name, repr(settings), root.resolve().as_posix(),
-                     hash_parts(mine), hash_parts(others))
+    settings = replace(
+        config,
+        path=None,
+        evidence=Path(),
+        catalogs=(),
+        warnings=(),
+        cache_dir=Path(),
+        cache_max_bytes=0,
+    )
+    return cache_key(
+        INTAKE_NAMESPACE,
+        code_fingerprint(),
+        library_versions(*INTAKE_LIBRARIES),
+        imp.name,
+        repr(settings),
+        root.resolve().as_posix(),
+        hash_parts(mine),
+        hash_parts(others),
+    )
 
 
 _DEBUG = False

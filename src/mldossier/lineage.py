@@ -53,8 +53,9 @@ from .model import (
 )
 
 FAILED_STATES = frozenset({"FAIL", "ABORT"})
-SERVING_JOB_TYPES = frozenset({"SERVING", "ML_SERVING", "MODEL_SERVING", "INFERENCE",
-                               "ML_INFERENCE", "MODEL_INFERENCE"})
+SERVING_JOB_TYPES = frozenset(
+    {"SERVING", "ML_SERVING", "MODEL_SERVING", "INFERENCE", "ML_INFERENCE", "MODEL_INFERENCE"}
+)
 TRAINING_JOB_TYPES = frozenset({"TRAINING", "ML_TRAINING", "MODEL_TRAINING"})
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 # Edges along which data (and so provenance) flows; the rest annotate.
@@ -123,8 +124,11 @@ class Impact:
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready form."""
         return {
-            "version": self.version_key, "in_production": self.in_production,
-            "stage": self.stage, "aliases": list(self.aliases), "via": list(self.via),
+            "version": self.version_key,
+            "in_production": self.in_production,
+            "stage": self.stage,
+            "aliases": list(self.aliases),
+            "via": list(self.via),
             "serving_runs": [run_json(r) for r in self.serving_runs],
             "citations": [c.to_json() for c in self.citations],
         }
@@ -160,11 +164,14 @@ class SkewReport:
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready form."""
         return {
-            "version": self.version_key, "basis": self.basis, "has_skew": self.has_skew,
+            "version": self.version_key,
+            "basis": self.basis,
+            "has_skew": self.has_skew,
             "serving_runs": [run_json(r) for r in self.serving_runs],
             "expected": [[c.name, c.type] for c in self.expected],
             "served": [[c.name, c.type] for c in self.served],
-            "added": list(self.added), "removed": list(self.removed),
+            "added": list(self.added),
+            "removed": list(self.removed),
             "renamed": [list(p) for p in self.renamed],
             "retyped": [list(t) for t in self.retyped],
             "dataset_versions_differ": [list(t) for t in self.dataset_versions_differ],
@@ -185,22 +192,36 @@ class Finding:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready form."""
-        return {"kind": self.kind, "subject": self.subject, "message": self.message,
-                "fix": self.fix, "severity": self.severity,
-                "citations": [c.to_json() for c in self.citations]}
+        return {
+            "kind": self.kind,
+            "subject": self.subject,
+            "message": self.message,
+            "fix": self.fix,
+            "severity": self.severity,
+            "citations": [c.to_json() for c in self.citations],
+        }
 
 
 def run_json(run: LineageRun) -> dict[str, Any]:
     """The identifying part of a lineage run, JSON-ready."""
-    return {"run_id": run.run_id, "job": str(run.job), "state": run.state,
-            "started": _iso(run.started), "ended": _iso(run.ended),
-            "cite": run.cite.to_json()}
+    return {
+        "run_id": run.run_id,
+        "job": str(run.job),
+        "state": run.state,
+        "started": _iso(run.started),
+        "ended": _iso(run.ended),
+        "cite": run.cite.to_json(),
+    }
 
 
 def use_json(use: DatasetUse) -> dict[str, Any]:
     """A dataset as read, JSON-ready."""
-    return {"dataset": str(use.dataset), "version": use.version,
-            "schema": [[c.name, c.type] for c in use.schema], "cite": use.cite.to_json()}
+    return {
+        "dataset": str(use.dataset),
+        "version": use.version,
+        "schema": [[c.name, c.type] for c in use.schema],
+        "cite": use.cite.to_json(),
+    }
 
 
 # ---------------------------------------------------------------- naming helpers
@@ -240,16 +261,59 @@ def normalise_type(text: str) -> str:
 
 
 _TYPE_WORDS = {
-    **dict.fromkeys(("double", "float", "float64", "float32", "float16", "real", "fp64",
-                     "fp32", "double precision"), "float"),
-    **dict.fromkeys(("long", "int", "int64", "int32", "int16", "int8", "integer", "bigint",
-                     "smallint", "tinyint", "short", "uint8", "uint16", "uint32", "uint64"),
-                    "int"),
-    **dict.fromkeys(("string", "str", "object", "varchar", "text", "char", "utf8",
-                     "large_string", "category", "categorical"), "string"),
+    **dict.fromkeys(
+        (
+            "double",
+            "float",
+            "float64",
+            "float32",
+            "float16",
+            "real",
+            "fp64",
+            "fp32",
+            "double precision",
+        ),
+        "float",
+    ),
+    **dict.fromkeys(
+        (
+            "long",
+            "int",
+            "int64",
+            "int32",
+            "int16",
+            "int8",
+            "integer",
+            "bigint",
+            "smallint",
+            "tinyint",
+            "short",
+            "uint8",
+            "uint16",
+            "uint32",
+            "uint64",
+        ),
+        "int",
+    ),
+    **dict.fromkeys(
+        (
+            "string",
+            "str",
+            "object",
+            "varchar",
+            "text",
+            "char",
+            "utf8",
+            "large_string",
+            "category",
+            "categorical",
+        ),
+        "string",
+    ),
     **dict.fromkeys(("boolean", "bool"), "bool"),
-    **dict.fromkeys(("datetime", "datetime64", "timestamp", "timestamp_ntz",
-                     "timestamp_ltz"), "datetime"),
+    **dict.fromkeys(
+        ("datetime", "datetime64", "timestamp", "timestamp_ntz", "timestamp_ltz"), "datetime"
+    ),
     **dict.fromkeys(("binary", "bytes", "bytea", "blob"), "binary"),
 }
 
@@ -304,10 +368,20 @@ def _unique_cites(cites: Iterable[Citation]) -> tuple[Citation, ...]:
 
 def node_id(kind: str, *parts: str) -> str:
     """The stable node id of a thing, e.g. ``dataset:file:/data/x.parquet``."""
-    prefix = {"dataset": "dataset", "dataset_version": "dsv", "job": "job", "run": "run",
-              "mlflow_run": "mlflow_run", "logged_model": "logged_model",
-              "model_version": "mv", "registered_model": "rm", "alias": "alias",
-              "stage": "stage", "monitoring_report": "report", "signoff": "signoff"}[kind]
+    prefix = {
+        "dataset": "dataset",
+        "dataset_version": "dsv",
+        "job": "job",
+        "run": "run",
+        "mlflow_run": "mlflow_run",
+        "logged_model": "logged_model",
+        "model_version": "mv",
+        "registered_model": "rm",
+        "alias": "alias",
+        "stage": "stage",
+        "monitoring_report": "report",
+        "signoff": "signoff",
+    }[kind]
     return f"{prefix}:{':'.join(parts)}"
 
 
@@ -364,8 +438,7 @@ class LineageGraph:
         # Indexes are keyed by (namespace, name) tuples, not DatasetId: hashing a tuple of
         # str runs in C, a dataclass __hash__/__eq__ in Python (millions of look-ups).
         self._writers: dict[Key, list[tuple[float | None, LineageRun]]] = defaultdict(list)
-        self._writers_by_version: dict[tuple[str, str, str], list[LineageRun]] = \
-            defaultdict(list)
+        self._writers_by_version: dict[tuple[str, str, str], list[LineageRun]] = defaultdict(list)
         self._readers: dict[Key, list[LineageRun]] = defaultdict(list)
         self._mlflow_readers: dict[Key, list[str]] = defaultdict(list)
         self._mlflow_inputs: dict[str, list[tuple[DatasetId, RunDatasetInput]]] = {}
@@ -428,13 +501,20 @@ class LineageGraph:
         for report in ev.reports:
             key = f"{report.model_name}@{report.model_version}"
             if key in index.version_by_key:
-                node = self._node(f"report:{report.cite.file}{report.cite.pointer}",
-                                  "monitoring_report", report.name or report.cite.file,
-                                  record=report)
+                node = self._node(
+                    f"report:{report.cite.file}{report.cite.pointer}",
+                    "monitoring_report",
+                    report.name or report.cite.file,
+                    record=report,
+                )
                 self._edge(version_node(key), node, "monitored_by")
         for signoff in ev.signoffs:
-            node = self._node(f"signoff:{signoff.id}", "signoff",
-                              f"{signoff.kind}: {signoff.title}", record=signoff)
+            node = self._node(
+                f"signoff:{signoff.id}",
+                "signoff",
+                f"{signoff.kind}: {signoff.title}",
+                record=signoff,
+            )
             if signoff.version is not None and signoff.subject in index.version_by_key:
                 self._edge(version_node(signoff.subject), node, "signed_off_by")
             elif signoff.version is None and signoff.system in index.systems:
@@ -449,9 +529,13 @@ class LineageGraph:
         for model in self.evidence.registered_models:
             self._node(f"rm:{model.name}", "registered_model", model.name, record=model)
         for version in self.evidence.model_versions:
-            mv = self._node(version_node(version.key), "model_version",
-                            f"{version.name} v{version.version}", record=version,
-                            production=is_production(version, self.config))
+            mv = self._node(
+                version_node(version.key),
+                "model_version",
+                f"{version.name} v{version.version}",
+                record=version,
+                production=is_production(version, self.config),
+            )
             rm = self._node(f"rm:{version.name}", "registered_model", version.name)
             self._edge(mv, rm, "version_of")
             system = index.systems.get(version.name)
@@ -462,19 +546,28 @@ class LineageGraph:
                 node = self._node(f"alias:{version.name}@{alias}", "alias", f"@{alias}")
                 self._edge(mv, node, "promoted_to")
             if version.stage and version.stage != "None":
-                node = self._node(f"stage:{version.name}/{version.stage}", "stage",
-                                  f"stage {version.stage}")
+                node = self._node(
+                    f"stage:{version.name}/{version.stage}", "stage", f"stage {version.stage}"
+                )
                 self._edge(mv, node, "promoted_to")
             run_id = index.run_id_of(version)
             if run_id:
                 self._edge(self._mlflow_node(run_id), mv, "trained")
             if version.logged_model_id:
-                lm = self._node(f"logged_model:{version.logged_model_id}", "logged_model",
-                                f"logged model {version.logged_model_id}", missing=True)
+                lm = self._node(
+                    f"logged_model:{version.logged_model_id}",
+                    "logged_model",
+                    f"logged model {version.logged_model_id}",
+                    missing=True,
+                )
                 self._edge(lm, mv, "registered_as")
         for logged in self.evidence.logged_models:
-            lm = self._node(f"logged_model:{logged.model_id}", "logged_model",
-                            f"logged model: {logged.name}\n{logged.model_id}", record=logged)
+            lm = self._node(
+                f"logged_model:{logged.model_id}",
+                "logged_model",
+                f"logged model: {logged.name}\n{logged.model_id}",
+                record=logged,
+            )
             if logged.source_run_id:
                 self._edge(self._mlflow_node(logged.source_run_id), lm, "produced")
             for name, number in logged.model_versions:
@@ -485,11 +578,15 @@ class LineageGraph:
         node = f"mlflow_run:{run_id}"
         record = self.index.runs.get(run_id)
         if record is not None:
-            return self._node(node, "mlflow_run",
-                              f"MLflow run {record.run_name or run_id}\n{run_id[:12]}",
-                              record=record)
-        return self._node(node, "mlflow_run", f"MLflow run {run_id[:12]} (not exported)",
-                          missing=True)
+            return self._node(
+                node,
+                "mlflow_run",
+                f"MLflow run {record.run_name or run_id}\n{run_id[:12]}",
+                record=record,
+            )
+        return self._node(
+            node, "mlflow_run", f"MLflow run {run_id[:12]} (not exported)", missing=True
+        )
 
     def _build_mlflow_run(self, mrun: MlflowRun) -> None:
         node = self._mlflow_node(mrun.run_id)
@@ -498,19 +595,28 @@ class LineageGraph:
             dataset = self._mlflow_dataset(item)
             inputs.append((dataset, item))
             ds = self._dataset_node(dataset)
-            self._edge(ds, node, "read", version=item.digest or None,
-                       context=item.context or "", mlflow_dataset=item.name)
+            self._edge(
+                ds,
+                node,
+                "read",
+                version=item.digest or None,
+                context=item.context or "",
+                mlflow_dataset=item.name,
+            )
             self._mlflow_readers[(dataset.namespace, dataset.name)].append(mrun.run_id)
         self._mlflow_inputs[mrun.run_id] = inputs
 
     def _mlflow_dataset(self, item: RunDatasetInput) -> DatasetId:
         """The OpenLineage dataset an MLflow dataset input is, by its source URI."""
-        uri = item.source_uri or next((item.source[k] for k in ("uri", "url", "path")
-                                       if isinstance(item.source.get(k), str)), None)
+        uri = item.source_uri or next(
+            (item.source[k] for k in ("uri", "url", "path") if isinstance(item.source.get(k), str)),
+            None,
+        )
         mapped = dataset_id_from_uri(uri) if uri else None
         if mapped is None:
             # No storage location (e.g. an in-memory or library dataset): MLflow's own name.
             return DatasetId("mlflow", item.name)
+
         def known(d: DatasetId) -> bool:
             return (d.namespace, d.name) in self._ds_info or d in self.index.datasets
 
@@ -535,8 +641,15 @@ class LineageGraph:
             else:
                 node = dataset_node(dataset)
                 if node not in self._nodes:
-                    self._new_node(node, {"kind": "dataset", "label": dataset.name,
-                                          "namespace": dataset.namespace, "dataset": dataset})
+                    self._new_node(
+                        node,
+                        {
+                            "kind": "dataset",
+                            "label": dataset.name,
+                            "namespace": dataset.namespace,
+                            "dataset": dataset,
+                        },
+                    )
                 info = (node, refs)
             self._ds_info[key] = info
         return info
@@ -546,8 +659,7 @@ class LineageGraph:
         nodes, link = self._nodes, self._link
         rid = run.run_id
         node = "run:" + rid
-        self._node(node, "run", f"{run.job.name}\n{run.state} · run {short_id(rid)}",
-                   record=run)
+        self._node(node, "run", f"{run.job.name}\n{run.state} · run {short_id(rid)}", record=run)
         job_key = (run.job.namespace, run.job.name)
         job = self._job_nodes.get(job_key)
         if job is None:
@@ -559,17 +671,30 @@ class LineageGraph:
             parent = "run:" + run.parent_run_id
             if parent not in nodes:
                 job_name = run.parent_job.name if run.parent_job else "?"
-                self._new_node(parent, {
-                    "kind": "run", "missing": True,
-                    "label": f"{job_name}\n(no events) run {short_id(run.parent_run_id)}"})
+                self._new_node(
+                    parent,
+                    {
+                        "kind": "run",
+                        "missing": True,
+                        "label": f"{job_name}\n(no events) run {short_id(run.parent_run_id)}",
+                    },
+                )
             link(parent, node, "parent_of", _PARENT_OF)
         writes = {(u.dataset.namespace, u.dataset.name) for u in run.outputs}
         for use in run.inputs:
             ds, refs = self._dataset_info(use.dataset)
             key = (use.dataset.namespace, use.dataset.name)
-            link(ds, node, "read", {"kind": "read", "version": use.version or None,
-                                    "column_lineage": use.column_lineage,
-                                    "in_place": key in writes})
+            link(
+                ds,
+                node,
+                "read",
+                {
+                    "kind": "read",
+                    "version": use.version or None,
+                    "column_lineage": use.column_lineage,
+                    "in_place": key in writes,
+                },
+            )
             self._readers[key].append(run)
             for version in refs:
                 self._model_readers[version.key].append(run)
@@ -579,8 +704,16 @@ class LineageGraph:
             done = _done_time(run)
         for use in run.outputs:
             ds, refs = self._dataset_info(use.dataset)
-            link(node, ds, "wrote", {"kind": "wrote", "version": use.version or None,
-                                     "column_lineage": use.column_lineage})
+            link(
+                node,
+                ds,
+                "wrote",
+                {
+                    "kind": "wrote",
+                    "version": use.version or None,
+                    "column_lineage": use.column_lineage,
+                },
+            )
             key = (use.dataset.namespace, use.dataset.name)
             self._writers[key].append((done, run))
             if use.version:
@@ -593,8 +726,13 @@ class LineageGraph:
     def _version_node(self, use: DatasetUse, ds: str) -> None:
         node = f"dsv:{use.dataset.namespace}:{use.dataset.name}@{use.version}"
         if node not in self._nodes:
-            self._new_node(node, {"kind": "dataset_version",
-                                  "label": f"{use.dataset.name}@{(use.version or '')[:12]}"})
+            self._new_node(
+                node,
+                {
+                    "kind": "dataset_version",
+                    "label": f"{use.dataset.name}@{(use.version or '')[:12]}",
+                },
+            )
             self._link(node, ds, "version_of", _VERSION_OF)
 
     def _model_refs(self, dataset: DatasetId) -> list[ModelVersion]:
@@ -614,8 +752,10 @@ class LineageGraph:
         name, ref, alias = match["name"], match["ref"], match["alias"]
         if ref is None and alias is None:
             # models:/m-<id>: an MLflow 3 logged model, registered as these versions.
-            return sorted((v for v in self.evidence.model_versions if v.logged_model_id == name),
-                          key=lambda v: (v.name, version_sort_key(v.version)))
+            return sorted(
+                (v for v in self.evidence.model_versions if v.logged_model_id == name),
+                key=lambda v: (v.name, version_sort_key(v.version)),
+            )
         versions = index.versions.get(name, [])
         if alias is not None:
             model = index.systems.get(name)
@@ -634,8 +774,11 @@ class LineageGraph:
 
     def dataset_ids(self) -> list[DatasetId]:
         """Every dataset the graph knows (OpenLineage and mapped MLflow inputs), sorted."""
-        return sorted(attrs["dataset"] for _, attrs in self.graph.nodes(data=True)
-                      if attrs.get("kind") == "dataset")
+        return sorted(
+            attrs["dataset"]
+            for _, attrs in self.graph.nodes(data=True)
+            if attrs.get("kind") == "dataset"
+        )
 
     def is_serving(self, run: LineageRun) -> bool:
         """Whether a run is a serving run: jobType SERVING, or a job name pattern matches."""
@@ -645,8 +788,7 @@ class LineageGraph:
 
     def serving_runs_of(self, version: ModelVersion) -> list[LineageRun]:
         """Serving runs that read the version (any state: a live server may only START)."""
-        runs = {r.run_id: r for r in self._model_readers.get(version.key, ())
-                if self.is_serving(r)}
+        runs = {r.run_id: r for r in self._model_readers.get(version.key, ()) if self.is_serving(r)}
         return sorted(runs.values(), key=_run_order)
 
     def training_runs_of(self, version: ModelVersion) -> list[LineageRun]:
@@ -660,8 +802,9 @@ class LineageGraph:
             found.setdefault(run.run_id, run)
         return sorted(found.values(), key=_run_order)
 
-    def writers_of(self, reader: LineageRun | MlflowRun | None, use: DatasetUse
-                   ) -> list[LineageRun]:
+    def writers_of(
+        self, reader: LineageRun | MlflowRun | None, use: DatasetUse
+    ) -> list[LineageRun]:
         """The runs whose output a read (by an OpenLineage or MLflow run) used.
 
         The writers of the exact version read when versions match; otherwise the latest
@@ -673,12 +816,15 @@ class LineageGraph:
             return self._writers_at(use, _read_time(reader), reader.run_id)
         return self._writers_at(use, _stamp(reader.start) if reader else None, None)
 
-    def _writers_at(self, use: DatasetUse, at: float | None, own: str | None
-                    ) -> list[LineageRun]:
+    def _writers_at(self, use: DatasetUse, at: float | None, own: str | None) -> list[LineageRun]:
         if use.version:
-            exact = [r for r in self._writers_by_version.get(
-                         (use.dataset.namespace, use.dataset.name, use.version), ())
-                     if r.run_id != own]
+            exact = [
+                r
+                for r in self._writers_by_version.get(
+                    (use.dataset.namespace, use.dataset.name, use.version), ()
+                )
+                if r.run_id != own
+            ]
             if exact:
                 return sorted(exact, key=_run_order)
         key = (use.dataset.namespace, use.dataset.name)
@@ -697,15 +843,15 @@ class LineageGraph:
         chosen.extend(r for r in untimed if r.run_id != own)
         return sorted(chosen, key=_run_order)
 
-    def _writer_index(self, key: Key
-                      ) -> tuple[list[float], list[LineageRun], list[LineageRun]]:
+    def _writer_index(self, key: Key) -> tuple[list[float], list[LineageRun], list[LineageRun]]:
         cache = self._cache.setdefault("writers", {})
         if key not in cache:
             writers = self._writers[key]
-            timed = sorted(((done, run.run_id, run) for done, run in writers
-                            if done is not None), key=lambda t: (t[0], t[1]))
-            untimed = sorted((run for done, run in writers if done is None),
-                             key=lambda r: r.run_id)
+            timed = sorted(
+                ((done, run.run_id, run) for done, run in writers if done is not None),
+                key=lambda t: (t[0], t[1]),
+            )
+            untimed = sorted((run for done, run in writers if done is None), key=lambda r: r.run_id)
             cache[key] = ([t[0] for t in timed], [t[2] for t in timed], untimed)
         result: tuple[list[float], list[LineageRun], list[LineageRun]] = cache[key]
         return result
@@ -741,9 +887,11 @@ class LineageGraph:
         training = self.training_runs_of(version)
         if not training:
             if run_id:
-                gaps.append(f"MLflow run {run_id} has no OpenLineage training run (tag "
-                            f"{linking.openlineage_mlflow_run_tag} or "
-                            f"{linking.mlflow_openlineage_run_tag})")
+                gaps.append(
+                    f"MLflow run {run_id} has no OpenLineage training run (tag "
+                    f"{linking.openlineage_mlflow_run_tag} or "
+                    f"{linking.mlflow_openlineage_run_tag})"
+                )
             else:
                 gaps.append(f"no OpenLineage run wrote models:/{version.name}/{version.version}")
         inputs: dict[DatasetId, DatasetUse] = {}
@@ -751,8 +899,9 @@ class LineageGraph:
             for use in run.inputs:
                 if use.dataset not in inputs or (use.version and not inputs[use.dataset].version):
                     inputs[use.dataset] = use
-        extra_uses = list({u.dataset: u for u in self.mlflow_inputs(run_id)
-                           if u.dataset not in inputs}.values())
+        extra_uses = list(
+            {u.dataset: u for u in self.mlflow_inputs(run_id) if u.dataset not in inputs}.values()
+        )
         trace = self._trace(training, extra_uses, mrun)
         for use in extra_uses:
             inputs[use.dataset] = use
@@ -784,15 +933,29 @@ class LineageGraph:
         """An MLflow run's dataset inputs as dataset uses (digest as version), training last."""
         uses = []
         # Training inputs last, so they win when two splits map to one dataset.
-        items = sorted(self._mlflow_inputs.get(run_id or "", ()),
-                       key=lambda pair: pair[1].context == "training")
+        items = sorted(
+            self._mlflow_inputs.get(run_id or "", ()),
+            key=lambda pair: pair[1].context == "training",
+        )
         for dataset, item in items:
-            uses.append(DatasetUse(dataset, item.digest or None, item.schema, None, {}, (),
-                                   (), item.cite, item.context or None))
+            uses.append(
+                DatasetUse(
+                    dataset,
+                    item.digest or None,
+                    item.schema,
+                    None,
+                    {},
+                    (),
+                    (),
+                    item.cite,
+                    item.context or None,
+                )
+            )
         return uses
 
-    def _trace(self, start: list[LineageRun], extra: list[DatasetUse],
-               extra_reader: MlflowRun | None) -> _Trace:
+    def _trace(
+        self, start: list[LineageRun], extra: list[DatasetUse], extra_reader: MlflowRun | None
+    ) -> _Trace:
         """Walk upstream from runs (and loose dataset reads), never visiting a run twice."""
         trace = _Trace()
         queue: deque[LineageRun] = deque()
@@ -867,8 +1030,9 @@ class LineageGraph:
             kind, item, via = queue.popleft()
             if kind == "dataset":
                 readers = self._readers.get((item.namespace, item.name), [])
-                for mrun_id in sorted(set(self._mlflow_readers.get((item.namespace, item.name),
-                                                                   ()))):
+                for mrun_id in sorted(
+                    set(self._mlflow_readers.get((item.namespace, item.name), ()))
+                ):
                     nodes.add(f"mlflow_run:{mrun_id}")
                     for version in self._versions_of_mlflow_run().get(mrun_id, ()):
                         reach(version.key, via, self.index.runs[mrun_id].cite)
@@ -895,17 +1059,23 @@ class LineageGraph:
             version = self.index.version_by_key[key]
             serving = self.serving_runs_of(version)
             nodes.update(f"run:{r.run_id}" for r in serving)
-            impacts.append(Impact(
-                version_key=key,
-                in_production=is_production(version, self.config),
-                stage=version.stage if version.stage != "None" else None,
-                aliases=tuple(sorted(version.aliases)),
-                via=tuple(dict.fromkeys(via)),
-                serving_runs=tuple(serving),
-                citations=_unique_cites([version.cite, *cites, *(r.cite for r in serving)]),
-            ))
-        impacts.sort(key=lambda i: (i.version_key.rsplit("@", 1)[0],
-                                    version_sort_key(i.version_key.rsplit("@", 1)[1])))
+            impacts.append(
+                Impact(
+                    version_key=key,
+                    in_production=is_production(version, self.config),
+                    stage=version.stage if version.stage != "None" else None,
+                    aliases=tuple(sorted(version.aliases)),
+                    via=tuple(dict.fromkeys(via)),
+                    serving_runs=tuple(serving),
+                    citations=_unique_cites([version.cite, *cites, *(r.cite for r in serving)]),
+                )
+            )
+        impacts.sort(
+            key=lambda i: (
+                i.version_key.rsplit("@", 1)[0],
+                version_sort_key(i.version_key.rsplit("@", 1)[1]),
+            )
+        )
         return impacts, nodes
 
     def _training_index(self) -> dict[str, set[str]]:
@@ -988,10 +1158,15 @@ class LineageGraph:
             if before and use.version and use.version != before:
                 differ.append((str(use.dataset), before, use.version))
         return SkewReport(
-            version_key=version.key, basis=basis, serving_runs=tuple(serving),
-            expected=expected, served=tuple(served.values()),
-            added=tuple(sorted(added)), removed=tuple(sorted(removed)),
-            renamed=tuple(sorted(renamed)), retyped=tuple(sorted(retyped)),
+            version_key=version.key,
+            basis=basis,
+            serving_runs=tuple(serving),
+            expected=expected,
+            served=tuple(served.values()),
+            added=tuple(sorted(added)),
+            removed=tuple(sorted(removed)),
+            renamed=tuple(sorted(renamed)),
+            retyped=tuple(sorted(retyped)),
             dataset_versions_differ=tuple(sorted(differ)),
             citations=_unique_cites(cites),
         )
@@ -1007,8 +1182,12 @@ class LineageGraph:
                 if _is_model_dataset(use):
                     continue
                 if not use.schema:
-                    written = [o for w in self.writers_of(run, use)[-1:] for o in w.outputs
-                               if o.dataset == use.dataset and o.schema]
+                    written = [
+                        o
+                        for w in self.writers_of(run, use)[-1:]
+                        for o in w.outputs
+                        if o.dataset == use.dataset and o.schema
+                    ]
                     use = written[0] if written else use
                 if use.schema:
                     uses.append(use)
@@ -1016,8 +1195,14 @@ class LineageGraph:
                 return uses
         return []
 
-    def _renames(self, removed: list[str], added: list[str], want: dict[str, Column],
-                 served: dict[str, Column], uses: list[DatasetUse]) -> list[tuple[str, str]]:
+    def _renames(
+        self,
+        removed: list[str],
+        added: list[str],
+        want: dict[str, Column],
+        served: dict[str, Column],
+        uses: list[DatasetUse],
+    ) -> list[tuple[str, str]]:
         """Pair removed with added columns that are one column renamed."""
         lineage = self._served_lineage(uses)
         pairs: list[tuple[str, str]] = []
@@ -1052,8 +1237,7 @@ class LineageGraph:
         facets = [u.column_lineage for u in uses]
         for use in uses:
             for writer in self.writers_of(None, use)[-1:]:
-                facets.extend(o.column_lineage for o in writer.outputs
-                              if o.dataset == use.dataset)
+                facets.extend(o.column_lineage for o in writer.outputs if o.dataset == use.dataset)
         for fields in facets:
             for column, spec in fields.items():
                 items = spec.get("inputFields", []) if isinstance(spec, dict) else spec
@@ -1068,10 +1252,15 @@ class LineageGraph:
         """Everything wrong in the lineage, most severe first, in a stable order."""
         if "findings" not in self._cache:
             with _collector_paused():
-                found = [*self._version_findings(), *self._orphan_training_findings(),
-                         *self._unversioned_findings(), *self._cycle_findings()]
-            found.sort(key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.kind, f.subject,
-                                      f.message))
+                found = [
+                    *self._version_findings(),
+                    *self._orphan_training_findings(),
+                    *self._unversioned_findings(),
+                    *self._cycle_findings(),
+                ]
+            found.sort(
+                key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.kind, f.subject, f.message)
+            )
             self._cache["findings"] = found
         return list(self._cache["findings"])
 
@@ -1082,10 +1271,14 @@ class LineageGraph:
                 production = is_production(version, self.config)
                 prov = self.provenance(version)
                 if not prov.training_runs:
-                    severity = "high" if production else (
-                        "low" if (version.stage or "").lower() == "archived" else "medium")
+                    severity = (
+                        "high"
+                        if production
+                        else ("low" if (version.stage or "").lower() == "archived" else "medium")
+                    )
                     yield Finding(
-                        "no-training-lineage", version.key,
+                        "no-training-lineage",
+                        version.key,
                         f"model version {version.key}"
                         f"{' (in production)' if production else ''} has no training "
                         f"lineage: {'; '.join(prov.gaps)}",
@@ -1093,28 +1286,36 @@ class LineageGraph:
                         f"{linking.openlineage_mlflow_run_tag}=<MLflow run id> (or set the "
                         f"MLflow run tag {linking.mlflow_openlineage_run_tag}), or have it "
                         f"write the dataset models:/{version.name}/{version.version}",
-                        severity, prov.citations)
+                        severity,
+                        prov.citations,
+                    )
                 if production:
                     for run in prov.failed_runs:
                         yield Finding(
-                            "failed-run-feeds-production", version.key,
+                            "failed-run-feeds-production",
+                            version.key,
                             f"production model version {version.key} depends on run "
                             f"{run.run_id} of job {run.job}, which ended {run.state}"
                             + (f" ({run.error_message})" if run.error_message else "")
                             + " and was never followed by a successful run of that job",
                             f"re-run job {run.job} successfully and retrain, or record why "
                             "the failed run's output is acceptable in a sign-off",
-                            "high", _unique_cites([version.cite, run.cite, *run.events]))
+                            "high",
+                            _unique_cites([version.cite, run.cite, *run.events]),
+                        )
                 if self.serving_runs_of(version):
                     report = self.skew(version)
                     if report.has_skew:
                         yield Finding(
-                            "training-serving-skew", version.key,
+                            "training-serving-skew",
+                            version.key,
                             f"serving runs of {version.key} read features that differ from "
                             f"its {report.basis.replace('_', ' ')}: {_skew_words(report)}",
                             "make the serving feature pipeline produce the columns and types "
                             "the model was trained on, or retrain and re-register the model",
-                            "high" if production else "medium", report.citations)
+                            "high" if production else "medium",
+                            report.citations,
+                        )
 
     def _orphan_training_findings(self) -> Iterator[Finding]:
         trained = self._training_index()
@@ -1129,14 +1330,17 @@ class LineageGraph:
             models = sorted({str(u.dataset) for u in latest.outputs if _is_model_dataset(u)})
             wrote = f" wrote {', '.join(models)}" if models else ""
             yield Finding(
-                "lineage-without-model", str(job),
+                "lineage-without-model",
+                str(job),
                 f"{len(runs)} completed training run(s) of job {job} produced a model that is "
                 f"no registered model version (latest: run {latest.run_id}{wrote})",
                 "register the model in MLflow and link the run: put the run tag "
                 f"{linking.openlineage_mlflow_run_tag}=<MLflow run id> on the OpenLineage "
                 f"run (or {linking.mlflow_openlineage_run_tag} on the MLflow run), or write "
                 "the dataset models:/<name>/<version>",
-                "medium", _unique_cites(r.cite for r in runs[-20:]))
+                "medium",
+                _unique_cites(r.cite for r in runs[-20:]),
+            )
 
     def _unversioned_findings(self) -> Iterator[Finding]:
         feeding_production: set[DatasetId] = set()
@@ -1159,15 +1363,16 @@ class LineageGraph:
             jobs = sorted({str(r.job) for r in runs})
             production = dataset in feeding_production
             yield Finding(
-                "unversioned-dataset-read", str(dataset),
+                "unversioned-dataset-read",
+                str(dataset),
                 f"dataset {dataset} was read without a version by {len(runs)} run(s) of "
                 f"{', '.join(jobs[:5])}{' and others' if len(jobs) > 5 else ''}"
                 + (" and feeds a production model" if production else "")
                 + ": what data they used cannot be reproduced",
                 "add the version dataset facet (datasetVersion) to the inputs of these jobs",
                 "medium" if production else "low",
-                _unique_cites(u.cite for r in runs[-20:] for u in r.inputs
-                              if u.dataset == dataset))
+                _unique_cites(u.cite for r in runs[-20:] for u in r.inputs if u.dataset == dataset),
+            )
 
     def _cycle_findings(self) -> Iterator[Finding]:
         flow, via = self._dataset_flow()
@@ -1177,22 +1382,27 @@ class LineageGraph:
         for component in sorted(components, key=min):
             start = min(component)
             cycle = nx.find_cycle(flow.subgraph(component), source=start)
-            steps = [f"{self._describe(u)} -> {self._describe(via[(u, v)])}"
-                     for u, v in cycle]
+            steps = [f"{self._describe(u)} -> {self._describe(via[(u, v)])}" for u, v in cycle]
             path = " -> ".join([*steps, self._describe(start)])
             runs = sorted({via[(u, v)] for u, v in flow.subgraph(component).edges})
             named = sorted(self._subject(n) for n in component)
-            cites = [record.cite for n in [*sorted(component), *runs]
-                     if (record := self.graph.nodes[n].get("record")) is not None
-                     and hasattr(record, "cite")]
+            cites = [
+                record.cite
+                for n in [*sorted(component), *runs]
+                if (record := self.graph.nodes[n].get("record")) is not None
+                and hasattr(record, "cite")
+            ]
             yield Finding(
-                "cycle", named[0],
+                "cycle",
+                named[0],
                 f"lineage forms a cycle through {len(component)} datasets: {path}; "
                 "provenance through it is ambiguous",
                 "check these jobs' declared inputs and outputs: a job must not (indirectly) "
                 "read what it writes; emit versioned datasets if it is an intended feedback "
                 "loop",
-                "medium", _unique_cites(cites))
+                "medium",
+                _unique_cites(cites),
+            )
 
     def _dataset_flow(self) -> tuple[nx.DiGraph, dict[tuple[str, str], str]]:
         """Datasets (model versions included) linked when some run reads one, writes another.
@@ -1218,8 +1428,7 @@ class LineageGraph:
             for version in versions:
                 for source in sources:
                     if source != version_node(version.key):
-                        via.setdefault((source, version_node(version.key)),
-                                       "mlflow_run:" + run_id)
+                        via.setdefault((source, version_node(version.key)), "mlflow_run:" + run_id)
         flow = nx.DiGraph()
         flow.add_edges_from(sorted(via))
         return flow, via
@@ -1259,8 +1468,11 @@ class LineageGraph:
         for pred in self.graph.predecessors(mv):
             if self.graph.nodes[pred]["kind"] in ("mlflow_run", "logged_model"):
                 nodes.add(pred)
-                nodes.update(p for p in self.graph.predecessors(pred)
-                             if self.graph.nodes[p]["kind"] == "mlflow_run")
+                nodes.update(
+                    p
+                    for p in self.graph.predecessors(pred)
+                    if self.graph.nodes[p]["kind"] == "mlflow_run"
+                )
         for succ in self.graph.successors(mv):
             if self.graph.nodes[succ]["kind"] != "dataset":
                 nodes.add(succ)
@@ -1296,9 +1508,11 @@ class LineageGraph:
         for impact in impacts:
             version = self.index.version_by_key[impact.version_key]
             nodes.add(version_node(version.key))
-            nodes.update(s for s in self.graph.successors(version_node(version.key))
-                         if self.graph.nodes[s]["kind"] in ("alias", "stage",
-                                                            "registered_model"))
+            nodes.update(
+                s
+                for s in self.graph.successors(version_node(version.key))
+                if self.graph.nodes[s]["kind"] in ("alias", "stage", "registered_model")
+            )
         for run_node in [n for n in nodes if n.startswith("run:")]:
             record = self.graph.nodes[run_node].get("record") if run_node in self.graph else None
             if isinstance(record, LineageRun):
@@ -1351,9 +1565,14 @@ def _compile_patterns(config: Config) -> list[re.Pattern[str]]:
         try:
             patterns.append(re.compile(text))
         except re.error as exc:
-            problems.append(Problem(where, f"/linking/serving_job_patterns/{i}",
-                                    f"{text!r} is not a regular expression ({exc})",
-                                    "fix the pattern, e.g. 'serving|inference'"))
+            problems.append(
+                Problem(
+                    where,
+                    f"/linking/serving_job_patterns/{i}",
+                    f"{text!r} is not a regular expression ({exc})",
+                    "fix the pattern, e.g. 'serving|inference'",
+                )
+            )
     if problems:
         raise InputError(problems)
     return patterns

@@ -44,8 +44,9 @@ def version_sort_key(version: str) -> tuple[int, int | str]:
 
 def is_production(version: ModelVersion, config: Config) -> bool:
     """Whether a version is in production by stage or alias."""
-    return (version.stage in config.production.stages
-            or any(a in config.production.aliases for a in version.aliases))
+    return version.stage in config.production.stages or any(
+        a in config.production.aliases for a in version.aliases
+    )
 
 
 @dataclass
@@ -67,8 +68,10 @@ class Index:
         grouped: dict[str, list[ModelVersion]] = defaultdict(list)
         for v in self.evidence.model_versions:
             grouped[v.name].append(v)
-        return {name: sorted(vs, key=lambda v: version_sort_key(v.version))
-                for name, vs in grouped.items()}
+        return {
+            name: sorted(vs, key=lambda v: version_sort_key(v.version))
+            for name, vs in grouped.items()
+        }
 
     @cached_property
     def version_by_key(self) -> dict[str, ModelVersion]:
@@ -97,8 +100,12 @@ class Index:
 
     def production_versions(self) -> list[ModelVersion]:
         """Every version in production, by system then version."""
-        return [v for name in sorted(self.versions) for v in self.versions[name]
-                if is_production(v, self.config)]
+        return [
+            v
+            for name in sorted(self.versions)
+            for v in self.versions[name]
+            if is_production(v, self.config)
+        ]
 
     def run_id_of(self, version: ModelVersion) -> str | None:
         """The MLflow run that produced a version (directly or through its logged model)."""
@@ -158,8 +165,11 @@ class Index:
 
     def signoffs_of(self, system: str, version: str | None = None) -> list[SignOff]:
         """Sign-offs for a system (``version`` None) or for one version of it."""
-        return [s for s in self.evidence.signoffs
-                if s.system == system and (s.version is None or s.version == version)]
+        return [
+            s
+            for s in self.evidence.signoffs
+            if s.system == system and (s.version is None or s.version == version)
+        ]
 
 
 def _report_order(report: MonitoringReport) -> tuple[str, str]:
@@ -174,36 +184,67 @@ def link(evidence: Evidence, config: Config) -> Evidence:
     for report in evidence.reports:
         key = f"{report.model_name}@{report.model_version}"
         if not report.model_name:
-            unlinked.append(Unlinked(
-                "monitoring report", report.name or report.cite.file,
-                "names no model: add metadata model/model_version, or file it under "
-                "<model>/<version>/", report.cite))
+            unlinked.append(
+                Unlinked(
+                    "monitoring report",
+                    report.name or report.cite.file,
+                    "names no model: add metadata model/model_version, or file it under "
+                    "<model>/<version>/",
+                    report.cite,
+                )
+            )
         elif report.model_version is None or key not in index.version_by_key:
-            unlinked.append(Unlinked(
-                "monitoring report", report.name or report.cite.file,
-                f"model version {key} is not in the MLflow export", report.cite))
+            unlinked.append(
+                Unlinked(
+                    "monitoring report",
+                    report.name or report.cite.file,
+                    f"model version {key} is not in the MLflow export",
+                    report.cite,
+                )
+            )
     for sig in evidence.signatures:
-        known = (sig.model_id in index.logged_models or sig.run_id in index.runs
-                 or any(v.logged_model_id == sig.model_id for v in evidence.model_versions))
+        known = (
+            sig.model_id in index.logged_models
+            or sig.run_id in index.runs
+            or any(v.logged_model_id == sig.model_id for v in evidence.model_versions)
+        )
         if not known:
-            unlinked.append(Unlinked(
-                "model signature", sig.model_id or sig.run_id or sig.cite.file,
-                "no logged model or run in the MLflow export has this id", sig.cite))
+            unlinked.append(
+                Unlinked(
+                    "model signature",
+                    sig.model_id or sig.run_id or sig.cite.file,
+                    "no logged model or run in the MLflow export has this id",
+                    sig.cite,
+                )
+            )
     for signoff in evidence.signoffs:
         if signoff.system not in index.systems:
-            unlinked.append(Unlinked(
-                "sign-off", signoff.id,
-                f"system {signoff.system!r} is not a registered model in the MLflow export",
-                signoff.cite))
+            unlinked.append(
+                Unlinked(
+                    "sign-off",
+                    signoff.id,
+                    f"system {signoff.system!r} is not a registered model in the MLflow export",
+                    signoff.cite,
+                )
+            )
         elif signoff.version is not None and signoff.subject not in index.version_by_key:
-            unlinked.append(Unlinked(
-                "sign-off", signoff.id,
-                f"version {signoff.subject} is not in the MLflow export", signoff.cite))
+            unlinked.append(
+                Unlinked(
+                    "sign-off",
+                    signoff.id,
+                    f"version {signoff.subject} is not in the MLflow export",
+                    signoff.cite,
+                )
+            )
     for run in evidence.lineage_runs:
         if run.mlflow_run_id and run.mlflow_run_id not in index.runs:
-            unlinked.append(Unlinked(
-                "lineage run", f"{run.job.name} {run.run_id}",
-                f"names MLflow run {run.mlflow_run_id}, which is not in the MLflow export",
-                run.cite))
+            unlinked.append(
+                Unlinked(
+                    "lineage run",
+                    f"{run.job.name} {run.run_id}",
+                    f"names MLflow run {run.mlflow_run_id}, which is not in the MLflow export",
+                    run.cite,
+                )
+            )
     unlinked.sort(key=lambda u: (u.kind, u.key, u.cite.file))
     return replace(evidence, unlinked=tuple(unlinked))

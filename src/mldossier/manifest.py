@@ -34,11 +34,16 @@ def canonical(data: Any) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def inputs_section(evidence_files: list[dict[str, Any]], catalogs: list[dict[str, Any]],
-                   config_sha256: str) -> dict[str, Any]:
+def inputs_section(
+    evidence_files: list[dict[str, Any]], catalogs: list[dict[str, Any]], config_sha256: str
+) -> dict[str, Any]:
     """What a report is built from; its digest is the report id."""
-    return {"tool": {"name": "mldossier", "version": __version__},
-            "evidence": evidence_files, "catalogs": catalogs, "config_sha256": config_sha256}
+    return {
+        "tool": {"name": "mldossier", "version": __version__},
+        "evidence": evidence_files,
+        "catalogs": catalogs,
+        "config_sha256": config_sha256,
+    }
 
 
 def report_id_of(inputs: dict[str, Any]) -> str:
@@ -52,8 +57,7 @@ def list_outputs(bundle: Path) -> list[dict[str, Any]]:
     for path in sorted(bundle.rglob("*")):
         rel = path.relative_to(bundle).as_posix()
         if path.is_file() and not path.is_symlink() and rel not in NOT_LISTED:
-            found.append({"path": rel, "size": path.stat().st_size,
-                          "sha256": sha256_file(path)})
+            found.append({"path": rel, "size": path.stat().st_size, "sha256": sha256_file(path)})
     return found
 
 
@@ -66,17 +70,20 @@ def write_manifest(bundle: Path, inputs: dict[str, Any], as_of: str) -> dict[str
         "inputs": inputs,
         "outputs": list_outputs(bundle),
     }
-    (bundle / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n",
-                                        encoding="utf-8")
+    (bundle / MANIFEST_NAME).write_text(
+        json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
     statement = {
         "_type": "https://in-toto.io/Statement/v1",
-        "subject": [{"name": o["path"], "digest": {"sha256": o["sha256"]}}
-                    for o in manifest["outputs"]],
+        "subject": [
+            {"name": o["path"], "digest": {"sha256": o["sha256"]}} for o in manifest["outputs"]
+        ],
         "predicateType": PREDICATE_TYPE,
         "predicate": {"report_id": manifest["report_id"], "as_of": as_of, "inputs": inputs},
     }
-    (bundle / STATEMENT_NAME).write_text(json.dumps(statement, indent=2, sort_keys=True) + "\n",
-                                         encoding="utf-8")
+    (bundle / STATEMENT_NAME).write_text(
+        json.dumps(statement, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
     return manifest
 
 
@@ -88,14 +95,17 @@ def sign_manifest(bundle: Path, key_path: Path) -> None:
     try:
         key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
     except (OSError, ValueError, TypeError) as exc:
-        raise UsageError(f"{key_path}: cannot read an unencrypted PEM private key ({exc})"
-                         ) from None
+        raise UsageError(
+            f"{key_path}: cannot read an unencrypted PEM private key ({exc})"
+        ) from None
     if not isinstance(key, Ed25519PrivateKey):
-        raise UsageError(f"{key_path}: not an Ed25519 key (make one with "
-                         "`openssl genpkey -algorithm ed25519`)")
+        raise UsageError(
+            f"{key_path}: not an Ed25519 key (make one with `openssl genpkey -algorithm ed25519`)"
+        )
     signature = key.sign((bundle / MANIFEST_NAME).read_bytes())
-    (bundle / SIGNATURE_NAME).write_text(base64.b64encode(signature).decode() + "\n",
-                                         encoding="ascii")
+    (bundle / SIGNATURE_NAME).write_text(
+        base64.b64encode(signature).decode() + "\n", encoding="ascii"
+    )
 
 
 @dataclass(frozen=True)
@@ -113,7 +123,9 @@ class Verification:
     def intact(self) -> bool:
         """No file changed, missing or added, and no signature failure."""
         return not (self.modified or self.missing or self.extra) and self.signature in (
-            "valid", "not checked")
+            "valid",
+            "not checked",
+        )
 
 
 def verify_bundle(bundle: Path, pubkey: Path | None = None) -> Verification:
@@ -126,8 +138,9 @@ def verify_bundle(bundle: Path, pubkey: Path | None = None) -> Verification:
         outputs = {o["path"]: o["sha256"] for o in manifest["outputs"]}
         expected_id = report_id_of(manifest["inputs"])
     except FileNotFoundError:
-        raise UsageError(f"{manifest_path}: no manifest (was this folder made by "
-                         "`mldossier build`?)") from None
+        raise UsageError(
+            f"{manifest_path}: no manifest (was this folder made by `mldossier build`?)"
+        ) from None
     except (ValueError, KeyError, TypeError) as exc:
         raise UsageError(f"{manifest_path}: not a readable mldossier manifest ({exc})") from None
     present = {o["path"]: o["sha256"] for o in list_outputs(bundle)}
@@ -139,8 +152,9 @@ def verify_bundle(bundle: Path, pubkey: Path | None = None) -> Verification:
     signature = "not checked"
     if pubkey is not None:
         signature = _check_signature(bundle, pubkey)
-    return Verification(tuple(modified), tuple(missing), tuple(extra), signature,
-                        str(manifest.get("report_id", "")))
+    return Verification(
+        tuple(modified), tuple(missing), tuple(extra), signature, str(manifest.get("report_id", ""))
+    )
 
 
 def _check_signature(bundle: Path, pubkey: Path) -> str:
@@ -158,8 +172,10 @@ def _check_signature(bundle: Path, pubkey: Path) -> str:
     if not sig_path.is_file():
         return "missing"
     try:
-        key.verify(base64.b64decode(sig_path.read_text("ascii").strip(), validate=True),
-                   (bundle / MANIFEST_NAME).read_bytes())
+        key.verify(
+            base64.b64decode(sig_path.read_text("ascii").strip(), validate=True),
+            (bundle / MANIFEST_NAME).read_bytes(),
+        )
     except (InvalidSignature, ValueError):
         return "invalid"
     return "valid"

@@ -471,9 +471,11 @@ def _fast_pickling(cls: type) -> None:
     setters = tuple(cls.__dict__[name].__set__ for name in names)
 
     if len(names) == 1:
+
         def __getstate__(self: Any) -> tuple[Any, ...]:
             return (values(self),)
     else:
+
         def __getstate__(self: Any) -> tuple[Any, ...]:
             return values(self)  # type: ignore[no-any-return]
 
@@ -486,7 +488,11 @@ def _fast_pickling(cls: type) -> None:
 
 
 for _record in list(globals().values()):
-    if (isinstance(_record, type) and _record.__module__ == __name__
-            and is_dataclass(_record) and "__slots__" in vars(_record)):
+    if (
+        isinstance(_record, type)
+        and _record.__module__ == __name__
+        and is_dataclass(_record)
+        and "__slots__" in vars(_record)
+    ):
         _fast_pickling(_record)
 del _record

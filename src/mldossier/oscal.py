@@ -87,19 +87,30 @@ def to_oscal(results: Results, evidence_prefix: str = "") -> dict[str, Any]:
     so links resolve from wherever the document is written; ``""`` leaves them relative to
     the evidence folder.
     """
-    run = "|".join([results.manifest_sha256, oscal_time(results.as_of),
-                    *(f"{c.id}:{c.sha256}" for c in results.catalogs)])
+    run = "|".join(
+        [
+            results.manifest_sha256,
+            oscal_time(results.as_of),
+            *(f"{c.id}:{c.sha256}" for c in results.catalogs),
+        ]
+    )
     files = {f.path: f for f in results.evidence.files}
     tool_uuid = content_uuid("component", "mldossier", __version__)
-    subjects = sorted({(v.subject, v.subject_kind, v.system) for v in results.verdicts
-                       if v.subject_kind in ("system", "version")})
+    subjects = sorted(
+        {
+            (v.subject, v.subject_kind, v.system)
+            for v in results.verdicts
+            if v.subject_kind in ("system", "version")
+        }
+    )
     subject_uuids = {name: content_uuid("subject", name) for name, _, _ in subjects}
 
     observations: list[dict[str, Any]] = []
     findings: list[dict[str, Any]] = []
     for verdict in results.verdicts:
-        observation = _observation(verdict, run, tool_uuid, subject_uuids, files,
-                                   evidence_prefix, results.as_of)
+        observation = _observation(
+            verdict, run, tool_uuid, subject_uuids, files, evidence_prefix, results.as_of
+        )
         if observation is not None:
             observations.append(observation)
         findings.append(_finding(verdict, observation, tool_uuid))
@@ -107,18 +118,20 @@ def to_oscal(results: Results, evidence_prefix: str = "") -> dict[str, Any]:
     when = oscal_time(results.as_of)
     result = {
         "uuid": content_uuid("result", run),
-        "title": "mldossier evaluation of " + ", ".join(
-            dict.fromkeys(c.framework for c in results.catalogs)),
+        "title": "mldossier evaluation of "
+        + ", ".join(dict.fromkeys(c.framework for c in results.catalogs)),
         "description": (
             f"Every control of {len(results.catalogs)} catalog(s) evaluated by mldossier "
             f"{__version__} on the evidence with manifest SHA-256 {results.manifest_sha256}, "
-            f"as of {when} ({results.as_of_source})."),
+            f"as of {when} ({results.as_of_source})."
+        ),
         "start": when,
         "end": when,
-        "props": [prop("as-of-source", results.as_of_source),
-                  prop("evidence-manifest-sha256", results.manifest_sha256),
-                  *(prop(f"count-{status}", str(n))
-                    for status, n in results.counts().items())],
+        "props": [
+            prop("as-of-source", results.as_of_source),
+            prop("evidence-manifest-sha256", results.manifest_sha256),
+            *(prop(f"count-{status}", str(n)) for status, n in results.counts().items()),
+        ],
         "local-definitions": _local_definitions(tool_uuid, subjects, subject_uuids),
         "reviewed-controls": {
             "description": "Every control of the catalogs listed in back-matter.",
@@ -127,11 +140,13 @@ def to_oscal(results: Results, evidence_prefix: str = "") -> dict[str, Any]:
         **({"observations": observations} if observations else {}),
         **({"findings": findings} if findings else {}),
     }
-    back_matter = {"resources": [
-        _plan_resource(results.catalogs, run),
-        *(_catalog_resource(c) for c in results.catalogs),
-        *(_file_resource(f, evidence_prefix) for f in results.evidence.files),
-    ]}
+    back_matter = {
+        "resources": [
+            _plan_resource(results.catalogs, run),
+            *(_catalog_resource(c) for c in results.catalogs),
+            *(_file_resource(f, evidence_prefix) for f in results.evidence.files),
+        ]
+    }
     body: dict[str, Any] = {
         "metadata": {
             "title": "mldossier assessment results",
@@ -142,8 +157,10 @@ def to_oscal(results: Results, evidence_prefix: str = "") -> dict[str, Any]:
         },
         "import-ap": {
             "href": f"#{back_matter['resources'][0]['uuid']}",
-            "remarks": ("mldossier has no OSCAL assessment plan: the plan is the control "
-                        "catalogs in back-matter, decided by mldossier's check library."),
+            "remarks": (
+                "mldossier has no OSCAL assessment plan: the plan is the control "
+                "catalogs in back-matter, decided by mldossier's check library."
+            ),
         },
         "results": [result],
         "back-matter": back_matter,
@@ -161,8 +178,9 @@ def dumps_oscal(document: dict[str, Any]) -> str:
 # ------------------------------------------------------------------ parts
 
 
-def _local_definitions(tool_uuid: str, subjects: list[tuple[str, str, str]],
-                       subject_uuids: dict[str, str]) -> dict[str, Any]:
+def _local_definitions(
+    tool_uuid: str, subjects: list[tuple[str, str, str]], subject_uuids: dict[str, str]
+) -> dict[str, Any]:
     tool = {
         "uuid": tool_uuid,
         "type": "software",
@@ -171,28 +189,41 @@ def _local_definitions(tool_uuid: str, subjects: list[tuple[str, str, str]],
         "props": [{"name": "version", "value": __version__}],
         "status": {"state": "operational"},
     }
-    items = [{
-        "uuid": subject_uuids[name],
-        "description": (f"AI system {name} (MLflow registered model)" if kind == "system"
-                        else f"Version {name.rpartition('@')[2]} of AI system {system} "
-                             "(MLflow model version)"),
-        "props": [{"name": "asset-id", "value": name}, prop("subject-kind", kind)],
-    } for name, kind, system in subjects]
+    items = [
+        {
+            "uuid": subject_uuids[name],
+            "description": (
+                f"AI system {name} (MLflow registered model)"
+                if kind == "system"
+                else f"Version {name.rpartition('@')[2]} of AI system {system} "
+                "(MLflow model version)"
+            ),
+            "props": [{"name": "asset-id", "value": name}, prop("subject-kind", kind)],
+        }
+        for name, kind, system in subjects
+    ]
     return {"components": [tool], **({"inventory-items": items} if items else {})}
 
 
 def _selection(catalog: Catalog) -> dict[str, Any]:
     return {
-        "description": one_line(f"{catalog.title} (catalog {catalog.id} version "
-                                f"{catalog.version})"),
+        "description": one_line(
+            f"{catalog.title} (catalog {catalog.id} version {catalog.version})"
+        ),
         "props": [prop("catalog", catalog.id)],
         "include-controls": [{"control-id": c.id} for c in catalog.controls],
     }
 
 
-def _observation(verdict: Verdict, run: str, tool_uuid: str, subject_uuids: dict[str, str],
-                 files: dict[str, SourceFile], prefix: str, as_of: datetime
-                 ) -> dict[str, Any] | None:
+def _observation(
+    verdict: Verdict,
+    run: str,
+    tool_uuid: str,
+    subject_uuids: dict[str, str],
+    files: dict[str, SourceFile],
+    prefix: str,
+    as_of: datetime,
+) -> dict[str, Any] | None:
     """What was looked at for one verdict; None when nothing was (organisation-wide)."""
     if not verdict.citations and not verdict.checks:
         return None
@@ -203,24 +234,29 @@ def _observation(verdict: Verdict, run: str, tool_uuid: str, subject_uuids: dict
         "uuid": content_uuid("observation", run, verdict.key),
         "title": one_line(f"{verdict.control.id} on {verdict.subject}"),
         "description": "\n".join(verdict.reasons) or verdict.status,
-        "props": [prop("status", verdict.status),
-                  *(prop("check", f"{c.check}: {c.status}") for c in verdict.checks)],
+        "props": [
+            prop("status", verdict.status),
+            *(prop("check", f"{c.check}: {c.status}") for c in verdict.checks),
+        ],
         "methods": methods or ["TEST"],
         "types": ["control-objective"],
         "origins": [{"actors": [{"type": "tool", "actor-uuid": tool_uuid}]}],
     }
     if verdict.subject in subject_uuids:
-        observation["subjects"] = [{"subject-uuid": subject_uuids[verdict.subject],
-                                    "type": "inventory-item", "title": verdict.subject}]
+        observation["subjects"] = [
+            {
+                "subject-uuid": subject_uuids[verdict.subject],
+                "type": "inventory-item",
+                "title": verdict.subject,
+            }
+        ]
     if verdict.citations:
-        observation["relevant-evidence"] = [_evidence(c, files, prefix)
-                                            for c in verdict.citations]
+        observation["relevant-evidence"] = [_evidence(c, files, prefix) for c in verdict.citations]
     observation["collected"] = oscal_time(as_of)
     return observation
 
 
-def _evidence(citation: Citation, files: dict[str, SourceFile], prefix: str
-              ) -> dict[str, Any]:
+def _evidence(citation: Citation, files: dict[str, SourceFile], prefix: str) -> dict[str, Any]:
     props = [prop("sha256", citation.sha256)]
     if citation.pointer:
         props.append(prop("json-pointer", citation.pointer))
@@ -236,8 +272,9 @@ def _evidence(citation: Citation, files: dict[str, SourceFile], prefix: str
     return entry
 
 
-def _finding(verdict: Verdict, observation: dict[str, Any] | None, tool_uuid: str
-             ) -> dict[str, Any]:
+def _finding(
+    verdict: Verdict, observation: dict[str, Any] | None, tool_uuid: str
+) -> dict[str, Any]:
     control = verdict.control
     target: dict[str, Any] = {
         "type": "objective-id",
@@ -255,15 +292,16 @@ def _finding(verdict: Verdict, observation: dict[str, Any] | None, tool_uuid: st
     finding: dict[str, Any] = {
         # Per control and subject, so the same finding keeps its id across assessments.
         "uuid": content_uuid("finding", control.catalog, control.id, verdict.subject),
-        "title": one_line(f"{control.id} {control.title} [{verdict.subject}]: "
-                          f"{verdict.status}"),
+        "title": one_line(f"{control.id} {control.title} [{verdict.subject}]: {verdict.status}"),
         "description": "\n".join(verdict.reasons) or verdict.status,
-        "props": [prop("mldossier-status", verdict.status),
-                  prop("framework", control.framework),
-                  prop("catalog", control.catalog),
-                  prop("reference", control.reference),
-                  prop("severity", control.severity),
-                  prop("subject", verdict.subject)],
+        "props": [
+            prop("mldossier-status", verdict.status),
+            prop("framework", control.framework),
+            prop("catalog", control.catalog),
+            prop("reference", control.reference),
+            prop("severity", control.severity),
+            prop("subject", verdict.subject),
+        ],
         "origins": [{"actors": [{"type": "tool", "actor-uuid": tool_uuid}]}],
         "target": target,
     }
@@ -278,9 +316,11 @@ def _remarks(verdict: Verdict) -> str:
     lines = [f"mldossier status: {verdict.status}"]
     if verdict.waiver is not None:
         w = verdict.waiver
-        lines.append(f"Waiver {w.id}: approved by {w.approver}, owner {w.owner}, until "
-                     f"{w.expires.isoformat()}: {w.justification} (compensating control: "
-                     f"{w.compensating_control})")
+        lines.append(
+            f"Waiver {w.id}: approved by {w.approver}, owner {w.owner}, until "
+            f"{w.expires.isoformat()}: {w.justification} (compensating control: "
+            f"{w.compensating_control})"
+        )
     if verdict.status == "manual":
         lines.append("Decided by an auditor; mldossier does not decide this control.")
     return "\n".join(lines)
@@ -291,8 +331,8 @@ def _plan_resource(catalogs: Iterable[Catalog], run: str) -> dict[str, Any]:
     return {
         "uuid": content_uuid("plan", run),
         "title": "Assessment plan: the mldossier control catalogs",
-        "description": "Controls and the checks that decide them: " + ", ".join(
-            f"{c.id} {c.version} ({c.path}, SHA-256 {c.sha256})" for c in catalogs),
+        "description": "Controls and the checks that decide them: "
+        + ", ".join(f"{c.id} {c.version} ({c.path}, SHA-256 {c.sha256})" for c in catalogs),
     }
 
 
@@ -301,8 +341,13 @@ def _catalog_resource(catalog: Catalog) -> dict[str, Any]:
         "uuid": content_uuid("catalog", catalog.id, catalog.sha256),
         "title": one_line(f"Control catalog {catalog.title}"),
         "props": [prop("catalog", catalog.id), prop("catalog-version", catalog.version)],
-        "rlinks": [{"href": quote(catalog.path, safe="/"), "media-type": "application/yaml",
-                    "hashes": [{"algorithm": "SHA-256", "value": catalog.sha256}]}],
+        "rlinks": [
+            {
+                "href": quote(catalog.path, safe="/"),
+                "media-type": "application/yaml",
+                "hashes": [{"algorithm": "SHA-256", "value": catalog.sha256}],
+            }
+        ],
     }
 
 
@@ -314,9 +359,15 @@ def _file_resource(source: SourceFile, prefix: str) -> dict[str, Any]:
     return {
         "uuid": _file_uuid(source),
         "title": one_line(f"Evidence file {source.path}"),
-        "props": [prop("evidence-kind", source.kind),
-                  prop("size", str(source.size)),
-                  *([prop("importer", source.importer)] if source.importer else [])],
-        "rlinks": [{"href": evidence_href(source, prefix),
-                    "hashes": [{"algorithm": "SHA-256", "value": source.sha256}]}],
+        "props": [
+            prop("evidence-kind", source.kind),
+            prop("size", str(source.size)),
+            *([prop("importer", source.importer)] if source.importer else []),
+        ],
+        "rlinks": [
+            {
+                "href": evidence_href(source, prefix),
+                "hashes": [{"algorithm": "SHA-256", "value": source.sha256}],
+            }
+        ],
     }

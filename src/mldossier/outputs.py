@@ -237,17 +237,24 @@ def reported_as_unwritable(folder: Path) -> Iterator[None]:
         names = [n for n in (exc.filename, exc.filename2) if isinstance(n, str)]
         temporary = Path(tempfile.gettempdir()).resolve()
         if any(_is_bundle_path(n, folder) for n in names) or (
-                not names and _same_file_system(temporary, folder.parent)):
-            raise UsageError(f"cannot write the bundle into {folder}: {reason} "
-                             f"({hint}, or build into another folder with --out)") from exc
+            not names and _same_file_system(temporary, folder.parent)
+        ):
+            raise UsageError(
+                f"cannot write the bundle into {folder}: {reason} "
+                f"({hint}, or build into another folder with --out)"
+            ) from exc
         if not names:  # a failed write() names no file: either folder could be full
-            raise UsageError(f"cannot write the bundle into {folder} or the temporary folder "
-                             f"{temporary}: {reason} ({hint}, or build into another folder "
-                             "with --out, or set TMPDIR to another folder)") from exc
+            raise UsageError(
+                f"cannot write the bundle into {folder} or the temporary folder "
+                f"{temporary}: {reason} ({hint}, or build into another folder "
+                "with --out, or set TMPDIR to another folder)"
+            ) from exc
         elsewhere = [n for n in names if temporary in Path(n).resolve().parents]
         if elsewhere:
-            raise UsageError(f"cannot write the bundle into {folder}: {elsewhere[-1]}: "
-                             f"{reason} ({hint}, or set TMPDIR to another folder)") from exc
+            raise UsageError(
+                f"cannot write the bundle into {folder}: {elsewhere[-1]}: "
+                f"{reason} ({hint}, or set TMPDIR to another folder)"
+            ) from exc
         raise
 
 
@@ -269,5 +276,12 @@ def _is_bundle_path(name: str, bundle: Path) -> bool:
     return path.relative_to(bundle.parent).parts[0].startswith(f".{bundle.name}.")
 
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "usual_mode", "reported_as_unwritable",
-           "signals_deferred", "sigterm_unwinds", "swap_in_folder"]
+__all__ = [
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "usual_mode",
+    "reported_as_unwritable",
+    "signals_deferred",
+    "sigterm_unwinds",
+    "swap_in_folder",
+]

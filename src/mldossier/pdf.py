@@ -55,8 +55,15 @@ MONITORING_ROWS = 12
 """Latest monitoring reports shown per system (the site shows the whole history)."""
 WIDE_DIAGRAM_PT = 600.0
 """Diagrams wider than this (in points) get a landscape page, so their labels stay legible."""
-STATUS_LABEL = {"pass": "PASS", "fail": "FAIL", "warn": "WARN", "manual": "MANUAL",
-                "not_applicable": "N/A", "error": "ERROR", "waived": "WAIVED"}
+STATUS_LABEL = {
+    "pass": "PASS",
+    "fail": "FAIL",
+    "warn": "WARN",
+    "manual": "MANUAL",
+    "not_applicable": "N/A",
+    "error": "ERROR",
+    "waived": "WAIVED",
+}
 
 
 class URLRefused(ValueError):
@@ -152,21 +159,31 @@ class Chapter:
     children: tuple[Chapter, ...] = ()
 
 
-def matrix_tables(framework: str, controls: Sequence[ControlView], systems: Sequence[str],
-                  width: int = MATRIX_COLUMNS) -> list[MatrixTable]:
+def matrix_tables(
+    framework: str,
+    controls: Sequence[ControlView],
+    systems: Sequence[str],
+    width: int = MATRIX_COLUMNS,
+) -> list[MatrixTable]:
     """The control matrix of one framework, split into tables of at most ``width`` columns."""
     has_org = any(v.subject == ORGANISATION for c in controls for v in c.verdicts)
     columns = [*systems, *([ORGANISATION] if has_org else [])]
-    chunks = [columns[i:i + width] for i in range(0, len(columns), width)] or [[]]
+    chunks = [columns[i : i + width] for i in range(0, len(columns), width)] or [[]]
     tables = []
     for n, chunk in enumerate(chunks, start=1):
         rows = []
         for control in controls:
             cells = []
             for column in chunk:
-                statuses = [v.status for v in control.verdicts
-                            if (v.subject == ORGANISATION if column == ORGANISATION
-                                else v.system == column and v.subject != ORGANISATION)]
+                statuses = [
+                    v.status
+                    for v in control.verdicts
+                    if (
+                        v.subject == ORGANISATION
+                        if column == ORGANISATION
+                        else v.system == column and v.subject != ORGANISATION
+                    )
+                ]
                 cells.append(worst(statuses) if statuses else "")
             rows.append(MatrixRow(control, tuple(cells)))
         tables.append(MatrixTable(framework, tuple(chunk), tuple(rows), n, len(chunks)))
@@ -220,18 +237,27 @@ def _w3c(moment: datetime) -> str:
 
 
 def _counts_line(counts: dict[str, int]) -> str:
-    return ", ".join(f"{counts[s]} {_status_label(s).lower()}" for s in STATUSES
-                     if counts.get(s))
+    return ", ".join(f"{counts[s]} {_status_label(s).lower()}" for s in STATUSES if counts.get(s))
 
 
 def _environment() -> SandboxedEnvironment:
-    env = SandboxedEnvironment(loader=FileSystemLoader(str(PDF_TEMPLATES)),
-                               autoescape=select_autoescape(default=True,
-                                                            default_for_string=True),
-                               undefined=StrictUndefined, trim_blocks=True,
-                               lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters.update(status=_status_label, cite=_short_cite, day=_day, moment=_moment,
-                       size=_size, slug=slugify, counts=_counts_line)
+    env = SandboxedEnvironment(
+        loader=FileSystemLoader(str(PDF_TEMPLATES)),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        status=_status_label,
+        cite=_short_cite,
+        day=_day,
+        moment=_moment,
+        size=_size,
+        slug=slugify,
+        counts=_counts_line,
+    )
     return env
 
 
@@ -242,8 +268,9 @@ def _period(files: Iterable[SourceFile], as_of: datetime) -> str:
     return f"{_day(times[0])} to {_day(max(times[-1], as_of))}"
 
 
-def _context(dossier: Dossier, report_id: str, only_system: str | None,
-             attachments: dict[str, str]) -> dict[str, Any]:
+def _context(
+    dossier: Dossier, report_id: str, only_system: str | None, attachments: dict[str, str]
+) -> dict[str, Any]:
     systems = [s for s in dossier.systems if only_system in (None, s.model.name)]
     if only_system is not None and not systems:
         raise ValueError(f"no AI system named {only_system!r} in the dossier")
@@ -264,8 +291,11 @@ def _context(dossier: Dossier, report_id: str, only_system: str | None,
     elif summary_only:
         cited = {c.file for v in findings for c in v.citations}
         files = [f for f in files if f.path in cited]
-    matrices = {fw: matrix_tables(fw, dossier.controls.get(fw, ()), names)
-                for fw in dossier.frameworks} if only_system is None and not summary_only else {}
+    matrices = (
+        {fw: matrix_tables(fw, dossier.controls.get(fw, ()), names) for fw in dossier.frameworks}
+        if only_system is None and not summary_only
+        else {}
+    )
     chapter_systems = [] if summary_only else systems
     findings_by_system: dict[str, list[Verdict]] = {}
     for v in findings:
@@ -281,17 +311,24 @@ def _context(dossier: Dossier, report_id: str, only_system: str | None,
     if summary_only:
         chapters.append(Chapter("estate", "A large estate: where the details are"))
     elif only_system is None:
-        chapters.append(Chapter("matrix", "Control matrix",
-                                tuple(Chapter(f"matrix-{slugify(fw)}", fw)
-                                      for fw in dossier.frameworks)))
+        chapters.append(
+            Chapter(
+                "matrix",
+                "Control matrix",
+                tuple(Chapter(f"matrix-{slugify(fw)}", fw) for fw in dossier.frameworks),
+            )
+        )
     for s in chapter_systems:
         chapters.append(Chapter(f"system-{s.slug}", f"AI system: {s.model.name}"))
     chapters.append(Chapter("findings", "Findings and what to do"))
     chapters.append(Chapter("evidence", "Evidence appendix"))
     chapters.append(Chapter("signoff", "Sign-off"))
 
-    title = (f"AI compliance dossier — {dossier.organisation}" if only_system is None
-             else f"AI compliance dossier — {only_system}")
+    title = (
+        f"AI compliance dossier — {dossier.organisation}"
+        if only_system is None
+        else f"AI compliance dossier — {only_system}"
+    )
     return {
         "d": dossier,
         "title": title,
@@ -321,8 +358,9 @@ def _context(dossier: Dossier, report_id: str, only_system: str | None,
         "organisation_subject": ORGANISATION,
         "diagrams": {s.slug: _svg_data_uri(s.diagram_svg) for s in chapter_systems},
         "not_applicable": {s.slug: not_applicable_groups(s.verdicts) for s in chapter_systems},
-        "wide_diagrams": {s.slug for s in chapter_systems
-                          if (svg_width_pt(s.diagram_svg) or 0) > WIDE_DIAGRAM_PT},
+        "wide_diagrams": {
+            s.slug for s in chapter_systems if (svg_width_pt(s.diagram_svg) or 0) > WIDE_DIAGRAM_PT
+        },
     }
 
 
@@ -352,22 +390,34 @@ def _svg_data_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode()
 
 
-def render_html(dossier: Dossier, *, report_id: str, only_system: str | None = None,
-                attachments: dict[str, str] | None = None) -> str:
+def render_html(
+    dossier: Dossier,
+    *,
+    report_id: str,
+    only_system: str | None = None,
+    attachments: dict[str, str] | None = None,
+) -> str:
     """The report as HTML (what WeasyPrint lays out); evidence appears only as escaped text.
 
     ``attachments`` maps each embedded file's name to its SHA-256, listed on the sign-off page.
     """
     env = _environment()
     return env.get_template("report.html.j2").render(
-        **_context(dossier, report_id, only_system, dict(attachments or {})))
+        **_context(dossier, report_id, only_system, dict(attachments or {}))
+    )
 
 
 PDF_NAMESPACE = "pdf"
 
 
-def pdf_key(html: str, *, report_id: str, only_system: str | None,
-            attachments: dict[str, bytes], moment: datetime) -> str:
+def pdf_key(
+    html: str,
+    *,
+    report_id: str,
+    only_system: str | None,
+    attachments: dict[str, bytes],
+    moment: datetime,
+) -> str:
     """The cache key of a PDF: its HTML and attachments, the code, WeasyPrint and the fonts.
 
     Everything else the PDF is made of comes from ``templates/pdf`` (in the code
@@ -379,18 +429,42 @@ def pdf_key(html: str, *, report_id: str, only_system: str | None,
         pango_version = str(pango.pango_version())
     except (ImportError, AttributeError, OSError):
         pango_version = ""
-    return cache_key(PDF_NAMESPACE, code_fingerprint(),
-                     library_versions("weasyprint", "pydyf", "tinycss2", "cssselect2",
-                                      "tinyhtml5", "Pyphen", "Pillow", "fonttools"),
-                     pango_version, fonts_fingerprint(), PDF_TEMPLATES.as_posix(), html,
-                     report_id, only_system or "", moment.isoformat(),
-                     hash_parts((name, hashlib.sha256(attachments[name]).hexdigest())
-                                for name in sorted(attachments)))
+    return cache_key(
+        PDF_NAMESPACE,
+        code_fingerprint(),
+        library_versions(
+            "weasyprint",
+            "pydyf",
+            "tinycss2",
+            "cssselect2",
+            "tinyhtml5",
+            "Pyphen",
+            "Pillow",
+            "fonttools",
+        ),
+        pango_version,
+        fonts_fingerprint(),
+        PDF_TEMPLATES.as_posix(),
+        html,
+        report_id,
+        only_system or "",
+        moment.isoformat(),
+        hash_parts(
+            (name, hashlib.sha256(attachments[name]).hexdigest()) for name in sorted(attachments)
+        ),
+    )
 
 
-def render_pdf(dossier: Dossier, out_path: Path, *, report_id: str,
-               attachments: dict[str, bytes], only_system: str | None = None,
-               fetcher: AssetFetcher | None = None, cache: Cache | None = None) -> int:
+def render_pdf(
+    dossier: Dossier,
+    out_path: Path,
+    *,
+    report_id: str,
+    attachments: dict[str, bytes],
+    only_system: str | None = None,
+    fetcher: AssetFetcher | None = None,
+    cache: Cache | None = None,
+) -> int:
     """Write the PDF/A-3b report (or one system's report) and return its page count.
 
     ``attachments`` (name to bytes, e.g. ``results.json``) are embedded as PDF file
@@ -400,30 +474,58 @@ def render_pdf(dossier: Dossier, out_path: Path, *, report_id: str,
     """
     cache = cache if cache is not None and fetcher is None else Cache(None)
     fetcher = fetcher or AssetFetcher()
-    html = render_html(dossier, report_id=report_id, only_system=only_system,
-                       attachments={name: hashlib.sha256(attachments[name]).hexdigest()
-                                    for name in sorted(attachments)})
+    html = render_html(
+        dossier,
+        report_id=report_id,
+        only_system=only_system,
+        attachments={
+            name: hashlib.sha256(attachments[name]).hexdigest() for name in sorted(attachments)
+        },
+    )
     moment = dossier.as_of.astimezone(UTC).replace(tzinfo=None)
-    key = (pdf_key(html, report_id=report_id, only_system=only_system,
-                   attachments=attachments, moment=moment) if cache.enabled else "")
+    key = (
+        pdf_key(
+            html,
+            report_id=report_id,
+            only_system=only_system,
+            attachments=attachments,
+            moment=moment,
+        )
+        if cache.enabled
+        else ""
+    )
     cached = cache.get(PDF_NAMESPACE, key) if key else None
     if cached is not None and b"\n" in cached[:12] and cached.split(b"\n", 1)[0].isdigit():
         pages, data = cached.split(b"\n", 1)
         out_path.parent.mkdir(parents=True, exist_ok=True)
         out_path.write_bytes(data)
         return int(pages)
-    files = [Attachment(string=attachments[name], name=name, url_fetcher=fetcher,
-                        description=f"{name} of report {report_id[:12]}",
-                        created=moment, modified=moment, relationship="Data")
-             for name in sorted(attachments)]
+    files = [
+        Attachment(
+            string=attachments[name],
+            name=name,
+            url_fetcher=fetcher,
+            description=f"{name} of report {report_id[:12]}",
+            created=moment,
+            modified=moment,
+            relationship="Data",
+        )
+        for name in sorted(attachments)
+    ]
     # The first half of the /ID is permanent for a document (ISO 32000 14.4): the report
     # id, so the same inputs give the same bytes; each per-system PDF gets its own.
     seed = report_id if only_system is None else f"{report_id}:{only_system}"
     identifier = hashlib.sha256(seed.encode()).hexdigest()[:32].encode()
-    document = HTML(string=html, base_url=PDF_TEMPLATES.as_uri() + "/",
-                    url_fetcher=fetcher).render()
-    data = document.write_pdf(None, pdf_variant="pdf/a-3b", attachments=files,
-                              pdf_identifier=identifier, uncompressed_pdf=False)
+    document = HTML(
+        string=html, base_url=PDF_TEMPLATES.as_uri() + "/", url_fetcher=fetcher
+    ).render()
+    data = document.write_pdf(
+        None,
+        pdf_variant="pdf/a-3b",
+        attachments=files,
+        pdf_identifier=identifier,
+        uncompressed_pdf=False,
+    )
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_bytes(data)
     if key:
@@ -431,5 +533,14 @@ def render_pdf(dossier: Dossier, out_path: Path, *, report_id: str,
     return len(document.pages)
 
 
-__all__ = ["AssetFetcher", "URLRefused", "matrix_tables", "not_applicable_groups",
-           "pdf_key", "render_html", "render_pdf", "svg_width_pt", "system_files"]
+__all__ = [
+    "AssetFetcher",
+    "URLRefused",
+    "matrix_tables",
+    "not_applicable_groups",
+    "pdf_key",
+    "render_html",
+    "render_pdf",
+    "svg_width_pt",
+    "system_files",
+]

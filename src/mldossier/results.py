@@ -14,8 +14,15 @@ from . import __version__
 from .evaluate import STATUSES, Results, Verdict, evidence_manifest
 
 RESULTS_SCHEMA_ID = "https://mldossier.dev/schemas/results.schema.json"
-SYMBOL = {"pass": "PASS", "fail": "FAIL", "warn": "WARN", "manual": "MANUAL",
-          "not_applicable": "N/A", "error": "ERROR", "waived": "WAIVED"}
+SYMBOL = {
+    "pass": "PASS",
+    "fail": "FAIL",
+    "warn": "WARN",
+    "manual": "MANUAL",
+    "not_applicable": "N/A",
+    "error": "ERROR",
+    "waived": "WAIVED",
+}
 
 
 def frameworks(results: Results) -> list[str]:
@@ -38,12 +45,19 @@ def crosswalk(results: Results) -> list[dict[str, Any]]:
                         continue
                     a, b = sorted((control, other), key=lambda c: (c.framework, c.id))
                     pairs[(a.id, b.id)] = {
-                        "left": {"control": a.id, "framework": a.framework,
-                                 "reference": a.reference},
-                        "right": {"control": b.id, "framework": b.framework,
-                                  "reference": b.reference},
-                        "shared_checks": sorted({r.check for r in a.checks}
-                                                & {r.check for r in b.checks}),
+                        "left": {
+                            "control": a.id,
+                            "framework": a.framework,
+                            "reference": a.reference,
+                        },
+                        "right": {
+                            "control": b.id,
+                            "framework": b.framework,
+                            "reference": b.reference,
+                        },
+                        "shared_checks": sorted(
+                            {r.check for r in a.checks} & {r.check for r in b.checks}
+                        ),
                     }
     return [pairs[k] for k in sorted(pairs)]
 
@@ -64,13 +78,31 @@ def verdict_json(v: Verdict) -> dict[str, Any]:
         "reasons": list(v.reasons),
         "fix": v.fix,
         "citations": [c.to_json() for c in v.citations],
-        "checks": [{"check": c.check, "status": c.status, "reasons": list(c.reasons),
-                    "citations": [x.to_json() for x in c.citations]} for c in v.checks],
-        **({"waiver": {"id": v.waiver.id, "subject": v.waiver.subject, "owner": v.waiver.owner,
-                       "approver": v.waiver.approver, "expires": v.waiver.expires.isoformat(),
-                       "justification": v.waiver.justification,
-                       "compensating_control": v.waiver.compensating_control,
-                       "citation": v.waiver.cite.to_json()}} if v.waiver else {}),
+        "checks": [
+            {
+                "check": c.check,
+                "status": c.status,
+                "reasons": list(c.reasons),
+                "citations": [x.to_json() for x in c.citations],
+            }
+            for c in v.checks
+        ],
+        **(
+            {
+                "waiver": {
+                    "id": v.waiver.id,
+                    "subject": v.waiver.subject,
+                    "owner": v.waiver.owner,
+                    "approver": v.waiver.approver,
+                    "expires": v.waiver.expires.isoformat(),
+                    "justification": v.waiver.justification,
+                    "compensating_control": v.waiver.compensating_control,
+                    "citation": v.waiver.cite.to_json(),
+                }
+            }
+            if v.waiver
+            else {}
+        ),
     }
 
 
@@ -86,16 +118,29 @@ def to_json(results: Results, *, verdicts: bool = True) -> dict[str, Any]:
         "tool": {"name": "mldossier", "version": __version__},
         "as_of": results.as_of.isoformat(),
         "as_of_source": results.as_of_source,
-        "catalogs": [{"id": c.id, "title": c.title, "framework": c.framework,
-                      "version": c.version, "file": c.path, "sha256": c.sha256,
-                      "controls": len(c.controls)} for c in results.catalogs],
-        "evidence": {"manifest_sha256": results.manifest_sha256,
-                     "files": evidence_manifest(evidence)},
+        "catalogs": [
+            {
+                "id": c.id,
+                "title": c.title,
+                "framework": c.framework,
+                "version": c.version,
+                "file": c.path,
+                "sha256": c.sha256,
+                "controls": len(c.controls),
+            }
+            for c in results.catalogs
+        ],
+        "evidence": {
+            "manifest_sha256": results.manifest_sha256,
+            "files": evidence_manifest(evidence),
+        },
         "subjects": [{"name": n, "kind": k, "system": s} for n, k, s in subjects],
         "results": [verdict_json(v) for v in results.verdicts] if verdicts else [],
         "crosswalk": crosswalk(results),
-        "unlinked": [{"kind": u.kind, "key": u.key, "reason": u.reason,
-                      "citation": u.cite.to_json()} for u in evidence.unlinked],
+        "unlinked": [
+            {"kind": u.kind, "key": u.key, "reason": u.reason, "citation": u.cite.to_json()}
+            for u in evidence.unlinked
+        ],
         "summary": {
             "total": results.counts(),
             "by_framework": {f: results.counts(framework=f) for f in frameworks(results)},
@@ -126,8 +171,7 @@ def results_bytes(results: Results) -> bytes:
     one verdict's dicts exist at a time. The text is the same, byte for byte.
     """
     try:
-        head = orjson.dumps(to_json(results, verdicts=False),
-                            option=_CANONICAL)
+        head = orjson.dumps(to_json(results, verdicts=False), option=_CANONICAL)
         marker = b'\n  "results": [],\n'
         if head.count(marker) != 1 or not results.verdicts:
             raise TypeError("no single place for the verdicts")
@@ -160,14 +204,21 @@ def to_junit(results: Results, fail_on_warn: bool = False) -> str:
         suite = ET.SubElement(root, "testsuite", name=framework)
         counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
         for v in verdicts:
-            case = ET.SubElement(suite, "testcase", classname=f"{framework}.{v.control.id}",
-                                 name=f"{v.control.reference} {v.control.title} [{v.subject}]")
-            text = "\n".join([*v.reasons, *(f"evidence: {c}" for c in v.citations)]
-                             + ([f"fix: {v.fix}"] if v.fix else []))
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                classname=f"{framework}.{v.control.id}",
+                name=f"{v.control.reference} {v.control.title} [{v.subject}]",
+            )
+            text = "\n".join(
+                [*v.reasons, *(f"evidence: {c}" for c in v.citations)]
+                + ([f"fix: {v.fix}"] if v.fix else [])
+            )
             counts["tests"] += 1
             if v.status == "fail" or (v.status == "warn" and fail_on_warn):
-                ET.SubElement(case, "failure", message=f"{v.status}: {_first(v)}",
-                              type=v.status).text = text
+                ET.SubElement(
+                    case, "failure", message=f"{v.status}: {_first(v)}", type=v.status
+                ).text = text
                 counts["failures"] += 1
             elif v.status == "error":
                 ET.SubElement(case, "error", message=_first(v), type="error").text = text
@@ -203,14 +254,14 @@ OTHER_STATUSES = ("pass", "manual", "waived", "not_applicable")
 """What ``--verbose`` lists after the findings, in this order."""
 
 
-def format_findings(verdicts: Iterable[Verdict], style: Style = plain,
-                    width: int = 5) -> list[str]:
+def format_findings(verdicts: Iterable[Verdict], style: Style = plain, width: int = 5) -> list[str]:
     """A block per verdict: status, control, subject and title, then its reasons and fix."""
     lines = []
     for v in verdicts:
         word = style(f"{SYMBOL[v.status]:{width}}", v.status)
-        lines.append(f"  {word} {v.control.id} {v.control.reference} "
-                     f"[{v.subject}] {v.control.title}")
+        lines.append(
+            f"  {word} {v.control.id} {v.control.reference} [{v.subject}] {v.control.title}"
+        )
         if v.status != "pass":
             lines.extend(f"        - {reason}" for reason in v.reasons)
         if v.fix:
@@ -228,22 +279,29 @@ def format_terminal(results: Results, verbose: bool = False, style: Style = plai
     ``verbose`` lists every verdict: warnings among the findings, then the passes, manual,
     waived and not applicable verdicts.
     """
-    lines = [f"Evaluated at {results.as_of.isoformat()} ({results.as_of_source}); evidence "
-             f"manifest {results.manifest_sha256[:12]}"]
+    lines = [
+        f"Evaluated at {results.as_of.isoformat()} ({results.as_of_source}); evidence "
+        f"manifest {results.manifest_sha256[:12]}"
+    ]
     for framework in frameworks(results):
         lines.append(f"\n{framework}: " + _counts(results.counts(framework=framework), style))
-        systems = sorted({v.system for v in results.verdicts
-                          if v.control.framework == framework and v.system})
+        systems = sorted(
+            {v.system for v in results.verdicts if v.control.framework == framework and v.system}
+        )
         for system in systems:
-            lines.append(f"  {system}: "
-                         + _counts(results.counts(framework=framework, system=system), style))
+            lines.append(
+                f"  {system}: " + _counts(results.counts(framework=framework, system=system), style)
+            )
         # Controls on the organisation (policies, sign-offs) belong to no system: without
         # this line the systems' counts would not add up to the framework's.
-        whole = [v.status for v in results.verdicts
-                 if v.control.framework == framework and not v.system]
+        whole = [
+            v.status for v in results.verdicts if v.control.framework == framework and not v.system
+        ]
         if whole and systems:
-            lines.append("  organisation-wide: " + _counts(
-                {status: whole.count(status) for status in STATUSES}, style))
+            lines.append(
+                "  organisation-wide: "
+                + _counts({status: whole.count(status) for status in STATUSES}, style)
+            )
     failing = [v for v in results.failing if verbose or v.status != "warn"]
     if failing:
         lines.append("\nFindings (worst first):")

@@ -91,8 +91,13 @@ def _escape_table(with_html: bool) -> dict[int, str]:
     table: dict[int, str] = {ord(c): f"&#{ord(c)};" for c in _MARKDOWN_SPECIALS}
     if with_html:
         table.update({ord(c): entity for c, entity in _HTML_SPECIALS.items()})
-    for code in (*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0), *range(0x202A, 0x202F),
-                 *range(0x2066, 0x206A)):
+    for code in (
+        *range(0x00, 0x20),
+        0x7F,
+        *range(0x80, 0xA0),
+        *range(0x202A, 0x202F),
+        *range(0x2066, 0x206A),
+    ):
         table[code] = f"&#92;u{code:04x}"
     table[ord("\t")] = " "
     for code in (0x0A, 0x0D, 0x0B, 0x0C, 0x1C, 0x1D, 0x1E, 0x85, 0x2028, 0x2029):
@@ -102,9 +107,9 @@ def _escape_table(with_html: bool) -> dict[int, str]:
 
 _ESCAPE_ALL = _escape_table(with_html=True)
 _ESCAPE_MARKDOWN = _escape_table(with_html=False)
-_ESCAPE_HTML = {k: v for k, v in _ESCAPE_ALL.items()
-                if chr(k) not in _MARKDOWN_SPECIALS and v != "&#10;"} | {
-    code: " " for code, v in _ESCAPE_ALL.items() if v == "&#10;"}
+_ESCAPE_HTML = {
+    k: v for k, v in _ESCAPE_ALL.items() if chr(k) not in _MARKDOWN_SPECIALS and v != "&#10;"
+} | {code: " " for code, v in _ESCAPE_ALL.items() if v == "&#10;"}
 
 
 def escape_text(value: object) -> Markup:
@@ -176,7 +181,7 @@ def _list_src(base: str, number: int) -> str:
 
 def paginate(base: str, items: Sequence[Any], size: int) -> list[tuple[str, Pager, Sequence[Any]]]:
     """Split a list into pages ``base/index.md``, ``base/page-2.md``...; at least one page."""
-    chunks = [items[i:i + size] for i in range(0, len(items), size)] or [items[:0]]
+    chunks = [items[i : i + size] for i in range(0, len(items), size)] or [items[:0]]
     count = len(chunks)
     pages = []
     for n, chunk in enumerate(chunks, start=1):
@@ -187,9 +192,20 @@ def paginate(base: str, items: Sequence[Any], size: int) -> list[tuple[str, Page
                 links.append((None, ""))
             links.append((current, _list_src(base, current)[: -len(".md")] + ".html"))
         first = (n - 1) * size + 1 if items else 0
-        pages.append((_list_src(base, n), Pager(n, count, tuple(links), first,
-                                                 first + len(chunk) - 1 if items else 0,
-                                                 len(items)), chunk))
+        pages.append(
+            (
+                _list_src(base, n),
+                Pager(
+                    n,
+                    count,
+                    tuple(links),
+                    first,
+                    first + len(chunk) - 1 if items else 0,
+                    len(items),
+                ),
+                chunk,
+            )
+        )
     return pages
 
 
@@ -200,8 +216,23 @@ def relative_url(from_url: str, to_path: str) -> str:
 
 
 _ACTIVE_TYPES = ("html", "xml", "javascript", "ecmascript", "svg")
-_ACTIVE_SUFFIXES = {".htm", ".html", ".shtml", ".xht", ".xhtml", ".svg", ".svgz", ".xml",
-                    ".xsl", ".xslt", ".js", ".mjs", ".swf", ".mht", ".mhtml"}
+_ACTIVE_SUFFIXES = {
+    ".htm",
+    ".html",
+    ".shtml",
+    ".xht",
+    ".xhtml",
+    ".svg",
+    ".svgz",
+    ".xml",
+    ".xsl",
+    ".xslt",
+    ".js",
+    ".mjs",
+    ".swf",
+    ".mht",
+    ".mhtml",
+}
 
 
 def raw_copy_path(path: str) -> str:
@@ -211,8 +242,9 @@ def raw_copy_path(path: str) -> str:
     that opening the copy shows its text instead of running it in the site's origin.
     """
     guessed = mimetypes.guess_type(path, strict=False)[0] or ""
-    active = (PurePosixPath(path).suffix.lower() in _ACTIVE_SUFFIXES
-              or any(t in guessed for t in _ACTIVE_TYPES))
+    active = PurePosixPath(path).suffix.lower() in _ACTIVE_SUFFIXES or any(
+        t in guessed for t in _ACTIVE_TYPES
+    )
     return f"{EVIDENCE_FILES_DIR}/{path}" + (".txt" if active else "")
 
 
@@ -306,21 +338,27 @@ class SiteIndex:
     def related(self, control_id: str) -> list[dict[str, str]]:
         """Controls of other frameworks mapped onto this one (``control``, ``framework``,
         ``reference``), either way round."""
-        return sorted(self.partners.get(control_id, []),
-                      key=lambda c: (c["framework"], c["control"]))
+        return sorted(
+            self.partners.get(control_id, []), key=lambda c: (c["framework"], c["control"])
+        )
 
     def framework_summaries(self) -> list[FrameworkSummary]:
         """Per framework: catalogs, controls, verdicts and controls per status."""
         summaries = []
         for framework in self.dossier.frameworks:
             views = self.dossier.controls.get(framework, ())
-            summaries.append(FrameworkSummary(
-                name=framework, slug=self.framework_slugs[framework],
-                catalogs=tuple(c for c in self.dossier.results.catalogs
-                               if c.framework == framework),
-                controls=tuple(views),
-                verdict_counts=self.dossier.framework_counts(framework),
-                control_counts=_count(v.status for v in views)))
+            summaries.append(
+                FrameworkSummary(
+                    name=framework,
+                    slug=self.framework_slugs[framework],
+                    catalogs=tuple(
+                        c for c in self.dossier.results.catalogs if c.framework == framework
+                    ),
+                    controls=tuple(views),
+                    verdict_counts=self.dossier.framework_counts(framework),
+                    control_counts=_count(v.status for v in views),
+                )
+            )
         return summaries
 
     def freshness(self) -> list[Freshness]:
@@ -332,9 +370,16 @@ class SiteIndex:
         for kind in sorted(by_kind):
             times = sorted(f.time for f in by_kind[kind] if f.time is not None)
             newest = times[-1] if times else None
-            rows.append(Freshness(kind, len(by_kind[kind]), len(times), newest,
-                                  times[0] if times else None,
-                                  _age_days(newest, self.dossier.as_of)))
+            rows.append(
+                Freshness(
+                    kind,
+                    len(by_kind[kind]),
+                    len(times),
+                    newest,
+                    times[0] if times else None,
+                    _age_days(newest, self.dossier.as_of),
+                )
+            )
         return rows
 
 
@@ -430,33 +475,42 @@ def drift_chart(system: SystemView) -> Html:
     def y(v: float) -> float:
         return height - pad_y - (v / top) * (height - 2 * pad_y)
 
-    parts = [f'<svg class="ml-chart" role="img" viewBox="0 0 {width} {height}" '
-             f'width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">',
-             f"<title>Share of drifted columns per monitoring report, "
-             f"{len(points)} report(s)</title>",
-             f'<line class="ml-axis" x1="{pad_x}" y1="{y(0):.1f}" x2="{width - pad_x}" '
-             f'y2="{y(0):.1f}"/>',
-             f'<text class="ml-tick" x="{pad_x - 6}" y="{y(0):.1f}" text-anchor="end">0</text>',
-             f'<text class="ml-tick" x="{pad_x - 6}" y="{y(top) + 4:.1f}" '
-             f'text-anchor="end">{top:.2g}</text>']
+    parts = [
+        f'<svg class="ml-chart" role="img" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">',
+        f"<title>Share of drifted columns per monitoring report, {len(points)} report(s)</title>",
+        f'<line class="ml-axis" x1="{pad_x}" y1="{y(0):.1f}" x2="{width - pad_x}" '
+        f'y2="{y(0):.1f}"/>',
+        f'<text class="ml-tick" x="{pad_x - 6}" y="{y(0):.1f}" text-anchor="end">0</text>',
+        f'<text class="ml-tick" x="{pad_x - 6}" y="{y(top) + 4:.1f}" '
+        f'text-anchor="end">{top:.2g}</text>',
+    ]
     thresholds = sorted({p.threshold for p in points if p.threshold is not None})
     for t in thresholds:
-        parts.append(f'<line class="ml-threshold" x1="{pad_x}" y1="{y(t):.1f}" '
-                     f'x2="{width - pad_x}" y2="{y(t):.1f}"/>'
-                     f'<text class="ml-tick" x="{width - pad_x + 4}" y="{y(t) + 4:.1f}">'
-                     f"{t:.2g}</text>")
+        parts.append(
+            f'<line class="ml-threshold" x1="{pad_x}" y1="{y(t):.1f}" '
+            f'x2="{width - pad_x}" y2="{y(t):.1f}"/>'
+            f'<text class="ml-tick" x="{width - pad_x + 4}" y="{y(t) + 4:.1f}">'
+            f"{t:.2g}</text>"
+        )
     line = " ".join(f"{x(i):.1f},{y(p.share or 0):.1f}" for i, p in enumerate(points))
     parts.append(f'<polyline class="ml-line" points="{line}"/>')
     for i, p in enumerate(points):
         label = escape_text(f"{p.when} v{p.version} {p.name}: share {p.share:.3g}")
-        parts.append(f'<circle class="ml-point{" ml-drifted" if p.drifted else ""}" '
-                     f'cx="{x(i):.1f}" cy="{y(p.share or 0):.1f}" r="4"><title>{label}</title>'
-                     f"</circle>")
-    parts.append(f'<text class="ml-tick" x="{x(0):.1f}" y="{height - 4}" text-anchor="start">'
-                 f"{escape_text(points[0].when)}</text>")
+        parts.append(
+            f'<circle class="ml-point{" ml-drifted" if p.drifted else ""}" '
+            f'cx="{x(i):.1f}" cy="{y(p.share or 0):.1f}" r="4"><title>{label}</title>'
+            f"</circle>"
+        )
+    parts.append(
+        f'<text class="ml-tick" x="{x(0):.1f}" y="{height - 4}" text-anchor="start">'
+        f"{escape_text(points[0].when)}</text>"
+    )
     if len(points) > 1:
-        parts.append(f'<text class="ml-tick" x="{x(len(points) - 1):.1f}" y="{height - 4}" '
-                     f'text-anchor="end">{escape_text(points[-1].when)}</text>')
+        parts.append(
+            f'<text class="ml-tick" x="{x(len(points) - 1):.1f}" y="{height - 4}" '
+            f'text-anchor="end">{escape_text(points[-1].when)}</text>'
+        )
     parts.append("</svg>")
     return Html("".join(parts))
 
@@ -465,8 +519,21 @@ def drift_chart(system: SystemView) -> Html:
 
 _SVG_NS = "http://www.w3.org/2000/svg"
 _XLINK_NS = "http://www.w3.org/1999/xlink"
-_DROP_ELEMENTS = {"script", "foreignObject", "iframe", "object", "embed", "style", "image",
-                  "use", "animate", "set", "animateTransform", "animateMotion", "handler"}
+_DROP_ELEMENTS = {
+    "script",
+    "foreignObject",
+    "iframe",
+    "object",
+    "embed",
+    "style",
+    "image",
+    "use",
+    "animate",
+    "set",
+    "animateTransform",
+    "animateMotion",
+    "handler",
+}
 
 
 def safe_svg(text: str) -> bytes | None:
@@ -486,16 +553,23 @@ def safe_svg(text: str) -> bytes | None:
     for parent in list(root.iter()):
         for child in list(parent):
             local = child.tag.rsplit("}", 1)[-1] if isinstance(child.tag, str) else ""
-            if not isinstance(child.tag, str) or local in _DROP_ELEMENTS or (
-                    child.tag.startswith("{") and not child.tag.startswith(f"{{{_SVG_NS}}}")):
+            if (
+                not isinstance(child.tag, str)
+                or local in _DROP_ELEMENTS
+                or (child.tag.startswith("{") and not child.tag.startswith(f"{{{_SVG_NS}}}"))
+            ):
                 parent.remove(child)
     for element in root.iter():
         for name in list(element.attrib):
             local = name.rsplit("}", 1)[-1].lower()
             value = element.attrib[name].strip().lower()
-            if (local.startswith("on") or (local == "href" and not value.startswith("#"))
-                    or ("url(" in value and "url(#" not in value.replace(" ", ""))
-                    or local == "style" and ("url(" in value or "@import" in value)):
+            if (
+                local.startswith("on")
+                or (local == "href" and not value.startswith("#"))
+                or ("url(" in value and "url(#" not in value.replace(" ", ""))
+                or local == "style"
+                and ("url(" in value or "@import" in value)
+            ):
                 del element.attrib[name]
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
@@ -506,68 +580,146 @@ def safe_svg(text: str) -> bytes | None:
 def plan_pages(dossier: Dossier, site: SiteIndex) -> list[Page]:
     """Every page of the site, with the data its template renders."""
     systems = list(dossier.systems)
-    worst_first = sorted(systems, key=lambda s: (STATUS_COLUMNS.index(s.status)
-                                                 if s.status in STATUS_COLUMNS else 99,
-                                                 s.model.name))
+    worst_first = sorted(
+        systems,
+        key=lambda s: (
+            STATUS_COLUMNS.index(s.status) if s.status in STATUS_COLUMNS else 99,
+            s.model.name,
+        ),
+    )
     # "Overview": the browser's title adds the site name, which the page's heading repeats.
-    pages = [Page("index.md", "overview.md.j2", "Overview",
-                  {"summaries": site.framework_summaries(), "freshness": site.freshness(),
-                   "system_counts": _count(s.status for s in systems),
-                   "worst_systems": worst_first[:OVERVIEW_SYSTEMS],
-                   "unmonitored": [s.model.name for s in systems if not s.monitoring],
-                   "total_size": sum(f.size for f in dossier.evidence.files)},
-                  hide=("navigation",))]
+    pages = [
+        Page(
+            "index.md",
+            "overview.md.j2",
+            "Overview",
+            {
+                "summaries": site.framework_summaries(),
+                "freshness": site.freshness(),
+                "system_counts": _count(s.status for s in systems),
+                "worst_systems": worst_first[:OVERVIEW_SYSTEMS],
+                "unmonitored": [s.model.name for s in systems if not s.monitoring],
+                "total_size": sum(f.size for f in dossier.evidence.files),
+            },
+            hide=("navigation",),
+        )
+    ]
     for src, pager, chunk in paginate("systems", systems, SYSTEMS_PER_PAGE):
-        pages.append(Page(src, "systems.md.j2", "AI systems" + _page_suffix(pager),
-                          {"pager": pager, "systems": chunk,
-                           "status_counts": _count(s.status for s in systems)},
-                          search=pager.number == 1))
+        pages.append(
+            Page(
+                src,
+                "systems.md.j2",
+                "AI systems" + _page_suffix(pager),
+                {
+                    "pager": pager,
+                    "systems": chunk,
+                    "status_counts": _count(s.status for s in systems),
+                },
+                search=pager.number == 1,
+            )
+        )
     for system in systems:
-        pages.append(Page(f"systems/{system.slug}/index.md", "system.md.j2", system.model.name,
-                          {"system": system, "permalink": f"systems/{system.slug}/",
-                           "lineage": (f"{LINEAGE_DIR}/{system.slug}.svg"
-                                       if system.diagram_svg else None)},
-                          hide=("navigation",)))
+        pages.append(
+            Page(
+                f"systems/{system.slug}/index.md",
+                "system.md.j2",
+                system.model.name,
+                {
+                    "system": system,
+                    "permalink": f"systems/{system.slug}/",
+                    "lineage": (f"{LINEAGE_DIR}/{system.slug}.svg" if system.diagram_svg else None),
+                },
+                hide=("navigation",),
+            )
+        )
     summaries = site.framework_summaries()
-    pages.append(Page("controls/index.md", "controls.md.j2", "Controls",
-                      {"summaries": summaries}))
+    pages.append(Page("controls/index.md", "controls.md.j2", "Controls", {"summaries": summaries}))
     for summary in summaries:
-        for src, pager, chunk in paginate(f"controls/{summary.slug}", summary.controls,
-                                          CONTROLS_PER_PAGE):
-            pages.append(Page(src, "framework.md.j2", summary.name + _page_suffix(pager),
-                              {"summary": summary, "pager": pager, "controls": chunk}))
+        for src, pager, chunk in paginate(
+            f"controls/{summary.slug}", summary.controls, CONTROLS_PER_PAGE
+        ):
+            pages.append(
+                Page(
+                    src,
+                    "framework.md.j2",
+                    summary.name + _page_suffix(pager),
+                    {"summary": summary, "pager": pager, "controls": chunk},
+                )
+            )
         for view in summary.controls:
             base = f"controls/{summary.slug}/{view.slug}"
             verdicts = sorted(view.verdicts, key=_verdict_order)
             for src, pager, chunk in paginate(base, verdicts, VERDICTS_PER_PAGE):
-                pages.append(Page(src, "control.md.j2",
-                                  f"{view.control.reference}: {view.control.title} ({view.id})"
-                                  + _page_suffix(pager),
-                                  {"summary": summary, "view": view, "pager": pager,
-                                   "verdicts": chunk, "permalink": f"{base}/",
-                                   "related": site.related(view.id),
-                                   "counts": _count(v.status for v in view.verdicts)},
-                                  search=pager.number == 1))
+                pages.append(
+                    Page(
+                        src,
+                        "control.md.j2",
+                        f"{view.control.reference}: {view.control.title} ({view.id})"
+                        + _page_suffix(pager),
+                        {
+                            "summary": summary,
+                            "view": view,
+                            "pager": pager,
+                            "verdicts": chunk,
+                            "permalink": f"{base}/",
+                            "related": site.related(view.id),
+                            "counts": _count(v.status for v in view.verdicts),
+                        },
+                        search=pager.number == 1,
+                    )
+                )
     findings = list(dossier.findings)
     for src, pager, chunk in paginate("findings", findings, ROWS_PER_PAGE):
-        pages.append(Page(src, "findings.md.j2", "Findings" + _page_suffix(pager),
-                          {"pager": pager, "findings": chunk,
-                           "counts": _count(v.status for v in findings)}, search=False))
+        pages.append(
+            Page(
+                src,
+                "findings.md.j2",
+                "Findings" + _page_suffix(pager),
+                {"pager": pager, "findings": chunk, "counts": _count(v.status for v in findings)},
+                search=False,
+            )
+        )
     files = sorted(dossier.evidence.files, key=lambda f: f.path)
     for src, pager, chunk in paginate("evidence", files, ROWS_PER_PAGE):
-        pages.append(Page(src, "evidence.md.j2", "Evidence index" + _page_suffix(pager),
-                          {"pager": pager, "files": chunk,
-                           "kinds": _evidence_kinds(files)}))
-    pages.append(Page("crosswalk/index.md", "crosswalk.md.j2", "Crosswalk",
-                      {"matrices": _crosswalk_matrices(dossier, site)}))
-    pages.append(Page("changes/index.md", "changes.md.j2", "Waivers and changes",
-                      {"waivers": sorted(dossier.evidence.waivers, key=lambda w: w.id),
-                       "changes": dossier.changes, "today": dossier.as_of.date()},
-                      search=False))
+        pages.append(
+            Page(
+                src,
+                "evidence.md.j2",
+                "Evidence index" + _page_suffix(pager),
+                {"pager": pager, "files": chunk, "kinds": _evidence_kinds(files)},
+            )
+        )
+    pages.append(
+        Page(
+            "crosswalk/index.md",
+            "crosswalk.md.j2",
+            "Crosswalk",
+            {"matrices": _crosswalk_matrices(dossier, site)},
+        )
+    )
+    pages.append(
+        Page(
+            "changes/index.md",
+            "changes.md.j2",
+            "Waivers and changes",
+            {
+                "waivers": sorted(dossier.evidence.waivers, key=lambda w: w.id),
+                "changes": dossier.changes,
+                "today": dossier.as_of.date(),
+            },
+            search=False,
+        )
+    )
     unlinked = sorted(dossier.evidence.unlinked, key=lambda u: (u.kind, u.cite.file, u.key))
     for src, pager, chunk in paginate("unlinked", unlinked, ROWS_PER_PAGE):
-        pages.append(Page(src, "unlinked.md.j2", "Unlinked evidence" + _page_suffix(pager),
-                          {"pager": pager, "unlinked": chunk}))
+        pages.append(
+            Page(
+                src,
+                "unlinked.md.j2",
+                "Unlinked evidence" + _page_suffix(pager),
+                {"pager": pager, "unlinked": chunk},
+            )
+        )
     return pages
 
 
@@ -603,8 +755,7 @@ class CrosswalkMatrix:
 
 def _labels(references: dict[str, str]) -> dict[str, str]:
     repeated = {r for r, n in Counter(references.values()).items() if n > 1}
-    return {cid: f"{ref} ({cid})" if ref in repeated else ref
-            for cid, ref in references.items()}
+    return {cid: f"{ref} ({cid})" if ref in repeated else ref for cid, ref in references.items()}
 
 
 def _crosswalk_matrices(dossier: Dossier, site: SiteIndex) -> list[CrosswalkMatrix]:
@@ -613,19 +764,33 @@ def _crosswalk_matrices(dossier: Dossier, site: SiteIndex) -> list[CrosswalkMatr
         grouped[(pair["left"]["framework"], pair["right"]["framework"])].append(pair)
     order = {f: i for i, f in enumerate(dossier.frameworks)}
     matrices = []
-    for (left, right), pairs in sorted(grouped.items(),
-                                       key=lambda kv: (order.get(kv[0][0], 99),
-                                                       order.get(kv[0][1], 99), kv[0])):
+    for (left, right), pairs in sorted(
+        grouped.items(), key=lambda kv: (order.get(kv[0][0], 99), order.get(kv[0][1], 99), kv[0])
+    ):
         catalog_order = {cid: i for i, cid in enumerate(site.controls)}
-        rows = sorted({p["left"]["control"] for p in pairs},
-                      key=lambda c: (catalog_order.get(c, 1 << 30), c))
-        columns = sorted({p["right"]["control"] for p in pairs},
-                         key=lambda c: (catalog_order.get(c, 1 << 30), c))
-        matrices.append(CrosswalkMatrix(
-            left, right, tuple(rows), tuple(columns), tuple(pairs),
-            frozenset((p["left"]["control"], p["right"]["control"]) for p in pairs),
-            _labels({p[side]["control"]: p[side]["reference"] for p in pairs
-                     for side in ("left", "right")})))
+        rows = sorted(
+            {p["left"]["control"] for p in pairs}, key=lambda c: (catalog_order.get(c, 1 << 30), c)
+        )
+        columns = sorted(
+            {p["right"]["control"] for p in pairs}, key=lambda c: (catalog_order.get(c, 1 << 30), c)
+        )
+        matrices.append(
+            CrosswalkMatrix(
+                left,
+                right,
+                tuple(rows),
+                tuple(columns),
+                tuple(pairs),
+                frozenset((p["left"]["control"], p["right"]["control"]) for p in pairs),
+                _labels(
+                    {
+                        p[side]["control"]: p[side]["reference"]
+                        for p in pairs
+                        for side in ("left", "right")
+                    }
+                ),
+            )
+        )
     return matrices
 
 
@@ -636,14 +801,30 @@ def template_environment() -> SandboxedEnvironment:
     """The sandboxed Jinja environment the page templates run in (autoescape on)."""
     env = SandboxedEnvironment(
         loader=FileSystemLoader(str(SITE_TEMPLATES / "pages")),
-        autoescape=True, finalize=_finalize, undefined=StrictUndefined,
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters.update(when=_when, exact=_exact, size=_size, number=_number, joined=_joined,
-                       cite_groups=cite_groups)
-    env.globals.update(status_label=STATUS_LABEL, status_class=STATUS_CLASS,
-                       status_columns=STATUS_COLUMNS, system_url=system_url,
-                       production=_production, last_monitoring=_last_monitoring,
-                       drift_chart=drift_chart)
+        autoescape=True,
+        finalize=_finalize,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        when=_when,
+        exact=_exact,
+        size=_size,
+        number=_number,
+        joined=_joined,
+        cite_groups=cite_groups,
+    )
+    env.globals.update(
+        status_label=STATUS_LABEL,
+        status_class=STATUS_CLASS,
+        status_columns=STATUS_COLUMNS,
+        system_url=system_url,
+        production=_production,
+        last_monitoring=_last_monitoring,
+        drift_chart=drift_chart,
+    )
     return env
 
 
@@ -656,7 +837,6 @@ def _front_matter(page: Page) -> str:
     if page.hide:
         meta["hide"] = list(page.hide)
     return "---\n" + yaml.safe_dump(meta, allow_unicode=True, sort_keys=True) + "---\n\n"
-
 
 
 SLOT = re.compile(r'<div class="ml-slot" data-ml-slot="(\d+)"></div>')
@@ -683,21 +863,33 @@ class SlotFiller(BasePlugin):  # type: ignore[type-arg]
         return SLOT.sub(lambda m: blocks[int(m.group(1))], output)
 
 
-def render_pages(dossier: Dossier, docs_dir: Path, *, report_id: str,
-                 pdf_name: str | None, slots_dir: Path) -> list[Page]:
+def render_pages(
+    dossier: Dossier, docs_dir: Path, *, report_id: str, pdf_name: str | None, slots_dir: Path
+) -> list[Page]:
     """Write every page's Markdown into ``docs_dir`` (big HTML blocks into ``slots_dir``)."""
     site = SiteIndex(dossier)
     env = template_environment()
     pages = plan_pages(dossier, site)
-    common = {"d": dossier, "site": site, "report_id": report_id, "pdf_name": pdf_name,
-              "results_name": RESULTS_NAME}
+    common = {
+        "d": dossier,
+        "site": site,
+        "report_id": report_id,
+        "pdf_name": pdf_name,
+        "results_name": RESULTS_NAME,
+    }
     templates: dict[str, Any] = {}
     for page in pages:
         template = templates.get(page.template) or env.get_template(page.template)
         templates[page.template] = template
         blocks: list[str] = []
-        context = {**common, **page.context, "page": page, "href": _hrefs(page),
-                   "raw": _raw_hrefs(page, site), "slot": _slot(blocks)}
+        context = {
+            **common,
+            **page.context,
+            "page": page,
+            "href": _hrefs(page),
+            "raw": _raw_hrefs(page, site),
+            "slot": _slot(blocks),
+        }
         text = _front_matter(page) + template.render(context)
         target = docs_dir / page.src
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -713,12 +905,14 @@ def _slot(blocks: list[str]) -> Callable[[Markup], Html]:
     def slot(html: Markup) -> Html:
         blocks.append(str(html))
         return Html(f'<div class="ml-slot" data-ml-slot="{len(blocks) - 1}"></div>')
+
     return slot
 
 
 def _hrefs(page: Page) -> Callable[[str | None], Html | None]:
     def href(path: str | None) -> Html | None:
         return Html(relative_url(page.url, path)) if path else None
+
     return href
 
 
@@ -726,6 +920,7 @@ def _raw_hrefs(page: Page, site: SiteIndex) -> Callable[[str], Html | None]:
     def raw(path: str) -> Html | None:
         copy = site.raw_paths.get(path)
         return Html(relative_url(page.url, copy)) if copy else None
+
     return raw
 
 
@@ -736,16 +931,25 @@ def _title_html(text: str) -> str:
 
 def _nav(site: SiteIndex) -> list[Any]:
     controls: list[Any] = ["controls/index.md"]
-    controls += [{_title_html(f): f"controls/{site.framework_slugs[f]}/index.md"}
-                 for f in site.dossier.frameworks]
-    return [{"Overview": "index.md"}, {"Systems": "systems/index.md"},
-            {"Controls": controls}, {"Findings": "findings/index.md"},
-            {"Crosswalk": "crosswalk/index.md"}, {"Evidence": "evidence/index.md"},
-            {"Unlinked": "unlinked/index.md"}, {"Waivers and changes": "changes/index.md"}]
+    controls += [
+        {_title_html(f): f"controls/{site.framework_slugs[f]}/index.md"}
+        for f in site.dossier.frameworks
+    ]
+    return [
+        {"Overview": "index.md"},
+        {"Systems": "systems/index.md"},
+        {"Controls": controls},
+        {"Findings": "findings/index.md"},
+        {"Crosswalk": "crosswalk/index.md"},
+        {"Evidence": "evidence/index.md"},
+        {"Unlinked": "unlinked/index.md"},
+        {"Waivers and changes": "changes/index.md"},
+    ]
 
 
-def mkdocs_config(dossier: Dossier, docs_dir: Path, site: SiteIndex, report_id: str
-                  ) -> dict[str, Any]:
+def mkdocs_config(
+    dossier: Dossier, docs_dir: Path, site: SiteIndex, report_id: str
+) -> dict[str, Any]:
     """The site's mkdocs.yml: the fixed part from the templates plus what this dossier sets."""
     config = yaml.safe_load((SITE_TEMPLATES / "mkdocs.yml").read_text(encoding="utf-8"))
     config["site_name"] = _title_html(f"{dossier.organisation}: AI compliance dossier")
@@ -753,13 +957,15 @@ def mkdocs_config(dossier: Dossier, docs_dir: Path, site: SiteIndex, report_id: 
     config["nav"] = _nav(site)
     config["copyright"] = _title_html(
         f"mldossier {dossier.tool_version} · report {report_id[:12]} · evaluated as of "
-        f"{_when(dossier.as_of)} ({dossier.as_of_source})")
+        f"{_when(dossier.as_of)} ({dossier.as_of_source})"
+    )
     config.setdefault("extra", {})["polyfills"] = ["assets/javascripts/iframe-worker.js"]
     return config
 
 
-def _copy_assets(docs_dir: Path, dossier: Dossier, results_json: bytes,
-                 cache: Cache | None = None) -> None:
+def _copy_assets(
+    docs_dir: Path, dossier: Dossier, results_json: bytes, cache: Cache | None = None
+) -> None:
     shutil.copytree(SITE_TEMPLATES / "assets", docs_dir / "assets", dirs_exist_ok=True)
     (docs_dir / RESULTS_NAME).write_bytes(results_json)
     for system in dossier.systems:
@@ -767,8 +973,7 @@ def _copy_assets(docs_dir: Path, dossier: Dossier, results_json: bytes,
             continue
         data = cached_safe_svg(system.diagram_svg, cache or Cache(None))
         if data is None:
-            log.warning("lineage diagram of %s is not SVG; left out of the site",
-                        system.model.name)
+            log.warning("lineage diagram of %s is not SVG; left out of the site", system.model.name)
             continue
         target = docs_dir / LINEAGE_DIR / f"{system.slug}.svg"
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -801,8 +1006,9 @@ def copy_evidence(dossier: Dossier, out_dir: Path) -> None:
     for f in sorted(dossier.evidence.files, key=lambda f: f.path):
         target = (out_dir / raw_copy_path(f.path)).resolve()
         if not target.is_relative_to(target_root) or PurePosixPath(f.path).is_absolute():
-            problems.append(Problem(f.path, "", "evidence path leaves the evidence folder",
-                                    "rename the file"))
+            problems.append(
+                Problem(f.path, "", "evidence path leaves the evidence folder", "rename the file")
+            )
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256()
@@ -812,15 +1018,25 @@ def copy_evidence(dossier: Dossier, out_dir: Path) -> None:
                     digest.update(chunk)
                     dst.write(chunk)
         except OSError as exc:
-            problems.append(Problem(f.path, "", f"could not be copied into the site: "
-                                    f"{exc.strerror or exc}",
-                                    "keep the evidence folder in place until the build ends"))
+            problems.append(
+                Problem(
+                    f.path,
+                    "",
+                    f"could not be copied into the site: {exc.strerror or exc}",
+                    "keep the evidence folder in place until the build ends",
+                )
+            )
             continue
         if digest.hexdigest() != f.sha256:
-            problems.append(Problem(
-                f.path, "", f"changed while the report was built: SHA-256 is now "
-                f"{digest.hexdigest()[:12]}, was {f.sha256[:12]} when read",
-                "build again once nothing writes to the evidence folder"))
+            problems.append(
+                Problem(
+                    f.path,
+                    "",
+                    f"changed while the report was built: SHA-256 is now "
+                    f"{digest.hexdigest()[:12]}, was {f.sha256[:12]} when read",
+                    "build again once nothing writes to the evidence folder",
+                )
+            )
     if problems:
         raise InputError(problems)
 
@@ -863,9 +1079,16 @@ def run_mkdocs(config_file: Path, site_dir: Path, epoch: int, slots_dir: Path) -
     return collect.messages
 
 
-def render_site(dossier: Dossier, out_dir: Path, *, report_id: str, results_json: bytes,
-                pdf_name: str | None, cache: Cache | None = None,
-                work_dir: Path | None = None) -> None:
+def render_site(
+    dossier: Dossier,
+    out_dir: Path,
+    *,
+    report_id: str,
+    results_json: bytes,
+    pdf_name: str | None,
+    cache: Cache | None = None,
+    work_dir: Path | None = None,
+) -> None:
     """Build the static site of the dossier into ``out_dir`` (an existing, empty folder).
 
     With a ``cache``, the lineage diagrams made safe before are taken from it. The pages'
@@ -877,19 +1100,35 @@ def render_site(dossier: Dossier, out_dir: Path, *, report_id: str, results_json
         docs_dir.mkdir()
         slots_dir = Path(tmp) / "slots"
         site = SiteIndex(dossier)
-        render_pages(dossier, docs_dir, report_id=report_id, pdf_name=pdf_name,
-                     slots_dir=slots_dir)
+        render_pages(dossier, docs_dir, report_id=report_id, pdf_name=pdf_name, slots_dir=slots_dir)
         _copy_assets(docs_dir, dossier, results_json, cache)
         config_file = Path(tmp) / "mkdocs.yml"
         config_file.write_text(
-            yaml.safe_dump(mkdocs_config(dossier, docs_dir, site, report_id),
-                           allow_unicode=True, sort_keys=False), encoding="utf-8")
-        warnings = run_mkdocs(config_file, out_dir, max(0, int(dossier.as_of.timestamp())),
-                              slots_dir)
+            yaml.safe_dump(
+                mkdocs_config(dossier, docs_dir, site, report_id),
+                allow_unicode=True,
+                sort_keys=False,
+            ),
+            encoding="utf-8",
+        )
+        warnings = run_mkdocs(
+            config_file, out_dir, max(0, int(dossier.as_of.timestamp())), slots_dir
+        )
         for message in warnings:
             log.warning("mkdocs: %s", message)
     copy_evidence(dossier, out_dir)
 
 
-__all__ = ["Html", "Page", "SiteIndex", "copy_evidence", "escape_text", "paginate",
-           "plan_pages", "raw_copy_path", "render_pages", "render_site", "safe_svg"]
+__all__ = [
+    "Html",
+    "Page",
+    "SiteIndex",
+    "copy_evidence",
+    "escape_text",
+    "paginate",
+    "plan_pages",
+    "raw_copy_path",
+    "render_pages",
+    "render_site",
+    "safe_svg",
+]

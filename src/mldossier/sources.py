@@ -81,11 +81,17 @@ class Document:
         try:
             raw = _read_at_most(self.abs_path, self.file.size)  # a grown file reads no further
         except OSError as exc:
-            return self.problem("", f"file cannot be read again: {exc.strerror or exc}",
-                                "run again once nothing moves or writes the evidence files")
+            return self.problem(
+                "",
+                f"file cannot be read again: {exc.strerror or exc}",
+                "run again once nothing moves or writes the evidence files",
+            )
         if hashlib.sha256(raw).hexdigest() != self.file.sha256:
-            return self.problem("", "file changed while mldossier was reading the evidence",
-                                "run again once nothing writes to the evidence folder")
+            return self.problem(
+                "",
+                "file changed while mldossier was reading the evidence",
+                "run again once nothing writes to the evidence folder",
+            )
         # The same bytes as first read and found valid, so the same tree: orjson gives it
         # unless the file uses what only the strict reader takes (NaN, huge integers).
         try:
@@ -104,7 +110,11 @@ class Document:
         return Citation(self.file.path, pointer, self.file.sha256, line)
 
     def problem(
-        self, pointer: str, message: str, fix: str = "", line: int | None = None,
+        self,
+        pointer: str,
+        message: str,
+        fix: str = "",
+        line: int | None = None,
         severity: str = "error",
     ) -> Problem:
         """A problem at a place in this file."""
@@ -121,10 +131,16 @@ class Document:
             for number, raw in enumerate(iter(lambda: fh.readline(limit + 1), b""), start=1):
                 if len(raw) > limit and not raw.endswith(b"\n"):
                     _skip_rest_of_line(fh)
-                    yield number, None, self.problem(
-                        "", f"line is over {limit:,} bytes long",
-                        "each line of an NDJSON file is one event; check how the file was "
-                        "made, or raise limits.max_document_mb in mldossier.yaml", line=number,
+                    yield (
+                        number,
+                        None,
+                        self.problem(
+                            "",
+                            f"line is over {limit:,} bytes long",
+                            "each line of an NDJSON file is one event; check how the file was "
+                            "made, or raise limits.max_document_mb in mldossier.yaml",
+                            line=number,
+                        ),
                     )
                     continue
                 if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
@@ -134,10 +150,15 @@ class Document:
                 try:
                     yield number, orjson.loads(raw), None
                 except orjson.JSONDecodeError as exc:
-                    yield number, None, self.problem(
-                        "", f"line is not valid JSON: {_short(str(exc))}",
-                        "each line of an NDJSON file must be one complete JSON value",
-                        line=number,
+                    yield (
+                        number,
+                        None,
+                        self.problem(
+                            "",
+                            f"line is not valid JSON: {_short(str(exc))}",
+                            "each line of an NDJSON file must be one complete JSON value",
+                            line=number,
+                        ),
                     )
 
 
@@ -184,10 +205,16 @@ def resolve_reference(root: Path, base_file: str, reference: str) -> tuple[Path 
     """
     if not reference or "\x00" in reference:
         return None, "an empty path"
-    if reference.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", reference) or "://" in reference:
+    if (
+        reference.startswith(("/", "\\"))
+        or re.match(r"^[A-Za-z]:", reference)
+        or "://" in reference
+    ):
         return None, "an absolute path or URL"
-    if any(len(part.encode("utf-8", "surrogatepass")) > NAME_MAX
-           for part in re.split(r"[/\\]", reference)):
+    if any(
+        len(part.encode("utf-8", "surrogatepass")) > NAME_MAX
+        for part in re.split(r"[/\\]", reference)
+    ):
         return None, f"a path with a name longer than {NAME_MAX} bytes, which no file can have"
     candidate = (root / base_file).parent / reference
     rel = relative_inside(root, candidate)
@@ -196,9 +223,9 @@ def resolve_reference(root: Path, base_file: str, reference: str) -> tuple[Path 
     return candidate.resolve(), rel
 
 
-def scan(root: Path, limits: Limits,
-         visit: Callable[[Document | SourceFile], object] | None = None
-         ) -> tuple[list[Document | SourceFile], list[Problem]]:
+def scan(
+    root: Path, limits: Limits, visit: Callable[[Document | SourceFile], object] | None = None
+) -> tuple[list[Document | SourceFile], list[Problem]]:
     """Every file below ``root``, in a stable order, hashed; parseable ones as Documents.
 
     Hidden files and folders (``.name``) are skipped. Returns documents for JSON, NDJSON,
@@ -219,10 +246,14 @@ def scan(root: Path, limits: Limits,
             if sub.is_symlink():
                 rel_link = sub.relative_to(root).as_posix()
                 if relative_inside(root, sub) is None:
-                    problems.append(Problem(
-                        rel_link, "", "symlink leads outside the evidence folder",
-                        "copy the files into the evidence folder instead of linking to them",
-                    ))
+                    problems.append(
+                        Problem(
+                            rel_link,
+                            "",
+                            "symlink leads outside the evidence folder",
+                            "copy the files into the evidence folder instead of linking to them",
+                        )
+                    )
                 # Symlinked folders inside the root are read where they really are.
                 continue
             kept_dirs.append(name)
@@ -235,28 +266,43 @@ def scan(root: Path, limits: Limits,
             if path.is_symlink():
                 target_rel = relative_inside(root, path)
                 if target_rel is None:
-                    problems.append(Problem(
-                        rel, "", "symlink leads outside the evidence folder",
-                        "copy the file into the evidence folder instead of linking to it",
-                    ))
+                    problems.append(
+                        Problem(
+                            rel,
+                            "",
+                            "symlink leads outside the evidence folder",
+                            "copy the file into the evidence folder instead of linking to it",
+                        )
+                    )
                     continue
                 if not path.resolve().is_file():
-                    problems.append(Problem(rel, "", "symlink does not lead to a file",
-                                            "remove the link or point it at a file"))
+                    problems.append(
+                        Problem(
+                            rel,
+                            "",
+                            "symlink does not lead to a file",
+                            "remove the link or point it at a file",
+                        )
+                    )
                     continue
             elif not path.is_file():
                 continue
-            entry = _read_entry(path.resolve() if path.is_symlink() else path, rel, limits,
-                                problems)
+            entry = _read_entry(
+                path.resolve() if path.is_symlink() else path, rel, limits, problems
+            )
             if entry is not None:
                 found.append(entry)
                 if visit is not None:
                     visit(entry)
     if real_root and not found and not problems:
-        problems.append(Problem(
-            "", "", f"the evidence folder {root} holds no files",
-            "point --evidence at a folder of MLflow, OpenLineage, Evidently or sign-off files",
-        ))
+        problems.append(
+            Problem(
+                "",
+                "",
+                f"the evidence folder {root} holds no files",
+                "point --evidence at a folder of MLflow, OpenLineage, Evidently or sign-off files",
+            )
+        )
     return found, problems
 
 
@@ -271,8 +317,9 @@ def _format_of(path: Path) -> str | None:
     return None
 
 
-def _read_entry(path: Path, rel: str, limits: Limits, problems: list[Problem]
-                ) -> Document | SourceFile | None:
+def _read_entry(
+    path: Path, rel: str, limits: Limits, problems: list[Problem]
+) -> Document | SourceFile | None:
     size = path.stat().st_size
     fmt = _format_of(path)
     if fmt is None:
@@ -282,33 +329,47 @@ def _read_entry(path: Path, rel: str, limits: Limits, problems: list[Problem]
         fmt, limit = "ndjson", limits.max_stream_bytes
     if fmt == "yaml" and size > min(limit, MAX_YAML_BYTES):
         if MAX_YAML_BYTES < limit:
-            problems.append(Problem(
-                rel, "", f"file is {size:,} bytes, over the limit of {MAX_YAML_BYTES:,} for YAML",
-                "sign-offs, waivers and MLmodel files are small; check that this is the right file",
-            ))
+            problems.append(
+                Problem(
+                    rel,
+                    "",
+                    f"file is {size:,} bytes, over the limit of {MAX_YAML_BYTES:,} for YAML",
+                    "sign-offs, waivers and MLmodel files are small; check that this is the right file",
+                )
+            )
             return None
     if size > limit:
-        problems.append(Problem(
-            rel, "", f"file is {size:,} bytes, over the limit of {limit:,}",
-            "split it, or raise limits.max_document_mb / limits.max_stream_mb in mldossier.yaml",
-        ))
+        problems.append(
+            Problem(
+                rel,
+                "",
+                f"file is {size:,} bytes, over the limit of {limit:,}",
+                "split it, or raise limits.max_document_mb / limits.max_stream_mb in mldossier.yaml",
+            )
+        )
         return None
     streamed = fmt == "ndjson" or (fmt == "json" and _looks_like_ndjson(path))
     raw = b"" if streamed else _read_at_most(path, limit)
     if len(raw) > limit:  # it grew since it was measured
-        problems.append(Problem(
-            rel, "", f"file is over the limit of {limit:,} bytes",
-            "split it, or raise limits.max_document_mb / limits.max_stream_mb in mldossier.yaml",
-        ))
+        problems.append(
+            Problem(
+                rel,
+                "",
+                f"file is over the limit of {limit:,} bytes",
+                "split it, or raise limits.max_document_mb / limits.max_stream_mb in mldossier.yaml",
+            )
+        )
         return None
     # A whole document is hashed from the very bytes parsed; a stream is hashed, then read.
     sha = sha256_file(path) if streamed else hashlib.sha256(raw).hexdigest()
     source = SourceFile(rel, len(raw) if not streamed else size, sha)
-    doc = Document(source, path, "ndjson" if streamed else fmt,
-                   line_limit=limits.max_document_bytes)
+    doc = Document(
+        source, path, "ndjson" if streamed else fmt, line_limit=limits.max_document_bytes
+    )
     if source.size == 0:
-        problems.append(doc.problem("", "file is empty",
-                                    "remove it or replace it with a complete export"))
+        problems.append(
+            doc.problem("", "file is empty", "remove it or replace it with a complete export")
+        )
         return None
     if doc.format == "ndjson":
         for line, value, problem in doc.records():
@@ -319,17 +380,25 @@ def _read_entry(path: Path, rel: str, limits: Limits, problems: list[Problem]
             doc.extra["first_line"] = line
             break
         if doc.data is None:
-            problems.append(doc.problem("", "file holds no JSON records",
-                                        "remove it or replace it with a complete export"))
+            problems.append(
+                doc.problem(
+                    "",
+                    "file holds no JSON records",
+                    "remove it or replace it with a complete export",
+                )
+            )
             return None
         return doc
     try:
         text = _decode(raw)
     except UnicodeDecodeError as exc:
-        problems.append(doc.problem(
-            "", f"file is not UTF-8 text (byte {exc.start} cannot be decoded)",
-            "re-export it as UTF-8",
-        ))
+        problems.append(
+            doc.problem(
+                "",
+                f"file is not UTF-8 text (byte {exc.start} cannot be decoded)",
+                "re-export it as UTF-8",
+            )
+        )
         return None
     try:
         doc.data = parse_json_text(text) if fmt == "json" else parse_yaml_text(text)
@@ -412,20 +481,26 @@ def parse_json_text(text: str) -> Any:
     try:
         data = json.loads(text, object_pairs_hook=_no_duplicates)
     except _DuplicateKey as exc:
-        raise InputProblem("", f"duplicate key {exc.key!r} in an object",
-                           "each key may appear once; remove the repeated one") from None
+        raise InputProblem(
+            "",
+            f"duplicate key {exc.key!r} in an object",
+            "each key may appear once; remove the repeated one",
+        ) from None
     except json.JSONDecodeError as exc:
         what = "truncated JSON" if exc.pos >= len(text.rstrip()) else "not valid JSON"
         # Some of json's messages end in "at" ("Unterminated string starting at").
         message = exc.msg.removesuffix(" at")
         raise InputProblem(
-            "", f"{what}: {message} at line {exc.lineno} column {exc.colno}",
+            "",
+            f"{what}: {message} at line {exc.lineno} column {exc.colno}",
             "re-export the file; it must be one complete JSON document",
         ) from None
     except RecursionError:
-        raise InputProblem("", "JSON is nested too deeply to read",
-                           "no real export nests this deep; check how the file was made"
-                           ) from None
+        raise InputProblem(
+            "",
+            "JSON is nested too deeply to read",
+            "no real export nests this deep; check how the file was made",
+        ) from None
     except ValueError as exc:  # an integer over Python's int-str limit (4,300 digits)
         raise _number_problem(exc) from None
     _refuse_surrogates(text, data)
@@ -434,8 +509,11 @@ def parse_json_text(text: str) -> Any:
 
 def _number_problem(exc: Exception) -> InputProblem:
     if "digits" in str(exc):
-        return InputProblem("", "a number has more than 4,300 digits",
-                            "no real export writes such a number; check how the file was made")
+        return InputProblem(
+            "",
+            "a number has more than 4,300 digits",
+            "no real export writes such a number; check how the file was made",
+        )
     return InputProblem("", f"not a valid number: {_short(str(exc))}", "fix the value")
 
 
@@ -451,9 +529,11 @@ def _refuse_surrogates(text: str, data: Any) -> None:
         return
     pointer = _surrogate_at(data, "")
     if pointer is not None:
-        raise InputProblem(pointer, "text holds an unpaired UTF-16 surrogate, which is not a "
-                           "character", "re-export the file; the tool that wrote it produced "
-                           "broken Unicode")
+        raise InputProblem(
+            pointer,
+            "text holds an unpaired UTF-16 surrogate, which is not a character",
+            "re-export the file; the tool that wrote it produced broken Unicode",
+        )
 
 
 def _surrogate_at(value: Any, pointer: str) -> str | None:
@@ -524,6 +604,7 @@ SafeYamlLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping_no_du
 
 
 if getattr(yaml, "__with_libyaml__", False):
+
     class _FastYamlLoader(yaml.CSafeLoader):  # type: ignore[misc,name-defined]
         """libyaml's parser with the same resolvers and constructors as SafeYamlLoader."""
 
@@ -534,7 +615,8 @@ else:  # pragma: no cover - PyYAML built without libyaml
 
 
 _NOT_PRINTABLE = re.compile(
-    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
 FAST_YAML_DEPTH = 64
 """Deeper YAML is left to SafeYamlLoader, whose recursion limit decides what is too deep."""
 
@@ -543,8 +625,9 @@ def _shallow(value: Any, limit: int = FAST_YAML_DEPTH) -> bool:
     stack = [(value, 0)]
     while stack:
         node, depth = stack.pop()
-        children = node.values() if isinstance(node, dict) else node if isinstance(
-            node, list) else None
+        children = (
+            node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        )
         if children is None:
             continue
         if depth >= limit:
@@ -574,22 +657,32 @@ def parse_yaml_text(text: str) -> Any:
         problem = str(exc.problem or "")
         if "could not determine a constructor" in problem:
             tag = problem.split("tag", 1)[-1].strip()
-            raise InputProblem("", f"YAML tag {tag} is not accepted{where}",
-                               "remove the tag; only plain YAML data is read") from None
+            raise InputProblem(
+                "",
+                f"YAML tag {tag} is not accepted{where}",
+                "remove the tag; only plain YAML data is read",
+            ) from None
         raise InputProblem("", f"{problem}{where}", "fix the YAML") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
         problem = exc.problem or exc.context or "invalid YAML"
-        fix = ("write the value out in full instead of an alias" if "alias" in str(problem)
-               else "fix the YAML syntax")
+        fix = (
+            "write the value out in full instead of an alias"
+            if "alias" in str(problem)
+            else "fix the YAML syntax"
+        )
         raise InputProblem("", f"not valid YAML: {problem}{where}", fix) from None
     except yaml.YAMLError as exc:
-        raise InputProblem("", f"not valid YAML: {_short(str(exc))}", "fix the YAML syntax"
-                           ) from None
+        raise InputProblem(
+            "", f"not valid YAML: {_short(str(exc))}", "fix the YAML syntax"
+        ) from None
     except RecursionError:
-        raise InputProblem("", "YAML is nested too deeply to read",
-                           "no real file nests this deep; check how it was made") from None
+        raise InputProblem(
+            "",
+            "YAML is nested too deeply to read",
+            "no real file nests this deep; check how it was made",
+        ) from None
     except (ValueError, OverflowError) as exc:  # !!int / !!timestamp values that do not convert
         if "digits" in str(exc):
             raise _number_problem(exc) from None

@@ -71,14 +71,21 @@ class Terminal:
             return text
         return click.style(text, fg=color, bold=True if status == "error" else None)
 
-    def progress(self, unit: str = "calls", stream: TextIO | None = None,
-                 environ: Mapping[str, str] | None = None) -> Progress:
+    def progress(
+        self,
+        unit: str = "calls",
+        stream: TextIO | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> Progress:
         """A progress line on stderr: drawn only on a terminal, outside CI, without --quiet."""
-        return Progress(stream, enabled=False if self.quiet else None, environ=environ,
-                        unit=unit)
+        return Progress(stream, enabled=False if self.quiet else None, environ=environ, unit=unit)
 
-    def stages(self, announce: bool = False, stream: TextIO | None = None,
-               environ: Mapping[str, str] | None = None) -> StageReporter:
+    def stages(
+        self,
+        announce: bool = False,
+        stream: TextIO | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> StageReporter:
         """A reporter for long work; ``announce`` names each stage on stderr (--verbose)."""
         return StageReporter(self.progress("", stream, environ), announce and self.verbose)
 
@@ -113,21 +120,26 @@ class StageReporter:
     def __enter__(self) -> StageReporter:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
 
-def configure(ctx: click.Context, quiet: bool, verbose: bool, color: bool | None,
-              environ: Mapping[str, str] | None = None) -> Terminal:
+def configure(
+    ctx: click.Context,
+    quiet: bool,
+    verbose: bool,
+    color: bool | None,
+    environ: Mapping[str, str] | None = None,
+) -> Terminal:
     """Check the global options, remember the :class:`Terminal` for this invocation.
 
     ``--quiet`` with ``--verbose`` is a usage error (exit 2).
     """
     if quiet and verbose:
         raise click.UsageError(QUIET_AND_VERBOSE, ctx)
-    wanted = color_wanted(color, os.environ if environ is None else environ,
-                          stdout_is_terminal())
+    wanted = color_wanted(color, os.environ if environ is None else environ, stdout_is_terminal())
     terminal = Terminal(quiet=quiet, verbose=verbose, color=wanted)
     ctx.meta[_META_KEY] = terminal
     # click.echo strips escapes on a pipe unless told otherwise: --color must survive one.
@@ -140,4 +152,3 @@ def current() -> Terminal:
     ctx = click.get_current_context(silent=True)
     found = ctx.meta.get(_META_KEY) if ctx is not None else None
     return found if isinstance(found, Terminal) else Terminal()
-

@@ -101,10 +101,15 @@ def describe(error: ValidationError) -> tuple[str, str]:
     if kind == "const":
         return f"expected {_show(expected)}, got {_show(value)}", f"write {_show(expected)}"
     if kind == "additionalProperties":
-        extra = sorted(set(value) - set(error.schema.get("properties", {}))) if isinstance(
-            value, dict) else []
-        return (f"unknown field {extra[0]!r}" if extra else error.message,
-                "remove it or check its spelling")
+        extra = (
+            sorted(set(value) - set(error.schema.get("properties", {})))
+            if isinstance(value, dict)
+            else []
+        )
+        return (
+            f"unknown field {extra[0]!r}" if extra else error.message,
+            "remove it or check its spelling",
+        )
     if kind == "format":
         return f"{_show(value)} is not a valid {expected}", f"write a valid {expected}"
     if kind == "pattern":
@@ -129,8 +134,11 @@ def most_specific(error: ValidationError) -> ValidationError:
         if len(deepest) > 1 and all(e.validator == "type" for e in deepest):
             wanted: list[str] = []
             for e in deepest:
-                for kind in e.validator_value if isinstance(e.validator_value, list) else [
-                        e.validator_value]:
+                for kind in (
+                    e.validator_value
+                    if isinstance(e.validator_value, list)
+                    else [e.validator_value]
+                ):
                     if kind not in wanted:
                         wanted.append(kind)
             error = copy.copy(error)
@@ -138,8 +146,9 @@ def most_specific(error: ValidationError) -> ValidationError:
     return error
 
 
-def schema_problems(name: str, data: Any, file: str, base: str = "",
-                    line: int | None = None) -> list[Problem]:
+def schema_problems(
+    name: str, data: Any, file: str, base: str = "", line: int | None = None
+) -> list[Problem]:
     """Every schema error in ``data`` as a Problem (``base`` prefixes each pointer).
 
     A missing required field is one problem per field, at the object that lacks it.
@@ -163,8 +172,11 @@ def schema_problems(name: str, data: Any, file: str, base: str = "",
             seen_required.add((where, id(best.schema)))
             for name_ in best.validator_value:
                 if name_ not in best.instance:
-                    problems.append(Problem(file, where, f"missing required field {name_!r}",
-                                            f"add {name_!r}", line))
+                    problems.append(
+                        Problem(
+                            file, where, f"missing required field {name_!r}", f"add {name_!r}", line
+                        )
+                    )
             continue
         message, fix = describe(best)
         problems.append(Problem(file, where, message, fix, line))

@@ -44,8 +44,10 @@ class EvidentlySummary:
 
     def line(self) -> str:
         """One line for the terminal."""
-        return (f"Collected {self.snapshots} snapshot(s) of {self.projects} project(s) into "
-                f"{self.out} (see {LOG_NAME})")
+        return (
+            f"Collected {self.snapshots} snapshot(s) of {self.projects} project(s) into "
+            f"{self.out} (see {LOG_NAME})"
+        )
 
 
 @dataclass(frozen=True)
@@ -57,18 +59,23 @@ class _Project:
     data: dict[str, Any]
 
 
-def collect_evidently(workspace: Path, out: Path, only: tuple[str, ...] = (),
-                      progress: Progress | None = None) -> EvidentlySummary:
+def collect_evidently(
+    workspace: Path, out: Path, only: tuple[str, ...] = (), progress: Progress | None = None
+) -> EvidentlySummary:
     """Copy every snapshot of the workspace (or of the projects in ``only``) into ``out``."""
     progress = progress or Progress(enabled=False)
     if not workspace.is_dir():
-        raise UsageError(f"--workspace {workspace} is not a folder (pass the folder given to "
-                         "evidently's Workspace(...), the one holding <project id>/metadata.json)")
+        raise UsageError(
+            f"--workspace {workspace} is not a folder (pass the folder given to "
+            "evidently's Workspace(...), the one holding <project id>/metadata.json)"
+        )
     root = workspace.resolve()
     projects, skipped = _projects(root)
     if not projects:
-        raise UsageError(f"--workspace {workspace} holds no Evidently projects (expected "
-                         "<project id>/metadata.json folders, as Workspace.create() writes)")
+        raise UsageError(
+            f"--workspace {workspace} holds no Evidently projects (expected "
+            "<project id>/metadata.json folders, as Workspace.create() writes)"
+        )
     projects = _chosen(projects, only, workspace)
     folders = _folders(projects)
     warnings: list[str] = [f"{root / s['path']}: {s['reason']}" for s in skipped]
@@ -81,27 +88,31 @@ def collect_evidently(workspace: Path, out: Path, only: tuple[str, ...] = (),
             for project in projects:
                 notes, found = _snapshots(project, root, skipped)
                 warnings.extend(notes)
-                log["projects"].append({
-                    "id": project.id,
-                    "name": project.name,
-                    "folder": folders[project.id],
-                    "metadata_file": f"{project.folder.name}/{PROJECT_FILE}",
-                    "metadata_sha256": hashlib.sha256(project.raw).hexdigest(),
-                    "metadata_size": len(project.raw),
-                    "metadata": project.data,
-                    "snapshots": len(found),
-                })
+                log["projects"].append(
+                    {
+                        "id": project.id,
+                        "name": project.name,
+                        "folder": folders[project.id],
+                        "metadata_file": f"{project.folder.name}/{PROJECT_FILE}",
+                        "metadata_sha256": hashlib.sha256(project.raw).hexdigest(),
+                        "metadata_size": len(project.raw),
+                        "metadata": project.data,
+                        "snapshots": len(found),
+                    }
+                )
                 for i, (source, raw) in enumerate(found, 1):
                     rel = f"{folders[project.id]}/{SNAPSHOTS}/{source.name}"
                     written = staged.write(rel, raw)
-                    log["calls"].append({
-                        "method": "READ",
-                        "url": source.as_uri(),
-                        "retrieved": utc_now(),
-                        "sha256": written.sha256,
-                        "size": written.size,
-                        "file": written.path,
-                    })
+                    log["calls"].append(
+                        {
+                            "method": "READ",
+                            "url": source.as_uri(),
+                            "retrieved": utc_now(),
+                            "sha256": written.sha256,
+                            "size": written.size,
+                            "file": written.path,
+                        }
+                    )
                     progress.update(f"project {project.name}", i, len(found))
                     copied += 1
             log["finished"] = utc_now()
@@ -119,21 +130,35 @@ def _projects(root: Path) -> tuple[list[_Project], list[dict[str, str]]]:
     for entry in sorted(root.iterdir(), key=lambda p: p.name):
         if not entry.is_dir() or not UUID.match(entry.name):
             if not entry.name.startswith("."):
-                skipped.append({"path": entry.name,
-                                "reason": "not a project folder (Evidently reads only folders "
-                                          "named by a project UUID); not collected"})
+                skipped.append(
+                    {
+                        "path": entry.name,
+                        "reason": "not a project folder (Evidently reads only folders "
+                        "named by a project UUID); not collected",
+                    }
+                )
             continue
         meta = entry / PROJECT_FILE
         if not meta.is_file():
-            skipped.append({"path": entry.name, "reason": f"project folder without "
-                            f"{PROJECT_FILE}; Evidently cannot load it either; not collected"})
+            skipped.append(
+                {
+                    "path": entry.name,
+                    "reason": f"project folder without "
+                    f"{PROJECT_FILE}; Evidently cannot load it either; not collected",
+                }
+            )
             continue
         raw = meta.read_bytes()
         data = _json(meta, raw)
-        if not isinstance(data, dict) or not isinstance(data.get("name"), str) \
-                or not isinstance(data.get("id"), str):
-            raise CollectError(f"{meta}: not an Evidently project file (expected an object "
-                               "with id and name, as Workspace.create_project() writes)")
+        if (
+            not isinstance(data, dict)
+            or not isinstance(data.get("name"), str)
+            or not isinstance(data.get("id"), str)
+        ):
+            raise CollectError(
+                f"{meta}: not an Evidently project file (expected an object "
+                "with id and name, as Workspace.create_project() writes)"
+            )
         found.append(_Project(data["id"], data["name"], entry, raw, data))
     found.sort(key=lambda p: (p.name, p.id))
     return found, skipped
@@ -145,8 +170,10 @@ def _chosen(projects: list[_Project], only: tuple[str, ...], workspace: Path) ->
     missing = [w for w in only if not any(w in (p.name, p.id) for p in projects)]
     if missing:
         names = ", ".join(repr(p.name) for p in projects)
-        raise UsageError(f"--project {missing[0]!r}: no project with that name or id in "
-                         f"{workspace} (projects: {names})")
+        raise UsageError(
+            f"--project {missing[0]!r}: no project with that name or id in "
+            f"{workspace} (projects: {names})"
+        )
     return [p for p in projects if p.name in only or p.id in only]
 
 
@@ -163,8 +190,9 @@ def _folders(projects: list[_Project]) -> dict[str, str]:
     return folders
 
 
-def _snapshots(project: _Project, root: Path, skipped: list[dict[str, str]]
-               ) -> tuple[list[str], list[tuple[Path, bytes]]]:
+def _snapshots(
+    project: _Project, root: Path, skipped: list[dict[str, str]]
+) -> tuple[list[str], list[tuple[Path, bytes]]]:
     """The project's snapshot files with their bytes, and warnings about their content."""
     folder = project.folder / SNAPSHOTS
     notes: list[str] = []
@@ -175,19 +203,21 @@ def _snapshots(project: _Project, root: Path, skipped: list[dict[str, str]]
         if path.name.startswith("."):
             continue
         if not (path.is_file() and path.suffix == ".json" and UUID.match(path.stem)):
-            reason = ("not a snapshot (Evidently reads only <snapshot UUID>.json); "
-                      "not collected")
+            reason = "not a snapshot (Evidently reads only <snapshot UUID>.json); not collected"
             skipped.append({"path": path.relative_to(root).as_posix(), "reason": reason})
             notes.append(f"{path}: {reason}")
             continue
         raw = path.read_bytes()
         data = _json(path, raw)
         metadata = data.get("metadata") if isinstance(data, dict) else None
-        if not isinstance(metadata, dict) or not (metadata.get("model")
-                                                  or metadata.get("model_name")):
-            notes.append(f"{path}: the snapshot's metadata names no model, so it cannot be "
-                         "tied to a model version (pass metadata={'model': ..., "
-                         "'model_version': ...} to Report(...))")
+        if not isinstance(metadata, dict) or not (
+            metadata.get("model") or metadata.get("model_name")
+        ):
+            notes.append(
+                f"{path}: the snapshot's metadata names no model, so it cannot be "
+                "tied to a model version (pass metadata={'model': ..., "
+                "'model_version': ...} to Report(...))"
+            )
         found.append((path, raw))
     return notes, found
 
@@ -196,6 +226,7 @@ def _json(path: Path, raw: bytes) -> Any:
     try:
         return json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise CollectError(f"{path}: not valid JSON ({exc}; if Evidently was still writing it, "
-                           "collect again; otherwise move the file out of the workspace)"
-                           ) from None
+        raise CollectError(
+            f"{path}: not valid JSON ({exc}; if Evidently was still writing it, "
+            "collect again; otherwise move the file out of the workspace)"
+        ) from None

@@ -73,28 +73,49 @@ class HttpSettings:
         return "bearer" if self.token else "none"
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str], *, timeout: float, max_tries: int,
-                 backoff: float, insecure: bool) -> HttpSettings:
+    def from_env(
+        cls,
+        environ: Mapping[str, str],
+        *,
+        timeout: float,
+        max_tries: int,
+        backoff: float,
+        insecure: bool,
+    ) -> HttpSettings:
         """Settings from MLflow's own environment variables, as MLflow's client reads them."""
         username = environ.get(USERNAME_ENV) or None
         password = environ.get(PASSWORD_ENV) or None
         if bool(username) != bool(password):
-            given, missing = ((USERNAME_ENV, PASSWORD_ENV) if username
-                              else (PASSWORD_ENV, USERNAME_ENV))
-            raise UsageError(f"{given} is set but {missing} is not (set both for Basic "
-                             f"authentication, or neither)")
+            given, missing = (
+                (USERNAME_ENV, PASSWORD_ENV) if username else (PASSWORD_ENV, USERNAME_ENV)
+            )
+            raise UsageError(
+                f"{given} is set but {missing} is not (set both for Basic "
+                f"authentication, or neither)"
+            )
         raw = environ.get(INSECURE_ENV, "").strip().lower()
         if raw not in ("", "true", "false", "1", "0"):
-            raise UsageError(f"{INSECURE_ENV}={environ[INSECURE_ENV]!r} is not a boolean "
-                             "(use true or false, as MLflow does)")
+            raise UsageError(
+                f"{INSECURE_ENV}={environ[INSECURE_ENV]!r} is not a boolean "
+                "(use true or false, as MLflow does)"
+            )
         insecure = insecure or raw in ("true", "1")
         ca_bundle = environ.get(SERVER_CERT_ENV) or None
         if insecure and ca_bundle:
-            raise UsageError(f"TLS verification is off ({INSECURE_ENV} or --insecure) but "
-                             f"{SERVER_CERT_ENV} is set (use one or the other)")
-        return cls(timeout=timeout, max_tries=max_tries, backoff=backoff,
-                   verify_tls=not insecure, ca_bundle=ca_bundle,
-                   token=environ.get(TOKEN_ENV) or None, username=username, password=password)
+            raise UsageError(
+                f"TLS verification is off ({INSECURE_ENV} or --insecure) but "
+                f"{SERVER_CERT_ENV} is set (use one or the other)"
+            )
+        return cls(
+            timeout=timeout,
+            max_tries=max_tries,
+            backoff=backoff,
+            verify_tls=not insecure,
+            ca_bundle=ca_bundle,
+            token=environ.get(TOKEN_ENV) or None,
+            username=username,
+            password=password,
+        )
 
 
 @dataclass(frozen=True)
@@ -119,7 +140,8 @@ class Response:
             raise CollectError(
                 f"{self.method} {self.url} -> {self.status} but the body is not JSON "
                 f"(it starts {start!r}; check that the URL is the server itself, not a "
-                "login page or proxy)") from None
+                "login page or proxy)"
+            ) from None
 
 
 class HttpClient:
@@ -130,7 +152,8 @@ class HttpClient:
         self.settings = settings
         self._context = _ssl_context(settings)
         self._opener = urllib.request.build_opener(
-            urllib.request.HTTPSHandler(context=self._context))
+            urllib.request.HTTPSHandler(context=self._context)
+        )
 
     def get(self, path: str, query: Query = ()) -> Response:
         """GET ``path`` (below the base URL) with query parameters."""
@@ -147,8 +170,9 @@ class HttpClient:
             url += "?" + urllib.parse.urlencode(list(query), quote_via=urllib.parse.quote)
         return url
 
-    def request(self, method: str, path: str, query: Query = (),
-                body: Mapping[str, Any] | None = None) -> Response:
+    def request(
+        self, method: str, path: str, query: Query = (), body: Mapping[str, Any] | None = None
+    ) -> Response:
         """One call, tried up to ``max_tries`` times on 429, 5xx and broken connections."""
         url = self.url(path, query)
         data = None if body is None else json.dumps(body).encode("utf-8")
@@ -167,8 +191,15 @@ class HttpClient:
             try:
                 with self._opener.open(request, timeout=self.settings.timeout) as answer:
                     payload = answer.read()
-                    return Response(method, url, answer.status, payload,
-                                    answer.headers.get("Content-Type", ""), utc_now(), attempt)
+                    return Response(
+                        method,
+                        url,
+                        answer.status,
+                        payload,
+                        answer.headers.get("Content-Type", ""),
+                        utc_now(),
+                        attempt,
+                    )
             except urllib.error.HTTPError as exc:
                 status = exc.code
                 payload = _read_quietly(exc)
@@ -177,8 +208,9 @@ class HttpClient:
                     if wait is None or wait <= MAX_RETRY_AFTER_SECONDS:
                         time.sleep(wait if wait is not None else self._backoff(attempt))
                         continue
-                raise CollectError(self._status_message(method, url, status, payload,
-                                                        attempt)) from None
+                raise CollectError(
+                    self._status_message(method, url, status, payload, attempt)
+                ) from None
             except Exception as exc:  # noqa: BLE001 - sorted into kinds just below
                 reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
                 if isinstance(reason, ssl.SSLCertVerificationError):
@@ -208,8 +240,9 @@ class HttpClient:
     def _backoff(self, attempt: int) -> float:
         return self.settings.backoff * (2 ** (attempt - 1))
 
-    def _status_message(self, method: str, url: str, status: int, payload: bytes,
-                        attempt: int) -> str:
+    def _status_message(
+        self, method: str, url: str, status: int, payload: bytes, attempt: int
+    ) -> str:
         phrase = _phrase(status)
         detail = _error_detail(payload)
         head = f"{method} {url} -> {status} {phrase}" + (f": {detail}" if detail else "")
@@ -222,8 +255,10 @@ class HttpClient:
         elif status == 403:
             fix = "the credentials lack permission; ask for read access to the registry"
         elif status == 404:
-            fix = ("check that the URL is the MLflow server's base URL, and that the object "
-                   "still exists")
+            fix = (
+                "check that the URL is the MLflow server's base URL, and that the object "
+                "still exists"
+            )
         elif status in RETRY_STATUSES:
             fix = f"{_tries(attempt)}the server is failing; try again later"
         else:
@@ -314,7 +349,8 @@ def _tries(attempt: int) -> str:
 
 
 def _tls_message(method: str, url: str, exc: BaseException) -> str:
-    return (f"{method} {url} -> TLS failed: {getattr(exc, 'reason', None) or exc} "
-            f"(set {SERVER_CERT_ENV} to the CA bundle that signed the server's certificate, "
-            f"or, only for a test server, pass --insecure)")
-
+    return (
+        f"{method} {url} -> TLS failed: {getattr(exc, 'reason', None) or exc} "
+        f"(set {SERVER_CERT_ENV} to the CA bundle that signed the server's certificate, "
+        f"or, only for a test server, pass --insecure)"
+    )

@@ -66,11 +66,13 @@ class MlflowSummary:
 
     def line(self) -> str:
         """One line for the terminal."""
-        return (f"Collected {self.registered_models} registered model(s), "
-                f"{self.model_versions} version(s) ({self.production_versions} in production), "
-                f"{self.logged_models} logged model(s), {self.runs} run(s), "
-                f"{self.experiments} experiment(s) and {self.mlmodel_files} MLmodel file(s) "
-                f"in {self.calls} calls into {self.out} (see {LOG_NAME})")
+        return (
+            f"Collected {self.registered_models} registered model(s), "
+            f"{self.model_versions} version(s) ({self.production_versions} in production), "
+            f"{self.logged_models} logged model(s), {self.runs} run(s), "
+            f"{self.experiments} experiment(s) and {self.mlmodel_files} MLmodel file(s) "
+            f"in {self.calls} calls into {self.out} (see {LOG_NAME})"
+        )
 
 
 def check_tracking_uri(uri: str) -> str:
@@ -80,32 +82,43 @@ def check_tracking_uri(uri: str) -> str:
         raise CollectError(
             f"--tracking-uri {public_url(uri)!r} is not an http:// or https:// URL (collect "
             "talks to a running tracking server; start `mlflow server` on a file or database "
-            "store and pass its URL)")
+            "store and pass its URL)"
+        )
     if parts.username is not None or parts.password is not None:
-        raise CollectError(f"--tracking-uri {public_url(uri)!r} carries a user name or "
-                           "password (set MLFLOW_TRACKING_USERNAME/PASSWORD or "
-                           "MLFLOW_TRACKING_TOKEN instead: URLs end up in logs)")
+        raise CollectError(
+            f"--tracking-uri {public_url(uri)!r} carries a user name or "
+            "password (set MLFLOW_TRACKING_USERNAME/PASSWORD or "
+            "MLFLOW_TRACKING_TOKEN instead: URLs end up in logs)"
+        )
     if parts.query or parts.fragment:
-        raise CollectError(f"--tracking-uri {public_url(uri)!r} has a query or fragment "
-                           "(pass the server's base URL only)")
+        raise CollectError(
+            f"--tracking-uri {public_url(uri)!r} has a query or fragment "
+            "(pass the server's base URL only)"
+        )
     return uri
 
 
-def collect_mlflow(options: MlflowOptions, settings: HttpSettings, out: Path,
-                   progress: Progress | None = None) -> MlflowSummary:
+def collect_mlflow(
+    options: MlflowOptions, settings: HttpSettings, out: Path, progress: Progress | None = None
+) -> MlflowSummary:
     """Collect the registry into ``out``, replacing it only when everything was fetched."""
     check_tracking_uri(options.tracking_uri)
     client = HttpClient(options.tracking_uri, settings)
     progress = progress or Progress(enabled=False)
-    log = new_log("mlflow", client.base_url, utc_now(), {
-        "page_size": options.page_size,
-        "production_stages": list(options.production_stages),
-        "production_aliases": list(options.production_aliases),
-        "timeout_seconds": settings.timeout,
-        "max_tries": settings.max_tries,
-        "tls_verify": settings.verify_tls,
-        "auth": settings.auth,
-    })
+    log = new_log(
+        "mlflow",
+        client.base_url,
+        utc_now(),
+        {
+            "page_size": options.page_size,
+            "production_stages": list(options.production_stages),
+            "production_aliases": list(options.production_aliases),
+            "timeout_seconds": settings.timeout,
+            "max_tries": settings.max_tries,
+            "tls_verify": settings.verify_tls,
+            "auth": settings.auth,
+        },
+    )
     try:
         with StagedFolder(out) as staged:
             run = _Collection(options, client, staged, log, progress)
@@ -130,8 +143,14 @@ def collect_mlflow(options: MlflowOptions, settings: HttpSettings, out: Path,
 class _Collection:
     """One collection run: the calls, in order, and what they wrote."""
 
-    def __init__(self, options: MlflowOptions, client: HttpClient, staged: StagedFolder,
-                 log: dict[str, Any], progress: Progress) -> None:
+    def __init__(
+        self,
+        options: MlflowOptions,
+        client: HttpClient,
+        staged: StagedFolder,
+        log: dict[str, Any],
+        progress: Progress,
+    ) -> None:
         self.options = options
         self.client = client
         self.staged = staged
@@ -146,8 +165,13 @@ class _Collection:
         names.update(name for name, _ in pairs)
         registry_aliases = self._registered_models(sorted(names))
         versions = self._versions(sorted(pairs, key=lambda p: (p[0], _natural(p[1]))))
-        logged_ids = sorted({m.group(1) for v in versions
-                             if (m := _LOGGED_MODEL_SOURCE.match(str(v.get("source", ""))))})
+        logged_ids = sorted(
+            {
+                m.group(1)
+                for v in versions
+                if (m := _LOGGED_MODEL_SOURCE.match(str(v.get("source", ""))))
+            }
+        )
         run_ids = {str(v["run_id"]) for v in versions if v.get("run_id")}
         run_ids |= self._logged_models(logged_ids)
         self._runs(sorted(run_ids))
@@ -168,15 +192,17 @@ class _Collection:
 
     def _model_names(self) -> set[str]:
         names: set[str] = set()
-        for where, data in self._pages(f"{API}/registered-models/search",
-                                       "registered_models_search", "registered_models"):
+        for where, data in self._pages(
+            f"{API}/registered-models/search", "registered_models_search", "registered_models"
+        ):
             names.update(_field(where, m, "name") for m in _list(where, data, "registered_models"))
         return names
 
     def _version_keys(self) -> set[tuple[str, str]]:
         pairs: set[tuple[str, str]] = set()
-        for where, data in self._pages(f"{API}/model-versions/search", "model_versions_search",
-                                       "model_versions"):
+        for where, data in self._pages(
+            f"{API}/model-versions/search", "model_versions_search", "model_versions"
+        ):
             for item in _list(where, data, "model_versions"):
                 pairs.add((_field(where, item, "name"), _field(where, item, "version")))
         return pairs
@@ -186,8 +212,12 @@ class _Collection:
         aliases: dict[tuple[str, str], set[str]] = {}
         for i, name in enumerate(names, 1):
             self.progress.update("registered models", i, len(names))
-            where, data = self._json("GET", f"{API}/registered-models/get", [("name", name)],
-                                     f"registered_models_get__{safe_name(name)}.json")
+            where, data = self._json(
+                "GET",
+                f"{API}/registered-models/get",
+                [("name", name)],
+                f"registered_models_get__{safe_name(name)}.json",
+            )
             model = _object(where, data, "registered_model")
             for alias in _list(where, model, "aliases"):
                 key = (name, _field(where, alias, "version"))
@@ -200,8 +230,11 @@ class _Collection:
         for i, (name, number) in enumerate(pairs, 1):
             self.progress.update("model versions", i, len(pairs))
             where, data = self._json(
-                "GET", f"{API}/model-versions/get", [("name", name), ("version", number)],
-                f"model_versions_get__{safe_name(name)}__v{safe_name(number)}.json")
+                "GET",
+                f"{API}/model-versions/get",
+                [("name", name), ("version", number)],
+                f"model_versions_get__{safe_name(name)}__v{safe_name(number)}.json",
+            )
             versions.append(_object(where, data, "model_version"))
         return versions
 
@@ -211,8 +244,9 @@ class _Collection:
         for i, model_id in enumerate(model_ids, 1):
             self.progress.update("logged models", i, len(model_ids))
             path = f"{API}/logged-models/{urllib.parse.quote(model_id, safe='')}"
-            where, data = self._json("GET", path, [],
-                                     f"logged_models_get__{safe_name(model_id)}.json")
+            where, data = self._json(
+                "GET", path, [], f"logged_models_get__{safe_name(model_id)}.json"
+            )
             info = _object(where, _object(where, data, "model"), "info")
             if info.get("source_run_id"):
                 runs.add(str(info["source_run_id"]))
@@ -221,13 +255,21 @@ class _Collection:
     def _runs(self, run_ids: list[str]) -> None:
         for i, run_id in enumerate(run_ids, 1):
             self.progress.update("runs", i, len(run_ids))
-            self._json("GET", f"{API}/runs/get", [("run_id", run_id)],
-                       f"runs_get__{safe_name(run_id)}.json")
+            self._json(
+                "GET",
+                f"{API}/runs/get",
+                [("run_id", run_id)],
+                f"runs_get__{safe_name(run_id)}.json",
+            )
 
     def _experiments(self) -> int:
         count = 0
-        for where, data in self._pages(f"{API}/experiments/search", "experiments_search",
-                                       "experiments", extra=[("view_type", "ALL")]):
+        for where, data in self._pages(
+            f"{API}/experiments/search",
+            "experiments_search",
+            "experiments",
+            extra=[("view_type", "ALL")],
+        ):
             count += len(_list(where, data, "experiments"))
         return count
 
@@ -242,18 +284,20 @@ class _Collection:
                 self._artifact(path, query, target)
         return len(fetched)
 
-    def _in_production(self, version: dict[str, Any],
-                       registry_aliases: dict[tuple[str, str], set[str]]) -> bool:
+    def _in_production(
+        self, version: dict[str, Any], registry_aliases: dict[tuple[str, str], set[str]]
+    ) -> bool:
         key = (str(version.get("name")), str(version.get("version")))
         aliases = {str(a) for a in version.get("aliases") or []} | registry_aliases.get(key, set())
-        return (version.get("current_stage") in self.options.production_stages
-                or bool(aliases & set(self.options.production_aliases)))
+        return version.get("current_stage") in self.options.production_stages or bool(
+            aliases & set(self.options.production_aliases)
+        )
 
     # ------------------------------------------------------------ calls
 
-    def _pages(self, path: str, stem: str, label: str,
-               extra: list[tuple[str, str]] | None = None
-               ) -> Iterator[tuple[str, dict[str, Any]]]:
+    def _pages(
+        self, path: str, stem: str, label: str, extra: list[tuple[str, str]] | None = None
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
         """Each page of a GET search, following ``next_page_token`` until it is absent."""
         token: str | None = None
         seen: set[str] = set()
@@ -269,24 +313,29 @@ class _Collection:
             if not token:
                 return
             if not isinstance(token, str):
-                raise CollectError(f"{where} -> next_page_token is {token!r}, not a string "
-                                   f"({_NOT_MLFLOW})")
+                raise CollectError(
+                    f"{where} -> next_page_token is {token!r}, not a string ({_NOT_MLFLOW})"
+                )
             if token in seen:
                 raise CollectError(
                     f"{where} -> the server sent a next_page_token "
                     "it had sent before, so paging would never end (report this to the "
-                    "server's maintainers; try a different --page-size)")
+                    "server's maintainers; try a different --page-size)"
+                )
             seen.add(token)
             page += 1
 
-    def _json(self, method: str, path: str, query: list[tuple[str, str]], file: str
-              ) -> tuple[str, dict[str, Any]]:
+    def _json(
+        self, method: str, path: str, query: list[tuple[str, str]], file: str
+    ) -> tuple[str, dict[str, Any]]:
         """A JSON call: ``("METHOD url", body)``; the body is kept unless empty."""
         response = self.client.request(method, path, query)
         data = response.json()
         if not isinstance(data, dict):
-            raise CollectError(f"{method} {response.url} -> {response.status} but the body is "
-                               "not a JSON object (check that the URL is the MLflow server)")
+            raise CollectError(
+                f"{method} {response.url} -> {response.status} but the body is "
+                "not a JSON object (check that the URL is the MLflow server)"
+            )
         # proto3 JSON omits empty lists, so an empty result is ``{}``: it holds no evidence
         # and no importer could tell what it was, so it is logged but not kept as a file.
         self._record(response, query, None if data == {} else file)
@@ -296,8 +345,7 @@ class _Collection:
         response = self.client.request("GET", path, query)
         self._record(response, query, file)
 
-    def _record(self, response: Response, query: list[tuple[str, str]], file: str | None
-                ) -> None:
+    def _record(self, response: Response, query: list[tuple[str, str]], file: str | None) -> None:
         entry: dict[str, Any] = {
             "method": response.method,
             "url": response.url,
@@ -325,8 +373,11 @@ def _mlmodel_call(version: dict[str, Any]) -> tuple[str, list[tuple[str, str]], 
     source = str(version.get("source", ""))
     if match := _LOGGED_MODEL_SOURCE.match(source):
         model_id = match.group(1)
-        return (LOGGED_MODEL_FILE.format(model_id=urllib.parse.quote(model_id, safe="")),
-                [("artifact_file_path", "MLmodel")], f"artifacts/{safe_name(model_id)}/MLmodel")
+        return (
+            LOGGED_MODEL_FILE.format(model_id=urllib.parse.quote(model_id, safe="")),
+            [("artifact_file_path", "MLmodel")],
+            f"artifacts/{safe_name(model_id)}/MLmodel",
+        )
     if match := _RUN_SOURCE.match(source):
         run_id, inner = match.group(1), match.group(2).strip("/")
         artifact = f"{inner}/MLmodel" if inner else "MLmodel"
@@ -334,8 +385,11 @@ def _mlmodel_call(version: dict[str, Any]) -> tuple[str, list[tuple[str, str]], 
         target = "/".join(["artifacts", safe_name(run_id), *folders, "MLmodel"])
         return RUN_ARTIFACT, [("path", artifact), ("run_uuid", run_id)], target
     name, number = str(version.get("name")), str(version.get("version"))
-    return (VERSION_ARTIFACT, [("name", name), ("version", number), ("path", "MLmodel")],
-            f"artifacts/{safe_name(name)}__v{safe_name(number)}/MLmodel")
+    return (
+        VERSION_ARTIFACT,
+        [("name", name), ("version", number), ("path", "MLmodel")],
+        f"artifacts/{safe_name(name)}__v{safe_name(number)}/MLmodel",
+    )
 
 
 _NOT_MLFLOW = "check that the URL is an MLflow 2 or 3 tracking server"
@@ -359,8 +413,10 @@ def _object(where: str, data: dict[str, Any], key: str) -> dict[str, Any]:
 def _field(where: str, item: Any, key: str) -> str:
     value = item.get(key) if isinstance(item, dict) else None
     if not isinstance(value, str) or not value:
-        raise CollectError(f"{where} -> an entry in the answer has {key!r} = {value!r}, "
-                           f"not a non-empty string ({_NOT_MLFLOW})")
+        raise CollectError(
+            f"{where} -> an entry in the answer has {key!r} = {value!r}, "
+            f"not a non-empty string ({_NOT_MLFLOW})"
+        )
     return value
 
 

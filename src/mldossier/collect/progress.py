@@ -20,11 +20,19 @@ def interactive(stream: TextIO, environ: Mapping[str, str]) -> bool:
 class Progress:
     """One status line, redrawn in place; does nothing when not :func:`interactive`."""
 
-    def __init__(self, stream: TextIO | None = None, enabled: bool | None = None,
-                 environ: Mapping[str, str] | None = None, unit: str = "calls") -> None:
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        enabled: bool | None = None,
+        environ: Mapping[str, str] | None = None,
+        unit: str = "calls",
+    ) -> None:
         self.stream = stream if stream is not None else sys.stderr
-        self.enabled = (interactive(self.stream, os.environ if environ is None else environ)
-                        if enabled is None else enabled)
+        self.enabled = (
+            interactive(self.stream, os.environ if environ is None else environ)
+            if enabled is None
+            else enabled
+        )
         self.unit = unit
         """What :attr:`calls` counts, shown after it; empty to show no count."""
         self.calls = 0

@@ -49,7 +49,7 @@ def safe_name(text: str) -> str:
     if len(out) > _MAX_NAME:
         cut = _MAX_NAME - 17
         # Never cut through a %XX escape.
-        cut = min(cut, out.rfind("%", cut - 2, cut + 1)) if "%" in out[cut - 2:cut] else cut
+        cut = min(cut, out.rfind("%", cut - 2, cut + 1)) if "%" in out[cut - 2 : cut] else cut
         out = out[:cut] + "~" + _digest(text)[:16]
     return out
 
@@ -87,21 +87,27 @@ class StagedFolder:
 
     def __enter__(self) -> StagedFolder:
         if self.target.exists() and not self.target.is_dir():
-            raise UsageError(f"--out {self.target} is a file, not a folder (pass a folder; "
-                             "it is replaced by the new collection)")
+            raise UsageError(
+                f"--out {self.target} is a file, not a folder (pass a folder; "
+                "it is replaced by the new collection)"
+            )
         try:
             self.target.parent.mkdir(parents=True, exist_ok=True)
             # Hidden, so a half-written collection inside an evidence folder is never read.
             self.path = self.target.parent / (
-                f".{self.target.name}.collecting-{os.getpid()}-{secrets.token_hex(4)}")
+                f".{self.target.name}.collecting-{os.getpid()}-{secrets.token_hex(4)}"
+            )
             self.path.mkdir()
         except OSError as exc:
-            raise UsageError(f"cannot create a folder next to --out {self.target}: "
-                             f"{exc.strerror or exc} (check the path and permissions)") from None
+            raise UsageError(
+                f"cannot create a folder next to --out {self.target}: "
+                f"{exc.strerror or exc} (check the path and permissions)"
+            ) from None
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if self.path.exists():
             shutil.rmtree(self.path, ignore_errors=True)
 
@@ -125,8 +131,7 @@ class StagedFolder:
                 candidate = str(pure.with_name(f"{pure.stem}~{number}{pure.suffix}"))
             else:
                 # A file known by its exact name (MLmodel): number its folder instead.
-                candidate = str(pure.parent.with_name(f"{pure.parent.name}~{number}")
-                                / pure.name)
+                candidate = str(pure.parent.with_name(f"{pure.parent.name}~{number}") / pure.name)
         self._taken.add(candidate.casefold())
         return candidate
 
@@ -138,8 +143,7 @@ class StagedFolder:
         swap_in_folder(self.path, self.target)
 
 
-def new_log(collector: str, source: str, started: str, settings: dict[str, Any]
-            ) -> dict[str, Any]:
+def new_log(collector: str, source: str, started: str, settings: dict[str, Any]) -> dict[str, Any]:
     """The head of a request log; the collector appends to ``calls``."""
     from .. import __version__
 

@@ -70,8 +70,14 @@ def builtin_importers() -> list[type[Importer]]:
     from .signoff import SignOffImporter
     from .waiver import WaiverImporter
 
-    return [MlflowImporter, OpenLineageImporter, EvidentlyImporter, SignOffImporter,
-            WaiverImporter, CollectionLogImporter]
+    return [
+        MlflowImporter,
+        OpenLineageImporter,
+        EvidentlyImporter,
+        SignOffImporter,
+        WaiverImporter,
+        CollectionLogImporter,
+    ]
 
 
 def all_importers() -> list[type[Importer]]:

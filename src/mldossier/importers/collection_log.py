@@ -34,32 +34,55 @@ class CollectionLogImporter:
         """Check each listed body against the file now in the evidence folder."""
         calls: Any = doc.data.get("calls")
         if not isinstance(calls, list):
-            result.problems.append(doc.problem("/calls", "expected a list of calls",
-                                               "regenerate the log with mldossier collect"))
+            result.problems.append(
+                doc.problem(
+                    "/calls",
+                    "expected a list of calls",
+                    "regenerate the log with mldossier collect",
+                )
+            )
             return
         for i, call in enumerate(calls):
             if not isinstance(call, dict):
-                result.problems.append(doc.problem(
-                    pointer("calls", i), f"expected a call object, got {_shown(call)}",
-                    "regenerate the log with mldossier collect", severity="warning"))
+                result.problems.append(
+                    doc.problem(
+                        pointer("calls", i),
+                        f"expected a call object, got {_shown(call)}",
+                        "regenerate the log with mldossier collect",
+                        severity="warning",
+                    )
+                )
                 continue
             if not call.get("file") or not call.get("sha256"):
                 continue  # a call whose body was not kept (an error response, say)
             where = pointer("calls", i, "file")
             path, rel = resolve_reference(self.context.root, doc.file.path, str(call["file"]))
             if path is None:
-                result.problems.append(doc.problem(
-                    where, f"listed file {call['file']!r} is {rel}",
-                    "collection logs may only list files inside the evidence folder"))
+                result.problems.append(
+                    doc.problem(
+                        where,
+                        f"listed file {call['file']!r} is {rel}",
+                        "collection logs may only list files inside the evidence folder",
+                    )
+                )
             elif not path.is_file():
-                result.problems.append(doc.problem(
-                    where, f"listed file {rel} is missing", "collect again, or remove the log",
-                    severity="warning"))
+                result.problems.append(
+                    doc.problem(
+                        where,
+                        f"listed file {rel} is missing",
+                        "collect again, or remove the log",
+                        severity="warning",
+                    )
+                )
             elif sha256_file(path) != call["sha256"]:
-                result.problems.append(doc.problem(
-                    where, f"{rel} changed after it was collected (its SHA-256 differs from "
-                    "the log)", "collect again, so the log and the files agree",
-                    severity="warning"))
+                result.problems.append(
+                    doc.problem(
+                        where,
+                        f"{rel} changed after it was collected (its SHA-256 differs from the log)",
+                        "collect again, so the log and the files agree",
+                        severity="warning",
+                    )
+                )
 
     def finish(self, result: ImportResult) -> None:
         """Nothing to merge."""

@@ -54,30 +54,67 @@ _AT_OR_ABOVE = "distance at or above the threshold"
 _ABOVE = "score above the threshold"
 METHOD_DIRECTIONS: dict[str, str] = {
     **dict.fromkeys(
-        ["k-s p_value", "ks", "chi-square p_value", "chisquare", "z-test p_value", "z",
-         "anderson-darling", "anderson", "fisher's exact test", "fisher_exact", "g_test",
-         "mann-whitney u-rank test", "mannw", "epps-singleton", "es", "t_test",
-         "empirical_mmd", "total-variation-distance", "tvd"],
-        _BELOW),
+        [
+            "k-s p_value",
+            "ks",
+            "chi-square p_value",
+            "chisquare",
+            "z-test p_value",
+            "z",
+            "anderson-darling",
+            "anderson",
+            "fisher's exact test",
+            "fisher_exact",
+            "g_test",
+            "mann-whitney u-rank test",
+            "mannw",
+            "epps-singleton",
+            "es",
+            "t_test",
+            "empirical_mmd",
+            "total-variation-distance",
+            "tvd",
+        ],
+        _BELOW,
+    ),
     **dict.fromkeys(["cramer-von mises", "cramer_von_mises"], _AT_OR_BELOW),
     **dict.fromkeys(
-        ["wasserstein distance (normed)", "wasserstein", "psi", "jensen-shannon distance",
-         "jensenshannon", "kullback-leibler divergence", "kl_div", "hellinger distance",
-         "hellinger"],
-        _AT_OR_ABOVE),
-    **dict.fromkeys(["energy-distance", "ed", "absolute text content drift",
-                     "abs_text_content_drift"], _ABOVE),
+        [
+            "wasserstein distance (normed)",
+            "wasserstein",
+            "psi",
+            "jensen-shannon distance",
+            "jensenshannon",
+            "kullback-leibler divergence",
+            "kl_div",
+            "hellinger distance",
+            "hellinger",
+        ],
+        _AT_OR_ABOVE,
+    ),
+    **dict.fromkeys(
+        ["energy-distance", "ed", "absolute text content drift", "abs_text_content_drift"], _ABOVE
+    ),
 }
 _P_VALUE_WORDS = ("p_value", "p-value", "pvalue", "p value")
-_DISTANCE_WORDS = ("distance", "divergence", "wasserstein", "psi", "hellinger", "jensen",
-                   "energy", "kullback")
+_DISTANCE_WORDS = (
+    "distance",
+    "divergence",
+    "wasserstein",
+    "psi",
+    "hellinger",
+    "jensen",
+    "energy",
+    "kullback",
+)
 
 # The drift test Evidently binds to every ValueDrift metric; other tests on the score
 # (e.g. lt(0.3)) mean different things for p-values and distances, so only this one decides.
 VALUE_DRIFT_TEST = "evidently:test_v2:ValueDriftTest"
 # Tests on the drifted-columns count or share that fail when there are too many.
-LESS_TESTS = frozenset({"evidently:test_v2:LessThanMetricTest",
-                        "evidently:test_v2:LessOrEqualMetricTest"})
+LESS_TESTS = frozenset(
+    {"evidently:test_v2:LessThanMetricTest", "evidently:test_v2:LessOrEqualMetricTest"}
+)
 
 # An ISO date in a file name, optionally with a time written with dashes or colons
 # (``drift-2026-05-11.json``, ``2026-05-11T08-00-00.json``).
@@ -168,8 +205,15 @@ def filename_timestamp(path: str) -> datetime | None:
     for match in FILENAME_DATE.finditer(PurePosixPath(path).name):
         year, month, day, hour, minute, second = match.groups()
         try:
-            return datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0),
-                            int(second or 0), tzinfo=UTC)
+            return datetime(
+                int(year),
+                int(month),
+                int(day),
+                int(hour or 0),
+                int(minute or 0),
+                int(second or 0),
+                tzinfo=UTC,
+            )
         except ValueError:
             continue
     return None
@@ -229,18 +273,21 @@ class EvidentlyImporter:
 
     # ------------------------------------------------------------ the two forms
 
-    def _full_items(self, doc: Document, data: dict[str, Any], problems: list[Problem]
-                    ) -> tuple[list[_Metric], list[_Test]]:
+    def _full_items(
+        self, doc: Document, data: dict[str, Any], problems: list[Problem]
+    ) -> tuple[list[_Metric], list[_Test]]:
         """Metrics and tests of a full snapshot, in ``top_level_metrics`` order."""
         results: dict[str, Any] = data["metric_results"]
         order: list[str] = []
         for index, metric_id in enumerate(data["top_level_metrics"]):
             if metric_id not in results:
-                problems.append(doc.problem(
-                    pointer("top_level_metrics", index),
-                    f"metric {metric_id!r} is listed but has no entry in metric_results",
-                    "re-export the snapshot; this one is incomplete",
-                ))
+                problems.append(
+                    doc.problem(
+                        pointer("top_level_metrics", index),
+                        f"metric {metric_id!r} is listed but has no entry in metric_results",
+                        "re-export the snapshot; this one is incomplete",
+                    )
+                )
             elif metric_id not in order:
                 order.append(metric_id)
         # Results not listed as top-level are kept too, after the listed ones.
@@ -264,8 +311,15 @@ class EvidentlyImporter:
 
     # ------------------------------------------------------------ the record
 
-    def _report(self, doc: Document, form: str, data: dict[str, Any], metrics: list[_Metric],
-                tests: list[_Test], problems: list[Problem]) -> MonitoringReport | None:
+    def _report(
+        self,
+        doc: Document,
+        form: str,
+        data: dict[str, Any],
+        metrics: list[_Metric],
+        tests: list[_Test],
+        problems: list[Problem],
+    ) -> MonitoringReport | None:
         path = doc.file.path
         linked: dict[str, list[_Test]] = {}
         for test in tests:
@@ -276,10 +330,13 @@ class EvidentlyImporter:
         if form == "full":
             timestamp = _snapshot_time(data["timestamp"])
             if timestamp is None:
-                problems.append(doc.problem(
-                    "/timestamp", f"{data['timestamp']!r} is not a valid date and time",
-                    "write an ISO 8601 date-time such as 2026-05-11T08:00:00",
-                ))
+                problems.append(
+                    doc.problem(
+                        "/timestamp",
+                        f"{data['timestamp']!r} is not a valid date and time",
+                        "write an ISO 8601 date-time such as 2026-05-11T08:00:00",
+                    )
+                )
                 return None
             source = "snapshot"
             name = data.get("name") or PurePosixPath(path).stem
@@ -305,14 +362,16 @@ class EvidentlyImporter:
         for metric in metrics:
             if metric.type == DRIFTED_COLUMNS_COUNT:
                 if dataset_drift is None:
-                    dataset_drift = _dataset_drift(doc, metric, linked.get(metric.id, []),
-                                                   problems)
+                    dataset_drift = _dataset_drift(doc, metric, linked.get(metric.id, []), problems)
                 else:
-                    problems.append(doc.problem(
-                        metric.pointer, "a second DriftedColumnsCount metric in one report",
-                        "keep one dataset drift metric per report, or split the report",
-                        severity="warning",
-                    ))
+                    problems.append(
+                        doc.problem(
+                            metric.pointer,
+                            "a second DriftedColumnsCount metric in one report",
+                            "keep one dataset drift metric per report, or split the report",
+                            severity="warning",
+                        )
+                    )
             elif metric.type == VALUE_DRIFT:
                 columns.append(_column_drift(doc, metric, linked.get(metric.id, []), problems))
 
@@ -357,15 +416,20 @@ def _decided_by_tests(tests: list[_Test], relevant: frozenset[str]) -> bool | No
     return None
 
 
-def _dataset_drift(doc: Document, metric: _Metric, tests: list[_Test],
-                   problems: list[Problem]) -> DatasetDrift | None:
+def _dataset_drift(
+    doc: Document, metric: _Metric, tests: list[_Test], problems: list[Problem]
+) -> DatasetDrift | None:
     count, share = metric.value["count"], metric.value["share"]
     if not math.isfinite(count):  # Evidently writes NaN when it cannot compute the drift
         # The full snapshot keeps {"count": {"value": …}}, the report {"value": {"count": …}}.
         where = "/count/value" if metric.pointer.startswith("/metric_results/") else "/value/count"
-        problems.append(doc.problem(
-            metric.pointer + where, f"{json.dumps(count)} is not a number of drifted columns",
-            "re-run the report; Evidently could not compute the dataset drift"))
+        problems.append(
+            doc.problem(
+                metric.pointer + where,
+                f"{json.dumps(count)} is not a number of drifted columns",
+                "re-run the report; Evidently could not compute the dataset drift",
+            )
+        )
         return None
     threshold = float(metric.config.get("drift_share", 0.5))
     by_test = _decided_by_tests(tests, LESS_TESTS)
@@ -380,8 +444,9 @@ def _dataset_drift(doc: Document, metric: _Metric, tests: list[_Test],
     )
 
 
-def _column_drift(doc: Document, metric: _Metric, tests: list[_Test],
-                  problems: list[Problem]) -> ColumnDrift:
+def _column_drift(
+    doc: Document, metric: _Metric, tests: list[_Test], problems: list[Problem]
+) -> ColumnDrift:
     column = metric.config["column"]
     method = metric.config.get("method")
     threshold = metric.config.get("threshold")
@@ -405,13 +470,15 @@ def _column_drift(doc: Document, metric: _Metric, tests: list[_Test],
     if threshold is None:
         threshold = math.nan
         if by_test is None:
-            problems.append(doc.problem(
-                metric.pointer + "/config/threshold",
-                f"column {column!r}: no drift threshold is given and no drift test is linked, "
-                "so whether the column drifted cannot be decided",
-                "set threshold on the ValueDrift metric, or keep its drift test in the report",
-                severity="warning",
-            ))
+            problems.append(
+                doc.problem(
+                    metric.pointer + "/config/threshold",
+                    f"column {column!r}: no drift threshold is given and no drift test is linked, "
+                    "so whether the column drifted cannot be decided",
+                    "set threshold on the ValueDrift metric, or keep its drift test in the report",
+                    severity="warning",
+                )
+            )
     if by_test is not None:
         drifted, decided_by = by_test, "test"
     elif direction is not None and not math.isnan(threshold):
@@ -419,13 +486,15 @@ def _column_drift(doc: Document, metric: _Metric, tests: list[_Test],
     else:
         drifted, decided_by = False, "unknown"
         if direction is None:
-            problems.append(doc.problem(
-                metric.pointer + "/config/method",
-                f"column {column!r}: drift method {method!r} is not one mldossier knows and no "
-                "drift test is linked, so whether the column drifted cannot be decided",
-                "use a built-in Evidently drift method, or keep the drift test in the report",
-                severity="warning",
-            ))
+            problems.append(
+                doc.problem(
+                    metric.pointer + "/config/method",
+                    f"column {column!r}: drift method {method!r} is not one mldossier knows and no "
+                    "drift test is linked, so whether the column drifted cannot be decided",
+                    "use a built-in Evidently drift method, or keep the drift test in the report",
+                    severity="warning",
+                )
+            )
     return ColumnDrift(
         column=column,
         method=method,

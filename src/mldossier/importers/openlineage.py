@@ -88,11 +88,19 @@ PARENT = "ParentRunFacet"
 ERROR_MESSAGE = "ErrorMessageRunFacet"
 RUN_TAGS = "TagsRunFacet"
 CANONICAL_KEYS = {
-    SCHEMA: "schema", VERSION: "version", COLUMN_LINEAGE: "columnLineage",
-    QUALITY_ASSERTIONS: "dataQualityAssertions", DATASET_TYPE: "datasetType",
-    DATASET_DOCS: "documentation", DATASET_OWNERS: "ownership", JOB_TYPE: "jobType",
-    JOB_DOCS: "documentation", JOB_OWNERS: "ownership", PARENT: "parent",
-    ERROR_MESSAGE: "errorMessage", RUN_TAGS: "tags",
+    SCHEMA: "schema",
+    VERSION: "version",
+    COLUMN_LINEAGE: "columnLineage",
+    QUALITY_ASSERTIONS: "dataQualityAssertions",
+    DATASET_TYPE: "datasetType",
+    DATASET_DOCS: "documentation",
+    DATASET_OWNERS: "ownership",
+    JOB_TYPE: "jobType",
+    JOB_DOCS: "documentation",
+    JOB_OWNERS: "ownership",
+    PARENT: "parent",
+    ERROR_MESSAGE: "errorMessage",
+    RUN_TAGS: "tags",
 }
 
 _MIN_TIME = datetime.min.replace(tzinfo=UTC)
@@ -100,8 +108,9 @@ _RFC3339 = re.compile(
     r"(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(\.\d+)?([Zz]|([+-])(\d\d):(\d\d))",
     re.ASCII,
 )
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
-                   re.ASCII)
+_UUID = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", re.ASCII
+)
 
 SortKey = tuple[datetime, int, int]
 """(eventTime, state rank, order read): what "later" means when folding events."""
@@ -181,8 +190,10 @@ def shipped_schemas() -> dict[str, dict[str, Any]]:
     """
     folder = resources.files("mldossier.schemas").joinpath(SCHEMA_FOLDER)
     entries = [folder.joinpath("OpenLineage.json")]
-    entries += sorted((e for e in folder.joinpath("facets").iterdir()
-                       if e.name.endswith(".json")), key=lambda e: e.name)
+    entries += sorted(
+        (e for e in folder.joinpath("facets").iterdir() if e.name.endswith(".json")),
+        key=lambda e: e.name,
+    )
     found: dict[str, dict[str, Any]] = {}
     for entry in entries:
         schema = _annotation_formats(json.loads(entry.read_text("utf-8")))
@@ -193,9 +204,11 @@ def shipped_schemas() -> dict[str, dict[str, Any]]:
 def _annotation_formats(node: Any) -> Any:
     if isinstance(node, dict):
         # A property *named* "format" has an object value; only the keyword is a string.
-        return {key: _annotation_formats(value) for key, value in node.items()
-                if not (key == "format" and isinstance(value, str)
-                        and value not in CHECKED_FORMATS)}
+        return {
+            key: _annotation_formats(value)
+            for key, value in node.items()
+            if not (key == "format" and isinstance(value, str) and value not in CHECKED_FORMATS)
+        }
     if isinstance(node, list):
         return [_annotation_formats(item) for item in node]
     return node
@@ -206,8 +219,10 @@ def standard_facet_urls() -> frozenset[str]:
     """Every ``_schemaURL`` naming a shipped facet schema exactly (``$id#/$defs/Name``)."""
     return frozenset(
         f"{schema_id}#/$defs/{name}"
-        for schema_id, schema in shipped_schemas().items() if schema_id != CORE_SCHEMA_ID
-        for name in schema.get("$defs", {}) if name.endswith("Facet")
+        for schema_id, schema in shipped_schemas().items()
+        if schema_id != CORE_SCHEMA_ID
+        for name in schema.get("$defs", {})
+        if name.endswith("Facet")
     )
 
 
@@ -247,7 +262,8 @@ def fast_validator(ref: str = RUN_EVENT_REF) -> Any:
         return None
     # Its built-in date-time and uuid checks: Python callbacks would cost more than the rest.
     return jsonschema_rs.Draft202012Validator(
-        {"$ref": ref}, registry=_rs_registry(), validate_formats=True, retriever=_no_network)
+        {"$ref": ref}, registry=_rs_registry(), validate_formats=True, retriever=_no_network
+    )
 
 
 def _validator(ref: str, fast: bool) -> Any:
@@ -255,23 +271,28 @@ def _validator(ref: str, fast: bool) -> Any:
     return found if found is not None else detailed_validator(ref)
 
 
-def _schema_problems(validator: Draft202012Validator, value: Any, file: str, base: str,
-                     line: int | None) -> Iterator[Problem]:
+def _schema_problems(
+    validator: Draft202012Validator, value: Any, file: str, base: str, line: int | None
+) -> Iterator[Problem]:
     for error in validator.iter_errors(value):
         best = most_specific(error)
         where = base + pointer(*best.absolute_path)
         if best.validator == "required" and isinstance(best.instance, dict):
             for name in best.validator_value:
                 if name not in best.instance:
-                    yield Problem(file, where + pointer(name), f"missing required field {name!r}",
-                                  f"add {name!r}", line)
+                    yield Problem(
+                        file,
+                        where + pointer(name),
+                        f"missing required field {name!r}",
+                        f"add {name!r}",
+                        line,
+                    )
             continue
         message, fix = describe(best)
         yield Problem(file, where, message, fix, line)
 
 
-def event_problems(event: Any, file: str, base: str = "", line: int | None = None
-                   ) -> list[Problem]:
+def event_problems(event: Any, file: str, base: str = "", line: int | None = None) -> list[Problem]:
     """Every schema error in one RunEvent and its standard facets, as Problems.
 
     ``base`` is the event's own pointer (``/3`` in a JSON array), prefixed to each pointer.
@@ -282,8 +303,9 @@ def event_problems(event: Any, file: str, base: str = "", line: int | None = Non
         for name, facet in facets.items():
             url = facet.get("_schemaURL") if isinstance(facet, dict) else None
             if isinstance(url, str) and url in standard:
-                found += _schema_problems(detailed_validator(url), facet, file,
-                                          base + pointer(*tokens, name), line)
+                found += _schema_problems(
+                    detailed_validator(url), facet, file, base + pointer(*tokens, name), line
+                )
     unique = {(p.pointer, p.message): p for p in found}
     return [unique[k] for k in sorted(unique)]
 
@@ -359,9 +381,14 @@ def _reading(kind: str, facet: dict[str, Any]) -> _Reading:
     return _Reading(kind, value)
 
 
-TEXT_FIELDS = {VERSION: "datasetVersion", DATASET_TYPE: "datasetType",
-               DATASET_DOCS: "description", JOB_TYPE: "jobType", JOB_DOCS: "description",
-               ERROR_MESSAGE: "message"}
+TEXT_FIELDS = {
+    VERSION: "datasetVersion",
+    DATASET_TYPE: "datasetType",
+    DATASET_DOCS: "description",
+    JOB_TYPE: "jobType",
+    JOB_DOCS: "description",
+    ERROR_MESSAGE: "message",
+}
 """The one text field read from each facet type whose reading is a text."""
 
 Entries = dict[str, tuple[SortKey, "_Reading | None"]]
@@ -452,10 +479,14 @@ def _assertions(facet: dict[str, Any] | None) -> tuple[QualityAssertion, ...]:
     if not isinstance(items, list):
         return ()
     return tuple(
-        QualityAssertion(item["assertion"], item["success"],
-                         item.get("column") if isinstance(item.get("column"), str) else None)
+        QualityAssertion(
+            item["assertion"],
+            item["success"],
+            item.get("column") if isinstance(item.get("column"), str) else None,
+        )
         for item in items
-        if isinstance(item, dict) and isinstance(item.get("assertion"), str)
+        if isinstance(item, dict)
+        and isinstance(item.get("assertion"), str)
         and isinstance(item.get("success"), bool)
     )
 
@@ -464,16 +495,22 @@ def _owners(facet: dict[str, Any] | None) -> tuple[str, ...]:
     items = facet.get("owners") if facet else None
     if not isinstance(items, list):
         return ()
-    return tuple(item["name"] for item in items
-                 if isinstance(item, dict) and isinstance(item.get("name"), str))
+    return tuple(
+        item["name"]
+        for item in items
+        if isinstance(item, dict) and isinstance(item.get("name"), str)
+    )
 
 
 def _tags(facet: dict[str, Any] | None) -> dict[str, str]:
     items = facet.get("tags") if facet else None
     if not isinstance(items, list):
         return {}
-    return {item["key"]: _as_text(item.get("value")) for item in items
-            if isinstance(item, dict) and isinstance(item.get("key"), str)}
+    return {
+        item["key"]: _as_text(item.get("value"))
+        for item in items
+        if isinstance(item, dict) and isinstance(item.get("key"), str)
+    }
 
 
 def _as_text(value: Any) -> str:
@@ -485,8 +522,11 @@ def _as_text(value: Any) -> str:
 def _ident(node: Any, *path: str) -> DatasetId | None:
     for step in path:
         node = node.get(step) if isinstance(node, dict) else None
-    if isinstance(node, dict) and isinstance(node.get("namespace"), str) and isinstance(
-            node.get("name"), str):
+    if (
+        isinstance(node, dict)
+        and isinstance(node.get("namespace"), str)
+        and isinstance(node.get("name"), str)
+    ):
         return DatasetId(node["namespace"], node["name"])
     return None
 
@@ -516,8 +556,20 @@ class _UseFold:
 class _RunFold:
     """What one run's records need, updated event by event."""
 
-    __slots__ = ("run_id", "job", "job_key", "state", "state_key", "started", "last_event",
-                 "run_facets", "job_facets", "inputs", "outputs", "events")
+    __slots__ = (
+        "run_id",
+        "job",
+        "job_key",
+        "state",
+        "state_key",
+        "started",
+        "last_event",
+        "run_facets",
+        "job_facets",
+        "inputs",
+        "outputs",
+        "events",
+    )
 
     def __init__(self, run_id: str, job: DatasetId, key: SortKey) -> None:
         self.run_id = run_id
@@ -547,8 +599,9 @@ class OpenLineageImporter:
     def __init__(self, context: ImportContext, fast: bool = True) -> None:
         self.context = context
         linking = getattr(context.settings, "linking", None)
-        self.mlflow_run_tag: str = getattr(linking, "openlineage_mlflow_run_tag",
-                                           DEFAULT_MLFLOW_RUN_TAG)
+        self.mlflow_run_tag: str = getattr(
+            linking, "openlineage_mlflow_run_tag", DEFAULT_MLFLOW_RUN_TAG
+        )
         self.fast = fast and jsonschema_rs is not None
         """Validate with jsonschema-rs (same verdicts; jsonschema still explains failures)."""
         self.runs: dict[str, _RunFold] = {}
@@ -699,9 +752,15 @@ class OpenLineageImporter:
             # trust the reference rather than drop a valid event.
         time = _valid_event_time(event["eventTime"])
         if time is None:  # only for dates datetime cannot hold, such as year 0
-            result.problems.append(Problem(
-                file, base + "/eventTime", f"{event['eventTime']!r} cannot be read as a time",
-                "write an RFC 3339 time such as 2026-11-27T10:10:07Z", line))
+            result.problems.append(
+                Problem(
+                    file,
+                    base + "/eventTime",
+                    f"{event['eventTime']!r} cannot be read as a time",
+                    "write an RFC 3339 time such as 2026-11-27T10:10:07Z",
+                    line,
+                )
+            )
             return
         state = event.get("eventType", "OTHER")  # older clients may leave it out
         self.events_read += 1
@@ -723,8 +782,10 @@ class OpenLineageImporter:
             fold.last_event = time
         _merge(fold.run_facets, run.get("facets"), key)
         _merge(fold.job_facets, job.get("facets"), key)
-        for field, io_field, uses in (("inputs", "inputFacets", fold.inputs),
-                                      ("outputs", "outputFacets", fold.outputs)):
+        for field, io_field, uses in (
+            ("inputs", "inputFacets", fold.inputs),
+            ("outputs", "outputFacets", fold.outputs),
+        ):
             for index, item in enumerate(event.get(field) or ()):
                 dataset = self._id(item)
                 use = uses.get(dataset)
@@ -760,8 +821,9 @@ class OpenLineageImporter:
 
     # -------------------------------------------------------- records
 
-    def _run(self, fold: _RunFold, jobs: dict[DatasetId, _Gathered],
-             datasets: dict[DatasetId, _Gathered]) -> LineageRun:
+    def _run(
+        self, fold: _RunFold, jobs: dict[DatasetId, _Gathered], datasets: dict[DatasetId, _Gathered]
+    ) -> LineageRun:
         events = sorted(fold.events)  # sort keys are unique
         cites = [_cite(where) for _, where in events]
         state = fold.state or "OTHER"
@@ -776,8 +838,12 @@ class OpenLineageImporter:
         tags = _get(run_facets, RUN_TAGS) or {}
         uses = []
         for io_field, side in (("inputFacets", fold.inputs), ("outputFacets", fold.outputs)):
-            uses.append(tuple(self._use(dataset, side[dataset], io_field, datasets)
-                              for dataset in sorted(side)))
+            uses.append(
+                tuple(
+                    self._use(dataset, side[dataset], io_field, datasets)
+                    for dataset in sorted(side)
+                )
+            )
         return LineageRun(
             run_id=fold.run_id,
             job=fold.job,
@@ -799,12 +865,15 @@ class OpenLineageImporter:
             cite=cites[-1],
         )
 
-    def _use(self, dataset: DatasetId, use: _UseFold, io_field: str,
-             datasets: dict[DatasetId, _Gathered]) -> DatasetUse:
+    def _use(
+        self, dataset: DatasetId, use: _UseFold, io_field: str, datasets: dict[DatasetId, _Gathered]
+    ) -> DatasetUse:
         # Input/output facets share the names; one whose key a dataset facet already has is
         # named "inputFacets.<key>" / "outputFacets.<key>".
-        names = [*use.facets, *(f"{io_field}.{name}" if name in use.facets else name
-                                for name in use.io_facets)]
+        names = [
+            *use.facets,
+            *(f"{io_field}.{name}" if name in use.facets else name for name in use.io_facets),
+        ]
         latest = _latest(use.facets)
         assert use.last is not None  # set with the first event that names the dataset
         gathered = datasets.get(dataset)
@@ -903,8 +972,11 @@ def looks_like_event(data: Any) -> bool:
     if not isinstance(data, dict):
         return False
     url = data.get("schemaURL")
-    if isinstance(url, str) and "openlineage" in url.lower() and url.rsplit("/", 1)[-1] in {
-            "RunEvent", "JobEvent", "DatasetEvent"}:
+    if (
+        isinstance(url, str)
+        and "openlineage" in url.lower()
+        and url.rsplit("/", 1)[-1] in {"RunEvent", "JobEvent", "DatasetEvent"}
+    ):
         return True
     if "run" in data and "job" in data:
         return True

@@ -27,7 +27,8 @@ OUTSIDE_FIX = "put the file inside the evidence folder and refer to it by a rela
 # RFC 3339 shapes only: Python 3.11's fromisoformat also takes basic (20261012) and week
 # (2026-W41-1) forms, and the schema's date-time check depends on an optional package.
 _ISO_SHAPE = re.compile(
-    r"\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:\d{2})?)?")
+    r"\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:\d{2})?)?"
+)
 
 
 def parse_when(text: str) -> date | None:
@@ -62,14 +63,19 @@ class SignOffImporter:
         # Any signoff/ version is claimed so that signoff/v2 gets a clear "expected
         # signoff/v1" instead of being reported as an unrecognised file.
         marker = doc.data.get("mldossier") if isinstance(doc.data, dict) else None
-        return (doc.format in {"yaml", "json"} and isinstance(marker, str)
-                and marker.startswith(FORMAT_FAMILY))
+        return (
+            doc.format in {"yaml", "json"}
+            and isinstance(marker, str)
+            and marker.startswith(FORMAT_FAMILY)
+        )
 
     def read(self, doc: Document, result: ImportResult) -> None:
         """Validate one sign-off and add it; a sign-off with any error adds no record."""
         data = doc.data
-        problems = [self._better_date_problem(doc, p)
-                    for p in schema_problems("signoff", data, doc.file.path)]
+        problems = [
+            self._better_date_problem(doc, p)
+            for p in schema_problems("signoff", data, doc.file.path)
+        ]
         dates: dict[str, date] = {}
         for field in DATE_FIELDS:
             value = data.get(field)
@@ -80,45 +86,54 @@ class SignOffImporter:
                 else:
                     dates[field] = parsed
         if "date" in dates and "expires" in dates and dates["expires"] < dates["date"]:
-            problems.append(doc.problem(
-                "/expires",
-                f"expires ({dates['expires'].isoformat()}) is before date "
-                f"({dates['date'].isoformat()})",
-                "correct one of the dates",
-            ))
+            problems.append(
+                doc.problem(
+                    "/expires",
+                    f"expires ({dates['expires'].isoformat()}) is before date "
+                    f"({dates['date'].isoformat()})",
+                    "correct one of the dates",
+                )
+            )
         attachments = self._attachments(doc, data.get("attachments"), problems)
         result.problems.extend(problems)
         if any(p.is_error for p in problems):
             return
         subject = data["subject"]
-        result.add("signoffs", SignOff(
-            id=data["id"],
-            kind=data["kind"],
-            system=subject["system"],
-            version=subject.get("version"),
-            title=data["title"],
-            statement=data["statement"],
-            signed_by=data["signed_by"],
-            role=data["role"],
-            date=dates["date"],
-            expires=dates.get("expires"),
-            attachments=attachments,
-            cite=doc.cite(""),
-        ))
+        result.add(
+            "signoffs",
+            SignOff(
+                id=data["id"],
+                kind=data["kind"],
+                system=subject["system"],
+                version=subject.get("version"),
+                title=data["title"],
+                statement=data["statement"],
+                signed_by=data["signed_by"],
+                role=data["role"],
+                date=dates["date"],
+                expires=dates.get("expires"),
+                attachments=attachments,
+                cite=doc.cite(""),
+            ),
+        )
 
     def finish(self, result: ImportResult) -> None:
         """Refuse duplicate ids (keeping the first by file) and sort the sign-offs."""
-        signoffs: list[SignOff] = sorted(result.records.get("signoffs", []),
-                                         key=lambda s: (s.cite.file, s.id))
+        signoffs: list[SignOff] = sorted(
+            result.records.get("signoffs", []), key=lambda s: (s.cite.file, s.id)
+        )
         first: dict[str, SignOff] = {}
         kept = []
         for signoff in signoffs:
             if signoff.id in first:
-                result.problems.append(Problem(
-                    signoff.cite.file, "/id",
-                    f"sign-off id {signoff.id!r} is already used in {first[signoff.id].cite.file}",
-                    "give each sign-off its own id",
-                ))
+                result.problems.append(
+                    Problem(
+                        signoff.cite.file,
+                        "/id",
+                        f"sign-off id {signoff.id!r} is already used in {first[signoff.id].cite.file}",
+                        "give each sign-off its own id",
+                    )
+                )
                 continue
             first[signoff.id] = signoff
             kept.append(signoff)
@@ -128,8 +143,9 @@ class SignOffImporter:
 
     # ------------------------------------------------------------ helpers
 
-    def _attachments(self, doc: Document, refs: Any, problems: list[Problem]
-                     ) -> tuple[Attachment, ...]:
+    def _attachments(
+        self, doc: Document, refs: Any, problems: list[Problem]
+    ) -> tuple[Attachment, ...]:
         if not isinstance(refs, list):
             return ()
         found = []
@@ -142,16 +158,22 @@ class SignOffImporter:
                 problems.append(doc.problem(where, f'attachment "{ref}" is {rel}', OUTSIDE_FIX))
                 continue
             if not absolute.exists():
-                problems.append(doc.problem(
-                    where, f'attachment "{ref}" does not exist: there is no file {rel}',
-                    "add the file there or correct the path",
-                ))
+                problems.append(
+                    doc.problem(
+                        where,
+                        f'attachment "{ref}" does not exist: there is no file {rel}',
+                        "add the file there or correct the path",
+                    )
+                )
                 continue
             if not absolute.is_file():
-                problems.append(doc.problem(
-                    where, f'attachment "{ref}" is a folder, not a file',
-                    "name the file itself",
-                ))
+                problems.append(
+                    doc.problem(
+                        where,
+                        f'attachment "{ref}" is a folder, not a file',
+                        "name the file itself",
+                    )
+                )
                 continue
             found.append(Attachment(rel, absolute.stat().st_size, sha256_file(absolute)))
         return tuple(found)
@@ -166,5 +188,6 @@ class SignOffImporter:
 
     @staticmethod
     def _date_problem(doc: Document, field: str, value: str) -> Problem:
-        return doc.problem(f"/{field}", f'{field} "{value}" is not a valid ISO date or date-time',
-                           DATE_FIX)
+        return doc.problem(
+            f"/{field}", f'{field} "{value}" is not a valid ISO date or date-time', DATE_FIX
+        )

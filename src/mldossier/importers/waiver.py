@@ -27,8 +27,11 @@ class WaiverImporter:
 
     def detect(self, doc: Document) -> bool:
         """A YAML or JSON document whose ``mldossier`` key is ``waiver/v1``."""
-        return (doc.format in ("yaml", "json") and isinstance(doc.data, dict)
-                and doc.data.get("mldossier") == MARKER)
+        return (
+            doc.format in ("yaml", "json")
+            and isinstance(doc.data, dict)
+            and doc.data.get("mldossier") == MARKER
+        )
 
     def read(self, doc: Document, result: ImportResult) -> None:
         """Validate the file and read every waiver in it."""
@@ -38,22 +41,36 @@ class WaiverImporter:
             return
         for i, item in enumerate(doc.data["waivers"]):
             where = pointer("waivers", i)
-            granted, expires = (date.fromisoformat(item["granted"]),
-                                date.fromisoformat(item["expires"]))
+            granted, expires = (
+                date.fromisoformat(item["granted"]),
+                date.fromisoformat(item["expires"]),
+            )
             if expires < granted:
-                result.problems.append(doc.problem(
-                    where + "/expires", f"expires ({expires}) is before granted ({granted})",
-                    "correct one of the dates"))
+                result.problems.append(
+                    doc.problem(
+                        where + "/expires",
+                        f"expires ({expires}) is before granted ({granted})",
+                        "correct one of the dates",
+                    )
+                )
                 continue
             if item["approver"].strip().casefold() == item["owner"].strip().casefold():
-                result.problems.append(doc.problem(
-                    where + "/approver", f"approver {item['approver']!r} is also the owner",
-                    "a waiver needs an approver other than the risk owner"))
+                result.problems.append(
+                    doc.problem(
+                        where + "/approver",
+                        f"approver {item['approver']!r} is also the owner",
+                        "a waiver needs an approver other than the risk owner",
+                    )
+                )
                 continue
             if item["id"] in self.seen:
-                result.problems.append(doc.problem(
-                    where + "/id", f"waiver id {item['id']!r} is also used in "
-                    f"{self.seen[item['id']]}", "give each waiver its own id"))
+                result.problems.append(
+                    doc.problem(
+                        where + "/id",
+                        f"waiver id {item['id']!r} is also used in {self.seen[item['id']]}",
+                        "give each waiver its own id",
+                    )
+                )
                 continue
             self.seen[item["id"]] = f"{doc.file.path}:{where}"
             self.waivers.append(_waiver(item, doc, where))
@@ -66,8 +83,14 @@ class WaiverImporter:
 
 def _waiver(item: dict[str, Any], doc: Document, where: str) -> Waiver:
     return Waiver(
-        id=item["id"], control=item["control"], subject=item["subject"],
-        justification=" ".join(item["justification"].split()), owner=item["owner"],
-        approver=item["approver"], compensating_control=item["compensating_control"],
+        id=item["id"],
+        control=item["control"],
+        subject=item["subject"],
+        justification=" ".join(item["justification"].split()),
+        owner=item["owner"],
+        approver=item["approver"],
+        compensating_control=item["compensating_control"],
         granted=date.fromisoformat(item["granted"]),
-        expires=date.fromisoformat(item["expires"]), cite=doc.cite(where))
+        expires=date.fromisoformat(item["expires"]),
+        cite=doc.cite(where),
+    )
