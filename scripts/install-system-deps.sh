@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# System packages mldossier's build and tests need, from Debian's archive:
-# graphviz (lineage diagrams), poppler-utils (pdftotext/pdftoppm in tests),
-# chromium (browser tests), Pango and fonts (weasyprint), libharfbuzz-subset0
-# (byte-identical PDFs). Installs only what is missing; needs root or sudo.
+# System packages from Debian's archive. With no argument, what the product needs to build a
+# report: graphviz (lineage diagrams), Pango and fonts (weasyprint), libharfbuzz-subset0
+# (byte-identical PDFs). With --test, also what the tests need: poppler-utils
+# (pdftotext/pdftoppm) and chromium (browser tests). Installs only what is missing; needs
+# root or sudo.
 set -euo pipefail
 need=()
 command -v dot >/dev/null 2>&1 || need+=(graphviz)
-command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
-command -v chromium >/dev/null 2>&1 || need+=(chromium)
 ldconfig -p 2>/dev/null | grep -q libpango-1.0 || need+=(libpango-1.0-0 libpangoft2-1.0-0)
 ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset || need+=(libharfbuzz-subset0)
 fc-list 2>/dev/null | grep -qi dejavu || need+=(fonts-dejavu-core)
+if [ "${1:-}" = "--test" ]; then
+  command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
+  command -v chromium >/dev/null 2>&1 || need+=(chromium)
+fi
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

@@ -15,8 +15,16 @@ from click.testing import CliRunner
 from conftest import SAMPLES
 
 from mldossier.cli import main
+from mldossier.catalog import default_catalog_paths
 from mldossier.config import Config, load_config
-from mldossier.init import CONFIG_SCHEMA_NAME, RUN_ID, SIGNOFF_SCHEMA_NAME, project_files
+from mldossier.errors import InputError
+from mldossier.init import (
+    CONFIG_SCHEMA_NAME,
+    RUN_ID,
+    SIGNOFF_SCHEMA_NAME,
+    init_project,
+    project_files,
+)
 from mldossier.intake import read_evidence
 from mldossier.validation import load_schema
 
@@ -187,9 +195,18 @@ def test_the_config_lists_every_key_with_its_default(project: Path) -> None:
     config = load_config(project / "mldossier.yaml")
     defaults = Config()
     assert (
-        replace(config, path=None, evidence=defaults.evidence, cache_dir=defaults.cache_dir)
+        replace(
+            config,
+            path=None,
+            evidence=defaults.evidence,
+            cache_dir=defaults.cache_dir,
+            catalogs=defaults.catalogs,
+        )
         == defaults
     )
+    # The bundled catalogs by id, which are the ones evaluated when none is listed.
+    assert data["catalogs"] == ["eu-ai-act", "soc2"]
+    assert list(config.catalogs) == default_catalog_paths()
     assert config.cache_dir == project / ".mldossier-cache"
     assert config.evidence == project / "evidence"
     for field in fields(Config):
@@ -263,3 +280,28 @@ def test_init_output_does_not_depend_on_the_clock_or_the_folder(tmp_path: Path) 
     assert run("init", str(tmp_path / "b")).exit_code == 0
     for rel in EXPECTED_FILES:
         assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes(), rel
+
+
+def test_with_catalogs_copies_the_bundled_catalogs_and_lists_the_copies(tmp_path: Path) -> None:
+    written = init_project(tmp_path, with_catalogs=True)
+    names = sorted(p.relative_to(tmp_path).as_posix() for p in written)
+    assert "controls/eu-ai-act.yaml" in names and "controls/soc2.yaml" in names
+    assert "controls/catalog.schema.json" in names
+    for path in default_catalog_paths():
+        assert (tmp_path / "controls" / path.name).read_bytes() == path.read_bytes()
+    config = load_config(tmp_path / "mldossier.yaml")
+    assert config.catalogs == (
+        tmp_path / "controls/eu-ai-act.yaml",
+        tmp_path / "controls/soc2.yaml",
+    )
+
+
+def test_an_unknown_catalog_id_is_an_error_naming_the_bundled_ones(tmp_path: Path) -> None:
+    config = tmp_path / "mldossier.yaml"
+    config.write_text("catalogs: [eu-ai-act, iso-42001]\n")
+    with pytest.raises(InputError) as caught:
+        load_config(config)
+    assert [str(p) for p in caught.value.problems] == [
+        "mldossier.yaml:/catalogs/1: no bundled catalog is called 'iso-42001' "
+        "(use one of eu-ai-act, soc2, or the path of a .yaml file)"
+    ]

@@ -47,8 +47,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from . import __version__
-from .paths import TEMPLATES_DIR
+from . import __version__, data_folder
 
 DEFAULT_DIR_NAME = ".mldossier-cache"
 """The cache folder, in the current folder, when the config names none."""
@@ -98,7 +97,7 @@ def code_fingerprint() -> str:
     """
     digest = hashlib.sha256(__version__.encode())
     package = Path(__file__).resolve().parent
-    for label, root in (("package", package), ("templates", TEMPLATES_DIR)):
+    for label, root in (("package", package), ("templates", data_folder("templates"))):
         if not root.is_dir():
             continue
         for path in sorted(

@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError, Problem, pointer
-from .paths import CONTROLS_DIR
+from .config import DEFAULT_CATALOGS, bundled_catalogs
 from .sources import MIB, InputProblem, parse_yaml_text
 from .validation import schema_problems
 
-DEFAULT_CATALOGS = ("eu-ai-act.yaml", "soc2.yaml")
 
 
 @dataclass(frozen=True)
@@ -84,7 +83,8 @@ class Catalog:
 
 def default_catalog_paths() -> list[Path]:
     """The bundled EU AI Act and SOC 2 catalogs."""
-    return [CONTROLS_DIR / name for name in DEFAULT_CATALOGS]
+    bundled = bundled_catalogs()
+    return [bundled[name] for name in DEFAULT_CATALOGS]
 
 
 def load_catalog(path: Path, known_checks: dict[str, str] | None = None) -> Catalog:

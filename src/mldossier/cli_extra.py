@@ -33,16 +33,22 @@ MAX_CITATIONS = 5
     "directory", required=False, default=Path("."), type=click.Path(path_type=Path, file_okay=False)
 )
 @click.option("--force", is_flag=True, help="Overwrite files that already exist.")
-def init_command(directory: Path, force: bool) -> None:
+@click.option(
+    "--with-catalogs",
+    is_flag=True,
+    help="Copy the bundled catalogs into DIRECTORY/controls/ to edit, and list the copies.",
+)
+def init_command(directory: Path, force: bool, with_catalogs: bool) -> None:
     """Start a project: a commented mldossier.yaml and an example evidence folder.
 
     Writes DIRECTORY/mldossier.yaml (every key with its default), the JSON Schemas editors
     complete it with, and evidence/ with one tiny example of each input kind. Refuses to
-    overwrite existing files (exit 2, naming them) unless --force. With --quiet it prints
-    nothing.
+    overwrite existing files (exit 2, naming them) unless --force. The config lists the
+    bundled catalogs by id; --with-catalogs copies them into controls/ to edit instead. With
+    --quiet it prints nothing.
     """
     try:
-        written = init_project(directory, force)
+        written = init_project(directory, force, with_catalogs)
     except UsageError as exc:
         click.echo(f"mldossier: {exc}", err=True)
         sys.exit(EXIT_INVALID)

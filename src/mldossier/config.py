@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import data_folder
 from .cache import DEFAULT_DIR_NAME, DEFAULT_MAX_BYTES
 from .errors import InputError, Problem, pointer
 from .sources import MIB, InputProblem, parse_yaml_text
@@ -101,6 +102,42 @@ def find_config(start: Path) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
+DEFAULT_CATALOGS = ("eu-ai-act", "soc2")
+"""The bundled catalogs evaluated when the config lists none."""
+
+
+def bundled_catalogs() -> dict[str, Path]:
+    """The catalogs shipped with mldossier, by id (``eu-ai-act``, ``soc2``)."""
+    folder = data_folder("catalogs")
+    return {path.stem: path for path in sorted(folder.glob("*.yaml"))}
+
+
+def _catalog_paths(entries: list[str], base: Path, rel: str) -> tuple[Path, ...]:
+    """Each ``catalogs`` entry as a file: a bundled catalog's id, else a path from ``base``.
+
+    Raises InputError naming every entry that looks like an id but is none.
+    """
+    bundled = bundled_catalogs()
+    paths, problems = [], []
+    for i, entry in enumerate(entries):
+        if "/" in entry or "\\" in entry or entry.endswith((".yaml", ".yml")):
+            paths.append(base / entry)
+        elif entry in bundled:
+            paths.append(bundled[entry])
+        else:
+            problems.append(
+                Problem(
+                    rel,
+                    pointer("catalogs", i),
+                    f"no bundled catalog is called {entry!r}",
+                    f"use one of {', '.join(bundled)}, or the path of a .yaml file",
+                )
+            )
+    if problems:
+        raise InputError(problems)
+    return tuple(paths)
+
+
 def load_config(path: Path | None) -> Config:
     """Read and validate a config file; None gives the defaults (relative to the cwd)."""
     if path is None:
@@ -171,7 +208,7 @@ def load_config(path: Path | None) -> Config:
         path=path,
         organisation=data.get("organisation", Config.organisation),
         evidence=base / data.get("evidence", "evidence"),
-        catalogs=tuple(base / c for c in data.get("catalogs", [])),
+        catalogs=_catalog_paths(data.get("catalogs", []), base, rel),
         max_document_bytes=int(limits.get("max_document_mb", 64) * MIB),
         max_stream_bytes=int(limits.get("max_stream_mb", 8192) * MIB),
         production=Production(

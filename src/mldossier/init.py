@@ -18,7 +18,15 @@ from typing import Any
 
 import yaml
 
-from .config import CONFIG_NAME, Config, Linking, Production, TagNames
+from .config import (
+    CONFIG_NAME,
+    DEFAULT_CATALOGS,
+    Config,
+    Linking,
+    Production,
+    TagNames,
+    bundled_catalogs,
+)
 from .errors import UsageError
 from .outputs import atomic_write_text
 from .validation import SCHEMA_PACKAGE, load_schema
@@ -65,8 +73,14 @@ def _describe(schema: dict[str, Any], *path: str) -> str:
     return str(node.get("description", ""))
 
 
-def config_text(schema_href: str = f"./{CONFIG_SCHEMA_NAME}") -> str:
-    """The commented ``mldossier.yaml``: every key, its default and what it means."""
+def config_text(
+    schema_href: str = f"./{CONFIG_SCHEMA_NAME}", catalogs: tuple[str, ...] = DEFAULT_CATALOGS
+) -> str:
+    """The commented ``mldossier.yaml``: every key, its default and what it means.
+
+    ``catalogs`` are the entries written under ``catalogs:``: the bundled catalogs' ids by
+    default, the paths of the copies with ``init --with-catalogs``.
+    """
     schema = load_schema("config")
     d = Config()
     lines = [
@@ -81,8 +95,9 @@ def config_text(schema_href: str = f"./{CONFIG_SCHEMA_NAME}") -> str:
         f"evidence: {d.evidence.as_posix()}",
         "",
         f"# {_describe(schema, 'catalogs')}",
-        "# Listing catalogs replaces the bundled ones; list those too to keep them.",
-        f"catalogs: {_yaml_value(list(d.catalogs))}",
+        "# An entry is a bundled catalog's id or the path of a catalog file;",
+        "# `mldossier init --with-catalogs` copies the bundled ones here to edit.",
+        f"catalogs: {_yaml_value(list(catalogs))}",
         "",
         "# Size limits: larger files are refused with a message.",
         "limits:",
@@ -478,10 +493,28 @@ def _json(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def project_files() -> dict[str, str]:
-    """Every file ``init`` writes, by path relative to the project folder."""
+CATALOG_FOLDER = "controls"
+"""Where ``init --with-catalogs`` puts the copies of the bundled catalogs."""
+
+
+def project_files(with_catalogs: bool = False) -> dict[str, str]:
+    """Every file ``init`` writes, by path relative to the project folder.
+
+    ``with_catalogs`` adds copies of the bundled catalogs (and their schema) to edit, and
+    the config lists the copies instead of the bundled ids.
+    """
+    catalogs: dict[str, str] = {}
+    if with_catalogs:
+        catalogs = {
+            f"{CATALOG_FOLDER}/{path.name}": path.read_text("utf-8")
+            for name, path in bundled_catalogs().items()
+            if name in DEFAULT_CATALOGS
+        }
+        catalogs[f"{CATALOG_FOLDER}/catalog.schema.json"] = schema_text("catalog")
+    listed = tuple(rel for rel in catalogs if rel.endswith(".yaml")) or DEFAULT_CATALOGS
     return {
-        CONFIG_NAME: config_text(),
+        CONFIG_NAME: config_text(catalogs=listed),
+        **catalogs,
         CONFIG_SCHEMA_NAME: schema_text("config"),
         SIGNOFF_SCHEMA_NAME: schema_text("signoff"),
         f"evidence/mlflow/registered-models-get__{MODEL}.json": _json(registered_model_response()),
@@ -497,13 +530,13 @@ def project_files() -> dict[str, str]:
     }
 
 
-def init_project(target: Path, force: bool = False) -> list[Path]:
+def init_project(target: Path, force: bool = False, with_catalogs: bool = False) -> list[Path]:
     """Write the config, its schemas and the evidence skeleton into ``target``.
 
     Refuses (UsageError naming every one) to overwrite an existing file unless ``force``.
     Returns the files written.
     """
-    files = project_files()
+    files = project_files(with_catalogs)
     existing = sorted(rel for rel in files if (target / rel).exists())
     if existing and not force:
         raise UsageError(

@@ -28,6 +28,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from weasyprint import HTML, Attachment, URLFetcher
 from weasyprint.urls import URLFetcherResponse
 
+from . import data_folder
 from .cache import (
     Cache,
     cache_key,
@@ -39,9 +40,8 @@ from .cache import (
 from .dossier import ControlView, Dossier, SystemView, slugify, worst
 from .evaluate import ORGANISATION, STATUSES, Verdict
 from .model import Citation, SourceFile
-from .paths import TEMPLATES_DIR
 
-PDF_TEMPLATES = TEMPLATES_DIR / "pdf"
+PDF_TEMPLATES = data_folder("templates") / "pdf"
 """The PDF's own templates and print stylesheet: the only files WeasyPrint may read."""
 MATRIX_COLUMNS = 6
 """Systems per control-matrix table; more systems continue in a further table."""

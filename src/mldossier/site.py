@@ -45,18 +45,18 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 from mkdocs.plugins import BasePlugin
 
+from . import data_folder
 from .cache import Cache, cache_key, code_fingerprint
 from .checks import STATUS_ORDER
 from .dossier import ControlView, Dossier, SystemView, slugify
 from .errors import InputError, Problem
 from .evaluate import STATUSES, Verdict
 from .model import Citation, SourceFile
-from .paths import TEMPLATES_DIR
 from .results import SYMBOL
 
 log = logging.getLogger(__name__)
 
-SITE_TEMPLATES = TEMPLATES_DIR / "site"
+SITE_TEMPLATES = data_folder("templates") / "site"
 """Page templates (``pages/``), the fixed part of ``mkdocs.yml`` and the site's own assets."""
 
 SYSTEMS_PER_PAGE = 50

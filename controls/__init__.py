@@ -1,0 +1,1 @@
+"""The control catalogs bundled with mldossier (package data: ``mldossier.catalogs``)."""

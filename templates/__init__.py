@@ -1,0 +1,1 @@
+"""Site and PDF templates bundled with mldossier (package data: ``mldossier.templates``)."""
