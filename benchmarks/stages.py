@@ -71,15 +71,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write the rows here")
     args = parser.parse_args(argv)
 
-    from mldossier.build import build_inputs, make_dossier
-    from mldossier.catalog import default_catalog_paths, load_catalogs
-    from mldossier.checks import library
+    from mldossier.bundle.build import build_inputs, make_dossier
+    from mldossier.bundle.manifest import report_id_of
     from mldossier.config import load_config
-    from mldossier.evaluate import evaluate
-    from mldossier.intake import read_evidence
-    from mldossier.lineage import build_graph
-    from mldossier.manifest import report_id_of
-    from mldossier.results import results_bytes
+    from mldossier.evaluate.catalog import default_catalog_paths, load_catalogs
+    from mldossier.evaluate.checks import library
+    from mldossier.evaluate.verdicts import evaluate
+    from mldossier.intake.read import read_evidence
+    from mldossier.lineage.graph import build_graph
+    from mldossier.render.results_json import results_bytes
 
     stage = Stages()
     inner = _time_inner_functions()
@@ -100,9 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     inputs = stage("build_inputs (manifest)", lambda: build_inputs(config, results))
     stage("results JSON", lambda: len(results_bytes(results)))
     if args.build:
-        from mldossier.build import Analysis
-        from mldossier.pdf import render_pdf
-        from mldossier.site import render_site
+        from mldossier.bundle.build import Analysis
+        from mldossier.render.pdf import render_pdf
+        from mldossier.render.site import render_site
 
         analysis = Analysis(config, tuple(catalogs), results, lineage, report_id_of(inputs), inputs)
         dossier = stage("make_dossier (+ diagrams)", lambda: make_dossier(analysis))
@@ -147,8 +147,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 INNER = {
-    "mldossier.site": ("render_pages", "run_mkdocs", "copy_evidence", "_copy_assets"),
-    "mldossier.build": ("lineage_svgs",),
+    "mldossier.render.site": ("render_pages", "run_mkdocs", "copy_evidence", "_copy_assets"),
+    "mldossier.bundle.build": ("lineage_svgs",),
 }
 """Functions inside the build stages whose share is worth seeing (wrapped with a timer)."""
 

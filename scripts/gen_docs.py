@@ -3,7 +3,7 @@
 Writes into ``docs/`` (or the folder given):
 
 - ``commands.md``: every command of ``mldossier.cli.main``, its usage, arguments and options;
-- ``checks.md``: the check library (``mldossier.checks.library()``) and the bundled controls
+- ``checks.md``: the check library (``mldossier.evaluate.checks.library()``) and the bundled controls
   that use each check;
 - ``configuration.md``: the commented ``mldossier.yaml`` that ``mldossier init`` writes;
 - ``schemas/*.json``: the published JSON Schemas, served with the site.
@@ -145,8 +145,8 @@ def commands_page(main: click.Command) -> str:
 
 def checks_page() -> str:
     """The check library: what each check looks at, its parameters, who uses it."""
-    from mldossier.catalog import default_catalog_paths, load_catalogs
-    from mldossier.checks import library
+    from mldossier.evaluate.catalog import default_catalog_paths, load_catalogs
+    from mldossier.evaluate.checks import library
 
     specs = library()
     used_by: dict[str, list[str]] = {name: [] for name in specs}
@@ -202,7 +202,7 @@ def checks_page() -> str:
 
 def configuration_page() -> str:
     """The configuration reference: the commented file ``mldossier init`` writes."""
-    from mldossier.init import CONFIG_SCHEMA_NAME, config_text
+    from mldossier.scaffold import CONFIG_SCHEMA_NAME, config_text
 
     return "\n".join(
         [
@@ -227,7 +227,7 @@ def configuration_page() -> str:
 
 def schema_files() -> dict[str, str]:
     """The published schemas, as the package ships them."""
-    from mldossier.init import schema_text
+    from mldossier.scaffold import schema_text
 
     return {f"schemas/{name}.schema.json": schema_text(name) for name in PUBLISHED_SCHEMAS}
 

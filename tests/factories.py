@@ -8,7 +8,8 @@ from typing import Any
 
 from mldossier.collect import LOG_NAME
 from mldossier.config import Config
-from mldossier.intake import read_evidence
+from mldossier.intake.files import Document, Limits, scan
+from mldossier.intake.read import read_evidence
 from mldossier.model import (
     Citation,
     Column,
@@ -22,7 +23,6 @@ from mldossier.model import (
     RegisteredModel,
     SignOff,
 )
-from mldossier.sources import Document, Limits, scan
 
 SHA = "0" * 64
 

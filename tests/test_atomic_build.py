@@ -29,11 +29,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from mldossier import build as build_module
-from mldossier import outputs
-from mldossier import site as site_module
+from mldossier.bundle import atomic as outputs
+from mldossier.bundle import build as build_module
 from mldossier.cli import main
 from mldossier.errors import UsageError
+from mldossier.render import site as site_module
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "tests" / "reference" / "samples"
@@ -423,7 +423,7 @@ def test_a_pdf_worker_failure_is_raised_in_the_build(
 def test_a_full_disk_in_a_pdf_worker_is_reported_plainly(
     previous: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mldossier import pdf
+    from mldossier.render import pdf
 
     evidence = mini_evidence(
         tmp_path / "evidence", ("breast-cancer-classifier", "wine-cultivar-classifier")

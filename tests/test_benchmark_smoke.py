@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 
 from mldossier.config import load_config
-from mldossier.intake import read_evidence
-from mldossier.lineage import build_graph
-from mldossier.linking import is_production
+from mldossier.intake.linking import is_production
+from mldossier.intake.read import read_evidence
+from mldossier.lineage.graph import build_graph
 
 REPO = Path(__file__).resolve().parents[1]
 BENCHMARKS = REPO / "benchmarks"

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from conftest import DEMO_EVIDENCE, REPO
 
-from mldossier.build import analyse, build
+from mldossier.bundle.build import analyse, build
 from mldossier.cache import (
     ENTRIES_DIR,
     MAC_SIZE,
@@ -30,12 +30,12 @@ from mldossier.cache import (
     open_cache,
 )
 from mldossier.config import load_config
-from mldossier.diagram import SVG_NAMESPACE, lineage_dot, lineage_svgs
 from mldossier.errors import InputError
-from mldossier.intake import INTAKE_NAMESPACE, SELF_CONTAINED_IMPORTERS, read_evidence
-from mldossier.lineage import build_graph
-from mldossier.pdf import PDF_NAMESPACE
-from mldossier.site import SAFE_SVG_NAMESPACE
+from mldossier.intake.read import INTAKE_NAMESPACE, SELF_CONTAINED_IMPORTERS, read_evidence
+from mldossier.lineage.diagram import SVG_NAMESPACE, lineage_dot, lineage_svgs
+from mldossier.lineage.graph import build_graph
+from mldossier.render.pdf import PDF_NAMESPACE
+from mldossier.render.site import SAFE_SVG_NAMESPACE
 
 CONFIG = REPO / "mldossier.yaml"
 KEY_A, KEY_B, KEY_C = (cache_key(name) for name in ("a", "b", "c"))

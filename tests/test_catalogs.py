@@ -18,9 +18,9 @@ import pytest
 from conftest import REGULATION
 from jsonschema import Draft202012Validator
 
-from mldossier.checks import library
-from mldossier.sources import parse_yaml_text
-from mldossier.validation import load_schema, schema_problems
+from mldossier.evaluate.checks import library
+from mldossier.formats.schema import load_schema, schema_problems
+from mldossier.intake.files import parse_yaml_text
 
 REPO = Path(__file__).resolve().parents[1]
 CATALOG_FILES = {

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import factories as f
 import pytest
 
-from mldossier.checks import CheckContext, Outcome, Subject, combine, library
 from mldossier.config import Config
-from mldossier.linking import Index
+from mldossier.evaluate.checks import CheckContext, Outcome, Subject, combine, library
+from mldossier.intake.linking import Index
 from mldossier.model import Evidence
 
 AS_OF = datetime(2026, 11, 20, tzinfo=UTC)

@@ -14,7 +14,7 @@ from factories import MINI_CATALOG
 from jsonschema import Draft202012Validator
 
 from mldossier.cli import main
-from mldossier.validation import load_schema
+from mldossier.formats.schema import load_schema
 
 CONFIG = REPO / "mldossier.yaml"
 

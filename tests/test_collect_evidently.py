@@ -23,7 +23,7 @@ from conftest import SAMPLES
 from factories import read_collection
 
 from mldossier.cli import Context
-from mldossier.cli_collect import collect
+from mldossier.cli.collect import collect
 from mldossier.collect import LOG_NAME
 
 DRIFT = SAMPLES / "evidently" / "data_drift_report.full_snapshot.json"

@@ -35,7 +35,7 @@ from conftest import SAMPLES
 from factories import read_collection
 
 from mldossier.cli import Context
-from mldossier.cli_collect import collect
+from mldossier.cli.collect import collect
 from mldossier.collect import LOG_NAME, safe_name
 from mldossier.collect.http import HttpClient, HttpSettings
 from mldossier.collect.progress import Progress

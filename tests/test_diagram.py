@@ -11,9 +11,10 @@ import networkx as nx
 import pytest
 from test_lineage import TRAIN_RUN, mlflow_run, ol_run, sample_folder, use, version
 
-from mldossier import diagram
 from mldossier.config import Config
-from mldossier.diagram import (
+from mldossier.intake.read import read_evidence
+from mldossier.lineage import diagram
+from mldossier.lineage.diagram import (
     FONT_STACK,
     DiagramError,
     graph_dot,
@@ -22,8 +23,7 @@ from mldossier.diagram import (
     node_lines,
     run_dot,
 )
-from mldossier.intake import read_evidence
-from mldossier.lineage import LineageGraph, build_graph
+from mldossier.lineage.graph import LineageGraph, build_graph
 from mldossier.model import Evidence
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -204,7 +204,7 @@ def test_large_system_draws_production_and_latest_versions(sample: LineageGraph)
 def test_many_signoffs_of_one_system_are_drawn_as_one_node() -> None:
     import networkx as nx
 
-    from mldossier.diagram import collapse_signoffs, graph_dot
+    from mldossier.lineage.diagram import collapse_signoffs, graph_dot
 
     graph = nx.MultiDiGraph()
     graph.add_node("rm:s", kind="registered_model", label="s")

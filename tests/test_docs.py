@@ -16,13 +16,13 @@ import click
 import pytest
 import yaml
 
-from mldossier.checks import library
 from mldossier.cli import main
 from mldossier.config import Config
 from mldossier.errors import EXIT_FAILING, EXIT_INTERNAL, EXIT_INVALID, EXIT_OK
-from mldossier.importers import builtin_importers
-from mldossier.init import init_project
-from mldossier.intake import read_evidence
+from mldossier.evaluate.checks import library
+from mldossier.intake.importers import builtin_importers
+from mldossier.intake.read import read_evidence
+from mldossier.scaffold import init_project
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"

@@ -16,10 +16,10 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from mldossier.catalog import Catalog, CheckRef, Control, Scope
 from mldossier.cli import main
-from mldossier.cli_extra import append_step_summary, md_cell, step_summary_markdown
-from mldossier.evaluate import Results, Verdict
+from mldossier.cli.extra import append_step_summary, md_cell, step_summary_markdown
+from mldossier.evaluate.catalog import Catalog, CheckRef, Control, Scope
+from mldossier.evaluate.verdicts import Results, Verdict
 from mldossier.model import Citation, Evidence
 
 REPO = Path(__file__).resolve().parents[1]

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from conftest import DEMO_EVIDENCE, REPO, SAMPLES
 
-from mldossier import sources
-from mldossier.sources import InputProblem, parse_json_text, parse_yaml_text
-from mldossier.validation import FAST_SCHEMAS, fast_validator, validator
+from mldossier.formats.schema import FAST_SCHEMAS, fast_validator, validator
+from mldossier.intake import files as sources
+from mldossier.intake.files import InputProblem, parse_json_text, parse_yaml_text
 
 HOSTILE = REPO / "tests" / "hostile"
 FOLDERS = (DEMO_EVIDENCE, SAMPLES, HOSTILE)

@@ -33,13 +33,13 @@ from conftest import SAMPLES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mldossier.catalog import load_catalog
-from mldossier.checks import library
 from mldossier.config import Config, load_config
 from mldossier.errors import InputError, Problem
-from mldossier.importers import ImportContext, ImportResult, builtin_importers
+from mldossier.evaluate.catalog import load_catalog
+from mldossier.evaluate.checks import library
+from mldossier.intake.files import Document, InputProblem, parse_json_text, parse_yaml_text
+from mldossier.intake.importers import ImportContext, ImportResult, builtin_importers
 from mldossier.model import SourceFile
-from mldossier.sources import Document, InputProblem, parse_json_text, parse_yaml_text
 
 REPO = Path(__file__).resolve().parents[1]
 REST = SAMPLES / "mlflow" / "rest"
@@ -531,7 +531,7 @@ def test_whole_analysis_on_mutated_evidence(
     tmp_path_factory: pytest.TempPathFactory, index: int, data: st.DataObject
 ) -> None:
     """Read, link, trace lineage and evaluate every control, with one file broken."""
-    from mldossier.build import analyse
+    from mldossier.bundle.build import analyse
 
     path, original = PIPELINE_DOCS[index]
     evidence = tmp_path_factory.mktemp("pipeline")

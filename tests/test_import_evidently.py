@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
-from mldossier.importers import ImportContext, ImportResult
-from mldossier.importers.evidently import (
+from mldossier.intake.files import Document, Limits, scan
+from mldossier.intake.importers import ImportContext, ImportResult
+from mldossier.intake.importers.evidently import (
     EvidentlyImporter,
     drifted_by_method,
     method_direction,
 )
 from mldossier.model import MonitoringReport
-from mldossier.sources import Document, Limits, scan
 
 SAMPLE_FILES = [
     "classification_report.full_snapshot.json",

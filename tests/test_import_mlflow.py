@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from conftest import SAMPLES
 
-from mldossier.importers import ImportContext, ImportResult
-from mldossier.importers.mlflow import MlflowImporter, response_shape
+from mldossier.intake.files import Document, Limits, scan
+from mldossier.intake.importers import ImportContext, ImportResult
+from mldossier.intake.importers.mlflow import MlflowImporter, response_shape
 from mldossier.model import Column
-from mldossier.sources import Document, Limits, scan
 
 MLFLOW = SAMPLES / "mlflow"
 REST = MLFLOW / "rest"

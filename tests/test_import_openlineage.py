@@ -14,11 +14,11 @@ import pytest
 from conftest import SAMPLES
 
 from mldossier.config import Config, Linking
-from mldossier.importers import ImportContext, ImportResult
-from mldossier.importers import openlineage as ol
-from mldossier.importers.openlineage import OpenLineageImporter
+from mldossier.intake.files import Document, Limits, scan
+from mldossier.intake.importers import ImportContext, ImportResult
+from mldossier.intake.importers import openlineage as ol
+from mldossier.intake.importers.openlineage import OpenLineageImporter
 from mldossier.model import Citation, Column, DatasetId, LineageRun, QualityAssertion
-from mldossier.sources import Document, Limits, scan
 
 SAMPLE = SAMPLES / "openlineage" / "events.ndjson"
 

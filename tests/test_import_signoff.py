@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from mldossier.importers import ImportContext, ImportResult
-from mldossier.importers.signoff import SignOffImporter
+from mldossier.intake.files import Document, Limits, scan
+from mldossier.intake.importers import ImportContext, ImportResult
+from mldossier.intake.importers.signoff import SignOffImporter
 from mldossier.model import Attachment, SignOff
-from mldossier.sources import Document, Limits, scan
 
 VALID = """\
 mldossier: signoff/v1

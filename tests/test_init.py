@@ -15,18 +15,18 @@ from click.testing import CliRunner
 from conftest import SAMPLES
 
 from mldossier.cli import main
-from mldossier.catalog import default_catalog_paths
 from mldossier.config import Config, load_config
 from mldossier.errors import InputError
-from mldossier.init import (
+from mldossier.evaluate.catalog import default_catalog_paths
+from mldossier.formats.schema import load_schema
+from mldossier.intake.read import read_evidence
+from mldossier.scaffold import (
     CONFIG_SCHEMA_NAME,
     RUN_ID,
     SIGNOFF_SCHEMA_NAME,
     init_project,
     project_files,
 )
-from mldossier.intake import read_evidence
-from mldossier.validation import load_schema
 
 REST = SAMPLES / "mlflow" / "rest"
 EXPECTED_FILES = [

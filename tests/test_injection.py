@@ -651,9 +651,9 @@ def test_the_pdf_shows_the_payloads_as_text(hostile: Hostile) -> None:
 
 
 def test_weasyprint_fetches_nothing_outside_its_templates(hostile: Hostile) -> None:
-    from mldossier import build
+    from mldossier.bundle import build
     from mldossier.config import load_config
-    from mldossier.pdf import PDF_TEMPLATES, AssetFetcher, render_pdf
+    from mldossier.render.pdf import PDF_TEMPLATES, AssetFetcher, render_pdf
 
     config = load_config(hostile.config)
     analysis = build.analyse(

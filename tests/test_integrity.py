@@ -10,11 +10,7 @@ from pathlib import Path
 import factories as f
 import pytest
 
-from mldossier.baseline import compare
-from mldossier.catalog import CheckRef, Control, Scope
-from mldossier.errors import UsageError
-from mldossier.evaluate import Verdict, apply_waivers
-from mldossier.manifest import (
+from mldossier.bundle.manifest import (
     MANIFEST_NAME,
     inputs_section,
     report_id_of,
@@ -22,6 +18,10 @@ from mldossier.manifest import (
     verify_bundle,
     write_manifest,
 )
+from mldossier.errors import UsageError
+from mldossier.evaluate.baseline import compare
+from mldossier.evaluate.catalog import CheckRef, Control, Scope
+from mldossier.evaluate.verdicts import Verdict, apply_waivers
 from mldossier.model import Waiver
 
 CONTROL = Control(

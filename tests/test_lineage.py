@@ -17,11 +17,11 @@ from click.testing import CliRunner
 from conftest import SAMPLES
 
 from mldossier.cli import main
-from mldossier.cli_lineage import lineage as lineage_command
+from mldossier.cli.lineage import lineage as lineage_command
 from mldossier.config import Config, Linking
 from mldossier.errors import InputError
-from mldossier.intake import read_evidence
-from mldossier.lineage import (
+from mldossier.intake.read import read_evidence
+from mldossier.lineage.graph import (
     LineageGraph,
     build_graph,
     dataset_id_from_uri,

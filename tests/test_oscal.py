@@ -17,16 +17,16 @@ from click.testing import CliRunner
 from conftest import SAMPLES
 from trestle.oscal.assessment_results import AssessmentResults
 
-from mldossier.catalog import default_catalog_paths, load_catalogs
-from mldossier.checks import library
 from mldossier.cli import main
-from mldossier.cli_extra import evidence_prefix, write_oscal
+from mldossier.cli.extra import evidence_prefix, write_oscal
 from mldossier.config import Config
-from mldossier.evaluate import Results, evaluate
-from mldossier.intake import read_evidence
-from mldossier.lineage import build_graph
+from mldossier.evaluate.catalog import default_catalog_paths, load_catalogs
+from mldossier.evaluate.checks import library
+from mldossier.evaluate.verdicts import Results, evaluate
+from mldossier.intake.read import read_evidence
+from mldossier.lineage.graph import build_graph
 from mldossier.model import Citation, SourceFile, Waiver
-from mldossier.oscal import NAMESPACE, OSCAL_VERSION, dumps_oscal, evidence_href, to_oscal
+from mldossier.render.oscal import NAMESPACE, OSCAL_VERSION, dumps_oscal, evidence_href, to_oscal
 
 UUID5 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mldossier.outputs import atomic_write_text, swap_in_folder, usual_mode
+from mldossier.bundle.atomic import atomic_write_text, swap_in_folder, usual_mode
 
 
 @pytest.fixture

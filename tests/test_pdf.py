@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 from conftest import SAMPLES
 
-from mldossier.build import analyse, make_dossier
+from mldossier.bundle.build import analyse, make_dossier
 from mldossier.config import Config
-from mldossier.dossier import Dossier, Item, Section
-from mldossier.pdf import (
+from mldossier.render.dossier import Dossier, Item, Section
+from mldossier.render.pdf import (
     PDF_TEMPLATES,
     WIDE_DIAGRAM_PT,
     AssetFetcher,
@@ -33,7 +33,7 @@ from mldossier.pdf import (
     render_pdf,
     svg_width_pt,
 )
-from mldossier.results import dumps, to_json
+from mldossier.render.results_json import dumps, to_json
 
 TESTS = Path(__file__).resolve().parent
 SRC = TESTS.parent / "src"
@@ -330,7 +330,7 @@ def test_lineage_diagrams_are_embedded_and_wide_ones_get_landscape(report, built
     pdf, _, fetcher = report
     dossier, _ = built
     drawn = [s for s in dossier.systems if s.diagram_svg]
-    assert drawn, "mldossier.diagram drew no lineage diagram for the samples"
+    assert drawn, "mldossier.lineage.diagram drew no lineage diagram for the samples"
     css = (PDF_TEMPLATES / "print.css").resolve().as_uri()
     assert fetcher.served == [
         css,
@@ -567,7 +567,7 @@ def test_matrix_splits_many_systems_into_tables(built) -> None:
 def test_a_large_estate_summary_leaves_chapters_to_per_system_pdfs(
     report, built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import mldossier.pdf as pdf_module
+    import mldossier.render.pdf as pdf_module
 
     dossier, results = built
     monkeypatch.setattr(pdf_module, "CHAPTER_LIMIT", 1)

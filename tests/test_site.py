@@ -18,10 +18,10 @@ from conftest import SAMPLES
 
 from mldossier import build, site
 from mldossier.config import Config
-from mldossier.dossier import Dossier
 from mldossier.errors import InputError
-from mldossier.results import dumps, to_json
-from mldossier.site import (
+from mldossier.render.dossier import Dossier
+from mldossier.render.results_json import dumps, to_json
+from mldossier.render.site import (
     escape_text,
     paginate,
     raw_copy_path,
@@ -343,7 +343,7 @@ SAFE_FILTERS = {
     "sum",
     "dictsort",
 }
-"""Filters that return plain data (escaped later) or text mldossier.site escaped itself."""
+"""Filters that return plain data (escaped later) or text mldossier.render.site escaped itself."""
 
 
 def test_templates_never_splice_text_around_the_escaping() -> None:

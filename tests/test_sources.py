@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from conftest import DEMO_EVIDENCE, REPO
 
-from mldossier import intake
 from mldossier.config import load_config
 from mldossier.errors import InputError, Problem
-from mldossier.sources import Document, Limits, parse_yaml_text, resolve_reference, scan
+from mldossier.intake import read as intake
+from mldossier.intake.files import Document, Limits, parse_yaml_text, resolve_reference, scan
 
 
 def problems_of(root: Path, limits: Limits | None = None) -> list[str]:

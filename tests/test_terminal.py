@@ -16,11 +16,11 @@ from factories import MINI_CATALOG
 
 import mldossier.collect.progress as progress_module
 import mldossier.terminal as terminal
-from mldossier.build import analyse
+from mldossier.bundle.build import analyse
 from mldossier.cli import main
 from mldossier.collect.progress import Progress
 from mldossier.config import load_config
-from mldossier.results import format_findings, format_terminal
+from mldossier.render.results_json import format_findings, format_terminal
 from mldossier.terminal import StageReporter, Terminal, color_wanted
 
 CONFIG = REPO / "mldossier.yaml"
@@ -432,7 +432,7 @@ def test_the_commands_draw_progress_on_a_terminal_only_without_quiet(
 def test_collect_mlflow_gets_a_silent_progress_with_quiet(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    import mldossier.cli_collect as cli_collect
+    import mldossier.cli.collect as cli_collect
 
     seen: list[bool] = []
 

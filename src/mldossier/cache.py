@@ -47,7 +47,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from . import __version__, data_folder
+from mldossier import __version__, data_folder
 
 DEFAULT_DIR_NAME = ".mldossier-cache"
 """The cache folder, in the current folder, when the config names none."""

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import data_folder
-from .cache import DEFAULT_DIR_NAME, DEFAULT_MAX_BYTES
-from .errors import InputError, Problem, pointer
-from .sources import MIB, InputProblem, parse_yaml_text
-from .validation import schema_problems
+from mldossier import data_folder
+from mldossier.cache import DEFAULT_DIR_NAME, DEFAULT_MAX_BYTES
+from mldossier.errors import InputError, Problem, pointer
+from mldossier.formats.schema import schema_problems
+from mldossier.intake.files import MIB, InputProblem, parse_yaml_text
 
 CONFIG_NAME = "mldossier.yaml"
 

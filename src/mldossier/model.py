@@ -30,7 +30,7 @@ class Citation:
 
     def at(self, *tokens: str | int) -> Citation:
         """The same file and line, one level deeper in the JSON document."""
-        from .errors import pointer
+        from mldossier.errors import pointer
 
         return Citation(self.file, self.pointer + pointer(*tokens), self.sha256, self.line)
 

@@ -16,7 +16,7 @@ from typing import TextIO
 
 import click
 
-from .collect.progress import Progress
+from mldossier.collect.progress import Progress
 
 NO_COLOR_ENV = "NO_COLOR"
 """Set to any non-empty value, it turns colour off (https://no-color.org)."""

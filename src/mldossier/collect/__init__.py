@@ -8,10 +8,10 @@ its ``--out`` folder only when it completed.
 
 from __future__ import annotations
 
-from .evidently import EvidentlySummary, collect_evidently
-from .http import CollectError, HttpSettings
-from .mlflow import MlflowOptions, MlflowSummary, collect_mlflow
-from .staging import LOG_MARKER, LOG_NAME, safe_name
+from mldossier.collect.evidently import EvidentlySummary, collect_evidently
+from mldossier.collect.http import CollectError, HttpSettings
+from mldossier.collect.mlflow import MlflowOptions, MlflowSummary, collect_mlflow
+from mldossier.collect.staging import LOG_MARKER, LOG_NAME, safe_name
 
 __all__ = [
     "LOG_MARKER",

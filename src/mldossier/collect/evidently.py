@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import UsageError
-from .http import CollectError, utc_now
-from .progress import Progress
-from .staging import LOG_NAME, StagedFolder, new_log, safe_name
+from mldossier.collect.http import CollectError, utc_now
+from mldossier.collect.progress import Progress
+from mldossier.collect.staging import LOG_NAME, StagedFolder, new_log, safe_name
+from mldossier.errors import UsageError
 
 PROJECT_FILE = "metadata.json"
 SNAPSHOTS = "snapshots"

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 
-from ..errors import UsageError
+from mldossier.errors import UsageError
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 """Answers worth another try: rate limiting and server-side failures."""
@@ -288,7 +288,7 @@ def _ssl_context(settings: HttpSettings) -> ssl.SSLContext:
 
 
 def _user_agent() -> str:
-    from .. import __version__
+    from mldossier import __version__
 
     return f"mldossier/{__version__}"
 

@@ -19,9 +19,16 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .http import CollectError, HttpClient, HttpSettings, Response, public_url, utc_now
-from .progress import Progress
-from .staging import LOG_NAME, StagedFolder, new_log, safe_name
+from mldossier.collect.http import (
+    CollectError,
+    HttpClient,
+    HttpSettings,
+    Response,
+    public_url,
+    utc_now,
+)
+from mldossier.collect.progress import Progress
+from mldossier.collect.staging import LOG_NAME, StagedFolder, new_log, safe_name
 
 API = "/api/2.0/mlflow"
 """Prefix of MLflow's REST API below the tracking URI."""

@@ -19,8 +19,8 @@ from pathlib import Path, PurePosixPath
 from types import TracebackType
 from typing import Any
 
-from ..errors import UsageError
-from ..outputs import swap_in_folder
+from mldossier.bundle.atomic import swap_in_folder
+from mldossier.errors import UsageError
 
 LOG_NAME = "collection-log.json"
 """File name of the request log inside a collection."""
@@ -145,7 +145,7 @@ class StagedFolder:
 
 def new_log(collector: str, source: str, started: str, settings: dict[str, Any]) -> dict[str, Any]:
     """The head of a request log; the collector appends to ``calls``."""
-    from .. import __version__
+    from mldossier import __version__
 
     return {
         "mldossier": LOG_MARKER,

@@ -1,0 +1,1 @@
+"""The bundle: staged, written atomically, swapped in whole, hashed into a manifest."""

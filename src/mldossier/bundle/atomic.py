@@ -1,0 +1,287 @@
+"""Writing outputs atomically: a reader never sees a half-written file or folder."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import signal
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from mldossier.errors import UsageError
+
+try:  # POSIX only: elsewhere swaps are not serialised between processes.
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+LOCK_POLL_SECONDS = 0.02
+"""How often a swap waiting for another one into the same folder checks the lock again."""
+
+_UNWRITABLE_HINTS = {
+    errno.ENOSPC: "free some space",
+    errno.EDQUOT: "free some space or raise the quota",
+    errno.EROFS: "mount it read-write",
+    errno.EACCES: "check the folder's permissions",
+    errno.EPERM: "check the folder's permissions",
+}
+"""Errors that say where the output goes cannot take it (not a bug), and what to do."""
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write a UTF-8 text file by renaming a finished temporary file over it."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def usual_mode(directory: bool) -> int:
+    """The mode ``open``/``mkdir`` would give under the process's umask.
+
+    Temporary files and folders are made private (0600, 0700); once finished and renamed
+    into place, an output must read like any other file (a web server serves the site).
+    """
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return (0o777 if directory else 0o666) & ~mask
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write a binary file by renaming a finished temporary file over it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, usual_mode(directory=False))
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def swap_in_folder(staged: Path, target: Path) -> None:
+    """Replace ``target`` by the finished folder ``staged`` (old one removed only after).
+
+    Swaps into one ``target`` from several processes at once take turns (a lock next to it),
+    and SIGINT/SIGTERM arriving mid-swap take effect once it is complete and tidied up, so
+    ``target`` is always one whole bundle and nothing is left beside it.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.chmod(staged, usual_mode(directory=True))  # made by mkdtemp: 0700
+    with signals_deferred() as pending, _swap_lock(target, pending) as locked:
+        if not locked:
+            return  # interrupted while waiting: nothing was changed; the signal follows
+        # A fresh empty folder is a name no other swap uses; renaming onto it replaces it.
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+        try:
+            if target.exists():
+                os.replace(target, old)
+                try:
+                    os.replace(staged, target)
+                except BaseException:
+                    os.replace(old, target)
+                    raise
+            else:
+                os.replace(staged, target)
+        finally:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+@contextmanager
+def _swap_lock(target: Path, pending: list[int]) -> Iterator[bool]:
+    """Hold an exclusive lock on ``.<target>.lock`` beside ``target``; removed on release.
+
+    Yields False, holding nothing, when a signal arrives (into ``pending``) while waiting.
+    The lock file is removed so that nothing stays beside the bundle; a waiter that locked
+    the removed file notices that the name now means another file, and locks that one.
+    """
+    if fcntl is None:  # pragma: no cover - Windows
+        yield True
+        return
+    path = target.parent / f".{target.name}.lock"
+    fd = _lock(path, pending)
+    if fd is None:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        # Removed while still held: a waiter that then locks this file sees it is stale.
+        path.unlink(missing_ok=True)
+        os.close(fd)
+
+
+def _lock(path: Path, pending: list[int]) -> int | None:
+    """A descriptor holding the lock on the file now at ``path``; None once a signal waits."""
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            while not _try_lock(fd):
+                if pending:
+                    os.close(fd)
+                    return None
+                time.sleep(LOCK_POLL_SECONDS)
+            with suppress(FileNotFoundError):
+                if os.path.samestat(os.fstat(fd), os.stat(path)):
+                    return fd
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)
+
+
+def _try_lock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+@contextmanager
+def signals_deferred() -> Iterator[list[int]]:
+    """Hold SIGINT and SIGTERM back (collected into the yielded list), then deliver them.
+
+    For steps that must not stop half-way: between the two renames of a swap the bundle is
+    under its old-folder name, and a library's set-up can leave temporary files. A held
+    signal takes effect (through the handlers restored here) once the step is whole. A child
+    forked meanwhile is not held back: it handles the signal as the process did before.
+    Only the main thread can change handlers; elsewhere nothing is held back.
+    """
+    pending: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield pending
+        return
+    owner = os.getpid()
+    previous: dict[int, Any] = {}
+
+    def hold(signum: int, frame: FrameType | None) -> None:
+        if os.getpid() == owner:
+            pending.append(signum)
+            return
+        handler = previous[signum]
+        if callable(handler):
+            handler(signum, frame)
+        elif handler != signal.SIG_IGN:
+            _die_of(signum)
+
+    for held in (signal.SIGINT, signal.SIGTERM):
+        previous[held] = signal.signal(held, hold)
+    try:
+        yield pending
+    finally:
+        for restored, handler in previous.items():
+            signal.signal(restored, signal.SIG_DFL if handler is None else handler)
+        if pending:
+            signal.raise_signal(pending[0])
+
+
+@contextmanager
+def sigterm_unwinds() -> Iterator[None]:
+    """For its duration, SIGTERM raises ``SystemExit(143)`` so cleanup runs as on Ctrl-C.
+
+    SIGTERM (what ``kill``, CI runners and container stops send) otherwise ends the process
+    at once, leaving temporary folders behind. Further SIGTERMs are ignored while it unwinds
+    (so they cannot cut the cleanup short); the previous handler is restored afterwards.
+    A forked child inherits the handler but dies as SIGTERM would make it, never unwinding
+    into its parent's cleanup. Only the main thread can change handlers; elsewhere this does
+    nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    owner = os.getpid()
+
+    def unwind(signum: int, frame: FrameType | None) -> None:
+        if os.getpid() != owner:
+            _die_of(signum)
+        signal.signal(signum, signal.SIG_IGN)
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, unwind)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+
+
+def _die_of(signum: int) -> None:
+    """End this (forked) process as ``signum`` would with no handler, running no cleanup."""
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+    os._exit(128 + signum)  # only reached if the signal is blocked
+
+
+@contextmanager
+def reported_as_unwritable(folder: Path) -> Iterator[None]:
+    """Turn a full, read-only or forbidden disk under ``folder`` into a UsageError.
+
+    Such a failure is the environment's, not a bug: it gets a plain message (exit 2) naming
+    the folder and what to do. The same errors in the system's temporary folder (which
+    libraries may use) name that file; any other error passes unchanged.
+    """
+    try:
+        yield
+    except OSError as exc:
+        hint = _UNWRITABLE_HINTS.get(exc.errno or 0)
+        if hint is None:
+            raise
+        reason = os.strerror(exc.errno or 0)
+        # A copy's error names its source first and its destination second.
+        names = [n for n in (exc.filename, exc.filename2) if isinstance(n, str)]
+        temporary = Path(tempfile.gettempdir()).resolve()
+        if any(_is_bundle_path(n, folder) for n in names) or (
+            not names and _same_file_system(temporary, folder.parent)
+        ):
+            raise UsageError(
+                f"cannot write the bundle into {folder}: {reason} "
+                f"({hint}, or build into another folder with --out)"
+            ) from exc
+        if not names:  # a failed write() names no file: either folder could be full
+            raise UsageError(
+                f"cannot write the bundle into {folder} or the temporary folder "
+                f"{temporary}: {reason} ({hint}, or build into another folder "
+                "with --out, or set TMPDIR to another folder)"
+            ) from exc
+        elsewhere = [n for n in names if temporary in Path(n).resolve().parents]
+        if elsewhere:
+            raise UsageError(
+                f"cannot write the bundle into {folder}: {elsewhere[-1]}: "
+                f"{reason} ({hint}, or set TMPDIR to another folder)"
+            ) from exc
+        raise
+
+
+def _same_file_system(one: Path, other: Path) -> bool:
+    try:
+        return one.stat().st_dev == other.stat().st_dev
+    except OSError:
+        return True
+
+
+def _is_bundle_path(name: str, bundle: Path) -> bool:
+    """Whether ``name`` is the bundle, in it, on the way to it, or a folder written beside it."""
+    path, bundle = Path(name).resolve(), bundle.resolve()
+    if path == bundle or path in bundle.parents or bundle in path.parents:
+        return True
+    if bundle.parent not in path.parents:
+        return False
+    # Staging and old folders, and the swap lock: ".<bundle name>.*" beside the bundle.
+    return path.relative_to(bundle.parent).parts[0].startswith(f".{bundle.name}.")
+
+
+__all__ = [
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "usual_mode",
+    "reported_as_unwritable",
+    "signals_deferred",
+    "sigterm_unwinds",
+    "swap_in_folder",
+]

@@ -1,0 +1,383 @@
+"""The build: evidence → results → lineage → dossier → site, PDF and results JSON, swapped in whole."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import pickle
+import shutil
+import signal
+import struct
+import tempfile
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NoReturn
+
+from mldossier.bundle.atomic import (
+    reported_as_unwritable,
+    signals_deferred,
+    sigterm_unwinds,
+    swap_in_folder,
+)
+from mldossier.bundle.manifest import inputs_section, report_id_of, sign_manifest, write_manifest
+from mldossier.cache import Cache
+from mldossier.config import Config
+from mldossier.evaluate.baseline import compare, load_baseline
+from mldossier.evaluate.catalog import Catalog, default_catalog_paths, load_catalogs
+from mldossier.evaluate.checks import library
+from mldossier.evaluate.verdicts import Results, evaluate, evidence_manifest
+from mldossier.intake.read import read_evidence
+from mldossier.lineage.diagram import lineage_svgs
+from mldossier.lineage.graph import LineageGraph, build_graph
+from mldossier.render.dossier import Dossier, build_dossier
+from mldossier.render.results_json import dumps, results_bytes, to_json
+
+RESULTS_NAME = "results.json"
+PDF_NAME = "report.pdf"
+EVIDENCE_MANIFEST_NAME = "evidence-manifest.json"
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything computed from the inputs, before anything is rendered."""
+
+    config: Config
+    catalogs: tuple[Catalog, ...]
+    results: Results
+    lineage: LineageGraph
+    report_id: str
+    inputs: dict[str, object]
+    """The manifest's inputs section (the report id is its digest)."""
+    cache: Cache = field(default_factory=lambda: Cache(None), compare=False)
+    """Where the build reuses diagrams and PDFs made from the same inputs before."""
+
+
+def build_inputs(config: Config, results: Results) -> dict[str, object]:
+    """The manifest's inputs section: tool version, evidence, catalogs, config hash."""
+    config_sha = (
+        hashlib.sha256(config.path.read_bytes()).hexdigest() if config.path is not None else ""
+    )
+    catalogs = [
+        {"id": c.id, "version": c.version, "file": c.path, "sha256": c.sha256}
+        for c in results.catalogs
+    ]
+    return inputs_section(evidence_manifest(results.evidence), catalogs, config_sha)
+
+
+def analyse(
+    config: Config,
+    evidence_dir: Path | None = None,
+    control_files: list[Path] | None = None,
+    cache: Cache | None = None,
+) -> Analysis:
+    """Read and validate the evidence, load the catalogs, build the lineage graph, evaluate."""
+    cache = cache if cache is not None else Cache(None)
+    evidence = read_evidence(config, evidence_dir, cache=cache)
+    paths = list(control_files or ()) or list(config.catalogs) or default_catalog_paths()
+    catalogs = load_catalogs(paths, {n: c.subject for n, c in library().items()})
+    lineage = build_graph(evidence, config)
+    results = evaluate(evidence, catalogs, config, lineage)
+    inputs = build_inputs(config, results)
+    cache.finish()
+    return Analysis(config, tuple(catalogs), results, lineage, report_id_of(inputs), inputs, cache)
+
+
+def make_dossier(analysis: Analysis, baseline: Path | None = None) -> Dossier:
+    """The dossier with a lineage diagram per system (and the changes since a baseline)."""
+    diagrams = lineage_svgs(
+        analysis.lineage,
+        [m.name for m in analysis.results.evidence.registered_models],
+        analysis.cache,
+    )
+    changes = (
+        compare(load_baseline(baseline), to_json(analysis.results), baseline.name)
+        if baseline is not None
+        else None
+    )
+    return build_dossier(analysis.results, analysis.config, analysis.lineage, diagrams, changes)
+
+
+def build(
+    analysis: Analysis,
+    out_dir: Path,
+    *,
+    pdf: bool = True,
+    pdf_per_system: bool = False,
+    sign_key: Path | None = None,
+    baseline: Path | None = None,
+) -> Path:
+    """Render site, PDF and results into a staging folder, then swap it in for ``out_dir``.
+
+    A failure or interruption (SIGINT, or SIGTERM: exit 143) leaves the previous ``out_dir``
+    untouched and removes the staging folder; a full, read-only or forbidden disk is a
+    UsageError that says so.
+    """
+    out_dir = out_dir.resolve()
+    builder = os.getpid()
+    with sigterm_unwinds():
+        dossier = make_dossier(analysis, baseline)
+        with reported_as_unwritable(out_dir):
+            out_dir.parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
+            work: Path | None = None
+            try:
+                # The site's page sources are prepared beside the staging folder, not in the
+                # system's temporary folder: whatever stops the build (even a SIGTERM while
+                # they are being deleted), they are deleted with it.
+                work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.work-", dir=out_dir.parent))
+                _render_into(
+                    staging,
+                    analysis,
+                    dossier,
+                    pdf=pdf,
+                    pdf_per_system=pdf_per_system,
+                    sign_key=sign_key,
+                    work=work,
+                )
+                swap_in_folder(staging, out_dir)
+                analysis.cache.finish()
+            except BaseException:
+                # A forked PDF worker unwinding through here must not delete its parent's
+                # work.
+                if os.getpid() == builder:
+                    shutil.rmtree(staging, ignore_errors=True)
+                raise
+            finally:
+                if work is not None and os.getpid() == builder:
+                    shutil.rmtree(work, ignore_errors=True)
+    return out_dir
+
+
+def _render_into(
+    staging: Path,
+    analysis: Analysis,
+    dossier: Dossier,
+    *,
+    pdf: bool,
+    pdf_per_system: bool,
+    sign_key: Path | None,
+    work: Path,
+) -> None:
+    # Importing WeasyPrint finds its C libraries through ctypes, which runs gcc on a temporary
+    # file: a signal meanwhile can leave that file behind, so it waits (well under a second).
+    with signals_deferred():
+        from mldossier.render.pdf import render_pdf
+    from mldossier.render.site import render_site
+
+    results_data = results_bytes(analysis.results)
+    attachments = {
+        RESULTS_NAME: results_data,
+        EVIDENCE_MANIFEST_NAME: dumps(analysis.inputs).encode(),
+    }
+
+    def site() -> None:
+        render_site(
+            dossier,
+            staging,
+            report_id=analysis.report_id,
+            results_json=results_data,
+            pdf_name=PDF_NAME if pdf else None,
+            cache=analysis.cache,
+            work_dir=work,
+        )
+        (staging / RESULTS_NAME).write_bytes(results_data)
+
+    def summary(target: Path) -> None:
+        render_pdf(
+            dossier,
+            target,
+            report_id=analysis.report_id,
+            attachments=attachments,
+            cache=analysis.cache,
+        )
+
+    if pdf and _forking():
+        # The summary PDF is laid out by a forked worker on the other core while this
+        # process renders the site; it is written beside the staging folder, since mkdocs
+        # empties the folder it builds into, and moved in after.
+        laid_out = work / PDF_NAME
+        _render_in_workers(lambda index: summary(laid_out), 1, 1, alongside=site)
+        os.replace(laid_out, staging / PDF_NAME)
+    else:
+        site()
+        if pdf:
+            summary(staging / PDF_NAME)
+    if pdf_per_system:
+        render_system_pdfs(
+            dossier, staging / "systems", analysis.report_id, attachments, analysis.cache
+        )
+    write_manifest(staging, analysis.inputs, analysis.results.as_of.isoformat())
+    if sign_key is not None:
+        sign_manifest(staging, sign_key)
+
+
+def render_system_pdfs(
+    dossier: Dossier,
+    folder: Path,
+    report_id: str,
+    attachments: dict[str, bytes],
+    cache: Cache | None = None,
+) -> None:
+    """One PDF per system, rendered by one forked worker per core.
+
+    Each PDF is independent of the others, so its bytes do not depend on which worker made it.
+    """
+    from mldossier.render.pdf import render_pdf
+
+    jobs = [(s.model.name, folder / f"{s.slug}.pdf") for s in dossier.systems]
+
+    def render(index: int) -> None:
+        name, target = jobs[index]
+        render_pdf(
+            dossier,
+            target,
+            report_id=report_id,
+            attachments=attachments,
+            only_system=name,
+            cache=cache,
+        )
+
+    workers = min(len(jobs), os.cpu_count() or 1)
+    if workers <= 1 or not _forking():
+        for index in range(len(jobs)):
+            render(index)
+        return
+    _render_in_workers(render, len(jobs), workers)
+
+
+_JOB = struct.Struct("=I")
+"""A job index as the workers read it from their pipe (4 bytes: one atomic read)."""
+
+
+def _forking() -> bool:
+    """Whether work can go to forked workers on another core."""
+    return hasattr(os, "fork") and (os.cpu_count() or 1) > 1
+
+
+def _render_in_workers(
+    render: Callable[[int], None],
+    count: int,
+    workers: int,
+    alongside: Callable[[], None] | None = None,
+) -> None:
+    """Call ``render(i)`` for every ``i < count`` in forked workers; raise the first failure.
+
+    ``alongside`` runs in this process meanwhile; if it fails, the workers are stopped.
+
+    Not multiprocessing.Pool: its helper threads and shared queue locks hang the build when
+    a worker is killed at the wrong moment (``kill`` of the whole process group, as CI
+    runners do). Here a worker takes job indices from a pipe and sends back only a failure;
+    an interrupted build kills its workers and waits for them.
+    """
+    jobs_read, jobs_write = os.pipe()
+    running: dict[int, int] = {}  # a worker's pid: the read end of its failure report
+    failures: list[BaseException] = []
+    try:
+        for _ in range(workers):
+            pid, report = _fork_worker(render, jobs_read, jobs_write)
+            running[pid] = report
+        os.close(jobs_read)
+        jobs_read = -1
+        with contextlib.suppress(BrokenPipeError):  # every worker failed: their reports say why
+            for index in range(count):
+                os.write(jobs_write, _JOB.pack(index))
+        os.close(jobs_write)
+        jobs_write = -1
+        if alongside is not None:
+            alongside()
+        for pid, report in list(running.items()):
+            failure = _outcome(pid, report)
+            os.close(report)
+            del running[pid]
+            if failure is not None:
+                failures.append(failure)
+    finally:
+        for fd in (jobs_read, jobs_write):
+            if fd >= 0:
+                os.close(fd)
+        for pid in running:  # interrupted: stop the others, and wait for them
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        for pid, report in running.items():
+            os.close(report)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+    if failures:
+        raise failures[0]
+
+
+def _fork_worker(render: Callable[[int], None], jobs_read: int, jobs_write: int) -> tuple[int, int]:
+    """Fork one worker; returns its pid and the read end of its failure report."""
+    report_read, report_write = os.pipe()
+    # Blocked across the fork, so that no signal reaches the child before it has its own
+    # handlers (it must never unwind into the build's cleanup).
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        pid = os.fork()
+        if pid == 0:
+            _work(render, jobs_read, report_write, (jobs_write, report_read), mask)
+    except BaseException:
+        os.close(report_read)
+        os.close(report_write)
+        raise
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+    os.close(report_write)
+    return pid, report_read
+
+
+def _work(
+    render: Callable[[int], None],
+    jobs: int,
+    report: int,
+    unused: tuple[int, ...],
+    mask: set[int | signal.Signals],
+) -> NoReturn:
+    """A worker's whole life: render the jobs it reads, report a failure, exit."""
+    code = 0
+    try:
+        for fd in unused:
+            os.close(fd)
+        # SIGTERM and Ctrl-C end a worker outright: its parent removes what it leaves.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        while chunk := os.read(jobs, _JOB.size):
+            render(_JOB.unpack(chunk)[0])
+    except BaseException as exc:
+        code = 1
+        with contextlib.suppress(BaseException):
+            _send_failure(report, exc)
+    finally:
+        os._exit(code)
+
+
+def _send_failure(fd: int, exc: BaseException) -> None:
+    trace = "".join(traceback.format_exception(exc))
+    try:
+        data = pickle.dumps((exc, trace))
+    except Exception:  # an exception that does not pickle is sent as its text
+        data = pickle.dumps((RuntimeError(f"{type(exc).__name__}: {exc}"), trace))
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+
+
+def _outcome(pid: int, report: int) -> BaseException | None:
+    """How a worker ended: None when well, else the exception it sent (or one saying why)."""
+    chunks = []
+    while chunk := os.read(report, 1 << 16):  # the end of the report is the worker's exit
+        chunks.append(chunk)
+    _, status = os.waitpid(pid, 0)
+    if chunks:
+        exc, trace = pickle.loads(b"".join(chunks))
+        exc.add_note(f"(in the PDF worker {pid})\n{trace}")
+        return exc  # type: ignore[no-any-return]
+    if os.waitstatus_to_exitcode(status) != 0:
+        return RuntimeError(
+            f"the PDF worker {pid} ended with status "
+            f"{os.waitstatus_to_exitcode(status)} and no report"
+        )
+    return None

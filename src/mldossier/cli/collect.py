@@ -1,0 +1,178 @@
+"""``mldossier collect``: fetch evidence live from MLflow or an Evidently workspace."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+from mldossier.collect import MlflowOptions, collect_evidently, collect_mlflow
+from mldossier.collect.http import HttpSettings
+from mldossier.collect.mlflow import MAX_PAGE_SIZE
+from mldossier.config import Config
+from mldossier.terminal import current
+
+
+def _reported(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The main group's error reporting (exit 2 on usage and collection errors).
+
+    Looked up when the command runs: ``cli`` imports this module to add the group, so
+    importing ``cli`` here at import time would be circular.
+    """
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from mldossier.cli import _reported as reported
+
+        return reported(func)(*args, **kwargs)
+
+    return wrapper
+
+
+def _config(ctx: click.Context) -> Config:
+    """The main group's config (``--config``, else ./mldossier.yaml), else the defaults."""
+    from mldossier.cli import Context
+
+    obj = ctx.find_object(Context)
+    return obj.config() if obj is not None else Config()
+
+
+out_option = click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder to collect into. It is replaced as a whole, and only when the collection "
+    "completed; a failed collection leaves it as it was.",
+)
+
+
+@click.group()
+def collect() -> None:
+    """Collect evidence live from a running MLflow server or an Evidently workspace.
+
+    Each collection is written into a new folder next to --out and swapped in when
+    complete, with collection-log.json recording every call (URL, time, SHA-256).
+    Exit codes: 0 collected, 2 the source refused or failed (the message names the call),
+    3 internal error. A progress bar shows on stderr on a terminal (not in CI, not with
+    --quiet); --quiet also drops the closing summary line.
+    """
+
+
+@collect.command("mlflow")
+@click.option(
+    "--tracking-uri",
+    envvar="MLFLOW_TRACKING_URI",
+    required=True,
+    help="Base URL of the MLflow tracking server (default: $MLFLOW_TRACKING_URI).",
+)
+@out_option
+@click.option(
+    "--page-size",
+    type=click.IntRange(1, MAX_PAGE_SIZE),
+    default=100,
+    show_default=True,
+    help="max_results of every paged search.",
+)
+@click.option(
+    "--production-stage",
+    "stages",
+    multiple=True,
+    help="A stage that means production (repeatable; default: the config's "
+    "production.stages, else Production).",
+)
+@click.option(
+    "--production-alias",
+    "aliases",
+    multiple=True,
+    help="An alias that means production (repeatable; default: the config's "
+    "production.aliases, else champion).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0, min_open=True),
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait for a connection or a read.",
+)
+@click.option(
+    "--max-tries",
+    type=click.IntRange(1, 20),
+    default=5,
+    show_default=True,
+    help="Tries per call on 429, 5xx, timeouts and broken connections.",
+)
+@click.option(
+    "--backoff",
+    type=click.FloatRange(0),
+    default=1.0,
+    show_default=True,
+    help="Seconds before the first retry, doubled before each next one "
+    "(a Retry-After header wins).",
+)
+@click.option(
+    "--insecure",
+    is_flag=True,
+    help="Do not verify the server's TLS certificate (as MLFLOW_TRACKING_INSECURE_TLS=true does).",
+)
+@click.pass_context
+@_reported
+def collect_mlflow_command(
+    ctx: click.Context,
+    tracking_uri: str,
+    out_dir: Path,
+    page_size: int,
+    stages: tuple[str, ...],
+    aliases: tuple[str, ...],
+    timeout: float,
+    max_tries: int,
+    backoff: float,
+    insecure: bool,
+) -> None:
+    """Collect the model registry, its runs, logged models and production MLmodel files.
+
+    Credentials come from MLFLOW_TRACKING_TOKEN (Bearer) or MLFLOW_TRACKING_USERNAME and
+    MLFLOW_TRACKING_PASSWORD (Basic), as for MLflow's own client; a CA bundle from
+    MLFLOW_TRACKING_SERVER_CERT_PATH.
+    """
+    production = _config(ctx).production
+    options = MlflowOptions(
+        tracking_uri=tracking_uri,
+        page_size=page_size,
+        production_stages=stages or production.stages,
+        production_aliases=aliases or production.aliases,
+    )
+    settings = HttpSettings.from_env(
+        os.environ, timeout=timeout, max_tries=max_tries, backoff=backoff, insecure=insecure
+    )
+    term = current()
+    summary = collect_mlflow(options, settings, out_dir, term.progress())
+    term.say(summary.line())
+
+
+@collect.command("evidently")
+@click.option(
+    "--workspace",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The Evidently workspace folder (the path given to Workspace(...)).",
+)
+@out_option
+@click.option(
+    "--project",
+    "projects",
+    multiple=True,
+    help="Only this project, by name or id (repeatable; default: all).",
+)
+@_reported
+def collect_evidently_command(workspace: Path, out_dir: Path, projects: tuple[str, ...]) -> None:
+    """Copy every snapshot of a local Evidently workspace, grouped by project."""
+    term = current()
+    summary = collect_evidently(workspace, out_dir, projects, term.progress(unit=""))
+    for warning in summary.warnings:
+        term.warn(warning)
+    term.say(summary.line())

@@ -1,0 +1,1 @@
+"""Evaluation: catalogs, the check library and the verdicts they give."""

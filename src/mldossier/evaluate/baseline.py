@@ -1,0 +1,158 @@
+"""Changes since the last report: compare these results with an earlier results JSON."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mldossier.errors import UsageError
+
+BAD = {"fail", "error"}
+GOOD = {"pass", "waived", "not_applicable"}
+
+
+@dataclass(frozen=True)
+class Flip:
+    """A control whose verdict for a subject changed."""
+
+    control: str
+    reference: str
+    title: str
+    subject: str
+    before: str
+    after: str
+
+    @property
+    def regression(self) -> bool:
+        """Worse than before: from a good status to fail or error, or from warn to fail."""
+        return self.after in BAD and self.before not in BAD
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What changed between a baseline and the current results, in plain terms."""
+
+    baseline: str
+    baseline_as_of: str
+    flipped: tuple[Flip, ...]
+    new_failures: tuple[Flip, ...]
+    """Verdicts for subjects or controls the baseline did not have, failing now."""
+    subjects_added: tuple[str, ...]
+    subjects_retired: tuple[str, ...]
+    evidence_changed: tuple[str, ...]
+    evidence_added: tuple[str, ...]
+    evidence_removed: tuple[str, ...]
+    catalogs_changed: tuple[str, ...]
+
+    @property
+    def regressions(self) -> tuple[Flip, ...]:
+        """Flips for the worse, and new verdicts that fail."""
+        return tuple(f for f in self.flipped if f.regression) + self.new_failures
+
+    @property
+    def empty(self) -> bool:
+        """Nothing changed at all."""
+        return not (
+            self.flipped
+            or self.new_failures
+            or self.subjects_added
+            or self.subjects_retired
+            or self.evidence_changed
+            or self.evidence_added
+            or self.evidence_removed
+            or self.catalogs_changed
+        )
+
+    def lines(self) -> list[str]:
+        """The changes in plain words, one per line."""
+        out = []
+        for f in self.flipped:
+            out.append(
+                f"{f.control} {f.reference} [{f.subject}]: {f.before} → {f.after}"
+                + (" (regression)" if f.regression else "")
+            )
+        out += [
+            f"{f.control} {f.reference} [{f.subject}]: new, {f.after}" for f in self.new_failures
+        ]
+        out += [f"subject added: {s}" for s in self.subjects_added]
+        out += [f"subject retired: {s}" for s in self.subjects_retired]
+        out += [f"evidence changed: {p}" for p in self.evidence_changed]
+        out += [f"evidence added: {p}" for p in self.evidence_added]
+        out += [f"evidence removed: {p}" for p in self.evidence_removed]
+        out += [f"catalog changed: {c}" for c in self.catalogs_changed]
+        return out
+
+
+def load_baseline(path: Path) -> dict[str, Any]:
+    """An earlier results JSON, or the ``results.json`` of an earlier bundle folder."""
+    target = path / "results.json" if path.is_dir() else path
+    try:
+        data = json.loads(target.read_text("utf-8"))
+        if not isinstance(data, dict) or not isinstance(data.get("results"), list):
+            raise ValueError("no results list")
+    except FileNotFoundError:
+        raise UsageError(
+            f"baseline {target} not found (give a results JSON or a bundle folder)"
+        ) from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise UsageError(f"baseline {target} is not an mldossier results JSON ({exc})") from None
+    return data
+
+
+def compare(baseline: dict[str, Any], current: dict[str, Any], label: str) -> Changes:
+    """The changes from ``baseline`` to ``current`` (both in the results JSON shape)."""
+
+    def verdicts(data: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+        return {(r["control"], r["subject"]): r for r in data.get("results", [])}
+
+    old, new = verdicts(baseline), verdicts(current)
+    flipped, new_failures = [], []
+    for key in sorted(new):
+        now = new[key]
+        flip = Flip(
+            now["control"],
+            now.get("reference", ""),
+            now.get("title", ""),
+            now["subject"],
+            old[key]["status"] if key in old else "",
+            now["status"],
+        )
+        if key not in old:
+            if now["status"] in BAD:
+                new_failures.append(flip)
+        elif old[key]["status"] != now["status"]:
+            flipped.append(flip)
+
+    def subjects(data: dict[str, Any]) -> set[str]:
+        return {s["name"] for s in data.get("subjects", []) if s.get("kind") != "organisation"}
+
+    def files(data: dict[str, Any]) -> dict[str, str]:
+        return {f["path"]: f["sha256"] for f in data.get("evidence", {}).get("files", [])}
+
+    def catalogs(data: dict[str, Any]) -> dict[str, str]:
+        return {c["id"]: c["sha256"] for c in data.get("catalogs", [])}
+
+    old_files, new_files = files(baseline), files(current)
+    old_cat, new_cat = catalogs(baseline), catalogs(current)
+    return Changes(
+        baseline=label,
+        baseline_as_of=str(baseline.get("as_of", "")),
+        flipped=tuple(flipped),
+        new_failures=tuple(new_failures),
+        subjects_added=tuple(sorted(subjects(current) - subjects(baseline))),
+        subjects_retired=tuple(sorted(subjects(baseline) - subjects(current))),
+        evidence_changed=tuple(
+            sorted(p for p in new_files if p in old_files and old_files[p] != new_files[p])
+        ),
+        evidence_added=tuple(sorted(set(new_files) - set(old_files))),
+        evidence_removed=tuple(sorted(set(old_files) - set(new_files))),
+        catalogs_changed=tuple(
+            sorted(
+                [f"{c} (new)" for c in set(new_cat) - set(old_cat)]
+                + [f"{c} (removed)" for c in set(old_cat) - set(new_cat)]
+                + [c for c in set(new_cat) & set(old_cat) if new_cat[c] != old_cat[c]]
+            )
+        ),
+    )

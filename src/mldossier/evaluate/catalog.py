@@ -1,0 +1,268 @@
+"""Control catalogs: YAML files that map regulation references to checks, read into typed records.
+
+A catalog is data, not code: each control names its reference, scope, the checks that
+decide it (from the documented check library, with parameters), severity, maximum evidence
+age and the human sign-off it needs. ``docs/catalog-format.md`` explains the format.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mldossier.config import DEFAULT_CATALOGS, bundled_catalogs
+from mldossier.errors import InputError, Problem, pointer
+from mldossier.formats.schema import schema_problems
+from mldossier.intake.files import MIB, InputProblem, parse_yaml_text
+
+
+@dataclass(frozen=True)
+class CheckRef:
+    """One check a control runs, with its parameters."""
+
+    check: str
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which subjects a control applies to."""
+
+    subject: str
+    """``system`` or ``version``."""
+    risk: tuple[str, ...] = ()
+    """``eu_ai_act_category`` values it applies to; empty means every system."""
+    annex_iii: tuple[str, ...] = ()
+    """Annex III points it is limited to; empty means no such limit."""
+    stage: str = "any"
+    """For versions: ``production`` (production versions only) or ``any``."""
+    role: str = ""
+
+
+@dataclass(frozen=True)
+class Control:
+    """One control of a catalog."""
+
+    id: str
+    catalog: str
+    framework: str
+    title: str
+    reference: str
+    requirement: str
+    scope: Scope
+    checks: tuple[CheckRef, ...]
+    signoff: str | None
+    severity: str
+    max_evidence_age_days: int | None
+    mode: str
+    """``automated``, ``manual`` or ``out_of_scope``."""
+    rationale: str
+    crosswalk: tuple[str, ...]
+    pointer: str
+    """Where the control stands in its catalog file."""
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """A loaded catalog with its metadata and content hash."""
+
+    id: str
+    title: str
+    framework: str
+    regulation: str
+    version: str
+    source: str
+    application_dates: tuple[dict[str, Any], ...]
+    controls: tuple[Control, ...]
+    path: str
+    sha256: str
+
+
+def default_catalog_paths() -> list[Path]:
+    """The bundled EU AI Act and SOC 2 catalogs."""
+    bundled = bundled_catalogs()
+    return [bundled[name] for name in DEFAULT_CATALOGS]
+
+
+def load_catalog(path: Path, known_checks: dict[str, str] | None = None) -> Catalog:
+    """Read and validate one catalog file; raises InputError listing every problem.
+
+    ``known_checks`` maps each library check to the subject it looks at (``system``,
+    ``version`` or ``any``); unknown checks and checks on the wrong subject are problems.
+    """
+    name = path.name
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(
+            [
+                Problem(
+                    str(path),
+                    "",
+                    "catalog file not found",
+                    "check the path given with --controls or in catalogs:",
+                )
+            ]
+        ) from None
+    if len(raw) > 16 * MIB:
+        raise InputError(
+            [
+                Problem(
+                    name,
+                    "",
+                    "catalog file is over 16 MiB",
+                    "a catalog this large is not a catalog; check the path",
+                )
+            ]
+        )
+    try:
+        data = parse_yaml_text(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(
+            [Problem(name, "", "catalog is not UTF-8 text", "save it as UTF-8")]
+        ) from None
+    except InputProblem as exc:
+        raise InputError([Problem(name, exc.pointer, exc.message, exc.fix)]) from None
+    problems = schema_problems("catalog", data, name)
+    if problems:
+        raise InputError(problems)
+    meta = data["catalog"]
+    controls = []
+    for i, item in enumerate(data.get("controls", [])):
+        where = pointer("controls", i)
+        scope = item.get("applies_to", {})
+        subject = scope.get("subject", "system")
+        for j, ref in enumerate(item.get("checks", []) or []):
+            at = where + pointer("checks", j, "check")
+            if known_checks is None:
+                continue
+            if ref["check"] not in known_checks:
+                problems.append(
+                    Problem(
+                        name,
+                        at,
+                        f"unknown check {ref['check']!r}",
+                        "use a check from the library: " + ", ".join(sorted(known_checks)),
+                    )
+                )
+            elif known_checks[ref["check"]] not in ("any", subject):
+                problems.append(
+                    Problem(
+                        name,
+                        at,
+                        f"check {ref['check']!r} looks at a {known_checks[ref['check']]}"
+                        f", but the control applies to a {subject}",
+                        f"set applies_to.subject to {known_checks[ref['check']]} or pick another "
+                        "check",
+                    )
+                )
+        if subject == "system" and "stage" in scope:
+            problems.append(
+                Problem(
+                    name,
+                    where + "/applies_to/stage",
+                    "stage is given for a system-level control",
+                    "remove it, or make the control apply to versions",
+                )
+            )
+        if item.get("mode") == "out_of_scope" and item.get("signoff"):
+            problems.append(
+                Problem(
+                    name,
+                    where + "/signoff",
+                    "an out-of-scope control cannot require a sign-off",
+                    "remove the sign-off or make the control manual",
+                )
+            )
+        controls.append(
+            Control(
+                id=item["id"],
+                catalog=meta["id"],
+                framework=item.get("framework", meta["framework"]),
+                title=item["title"],
+                reference=item["reference"],
+                requirement=" ".join(str(item.get("requirement", "")).split()),
+                scope=Scope(
+                    subject=scope.get("subject", "system"),
+                    risk=tuple(scope.get("risk", ())),
+                    annex_iii=tuple(scope.get("annex_iii", ())),
+                    stage=scope.get("stage", "any"),
+                    role=scope.get("role", ""),
+                ),
+                checks=tuple(
+                    CheckRef(c["check"], dict(c.get("params") or {}))
+                    for c in item.get("checks", []) or []
+                ),
+                signoff=item.get("signoff"),
+                severity=item.get("severity", "medium"),
+                max_evidence_age_days=item.get("max_evidence_age_days"),
+                mode=item.get("mode", "automated"),
+                rationale=" ".join(str(item.get("rationale", "")).split()),
+                crosswalk=tuple(item.get("crosswalk", ())),
+                pointer=where,
+            )
+        )
+    seen: dict[str, str] = {}
+    for control in controls:
+        if control.id in seen:
+            problems.append(
+                Problem(
+                    name,
+                    control.pointer + "/id",
+                    f"control id {control.id!r} appears twice",
+                    f"ids must be unique; the first is at {seen[control.id]}",
+                )
+            )
+        seen.setdefault(control.id, control.pointer)
+    if problems:
+        raise InputError(problems)
+    return Catalog(
+        id=meta["id"],
+        title=meta["title"],
+        framework=meta["framework"],
+        regulation=meta.get("regulation", ""),
+        version=str(meta["version"]),
+        source=meta.get("source", ""),
+        application_dates=tuple(meta.get("application_dates", ())),
+        controls=tuple(controls),
+        path=name,
+        sha256=hashlib.sha256(raw).hexdigest(),
+    )
+
+
+def load_catalogs(paths: list[Path], known_checks: dict[str, str] | None = None) -> list[Catalog]:
+    """Load several catalogs, reporting every problem across all of them; ids must be unique."""
+    catalogs: list[Catalog] = []
+    problems: list[Problem] = []
+    for path in paths:
+        try:
+            catalogs.append(load_catalog(path, known_checks))
+        except InputError as exc:
+            problems.extend(exc.problems)
+    owners: dict[str, str] = {}
+    for catalog in catalogs:
+        if catalog.id in {c.id for c in catalogs[: catalogs.index(catalog)]}:
+            problems.append(
+                Problem(
+                    catalog.path,
+                    "/catalog/id",
+                    f"catalog id {catalog.id!r} is used by another catalog",
+                    "give each catalog its own id",
+                )
+            )
+        for control in catalog.controls:
+            if control.id in owners and owners[control.id] != catalog.path:
+                problems.append(
+                    Problem(
+                        catalog.path,
+                        control.pointer + "/id",
+                        f"control id {control.id!r} is also in {owners[control.id]}",
+                        "control ids must be unique across catalogs",
+                    )
+                )
+            owners.setdefault(control.id, catalog.path)
+    if problems:
+        raise InputError(problems)
+    return catalogs

@@ -1,0 +1,1 @@
+"""Reading input formats: strict JSON, safe YAML, JSON Schema checks with plain messages."""

@@ -1,0 +1,1 @@
+"""Intake: an evidence folder read, validated and linked into one Evidence."""

@@ -1,0 +1,94 @@
+"""Collection logs (``mldossier: collection-log/v1``): the request log ``mldossier collect`` writes.
+
+A log is evidence of how the other files were obtained. It yields no records, but every
+file it lists is checked: one that is missing or whose SHA-256 differs from what was
+retrieved is reported (as a warning: the file may have been re-exported by hand).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar
+
+from mldossier.errors import pointer
+from mldossier.intake.files import Document, resolve_reference, sha256_file
+from mldossier.intake.importers import ImportContext, ImportResult
+
+MARKER = "collection-log/v1"
+
+
+class CollectionLogImporter:
+    """Claims collection logs and checks the files they list against their hashes."""
+
+    name: ClassVar[str] = "collection-log"
+    kind: ClassVar[str] = "collection log"
+
+    def __init__(self, context: ImportContext) -> None:
+        self.context = context
+
+    def detect(self, doc: Document) -> bool:
+        """A JSON document whose ``mldossier`` key is ``collection-log/v1``."""
+        return isinstance(doc.data, dict) and doc.data.get("mldossier") == MARKER
+
+    def read(self, doc: Document, result: ImportResult) -> None:
+        """Check each listed body against the file now in the evidence folder."""
+        calls: Any = doc.data.get("calls")
+        if not isinstance(calls, list):
+            result.problems.append(
+                doc.problem(
+                    "/calls",
+                    "expected a list of calls",
+                    "regenerate the log with mldossier collect",
+                )
+            )
+            return
+        for i, call in enumerate(calls):
+            if not isinstance(call, dict):
+                result.problems.append(
+                    doc.problem(
+                        pointer("calls", i),
+                        f"expected a call object, got {_shown(call)}",
+                        "regenerate the log with mldossier collect",
+                        severity="warning",
+                    )
+                )
+                continue
+            if not call.get("file") or not call.get("sha256"):
+                continue  # a call whose body was not kept (an error response, say)
+            where = pointer("calls", i, "file")
+            path, rel = resolve_reference(self.context.root, doc.file.path, str(call["file"]))
+            if path is None:
+                result.problems.append(
+                    doc.problem(
+                        where,
+                        f"listed file {call['file']!r} is {rel}",
+                        "collection logs may only list files inside the evidence folder",
+                    )
+                )
+            elif not path.is_file():
+                result.problems.append(
+                    doc.problem(
+                        where,
+                        f"listed file {rel} is missing",
+                        "collect again, or remove the log",
+                        severity="warning",
+                    )
+                )
+            elif sha256_file(path) != call["sha256"]:
+                result.problems.append(
+                    doc.problem(
+                        where,
+                        f"{rel} changed after it was collected (its SHA-256 differs from the log)",
+                        "collect again, so the log and the files agree",
+                        severity="warning",
+                    )
+                )
+
+    def finish(self, result: ImportResult) -> None:
+        """Nothing to merge."""
+
+
+def _shown(value: Any) -> str:
+    """A value as short JSON text, for a message."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 80 else text[:79] + "…"

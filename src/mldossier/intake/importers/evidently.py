@@ -1,0 +1,533 @@
+"""Evidently 0.7 reports: drift, test outcomes and the model version they are about.
+
+Two forms are read. ``snapshot.json()`` (also ``save_json()``) holds only ``metrics`` and
+``tests``: no name, time or metadata, so the date comes from the file name and the model
+from the folder layout. A full snapshot (``snapshot.dumps()``, what a workspace stores)
+holds the same results inside ``metric_results``, plus name, timestamp, metadata and tags.
+
+Evidently writes no drift boolean per column: the verdict is the linked drift test's status
+when there is one, else the method's direction (p-values drift below the threshold,
+distances at or above it), exactly as Evidently's own stattests decide.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import PurePosixPath
+from typing import Any, ClassVar
+
+from mldossier.errors import Problem, pointer
+from mldossier.formats.schema import schema_problems
+from mldossier.intake.files import Document
+from mldossier.intake.importers import ImportContext, ImportResult
+from mldossier.model import (
+    Citation,
+    ColumnDrift,
+    DatasetDrift,
+    MonitoringReport,
+    TestOutcome,
+)
+
+VALUE_DRIFT = "evidently:metric_v2:ValueDrift"
+DRIFTED_COLUMNS_COUNT = "evidently:metric_v2:DriftedColumnsCount"
+SNAPSHOT_KEYS = frozenset({"metrics", "tests"})
+WORKSPACE_SNAPSHOTS = "snapshots"
+FULL_SNAPSHOT_MARKERS = ("top_level_metrics", "timestamp", "widgets", "tests_widgets")
+
+# Statuses that say the tested condition did not hold. A non-critical test that fails is
+# reported as WARNING, so it counts as a failure too.
+FAILED = frozenset({"FAIL", "WARNING"})
+PASSED = frozenset({"SUCCESS"})
+
+# How Evidently's built-in stattests turn a score into "drift detected", by display name
+# (what ValueDrift's config.method holds) and registered short name. Read from
+# evidently/legacy/calculations/stattests: several p-value tests do not say "p_value" in
+# their name (Total-Variation-Distance is a permutation p-value), so names are matched
+# exactly before any guess from the words in them.
+_BELOW = "p-value below the threshold"
+_AT_OR_BELOW = "p-value at or below the threshold"
+_AT_OR_ABOVE = "distance at or above the threshold"
+_ABOVE = "score above the threshold"
+METHOD_DIRECTIONS: dict[str, str] = {
+    **dict.fromkeys(
+        [
+            "k-s p_value",
+            "ks",
+            "chi-square p_value",
+            "chisquare",
+            "z-test p_value",
+            "z",
+            "anderson-darling",
+            "anderson",
+            "fisher's exact test",
+            "fisher_exact",
+            "g_test",
+            "mann-whitney u-rank test",
+            "mannw",
+            "epps-singleton",
+            "es",
+            "t_test",
+            "empirical_mmd",
+            "total-variation-distance",
+            "tvd",
+        ],
+        _BELOW,
+    ),
+    **dict.fromkeys(["cramer-von mises", "cramer_von_mises"], _AT_OR_BELOW),
+    **dict.fromkeys(
+        [
+            "wasserstein distance (normed)",
+            "wasserstein",
+            "psi",
+            "jensen-shannon distance",
+            "jensenshannon",
+            "kullback-leibler divergence",
+            "kl_div",
+            "hellinger distance",
+            "hellinger",
+        ],
+        _AT_OR_ABOVE,
+    ),
+    **dict.fromkeys(
+        ["energy-distance", "ed", "absolute text content drift", "abs_text_content_drift"], _ABOVE
+    ),
+}
+_P_VALUE_WORDS = ("p_value", "p-value", "pvalue", "p value")
+_DISTANCE_WORDS = (
+    "distance",
+    "divergence",
+    "wasserstein",
+    "psi",
+    "hellinger",
+    "jensen",
+    "energy",
+    "kullback",
+)
+
+# The drift test Evidently binds to every ValueDrift metric; other tests on the score
+# (e.g. lt(0.3)) mean different things for p-values and distances, so only this one decides.
+VALUE_DRIFT_TEST = "evidently:test_v2:ValueDriftTest"
+# Tests on the drifted-columns count or share that fail when there are too many.
+LESS_TESTS = frozenset(
+    {"evidently:test_v2:LessThanMetricTest", "evidently:test_v2:LessOrEqualMetricTest"}
+)
+
+# An ISO date in a file name, optionally with a time written with dashes or colons
+# (``drift-2026-05-11.json``, ``2026-05-11T08-00-00.json``).
+FILENAME_DATE = re.compile(
+    r"(?<![0-9])(\d{4})-(\d{2})-(\d{2})(?:[T_ ](\d{2})[-:](\d{2})(?:[-:](\d{2}))?)?(?![0-9])"
+)
+# "The drift detection method is K-S p_value. The drift threshold is 0.05." (ValueDriftTest)
+TEST_METHOD = re.compile(r"drift detection method is (.+?)\. The drift threshold is ([^ ]+?)\.?$")
+
+
+@dataclass(frozen=True)
+class _Metric:
+    """One metric as both forms hold it: id, config, value and where it is."""
+
+    id: str
+    type: str
+    config: dict[str, Any]
+    value: Any
+    pointer: str
+
+
+@dataclass(frozen=True)
+class _Test:
+    """One test result and where it is."""
+
+    data: dict[str, Any]
+    pointer: str
+
+    @property
+    def metric_id(self) -> str | None:
+        config = self.data.get("metric_config")
+        metric_id = config.get("metric_id") if isinstance(config, dict) else None
+        return metric_id if isinstance(metric_id, str) else None
+
+    @property
+    def status(self) -> str:
+        return str(self.data.get("status", ""))
+
+    @property
+    def test_type(self) -> str:
+        """The test class, from ``test_config`` or, when that is empty, ``bound_test.test``."""
+        config = self.data.get("test_config")
+        if isinstance(config, dict) and isinstance(config.get("type"), str):
+            return str(config["type"])
+        bound = self.data.get("bound_test")
+        test = bound.get("test") if isinstance(bound, dict) else None
+        if isinstance(test, dict) and isinstance(test.get("type"), str):
+            return str(test["type"])
+        return ""
+
+
+def report_form(data: Any) -> str | None:
+    """``snapshot`` for ``snapshot.json()``, ``full`` for ``snapshot.dumps()``, else None."""
+    if not isinstance(data, dict):
+        return None
+    if "metric_results" in data and any(key in data for key in FULL_SNAPSHOT_MARKERS):
+        return "full"
+    if set(data) == SNAPSHOT_KEYS:
+        return "snapshot"
+    return None
+
+
+def method_direction(method: str) -> str | None:
+    """How a drift method's score reads: one of the direction phrases, or None if unknown."""
+    name = method.strip().lower()
+    if name in METHOD_DIRECTIONS:
+        return METHOD_DIRECTIONS[name]
+    if any(word in name for word in _P_VALUE_WORDS):
+        return _BELOW
+    if any(word in name for word in _DISTANCE_WORDS):
+        return _AT_OR_ABOVE
+    return None
+
+
+def drifted_by_method(direction: str, score: float, threshold: float) -> bool:
+    """Whether a score means drift, read the way the method's direction says."""
+    if direction == _BELOW:
+        return score < threshold
+    if direction == _AT_OR_BELOW:
+        return score <= threshold
+    if direction == _ABOVE:
+        return score > threshold
+    return score >= threshold
+
+
+def filename_timestamp(path: str) -> datetime | None:
+    """The first valid ISO date (and time, if written) in a file name, in UTC."""
+    for match in FILENAME_DATE.finditer(PurePosixPath(path).name):
+        year, month, day, hour, minute, second = match.groups()
+        try:
+            return datetime(
+                int(year),
+                int(month),
+                int(day),
+                int(hour or 0),
+                int(minute or 0),
+                int(second or 0),
+                tzinfo=UTC,
+            )
+        except ValueError:
+            continue
+    return None
+
+
+def folder_link(path: str) -> tuple[str, str] | None:
+    """``(model, version)`` from ``<any folder>/.../<model>/<version>/<report>.json``."""
+    parts = PurePosixPath(path).parts
+    # The file must sit two folders deep below some folder, so that a report directly in
+    # ``<top>/<name>/`` is not mistaken for a model and version.
+    if len(parts) < 4:
+        return None
+    # An Evidently workspace stores ``<project id>/snapshots/<snapshot id>.json``: that
+    # layout names a project, not a model version.
+    if parts[-2] == WORKSPACE_SNAPSHOTS:
+        return None
+    return parts[-3], parts[-2]
+
+
+class EvidentlyImporter:
+    """Reads Evidently 0.7 reports into :class:`MonitoringReport` records."""
+
+    name: ClassVar[str] = "evidently"
+    kind: ClassVar[str] = "evidently"
+
+    def __init__(self, context: ImportContext) -> None:
+        self.context = context
+
+    def detect(self, doc: Document) -> bool:
+        """JSON with exactly ``metrics`` and ``tests``, or a full snapshot."""
+        return doc.format == "json" and report_form(doc.data) is not None
+
+    def read(self, doc: Document, result: ImportResult) -> None:
+        """Validate one report and add its :class:`MonitoringReport`."""
+        form = report_form(doc.data)
+        if form is None:
+            return
+        problems = _one_per_place(schema_problems("evidently", doc.data, doc.file.path))
+        if problems:
+            result.problems.extend(problems)
+            return
+        data: dict[str, Any] = doc.data
+        if form == "full":
+            metrics, tests = self._full_items(doc, data, result.problems)
+        else:
+            metrics = [_metric(m, pointer("metrics", i)) for i, m in enumerate(data["metrics"])]
+            tests = [_Test(t, pointer("tests", i)) for i, t in enumerate(data["tests"])]
+        report = self._report(doc, form, data, metrics, tests, result.problems)
+        if report is not None:
+            result.add("reports", report)
+
+    def finish(self, result: ImportResult) -> None:
+        """Sort reports by model, version, time and file, so output does not depend on order."""
+        reports = result.records.get("reports")
+        if reports:
+            reports.sort(key=_report_order)
+
+    # ------------------------------------------------------------ the two forms
+
+    def _full_items(
+        self, doc: Document, data: dict[str, Any], problems: list[Problem]
+    ) -> tuple[list[_Metric], list[_Test]]:
+        """Metrics and tests of a full snapshot, in ``top_level_metrics`` order."""
+        results: dict[str, Any] = data["metric_results"]
+        order: list[str] = []
+        for index, metric_id in enumerate(data["top_level_metrics"]):
+            if metric_id not in results:
+                problems.append(
+                    doc.problem(
+                        pointer("top_level_metrics", index),
+                        f"metric {metric_id!r} is listed but has no entry in metric_results",
+                        "re-export the snapshot; this one is incomplete",
+                    )
+                )
+            elif metric_id not in order:
+                order.append(metric_id)
+        # Results not listed as top-level are kept too, after the listed ones.
+        order += [metric_id for metric_id in results if metric_id not in order]
+        metrics: list[_Metric] = []
+        tests: list[_Test] = []
+        for metric_id in order:
+            entry = results[metric_id]
+            where = pointer("metric_results", metric_id)
+            params = entry["metric_value_location"]["metric"]["params"]
+            if "value" in entry:
+                value = entry["value"]
+            elif "count" in entry and "share" in entry:
+                value = {"count": entry["count"]["value"], "share": entry["share"]["value"]}
+            else:
+                value = None
+            metrics.append(_Metric(metric_id, params["type"], params, value, where))
+            for index, test in enumerate(entry.get("tests", [])):
+                tests.append(_Test(test, where + pointer("tests", index)))
+        return metrics, tests
+
+    # ------------------------------------------------------------ the record
+
+    def _report(
+        self,
+        doc: Document,
+        form: str,
+        data: dict[str, Any],
+        metrics: list[_Metric],
+        tests: list[_Test],
+        problems: list[Problem],
+    ) -> MonitoringReport | None:
+        path = doc.file.path
+        linked: dict[str, list[_Test]] = {}
+        for test in tests:
+            if test.metric_id is not None:
+                linked.setdefault(test.metric_id, []).append(test)
+
+        timestamp: datetime | None
+        if form == "full":
+            timestamp = _snapshot_time(data["timestamp"])
+            if timestamp is None:
+                problems.append(
+                    doc.problem(
+                        "/timestamp",
+                        f"{data['timestamp']!r} is not a valid date and time",
+                        "write an ISO 8601 date-time such as 2026-05-11T08:00:00",
+                    )
+                )
+                return None
+            source = "snapshot"
+            name = data.get("name") or PurePosixPath(path).stem
+            tags = tuple(data.get("tags", []))
+            metadata = data.get("metadata", {})
+        else:
+            timestamp = filename_timestamp(path)
+            source = "filename" if timestamp is not None else "none"
+            name = PurePosixPath(path).stem
+            tags = ()
+            metadata = {}
+
+        model = metadata.get("model") or metadata.get("model_name")
+        if model:
+            model_name, model_version, linked_by = model, metadata.get("model_version"), "metadata"
+        elif (folders := folder_link(path)) is not None:
+            (model_name, model_version), linked_by = folders, "folder"
+        else:
+            model_name, model_version, linked_by = None, None, ""
+
+        dataset_drift = None
+        columns: list[ColumnDrift] = []
+        for metric in metrics:
+            if metric.type == DRIFTED_COLUMNS_COUNT:
+                if dataset_drift is None:
+                    dataset_drift = _dataset_drift(doc, metric, linked.get(metric.id, []), problems)
+                else:
+                    problems.append(
+                        doc.problem(
+                            metric.pointer,
+                            "a second DriftedColumnsCount metric in one report",
+                            "keep one dataset drift metric per report, or split the report",
+                            severity="warning",
+                        )
+                    )
+            elif metric.type == VALUE_DRIFT:
+                columns.append(_column_drift(doc, metric, linked.get(metric.id, []), problems))
+
+        outcomes = tuple(
+            TestOutcome(
+                name=str(test.data.get("name", "")),
+                description=str(test.data.get("description", "")),
+                status=test.status,
+                metric_id=test.metric_id,
+                cite=doc.cite(test.pointer),
+            )
+            for test in tests
+        )
+        return MonitoringReport(
+            name=str(name),
+            model_name=model_name,
+            model_version=model_version,
+            linked_by=linked_by,
+            timestamp=timestamp,
+            timestamp_source=source,
+            form=form,
+            tags=tags,
+            dataset_drift=dataset_drift,
+            column_drift=tuple(columns),
+            tests=outcomes,
+            cite=doc.cite(""),
+        )
+
+
+def _metric(data: dict[str, Any], where: str) -> _Metric:
+    config = data["config"]
+    return _Metric(data["id"], config["type"], config, data["value"], where)
+
+
+def _decided_by_tests(tests: list[_Test], relevant: frozenset[str]) -> bool | None:
+    """True if a relevant test failed, False if all relevant ones passed, None if none did."""
+    statuses = [t.status for t in tests if t.test_type in relevant]
+    if any(status in FAILED for status in statuses):
+        return True
+    if statuses and all(status in PASSED for status in statuses):
+        return False
+    return None
+
+
+def _dataset_drift(
+    doc: Document, metric: _Metric, tests: list[_Test], problems: list[Problem]
+) -> DatasetDrift | None:
+    count, share = metric.value["count"], metric.value["share"]
+    if not math.isfinite(count):  # Evidently writes NaN when it cannot compute the drift
+        # The full snapshot keeps {"count": {"value": …}}, the report {"value": {"count": …}}.
+        where = "/count/value" if metric.pointer.startswith("/metric_results/") else "/value/count"
+        problems.append(
+            doc.problem(
+                metric.pointer + where,
+                f"{json.dumps(count)} is not a number of drifted columns",
+                "re-run the report; Evidently could not compute the dataset drift",
+            )
+        )
+        return None
+    threshold = float(metric.config.get("drift_share", 0.5))
+    by_test = _decided_by_tests(tests, LESS_TESTS)
+    # Evidently's own test is share < drift_share; it passes while fewer columns drift.
+    drifted = by_test if by_test is not None else not share < threshold
+    return DatasetDrift(
+        drifted_columns=int(count),
+        share=float(share),
+        threshold=threshold,
+        drifted=drifted,
+        cite=doc.cite(metric.pointer),
+    )
+
+
+def _column_drift(
+    doc: Document, metric: _Metric, tests: list[_Test], problems: list[Problem]
+) -> ColumnDrift:
+    column = metric.config["column"]
+    method = metric.config.get("method")
+    threshold = metric.config.get("threshold")
+    # When Evidently chose the method or threshold itself, the config holds null and only
+    # the drift test's description says what was used.
+    if method is None or threshold is None:
+        for test in tests:
+            match = TEST_METHOD.search(str(test.data.get("description", "")))
+            if match:
+                method = method if method is not None else match.group(1)
+                if threshold is None:
+                    try:
+                        threshold = float(match.group(2))
+                    except ValueError:
+                        pass
+                break
+    method = method or ""
+    score = float(metric.value)
+    by_test = _decided_by_tests(tests, frozenset({VALUE_DRIFT_TEST}))
+    direction = method_direction(method)
+    if threshold is None:
+        threshold = math.nan
+        if by_test is None:
+            problems.append(
+                doc.problem(
+                    metric.pointer + "/config/threshold",
+                    f"column {column!r}: no drift threshold is given and no drift test is linked, "
+                    "so whether the column drifted cannot be decided",
+                    "set threshold on the ValueDrift metric, or keep its drift test in the report",
+                    severity="warning",
+                )
+            )
+    if by_test is not None:
+        drifted, decided_by = by_test, "test"
+    elif direction is not None and not math.isnan(threshold):
+        drifted, decided_by = drifted_by_method(direction, score, threshold), "method"
+    else:
+        drifted, decided_by = False, "unknown"
+        if direction is None:
+            problems.append(
+                doc.problem(
+                    metric.pointer + "/config/method",
+                    f"column {column!r}: drift method {method!r} is not one mldossier knows and no "
+                    "drift test is linked, so whether the column drifted cannot be decided",
+                    "use a built-in Evidently drift method, or keep the drift test in the report",
+                    severity="warning",
+                )
+            )
+    return ColumnDrift(
+        column=column,
+        method=method,
+        score=score,
+        threshold=float(threshold),
+        drifted=drifted,
+        decided_by=decided_by,
+        cite=doc.cite(metric.pointer),
+    )
+
+
+def _snapshot_time(text: str) -> datetime | None:
+    """A snapshot timestamp as an aware UTC datetime; no zone means UTC."""
+    try:
+        moment = datetime.fromisoformat(text)
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):  # not ISO 8601, or outside years 1-9999 in UTC
+        return None
+
+
+def _one_per_place(problems: list[Problem]) -> list[Problem]:
+    """The first problem at each place: overlapping schema rules describe one bad value twice."""
+    seen: set[str] = set()
+    kept = []
+    for problem in problems:
+        if problem.pointer not in seen:
+            seen.add(problem.pointer)
+            kept.append(problem)
+    return kept
+
+
+def _report_order(report: MonitoringReport) -> tuple[str, str, str, Citation]:
+    when = report.timestamp.isoformat() if report.timestamp is not None else ""
+    return (report.model_name or "", report.model_version or "", when, report.cite)

@@ -1,0 +1,286 @@
+"""Intake: read an evidence folder through every importer into one validated Evidence bundle."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from mldossier.cache import Cache, cache_key, code_fingerprint, hash_parts, library_versions
+from mldossier.config import Config
+from mldossier.errors import InputError, Problem, UsageError, sort_problems
+from mldossier.intake.files import Document, Limits, scan
+from mldossier.intake.importers import ImportContext, Importer, ImportResult, all_importers
+from mldossier.intake.linking import link
+from mldossier.model import Evidence, SourceFile
+
+RELEASE_BYTES = 256 * 1024
+"""JSON and YAML files larger than this are not held parsed between detection and reading
+(parsed again then, from bytes checked against the hash): Evidently snapshots of 0.5 MB
+take several times that parsed, and an estate holds hundreds."""
+
+UNKNOWN_SHAPE_FIX = (
+    "expected an MLflow REST response, OpenLineage RunEvents, an Evidently snapshot or an "
+    "mldossier sign-off; move other files out of the evidence folder"
+)
+
+
+def read_evidence(
+    config: Config,
+    root: Path | None = None,
+    importers: Iterable[type[Importer]] | None = None,
+    cache: Cache | None = None,
+) -> Evidence:
+    """Read, validate and link every file below the evidence root.
+
+    With a ``cache``, what a built-in importer made of its files is reused when none of
+    them changed (see :func:`_intake_key`); the result is the same either way.
+
+    Raises :class:`InputError` with every problem found when any input is invalid, and
+    :class:`UsageError` when the folder itself is missing.
+    """
+    root = root if root is not None else config.evidence
+    if not root.exists():
+        raise UsageError(
+            f"evidence folder {root} does not exist "
+            "(pass --evidence DIR or set `evidence:` in mldossier.yaml)"
+        )
+    if not root.is_dir():
+        raise UsageError(f"{root} is not a folder (pass --evidence DIR)")
+    limits = Limits(config.max_document_bytes, config.max_stream_bytes)
+    context = ImportContext(root=root, settings=config)
+    active = [cls(context) for cls in (importers if importers is not None else all_importers())]
+    results = {id(imp): ImportResult() for imp in active}
+    owners: dict[int, Importer | None] = {}
+    detect_problems: list[Problem] = []
+
+    def detect(entry: Document | SourceFile) -> None:
+        # Detected as soon as parsed, so that a large document need not stay parsed while
+        # every other file is read: it is parsed again when its importer reads it.
+        if isinstance(entry, Document):
+            owners[id(entry)] = _detect(active, entry, detect_problems)
+            if entry.file.size > RELEASE_BYTES:
+                entry.release()
+
+    entries, problems = scan(root, limits, detect)
+    problems += detect_problems
+    files: list[SourceFile] = []
+    claimed: list[tuple[Document, Importer]] = []
+    for entry in entries:
+        if isinstance(entry, SourceFile):
+            files.append(entry)
+            continue
+        owner = owners[id(entry)]
+        if owner is None:
+            problems.append(entry.problem("", "unknown export shape", UNKNOWN_SHAPE_FIX))
+            files.append(replace(entry.file, kind="unrecognised"))
+            continue
+        files.append(replace(entry.file, kind=owner.kind, importer=owner.name))
+        claimed.append((entry, owner))
+    cache = cache if cache is not None else Cache(None)
+    keys = (
+        {id(imp): _intake_key(imp, claimed, files, config, root) for imp in active}
+        if cache.enabled
+        else {}
+    )
+    reused = {}
+    for imp in active:
+        key = keys.get(id(imp), "")
+        found = cache.get_object(INTAKE_NAMESPACE, key) if key else None
+        if isinstance(found, ImportResult):
+            reused[id(imp)] = results[id(imp)] = found
+    failed: set[int] = set()
+    for entry, owner in claimed:
+        if id(owner) in reused:
+            continue
+        changed = entry.reload()
+        if changed is not None:
+            problems.append(changed)
+            failed.add(id(owner))
+        elif not _guarded(owner, "read", entry, results[id(owner)], problems):
+            failed.add(id(owner))
+        if entry.file.size > RELEASE_BYTES:
+            entry.release()
+    records: dict[str, list[Any]] = {}
+    for imp in active:
+        result = results[id(imp)]
+        if id(imp) not in reused:
+            if not _guarded(imp, "finish", None, result, problems):
+                failed.add(id(imp))
+            key = keys.get(id(imp), "")
+            if key and id(imp) not in failed and not any(p.is_error for p in result.problems):
+                cache.put_object(INTAKE_NAMESPACE, key, result)
+        problems.extend(result.problems)
+        for kind, items in result.records.items():
+            records.setdefault(kind, []).extend(items)
+    evidence = Evidence(
+        root=root.as_posix(),
+        files=tuple(sorted(files, key=lambda f: f.path)),
+        **{kind: tuple(items) for kind, items in records.items()},
+    )
+    evidence = replace(evidence, files=_with_times(evidence))
+    evidence = link(evidence, config)
+    errors = [p for p in problems if p.is_error]
+    if errors:
+        raise InputError(errors)
+    warnings = sort_problems([*config.warnings, *problems, *evidence.warnings])
+    return replace(evidence, warnings=tuple(warnings))
+
+
+def _record_time(record: Any) -> datetime | None:
+    """When a record says its evidence was produced, if it says so."""
+    for name in ("timestamp", "last_event", "updated", "end", "created"):
+        value = getattr(record, name, None)
+        if isinstance(value, datetime):
+            return value
+    value = getattr(record, "date", None)
+    if isinstance(value, date):
+        return datetime.combine(value, datetime.min.time(), UTC)
+    return None
+
+
+def _with_times(evidence: Evidence) -> tuple[SourceFile, ...]:
+    """The files, each with the newest time of the records read from it."""
+    newest: dict[str, datetime] = {}
+    for name in Evidence.__dataclass_fields__:
+        group = getattr(evidence, name)
+        if name in ("files", "warnings", "unlinked") or not isinstance(group, tuple):
+            continue
+        for record in group:
+            cite = getattr(record, "cite", None)
+            moment = _record_time(record)
+            if cite is None or moment is None:
+                continue
+            for c in (cite, *getattr(record, "events", ())):
+                if c.file not in newest or moment > newest[c.file]:
+                    newest[c.file] = moment
+    return tuple(replace(f, time=newest.get(f.path)) for f in evidence.files)
+
+
+def _detect(active: list[Importer], doc: Document, problems: list[Problem]) -> Importer | None:
+    for imp in active:
+        try:
+            if imp.detect(doc):
+                return imp
+        except Exception as exc:  # noqa: BLE001 - a broken importer must not hide the file
+            problems.append(
+                doc.problem(
+                    "",
+                    f"importer {imp.name} failed to inspect the file ({type(exc).__name__}: {exc})",
+                    "report this as a bug in that importer",
+                )
+            )
+    return None
+
+
+def _guarded(
+    imp: Importer, step: str, doc: Document | None, result: ImportResult, problems: list[Problem]
+) -> bool:
+    """Run an importer step; an unexpected exception becomes a problem, not a traceback.
+
+    Returns whether the step ran to its end.
+    """
+    try:
+        if step == "read":
+            assert doc is not None
+            imp.read(doc, result)
+        else:
+            imp.finish(result)
+        return True
+    except InputError as exc:
+        problems.extend(exc.problems)
+    except RecursionError:
+        where = doc.file.path if doc else ""
+        problems.append(
+            Problem(where, "", "data is nested too deeply to read", "check how the file was made")
+        )
+    except Exception as exc:
+        if _debug_enabled():
+            raise
+        where = doc.file.path if doc else ""
+        problems.append(
+            Problem(
+                where,
+                "",
+                f"importer {imp.name} could not read this ({type(exc).__name__}: {exc})",
+                "check the file; run with --debug for details",
+            )
+        )
+    return False
+
+
+INTAKE_NAMESPACE = "intake"
+SELF_CONTAINED_IMPORTERS = frozenset({"mlflow", "openlineage", "evidently", "waiver"})
+"""Built-in importers that read nothing but the files they claim.
+
+The others (sign-offs and collection logs, which hash the files they point at) are keyed
+on every file of the folder, so any change there reads them again.
+"""
+INTAKE_LIBRARIES = ("orjson", "PyYAML", "jsonschema", "jsonschema-rs", "referencing")
+
+
+def _intake_key(
+    imp: Importer,
+    claimed: list[tuple[Document, Importer]],
+    files: list[SourceFile],
+    config: Config,
+    root: Path,
+) -> str:
+    """The cache key of what one importer makes of its files; "" when it is not cached.
+
+    The key covers mldossier's code, the parsing and validating libraries, the importer,
+    the settings (all but paths: an importer may read any), the evidence root and, in order,
+    the path, SHA-256, size and format of every file it claimed; for an importer that may
+    read other files, every file of the folder. Importers from other packages, whose code
+    the key cannot cover, are never cached.
+    """
+    if not type(imp).__module__.startswith(f"{__package__}.importers."):
+        return ""
+    mine = [
+        (f"{doc.file.path}\0{doc.file.size}\0{doc.format}", doc.file.sha256)
+        for doc, owner in claimed
+        if owner is imp
+    ]
+    if not mine:
+        return ""
+    others = (
+        []
+        if imp.name in SELF_CONTAINED_IMPORTERS
+        else [(f.path, f.sha256) for f in sorted(files, key=lambda f: f.path)]
+    )
+    # Importers get the root (in the key) and settings, never the config's own paths: the
+    # same folder named relative or absolute is the same input.
+    settings = replace(
+        config,
+        path=None,
+        evidence=Path(),
+        catalogs=(),
+        warnings=(),
+        cache_dir=Path(),
+        cache_max_bytes=0,
+    )
+    return cache_key(
+        INTAKE_NAMESPACE,
+        code_fingerprint(),
+        library_versions(*INTAKE_LIBRARIES),
+        imp.name,
+        repr(settings),
+        root.resolve().as_posix(),
+        hash_parts(mine),
+        hash_parts(others),
+    )
+
+
+_DEBUG = False
+
+
+def set_debug(enabled: bool) -> None:
+    """Let importer exceptions propagate (``--debug``) instead of becoming problems."""
+    global _DEBUG
+    _DEBUG = enabled
+
+
+def _debug_enabled() -> bool:
+    return _DEBUG

@@ -1,0 +1,1 @@
+"""The lineage graph: dataset -> job run -> model version -> deployment, and its questions."""

@@ -1,0 +1,373 @@
+"""Verdicts as an OSCAL 1.1.3 assessment-results document, for GRC tools that read OSCAL.
+
+One OSCAL ``result`` holds the whole evaluation: every verdict becomes a ``finding`` whose
+``target`` is the control (``objective-id`` = the mldossier control id) and, when the verdict
+rests on evidence, an ``observation`` whose ``relevant-evidence`` points at each cited file
+and JSON Pointer and pins it by SHA-256. The catalogs stand in for the assessment plan
+(``import-ap``), and every evidence file is a ``back-matter`` resource with its hash.
+
+OSCAL has no states for mldossier's ``manual`` and ``not_applicable``: those findings carry
+no objective status (``not_applicable`` an implementation status ``not-applicable``), and the
+exact mldossier status is always in the finding's ``mldossier-status`` property.
+
+Output is a function of the results: UUIDs are uuid5 of content, times come from
+``results.as_of``, never the clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+from mldossier import __version__
+from mldossier.evaluate.catalog import Catalog
+from mldossier.evaluate.verdicts import Results, Verdict
+from mldossier.model import Citation, SourceFile
+
+OSCAL_VERSION = "1.1.3"
+NAMESPACE = "https://mldossier.dev/ns/oscal"
+"""``ns`` of every property mldossier defines (OSCAL requires one for non-OSCAL names)."""
+UUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, NAMESPACE)
+
+# mldossier status -> (objective-status state, reason); None: OSCAL has no status for it.
+OBJECTIVE_STATUS: dict[str, tuple[str, str] | None] = {
+    "pass": ("satisfied", "pass"),
+    # A warning is a pass with something to act on soon (e.g. a sign-off about to expire).
+    "warn": ("satisfied", "other"),
+    "fail": ("not-satisfied", "fail"),
+    # The check could not decide: the objective is not shown to be satisfied.
+    "error": ("not-satisfied", "other"),
+    # An accepted exception: the control still is not met.
+    "waived": ("not-satisfied", "other"),
+    "manual": None,
+    "not_applicable": None,
+}
+
+
+def content_uuid(*parts: str) -> str:
+    """A version-5 UUID of the parts: the same content always gets the same id."""
+    return str(uuid.uuid5(UUID_NAMESPACE, "\x1f".join(parts)))
+
+
+def oscal_time(moment: datetime) -> str:
+    """An OSCAL date-time-with-timezone, in UTC (``+00:00``, as OSCAL tools write it back)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat()
+
+
+def one_line(text: str) -> str:
+    """Text on one line, as OSCAL titles and property values must be."""
+    return " ".join(text.split()) or "-"
+
+
+def prop(name: str, value: str) -> dict[str, str]:
+    """An mldossier property (namespaced, value on one line)."""
+    return {"name": name, "ns": NAMESPACE, "value": one_line(value)}
+
+
+def evidence_href(citation: Citation | SourceFile, prefix: str = "") -> str:
+    """The cited file as a relative URI; a JSON Pointer becomes the fragment (RFC 6901 §6)."""
+    path = citation.file if isinstance(citation, Citation) else citation.path
+    href = quote(prefix + path, safe="/")
+    if isinstance(citation, Citation) and citation.pointer:
+        href += "#" + quote(citation.pointer, safe="/~!$&'()*+,;=:@")
+    return href
+
+
+def to_oscal(results: Results, evidence_prefix: str = "") -> dict[str, Any]:
+    """The results as an OSCAL assessment-results document (``{"assessment-results": ...}``).
+
+    ``evidence_prefix`` is put before every evidence path (relative to the evidence folder),
+    so links resolve from wherever the document is written; ``""`` leaves them relative to
+    the evidence folder.
+    """
+    run = "|".join(
+        [
+            results.manifest_sha256,
+            oscal_time(results.as_of),
+            *(f"{c.id}:{c.sha256}" for c in results.catalogs),
+        ]
+    )
+    files = {f.path: f for f in results.evidence.files}
+    tool_uuid = content_uuid("component", "mldossier", __version__)
+    subjects = sorted(
+        {
+            (v.subject, v.subject_kind, v.system)
+            for v in results.verdicts
+            if v.subject_kind in ("system", "version")
+        }
+    )
+    subject_uuids = {name: content_uuid("subject", name) for name, _, _ in subjects}
+
+    observations: list[dict[str, Any]] = []
+    findings: list[dict[str, Any]] = []
+    for verdict in results.verdicts:
+        observation = _observation(
+            verdict, run, tool_uuid, subject_uuids, files, evidence_prefix, results.as_of
+        )
+        if observation is not None:
+            observations.append(observation)
+        findings.append(_finding(verdict, observation, tool_uuid))
+
+    when = oscal_time(results.as_of)
+    result = {
+        "uuid": content_uuid("result", run),
+        "title": "mldossier evaluation of "
+        + ", ".join(dict.fromkeys(c.framework for c in results.catalogs)),
+        "description": (
+            f"Every control of {len(results.catalogs)} catalog(s) evaluated by mldossier "
+            f"{__version__} on the evidence with manifest SHA-256 {results.manifest_sha256}, "
+            f"as of {when} ({results.as_of_source})."
+        ),
+        "start": when,
+        "end": when,
+        "props": [
+            prop("as-of-source", results.as_of_source),
+            prop("evidence-manifest-sha256", results.manifest_sha256),
+            *(prop(f"count-{status}", str(n)) for status, n in results.counts().items()),
+        ],
+        "local-definitions": _local_definitions(tool_uuid, subjects, subject_uuids),
+        "reviewed-controls": {
+            "description": "Every control of the catalogs listed in back-matter.",
+            "control-selections": [_selection(c) for c in results.catalogs],
+        },
+        **({"observations": observations} if observations else {}),
+        **({"findings": findings} if findings else {}),
+    }
+    back_matter = {
+        "resources": [
+            _plan_resource(results.catalogs, run),
+            *(_catalog_resource(c) for c in results.catalogs),
+            *(_file_resource(f, evidence_prefix) for f in results.evidence.files),
+        ]
+    }
+    body: dict[str, Any] = {
+        "metadata": {
+            "title": "mldossier assessment results",
+            "last-modified": when,
+            "version": f"{when[:10]}+{results.manifest_sha256[:12]}",
+            "oscal-version": OSCAL_VERSION,
+            "props": [prop("tool", f"mldossier {__version__}")],
+        },
+        "import-ap": {
+            "href": f"#{back_matter['resources'][0]['uuid']}",
+            "remarks": (
+                "mldossier has no OSCAL assessment plan: the plan is the control "
+                "catalogs in back-matter, decided by mldossier's check library."
+            ),
+        },
+        "results": [result],
+        "back-matter": back_matter,
+    }
+    # The document id is a digest of everything else: new content, new id.
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    return {"assessment-results": {"uuid": content_uuid("assessment-results", digest), **body}}
+
+
+def dumps_oscal(document: dict[str, Any]) -> str:
+    """The document as stable JSON text (keys in OSCAL order, two-space indent)."""
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+# ------------------------------------------------------------------ parts
+
+
+def _local_definitions(
+    tool_uuid: str, subjects: list[tuple[str, str, str]], subject_uuids: dict[str, str]
+) -> dict[str, Any]:
+    tool = {
+        "uuid": tool_uuid,
+        "type": "software",
+        "title": f"mldossier {__version__}",
+        "description": "The tool that read the evidence and decided every control.",
+        "props": [{"name": "version", "value": __version__}],
+        "status": {"state": "operational"},
+    }
+    items = [
+        {
+            "uuid": subject_uuids[name],
+            "description": (
+                f"AI system {name} (MLflow registered model)"
+                if kind == "system"
+                else f"Version {name.rpartition('@')[2]} of AI system {system} "
+                "(MLflow model version)"
+            ),
+            "props": [{"name": "asset-id", "value": name}, prop("subject-kind", kind)],
+        }
+        for name, kind, system in subjects
+    ]
+    return {"components": [tool], **({"inventory-items": items} if items else {})}
+
+
+def _selection(catalog: Catalog) -> dict[str, Any]:
+    return {
+        "description": one_line(
+            f"{catalog.title} (catalog {catalog.id} version {catalog.version})"
+        ),
+        "props": [prop("catalog", catalog.id)],
+        "include-controls": [{"control-id": c.id} for c in catalog.controls],
+    }
+
+
+def _observation(
+    verdict: Verdict,
+    run: str,
+    tool_uuid: str,
+    subject_uuids: dict[str, str],
+    files: dict[str, SourceFile],
+    prefix: str,
+    as_of: datetime,
+) -> dict[str, Any] | None:
+    """What was looked at for one verdict; None when nothing was (organisation-wide)."""
+    if not verdict.citations and not verdict.checks:
+        return None
+    methods = ["TEST"] if any(not c.check.startswith("signoff:") for c in verdict.checks) else []
+    if verdict.control.signoff or any(c.check.startswith("signoff:") for c in verdict.checks):
+        methods.append("EXAMINE")
+    observation: dict[str, Any] = {
+        "uuid": content_uuid("observation", run, verdict.key),
+        "title": one_line(f"{verdict.control.id} on {verdict.subject}"),
+        "description": "\n".join(verdict.reasons) or verdict.status,
+        "props": [
+            prop("status", verdict.status),
+            *(prop("check", f"{c.check}: {c.status}") for c in verdict.checks),
+        ],
+        "methods": methods or ["TEST"],
+        "types": ["control-objective"],
+        "origins": [{"actors": [{"type": "tool", "actor-uuid": tool_uuid}]}],
+    }
+    if verdict.subject in subject_uuids:
+        observation["subjects"] = [
+            {
+                "subject-uuid": subject_uuids[verdict.subject],
+                "type": "inventory-item",
+                "title": verdict.subject,
+            }
+        ]
+    if verdict.citations:
+        observation["relevant-evidence"] = [_evidence(c, files, prefix) for c in verdict.citations]
+    observation["collected"] = oscal_time(as_of)
+    return observation
+
+
+def _evidence(citation: Citation, files: dict[str, SourceFile], prefix: str) -> dict[str, Any]:
+    props = [prop("sha256", citation.sha256)]
+    if citation.pointer:
+        props.append(prop("json-pointer", citation.pointer))
+    if citation.line is not None:
+        props.append(prop("line", str(citation.line)))
+    entry: dict[str, Any] = {
+        "href": evidence_href(citation, prefix),
+        "description": str(citation),
+        "props": props,
+    }
+    if citation.file in files:
+        entry["links"] = [{"href": f"#{_file_uuid(files[citation.file])}", "rel": "reference"}]
+    return entry
+
+
+def _finding(
+    verdict: Verdict, observation: dict[str, Any] | None, tool_uuid: str
+) -> dict[str, Any]:
+    control = verdict.control
+    target: dict[str, Any] = {
+        "type": "objective-id",
+        "target-id": control.id,
+        "title": one_line(f"{control.reference} {control.title}"),
+    }
+    status = OBJECTIVE_STATUS[verdict.status]
+    if status is not None:
+        target["status"] = {"state": status[0], "reason": status[1]}
+    elif verdict.status == "not_applicable":
+        target["implementation-status"] = {"state": "not-applicable"}
+    remarks = _remarks(verdict)
+    if remarks:
+        target["remarks"] = remarks
+    finding: dict[str, Any] = {
+        # Per control and subject, so the same finding keeps its id across assessments.
+        "uuid": content_uuid("finding", control.catalog, control.id, verdict.subject),
+        "title": one_line(f"{control.id} {control.title} [{verdict.subject}]: {verdict.status}"),
+        "description": "\n".join(verdict.reasons) or verdict.status,
+        "props": [
+            prop("mldossier-status", verdict.status),
+            prop("framework", control.framework),
+            prop("catalog", control.catalog),
+            prop("reference", control.reference),
+            prop("severity", control.severity),
+            prop("subject", verdict.subject),
+        ],
+        "origins": [{"actors": [{"type": "tool", "actor-uuid": tool_uuid}]}],
+        "target": target,
+    }
+    if observation is not None:
+        finding["related-observations"] = [{"observation-uuid": observation["uuid"]}]
+    if verdict.fix:
+        finding["remarks"] = f"To fix: {verdict.fix}"
+    return finding
+
+
+def _remarks(verdict: Verdict) -> str:
+    lines = [f"mldossier status: {verdict.status}"]
+    if verdict.waiver is not None:
+        w = verdict.waiver
+        lines.append(
+            f"Waiver {w.id}: approved by {w.approver}, owner {w.owner}, until "
+            f"{w.expires.isoformat()}: {w.justification} (compensating control: "
+            f"{w.compensating_control})"
+        )
+    if verdict.status == "manual":
+        lines.append("Decided by an auditor; mldossier does not decide this control.")
+    return "\n".join(lines)
+
+
+def _plan_resource(catalogs: Iterable[Catalog], run: str) -> dict[str, Any]:
+    catalogs = list(catalogs)
+    return {
+        "uuid": content_uuid("plan", run),
+        "title": "Assessment plan: the mldossier control catalogs",
+        "description": "Controls and the checks that decide them: "
+        + ", ".join(f"{c.id} {c.version} ({c.path}, SHA-256 {c.sha256})" for c in catalogs),
+    }
+
+
+def _catalog_resource(catalog: Catalog) -> dict[str, Any]:
+    return {
+        "uuid": content_uuid("catalog", catalog.id, catalog.sha256),
+        "title": one_line(f"Control catalog {catalog.title}"),
+        "props": [prop("catalog", catalog.id), prop("catalog-version", catalog.version)],
+        "rlinks": [
+            {
+                "href": quote(catalog.path, safe="/"),
+                "media-type": "application/yaml",
+                "hashes": [{"algorithm": "SHA-256", "value": catalog.sha256}],
+            }
+        ],
+    }
+
+
+def _file_uuid(source: SourceFile) -> str:
+    return content_uuid("evidence", source.path, source.sha256)
+
+
+def _file_resource(source: SourceFile, prefix: str) -> dict[str, Any]:
+    return {
+        "uuid": _file_uuid(source),
+        "title": one_line(f"Evidence file {source.path}"),
+        "props": [
+            prop("evidence-kind", source.kind),
+            prop("size", str(source.size)),
+            *([prop("importer", source.importer)] if source.importer else []),
+        ],
+        "rlinks": [
+            {
+                "href": evidence_href(source, prefix),
+                "hashes": [{"algorithm": "SHA-256", "value": source.sha256}],
+            }
+        ],
+    }

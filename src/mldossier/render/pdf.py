@@ -1,0 +1,546 @@
+"""The compliance officers' PDF: the dossier as a PDF/A-3b document rendered with WeasyPrint.
+
+The renderer reads only the :class:`~mldossier.render.dossier.Dossier`. WeasyPrint may load nothing
+but ``data:`` URLs and the files of ``templates/pdf`` (plus any folder the caller allows):
+:class:`AssetFetcher` refuses the network, other files, ``..`` and symlinks that lead out.
+Evidence text reaches the page only through Jinja's autoescaping in a sandboxed
+environment, so a hostile ``<img src=...>`` in a description prints as text. Two renders of
+the same dossier give the same bytes: the dates come from ``dossier.as_of``, the PDF ``/ID``
+from the report id, and fonts are subset by HarfBuzz.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import mimetypes
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from jinja2 import FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2.sandbox import SandboxedEnvironment
+from weasyprint import HTML, Attachment, URLFetcher
+from weasyprint.urls import URLFetcherResponse
+
+from mldossier import data_folder
+from mldossier.cache import (
+    Cache,
+    cache_key,
+    code_fingerprint,
+    fonts_fingerprint,
+    hash_parts,
+    library_versions,
+)
+from mldossier.evaluate.verdicts import ORGANISATION, STATUSES, Verdict
+from mldossier.model import Citation, SourceFile
+from mldossier.render.dossier import ControlView, Dossier, SystemView, slugify, worst
+
+PDF_TEMPLATES = data_folder("templates") / "pdf"
+"""The PDF's own templates and print stylesheet: the only files WeasyPrint may read."""
+MATRIX_COLUMNS = 6
+"""Systems per control-matrix table; more systems continue in a further table."""
+CHAPTER_LIMIT = 25
+"""Above this many systems the summary PDF leaves chapters and matrix to per-system PDFs."""
+FINDINGS_LIMIT = 200
+"""Findings listed in a large estate's summary PDF (worst first); the rest are in the site."""
+TOP_FINDINGS = 8
+"""Findings the executive summary lists (the findings chapter lists them all)."""
+MONITORING_ROWS = 12
+"""Latest monitoring reports shown per system (the site shows the whole history)."""
+WIDE_DIAGRAM_PT = 600.0
+"""Diagrams wider than this (in points) get a landscape page, so their labels stay legible."""
+STATUS_LABEL = {
+    "pass": "PASS",
+    "fail": "FAIL",
+    "warn": "WARN",
+    "manual": "MANUAL",
+    "not_applicable": "N/A",
+    "error": "ERROR",
+    "waived": "WAIVED",
+}
+
+
+class URLRefused(ValueError):
+    """A URL the PDF renderer is not allowed to load."""
+
+
+class AssetFetcher(URLFetcher):  # type: ignore[misc]
+    """Serves ``data:`` URLs and regular files inside ``roots``; refuses everything else.
+
+    Every URL asked for is recorded in :attr:`requested`, the refused ones (with the reason)
+    in :attr:`refused`, so tests can show that nothing else was fetched.
+    """
+
+    def __init__(self, roots: Sequence[Path] = (PDF_TEMPLATES,)) -> None:
+        # No redirects, a short timeout and two schemes: belt and braces on top of fetch(),
+        # which never hands anything but a data: URL to urllib.
+        super().__init__(timeout=1, allowed_protocols=("data", "file"), allow_redirects=False)
+        self.roots = tuple(Path(os.path.realpath(r)) for r in roots)
+        self.requested: list[str] = []
+        self.refused: list[tuple[str, str]] = []
+        self.served: list[str] = []
+
+    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+        """The resource at ``url``, or :class:`URLRefused` when it is not allowed."""
+        self.requested.append(url)
+        try:
+            scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+            if scheme == "data":
+                response = super().fetch(url, headers)
+            elif scheme == "file":
+                path = self.allowed_path(url)
+                media = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                response = URLFetcherResponse(url, path.read_bytes(), {"Content-Type": media})
+            else:
+                raise URLRefused(f"scheme {scheme or '(none)'!r} is not allowed")
+        except URLRefused as exc:
+            self.refused.append((url, str(exc)))
+            raise
+        self.served.append(url)
+        return response
+
+    def allowed_path(self, url: str) -> Path:
+        """The local file a ``file:`` URL names, if it lies inside one of the roots."""
+        parts = urlsplit(url)
+        if parts.netloc not in ("", "localhost"):
+            raise URLRefused(f"remote file host {parts.netloc!r}")
+        raw = parts.path
+        decoded = unquote(raw)
+        if ".." in raw.split("/") or ".." in decoded.split("/") or "\\" in decoded:
+            raise URLRefused("'..' or backslash in the path")
+        if "\x00" in decoded:
+            raise URLRefused("NUL in the path")
+        real = Path(os.path.realpath(decoded))
+        for root in self.roots:
+            if real == root or root in real.parents:
+                break
+        else:
+            raise URLRefused("outside the allowed folders")
+        if not real.is_file():
+            raise URLRefused("not a regular file")
+        return real
+
+
+# ------------------------------------------------------------------ view helpers
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    """One control in a control-matrix table, with its status per column."""
+
+    control: ControlView
+    cells: tuple[str, ...]
+    """A status per column, or "" where the control was not evaluated for that column."""
+
+
+@dataclass(frozen=True)
+class MatrixTable:
+    """A control matrix (controls × systems) for one framework and up to N systems."""
+
+    framework: str
+    columns: tuple[str, ...]
+    rows: tuple[MatrixRow, ...]
+    part: int
+    parts: int
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """A table-of-contents entry: anchor, title and its sub-entries."""
+
+    anchor: str
+    title: str
+    children: tuple[Chapter, ...] = ()
+
+
+def matrix_tables(
+    framework: str,
+    controls: Sequence[ControlView],
+    systems: Sequence[str],
+    width: int = MATRIX_COLUMNS,
+) -> list[MatrixTable]:
+    """The control matrix of one framework, split into tables of at most ``width`` columns."""
+    has_org = any(v.subject == ORGANISATION for c in controls for v in c.verdicts)
+    columns = [*systems, *([ORGANISATION] if has_org else [])]
+    chunks = [columns[i : i + width] for i in range(0, len(columns), width)] or [[]]
+    tables = []
+    for n, chunk in enumerate(chunks, start=1):
+        rows = []
+        for control in controls:
+            cells = []
+            for column in chunk:
+                statuses = [
+                    v.status
+                    for v in control.verdicts
+                    if (
+                        v.subject == ORGANISATION
+                        if column == ORGANISATION
+                        else v.system == column and v.subject != ORGANISATION
+                    )
+                ]
+                cells.append(worst(statuses) if statuses else "")
+            rows.append(MatrixRow(control, tuple(cells)))
+        tables.append(MatrixTable(framework, tuple(chunk), tuple(rows), n, len(chunks)))
+    return tables
+
+
+def system_files(system: SystemView) -> set[str]:
+    """Paths of every evidence file a system's chapter or verdicts cite."""
+    cites: list[Citation] = [system.model.cite]
+    cites += [v.version.cite for v in system.versions]
+    cites += [i.cite for s in system.annex_iv for i in s.items if i.cite is not None]
+    cites += [m.cite for m in system.monitoring]
+    for verdict in system.verdicts:
+        cites += verdict.citations
+        cites += [c for check in verdict.checks for c in check.citations]
+    return {c.file for c in cites}
+
+
+def _short_cite(cite: Citation | None) -> str:
+    if cite is None:
+        return ""
+    where = cite.file if cite.line is None else f"{cite.file}:{cite.line}"
+    return f"{where}:{cite.pointer or '/'} · {cite.sha256[:12]}"
+
+
+def _status_label(status: str) -> str:
+    return STATUS_LABEL.get(status, status.upper())
+
+
+def _day(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).date().isoformat() if moment else "—"
+
+
+def _moment(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "—"
+
+
+def _size(n: int) -> str:
+    if n < 1024:
+        return f"{n} B"
+    value = n / 1024
+    for unit in ("KiB", "MiB"):
+        if value < 1024:
+            return f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GiB"
+
+
+def _w3c(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _counts_line(counts: dict[str, int]) -> str:
+    return ", ".join(f"{counts[s]} {_status_label(s).lower()}" for s in STATUSES if counts.get(s))
+
+
+def _environment() -> SandboxedEnvironment:
+    env = SandboxedEnvironment(
+        loader=FileSystemLoader(str(PDF_TEMPLATES)),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        status=_status_label,
+        cite=_short_cite,
+        day=_day,
+        moment=_moment,
+        size=_size,
+        slug=slugify,
+        counts=_counts_line,
+    )
+    return env
+
+
+def _period(files: Iterable[SourceFile], as_of: datetime) -> str:
+    times = sorted(f.time for f in files if f.time is not None)
+    if not times:
+        return f"up to {_day(as_of)}"
+    return f"{_day(times[0])} to {_day(max(times[-1], as_of))}"
+
+
+def _context(
+    dossier: Dossier, report_id: str, only_system: str | None, attachments: dict[str, str]
+) -> dict[str, Any]:
+    systems = [s for s in dossier.systems if only_system in (None, s.model.name)]
+    if only_system is not None and not systems:
+        raise ValueError(f"no AI system named {only_system!r} in the dossier")
+    names = [s.model.name for s in systems]
+    # A filed summary of a large estate keeps to what an officer reads: the chapters, the
+    # matrix and the long tail of findings and files stay in the per-system PDFs and the site.
+    summary_only = only_system is None and len(systems) > CHAPTER_LIMIT
+    findings = [v for v in dossier.findings if only_system is None or v.system == only_system]
+    findings_total = len(findings)
+    if summary_only:
+        findings = findings[:FINDINGS_LIMIT]
+    files = list(dossier.evidence.files)
+    files_total = len(files)
+    if only_system is not None:
+        wanted = system_files(systems[0])
+        files = [f for f in files if f.path in wanted]
+        files_total = len(files)
+    elif summary_only:
+        cited = {c.file for v in findings for c in v.citations}
+        files = [f for f in files if f.path in cited]
+    matrices = (
+        {fw: matrix_tables(fw, dossier.controls.get(fw, ()), names) for fw in dossier.frameworks}
+        if only_system is None and not summary_only
+        else {}
+    )
+    chapter_systems = [] if summary_only else systems
+    findings_by_system: dict[str, list[Verdict]] = {}
+    for v in findings:
+        findings_by_system.setdefault(v.system or ORGANISATION, []).append(v)
+    order = [*names, ORGANISATION]
+    findings_groups = [(k, findings_by_system[k]) for k in order if k in findings_by_system]
+
+    chapters: list[Chapter] = []
+    if only_system is None:
+        chapters.append(Chapter("summary", "Executive summary"))
+    if only_system is None and (dossier.changes is not None or dossier.evidence.waivers):
+        chapters.append(Chapter("changes", "Waivers and changes"))
+    if summary_only:
+        chapters.append(Chapter("estate", "A large estate: where the details are"))
+    elif only_system is None:
+        chapters.append(
+            Chapter(
+                "matrix",
+                "Control matrix",
+                tuple(Chapter(f"matrix-{slugify(fw)}", fw) for fw in dossier.frameworks),
+            )
+        )
+    for s in chapter_systems:
+        chapters.append(Chapter(f"system-{s.slug}", f"AI system: {s.model.name}"))
+    chapters.append(Chapter("findings", "Findings and what to do"))
+    chapters.append(Chapter("evidence", "Evidence appendix"))
+    chapters.append(Chapter("signoff", "Sign-off"))
+
+    title = (
+        f"AI compliance dossier — {dossier.organisation}"
+        if only_system is None
+        else f"AI compliance dossier — {only_system}"
+    )
+    return {
+        "d": dossier,
+        "title": title,
+        "only_system": only_system,
+        "report_id": report_id,
+        "report_id_short": report_id[:12],
+        "systems": systems,
+        "chapter_systems": chapter_systems,
+        "summary_only": summary_only,
+        "chapter_limit": CHAPTER_LIMIT,
+        "findings_total": findings_total,
+        "files_total": files_total,
+        "names": names,
+        "catalogs": list(dossier.results.catalogs),
+        "period": _period(dossier.evidence.files, dossier.as_of),
+        "created": _w3c(dossier.as_of),
+        "statuses": STATUSES,
+        "framework_counts": {fw: dossier.framework_counts(fw) for fw in dossier.frameworks},
+        "top_findings": findings[:TOP_FINDINGS],
+        "findings": findings,
+        "findings_groups": findings_groups,
+        "matrices": matrices,
+        "files": files,
+        "chapters": chapters,
+        "attachments": attachments,
+        "monitoring_rows": MONITORING_ROWS,
+        "organisation_subject": ORGANISATION,
+        "diagrams": {s.slug: _svg_data_uri(s.diagram_svg) for s in chapter_systems},
+        "not_applicable": {s.slug: not_applicable_groups(s.verdicts) for s in chapter_systems},
+        "wide_diagrams": {
+            s.slug for s in chapter_systems if (svg_width_pt(s.diagram_svg) or 0) > WIDE_DIAGRAM_PT
+        },
+    }
+
+
+def svg_width_pt(svg: str) -> float | None:
+    """The width of an SVG's root element in points, when it states one."""
+    root = re.search(r"<svg\b[^>]*>", svg)
+    width = re.search(r'\swidth="([0-9.]+)(pt|px|)"', root.group(0)) if root else None
+    if width is None:
+        return None
+    return float(width.group(1)) * (1.0 if width.group(2) == "pt" else 0.75)
+
+
+def not_applicable_groups(verdicts: Iterable[Verdict]) -> list[tuple[str, list[str]]]:
+    """Not-applicable verdicts grouped by their reason: (reason, control ids), in order."""
+    groups: dict[str, list[str]] = {}
+    for v in verdicts:
+        if v.status == "not_applicable":
+            ids = groups.setdefault(v.reasons[0] if v.reasons else "", [])
+            if v.control.id not in ids:
+                ids.append(v.control.id)
+    return list(groups.items())
+
+
+def _svg_data_uri(svg: str) -> str:
+    if not svg.strip():
+        return ""
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode()
+
+
+def render_html(
+    dossier: Dossier,
+    *,
+    report_id: str,
+    only_system: str | None = None,
+    attachments: dict[str, str] | None = None,
+) -> str:
+    """The report as HTML (what WeasyPrint lays out); evidence appears only as escaped text.
+
+    ``attachments`` maps each embedded file's name to its SHA-256, listed on the sign-off page.
+    """
+    env = _environment()
+    return env.get_template("report.html.j2").render(
+        **_context(dossier, report_id, only_system, dict(attachments or {}))
+    )
+
+
+PDF_NAMESPACE = "pdf"
+
+
+def pdf_key(
+    html: str,
+    *,
+    report_id: str,
+    only_system: str | None,
+    attachments: dict[str, bytes],
+    moment: datetime,
+) -> str:
+    """The cache key of a PDF: its HTML and attachments, the code, WeasyPrint and the fonts.
+
+    Everything else the PDF is made of comes from ``templates/pdf`` (in the code
+    fingerprint), the fonts and the libraries that lay it out.
+    """
+    try:
+        from weasyprint.text.ffi import pango
+
+        pango_version = str(pango.pango_version())
+    except (ImportError, AttributeError, OSError):
+        pango_version = ""
+    return cache_key(
+        PDF_NAMESPACE,
+        code_fingerprint(),
+        library_versions(
+            "weasyprint",
+            "pydyf",
+            "tinycss2",
+            "cssselect2",
+            "tinyhtml5",
+            "Pyphen",
+            "Pillow",
+            "fonttools",
+        ),
+        pango_version,
+        fonts_fingerprint(),
+        PDF_TEMPLATES.as_posix(),
+        html,
+        report_id,
+        only_system or "",
+        moment.isoformat(),
+        hash_parts(
+            (name, hashlib.sha256(attachments[name]).hexdigest()) for name in sorted(attachments)
+        ),
+    )
+
+
+def render_pdf(
+    dossier: Dossier,
+    out_path: Path,
+    *,
+    report_id: str,
+    attachments: dict[str, bytes],
+    only_system: str | None = None,
+    fetcher: AssetFetcher | None = None,
+    cache: Cache | None = None,
+) -> int:
+    """Write the PDF/A-3b report (or one system's report) and return its page count.
+
+    ``attachments`` (name to bytes, e.g. ``results.json``) are embedded as PDF file
+    attachments with the relationship ``Data``. ``fetcher`` may be passed to inspect every
+    URL WeasyPrint asked for (the cache is then not used). With a ``cache``, a PDF of the
+    same HTML, attachments and tools is copied from it instead of laid out again.
+    """
+    cache = cache if cache is not None and fetcher is None else Cache(None)
+    fetcher = fetcher or AssetFetcher()
+    html = render_html(
+        dossier,
+        report_id=report_id,
+        only_system=only_system,
+        attachments={
+            name: hashlib.sha256(attachments[name]).hexdigest() for name in sorted(attachments)
+        },
+    )
+    moment = dossier.as_of.astimezone(UTC).replace(tzinfo=None)
+    key = (
+        pdf_key(
+            html,
+            report_id=report_id,
+            only_system=only_system,
+            attachments=attachments,
+            moment=moment,
+        )
+        if cache.enabled
+        else ""
+    )
+    cached = cache.get(PDF_NAMESPACE, key) if key else None
+    if cached is not None and b"\n" in cached[:12] and cached.split(b"\n", 1)[0].isdigit():
+        pages, data = cached.split(b"\n", 1)
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        out_path.write_bytes(data)
+        return int(pages)
+    files = [
+        Attachment(
+            string=attachments[name],
+            name=name,
+            url_fetcher=fetcher,
+            description=f"{name} of report {report_id[:12]}",
+            created=moment,
+            modified=moment,
+            relationship="Data",
+        )
+        for name in sorted(attachments)
+    ]
+    # The first half of the /ID is permanent for a document (ISO 32000 14.4): the report
+    # id, so the same inputs give the same bytes; each per-system PDF gets its own.
+    seed = report_id if only_system is None else f"{report_id}:{only_system}"
+    identifier = hashlib.sha256(seed.encode()).hexdigest()[:32].encode()
+    document = HTML(
+        string=html, base_url=PDF_TEMPLATES.as_uri() + "/", url_fetcher=fetcher
+    ).render()
+    data = document.write_pdf(
+        None,
+        pdf_variant="pdf/a-3b",
+        attachments=files,
+        pdf_identifier=identifier,
+        uncompressed_pdf=False,
+    )
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_bytes(data)
+    if key:
+        cache.put(PDF_NAMESPACE, key, b"%d\n" % len(document.pages) + data)
+    return len(document.pages)
+
+
+__all__ = [
+    "AssetFetcher",
+    "URLRefused",
+    "matrix_tables",
+    "not_applicable_groups",
+    "pdf_key",
+    "render_html",
+    "render_pdf",
+    "svg_width_pt",
+    "system_files",
+]
