@@ -16,7 +16,8 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from conftest import SAMPLES
 
-from mldossier import build, site
+from mldossier.bundle import build
+from mldossier.render import site
 from mldossier.config import Config
 from mldossier.errors import InputError
 from mldossier.render.dossier import Dossier

@@ -15,9 +15,9 @@ from mldossier.bundle.atomic import atomic_write_bytes, atomic_write_text
 from mldossier.bundle.build import analyse, build
 from mldossier.bundle.manifest import verify_bundle
 from mldossier.cache import Cache, open_cache
-from mldossier.cli.collect import collect
+from mldossier.cli import collect as collect_command
+from mldossier.cli import lineage as lineage_command
 from mldossier.cli.extra import append_step_summary, init_command, oscal_option, write_oscal
-from mldossier.cli.lineage import lineage
 from mldossier.config import Config, find_config, load_config
 from mldossier.errors import EXIT_FAILING, EXIT_INTERNAL, EXIT_INVALID, InputError, UsageError
 from mldossier.evaluate.baseline import compare, load_baseline
@@ -31,6 +31,7 @@ from mldossier.render.results_json import (
     to_json,
     to_junit,
 )
+from mldossier.status import failing
 from mldossier.terminal import QUIET_AND_VERBOSE, Terminal, configure, current
 
 
@@ -260,7 +261,7 @@ def check(
         write_oscal(results, oscal_out)
     append_step_summary(results, fail_on_warn=fail_on == "warn")
     term.say(format_terminal(results, verbose, term.style))
-    bad = {"fail", "error"} | ({"warn"} if fail_on == "warn" else set())
+    bad = failing(fail_on_warn=fail_on == "warn")
     if baseline is not None:
         changes = compare(load_baseline(baseline), to_json(results), str(baseline))
         term.say(f"\nChanges since {baseline} ({changes.baseline_as_of}):")
@@ -452,8 +453,9 @@ def format_summary(evidence: Evidence, index: Index, files: bool = False) -> str
 
 
 main.add_command(init_command)
-main.add_command(lineage)
-main.add_command(collect)
+# The modules are kept as the package attributes (mldossier.cli.collect is a module).
+main.add_command(lineage_command.lineage)
+main.add_command(collect_command.collect)
 
 
 if __name__ == "__main__":  # pragma: no cover

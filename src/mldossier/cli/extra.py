@@ -16,10 +16,11 @@ import click
 
 from mldossier.bundle.atomic import atomic_write_text
 from mldossier.errors import EXIT_INVALID, UsageError
-from mldossier.evaluate.verdicts import STATUSES, Results, Verdict
+from mldossier.evaluate.verdicts import Results, Verdict
 from mldossier.render.oscal import dumps_oscal, to_oscal
-from mldossier.render.results_json import SYMBOL, frameworks
+from mldossier.render.results_json import frameworks
 from mldossier.scaffold import init_project
+from mldossier.status import STATUSES, Status, fails_gate
 from mldossier.terminal import current
 
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
@@ -114,8 +115,7 @@ def _evidence_cell(v: Verdict) -> str:
 
 def step_summary_markdown(results: Results, fail_on_warn: bool = False) -> str:
     """A Markdown summary for ``$GITHUB_STEP_SUMMARY``: counts per framework, what failed."""
-    bad = {"fail", "error"} | ({"warn"} if fail_on_warn else set())
-    failing = [v for v in results.failing if v.status in bad]
+    failing = [v for v in results.failing if fails_gate(v.status, fail_on_warn)]
     heading = f"{len(failing)} failing verdict(s)" if failing else "no failing controls"
     lines = [
         f"## mldossier check: {heading}",
@@ -123,7 +123,7 @@ def step_summary_markdown(results: Results, fail_on_warn: bool = False) -> str:
         f"Evaluated at {results.as_of.isoformat()} ({md_cell(results.as_of_source)}); "
         f"evidence manifest SHA-256 `{results.manifest_sha256[:12]}`.",
         "",
-        "| framework | " + " | ".join(SYMBOL[s].lower() for s in STATUSES) + " |",
+        "| framework | " + " | ".join(s.label.lower() for s in STATUSES) + " |",
         "| --- | " + " | ".join("---:" for _ in STATUSES) + " |",
     ]
     for framework in frameworks(results):
@@ -141,7 +141,7 @@ def step_summary_markdown(results: Results, fail_on_warn: bool = False) -> str:
         ]
         for v in failing[:MAX_SUMMARY_ROWS]:
             lines.append(
-                f"| {SYMBOL[v.status]} | {md_cell(v.control.id)} "
+                f"| {Status(v.status).label} | {md_cell(v.control.id)} "
                 f"({md_cell(v.control.reference)}) | {md_cell(v.subject)} | "
                 f"{md_cell(v.control.title)} | {md_cell(chr(10).join(v.reasons))} | "
                 f"{md_cell(v.fix)} | {_evidence_cell(v)} |"
@@ -151,7 +151,7 @@ def step_summary_markdown(results: Results, fail_on_warn: bool = False) -> str:
                 f"\n{len(failing) - MAX_SUMMARY_ROWS} more not shown: see the "
                 "results JSON or JUnit report."
             )
-    warns = sum(1 for v in results.verdicts if v.status == "warn")
+    warns = sum(1 for v in results.verdicts if v.status == Status.WARN)
     if warns and not fail_on_warn:
         lines += ["", f"{warns} warning(s) not listed (`--fail-on warn` gates on them)."]
     return "\n".join(lines) + "\n"

@@ -10,7 +10,6 @@ from typing import Any
 from mldossier.errors import UsageError
 
 BAD = {"fail", "error"}
-GOOD = {"pass", "waived", "not_applicable"}
 
 
 @dataclass(frozen=True)

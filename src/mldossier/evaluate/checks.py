@@ -16,18 +16,17 @@ from typing import Any
 from mldossier.config import Config
 from mldossier.intake.linking import Index, is_production, version_sort_key
 from mldossier.model import Citation, Evidence, ModelVersion, RegisteredModel, SignOff
+from mldossier.status import Status
 
-PASS, FAIL, WARN, MANUAL, NOT_APPLICABLE, ERROR = (
-    "pass",
-    "fail",
-    "warn",
-    "manual",
-    "not_applicable",
-    "error",
+PASS, FAIL, WARN, MANUAL, NOT_APPLICABLE, ERROR, WAIVED = (
+    Status.PASS,
+    Status.FAIL,
+    Status.WARN,
+    Status.MANUAL,
+    Status.NOT_APPLICABLE,
+    Status.ERROR,
+    Status.WAIVED,
 )
-WAIVED = "waived"
-STATUS_ORDER = {ERROR: 0, FAIL: 1, MANUAL: 2, WARN: 3, WAIVED: 4, PASS: 5, NOT_APPLICABLE: 6}
-"""Worst first: combining outcomes keeps the worst."""
 
 EU_AI_ACT_CATEGORIES = ("high-risk", "not-high-risk", "limited-risk", "minimal-risk", "prohibited")
 ANNEX_III_POINT = re.compile(r"^[1-8](\([a-d]\))?$")
@@ -121,7 +120,7 @@ def combine(outcomes: list[Outcome]) -> str:
     """The worst status of several outcomes (all not applicable: not applicable)."""
     if not outcomes:
         return NOT_APPLICABLE
-    return min((o.status for o in outcomes), key=STATUS_ORDER.__getitem__)
+    return min((Status(o.status) for o in outcomes), key=lambda s: s.rank)
 
 
 # ---------------------------------------------------------------- helpers

@@ -15,7 +15,6 @@ from mldossier.evaluate.checks import (
     MANUAL,
     NOT_APPLICABLE,
     PASS,
-    STATUS_ORDER,
     WAIVED,
     CheckContext,
     Outcome,
@@ -25,8 +24,8 @@ from mldossier.evaluate.checks import (
 )
 from mldossier.intake.linking import Index, is_production
 from mldossier.model import Citation, Evidence, Waiver
+from mldossier.status import STATUSES, Status
 
-STATUSES = ("pass", "fail", "warn", "manual", "waived", "not_applicable", "error")
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 ORGANISATION = "(organisation)"
 """The subject of controls that no per-system evidence decides."""
@@ -78,7 +77,8 @@ class Results:
 
     def counts(self, framework: str | None = None, system: str | None = None) -> dict[str, int]:
         """Verdicts per status, optionally for one framework or one system."""
-        counts = dict.fromkeys(STATUSES, 0)
+        # Plain strings as keys: the counts are written as JSON (orjson takes no enum keys).
+        counts = dict.fromkeys((s.value for s in STATUSES), 0)
         for v in self.verdicts:
             if (framework is None or v.control.framework == framework) and (
                 system is None or v.system == system
@@ -89,11 +89,11 @@ class Results:
     @property
     def failing(self) -> list[Verdict]:
         """Fails and warns (and errors), worst first."""
-        bad = [v for v in self.verdicts if v.status in ("error", "fail", "warn")]
+        bad = [v for v in self.verdicts if v.status in (Status.ERROR, Status.FAIL, Status.WARN)]
         return sorted(
             bad,
             key=lambda v: (
-                STATUS_ORDER[v.status],
+                Status(v.status).rank,
                 SEVERITY_ORDER.get(v.control.severity, 3),
                 v.control.id,
                 v.subject,
@@ -304,7 +304,7 @@ def apply_waivers(
         )
         cites = (*v.citations, waiver.cite)
         if waiver.expires < today:
-            status = PASS if v.status == PASS else "fail"
+            status = PASS if v.status == PASS else Status.FAIL
             reasons = (f"{label} expired on {waiver.expires.isoformat()}", *v.reasons)
             fix = "renew or close the waiver" + (f"; {v.fix}" if v.fix else "")
             out.append(

@@ -18,11 +18,11 @@ from typing import Any
 from mldossier import __version__
 from mldossier.config import Config
 from mldossier.evaluate.baseline import Changes
-from mldossier.evaluate.checks import STATUS_ORDER
 from mldossier.evaluate.verdicts import ORGANISATION, SEVERITY_ORDER, Results, Verdict
 from mldossier.intake.linking import Index, is_production
 from mldossier.model import Citation, Evidence, ModelVersion, RegisteredModel
 from mldossier.render.results_json import crosswalk, frameworks
+from mldossier.status import Status, worst
 
 ANNEX_IV_TITLES = {
     "1": "General description of the AI system",
@@ -175,12 +175,6 @@ class Dossier:
     def framework_counts(self, framework: str) -> dict[str, int]:
         """Verdicts per status for one framework."""
         return self.results.counts(framework=framework)
-
-
-def worst(statuses: list[str]) -> str:
-    """The worst of several statuses, ignoring not-applicable ones."""
-    relevant = [s for s in statuses if s != "not_applicable"]
-    return min(relevant, key=STATUS_ORDER.__getitem__) if relevant else "not_applicable"
 
 
 def _tag(model: RegisteredModel | ModelVersion, key: str) -> str:
@@ -410,7 +404,7 @@ def build_dossier(
 
 def _verdict_order(v: Verdict) -> tuple[int, int, str, str]:
     return (
-        STATUS_ORDER[v.status],
+        Status(v.status).rank,
         SEVERITY_ORDER.get(v.control.severity, 3),
         v.control.id,
         v.subject,

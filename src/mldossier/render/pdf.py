@@ -37,9 +37,10 @@ from mldossier.cache import (
     hash_parts,
     library_versions,
 )
-from mldossier.evaluate.verdicts import ORGANISATION, STATUSES, Verdict
+from mldossier.evaluate.verdicts import ORGANISATION, Verdict
 from mldossier.model import Citation, SourceFile
 from mldossier.render.dossier import ControlView, Dossier, SystemView, slugify, worst
+from mldossier.status import STATUSES, Status
 
 PDF_TEMPLATES = data_folder("templates") / "pdf"
 """The PDF's own templates and print stylesheet: the only files WeasyPrint may read."""
@@ -55,15 +56,6 @@ MONITORING_ROWS = 12
 """Latest monitoring reports shown per system (the site shows the whole history)."""
 WIDE_DIAGRAM_PT = 600.0
 """Diagrams wider than this (in points) get a landscape page, so their labels stay legible."""
-STATUS_LABEL = {
-    "pass": "PASS",
-    "fail": "FAIL",
-    "warn": "WARN",
-    "manual": "MANUAL",
-    "not_applicable": "N/A",
-    "error": "ERROR",
-    "waived": "WAIVED",
-}
 
 
 class URLRefused(ValueError):
@@ -210,7 +202,7 @@ def _short_cite(cite: Citation | None) -> str:
 
 
 def _status_label(status: str) -> str:
-    return STATUS_LABEL.get(status, status.upper())
+    return Status(status).label
 
 
 def _day(moment: datetime | None) -> str:

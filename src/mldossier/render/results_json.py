@@ -11,18 +11,10 @@ from typing import Any
 import orjson
 
 from mldossier import __version__
-from mldossier.evaluate.verdicts import STATUSES, Results, Verdict, evidence_manifest
+from mldossier.evaluate.verdicts import Results, Verdict, evidence_manifest
+from mldossier.status import SKIPPED, STATUSES, Status, fails_gate
 
 RESULTS_SCHEMA_ID = "https://mldossier.dev/schemas/results.schema.json"
-SYMBOL = {
-    "pass": "PASS",
-    "fail": "FAIL",
-    "warn": "WARN",
-    "manual": "MANUAL",
-    "not_applicable": "N/A",
-    "error": "ERROR",
-    "waived": "WAIVED",
-}
 
 
 def frameworks(results: Results) -> list[str]:
@@ -215,15 +207,15 @@ def to_junit(results: Results, fail_on_warn: bool = False) -> str:
                 + ([f"fix: {v.fix}"] if v.fix else [])
             )
             counts["tests"] += 1
-            if v.status == "fail" or (v.status == "warn" and fail_on_warn):
+            if v.status != Status.ERROR and fails_gate(v.status, fail_on_warn):
                 ET.SubElement(
                     case, "failure", message=f"{v.status}: {_first(v)}", type=v.status
                 ).text = text
                 counts["failures"] += 1
-            elif v.status == "error":
+            elif v.status == Status.ERROR:
                 ET.SubElement(case, "error", message=_first(v), type="error").text = text
                 counts["errors"] += 1
-            elif v.status in ("manual", "not_applicable", "waived"):
+            elif v.status in SKIPPED:
                 ET.SubElement(case, "skipped", message=f"{v.status}: {_first(v)}")
                 counts["skipped"] += 1
             else:
@@ -250,7 +242,7 @@ def plain(text: str, status: str) -> str:
     return text
 
 
-OTHER_STATUSES = ("pass", "manual", "waived", "not_applicable")
+OTHER_STATUSES = (Status.PASS, Status.MANUAL, Status.WAIVED, Status.NOT_APPLICABLE)
 """What ``--verbose`` lists after the findings, in this order."""
 
 
@@ -258,7 +250,7 @@ def format_findings(verdicts: Iterable[Verdict], style: Style = plain, width: in
     """A block per verdict: status, control, subject and title, then its reasons and fix."""
     lines = []
     for v in verdicts:
-        word = style(f"{SYMBOL[v.status]:{width}}", v.status)
+        word = style(f"{Status(v.status).label:{width}}", v.status)
         lines.append(
             f"  {word} {v.control.id} {v.control.reference} [{v.subject}] {v.control.title}"
         )
@@ -270,7 +262,7 @@ def format_findings(verdicts: Iterable[Verdict], style: Style = plain, width: in
 
 
 def _counts(counts: dict[str, int], style: Style) -> str:
-    return ", ".join(style(f"{counts[s]} {SYMBOL[s].lower()}", s) for s in STATUSES if counts[s])
+    return ", ".join(style(f"{counts[s]} {s.label.lower()}", s) for s in STATUSES if counts[s])
 
 
 def format_terminal(results: Results, verbose: bool = False, style: Style = plain) -> str:

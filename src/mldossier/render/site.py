@@ -48,11 +48,10 @@ from mkdocs.plugins import BasePlugin
 from mldossier import data_folder
 from mldossier.cache import Cache, cache_key, code_fingerprint
 from mldossier.errors import InputError, Problem
-from mldossier.evaluate.checks import STATUS_ORDER
-from mldossier.evaluate.verdicts import STATUSES, Verdict
+from mldossier.evaluate.verdicts import Verdict
 from mldossier.model import Citation, SourceFile
 from mldossier.render.dossier import ControlView, Dossier, SystemView, slugify
-from mldossier.render.results_json import SYMBOL
+from mldossier.status import BY_SEVERITY, STATUSES
 
 log = logging.getLogger(__name__)
 
@@ -72,10 +71,10 @@ EVIDENCE_FILES_DIR = "evidence-files"
 LINEAGE_DIR = "assets/lineage"
 RESULTS_NAME = "results.json"
 
-STATUS_COLUMNS = tuple(sorted(STATUSES, key=lambda s: STATUS_ORDER.get(s, len(STATUS_ORDER))))
+STATUS_COLUMNS = tuple(s.value for s in BY_SEVERITY)
 """Statuses in summary tables and lists: worst (what needs action) first."""
-STATUS_LABEL = {s: SYMBOL.get(s, s.upper()) for s in STATUSES}
-STATUS_CLASS = {s: "na" if s == "not_applicable" else re.sub(r"[^a-z]", "", s) for s in STATUSES}
+STATUS_LABEL = {s.value: s.label for s in STATUSES}
+STATUS_CLASS = {s.value: s.css_class for s in STATUSES}
 """CSS class suffix of each status (``ml-fail``...)."""
 
 # Characters that mean something to HTML or to Python-Markdown (and its extensions enabled in
@@ -384,7 +383,7 @@ class SiteIndex:
 
 
 def _count(statuses: Iterable[str]) -> dict[str, int]:
-    counts = dict.fromkeys(STATUSES, 0)
+    counts = dict.fromkeys((s.value for s in STATUSES), 0)
     counts.update(Counter(statuses))
     return counts
 
