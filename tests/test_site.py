@@ -17,9 +17,9 @@ import pytest
 from conftest import SAMPLES
 
 from mldossier.bundle import build
-from mldossier.render import site
 from mldossier.config import Config
 from mldossier.errors import InputError
+from mldossier.render import site
 from mldossier.render.dossier import Dossier
 from mldossier.render.results_json import dumps, to_json
 from mldossier.render.site import (

@@ -39,8 +39,8 @@ from mldossier.cache import (
 )
 from mldossier.evaluate.verdicts import ORGANISATION, Verdict
 from mldossier.model import Citation, SourceFile
-from mldossier.render.dossier import ControlView, Dossier, SystemView, slugify, worst
-from mldossier.status import STATUSES, Status
+from mldossier.render.dossier import ControlView, Dossier, SystemView, slugify
+from mldossier.status import STATUSES, Status, worst
 
 PDF_TEMPLATES = data_folder("templates") / "pdf"
 """The PDF's own templates and print stylesheet: the only files WeasyPrint may read."""
