@@ -73,6 +73,30 @@ def _describe(schema: dict[str, Any], *path: str) -> str:
     return str(node.get("description", ""))
 
 
+TAG_COMMENTS = {
+    "owner": "registered model: who answers for the system",
+    "intended_use": "registered model: what the system is for",
+    "eu_ai_act_category": "registered model: high-risk, not-high-risk, limited-risk, "
+    "minimal-risk or prohibited",
+    "annex_iii_point": "registered model: Annex III point, e.g. 5(b)",
+    "risk_level": "registered model: your internal risk level",
+    "data_classification": "registered model: classification of the data it uses",
+    "approved_by": "model version: who approved it",
+    "approval_date": "model version: when it was approved (ISO date)",
+    "validation_report": "model version: id or link of its validation report",
+}
+"""The comment above each ``tags:`` key of the generated config."""
+LINK_COMMENTS = {
+    "openlineage_mlflow_run_tag": "key, in the OpenLineage `tags` run facet, holding the "
+    "MLflow run id",
+    "mlflow_openlineage_run_tag": "MLflow run tag holding the OpenLineage run id",
+    "serving_job_patterns": "regular expressions: OpenLineage jobs whose name matches "
+    "are serving jobs",
+    "target_columns": "column names that are the label, left out when comparing features",
+}
+"""The comment above each ``linking:`` key of the generated config."""
+
+
 def config_text(
     schema_href: str = f"./{CONFIG_SCHEMA_NAME}", catalogs: tuple[str, ...] = DEFAULT_CATALOGS
 ) -> str:
@@ -82,8 +106,21 @@ def config_text(
     default, the paths of the copies with ``init --with-catalogs``.
     """
     schema = load_schema("config")
-    d = Config()
     lines = [
+        *_head_lines(schema, schema_href, catalogs),
+        *_section_lines("tags", TagNames(), TAG_COMMENTS),
+        "",
+        "# How records from different tools are tied together.",
+        *_section_lines("linking", Linking(), LINK_COMMENTS),
+        *_tail_lines(schema),
+    ]
+    return "\n".join(lines)
+
+
+def _head_lines(schema: dict[str, Any], schema_href: str, catalogs: tuple[str, ...]) -> list[str]:
+    """The schema line, then organisation, evidence, catalogs, limits and production."""
+    d = Config()
+    return [
         f"# yaml-language-server: $schema={schema_href}",
         "# mldossier configuration. Every key is optional: the values below are the defaults,",
         "# so delete what you do not change. Relative paths are relative to this file.",
@@ -114,41 +151,27 @@ def config_text(
         f"  aliases: {_yaml_value(Production().aliases)}",
         "",
         f"# {_describe(schema, 'tags')} Rename one if your registry uses another key.",
-        "tags:",
     ]
-    tag_comments = {
-        "owner": "registered model: who answers for the system",
-        "intended_use": "registered model: what the system is for",
-        "eu_ai_act_category": "registered model: high-risk, not-high-risk, limited-risk, "
-        "minimal-risk or prohibited",
-        "annex_iii_point": "registered model: Annex III point, e.g. 5(b)",
-        "risk_level": "registered model: your internal risk level",
-        "data_classification": "registered model: classification of the data it uses",
-        "approved_by": "model version: who approved it",
-        "approval_date": "model version: when it was approved (ISO date)",
-        "validation_report": "model version: id or link of its validation report",
-    }
-    for f in fields(TagNames):
-        lines.append(f"  # {tag_comments[f.name]}")
-        lines.append(f"  {f.name}: {_yaml_value(getattr(TagNames(), f.name))}")
-    link_comments = {
-        "openlineage_mlflow_run_tag": "key, in the OpenLineage `tags` run facet, holding the "
-        "MLflow run id",
-        "mlflow_openlineage_run_tag": "MLflow run tag holding the OpenLineage run id",
-        "serving_job_patterns": "regular expressions: OpenLineage jobs whose name matches "
-        "are serving jobs",
-        "target_columns": "column names that are the label, left out when comparing features",
-    }
-    lines += ["", "# How records from different tools are tied together.", "linking:"]
-    for f in fields(Linking):
-        lines.append(f"  # {link_comments[f.name]}")
-        lines.append(f"  {f.name}: {_yaml_value(getattr(Linking(), f.name))}")
-    lines += [
+
+
+def _section_lines(name: str, defaults: TagNames | Linking, comments: dict[str, str]) -> list[str]:
+    """``name:`` and every field of the ``defaults`` dataclass, each under its comment."""
+    lines = [f"{name}:"]
+    for f in fields(defaults):
+        lines.append(f"  # {comments[f.name]}")
+        lines.append(f"  {f.name}: {_yaml_value(getattr(defaults, f.name))}")
+    return lines
+
+
+def _tail_lines(schema: dict[str, Any]) -> list[str]:
+    """Freshness, cache and check parameters."""
+    d = Config()
+    return [
         "",
         "# When evidence is judged about to go stale.",
         "freshness:",
         f"  # {schema['properties']['freshness']['properties']['warn_days']['description']}",
-        f"  warn_days: {Config().warn_days}",
+        f"  warn_days: {d.warn_days}",
         "",
         f"# {_describe(schema, 'cache')}",
         "cache:",
@@ -163,7 +186,6 @@ def config_text(
         "checks: {}",
         "",
     ]
-    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------- the evidence skeleton

@@ -94,8 +94,42 @@ def to_oscal(results: Results, evidence_prefix: str = "") -> dict[str, Any]:
             *(f"{c.id}:{c.sha256}" for c in results.catalogs),
         ]
     )
-    files = {f.path: f for f in results.evidence.files}
     tool_uuid = content_uuid("component", "mldossier", __version__)
+    result = _result(results, run, tool_uuid, evidence_prefix)
+    when = oscal_time(results.as_of)
+    back_matter = {
+        "resources": [
+            _plan_resource(results.catalogs, run),
+            *(_catalog_resource(c) for c in results.catalogs),
+            *(_file_resource(f, evidence_prefix) for f in results.evidence.files),
+        ]
+    }
+    body: dict[str, Any] = {
+        "metadata": {
+            "title": "mldossier assessment results",
+            "last-modified": when,
+            "version": f"{when[:10]}+{results.manifest_sha256[:12]}",
+            "oscal-version": OSCAL_VERSION,
+            "props": [prop("tool", f"mldossier {__version__}")],
+        },
+        "import-ap": {
+            "href": f"#{back_matter['resources'][0]['uuid']}",
+            "remarks": (
+                "mldossier has no OSCAL assessment plan: the plan is the control "
+                "catalogs in back-matter, decided by mldossier's check library."
+            ),
+        },
+        "results": [result],
+        "back-matter": back_matter,
+    }
+    # The document id is a digest of everything else: new content, new id.
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    return {"assessment-results": {"uuid": content_uuid("assessment-results", digest), **body}}
+
+
+def _result(results: Results, run: str, tool_uuid: str, evidence_prefix: str) -> dict[str, Any]:
+    """The one OSCAL result: subjects, an observation and a finding per verdict, counts."""
+    files = {f.path: f for f in results.evidence.files}
     subjects = sorted(
         {
             (v.subject, v.subject_kind, v.system)
@@ -140,34 +174,7 @@ def to_oscal(results: Results, evidence_prefix: str = "") -> dict[str, Any]:
         **({"observations": observations} if observations else {}),
         **({"findings": findings} if findings else {}),
     }
-    back_matter = {
-        "resources": [
-            _plan_resource(results.catalogs, run),
-            *(_catalog_resource(c) for c in results.catalogs),
-            *(_file_resource(f, evidence_prefix) for f in results.evidence.files),
-        ]
-    }
-    body: dict[str, Any] = {
-        "metadata": {
-            "title": "mldossier assessment results",
-            "last-modified": when,
-            "version": f"{when[:10]}+{results.manifest_sha256[:12]}",
-            "oscal-version": OSCAL_VERSION,
-            "props": [prop("tool", f"mldossier {__version__}")],
-        },
-        "import-ap": {
-            "href": f"#{back_matter['resources'][0]['uuid']}",
-            "remarks": (
-                "mldossier has no OSCAL assessment plan: the plan is the control "
-                "catalogs in back-matter, decided by mldossier's check library."
-            ),
-        },
-        "results": [result],
-        "back-matter": back_matter,
-    }
-    # The document id is a digest of everything else: new content, new id.
-    digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-    return {"assessment-results": {"uuid": content_uuid("assessment-results", digest), **body}}
+    return result
 
 
 def dumps_oscal(document: dict[str, Any]) -> str:
