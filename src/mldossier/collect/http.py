@@ -238,7 +238,7 @@ class HttpClient:
         return None
 
     def _backoff(self, attempt: int) -> float:
-        return self.settings.backoff * (2 ** (attempt - 1))
+        return float(self.settings.backoff * 2 ** (attempt - 1))
 
     def _status_message(
         self, method: str, url: str, status: int, payload: bytes, attempt: int
