@@ -19,8 +19,9 @@ from mldossier.lineage.diagram import (
     DiagramError,
     graph_dot,
     graph_svg,
-    lineage_svg,
+    lineage_dot,
     node_lines,
+    render_svg,
     run_dot,
 )
 from mldossier.lineage.graph import LineageGraph, build_graph
@@ -44,6 +45,11 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> LineageGraph:
         for r in evidence.mlflow_runs
     )
     return build_graph(replace(evidence, mlflow_runs=runs), Config())
+
+
+def lineage_svg(lineage: LineageGraph, system: str, max_nodes: int = diagram.MAX_NODES) -> str:
+    """One system's diagram, the way the build draws it (DOT source, then ``dot``)."""
+    return render_svg(*lineage_dot(lineage, system, max_nodes))
 
 
 def texts(svg: str) -> list[str]:

@@ -72,19 +72,14 @@ class DiagramError(UsageError):
     """Graphviz is missing or failed to lay out a diagram."""
 
 
-def lineage_svg(lineage: LineageGraph, system: str, max_nodes: int = MAX_NODES) -> str:
-    """The lineage diagram of one AI system (registered model) as a static SVG.
+def lineage_dot(
+    lineage: LineageGraph, system: str, max_nodes: int = MAX_NODES
+) -> tuple[str, list[str]]:
+    """The DOT source of one system's lineage diagram and its nodes' hover titles.
 
     When every version together would exceed ``max_nodes``, only the versions in production
     and the latest one are drawn, and the title says how many were left out.
     """
-    return render_svg(*lineage_dot(lineage, system, max_nodes))
-
-
-def lineage_dot(
-    lineage: LineageGraph, system: str, max_nodes: int = MAX_NODES
-) -> tuple[str, list[str]]:
-    """The DOT source of one system's lineage diagram and its nodes' hover titles."""
     graph = lineage.system_subgraph(system)
     title = f"Lineage of {system}"
     versions = lineage.index.versions.get(system, [])

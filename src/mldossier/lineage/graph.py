@@ -56,10 +56,6 @@ FAILED_STATES = frozenset({"FAIL", "ABORT"})
 SERVING_JOB_TYPES = frozenset(
     {"SERVING", "ML_SERVING", "MODEL_SERVING", "INFERENCE", "ML_INFERENCE", "MODEL_INFERENCE"}
 )
-TRAINING_JOB_TYPES = frozenset({"TRAINING", "ML_TRAINING", "MODEL_TRAINING"})
-SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
-# Edges along which data (and so provenance) flows; the rest annotate.
-FLOW_EDGES = frozenset({"read", "wrote", "run_of", "produced", "registered_as", "trained"})
 
 
 # ---------------------------------------------------------------- results
@@ -175,29 +171,6 @@ class SkewReport:
             "renamed": [list(p) for p in self.renamed],
             "retyped": [list(t) for t in self.retyped],
             "dataset_versions_differ": [list(t) for t in self.dataset_versions_differ],
-            "citations": [c.to_json() for c in self.citations],
-        }
-
-
-@dataclass(frozen=True)
-class Finding:
-    """Something wrong in the lineage that a compliance officer should act on."""
-
-    kind: str
-    subject: str
-    message: str
-    fix: str
-    severity: str
-    citations: tuple[Citation, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-ready form."""
-        return {
-            "kind": self.kind,
-            "subject": self.subject,
-            "message": self.message,
-            "fix": self.fix,
-            "severity": self.severity,
             "citations": [c.to_json() for c in self.citations],
         }
 
@@ -323,13 +296,6 @@ def _name_tokens(name: str) -> tuple[str, ...]:
     return tuple(sorted(t for t in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if t))
 
 
-def similar_names(a: str, b: str) -> bool:
-    """Whether two column names look like one renamed (same tokens, or ratio >= 0.8)."""
-    if _name_tokens(a) == _name_tokens(b):
-        return True
-    return difflib.SequenceMatcher(None, a.lower(), b.lower()).ratio() >= 0.8
-
-
 def short_id(run_id: str) -> str:
     """A run id shortened for display: head and tail (UUIDv7 ids share their time prefix)."""
     return run_id if len(run_id) <= 14 else f"{run_id[:8]}…{run_id[-4:]}"
@@ -366,28 +332,9 @@ def _unique_cites(cites: Iterable[Citation]) -> tuple[Citation, ...]:
     return tuple(sorted(set(cites)))
 
 
-def node_id(kind: str, *parts: str) -> str:
-    """The stable node id of a thing, e.g. ``dataset:file:/data/x.parquet``."""
-    prefix = {
-        "dataset": "dataset",
-        "dataset_version": "dsv",
-        "job": "job",
-        "run": "run",
-        "mlflow_run": "mlflow_run",
-        "logged_model": "logged_model",
-        "model_version": "mv",
-        "registered_model": "rm",
-        "alias": "alias",
-        "stage": "stage",
-        "monitoring_report": "report",
-        "signoff": "signoff",
-    }[kind]
-    return f"{prefix}:{':'.join(parts)}"
-
-
 def dataset_node(dataset: DatasetId) -> str:
     """The node id of a dataset."""
-    return node_id("dataset", dataset.namespace, dataset.name)
+    return f"dataset:{dataset.namespace}:{dataset.name}"
 
 
 def version_node(key: str) -> str:
@@ -434,7 +381,6 @@ class LineageGraph:
         self._nodes: dict[str, dict[str, Any]] = self.graph._node
         self._succ: dict[str, dict[str, dict[str, Any]]] = self.graph._succ
         self._pred: dict[str, dict[str, dict[str, Any]]] = self.graph._pred
-        self._runs: dict[str, LineageRun] = {}
         # Indexes are keyed by (namespace, name) tuples, not DatasetId: hashing a tuple of
         # str runs in C, a dataclass __hash__/__eq__ in Python (millions of look-ups).
         self._writers: dict[Key, list[tuple[float | None, LineageRun]]] = defaultdict(list)
@@ -483,8 +429,6 @@ class LineageGraph:
     def _build(self) -> None:
         ev, index = self.evidence, self.index
         self._build_registry()
-        for run in ev.lineage_runs:
-            self._runs[run.run_id] = run
         for run in ev.lineage_runs:
             self._build_lineage_run(run)
         # After the OpenLineage runs, so MLflow inputs can join the datasets they name.
@@ -767,10 +711,6 @@ class LineageGraph:
         return [v for v in versions if (v.stage or "").lower() == ref.lower()][-1:]
 
     # ------------------------------------------------------------ look-ups
-
-    def version(self, key: str) -> ModelVersion | None:
-        """A model version by ``name@version``."""
-        return self.index.version_by_key.get(key)
 
     def dataset_ids(self) -> list[DatasetId]:
         """Every dataset the graph knows (OpenLineage and mapped MLflow inputs), sorted."""
@@ -1246,208 +1186,6 @@ class LineageGraph:
                         found[column].add(item["field"])
         return found
 
-    # ------------------------------------------------------------ findings
-
-    def findings(self) -> list[Finding]:
-        """Everything wrong in the lineage, most severe first, in a stable order."""
-        if "findings" not in self._cache:
-            with _collector_paused():
-                found = [
-                    *self._version_findings(),
-                    *self._orphan_training_findings(),
-                    *self._unversioned_findings(),
-                    *self._cycle_findings(),
-                ]
-            found.sort(
-                key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.kind, f.subject, f.message)
-            )
-            self._cache["findings"] = found
-        return list(self._cache["findings"])
-
-    def _version_findings(self) -> Iterator[Finding]:
-        linking = self.config.linking
-        for name in sorted(self.index.versions):
-            for version in self.index.versions[name]:
-                production = is_production(version, self.config)
-                prov = self.provenance(version)
-                if not prov.training_runs:
-                    severity = (
-                        "high"
-                        if production
-                        else ("low" if (version.stage or "").lower() == "archived" else "medium")
-                    )
-                    yield Finding(
-                        "no-training-lineage",
-                        version.key,
-                        f"model version {version.key}"
-                        f"{' (in production)' if production else ''} has no training "
-                        f"lineage: {'; '.join(prov.gaps)}",
-                        "emit OpenLineage events from the training job with the run tag "
-                        f"{linking.openlineage_mlflow_run_tag}=<MLflow run id> (or set the "
-                        f"MLflow run tag {linking.mlflow_openlineage_run_tag}), or have it "
-                        f"write the dataset models:/{version.name}/{version.version}",
-                        severity,
-                        prov.citations,
-                    )
-                if production:
-                    for run in prov.failed_runs:
-                        yield Finding(
-                            "failed-run-feeds-production",
-                            version.key,
-                            f"production model version {version.key} depends on run "
-                            f"{run.run_id} of job {run.job}, which ended {run.state}"
-                            + (f" ({run.error_message})" if run.error_message else "")
-                            + " and was never followed by a successful run of that job",
-                            f"re-run job {run.job} successfully and retrain, or record why "
-                            "the failed run's output is acceptable in a sign-off",
-                            "high",
-                            _unique_cites([version.cite, run.cite, *run.events]),
-                        )
-                if self.serving_runs_of(version):
-                    report = self.skew(version)
-                    if report.has_skew:
-                        yield Finding(
-                            "training-serving-skew",
-                            version.key,
-                            f"serving runs of {version.key} read features that differ from "
-                            f"its {report.basis.replace('_', ' ')}: {_skew_words(report)}",
-                            "make the serving feature pipeline produce the columns and types "
-                            "the model was trained on, or retrain and re-register the model",
-                            "high" if production else "medium",
-                            report.citations,
-                        )
-
-    def _orphan_training_findings(self) -> Iterator[Finding]:
-        trained = self._training_index()
-        linking = self.config.linking
-        by_job: dict[DatasetId, list[LineageRun]] = defaultdict(list)
-        for run in self._runs.values():
-            if run.state == "COMPLETE" and run.run_id not in trained and _trains(run):
-                by_job[run.job].append(run)
-        for job in sorted(by_job):
-            runs = sorted(by_job[job], key=_run_order)
-            latest = runs[-1]
-            models = sorted({str(u.dataset) for u in latest.outputs if _is_model_dataset(u)})
-            wrote = f" wrote {', '.join(models)}" if models else ""
-            yield Finding(
-                "lineage-without-model",
-                str(job),
-                f"{len(runs)} completed training run(s) of job {job} produced a model that is "
-                f"no registered model version (latest: run {latest.run_id}{wrote})",
-                "register the model in MLflow and link the run: put the run tag "
-                f"{linking.openlineage_mlflow_run_tag}=<MLflow run id> on the OpenLineage "
-                f"run (or {linking.mlflow_openlineage_run_tag} on the MLflow run), or write "
-                "the dataset models:/<name>/<version>",
-                "medium",
-                _unique_cites(r.cite for r in runs[-20:]),
-            )
-
-    def _unversioned_findings(self) -> Iterator[Finding]:
-        feeding_production: set[DatasetId] = set()
-        for version in self.index.production_versions():
-            for run in self.provenance(version).upstream_runs:
-                feeding_production.update(u.dataset for u in run.inputs)
-        by_dataset: dict[DatasetId, list[LineageRun]] = defaultdict(list)
-        for key, readers in self._readers.items():
-            dataset = DatasetId(*key)
-            if dataset.name.startswith("models:/"):
-                continue  # the version is in the name
-            for run in readers:
-                # A failed run produced nothing from what it read.
-                if run.state in FAILED_STATES:
-                    continue
-                if any(u.dataset == dataset and not u.version for u in run.inputs):
-                    by_dataset[dataset].append(run)
-        for dataset in sorted(by_dataset):
-            runs = sorted(by_dataset[dataset], key=_run_order)
-            jobs = sorted({str(r.job) for r in runs})
-            production = dataset in feeding_production
-            yield Finding(
-                "unversioned-dataset-read",
-                str(dataset),
-                f"dataset {dataset} was read without a version by {len(runs)} run(s) of "
-                f"{', '.join(jobs[:5])}{' and others' if len(jobs) > 5 else ''}"
-                + (" and feeds a production model" if production else "")
-                + ": what data they used cannot be reproduced",
-                "add the version dataset facet (datasetVersion) to the inputs of these jobs",
-                "medium" if production else "low",
-                _unique_cites(u.cite for r in runs[-20:] for u in r.inputs if u.dataset == dataset),
-            )
-
-    def _cycle_findings(self) -> Iterator[Finding]:
-        flow, via = self._dataset_flow()
-        if nx.is_directed_acyclic_graph(flow):
-            return
-        components = [c for c in nx.strongly_connected_components(flow) if len(c) > 1]
-        for component in sorted(components, key=min):
-            start = min(component)
-            cycle = nx.find_cycle(flow.subgraph(component), source=start)
-            steps = [f"{self._describe(u)} -> {self._describe(via[(u, v)])}" for u, v in cycle]
-            path = " -> ".join([*steps, self._describe(start)])
-            runs = sorted({via[(u, v)] for u, v in flow.subgraph(component).edges})
-            named = sorted(self._subject(n) for n in component)
-            cites = [
-                record.cite
-                for n in [*sorted(component), *runs]
-                if (record := self.graph.nodes[n].get("record")) is not None
-                and hasattr(record, "cite")
-            ]
-            yield Finding(
-                "cycle",
-                named[0],
-                f"lineage forms a cycle through {len(component)} datasets: {path}; "
-                "provenance through it is ambiguous",
-                "check these jobs' declared inputs and outputs: a job must not (indirectly) "
-                "read what it writes; emit versioned datasets if it is an intended feedback "
-                "loop",
-                "medium",
-                _unique_cites(cites),
-            )
-
-    def _dataset_flow(self) -> tuple[nx.DiGraph, dict[tuple[str, str], str]]:
-        """Datasets (model versions included) linked when some run reads one, writes another.
-
-        Runs connect only through datasets, so the lineage has a cycle exactly when this
-        much smaller graph has one (recurring jobs repeat the same pairs). A run reading and
-        writing one dataset (an in-place update) is no cycle. ``via`` names one run per pair.
-        """
-        via: dict[tuple[str, str], str] = {}
-        for run in self._runs.values():
-            if not run.inputs or not run.outputs:
-                continue
-            outs = [self._dataset_node(u.dataset) for u in run.outputs]
-            for use in run.inputs:
-                source = self._dataset_node(use.dataset)
-                for target in outs:
-                    if target != source:
-                        via.setdefault((source, target), "run:" + run.run_id)
-        for run_id, versions in self._versions_of_mlflow_run().items():
-            sources = [self._dataset_node(d) for d, _ in self._mlflow_inputs.get(run_id, ())]
-            for ol in self.index.lineage_runs_of(run_id):
-                sources.extend(self._dataset_node(u.dataset) for u in ol.inputs)
-            for version in versions:
-                for source in sources:
-                    if source != version_node(version.key):
-                        via.setdefault((source, version_node(version.key)), "mlflow_run:" + run_id)
-        flow = nx.DiGraph()
-        flow.add_edges_from(sorted(via))
-        return flow, via
-
-    def _describe(self, node: str) -> str:
-        attrs = self.graph.nodes[node]
-        record = attrs.get("record")
-        if isinstance(record, LineageRun):
-            return f"job {record.job} (run {record.run_id})"
-        if attrs["kind"] == "dataset":
-            return f"dataset {attrs['dataset']}"
-        return f"{attrs['kind'].replace('_', ' ')} {node.split(':', 1)[1]}"
-
-    def _subject(self, node: str) -> str:
-        attrs = self.graph.nodes[node]
-        if attrs["kind"] == "dataset":
-            return str(attrs["dataset"])
-        return node.split(":", 1)[1]
-
     # ------------------------------------------------------------ subgraphs
 
     def version_nodes(self, version: ModelVersion) -> set[str]:
@@ -1486,10 +1224,6 @@ class LineageGraph:
         """A copy of the graph on these nodes, without the mlflow-run links it lacks."""
         result: nx.MultiDiGraph = self.graph.subgraph(set(nodes)).copy()
         return result
-
-    def version_subgraph(self, version: ModelVersion) -> nx.MultiDiGraph:
-        """One version's lineage as a graph."""
-        return self.subgraph(self.version_nodes(version))
 
     def system_subgraph(self, system: str) -> nx.MultiDiGraph:
         """Everything upstream and downstream of a registered model's versions."""
@@ -1536,26 +1270,6 @@ def _collector_paused() -> Iterator[None]:
         gc.freeze()
         if collecting:
             gc.enable()
-
-
-def _trains(run: LineageRun) -> bool:
-    """A training-like run: training job type, or it wrote a model."""
-    if (run.job_type or "").upper() in TRAINING_JOB_TYPES:
-        return True
-    return any(_is_model_dataset(u) for u in run.outputs)
-
-
-def _skew_words(report: SkewReport) -> str:
-    parts = []
-    if report.removed:
-        parts.append("missing " + ", ".join(report.removed))
-    if report.added:
-        parts.append("unexpected " + ", ".join(report.added))
-    if report.renamed:
-        parts.append("renamed " + ", ".join(f"{a} -> {b}" for a, b in report.renamed))
-    if report.retyped:
-        parts.append("retyped " + ", ".join(f"{n} {a} -> {b}" for n, a, b in report.retyped))
-    return "; ".join(parts)
 
 
 def _compile_patterns(config: Config) -> list[re.Pattern[str]]:
