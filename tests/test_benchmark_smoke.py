@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from mldossier.config import load_config
-from mldossier.intake.linking import is_production
+from mldossier.intake.linking import Index, is_production
 from mldossier.intake.read import read_evidence
 from mldossier.lineage.graph import build_graph
 
@@ -73,7 +73,7 @@ def test_generated_evidence_is_valid_and_linked(generate: ModuleType, tmp_path: 
     assert len(evidence.reports) == size.reports
     assert all(r.model_name and r.model_version for r in evidence.reports)
     assert evidence.unlinked == ()
-    graph = build_graph(evidence, config)
+    graph = build_graph(evidence, config, Index(evidence, config))
     untrained = sorted(v.key for v in evidence.model_versions if not graph.training_runs_of(v))
     # The planted gap: the training events of the first version of system 3 were "lost".
     assert untrained == ["marketing-propensity-0003@1"]

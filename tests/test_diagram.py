@@ -9,7 +9,7 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
-from test_lineage import TRAIN_RUN, mlflow_run, ol_run, sample_folder, use, version
+from test_lineage import TRAIN_RUN, graph_for, mlflow_run, ol_run, sample_folder, use, version
 
 from mldossier.config import Config
 from mldossier.intake.read import read_evidence
@@ -24,7 +24,7 @@ from mldossier.lineage.diagram import (
     render_svg,
     run_dot,
 )
-from mldossier.lineage.graph import LineageGraph, build_graph
+from mldossier.lineage.graph import LineageGraph
 from mldossier.model import Evidence
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -44,7 +44,7 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> LineageGraph:
         else r
         for r in evidence.mlflow_runs
     )
-    return build_graph(replace(evidence, mlflow_runs=runs), Config())
+    return graph_for(replace(evidence, mlflow_runs=runs))
 
 
 def lineage_svg(lineage: LineageGraph, system: str, max_nodes: int = diagram.MAX_NODES) -> str:
@@ -76,7 +76,7 @@ def test_system_diagram_is_valid_static_svg_naming_every_node(sample: LineageGra
 
 def test_diagram_is_deterministic(sample: LineageGraph) -> None:
     first = lineage_svg(sample, "breast-cancer-classifier")
-    again = lineage_svg(build_graph(sample.evidence, Config()), "breast-cancer-classifier")
+    again = lineage_svg(graph_for(sample.evidence), "breast-cancer-classifier")
     assert first == again
     assert "graphviz version" not in first.lower()
 
@@ -91,7 +91,7 @@ def test_hostile_names_appear_only_escaped() -> None:
             mlflow_run_id="ml1",
         ),
     )
-    graph = build_graph(
+    graph = graph_for(
         Evidence(
             root=".",
             files=(),
@@ -134,7 +134,7 @@ def test_two_hundred_node_graph_is_laid_out() -> None:
             end=None,
         )
     )
-    graph = build_graph(
+    graph = graph_for(
         Evidence(
             root=".", files=(), lineage_runs=tuple(runs), model_versions=(version(run_id=None),)
         ),

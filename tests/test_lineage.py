@@ -20,6 +20,7 @@ from mldossier.cli import main
 from mldossier.cli.lineage import lineage as lineage_command
 from mldossier.config import Config, Linking
 from mldossier.errors import InputError
+from mldossier.intake.linking import Index
 from mldossier.intake.read import read_evidence
 from mldossier.lineage.graph import (
     LineageGraph,
@@ -222,8 +223,14 @@ def system(name: str = "credit", aliases: dict[str, str] | None = None) -> Regis
     )
 
 
+def graph_for(evidence: Evidence, config: Config | None = None) -> LineageGraph:
+    """The lineage graph of evidence, with its look-up index built once, as a run does."""
+    config = config or Config()
+    return build_graph(evidence, config, Index(evidence, config))
+
+
 def graph_of(config: Config | None = None, **records: Any) -> LineageGraph:
-    return build_graph(Evidence(root=".", files=(), **records), config or Config())
+    return graph_for(Evidence(root=".", files=(), **records), config)
 
 
 # ---------------------------------------------------------------- real sample events
@@ -266,7 +273,7 @@ def sample_graph(tmp_path_factory: pytest.TempPathFactory) -> LineageGraph:
         model_versions=(version("bc", "1", run_id="ml-bc", stage="Production"),),
         mlflow_runs=(mlflow_run("ml-bc"),),
     )
-    return build_graph(evidence, Config())
+    return graph_for(evidence)
 
 
 def test_sample_provenance_reaches_the_landing_csv(sample_graph: LineageGraph) -> None:
@@ -318,7 +325,7 @@ def test_mlflow_tag_on_the_mlflow_side_links_too(tmp_path: Path) -> None:
         replace(r, tags={**r.tags, "openlineage.run_id": TRAIN_RUN}) if r.run_id == BC2_RUN else r
         for r in evidence.mlflow_runs
     )
-    graph = build_graph(replace(evidence, mlflow_runs=runs), Config())
+    graph = graph_for(replace(evidence, mlflow_runs=runs))
     prov = graph.provenance(graph.index.version_by_key["breast-cancer-classifier@2"])
     assert [r.run_id for r in prov.training_runs] == [TRAIN_RUN]
     assert prov.root_datasets == (

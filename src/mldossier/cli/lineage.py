@@ -14,7 +14,7 @@ import click
 import networkx as nx
 
 from mldossier.errors import UsageError
-from mldossier.intake.linking import is_production
+from mldossier.intake.linking import Index, is_production
 from mldossier.lineage.graph import LineageGraph, build_graph, short_id
 from mldossier.model import DatasetId, DatasetUse, LineageRun, ModelVersion
 
@@ -66,7 +66,7 @@ def _lineage(target: str | None, dataset: str | None, fmt: str, evidence_dir: Pa
     obj = click.get_current_context().find_object(Context) or Context(None, False)
     config = obj.config()
     evidence = obj.evidence(evidence_dir)
-    graph = build_graph(evidence, config)
+    graph = build_graph(evidence, config, Index(evidence, config))
     if dataset is not None:
         ident = find_dataset(graph, dataset)
         click.echo(render_downstream(graph, ident, fmt), nl=False)

@@ -368,10 +368,10 @@ class LineageGraph:
 
     graph: nx.MultiDiGraph
 
-    def __init__(self, evidence: Evidence, config: Config, index: Index | None = None):
+    def __init__(self, evidence: Evidence, config: Config, index: Index):
         self.evidence = evidence
         self.config = config
-        self.index = index or Index(evidence, config)
+        self.index = index
         self._serving_patterns = _compile_patterns(config)
         self.graph = nx.MultiDiGraph()
         # Filled straight into networkx's adjacency dicts: ``add_edge`` costs several
@@ -1292,6 +1292,6 @@ def _compile_patterns(config: Config) -> list[re.Pattern[str]]:
     return patterns
 
 
-def build_graph(evidence: Evidence, config: Config) -> LineageGraph:
-    """Build the lineage graph of an evidence bundle."""
-    return LineageGraph(evidence, config)
+def build_graph(evidence: Evidence, config: Config, index: Index) -> LineageGraph:
+    """Build the lineage graph of an evidence bundle, with the run's one look-up ``Index``."""
+    return LineageGraph(evidence, config, index)
