@@ -22,12 +22,12 @@ from mldossier.config import Config, Linking
 from mldossier.errors import InputError
 from mldossier.intake.linking import Index
 from mldossier.intake.read import read_evidence
-from mldossier.lineage.graph import (
-    LineageGraph,
-    build_graph,
-    dataset_id_from_uri,
-    normalise_type,
-)
+from mldossier.lineage.graph import LineageGraph, build_graph, dataset_id_from_uri
+from mldossier.lineage.impact import downstream
+from mldossier.lineage.provenance import provenance
+from mldossier.lineage.runs import serving_runs_of, superseded, training_runs_of, writers_of
+from mldossier.lineage.skew import normalise_type, skew
+from mldossier.lineage.views import downstream_subgraph, system_subgraph
 from mldossier.model import (
     Citation,
     Column,
@@ -277,7 +277,7 @@ def sample_graph(tmp_path_factory: pytest.TempPathFactory) -> LineageGraph:
 
 
 def test_sample_provenance_reaches_the_landing_csv(sample_graph: LineageGraph) -> None:
-    prov = sample_graph.provenance(sample_graph.index.version_by_key["bc@1"])
+    prov = provenance(sample_graph, sample_graph.index.version_by_key["bc@1"])
     assert [r.run_id for r in prov.training_runs] == [TRAIN_RUN]
     assert [r.run_id for r in prov.upstream_runs] == [INGEST_RETRY, FEATURES_RUN, TRAIN_RUN]
     assert prov.root_datasets == (LANDING,)
@@ -294,8 +294,8 @@ def test_sample_provenance_reaches_the_landing_csv(sample_graph: LineageGraph) -
 def test_failed_ingest_attempt_is_superseded_by_the_retry(sample_graph: LineageGraph) -> None:
     failed = sample_graph.graph.nodes[f"run:{INGEST_FAILED}"]["record"]
     assert failed.state == "FAIL"
-    assert sample_graph.superseded(failed)
-    prov = sample_graph.provenance(sample_graph.index.version_by_key["bc@1"])
+    assert superseded(sample_graph, failed)
+    prov = provenance(sample_graph, sample_graph.index.version_by_key["bc@1"])
     assert prov.failed_runs == ()
 
 
@@ -326,14 +326,14 @@ def test_mlflow_tag_on_the_mlflow_side_links_too(tmp_path: Path) -> None:
         for r in evidence.mlflow_runs
     )
     graph = graph_for(replace(evidence, mlflow_runs=runs))
-    prov = graph.provenance(graph.index.version_by_key["breast-cancer-classifier@2"])
+    prov = provenance(graph, graph.index.version_by_key["breast-cancer-classifier@2"])
     assert [r.run_id for r in prov.training_runs] == [TRAIN_RUN]
     assert prov.root_datasets == (
         LANDING,
         DatasetId("mlflow", "breast-cancer-test"),
         DatasetId("mlflow", "breast-cancer-train"),
     )
-    other = graph.provenance(graph.index.version_by_key["diabetes-progression-regressor@2"])
+    other = provenance(graph, graph.index.version_by_key["diabetes-progression-regressor@2"])
     assert other.training_runs == ()
 
 
@@ -365,7 +365,7 @@ def test_provenance_does_not_hang_on_a_cycle() -> None:
     graph = graph_of(lineage_runs=runs, model_versions=(version(run_id=None),))
     done: list[Any] = []
     worker = threading.Thread(
-        target=lambda: done.append(graph.provenance(graph.index.version_by_key["credit@1"])),
+        target=lambda: done.append(provenance(graph, graph.index.version_by_key["credit@1"])),
         daemon=True,
     )
     worker.start()
@@ -379,12 +379,12 @@ def test_version_without_lineage_is_a_gap() -> None:
         model_versions=(version(stage="Production"), version(number="2", run_id=None)),
         mlflow_runs=(mlflow_run(),),
     )
-    prov = graph.provenance(graph.index.version_by_key["credit@1"])
+    prov = provenance(graph, graph.index.version_by_key["credit@1"])
     assert prov.gaps == (
         "MLflow run ml1 has no OpenLineage training run (tag mlflow.run_id or openlineage.run_id)",
     )
     assert not prov.complete
-    prov2 = graph.provenance(graph.index.version_by_key["credit@2"])
+    prov2 = provenance(graph, graph.index.version_by_key["credit@2"])
     assert prov2.gaps == (
         "no MLflow run recorded for the version",
         "no OpenLineage run wrote models:/credit/2",
@@ -393,7 +393,7 @@ def test_version_without_lineage_is_a_gap() -> None:
 
 def test_mlflow_run_missing_from_the_export_is_a_gap() -> None:
     graph = graph_of(model_versions=(version(run_id="gone"),))
-    prov = graph.provenance(graph.index.version_by_key["credit@1"])
+    prov = provenance(graph, graph.index.version_by_key["credit@1"])
     assert prov.gaps[0] == "MLflow run gone is not in the MLflow export"
     assert graph.graph.nodes["mlflow_run:gone"]["missing"] is True
 
@@ -435,13 +435,13 @@ def _failed_feed(later_retry: bool) -> LineageGraph:
 
 def test_failed_run_feeding_production_is_in_its_provenance() -> None:
     graph = _failed_feed(later_retry=False)
-    prov = graph.provenance(graph.index.version_by_key["credit@1"])
+    prov = provenance(graph, graph.index.version_by_key["credit@1"])
     assert [r.run_id for r in prov.failed_runs] == ["f"]
 
 
 def test_failed_run_superseded_by_a_later_complete_run_is_not_reported() -> None:
     graph = _failed_feed(later_retry=True)
-    prov = graph.provenance(graph.index.version_by_key["credit@1"])
+    prov = provenance(graph, graph.index.version_by_key["credit@1"])
     assert [r.run_id for r in prov.upstream_runs] == ["f", "t"]
     assert prov.failed_runs == ()
 
@@ -459,7 +459,7 @@ def test_unversioned_training_read_is_a_gap() -> None:
         ol_run("x", "broken", inputs=(use("/other"),), state="FAIL"),
     )
     graph = graph_of(lineage_runs=runs, model_versions=(version(run_id=None, stage="Production"),))
-    prov = graph.provenance(graph.index.version_by_key["credit@1"])
+    prov = provenance(graph, graph.index.version_by_key["credit@1"])
     assert prov.gaps == (
         "no MLflow run recorded for the version",
         "training input file:/raw was read without a version",
@@ -502,7 +502,7 @@ def test_writer_chosen_is_the_latest_complete_before_the_read() -> None:
     graph = graph_of(lineage_runs=runs)
     reader = runs[-1]
     # d2 is what was there; d3 failed after it and may have left partial data; d4 came later.
-    assert [r.run_id for r in graph.writers_of(reader, reader.inputs[0])] == ["d2", "d3"]
+    assert [r.run_id for r in writers_of(graph, reader, reader.inputs[0])] == ["d2", "d3"]
 
 
 def test_renamed_column_is_skew() -> None:
@@ -510,7 +510,7 @@ def test_renamed_column_is_skew() -> None:
         served=cols("income_monthly:float64", "age:int64"),
         expected=("monthly_income:double", "age:long"),
     )
-    report = graph.skew(graph.index.version_by_key["credit@1"])
+    report = skew(graph, graph.index.version_by_key["credit@1"])
     assert report.basis == "signature"
     assert report.renamed == (("monthly_income", "income_monthly"),)
     assert (report.added, report.removed, report.retyped) == ((), (), ())
@@ -528,7 +528,7 @@ def test_renamed_column_by_column_lineage() -> None:
     graph = _serving_graph(
         served=cols("years:long"), expected=("age:long",), column_lineage=lineage
     )
-    report = graph.skew(graph.index.version_by_key["credit@1"])
+    report = skew(graph, graph.index.version_by_key["credit@1"])
     assert report.renamed == (("age", "years"),)
 
 
@@ -537,7 +537,7 @@ def test_retyped_column_is_skew_and_type_names_are_normalised() -> None:
         served=cols("age:string", "income:float64", "label:int64"),
         expected=("age:long", "income:double"),
     )
-    report = graph.skew(graph.index.version_by_key["credit@1"])
+    report = skew(graph, graph.index.version_by_key["credit@1"])
     assert report.retyped == (("age", "long", "string"),)
     assert report.added == ()  # the label is a target column, not a feature
     assert [c.name for c in report.served] == ["age", "income"]
@@ -545,7 +545,7 @@ def test_retyped_column_is_skew_and_type_names_are_normalised() -> None:
 
 def test_unrelated_columns_are_added_and_removed_not_renamed() -> None:
     graph = _serving_graph(served=cols("zip_code:string"), expected=("age:long",))
-    report = graph.skew(graph.index.version_by_key["credit@1"])
+    report = skew(graph, graph.index.version_by_key["credit@1"])
     assert (report.added, report.removed, report.renamed) == (("zip_code",), ("age",), ())
 
 
@@ -553,7 +553,7 @@ def test_serving_run_with_only_start_and_running_events_counts() -> None:
     graph = _serving_graph(
         served=cols("age:long"), expected=("age:long",), state="RUNNING", end=None
     )
-    report = graph.skew(graph.index.version_by_key["credit@1"])
+    report = skew(graph, graph.index.version_by_key["credit@1"])
     assert [(r.run_id, r.state) for r in report.serving_runs] == [("s", "RUNNING")]
     assert not report.has_skew
     assert report.dataset_versions_differ == (("file:/features", "v1", "v2"),)
@@ -576,7 +576,7 @@ def test_served_schema_falls_back_to_what_the_writer_recorded() -> None:
         model_versions=(version(),),
         signatures=(signature("ml1", "age:long"),),
     )
-    report = graph.skew(graph.index.version_by_key["credit@1"])
+    report = skew(graph, graph.index.version_by_key["credit@1"])
     assert report.retyped == (("age", "long", "string"),)
 
 
@@ -589,21 +589,29 @@ def test_serving_job_found_by_name_pattern() -> None:
         job_type=None,
         config=config,
     )
-    assert [r.run_id for r in graph.skew(graph.index.version_by_key["credit@1"]).serving_runs] == [
+    assert [r.run_id for r in skew(graph, graph.index.version_by_key["credit@1"]).serving_runs] == [
         "s"
     ]
     plain = _serving_graph(
         served=cols("age:long"), expected=("age:long",), job="score_batch", job_type=None
     )
-    assert plain.skew(plain.index.version_by_key["credit@1"]).serving_runs == ()
+    assert skew(plain, plain.index.version_by_key["credit@1"]).serving_runs == ()
 
 
 def test_training_schema_is_the_basis_without_a_signature() -> None:
     graph = _serving_graph(served=cols("age:long", "extra:double"), expected=None)
-    report = graph.skew(graph.index.version_by_key["credit@1"])
+    report = skew(graph, graph.index.version_by_key["credit@1"])
     assert report.basis == "training_schema"
     assert report.expected == cols("age:long")  # the training label is left out
     assert report.added == ("extra",)
+
+
+def test_the_methods_the_checks_and_the_dossier_call_are_the_functions() -> None:
+    graph = _serving_graph(served=cols("age:string"), expected=("age:long",))
+    credit = graph.index.version_by_key["credit@1"]
+    assert graph.provenance(credit) is provenance(graph, credit)  # worked out once, kept
+    assert graph.skew(credit) == skew(graph, credit)
+    assert graph.skew(credit).retyped == (("age", "long", "string"),)
 
 
 def test_bad_serving_pattern_is_an_input_error() -> None:
@@ -675,9 +683,9 @@ def test_models_uri_forms_resolve_to_versions() -> None:
         model_versions=versions,
         registered_models=(system(aliases={"champion": "2"}),),
     )
-    assert [r.run_id for r in graph.training_runs_of(versions[0])] == ["t1"]
-    assert [r.run_id for r in graph.serving_runs_of(versions[1])] == ["s2"]
-    assert [r.run_id for r in graph.serving_runs_of(versions[2])] == ["s3"]
+    assert [r.run_id for r in training_runs_of(graph, versions[0])] == ["t1"]
+    assert [r.run_id for r in serving_runs_of(graph, versions[1])] == ["s2"]
+    assert [r.run_id for r in serving_runs_of(graph, versions[2])] == ["s3"]
     assert graph.graph.has_edge("run:t1", "mv:credit@1", key="wrote")
 
 
@@ -723,14 +731,14 @@ def test_downstream_reaches_versions_transitively_with_deployments() -> None:
             version(number="2", run_id="ml2"),
         ),
     )
-    impacts = graph.downstream(DatasetId("file", "/landing"))
+    impacts = downstream(graph, DatasetId("file", "/landing"))
     assert [(i.version_key, i.in_production, i.via) for i in impacts] == [
         ("credit@1", True, ("ns:ingest", "ns:features", "ns:train")),
         ("credit@2", False, ("ns:ingest",)),
     ]
     assert [r.run_id for r in impacts[0].serving_runs] == ["s"]
     assert impacts[0].stage == "Production"
-    sub = graph.downstream_subgraph(DatasetId("file", "/landing"))
+    sub = downstream_subgraph(graph, DatasetId("file", "/landing"))
     assert {
         "run:i",
         "run:f",
@@ -777,7 +785,7 @@ def test_mlflow_dataset_inputs_are_linked_to_openlineage_datasets() -> None:
     assert g.edges["dataset:file:/data/x.parquet", "mlflow_run:ml1", "read"]["version"] == "abc123"
     assert g.has_edge("dataset:s3://bucket:key.csv", "mlflow_run:ml1", key="read")
     assert g.has_edge("dataset:mlflow:wine", "mlflow_run:ml1", key="read")
-    prov = graph.provenance(graph.index.version_by_key["credit@1"])
+    prov = provenance(graph, graph.index.version_by_key["credit@1"])
     assert [r.run_id for r in prov.upstream_runs] == ["w", "w2"]
     assert prov.root_datasets == (DatasetId("mlflow", "wine"),)
     assert [str(u.dataset) for u in prov.input_datasets] == [
@@ -789,7 +797,7 @@ def test_mlflow_dataset_inputs_are_linked_to_openlineage_datasets() -> None:
 
 def test_system_subgraph_holds_the_version_chain_and_its_evidence() -> None:
     graph = _serving_graph(served=cols("age:long"), expected=("age:long",))
-    sub = graph.system_subgraph("credit")
+    sub = system_subgraph(graph, "credit")
     assert {
         "mv:credit@1",
         "rm:credit",
