@@ -32,7 +32,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
 import networkx as nx
@@ -61,8 +61,12 @@ Key = tuple[str, str]
 The indexes are keyed by these, not by DatasetId: hashing a tuple of str runs in C, a
 dataclass ``__hash__``/``__eq__`` in Python (millions of look-ups)."""
 
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 
-def _runs_by() -> defaultdict[Any, list[LineageRun]]:
+
+def _grouped() -> defaultdict[_K, list[_V]]:
+    """An empty index of lists (a dataclass field's default)."""
     return defaultdict(list)
 
 
@@ -98,21 +102,22 @@ class LineageGraph:
     serving_patterns: tuple[re.Pattern[str], ...] = ()
     """``linking.serving_job_patterns``, compiled."""
     graph: nx.MultiDiGraph = field(default_factory=nx.MultiDiGraph)
-    writers: defaultdict[Key, list[LineageRun]] = field(default_factory=_runs_by)
+    """The nodes and edges the module docstring lists (edge key: the edge kind)."""
+    writers: defaultdict[Key, list[LineageRun]] = field(default_factory=_grouped)
     """Dataset -> the OpenLineage runs that wrote it, in evidence order."""
     writers_by_version: defaultdict[tuple[str, str, str], list[LineageRun]] = field(
-        default_factory=_runs_by
+        default_factory=_grouped
     )
     """(namespace, name, version) -> the runs that wrote that version."""
-    readers: defaultdict[Key, list[LineageRun]] = field(default_factory=_runs_by)
+    readers: defaultdict[Key, list[LineageRun]] = field(default_factory=_grouped)
     """Dataset -> the OpenLineage runs that read it."""
-    mlflow_readers: defaultdict[Key, list[str]] = field(default_factory=lambda: defaultdict(list))
+    mlflow_readers: defaultdict[Key, list[str]] = field(default_factory=_grouped)
     """Dataset -> the ids of the MLflow runs that took it as a dataset input."""
     mlflow_inputs: dict[str, list[tuple[DatasetId, RunDatasetInput]]] = field(default_factory=dict)
     """MLflow run id -> its dataset inputs and the datasets they map to."""
-    model_writers: defaultdict[str, list[LineageRun]] = field(default_factory=_runs_by)
+    model_writers: defaultdict[str, list[LineageRun]] = field(default_factory=_grouped)
     """Version key -> the runs that wrote it as a ``models:/`` dataset (training)."""
-    model_readers: defaultdict[str, list[LineageRun]] = field(default_factory=_runs_by)
+    model_readers: defaultdict[str, list[LineageRun]] = field(default_factory=_grouped)
     """Version key -> the runs that read it as a ``models:/`` dataset (serving, mostly)."""
     memo: Memo = field(default_factory=Memo)
 
