@@ -77,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     from mldossier.evaluate.catalog import default_catalog_paths, load_catalogs
     from mldossier.evaluate.checks import library
     from mldossier.evaluate.verdicts import evaluate
+    from mldossier.intake.linking import Index
     from mldossier.intake.read import read_evidence
     from mldossier.lineage.graph import build_graph
     from mldossier.render.results_json import results_bytes
@@ -95,7 +96,9 @@ def main(argv: list[str] | None = None) -> int:
             {n: c.subject for n, c in library().items()},
         ),
     )
-    lineage = stage("build_graph (lineage)", lambda: build_graph(evidence, config))
+    lineage = stage(
+        "build_graph (lineage)", lambda: build_graph(evidence, config, Index(evidence, config))
+    )
     results = stage("evaluate (checks)", lambda: evaluate(evidence, catalogs, config, lineage))
     inputs = stage("build_inputs (manifest)", lambda: build_inputs(config, results))
     stage("results JSON", lambda: len(results_bytes(results)))

@@ -18,9 +18,10 @@ from typing import Any
 import pytest
 
 from mldossier.config import load_config
-from mldossier.intake.linking import is_production
+from mldossier.intake.linking import Index, is_production
 from mldossier.intake.read import read_evidence
 from mldossier.lineage.graph import build_graph
+from mldossier.lineage.runs import serving_runs_of, training_runs_of
 
 REPO = Path(__file__).resolve().parents[1]
 BENCHMARKS = REPO / "benchmarks"
@@ -73,13 +74,13 @@ def test_generated_evidence_is_valid_and_linked(generate: ModuleType, tmp_path: 
     assert len(evidence.reports) == size.reports
     assert all(r.model_name and r.model_version for r in evidence.reports)
     assert evidence.unlinked == ()
-    graph = build_graph(evidence, config)
-    untrained = sorted(v.key for v in evidence.model_versions if not graph.training_runs_of(v))
+    graph = build_graph(evidence, config, Index(evidence, config))
+    untrained = sorted(v.key for v in evidence.model_versions if not training_runs_of(graph, v))
     # The planted gap: the training events of the first version of system 3 were "lost".
     assert untrained == ["marketing-propensity-0003@1"]
     production = [v for v in evidence.model_versions if is_production(v, config)]
     assert sorted(v.name for v in production) == sorted(m.name for m in evidence.registered_models)
-    assert all(graph.serving_runs_of(v) for v in production)
+    assert all(serving_runs_of(graph, v) for v in production)
     assert sum(1 for r in evidence.lineage_runs if r.state == "FAIL") > 0
 
 

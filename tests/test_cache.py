@@ -31,6 +31,7 @@ from mldossier.cache import (
 )
 from mldossier.config import load_config
 from mldossier.errors import InputError
+from mldossier.intake.linking import Index
 from mldossier.intake.read import INTAKE_NAMESPACE, SELF_CONTAINED_IMPORTERS, read_evidence
 from mldossier.lineage.diagram import SVG_NAMESPACE, lineage_dot, lineage_svgs
 from mldossier.lineage.graph import build_graph
@@ -384,7 +385,7 @@ def test_a_changed_diagram_is_the_only_one_laid_out_again(builds: Builds, tmp_pa
     evidence = tmp_path / "evidence"
     shutil.copytree(builds.evidence, evidence)
     before = read_evidence(config, evidence)
-    lineage = build_graph(before, config)
+    lineage = build_graph(before, config, Index(before, config))
     systems = [m.name for m in before.registered_models]
     # A sign-off drawn with its own title (not folded into "N sign-offs"): retitle it.
     drawn = next(
@@ -400,11 +401,12 @@ def test_a_changed_diagram_is_the_only_one_laid_out_again(builds: Builds, tmp_pa
     after = read_evidence(config, evidence)
     cache = Cache(tmp_path / "cache")
     first = lineage_svgs(lineage, systems, cache)
-    second = lineage_svgs(build_graph(after, config), systems, cache)
+    second = lineage_svgs(build_graph(after, config, Index(after, config)), systems, cache)
     assert (cache.hits[SVG_NAMESPACE], cache.misses[SVG_NAMESPACE]) == (3, 5)
     assert [s for s in systems if first[s] != second[s]] == [drawn.system]
     assert "(retitled)" in second[drawn.system]
-    assert second == lineage_svgs(build_graph(after, config), systems)  # no cache: the same
+    again = build_graph(after, config, Index(after, config))
+    assert second == lineage_svgs(again, systems)  # no cache: the same
 
 
 def test_a_build_over_damaged_entries_rewrites_them(builds: Builds, tmp_path: Path) -> None:

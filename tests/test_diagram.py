@@ -9,7 +9,7 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
-from test_lineage import TRAIN_RUN, mlflow_run, ol_run, sample_folder, use, version
+from test_lineage import TRAIN_RUN, graph_for, mlflow_run, ol_run, sample_folder, use, version
 
 from mldossier.config import Config
 from mldossier.intake.read import read_evidence
@@ -19,11 +19,13 @@ from mldossier.lineage.diagram import (
     DiagramError,
     graph_dot,
     graph_svg,
-    lineage_svg,
+    lineage_dot,
     node_lines,
+    render_svg,
     run_dot,
 )
-from mldossier.lineage.graph import LineageGraph, build_graph
+from mldossier.lineage.graph import LineageGraph
+from mldossier.lineage.views import system_subgraph
 from mldossier.model import Evidence
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -43,7 +45,12 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> LineageGraph:
         else r
         for r in evidence.mlflow_runs
     )
-    return build_graph(replace(evidence, mlflow_runs=runs), Config())
+    return graph_for(replace(evidence, mlflow_runs=runs))
+
+
+def lineage_svg(lineage: LineageGraph, system: str, max_nodes: int = diagram.MAX_NODES) -> str:
+    """One system's diagram, the way the build draws it (DOT source, then ``dot``)."""
+    return render_svg(*lineage_dot(lineage, system, max_nodes))
 
 
 def texts(svg: str) -> list[str]:
@@ -55,7 +62,7 @@ def test_system_diagram_is_valid_static_svg_naming_every_node(sample: LineageGra
     root = ET.fromstring(svg)
     assert root.tag == f"{SVG}svg"
     shown = set(texts(svg))
-    sub = sample.system_subgraph("breast-cancer-classifier")
+    sub = system_subgraph(sample, "breast-cancer-classifier")
     assert sub.number_of_nodes() == 25
     for node in sub.nodes:
         for line in node_lines(node, sub.nodes[node]):
@@ -70,7 +77,7 @@ def test_system_diagram_is_valid_static_svg_naming_every_node(sample: LineageGra
 
 def test_diagram_is_deterministic(sample: LineageGraph) -> None:
     first = lineage_svg(sample, "breast-cancer-classifier")
-    again = lineage_svg(build_graph(sample.evidence, Config()), "breast-cancer-classifier")
+    again = lineage_svg(graph_for(sample.evidence), "breast-cancer-classifier")
     assert first == again
     assert "graphviz version" not in first.lower()
 
@@ -85,7 +92,7 @@ def test_hostile_names_appear_only_escaped() -> None:
             mlflow_run_id="ml1",
         ),
     )
-    graph = build_graph(
+    graph = graph_for(
         Evidence(
             root=".",
             files=(),
@@ -101,7 +108,7 @@ def test_hostile_names_appear_only_escaped() -> None:
     shown = texts(svg)
     assert HOSTILE in shown
     assert 'train \\N "quoted"' in shown  # the backslash is not a Graphviz escape
-    dot = graph_dot(graph.system_subgraph("credit"), "t")
+    dot = graph_dot(system_subgraph(graph, "credit"), "t")
     assert '\\\\N \\"quoted\\"' in dot
 
 
@@ -128,13 +135,13 @@ def test_two_hundred_node_graph_is_laid_out() -> None:
             end=None,
         )
     )
-    graph = build_graph(
+    graph = graph_for(
         Evidence(
             root=".", files=(), lineage_runs=tuple(runs), model_versions=(version(run_id=None),)
         ),
         Config(),
     )
-    sub = graph.system_subgraph("credit")
+    sub = system_subgraph(graph, "credit")
     big = nx.MultiDiGraph(sub)
     for i in range(60):  # widen it with sign-offs hanging off the version
         big.add_node(f"signoff:s{i}", kind="signoff", label=f"sign-off {i}")
@@ -147,7 +154,7 @@ def test_two_hundred_node_graph_is_laid_out() -> None:
 
 
 def test_png_rendering_for_a_visual_check(sample: LineageGraph, tmp_path: Path) -> None:
-    png = run_dot(graph_dot(sample.system_subgraph("breast-cancer-classifier"), "Lineage"), "png")
+    png = run_dot(graph_dot(system_subgraph(sample, "breast-cancer-classifier"), "Lineage"), "png")
     assert png.startswith(b"\x89PNG")
     (tmp_path / "lineage.png").write_bytes(png)
 

@@ -23,6 +23,7 @@ from mldossier.config import Config
 from mldossier.evaluate.catalog import default_catalog_paths, load_catalogs
 from mldossier.evaluate.checks import library
 from mldossier.evaluate.verdicts import Results, evaluate
+from mldossier.intake.linking import Index
 from mldossier.intake.read import read_evidence
 from mldossier.lineage.graph import build_graph
 from mldossier.model import Citation, SourceFile, Waiver
@@ -47,7 +48,9 @@ def evaluate_folder(root: Path) -> Results:
     config = Config()
     evidence = read_evidence(config, root)
     catalogs = load_catalogs(default_catalog_paths(), {n: s.subject for n, s in library().items()})
-    return evaluate(evidence, catalogs, config, build_graph(evidence, config))
+    return evaluate(
+        evidence, catalogs, config, build_graph(evidence, config, Index(evidence, config))
+    )
 
 
 @pytest.fixture(scope="module")

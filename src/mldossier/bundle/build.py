@@ -29,6 +29,7 @@ from mldossier.evaluate.baseline import compare, load_baseline
 from mldossier.evaluate.catalog import Catalog, default_catalog_paths, load_catalogs
 from mldossier.evaluate.checks import library
 from mldossier.evaluate.verdicts import Results, evaluate, evidence_manifest
+from mldossier.intake.linking import Index
 from mldossier.intake.read import read_evidence
 from mldossier.lineage.diagram import lineage_svgs
 from mldossier.lineage.graph import LineageGraph, build_graph
@@ -78,7 +79,7 @@ def analyse(
     evidence = read_evidence(config, evidence_dir, cache=cache)
     paths = list(control_files or ()) or list(config.catalogs) or default_catalog_paths()
     catalogs = load_catalogs(paths, {n: c.subject for n, c in library().items()})
-    lineage = build_graph(evidence, config)
+    lineage = build_graph(evidence, config, Index(evidence, config))
     results = evaluate(evidence, catalogs, config, lineage)
     inputs = build_inputs(config, results)
     cache.finish()

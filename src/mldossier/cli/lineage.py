@@ -14,8 +14,12 @@ import click
 import networkx as nx
 
 from mldossier.errors import UsageError
-from mldossier.intake.linking import is_production
+from mldossier.intake.linking import Index, is_production
 from mldossier.lineage.graph import LineageGraph, build_graph, short_id
+from mldossier.lineage.impact import downstream
+from mldossier.lineage.provenance import provenance
+from mldossier.lineage.runs import mlflow_inputs, writers_of
+from mldossier.lineage.views import dataset_ids, downstream_subgraph, subgraph, version_nodes
 from mldossier.model import DatasetId, DatasetUse, LineageRun, ModelVersion
 
 FORMATS = ("text", "json", "dot", "graphml", "svg")
@@ -66,7 +70,7 @@ def _lineage(target: str | None, dataset: str | None, fmt: str, evidence_dir: Pa
     obj = click.get_current_context().find_object(Context) or Context(None, False)
     config = obj.config()
     evidence = obj.evidence(evidence_dir)
-    graph = build_graph(evidence, config)
+    graph = build_graph(evidence, config, Index(evidence, config))
     if dataset is not None:
         ident = find_dataset(graph, dataset)
         click.echo(render_downstream(graph, ident, fmt), nl=False)
@@ -108,7 +112,7 @@ def find_versions(graph: LineageGraph, target: str) -> list[ModelVersion]:
 
 def find_dataset(graph: LineageGraph, text: str) -> DatasetId:
     """The dataset ``namespace:name`` names (namespaces may hold colons, e.g. ``s3://b``)."""
-    known = graph.dataset_ids()
+    known = dataset_ids(graph)
     wanted = set(known)
     for i, char in enumerate(text):
         if char == ":" and DatasetId(text[:i], text[i + 1 :]) in wanted:
@@ -135,11 +139,11 @@ def render_upstream(graph: LineageGraph, versions: list[ModelVersion], fmt: str,
     if fmt == "text":
         return "\n".join(provenance_text(graph, v) for v in versions)
     if fmt == "json":
-        return _json({"versions": [graph.provenance(v).to_json() for v in versions]})
+        return _json({"versions": [provenance(graph, v).to_json() for v in versions]})
     nodes: set[str] = set()
     for version in versions:
-        nodes |= graph.version_nodes(version)
-    return _render_graph(graph.subgraph(nodes), fmt, f"Lineage of {title}")
+        nodes |= version_nodes(graph, version)
+    return _render_graph(subgraph(graph, nodes), fmt, f"Lineage of {title}")
 
 
 def render_downstream(graph: LineageGraph, dataset: DatasetId, fmt: str) -> str:
@@ -148,9 +152,9 @@ def render_downstream(graph: LineageGraph, dataset: DatasetId, fmt: str) -> str:
         return downstream_text(graph, dataset)
     if fmt == "json":
         return _json(
-            {"dataset": str(dataset), "impacts": [i.to_json() for i in graph.downstream(dataset)]}
+            {"dataset": str(dataset), "impacts": [i.to_json() for i in downstream(graph, dataset)]}
         )
-    return _render_graph(graph.downstream_subgraph(dataset), fmt, f"What {dataset} feeds")
+    return _render_graph(downstream_subgraph(graph, dataset), fmt, f"What {dataset} feeds")
 
 
 def _render_graph(sub: nx.MultiDiGraph, fmt: str, title: str) -> str:
@@ -205,7 +209,7 @@ def portable_graph(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
 
 def provenance_text(graph: LineageGraph, version: ModelVersion) -> str:
     """An indented tree: version, MLflow run, training runs, datasets, upstream runs, roots."""
-    prov = graph.provenance(version)
+    prov = provenance(graph, version)
     lines = [f"{version.key}{_deployment(graph, version)}"]
     mrun = graph.index.runs.get(prov.mlflow_run_id or "")
     if prov.mlflow_run_id is None:
@@ -219,11 +223,11 @@ def provenance_text(graph: LineageGraph, version: ModelVersion) -> str:
     for run in prov.training_runs:
         _run_tree(graph, run, depth, "training run", lines, shown)
     trained_on = {u.dataset for r in prov.training_runs for u in r.inputs}
-    for use in graph.mlflow_inputs(prov.mlflow_run_id):
+    for use in mlflow_inputs(graph, prov.mlflow_run_id):
         if use.dataset in trained_on:
             continue
         context = use.context or "no context"
-        writers = graph.writers_of(mrun, use)
+        writers = writers_of(graph, mrun, use)
         lines.append(
             f"{'  ' * depth}MLflow input {use.dataset}{_at(use)} ({context})"
             + ("  [root]" if not writers else "")
@@ -271,7 +275,7 @@ def _run_tree(
             for use in sorted(item.inputs, key=lambda u: u.dataset, reverse=True):
                 stack.append((level + 1, "reads", use, item))
         else:
-            writers = graph.writers_of(reader, item)
+            writers = writers_of(graph, reader, item)
             lines.append(
                 f"{pad}{what} {item.dataset}{_at(item)}" + ("  [root]" if not writers else "")
             )
@@ -305,7 +309,7 @@ def _deployment(graph: LineageGraph, version: ModelVersion) -> str:
 
 def downstream_text(graph: LineageGraph, dataset: DatasetId) -> str:
     """What a dataset feeds: each model version, how, and where it is served."""
-    impacts = graph.downstream(dataset)
+    impacts = downstream(graph, dataset)
     if not impacts:
         return f"{dataset} feeds no registered model version\n"
     lines = [f"{dataset} feeds {len(impacts)} model version(s):"]

@@ -21,6 +21,7 @@ from mldossier.cache import Cache, cache_key, code_fingerprint, dot_version, fon
 from mldossier.errors import UsageError
 from mldossier.intake.linking import is_production
 from mldossier.lineage.graph import LineageGraph
+from mldossier.lineage.views import subgraph, system_subgraph, version_nodes
 from mldossier.model import LineageRun, ModelVersion
 
 FONT = "DejaVu Sans"
@@ -72,28 +73,23 @@ class DiagramError(UsageError):
     """Graphviz is missing or failed to lay out a diagram."""
 
 
-def lineage_svg(lineage: LineageGraph, system: str, max_nodes: int = MAX_NODES) -> str:
-    """The lineage diagram of one AI system (registered model) as a static SVG.
+def lineage_dot(
+    lineage: LineageGraph, system: str, max_nodes: int = MAX_NODES
+) -> tuple[str, list[str]]:
+    """The DOT source of one system's lineage diagram and its nodes' hover titles.
 
     When every version together would exceed ``max_nodes``, only the versions in production
     and the latest one are drawn, and the title says how many were left out.
     """
-    return render_svg(*lineage_dot(lineage, system, max_nodes))
-
-
-def lineage_dot(
-    lineage: LineageGraph, system: str, max_nodes: int = MAX_NODES
-) -> tuple[str, list[str]]:
-    """The DOT source of one system's lineage diagram and its nodes' hover titles."""
-    graph = lineage.system_subgraph(system)
+    graph = system_subgraph(lineage, system)
     title = f"Lineage of {system}"
     versions = lineage.index.versions.get(system, [])
     if graph.number_of_nodes() > max_nodes and len(versions) > 1:
         keep = [v for v in versions if is_production(v, lineage.config)]
         if versions[-1] not in keep:
             keep.append(versions[-1])
-        nodes = {n for v in keep for n in lineage.version_nodes(v)}
-        graph = lineage.subgraph(nodes)
+        nodes = {n for v in keep for n in version_nodes(lineage, v)}
+        graph = subgraph(lineage, nodes)
         drawn = ", ".join(v.version for v in keep)
         title += (
             f" (versions {drawn} of {len(versions)}: in production and latest; "

@@ -16,23 +16,23 @@ monitored_by, signed_off_by, version_of, run_of, produced) and point the way dat
 - ``model_version -version_of-> registered_model``, ``-promoted_to-> alias|stage``,
   ``-monitored_by-> monitoring_report``, ``-signed_off_by-> signoff``.
 
-Queries (provenance, impact, skew) walk indexes built once next to the graph, so they stay
-linear in what they visit even with hundreds of thousands of runs.
+This module builds the graph and the indexes next to it. The questions asked of it are
+functions of a :class:`LineageGraph` in the modules beside this one: :mod:`.runs` (which runs
+wrote what a run read, which serve or train a version), :mod:`.provenance` (upstream),
+:mod:`.impact` (downstream), :mod:`.skew` (training against serving features) and
+:mod:`.views` (the subgraphs the command line and the diagrams draw). They walk the indexes,
+so they stay linear in what they visit even with hundreds of thousands of runs.
 """
 
 from __future__ import annotations
 
-import difflib
 import gc
-import heapq
 import re
-from bisect import bisect_right
-from collections import defaultdict, deque
-from collections.abc import Iterable, Iterator
+from collections import defaultdict
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
 import networkx as nx
@@ -41,8 +41,6 @@ from mldossier.config import Config
 from mldossier.errors import InputError, Problem
 from mldossier.intake.linking import Index, is_production, version_sort_key
 from mldossier.model import (
-    Citation,
-    Column,
     DatasetId,
     DatasetUse,
     Evidence,
@@ -52,179 +50,118 @@ from mldossier.model import (
     RunDatasetInput,
 )
 
-FAILED_STATES = frozenset({"FAIL", "ABORT"})
-SERVING_JOB_TYPES = frozenset(
-    {"SERVING", "ML_SERVING", "MODEL_SERVING", "INFERENCE", "ML_INFERENCE", "MODEL_INFERENCE"}
-)
-TRAINING_JOB_TYPES = frozenset({"TRAINING", "ML_TRAINING", "MODEL_TRAINING"})
-SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
-# Edges along which data (and so provenance) flows; the rest annotate.
-FLOW_EDGES = frozenset({"read", "wrote", "run_of", "produced", "registered_as", "trained"})
+if TYPE_CHECKING:
+    from mldossier.lineage.provenance import Provenance
+    from mldossier.lineage.runs import WriterOrder
+    from mldossier.lineage.skew import SkewReport
+
+Key = tuple[str, str]
+"""A dataset or job identity as a plain ``(namespace, name)`` tuple.
+
+The indexes are keyed by these, not by DatasetId: hashing a tuple of str runs in C, a
+dataclass ``__hash__``/``__eq__`` in Python (millions of look-ups)."""
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 
 
-# ---------------------------------------------------------------- results
+def _grouped() -> defaultdict[_K, list[_V]]:
+    """An empty index of lists (a dataclass field's default)."""
+    return defaultdict(list)
 
 
-@dataclass(frozen=True)
-class Provenance:
-    """What a model version rests on, upstream down to the root datasets."""
+@dataclass
+class Memo:
+    """What the queries work out once per graph and reuse: one field per question."""
 
-    version_key: str
-    mlflow_run_id: str | None
-    training_runs: tuple[LineageRun, ...]
-    """OpenLineage runs that trained it: linked to its MLflow run by tag, or that wrote
-    ``models:/<name>/<version>`` (or its logged model ``models:/m-...``)."""
-    upstream_runs: tuple[LineageRun, ...]
-    """Every OpenLineage run upstream of the version (training runs included), writers first."""
-    input_datasets: tuple[DatasetUse, ...]
-    """Datasets the training runs read, as read; MLflow dataset inputs the OpenLineage runs
-    do not name are added with the MLflow digest as version."""
-    root_datasets: tuple[DatasetId, ...]
-    """Upstream datasets no known run wrote before they were read."""
-    failed_runs: tuple[LineageRun, ...]
-    """Upstream runs that ended FAIL/ABORT and no later COMPLETE run of their job superseded."""
-    gaps: tuple[str, ...]
-    citations: tuple[Citation, ...]
-
-    @property
-    def complete(self) -> bool:
-        """True when nothing is missing from the chain."""
-        return not self.gaps
-
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-ready form."""
-        return {
-            "version": self.version_key,
-            "mlflow_run_id": self.mlflow_run_id,
-            "complete": self.complete,
-            "training_runs": [run_json(r) for r in self.training_runs],
-            "upstream_runs": [run_json(r) for r in self.upstream_runs],
-            "input_datasets": [use_json(u) for u in self.input_datasets],
-            "root_datasets": [str(d) for d in self.root_datasets],
-            "failed_runs": [run_json(r) for r in self.failed_runs],
-            "gaps": list(self.gaps),
-            "citations": [c.to_json() for c in self.citations],
-        }
+    model_refs: dict[str, tuple[ModelVersion, ...]] = field(default_factory=dict)
+    """``models:/...`` dataset name -> the model versions it stands for (:func:`model_refs`)."""
+    writer_order: dict[Key, WriterOrder] = field(default_factory=dict)
+    """Dataset -> its writers in the order their output was done (:func:`.runs.writers_of`)."""
+    latest_complete: dict[Key, float] | None = None
+    """Job -> when its latest COMPLETE run was done (:func:`.runs.superseded`)."""
+    provenance: dict[str, Provenance] = field(default_factory=dict)
+    """Version key -> its provenance (:func:`.provenance.provenance`)."""
+    trained_by: dict[str, set[str]] | None = None
+    """OpenLineage run id -> keys of the versions it trained (:func:`.impact.trained_by`)."""
+    versions_of_mlflow_run: dict[str, list[ModelVersion]] | None = None
+    """MLflow run id -> the versions it produced (:func:`.impact.versions_of_mlflow_run`)."""
 
 
-@dataclass(frozen=True)
-class Impact:
-    """A model version a dataset feeds, directly or through other runs."""
+@dataclass(eq=False, repr=False)
+class LineageGraph:
+    """The lineage of one evidence bundle: a networkx graph and the indexes its queries walk.
 
-    version_key: str
-    in_production: bool
-    stage: str | None
-    aliases: tuple[str, ...]
-    via: tuple[str, ...]
-    """Jobs (``namespace:name``) on the shortest path from the dataset to the version."""
-    serving_runs: tuple[LineageRun, ...]
-    """Serving runs that read the version (its deployments)."""
-    citations: tuple[Citation, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-ready form."""
-        return {
-            "version": self.version_key,
-            "in_production": self.in_production,
-            "stage": self.stage,
-            "aliases": list(self.aliases),
-            "via": list(self.via),
-            "serving_runs": [run_json(r) for r in self.serving_runs],
-            "citations": [c.to_json() for c in self.citations],
-        }
-
-
-@dataclass(frozen=True)
-class SkewReport:
-    """Features a version was trained on against the features its serving runs read.
-
-    ``dataset_versions_differ`` is reported but is not skew by itself: serving normally reads
-    newer data of the same feature table than training did.
+    Made by :func:`build_graph`; the index fields are filled there and read-only after.
     """
 
-    version_key: str
-    basis: str
-    """``signature``, ``training_schema`` (training input minus target columns) or ``none``."""
-    serving_runs: tuple[LineageRun, ...]
-    expected: tuple[Column, ...]
-    served: tuple[Column, ...]
-    """Feature columns of the latest serving run with a schema on a non-model input."""
-    added: tuple[str, ...]
-    removed: tuple[str, ...]
-    renamed: tuple[tuple[str, str], ...]
-    retyped: tuple[tuple[str, str, str], ...]
-    dataset_versions_differ: tuple[tuple[str, str, str], ...]
-    citations: tuple[Citation, ...]
+    evidence: Evidence
+    config: Config
+    index: Index
+    """The run's look-up index, shared with the other stages."""
+    serving_patterns: tuple[re.Pattern[str], ...] = ()
+    """``linking.serving_job_patterns``, compiled."""
+    graph: nx.MultiDiGraph = field(default_factory=nx.MultiDiGraph)
+    """The nodes and edges the module docstring lists (edge key: the edge kind)."""
+    writers: defaultdict[Key, list[LineageRun]] = field(default_factory=_grouped)
+    """Dataset -> the OpenLineage runs that wrote it, in evidence order."""
+    writers_by_version: defaultdict[tuple[str, str, str], list[LineageRun]] = field(
+        default_factory=_grouped
+    )
+    """(namespace, name, version) -> the runs that wrote that version."""
+    readers: defaultdict[Key, list[LineageRun]] = field(default_factory=_grouped)
+    """Dataset -> the OpenLineage runs that read it."""
+    mlflow_readers: defaultdict[Key, list[str]] = field(default_factory=_grouped)
+    """Dataset -> the ids of the MLflow runs that took it as a dataset input."""
+    mlflow_inputs: dict[str, list[tuple[DatasetId, RunDatasetInput]]] = field(default_factory=dict)
+    """MLflow run id -> its dataset inputs and the datasets they map to."""
+    model_writers: defaultdict[str, list[LineageRun]] = field(default_factory=_grouped)
+    """Version key -> the runs that wrote it as a ``models:/`` dataset (training)."""
+    model_readers: defaultdict[str, list[LineageRun]] = field(default_factory=_grouped)
+    """Version key -> the runs that read it as a ``models:/`` dataset (serving, mostly)."""
+    memo: Memo = field(default_factory=Memo)
 
-    @property
-    def has_skew(self) -> bool:
-        """True when serving reads different feature columns or types than expected."""
-        return bool(self.added or self.removed or self.renamed or self.retyped)
+    # evaluate/checks.py and render/dossier.py call these two as methods (they hold the graph
+    # as Any); the functions live in provenance.py and skew.py, which import this module, so
+    # they are imported when called. Once those callers call the functions, these can go.
 
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-ready form."""
-        return {
-            "version": self.version_key,
-            "basis": self.basis,
-            "has_skew": self.has_skew,
-            "serving_runs": [run_json(r) for r in self.serving_runs],
-            "expected": [[c.name, c.type] for c in self.expected],
-            "served": [[c.name, c.type] for c in self.served],
-            "added": list(self.added),
-            "removed": list(self.removed),
-            "renamed": [list(p) for p in self.renamed],
-            "retyped": [list(t) for t in self.retyped],
-            "dataset_versions_differ": [list(t) for t in self.dataset_versions_differ],
-            "citations": [c.to_json() for c in self.citations],
-        }
+    def provenance(self, version: ModelVersion) -> Provenance:
+        """What a version rests on upstream: :func:`mldossier.lineage.provenance.provenance`."""
+        from mldossier.lineage.provenance import provenance
 
+        return provenance(self, version)
 
-@dataclass(frozen=True)
-class Finding:
-    """Something wrong in the lineage that a compliance officer should act on."""
+    def skew(self, version: ModelVersion) -> SkewReport:
+        """Training against serving features: :func:`mldossier.lineage.skew.skew`."""
+        from mldossier.lineage.skew import skew
 
-    kind: str
-    subject: str
-    message: str
-    fix: str
-    severity: str
-    citations: tuple[Citation, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-ready form."""
-        return {
-            "kind": self.kind,
-            "subject": self.subject,
-            "message": self.message,
-            "fix": self.fix,
-            "severity": self.severity,
-            "citations": [c.to_json() for c in self.citations],
-        }
+        return skew(self, version)
 
 
-def run_json(run: LineageRun) -> dict[str, Any]:
-    """The identifying part of a lineage run, JSON-ready."""
-    return {
-        "run_id": run.run_id,
-        "job": str(run.job),
-        "state": run.state,
-        "started": _iso(run.started),
-        "ended": _iso(run.ended),
-        "cite": run.cite.to_json(),
-    }
+def build_graph(evidence: Evidence, config: Config, index: Index) -> LineageGraph:
+    """Build the lineage graph of an evidence bundle, with the run's one look-up ``Index``."""
+    lineage = LineageGraph(evidence, config, index, _compile_patterns(config))
+    with _collector_paused():
+        _Builder(lineage).build()
+    return lineage
 
 
-def use_json(use: DatasetUse) -> dict[str, Any]:
-    """A dataset as read, JSON-ready."""
-    return {
-        "dataset": str(use.dataset),
-        "version": use.version,
-        "schema": [[c.name, c.type] for c in use.schema],
-        "cite": use.cite.to_json(),
-    }
+# ---------------------------------------------------------------- node ids and names
 
 
-# ---------------------------------------------------------------- naming helpers
+def dataset_node(dataset: DatasetId) -> str:
+    """The node id of a dataset."""
+    return f"dataset:{dataset.namespace}:{dataset.name}"
+
+
+def version_node(key: str) -> str:
+    """The node id of a model version (``name@version``)."""
+    return f"mv:{key}"
+
+
+def short_id(run_id: str) -> str:
+    """A run id shortened for display: head and tail (UUIDv7 ids share their time prefix)."""
+    return run_id if len(run_id) <= 14 else f"{run_id[:8]}…{run_id[-4:]}"
 
 
 def dataset_id_from_uri(uri: str) -> DatasetId | None:
@@ -254,151 +191,42 @@ def dataset_id_from_uri(uri: str) -> DatasetId | None:
 _MODEL_URI = re.compile(r"^models:/(?P<name>[^/@]+)(?:/(?P<ref>[^/]+)|@(?P<alias>[^/]+))?/?$")
 
 
-def normalise_type(text: str) -> str:
-    """A column type in one vocabulary: double/float64 -> float, long/int64 -> int, ..."""
-    base = re.split(r"[(\[<]", text.strip().lower(), maxsplit=1)[0].strip()
-    return _TYPE_WORDS.get(base, base)
+def model_refs(lineage: LineageGraph, dataset: DatasetId) -> tuple[ModelVersion, ...]:
+    """The model versions a ``models:/...`` dataset name stands for (MLflow model URIs)."""
+    if not dataset.name.startswith("models:/"):
+        return ()
+    found = lineage.memo.model_refs.get(dataset.name)
+    if found is None:
+        found = lineage.memo.model_refs[dataset.name] = _resolve_model_uri(lineage, dataset.name)
+    return found
 
 
-_TYPE_WORDS = {
-    **dict.fromkeys(
-        (
-            "double",
-            "float",
-            "float64",
-            "float32",
-            "float16",
-            "real",
-            "fp64",
-            "fp32",
-            "double precision",
-        ),
-        "float",
-    ),
-    **dict.fromkeys(
-        (
-            "long",
-            "int",
-            "int64",
-            "int32",
-            "int16",
-            "int8",
-            "integer",
-            "bigint",
-            "smallint",
-            "tinyint",
-            "short",
-            "uint8",
-            "uint16",
-            "uint32",
-            "uint64",
-        ),
-        "int",
-    ),
-    **dict.fromkeys(
-        (
-            "string",
-            "str",
-            "object",
-            "varchar",
-            "text",
-            "char",
-            "utf8",
-            "large_string",
-            "category",
-            "categorical",
-        ),
-        "string",
-    ),
-    **dict.fromkeys(("boolean", "bool"), "bool"),
-    **dict.fromkeys(
-        ("datetime", "datetime64", "timestamp", "timestamp_ntz", "timestamp_ltz"), "datetime"
-    ),
-    **dict.fromkeys(("binary", "bytes", "bytea", "blob"), "binary"),
-}
+def _resolve_model_uri(lineage: LineageGraph, uri: str) -> tuple[ModelVersion, ...]:
+    match = _MODEL_URI.match(uri)
+    if not match:
+        return ()
+    index = lineage.index
+    name, ref, alias = match["name"], match["ref"], match["alias"]
+    if ref is None and alias is None:
+        # models:/m-<id>: an MLflow 3 logged model, registered as these versions.
+        return tuple(
+            sorted(
+                (v for v in lineage.evidence.model_versions if v.logged_model_id == name),
+                key=lambda v: (v.name, version_sort_key(v.version)),
+            )
+        )
+    versions = index.versions.get(name, [])
+    if alias is not None:
+        model = index.systems.get(name)
+        number = model.aliases.get(alias) if model else None
+        return tuple([v for v in versions if v.version == number or alias in v.aliases][-1:])
+    if f"{name}@{ref}" in index.version_by_key:
+        return (index.version_by_key[f"{name}@{ref}"],)
+    # models:/<name>/<stage>: MLflow serves the latest version in that stage.
+    return tuple([v for v in versions if (v.stage or "").lower() == ref.lower()][-1:])
 
 
-def _name_tokens(name: str) -> tuple[str, ...]:
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
-    return tuple(sorted(t for t in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if t))
-
-
-def similar_names(a: str, b: str) -> bool:
-    """Whether two column names look like one renamed (same tokens, or ratio >= 0.8)."""
-    if _name_tokens(a) == _name_tokens(b):
-        return True
-    return difflib.SequenceMatcher(None, a.lower(), b.lower()).ratio() >= 0.8
-
-
-def short_id(run_id: str) -> str:
-    """A run id shortened for display: head and tail (UUIDv7 ids share their time prefix)."""
-    return run_id if len(run_id) <= 14 else f"{run_id[:8]}…{run_id[-4:]}"
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
-
-
-def _stamp(moment: datetime | None) -> float | None:
-    if moment is None:
-        return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
-
-
-def _read_time(run: LineageRun) -> float | None:
-    return _stamp(run.started or run.last_event or run.ended)
-
-
-def _done_time(run: LineageRun) -> float | None:
-    """When a run's output became available: its end, else its last event."""
-    return _stamp(run.ended or run.last_event or run.started)
-
-
-def _run_order(run: LineageRun) -> tuple[str, str]:
-    return (_iso(run.started or run.last_event) or "", run.run_id)
-
-
-def _is_model_dataset(use: DatasetUse) -> bool:
-    return use.dataset.name.startswith("models:/") or (use.dataset_type or "").upper() == "MODEL"
-
-
-def _unique_cites(cites: Iterable[Citation]) -> tuple[Citation, ...]:
-    return tuple(sorted(set(cites)))
-
-
-def node_id(kind: str, *parts: str) -> str:
-    """The stable node id of a thing, e.g. ``dataset:file:/data/x.parquet``."""
-    prefix = {
-        "dataset": "dataset",
-        "dataset_version": "dsv",
-        "job": "job",
-        "run": "run",
-        "mlflow_run": "mlflow_run",
-        "logged_model": "logged_model",
-        "model_version": "mv",
-        "registered_model": "rm",
-        "alias": "alias",
-        "stage": "stage",
-        "monitoring_report": "report",
-        "signoff": "signoff",
-    }[kind]
-    return f"{prefix}:{':'.join(parts)}"
-
-
-def dataset_node(dataset: DatasetId) -> str:
-    """The node id of a dataset."""
-    return node_id("dataset", dataset.namespace, dataset.name)
-
-
-def version_node(key: str) -> str:
-    """The node id of a model version (``name@version``)."""
-    return f"mv:{key}"
-
-
-# ---------------------------------------------------------------- the graph
-
-Key = tuple[str, str]
-"""A dataset or job identity as a plain ``(namespace, name)`` tuple."""
+# ---------------------------------------------------------------- building
 
 # The attributes of edges that carry nothing but their kind, one dict shared by all of them
 # (hundreds of thousands of runs each have one); edge attributes are never changed.
@@ -407,195 +235,174 @@ _PARENT_OF: dict[str, Any] = {"kind": "parent_of"}
 _VERSION_OF: dict[str, Any] = {"kind": "version_of"}
 
 
-@dataclass
-class _Trace:
-    """Working state of one upstream walk."""
+class _Builder:
+    """Fills a new LineageGraph's networkx graph and indexes from its evidence, once."""
 
-    runs: dict[str, LineageRun] = field(default_factory=dict)
-    links: set[tuple[str, str]] = field(default_factory=set)
-    roots: set[DatasetId] = field(default_factory=set)
-
-
-class LineageGraph:
-    """The lineage of one evidence bundle, as a networkx graph plus the queries on it."""
-
-    graph: nx.MultiDiGraph
-
-    def __init__(self, evidence: Evidence, config: Config, index: Index | None = None):
-        self.evidence = evidence
-        self.config = config
-        self.index = index or Index(evidence, config)
-        self._serving_patterns = _compile_patterns(config)
-        self.graph = nx.MultiDiGraph()
+    def __init__(self, lineage: LineageGraph):
+        self.lineage = lineage
+        self.index = lineage.index
         # Filled straight into networkx's adjacency dicts: ``add_edge`` costs several
         # microseconds an edge (it goes through views), most of the build time with millions
         # of edges. This is the layout networkx documents: ``_succ[u][v] is _pred[v][u]``,
         # a dict of edge key (here the edge kind) to the edge's attributes.
-        self._nodes: dict[str, dict[str, Any]] = self.graph._node
-        self._succ: dict[str, dict[str, dict[str, Any]]] = self.graph._succ
-        self._pred: dict[str, dict[str, dict[str, Any]]] = self.graph._pred
-        self._runs: dict[str, LineageRun] = {}
-        # Indexes are keyed by (namespace, name) tuples, not DatasetId: hashing a tuple of
-        # str runs in C, a dataclass __hash__/__eq__ in Python (millions of look-ups).
-        self._writers: dict[Key, list[tuple[float | None, LineageRun]]] = defaultdict(list)
-        self._writers_by_version: dict[tuple[str, str, str], list[LineageRun]] = defaultdict(list)
-        self._readers: dict[Key, list[LineageRun]] = defaultdict(list)
-        self._mlflow_readers: dict[Key, list[str]] = defaultdict(list)
-        self._mlflow_inputs: dict[str, list[tuple[DatasetId, RunDatasetInput]]] = {}
-        self._model_writers: dict[str, list[LineageRun]] = defaultdict(list)
-        self._model_readers: dict[str, list[LineageRun]] = defaultdict(list)
-        self._runs_by_job: dict[Key, list[LineageRun]] = defaultdict(list)
-        self._latest_complete: dict[Key, float] = {}
-        self._cache: dict[str, Any] = {}
-        self._ds_info: dict[Key, tuple[str, list[ModelVersion]]] = {}
-        self._job_nodes: dict[Key, str] = {}
-        with _collector_paused():
-            self._build()
+        self.nodes: dict[str, dict[str, Any]] = lineage.graph._node
+        self.succ: dict[str, dict[str, dict[str, Any]]] = lineage.graph._succ
+        self.pred: dict[str, dict[str, dict[str, Any]]] = lineage.graph._pred
+        self.ds_info: dict[Key, tuple[str, tuple[ModelVersion, ...]]] = {}
+        self.job_nodes: dict[Key, str] = {}
 
-    # ------------------------------------------------------------ building
-
-    def _node(self, node: str, kind: str, label: str, **attrs: Any) -> str:
-        if node not in self._nodes:
-            self._new_node(node, {"kind": kind, "label": label, **attrs})
-        elif self._nodes[node].get("missing"):
-            self._nodes[node] = {"kind": kind, "label": label, **attrs}
+    def node(self, node: str, kind: str, label: str, **attrs: Any) -> str:
+        """Add a node (or fill in a placeholder made for a missing one); its id."""
+        if node not in self.nodes:
+            self.new_node(node, {"kind": kind, "label": label, **attrs})
+        elif self.nodes[node].get("missing"):
+            self.nodes[node] = {"kind": kind, "label": label, **attrs}
         return node
 
-    def _new_node(self, node: str, attrs: dict[str, Any]) -> None:
-        self._nodes[node] = attrs
-        self._succ[node] = {}
-        self._pred[node] = {}
+    def new_node(self, node: str, attrs: dict[str, Any]) -> None:
+        """Add a node known not to exist yet."""
+        self.nodes[node] = attrs
+        self.succ[node] = {}
+        self.pred[node] = {}
 
-    def _edge(self, u: str, v: str, kind: str, **attrs: Any) -> None:
+    def edge(self, u: str, v: str, kind: str, **attrs: Any) -> None:
+        """Add an edge, and an ``unknown`` node for an end not seen before."""
         for end in (u, v):
-            if end not in self._nodes:
-                self._new_node(end, {"kind": "unknown", "label": end})
-        self._link(u, v, kind, {"kind": kind, **attrs})
+            if end not in self.nodes:
+                self.new_node(end, {"kind": "unknown", "label": end})
+        self.link(u, v, kind, {"kind": kind, **attrs})
 
-    def _link(self, u: str, v: str, key: str, attrs: dict[str, Any]) -> None:
+    def link(self, u: str, v: str, key: str, attrs: dict[str, Any]) -> None:
         """Add an edge between two existing nodes (one per kind and direction)."""
-        keys = self._succ[u].get(v)
+        keys = self.succ[u].get(v)
         if keys is None:
-            keys = self._succ[u][v] = {}
-            self._pred[v][u] = keys
+            keys = self.succ[u][v] = {}
+            self.pred[v][u] = keys
         keys[key] = attrs
 
-    def _build(self) -> None:
-        ev, index = self.evidence, self.index
-        self._build_registry()
+    def build(self) -> None:
+        """Everything, in an order that lets each part join what the earlier ones added."""
+        ev, index = self.lineage.evidence, self.index
+        self.registry()
+        self.logged_models()
         for run in ev.lineage_runs:
-            self._runs[run.run_id] = run
-        for run in ev.lineage_runs:
-            self._build_lineage_run(run)
+            self.lineage_run(run)
         # After the OpenLineage runs, so MLflow inputs can join the datasets they name.
         for mrun in ev.mlflow_runs:
-            self._build_mlflow_run(mrun)
+            self.mlflow_run(mrun)
         # OpenLineage run <-> MLflow run, by either tag convention.
         for mrun in ev.mlflow_runs:
             for ol in index.lineage_runs_of(mrun.run_id):
-                self._edge(f"run:{ol.run_id}", f"mlflow_run:{mrun.run_id}", "run_of")
+                self.edge(f"run:{ol.run_id}", f"mlflow_run:{mrun.run_id}", "run_of")
         for run in ev.lineage_runs:
             if run.mlflow_run_id:
-                target = self._mlflow_node(run.mlflow_run_id)
-                self._edge(f"run:{run.run_id}", target, "run_of")
-        for report in ev.reports:
-            key = f"{report.model_name}@{report.model_version}"
-            if key in index.version_by_key:
-                node = self._node(
-                    f"report:{report.cite.file}{report.cite.pointer}",
-                    "monitoring_report",
-                    report.name or report.cite.file,
-                    record=report,
-                )
-                self._edge(version_node(key), node, "monitored_by")
-        for signoff in ev.signoffs:
-            node = self._node(
-                f"signoff:{signoff.id}",
-                "signoff",
-                f"{signoff.kind}: {signoff.title}",
-                record=signoff,
-            )
-            if signoff.version is not None and signoff.subject in index.version_by_key:
-                self._edge(version_node(signoff.subject), node, "signed_off_by")
-            elif signoff.version is None and signoff.system in index.systems:
-                self._edge(f"rm:{signoff.system}", node, "signed_off_by")
-        for job, runs in self._runs_by_job.items():
-            done = [t for r in runs if r.state == "COMPLETE" and (t := _done_time(r)) is not None]
-            if done:
-                self._latest_complete[job] = max(done)
+                target = self.mlflow_node(run.mlflow_run_id)
+                self.edge(f"run:{run.run_id}", target, "run_of")
+        self.reports_and_signoffs()
 
-    def _build_registry(self) -> None:
-        index = self.index
-        for model in self.evidence.registered_models:
-            self._node(f"rm:{model.name}", "registered_model", model.name, record=model)
-        for version in self.evidence.model_versions:
-            mv = self._node(
+    def registry(self) -> None:
+        """Registered models and their versions, aliases, stages and MLflow runs."""
+        index, config = self.index, self.lineage.config
+        for model in self.lineage.evidence.registered_models:
+            self.node(f"rm:{model.name}", "registered_model", model.name, record=model)
+        for version in self.lineage.evidence.model_versions:
+            mv = self.node(
                 version_node(version.key),
                 "model_version",
                 f"{version.name} v{version.version}",
                 record=version,
-                production=is_production(version, self.config),
+                production=is_production(version, config),
             )
-            rm = self._node(f"rm:{version.name}", "registered_model", version.name)
-            self._edge(mv, rm, "version_of")
+            rm = self.node(f"rm:{version.name}", "registered_model", version.name)
+            self.edge(mv, rm, "version_of")
             system = index.systems.get(version.name)
             aliases = set(version.aliases)
             if system is not None:
                 aliases.update(a for a, v in system.aliases.items() if v == version.version)
             for alias in sorted(aliases):
-                node = self._node(f"alias:{version.name}@{alias}", "alias", f"@{alias}")
-                self._edge(mv, node, "promoted_to")
+                node = self.node(f"alias:{version.name}@{alias}", "alias", f"@{alias}")
+                self.edge(mv, node, "promoted_to")
             if version.stage and version.stage != "None":
-                node = self._node(
+                node = self.node(
                     f"stage:{version.name}/{version.stage}", "stage", f"stage {version.stage}"
                 )
-                self._edge(mv, node, "promoted_to")
+                self.edge(mv, node, "promoted_to")
             run_id = index.run_id_of(version)
             if run_id:
-                self._edge(self._mlflow_node(run_id), mv, "trained")
+                self.edge(self.mlflow_node(run_id), mv, "trained")
             if version.logged_model_id:
-                lm = self._node(
+                lm = self.node(
                     f"logged_model:{version.logged_model_id}",
                     "logged_model",
                     f"logged model {version.logged_model_id}",
                     missing=True,
                 )
-                self._edge(lm, mv, "registered_as")
-        for logged in self.evidence.logged_models:
-            lm = self._node(
+                self.edge(lm, mv, "registered_as")
+
+    def logged_models(self) -> None:
+        """MLflow 3 logged models: the run that produced each, the versions it became."""
+        for logged in self.lineage.evidence.logged_models:
+            lm = self.node(
                 f"logged_model:{logged.model_id}",
                 "logged_model",
                 f"logged model: {logged.name}\n{logged.model_id}",
                 record=logged,
             )
             if logged.source_run_id:
-                self._edge(self._mlflow_node(logged.source_run_id), lm, "produced")
+                self.edge(self.mlflow_node(logged.source_run_id), lm, "produced")
             for name, number in logged.model_versions:
-                if f"{name}@{number}" in index.version_by_key:
-                    self._edge(lm, version_node(f"{name}@{number}"), "registered_as")
+                if f"{name}@{number}" in self.index.version_by_key:
+                    self.edge(lm, version_node(f"{name}@{number}"), "registered_as")
 
-    def _mlflow_node(self, run_id: str) -> str:
+    def reports_and_signoffs(self) -> None:
+        """Monitoring reports of known versions; sign-offs of known versions or systems."""
+        ev, index = self.lineage.evidence, self.index
+        for report in ev.reports:
+            key = f"{report.model_name}@{report.model_version}"
+            if key in index.version_by_key:
+                node = self.node(
+                    f"report:{report.cite.file}{report.cite.pointer}",
+                    "monitoring_report",
+                    report.name or report.cite.file,
+                    record=report,
+                )
+                self.edge(version_node(key), node, "monitored_by")
+        for signoff in ev.signoffs:
+            node = self.node(
+                f"signoff:{signoff.id}",
+                "signoff",
+                f"{signoff.kind}: {signoff.title}",
+                record=signoff,
+            )
+            if signoff.version is not None and signoff.subject in index.version_by_key:
+                self.edge(version_node(signoff.subject), node, "signed_off_by")
+            elif signoff.version is None and signoff.system in index.systems:
+                self.edge(f"rm:{signoff.system}", node, "signed_off_by")
+
+    def mlflow_node(self, run_id: str) -> str:
+        """The node of an MLflow run, a ``missing`` placeholder if it was not exported."""
         node = f"mlflow_run:{run_id}"
         record = self.index.runs.get(run_id)
         if record is not None:
-            return self._node(
+            return self.node(
                 node,
                 "mlflow_run",
                 f"MLflow run {record.run_name or run_id}\n{run_id[:12]}",
                 record=record,
             )
-        return self._node(
+        return self.node(
             node, "mlflow_run", f"MLflow run {run_id[:12]} (not exported)", missing=True
         )
 
-    def _build_mlflow_run(self, mrun: MlflowRun) -> None:
-        node = self._mlflow_node(mrun.run_id)
+    def mlflow_run(self, mrun: MlflowRun) -> None:
+        """An MLflow run's dataset inputs, as reads of the datasets they map to."""
+        node = self.mlflow_node(mrun.run_id)
         inputs: list[tuple[DatasetId, RunDatasetInput]] = []
         for item in mrun.dataset_inputs:
-            dataset = self._mlflow_dataset(item)
+            dataset = self.mlflow_dataset(item)
             inputs.append((dataset, item))
-            ds = self._dataset_node(dataset)
-            self._edge(
+            ds = self.dataset_info(dataset)[0]
+            self.edge(
                 ds,
                 node,
                 "read",
@@ -603,10 +410,10 @@ class LineageGraph:
                 context=item.context or "",
                 mlflow_dataset=item.name,
             )
-            self._mlflow_readers[(dataset.namespace, dataset.name)].append(mrun.run_id)
-        self._mlflow_inputs[mrun.run_id] = inputs
+            self.lineage.mlflow_readers[(dataset.namespace, dataset.name)].append(mrun.run_id)
+        self.lineage.mlflow_inputs[mrun.run_id] = inputs
 
-    def _mlflow_dataset(self, item: RunDatasetInput) -> DatasetId:
+    def mlflow_dataset(self, item: RunDatasetInput) -> DatasetId:
         """The OpenLineage dataset an MLflow dataset input is, by its source URI."""
         uri = item.source_uri or next(
             (item.source[k] for k in ("uri", "url", "path") if isinstance(item.source.get(k), str)),
@@ -618,7 +425,7 @@ class LineageGraph:
             return DatasetId("mlflow", item.name)
 
         def known(d: DatasetId) -> bool:
-            return (d.namespace, d.name) in self._ds_info or d in self.index.datasets
+            return (d.namespace, d.name) in self.ds_info or d in self.index.datasets
 
         if not known(mapped) and mapped.namespace != "file":
             # Producers differ on a leading slash in object-store keys; join either form.
@@ -627,21 +434,18 @@ class LineageGraph:
                 return alternative
         return mapped
 
-    def _dataset_node(self, dataset: DatasetId) -> str:
-        return self._dataset_info(dataset)[0]
-
-    def _dataset_info(self, dataset: DatasetId) -> tuple[str, list[ModelVersion]]:
+    def dataset_info(self, dataset: DatasetId) -> tuple[str, tuple[ModelVersion, ...]]:
         """The node of a dataset (a model version for ``models:/``) and the versions it is."""
         key = (dataset.namespace, dataset.name)
-        info = self._ds_info.get(key)
+        info = self.ds_info.get(key)
         if info is None:
-            refs = self._model_refs(dataset)
+            refs = model_refs(self.lineage, dataset)
             if refs:
                 info = (version_node(refs[0].key), refs)
             else:
                 node = dataset_node(dataset)
-                if node not in self._nodes:
-                    self._new_node(
+                if node not in self.nodes:
+                    self.new_node(
                         node,
                         {
                             "kind": "dataset",
@@ -651,27 +455,26 @@ class LineageGraph:
                         },
                     )
                 info = (node, refs)
-            self._ds_info[key] = info
+            self.ds_info[key] = info
         return info
 
-    def _build_lineage_run(self, run: LineageRun) -> None:
+    def lineage_run(self, run: LineageRun) -> None:
+        """An OpenLineage run: its node, job, parent run, reads and writes."""
         # The hot loop of the build (hundreds of thousands of runs): plain dict work only.
-        nodes, link = self._nodes, self._link
         rid = run.run_id
         node = "run:" + rid
-        self._node(node, "run", f"{run.job.name}\n{run.state} · run {short_id(rid)}", record=run)
+        self.node(node, "run", f"{run.job.name}\n{run.state} · run {short_id(rid)}", record=run)
         job_key = (run.job.namespace, run.job.name)
-        job = self._job_nodes.get(job_key)
+        job = self.job_nodes.get(job_key)
         if job is None:
-            job = self._node(f"job:{job_key[0]}:{job_key[1]}", "job", str(run.job))
-            self._job_nodes[job_key] = job
-        link(node, job, "run_of", _RUN_OF)
-        self._runs_by_job[job_key].append(run)
+            job = self.node(f"job:{job_key[0]}:{job_key[1]}", "job", str(run.job))
+            self.job_nodes[job_key] = job
+        self.link(node, job, "run_of", _RUN_OF)
         if run.parent_run_id:
             parent = "run:" + run.parent_run_id
-            if parent not in nodes:
+            if parent not in self.nodes:
                 job_name = run.parent_job.name if run.parent_job else "?"
-                self._new_node(
+                self.new_node(
                     parent,
                     {
                         "kind": "run",
@@ -679,10 +482,16 @@ class LineageGraph:
                         "label": f"{job_name}\n(no events) run {short_id(run.parent_run_id)}",
                     },
                 )
-            link(parent, node, "parent_of", _PARENT_OF)
+            self.link(parent, node, "parent_of", _PARENT_OF)
+        self.reads(run, node)
+        self.writes(run, node)
+
+    def reads(self, run: LineageRun, node: str) -> None:
+        """A run's inputs: read edges, the reader indexes, dataset version nodes."""
+        lineage, link = self.lineage, self.link
         writes = {(u.dataset.namespace, u.dataset.name) for u in run.outputs}
         for use in run.inputs:
-            ds, refs = self._dataset_info(use.dataset)
+            ds, refs = self.dataset_info(use.dataset)
             key = (use.dataset.namespace, use.dataset.name)
             link(
                 ds,
@@ -695,15 +504,17 @@ class LineageGraph:
                     "in_place": key in writes,
                 },
             )
-            self._readers[key].append(run)
+            lineage.readers[key].append(run)
             for version in refs:
-                self._model_readers[version.key].append(run)
+                lineage.model_readers[version.key].append(run)
             if use.version and not refs:
-                self._version_node(use, ds)
-        if run.outputs:
-            done = _done_time(run)
+                self.version_node(use, ds)
+
+    def writes(self, run: LineageRun, node: str) -> None:
+        """A run's outputs: wrote edges, the writer indexes, dataset version nodes."""
+        lineage, link = self.lineage, self.link
         for use in run.outputs:
-            ds, refs = self._dataset_info(use.dataset)
+            ds, refs = self.dataset_info(use.dataset)
             link(
                 node,
                 ds,
@@ -715,809 +526,26 @@ class LineageGraph:
                 },
             )
             key = (use.dataset.namespace, use.dataset.name)
-            self._writers[key].append((done, run))
+            lineage.writers[key].append(run)
             if use.version:
-                self._writers_by_version[(*key, use.version)].append(run)
+                lineage.writers_by_version[(*key, use.version)].append(run)
                 if not refs:
-                    self._version_node(use, ds)
+                    self.version_node(use, ds)
             for version in refs:
-                self._model_writers[version.key].append(run)
+                lineage.model_writers[version.key].append(run)
 
-    def _version_node(self, use: DatasetUse, ds: str) -> None:
+    def version_node(self, use: DatasetUse, ds: str) -> None:
+        """The node of the dataset version a read or write names, linked to its dataset."""
         node = f"dsv:{use.dataset.namespace}:{use.dataset.name}@{use.version}"
-        if node not in self._nodes:
-            self._new_node(
+        if node not in self.nodes:
+            self.new_node(
                 node,
                 {
                     "kind": "dataset_version",
                     "label": f"{use.dataset.name}@{(use.version or '')[:12]}",
                 },
             )
-            self._link(node, ds, "version_of", _VERSION_OF)
-
-    def _model_refs(self, dataset: DatasetId) -> list[ModelVersion]:
-        """The model versions a ``models:/...`` dataset name stands for (MLflow model URIs)."""
-        if not dataset.name.startswith("models:/"):
-            return []
-        cache = self._cache.setdefault("model_refs", {})
-        if dataset.name not in cache:
-            cache[dataset.name] = self._resolve_model_uri(dataset.name)
-        return list(cache[dataset.name])
-
-    def _resolve_model_uri(self, uri: str) -> list[ModelVersion]:
-        match = _MODEL_URI.match(uri)
-        if not match:
-            return []
-        index = self.index
-        name, ref, alias = match["name"], match["ref"], match["alias"]
-        if ref is None and alias is None:
-            # models:/m-<id>: an MLflow 3 logged model, registered as these versions.
-            return sorted(
-                (v for v in self.evidence.model_versions if v.logged_model_id == name),
-                key=lambda v: (v.name, version_sort_key(v.version)),
-            )
-        versions = index.versions.get(name, [])
-        if alias is not None:
-            model = index.systems.get(name)
-            number = model.aliases.get(alias) if model else None
-            return [v for v in versions if v.version == number or alias in v.aliases][-1:]
-        if f"{name}@{ref}" in index.version_by_key:
-            return [index.version_by_key[f"{name}@{ref}"]]
-        # models:/<name>/<stage>: MLflow serves the latest version in that stage.
-        return [v for v in versions if (v.stage or "").lower() == ref.lower()][-1:]
-
-    # ------------------------------------------------------------ look-ups
-
-    def version(self, key: str) -> ModelVersion | None:
-        """A model version by ``name@version``."""
-        return self.index.version_by_key.get(key)
-
-    def dataset_ids(self) -> list[DatasetId]:
-        """Every dataset the graph knows (OpenLineage and mapped MLflow inputs), sorted."""
-        return sorted(
-            attrs["dataset"]
-            for _, attrs in self.graph.nodes(data=True)
-            if attrs.get("kind") == "dataset"
-        )
-
-    def is_serving(self, run: LineageRun) -> bool:
-        """Whether a run is a serving run: jobType SERVING, or a job name pattern matches."""
-        if (run.job_type or "").upper() in SERVING_JOB_TYPES:
-            return True
-        return any(p.search(run.job.name) for p in self._serving_patterns)
-
-    def serving_runs_of(self, version: ModelVersion) -> list[LineageRun]:
-        """Serving runs that read the version (any state: a live server may only START)."""
-        runs = {r.run_id: r for r in self._model_readers.get(version.key, ()) if self.is_serving(r)}
-        return sorted(runs.values(), key=_run_order)
-
-    def training_runs_of(self, version: ModelVersion) -> list[LineageRun]:
-        """OpenLineage runs that trained the version (by MLflow tag link or models:/ write)."""
-        found: dict[str, LineageRun] = {}
-        run_id = self.index.run_id_of(version)
-        if run_id:
-            for run in self.index.lineage_runs_of(run_id):
-                found[run.run_id] = run
-        for run in self._model_writers.get(version.key, ()):
-            found.setdefault(run.run_id, run)
-        return sorted(found.values(), key=_run_order)
-
-    def writers_of(
-        self, reader: LineageRun | MlflowRun | None, use: DatasetUse
-    ) -> list[LineageRun]:
-        """The runs whose output a read (by an OpenLineage or MLflow run) used.
-
-        The writers of the exact version read when versions match; otherwise the latest
-        COMPLETE writer that finished before the reader started, plus any writer after it that
-        did not complete (its partial output may have been read). Writers with no time are
-        always included, since they cannot be ordered.
-        """
-        if isinstance(reader, LineageRun):
-            return self._writers_at(use, _read_time(reader), reader.run_id)
-        return self._writers_at(use, _stamp(reader.start) if reader else None, None)
-
-    def _writers_at(self, use: DatasetUse, at: float | None, own: str | None) -> list[LineageRun]:
-        if use.version:
-            exact = [
-                r
-                for r in self._writers_by_version.get(
-                    (use.dataset.namespace, use.dataset.name, use.version), ()
-                )
-                if r.run_id != own
-            ]
-            if exact:
-                return sorted(exact, key=_run_order)
-        key = (use.dataset.namespace, use.dataset.name)
-        if key not in self._writers:
-            return []
-        times, timed, untimed = self._writer_index(key)
-        cut = len(timed) if at is None else bisect_right(times, at)
-        chosen: list[LineageRun] = []
-        for i in range(cut - 1, -1, -1):
-            run = timed[i]
-            if run.run_id == own:
-                continue
-            chosen.append(run)
-            if run.state == "COMPLETE":
-                break
-        chosen.extend(r for r in untimed if r.run_id != own)
-        return sorted(chosen, key=_run_order)
-
-    def _writer_index(self, key: Key) -> tuple[list[float], list[LineageRun], list[LineageRun]]:
-        cache = self._cache.setdefault("writers", {})
-        if key not in cache:
-            writers = self._writers[key]
-            timed = sorted(
-                ((done, run.run_id, run) for done, run in writers if done is not None),
-                key=lambda t: (t[0], t[1]),
-            )
-            untimed = sorted((run for done, run in writers if done is None), key=lambda r: r.run_id)
-            cache[key] = ([t[0] for t in timed], [t[2] for t in timed], untimed)
-        result: tuple[list[float], list[LineageRun], list[LineageRun]] = cache[key]
-        return result
-
-    def superseded(self, run: LineageRun) -> bool:
-        """Whether a failed run was followed by a COMPLETE run of the same job."""
-        latest = self._latest_complete.get((run.job.namespace, run.job.name))
-        failed_at = _done_time(run)
-        return latest is not None and failed_at is not None and latest > failed_at
-
-    # ------------------------------------------------------------ provenance
-
-    def provenance(self, version: ModelVersion) -> Provenance:
-        """Everything upstream of a model version, with what is missing in plain words."""
-        cache = self._cache.setdefault("provenance", {})
-        if version.key not in cache:
-            cache[version.key] = self._provenance(version)
-        result: Provenance = cache[version.key]
-        return result
-
-    def _provenance(self, version: ModelVersion) -> Provenance:
-        index, linking = self.index, self.config.linking
-        gaps: list[str] = []
-        cites: list[Citation] = [version.cite]
-        run_id = index.run_id_of(version)
-        mrun = index.runs.get(run_id) if run_id else None
-        if run_id is None:
-            gaps.append("no MLflow run recorded for the version")
-        elif mrun is None:
-            gaps.append(f"MLflow run {run_id} is not in the MLflow export")
-        else:
-            cites.append(mrun.cite)
-        training = self.training_runs_of(version)
-        if not training:
-            if run_id:
-                gaps.append(
-                    f"MLflow run {run_id} has no OpenLineage training run (tag "
-                    f"{linking.openlineage_mlflow_run_tag} or "
-                    f"{linking.mlflow_openlineage_run_tag})"
-                )
-            else:
-                gaps.append(f"no OpenLineage run wrote models:/{version.name}/{version.version}")
-        inputs: dict[DatasetId, DatasetUse] = {}
-        for run in training:
-            for use in run.inputs:
-                if use.dataset not in inputs or (use.version and not inputs[use.dataset].version):
-                    inputs[use.dataset] = use
-        extra_uses = list(
-            {u.dataset: u for u in self.mlflow_inputs(run_id) if u.dataset not in inputs}.values()
-        )
-        trace = self._trace(training, extra_uses, mrun)
-        for use in extra_uses:
-            inputs[use.dataset] = use
-        if training and not inputs:
-            gaps.append("the training run records no input datasets")
-        for dataset in sorted(inputs):
-            use = inputs[dataset]
-            if not use.schema:
-                gaps.append(f"training input {dataset} has no schema facet")
-            if not use.version:
-                gaps.append(f"training input {dataset} was read without a version")
-            cites.append(use.cite)
-        upstream = self._topological(trace)
-        cites.extend(r.cite for r in upstream)
-        failed = [r for r in upstream if r.state in FAILED_STATES and not self.superseded(r)]
-        return Provenance(
-            version_key=version.key,
-            mlflow_run_id=run_id,
-            training_runs=tuple(training),
-            upstream_runs=tuple(upstream),
-            input_datasets=tuple(inputs[d] for d in sorted(inputs)),
-            root_datasets=tuple(sorted(trace.roots)),
-            failed_runs=tuple(failed),
-            gaps=tuple(gaps),
-            citations=_unique_cites(cites),
-        )
-
-    def mlflow_inputs(self, run_id: str | None) -> list[DatasetUse]:
-        """An MLflow run's dataset inputs as dataset uses (digest as version), training last."""
-        uses = []
-        # Training inputs last, so they win when two splits map to one dataset.
-        items = sorted(
-            self._mlflow_inputs.get(run_id or "", ()),
-            key=lambda pair: pair[1].context == "training",
-        )
-        for dataset, item in items:
-            uses.append(
-                DatasetUse(
-                    dataset,
-                    item.digest or None,
-                    item.schema,
-                    None,
-                    {},
-                    (),
-                    (),
-                    item.cite,
-                    item.context or None,
-                )
-            )
-        return uses
-
-    def _trace(
-        self, start: list[LineageRun], extra: list[DatasetUse], extra_reader: MlflowRun | None
-    ) -> _Trace:
-        """Walk upstream from runs (and loose dataset reads), never visiting a run twice."""
-        trace = _Trace()
-        queue: deque[LineageRun] = deque()
-        for run in start:
-            if run.run_id not in trace.runs:
-                trace.runs[run.run_id] = run
-                queue.append(run)
-
-        def follow(reader: LineageRun | MlflowRun | None, use: DatasetUse) -> None:
-            writers = self.writers_of(reader, use)
-            if not writers:
-                trace.roots.add(use.dataset)
-            for writer in writers:
-                if isinstance(reader, LineageRun):
-                    trace.links.add((writer.run_id, reader.run_id))
-                if writer.run_id not in trace.runs:
-                    trace.runs[writer.run_id] = writer
-                    queue.append(writer)
-
-        for use in extra:
-            follow(extra_reader, use)
-        while queue:
-            run = queue.popleft()
-            for use in run.inputs:
-                follow(run, use)
-        return trace
-
-    def _topological(self, trace: _Trace) -> list[LineageRun]:
-        """Upstream runs with writers before readers; ties (and cycles) in time order."""
-        key = {rid: _run_order(r) for rid, r in trace.runs.items()}
-        after: dict[str, list[str]] = defaultdict(list)
-        waiting = dict.fromkeys(trace.runs, 0)
-        for writer, reader in trace.links:
-            after[writer].append(reader)
-            waiting[reader] += 1
-        ready = [(key[rid], rid) for rid, n in waiting.items() if n == 0]
-        heapq.heapify(ready)
-        order: list[str] = []
-        while ready:
-            _, rid = heapq.heappop(ready)
-            order.append(rid)
-            for nxt in after[rid]:
-                waiting[nxt] -= 1
-                if waiting[nxt] == 0:
-                    heapq.heappush(ready, (key[nxt], nxt))
-        placed = set(order)
-        order.extend(sorted((rid for rid in trace.runs if rid not in placed), key=key.__getitem__))
-        return [trace.runs[i] for i in order]
-
-    # ------------------------------------------------------------ impact
-
-    def downstream(self, dataset: DatasetId) -> list[Impact]:
-        """Every model version the dataset feeds, transitively, with its deployments."""
-        impacts, _ = self._downstream(dataset)
-        return impacts
-
-    def _downstream(self, dataset: DatasetId) -> tuple[list[Impact], set[str]]:
-        training_of = self._training_index()
-        seen_runs: dict[str, tuple[str, ...]] = {}
-        seen_data: set[DatasetId] = {dataset}
-        reached: dict[str, tuple[tuple[str, ...], list[Citation]]] = {}
-        nodes: set[str] = {dataset_node(dataset)}
-        queue: deque[tuple[str, Any, tuple[str, ...]]] = deque([("dataset", dataset, ())])
-
-        def reach(key: str, via: tuple[str, ...], cite: Citation) -> None:
-            if key not in reached:
-                reached[key] = (via, [])
-                queue.append(("model", key, via))
-            reached[key][1].append(cite)
-
-        while queue:
-            kind, item, via = queue.popleft()
-            if kind == "dataset":
-                readers = self._readers.get((item.namespace, item.name), [])
-                for mrun_id in sorted(
-                    set(self._mlflow_readers.get((item.namespace, item.name), ()))
-                ):
-                    nodes.add(f"mlflow_run:{mrun_id}")
-                    for version in self._versions_of_mlflow_run().get(mrun_id, ()):
-                        reach(version.key, via, self.index.runs[mrun_id].cite)
-            else:
-                readers = self._model_readers.get(item, [])
-                nodes.add(version_node(item))
-            for run in sorted(readers, key=_run_order):
-                if run.run_id in seen_runs:
-                    continue
-                path = (*via, str(run.job))
-                seen_runs[run.run_id] = path
-                nodes.add(f"run:{run.run_id}")
-                for key in sorted(training_of.get(run.run_id, ())):
-                    reach(key, path, run.cite)
-                for use in run.outputs:
-                    if use.dataset.name.startswith("models:/"):
-                        continue  # reached as a model version through training_of
-                    if use.dataset not in seen_data:
-                        seen_data.add(use.dataset)
-                        nodes.add(dataset_node(use.dataset))
-                        queue.append(("dataset", use.dataset, path))
-        impacts = []
-        for key, (via, cites) in reached.items():
-            version = self.index.version_by_key[key]
-            serving = self.serving_runs_of(version)
-            nodes.update(f"run:{r.run_id}" for r in serving)
-            impacts.append(
-                Impact(
-                    version_key=key,
-                    in_production=is_production(version, self.config),
-                    stage=version.stage if version.stage != "None" else None,
-                    aliases=tuple(sorted(version.aliases)),
-                    via=tuple(dict.fromkeys(via)),
-                    serving_runs=tuple(serving),
-                    citations=_unique_cites([version.cite, *cites, *(r.cite for r in serving)]),
-                )
-            )
-        impacts.sort(
-            key=lambda i: (
-                i.version_key.rsplit("@", 1)[0],
-                version_sort_key(i.version_key.rsplit("@", 1)[1]),
-            )
-        )
-        return impacts, nodes
-
-    def _training_index(self) -> dict[str, set[str]]:
-        """OpenLineage run id to the keys of the versions it trained."""
-        if "training_of" not in self._cache:
-            found: dict[str, set[str]] = defaultdict(set)
-            for version in self.evidence.model_versions:
-                for run in self.training_runs_of(version):
-                    found[run.run_id].add(version.key)
-            self._cache["training_of"] = found
-        result: dict[str, set[str]] = self._cache["training_of"]
-        return result
-
-    def _versions_of_mlflow_run(self) -> dict[str, list[ModelVersion]]:
-        if "by_mlflow_run" not in self._cache:
-            found: dict[str, list[ModelVersion]] = defaultdict(list)
-            for version in self.evidence.model_versions:
-                run_id = self.index.run_id_of(version)
-                if run_id:
-                    found[run_id].append(version)
-            self._cache["by_mlflow_run"] = found
-        result: dict[str, list[ModelVersion]] = self._cache["by_mlflow_run"]
-        return result
-
-    # ------------------------------------------------------------ skew
-
-    def skew(self, version: ModelVersion) -> SkewReport:
-        """Training features (signature, else training schema) against serving features."""
-        targets = {t.lower() for t in self.config.linking.target_columns}
-        cites: list[Citation] = []
-        signature = self.index.signature_of(version)
-        provenance = self.provenance(version)
-        expected: tuple[Column, ...] = ()
-        basis = "none"
-        if signature is not None and any(c.name for c in signature.inputs):
-            expected = tuple(c for c in signature.inputs if c.name)
-            basis = "signature"
-            cites.append(signature.cite)
-        else:
-            columns: dict[str, Column] = {}
-            for use in provenance.input_datasets:
-                if _is_model_dataset(use) or not use.schema:
-                    continue
-                cites.append(use.cite)
-                for col in use.schema:
-                    if col.name.lower() not in targets:
-                        columns.setdefault(col.name, col)
-            if columns:
-                expected, basis = tuple(columns.values()), "training_schema"
-        serving = self.serving_runs_of(version)
-        cites.extend(r.cite for r in serving)
-        served_uses = self._served_features(serving)
-        served: dict[str, Column] = {}
-        for use in served_uses:
-            cites.append(use.cite)
-            for col in use.schema:
-                if col.name and col.name.lower() not in targets:
-                    served.setdefault(col.name, col)
-        added: list[str] = []
-        removed: list[str] = []
-        renamed: list[tuple[str, str]] = []
-        retyped: list[tuple[str, str, str]] = []
-        if expected and served:
-            want = {c.name: c for c in expected}
-            removed = [n for n in want if n not in served]
-            added = [n for n in served if n not in want]
-            renamed = self._renames(removed, added, want, served, served_uses)
-            for old, new in renamed:
-                removed.remove(old)
-                added.remove(new)
-            pairs = [(n, n) for n in want if n in served] + renamed
-            for old, new in pairs:
-                a, b = normalise_type(want[old].type), normalise_type(served[new].type)
-                if a and b and a != b:
-                    retyped.append((old, want[old].type, served[new].type))
-        differ: list[tuple[str, str, str]] = []
-        trained_on = {u.dataset: u.version for u in provenance.input_datasets if u.version}
-        for use in served_uses:
-            before = trained_on.get(use.dataset)
-            if before and use.version and use.version != before:
-                differ.append((str(use.dataset), before, use.version))
-        return SkewReport(
-            version_key=version.key,
-            basis=basis,
-            serving_runs=tuple(serving),
-            expected=expected,
-            served=tuple(served.values()),
-            added=tuple(sorted(added)),
-            removed=tuple(sorted(removed)),
-            renamed=tuple(sorted(renamed)),
-            retyped=tuple(sorted(retyped)),
-            dataset_versions_differ=tuple(sorted(differ)),
-            citations=_unique_cites(cites),
-        )
-
-    def _served_features(self, serving: list[LineageRun]) -> list[DatasetUse]:
-        """The feature reads (with a schema) of the latest serving run that has any.
-
-        A read without a schema facet takes the schema its writer recorded for the output.
-        """
-        for run in sorted(serving, key=lambda r: (_read_time(r) or 0.0, r.run_id), reverse=True):
-            uses = []
-            for use in run.inputs:
-                if _is_model_dataset(use):
-                    continue
-                if not use.schema:
-                    written = [
-                        o
-                        for w in self.writers_of(run, use)[-1:]
-                        for o in w.outputs
-                        if o.dataset == use.dataset and o.schema
-                    ]
-                    use = written[0] if written else use
-                if use.schema:
-                    uses.append(use)
-            if uses:
-                return uses
-        return []
-
-    def _renames(
-        self,
-        removed: list[str],
-        added: list[str],
-        want: dict[str, Column],
-        served: dict[str, Column],
-        uses: list[DatasetUse],
-    ) -> list[tuple[str, str]]:
-        """Pair removed with added columns that are one column renamed."""
-        lineage = self._served_lineage(uses)
-        pairs: list[tuple[str, str]] = []
-        free = list(added)
-        for old in sorted(removed):
-            by_lineage = [new for new in free if old in lineage.get(new, ())]
-            if by_lineage:
-                choice = sorted(by_lineage)[0]
-            else:
-                old_type = normalise_type(want[old].type)
-                scored = []
-                for new in free:
-                    new_type = normalise_type(served[new].type)
-                    if old_type and new_type and old_type != new_type:
-                        continue
-                    if _name_tokens(old) == _name_tokens(new):
-                        scored.append((2.0, new))
-                    else:
-                        ratio = difflib.SequenceMatcher(None, old.lower(), new.lower()).ratio()
-                        if ratio >= 0.8:
-                            scored.append((ratio, new))
-                if not scored:
-                    continue
-                choice = sorted(scored, key=lambda s: (-s[0], s[1]))[0][1]
-            pairs.append((old, choice))
-            free.remove(choice)
-        return pairs
-
-    def _served_lineage(self, uses: list[DatasetUse]) -> dict[str, set[str]]:
-        """Served column to the input field names it came from (columnLineage facets)."""
-        found: dict[str, set[str]] = defaultdict(set)
-        facets = [u.column_lineage for u in uses]
-        for use in uses:
-            for writer in self.writers_of(None, use)[-1:]:
-                facets.extend(o.column_lineage for o in writer.outputs if o.dataset == use.dataset)
-        for fields in facets:
-            for column, spec in fields.items():
-                items = spec.get("inputFields", []) if isinstance(spec, dict) else spec
-                for item in items if isinstance(items, list) else []:
-                    if isinstance(item, dict) and isinstance(item.get("field"), str):
-                        found[column].add(item["field"])
-        return found
-
-    # ------------------------------------------------------------ findings
-
-    def findings(self) -> list[Finding]:
-        """Everything wrong in the lineage, most severe first, in a stable order."""
-        if "findings" not in self._cache:
-            with _collector_paused():
-                found = [
-                    *self._version_findings(),
-                    *self._orphan_training_findings(),
-                    *self._unversioned_findings(),
-                    *self._cycle_findings(),
-                ]
-            found.sort(
-                key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.kind, f.subject, f.message)
-            )
-            self._cache["findings"] = found
-        return list(self._cache["findings"])
-
-    def _version_findings(self) -> Iterator[Finding]:
-        linking = self.config.linking
-        for name in sorted(self.index.versions):
-            for version in self.index.versions[name]:
-                production = is_production(version, self.config)
-                prov = self.provenance(version)
-                if not prov.training_runs:
-                    severity = (
-                        "high"
-                        if production
-                        else ("low" if (version.stage or "").lower() == "archived" else "medium")
-                    )
-                    yield Finding(
-                        "no-training-lineage",
-                        version.key,
-                        f"model version {version.key}"
-                        f"{' (in production)' if production else ''} has no training "
-                        f"lineage: {'; '.join(prov.gaps)}",
-                        "emit OpenLineage events from the training job with the run tag "
-                        f"{linking.openlineage_mlflow_run_tag}=<MLflow run id> (or set the "
-                        f"MLflow run tag {linking.mlflow_openlineage_run_tag}), or have it "
-                        f"write the dataset models:/{version.name}/{version.version}",
-                        severity,
-                        prov.citations,
-                    )
-                if production:
-                    for run in prov.failed_runs:
-                        yield Finding(
-                            "failed-run-feeds-production",
-                            version.key,
-                            f"production model version {version.key} depends on run "
-                            f"{run.run_id} of job {run.job}, which ended {run.state}"
-                            + (f" ({run.error_message})" if run.error_message else "")
-                            + " and was never followed by a successful run of that job",
-                            f"re-run job {run.job} successfully and retrain, or record why "
-                            "the failed run's output is acceptable in a sign-off",
-                            "high",
-                            _unique_cites([version.cite, run.cite, *run.events]),
-                        )
-                if self.serving_runs_of(version):
-                    report = self.skew(version)
-                    if report.has_skew:
-                        yield Finding(
-                            "training-serving-skew",
-                            version.key,
-                            f"serving runs of {version.key} read features that differ from "
-                            f"its {report.basis.replace('_', ' ')}: {_skew_words(report)}",
-                            "make the serving feature pipeline produce the columns and types "
-                            "the model was trained on, or retrain and re-register the model",
-                            "high" if production else "medium",
-                            report.citations,
-                        )
-
-    def _orphan_training_findings(self) -> Iterator[Finding]:
-        trained = self._training_index()
-        linking = self.config.linking
-        by_job: dict[DatasetId, list[LineageRun]] = defaultdict(list)
-        for run in self._runs.values():
-            if run.state == "COMPLETE" and run.run_id not in trained and _trains(run):
-                by_job[run.job].append(run)
-        for job in sorted(by_job):
-            runs = sorted(by_job[job], key=_run_order)
-            latest = runs[-1]
-            models = sorted({str(u.dataset) for u in latest.outputs if _is_model_dataset(u)})
-            wrote = f" wrote {', '.join(models)}" if models else ""
-            yield Finding(
-                "lineage-without-model",
-                str(job),
-                f"{len(runs)} completed training run(s) of job {job} produced a model that is "
-                f"no registered model version (latest: run {latest.run_id}{wrote})",
-                "register the model in MLflow and link the run: put the run tag "
-                f"{linking.openlineage_mlflow_run_tag}=<MLflow run id> on the OpenLineage "
-                f"run (or {linking.mlflow_openlineage_run_tag} on the MLflow run), or write "
-                "the dataset models:/<name>/<version>",
-                "medium",
-                _unique_cites(r.cite for r in runs[-20:]),
-            )
-
-    def _unversioned_findings(self) -> Iterator[Finding]:
-        feeding_production: set[DatasetId] = set()
-        for version in self.index.production_versions():
-            for run in self.provenance(version).upstream_runs:
-                feeding_production.update(u.dataset for u in run.inputs)
-        by_dataset: dict[DatasetId, list[LineageRun]] = defaultdict(list)
-        for key, readers in self._readers.items():
-            dataset = DatasetId(*key)
-            if dataset.name.startswith("models:/"):
-                continue  # the version is in the name
-            for run in readers:
-                # A failed run produced nothing from what it read.
-                if run.state in FAILED_STATES:
-                    continue
-                if any(u.dataset == dataset and not u.version for u in run.inputs):
-                    by_dataset[dataset].append(run)
-        for dataset in sorted(by_dataset):
-            runs = sorted(by_dataset[dataset], key=_run_order)
-            jobs = sorted({str(r.job) for r in runs})
-            production = dataset in feeding_production
-            yield Finding(
-                "unversioned-dataset-read",
-                str(dataset),
-                f"dataset {dataset} was read without a version by {len(runs)} run(s) of "
-                f"{', '.join(jobs[:5])}{' and others' if len(jobs) > 5 else ''}"
-                + (" and feeds a production model" if production else "")
-                + ": what data they used cannot be reproduced",
-                "add the version dataset facet (datasetVersion) to the inputs of these jobs",
-                "medium" if production else "low",
-                _unique_cites(u.cite for r in runs[-20:] for u in r.inputs if u.dataset == dataset),
-            )
-
-    def _cycle_findings(self) -> Iterator[Finding]:
-        flow, via = self._dataset_flow()
-        if nx.is_directed_acyclic_graph(flow):
-            return
-        components = [c for c in nx.strongly_connected_components(flow) if len(c) > 1]
-        for component in sorted(components, key=min):
-            start = min(component)
-            cycle = nx.find_cycle(flow.subgraph(component), source=start)
-            steps = [f"{self._describe(u)} -> {self._describe(via[(u, v)])}" for u, v in cycle]
-            path = " -> ".join([*steps, self._describe(start)])
-            runs = sorted({via[(u, v)] for u, v in flow.subgraph(component).edges})
-            named = sorted(self._subject(n) for n in component)
-            cites = [
-                record.cite
-                for n in [*sorted(component), *runs]
-                if (record := self.graph.nodes[n].get("record")) is not None
-                and hasattr(record, "cite")
-            ]
-            yield Finding(
-                "cycle",
-                named[0],
-                f"lineage forms a cycle through {len(component)} datasets: {path}; "
-                "provenance through it is ambiguous",
-                "check these jobs' declared inputs and outputs: a job must not (indirectly) "
-                "read what it writes; emit versioned datasets if it is an intended feedback "
-                "loop",
-                "medium",
-                _unique_cites(cites),
-            )
-
-    def _dataset_flow(self) -> tuple[nx.DiGraph, dict[tuple[str, str], str]]:
-        """Datasets (model versions included) linked when some run reads one, writes another.
-
-        Runs connect only through datasets, so the lineage has a cycle exactly when this
-        much smaller graph has one (recurring jobs repeat the same pairs). A run reading and
-        writing one dataset (an in-place update) is no cycle. ``via`` names one run per pair.
-        """
-        via: dict[tuple[str, str], str] = {}
-        for run in self._runs.values():
-            if not run.inputs or not run.outputs:
-                continue
-            outs = [self._dataset_node(u.dataset) for u in run.outputs]
-            for use in run.inputs:
-                source = self._dataset_node(use.dataset)
-                for target in outs:
-                    if target != source:
-                        via.setdefault((source, target), "run:" + run.run_id)
-        for run_id, versions in self._versions_of_mlflow_run().items():
-            sources = [self._dataset_node(d) for d, _ in self._mlflow_inputs.get(run_id, ())]
-            for ol in self.index.lineage_runs_of(run_id):
-                sources.extend(self._dataset_node(u.dataset) for u in ol.inputs)
-            for version in versions:
-                for source in sources:
-                    if source != version_node(version.key):
-                        via.setdefault((source, version_node(version.key)), "mlflow_run:" + run_id)
-        flow = nx.DiGraph()
-        flow.add_edges_from(sorted(via))
-        return flow, via
-
-    def _describe(self, node: str) -> str:
-        attrs = self.graph.nodes[node]
-        record = attrs.get("record")
-        if isinstance(record, LineageRun):
-            return f"job {record.job} (run {record.run_id})"
-        if attrs["kind"] == "dataset":
-            return f"dataset {attrs['dataset']}"
-        return f"{attrs['kind'].replace('_', ' ')} {node.split(':', 1)[1]}"
-
-    def _subject(self, node: str) -> str:
-        attrs = self.graph.nodes[node]
-        if attrs["kind"] == "dataset":
-            return str(attrs["dataset"])
-        return node.split(":", 1)[1]
-
-    # ------------------------------------------------------------ subgraphs
-
-    def version_nodes(self, version: ModelVersion) -> set[str]:
-        """The nodes of one version's lineage: provenance, registry, deployments, evidence."""
-        prov = self.provenance(version)
-        mv = version_node(version.key)
-        nodes = {mv, f"rm:{version.name}"}
-        for run in prov.upstream_runs:
-            nodes.add(f"run:{run.run_id}")
-            nodes.update(self._dataset_node_of(u.dataset) for u in run.inputs)
-            nodes.update(self._dataset_node_of(u.dataset) for u in run.outputs)
-            if run.parent_run_id:
-                nodes.add(f"run:{run.parent_run_id}")
-        nodes.update(self._dataset_node_of(u.dataset) for u in prov.input_datasets)
-        for run in self.serving_runs_of(version):
-            nodes.add(f"run:{run.run_id}")
-            nodes.update(self._dataset_node_of(u.dataset) for u in (*run.inputs, *run.outputs))
-        for pred in self.graph.predecessors(mv):
-            if self.graph.nodes[pred]["kind"] in ("mlflow_run", "logged_model"):
-                nodes.add(pred)
-                nodes.update(
-                    p
-                    for p in self.graph.predecessors(pred)
-                    if self.graph.nodes[p]["kind"] == "mlflow_run"
-                )
-        for succ in self.graph.successors(mv):
-            if self.graph.nodes[succ]["kind"] != "dataset":
-                nodes.add(succ)
-        return {n for n in nodes if n in self.graph}
-
-    def _dataset_node_of(self, dataset: DatasetId) -> str:
-        refs = self._model_refs(dataset)
-        return version_node(refs[0].key) if refs else dataset_node(dataset)
-
-    def subgraph(self, nodes: Iterable[str]) -> nx.MultiDiGraph:
-        """A copy of the graph on these nodes, without the mlflow-run links it lacks."""
-        result: nx.MultiDiGraph = self.graph.subgraph(set(nodes)).copy()
-        return result
-
-    def version_subgraph(self, version: ModelVersion) -> nx.MultiDiGraph:
-        """One version's lineage as a graph."""
-        return self.subgraph(self.version_nodes(version))
-
-    def system_subgraph(self, system: str) -> nx.MultiDiGraph:
-        """Everything upstream and downstream of a registered model's versions."""
-        nodes: set[str] = set()
-        rm = f"rm:{system}"
-        if rm in self.graph:
-            nodes.add(rm)
-            nodes.update(self.graph.successors(rm))  # system-level sign-offs
-        for version in self.index.versions.get(system, []):
-            nodes |= self.version_nodes(version)
-        return self.subgraph(nodes)
-
-    def downstream_subgraph(self, dataset: DatasetId) -> nx.MultiDiGraph:
-        """A dataset and everything it feeds, down to model versions and their deployments."""
-        impacts, nodes = self._downstream(dataset)
-        for impact in impacts:
-            version = self.index.version_by_key[impact.version_key]
-            nodes.add(version_node(version.key))
-            nodes.update(
-                s
-                for s in self.graph.successors(version_node(version.key))
-                if self.graph.nodes[s]["kind"] in ("alias", "stage", "registered_model")
-            )
-        for run_node in [n for n in nodes if n.startswith("run:")]:
-            record = self.graph.nodes[run_node].get("record") if run_node in self.graph else None
-            if isinstance(record, LineageRun):
-                nodes.update(self._dataset_node_of(u.dataset) for u in record.outputs)
-        return self.subgraph(nodes)
+            self.link(node, ds, "version_of", _VERSION_OF)
 
 
 @contextmanager
@@ -1538,27 +566,7 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _trains(run: LineageRun) -> bool:
-    """A training-like run: training job type, or it wrote a model."""
-    if (run.job_type or "").upper() in TRAINING_JOB_TYPES:
-        return True
-    return any(_is_model_dataset(u) for u in run.outputs)
-
-
-def _skew_words(report: SkewReport) -> str:
-    parts = []
-    if report.removed:
-        parts.append("missing " + ", ".join(report.removed))
-    if report.added:
-        parts.append("unexpected " + ", ".join(report.added))
-    if report.renamed:
-        parts.append("renamed " + ", ".join(f"{a} -> {b}" for a, b in report.renamed))
-    if report.retyped:
-        parts.append("retyped " + ", ".join(f"{n} {a} -> {b}" for n, a, b in report.retyped))
-    return "; ".join(parts)
-
-
-def _compile_patterns(config: Config) -> list[re.Pattern[str]]:
+def _compile_patterns(config: Config) -> tuple[re.Pattern[str], ...]:
     patterns, problems = [], []
     where = config.path.name if config.path else "mldossier.yaml"
     for i, text in enumerate(config.linking.serving_job_patterns):
@@ -1575,9 +583,4 @@ def _compile_patterns(config: Config) -> list[re.Pattern[str]]:
             )
     if problems:
         raise InputError(problems)
-    return patterns
-
-
-def build_graph(evidence: Evidence, config: Config) -> LineageGraph:
-    """Build the lineage graph of an evidence bundle."""
-    return LineageGraph(evidence, config)
+    return tuple(patterns)

@@ -1,0 +1,199 @@
+"""Provenance: what a model version rests on, upstream down to the root datasets."""
+
+from __future__ import annotations
+
+import heapq
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from mldossier.lineage.graph import LineageGraph
+from mldossier.lineage.runs import (
+    FAILED_STATES,
+    mlflow_inputs,
+    run_json,
+    run_order,
+    superseded,
+    training_runs_of,
+    unique_cites,
+    use_json,
+    writers_of,
+)
+from mldossier.model import Citation, DatasetId, DatasetUse, LineageRun, MlflowRun, ModelVersion
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What a model version rests on, upstream down to the root datasets."""
+
+    version_key: str
+    mlflow_run_id: str | None
+    training_runs: tuple[LineageRun, ...]
+    """OpenLineage runs that trained it: linked to its MLflow run by tag, or that wrote
+    ``models:/<name>/<version>`` (or its logged model ``models:/m-...``)."""
+    upstream_runs: tuple[LineageRun, ...]
+    """Every OpenLineage run upstream of the version (training runs included), writers first."""
+    input_datasets: tuple[DatasetUse, ...]
+    """Datasets the training runs read, as read; MLflow dataset inputs the OpenLineage runs
+    do not name are added with the MLflow digest as version."""
+    root_datasets: tuple[DatasetId, ...]
+    """Upstream datasets no known run wrote before they were read."""
+    failed_runs: tuple[LineageRun, ...]
+    """Upstream runs that ended FAIL/ABORT and no later COMPLETE run of their job superseded."""
+    gaps: tuple[str, ...]
+    citations: tuple[Citation, ...]
+
+    @property
+    def complete(self) -> bool:
+        """True when nothing is missing from the chain."""
+        return not self.gaps
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready form."""
+        return {
+            "version": self.version_key,
+            "mlflow_run_id": self.mlflow_run_id,
+            "complete": self.complete,
+            "training_runs": [run_json(r) for r in self.training_runs],
+            "upstream_runs": [run_json(r) for r in self.upstream_runs],
+            "input_datasets": [use_json(u) for u in self.input_datasets],
+            "root_datasets": [str(d) for d in self.root_datasets],
+            "failed_runs": [run_json(r) for r in self.failed_runs],
+            "gaps": list(self.gaps),
+            "citations": [c.to_json() for c in self.citations],
+        }
+
+
+def provenance(lineage: LineageGraph, version: ModelVersion) -> Provenance:
+    """Everything upstream of a model version, with what is missing in plain words."""
+    found = lineage.memo.provenance.get(version.key)
+    if found is None:
+        found = lineage.memo.provenance[version.key] = _provenance(lineage, version)
+    return found
+
+
+def _provenance(lineage: LineageGraph, version: ModelVersion) -> Provenance:
+    gaps: list[str] = []
+    cites: list[Citation] = [version.cite]
+    run_id = lineage.index.run_id_of(version)
+    mrun = lineage.index.runs.get(run_id) if run_id else None
+    if run_id is None:
+        gaps.append("no MLflow run recorded for the version")
+    elif mrun is None:
+        gaps.append(f"MLflow run {run_id} is not in the MLflow export")
+    else:
+        cites.append(mrun.cite)
+    training = training_runs_of(lineage, version)
+    if not training:
+        gaps.append(_no_training_gap(lineage, version, run_id))
+    inputs: dict[DatasetId, DatasetUse] = {}
+    for run in training:
+        for use in run.inputs:
+            if use.dataset not in inputs or (use.version and not inputs[use.dataset].version):
+                inputs[use.dataset] = use
+    extra_uses = list(
+        {u.dataset: u for u in mlflow_inputs(lineage, run_id) if u.dataset not in inputs}.values()
+    )
+    trace = _trace(lineage, training, extra_uses, mrun)
+    for use in extra_uses:
+        inputs[use.dataset] = use
+    if training and not inputs:
+        gaps.append("the training run records no input datasets")
+    for dataset in sorted(inputs):
+        use = inputs[dataset]
+        if not use.schema:
+            gaps.append(f"training input {dataset} has no schema facet")
+        if not use.version:
+            gaps.append(f"training input {dataset} was read without a version")
+        cites.append(use.cite)
+    upstream = _topological(trace)
+    cites.extend(r.cite for r in upstream)
+    failed = [r for r in upstream if r.state in FAILED_STATES and not superseded(lineage, r)]
+    return Provenance(
+        version_key=version.key,
+        mlflow_run_id=run_id,
+        training_runs=tuple(training),
+        upstream_runs=tuple(upstream),
+        input_datasets=tuple(inputs[d] for d in sorted(inputs)),
+        root_datasets=tuple(sorted(trace.roots)),
+        failed_runs=tuple(failed),
+        gaps=tuple(gaps),
+        citations=unique_cites(cites),
+    )
+
+
+def _no_training_gap(lineage: LineageGraph, version: ModelVersion, run_id: str | None) -> str:
+    """The gap of a version no OpenLineage run is known to have trained."""
+    if not run_id:
+        return f"no OpenLineage run wrote models:/{version.name}/{version.version}"
+    linking = lineage.config.linking
+    return (
+        f"MLflow run {run_id} has no OpenLineage training run (tag "
+        f"{linking.openlineage_mlflow_run_tag} or {linking.mlflow_openlineage_run_tag})"
+    )
+
+
+@dataclass
+class _Trace:
+    """Working state of one upstream walk."""
+
+    runs: dict[str, LineageRun] = field(default_factory=dict)
+    links: set[tuple[str, str]] = field(default_factory=set)
+    roots: set[DatasetId] = field(default_factory=set)
+
+
+def _trace(
+    lineage: LineageGraph,
+    start: list[LineageRun],
+    extra: list[DatasetUse],
+    extra_reader: MlflowRun | None,
+) -> _Trace:
+    """Walk upstream from runs (and loose dataset reads), never visiting a run twice."""
+    trace = _Trace()
+    queue: deque[LineageRun] = deque()
+    for run in start:
+        if run.run_id not in trace.runs:
+            trace.runs[run.run_id] = run
+            queue.append(run)
+
+    def follow(reader: LineageRun | MlflowRun | None, use: DatasetUse) -> None:
+        writers = writers_of(lineage, reader, use)
+        if not writers:
+            trace.roots.add(use.dataset)
+        for writer in writers:
+            if isinstance(reader, LineageRun):
+                trace.links.add((writer.run_id, reader.run_id))
+            if writer.run_id not in trace.runs:
+                trace.runs[writer.run_id] = writer
+                queue.append(writer)
+
+    for use in extra:
+        follow(extra_reader, use)
+    while queue:
+        run = queue.popleft()
+        for use in run.inputs:
+            follow(run, use)
+    return trace
+
+
+def _topological(trace: _Trace) -> list[LineageRun]:
+    """Upstream runs with writers before readers; ties (and cycles) in time order."""
+    key = {rid: run_order(r) for rid, r in trace.runs.items()}
+    after: dict[str, list[str]] = defaultdict(list)
+    waiting = dict.fromkeys(trace.runs, 0)
+    for writer, reader in trace.links:
+        after[writer].append(reader)
+        waiting[reader] += 1
+    ready = [(key[rid], rid) for rid, n in waiting.items() if n == 0]
+    heapq.heapify(ready)
+    order: list[str] = []
+    while ready:
+        _, rid = heapq.heappop(ready)
+        order.append(rid)
+        for nxt in after[rid]:
+            waiting[nxt] -= 1
+            if waiting[nxt] == 0:
+                heapq.heappush(ready, (key[nxt], nxt))
+    placed = set(order)
+    order.extend(sorted((rid for rid in trace.runs if rid not in placed), key=key.__getitem__))
+    return [trace.runs[i] for i in order]
