@@ -31,7 +31,6 @@ from mldossier.render.results_json import (
     to_json,
     to_junit,
 )
-from mldossier.status import failing
 from mldossier.terminal import QUIET_AND_VERBOSE, Terminal, configure, current
 
 
@@ -261,16 +260,11 @@ def check(
         write_oscal(results, oscal_out)
     append_step_summary(results, fail_on_warn=fail_on == "warn")
     term.say(format_terminal(results, verbose, term.style))
-    bad = failing(fail_on_warn=fail_on == "warn")
     if baseline is not None:
         changes = compare(load_baseline(baseline), to_json(results), str(baseline))
         term.say(f"\nChanges since {baseline} ({changes.baseline_as_of}):")
         term.say("\n".join(f"  {line}" for line in changes.lines()) or "  none")
-        worse = [
-            f
-            for f in (*changes.flipped, *changes.new_failures)
-            if f.after in bad and f.before not in bad
-        ]
+        worse = changes.gating(fail_on_warn=fail_on == "warn")
         if worse:
             if term.quiet:
                 keys = {(f.control, f.subject) for f in worse}
@@ -283,7 +277,7 @@ def check(
             click.echo(f"{len(worse)} regression(s) since the baseline")
             sys.exit(EXIT_FAILING)
         return
-    gating = [v for v in results.failing if v.status in bad]
+    gating = results.gating(fail_on_warn=fail_on == "warn")
     if gating:
         if term.quiet:
             _echo_lines(format_findings(gating, term.style))

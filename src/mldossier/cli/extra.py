@@ -20,7 +20,7 @@ from mldossier.evaluate.verdicts import Results, Verdict
 from mldossier.render.oscal import dumps_oscal, to_oscal
 from mldossier.render.results_json import frameworks
 from mldossier.scaffold import init_project
-from mldossier.status import STATUSES, Status, fails_gate
+from mldossier.status import STATUSES, Status
 from mldossier.terminal import current
 
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
@@ -115,7 +115,7 @@ def _evidence_cell(v: Verdict) -> str:
 
 def step_summary_markdown(results: Results, fail_on_warn: bool = False) -> str:
     """A Markdown summary for ``$GITHUB_STEP_SUMMARY``: counts per framework, what failed."""
-    failing = [v for v in results.failing if fails_gate(v.status, fail_on_warn)]
+    failing = results.gating(fail_on_warn)
     heading = f"{len(failing)} failing verdict(s)" if failing else "no failing controls"
     lines = [
         f"## mldossier check: {heading}",

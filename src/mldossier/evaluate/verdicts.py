@@ -24,7 +24,7 @@ from mldossier.evaluate.checks import (
 )
 from mldossier.intake.linking import Index, is_production
 from mldossier.model import Citation, Evidence, Waiver
-from mldossier.status import STATUSES, Status
+from mldossier.status import STATUSES, Status, fails_gate
 
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 ORGANISATION = "(organisation)"
@@ -75,6 +75,10 @@ class Results:
     evidence: Evidence
     manifest_sha256: str
 
+    def gating(self, fail_on_warn: bool = False) -> list[Verdict]:
+        """The verdicts that fail the CI gate (``check`` exits 1 for them), worst first."""
+        return [v for v in self.failing if fails_gate(v.status, fail_on_warn)]
+
     def counts(self, framework: str | None = None, system: str | None = None) -> dict[str, int]:
         """Verdicts per status, optionally for one framework or one system."""
         # Plain strings as keys: the counts are written as JSON (orjson takes no enum keys).
@@ -88,8 +92,8 @@ class Results:
 
     @property
     def failing(self) -> list[Verdict]:
-        """Fails and warns (and errors), worst first."""
-        bad = [v for v in self.verdicts if v.status in (Status.ERROR, Status.FAIL, Status.WARN)]
+        """Fails and warns (and errors), worst first: what the strictest CI gate fails on."""
+        bad = [v for v in self.verdicts if fails_gate(v.status, fail_on_warn=True)]
         return sorted(
             bad,
             key=lambda v: (
