@@ -250,7 +250,7 @@ def test_internal_error_is_a_message_and_exit_3_unless_debug(
     def broken(*args: object, **kwargs: object) -> None:
         raise ZeroDivisionError("boom")
 
-    monkeypatch.setattr(cli, "read_evidence", broken)
+    monkeypatch.setattr(cli, "read", broken)
     code, _, stderr = run("--config", str(CONFIG), "validate")
     assert code == 3
     assert stderr == (

@@ -12,7 +12,7 @@ import click
 
 from mldossier import __version__
 from mldossier.bundle.atomic import atomic_write_bytes, atomic_write_text
-from mldossier.bundle.build import analyse, build
+from mldossier.bundle.build import build
 from mldossier.bundle.manifest import verify_bundle
 from mldossier.cache import Cache, open_cache
 from mldossier.cli import collect as collect_command
@@ -24,6 +24,7 @@ from mldossier.evaluate.baseline import compare, load_baseline
 from mldossier.intake.linking import Index
 from mldossier.intake.read import read_evidence, set_debug
 from mldossier.model import Evidence
+from mldossier.pipeline import analyse, read
 from mldossier.render.results_json import (
     format_findings,
     format_terminal,
@@ -172,11 +173,9 @@ def validate(obj: Context, evidence_dir: Path | None) -> None:
     """
     with obj.terminal.stages() as stage:
         stage("reading the evidence")
-        evidence = obj.evidence(evidence_dir)
-    obj.warn_all(evidence.warnings)
-    obj.terminal.say(
-        format_summary(evidence, Index(evidence, obj.config()), files=obj.terminal.verbose)
-    )
+        intake = read(obj.config(), evidence_dir)
+    obj.warn_all(intake.evidence.warnings)
+    obj.terminal.say(format_summary(intake.evidence, intake.index, files=obj.terminal.verbose))
 
 
 @main.command()

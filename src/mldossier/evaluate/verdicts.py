@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +24,7 @@ from mldossier.evaluate.checks import (
     library,
 )
 from mldossier.intake.linking import Index, is_production
+from mldossier.lineage.graph import LineageGraph
 from mldossier.model import Citation, Evidence, Waiver
 from mldossier.status import STATUSES, Status, fails_gate
 
@@ -234,11 +236,13 @@ def _verdict(
     )
 
 
-def evaluate(
-    evidence: Evidence, catalogs: list[Catalog], config: Config, lineage: Any = None
-) -> Results:
-    """Every control of every catalog on every subject in its scope."""
-    index = Index(evidence, config)
+def evaluate(index: Index, catalogs: Sequence[Catalog], lineage: LineageGraph) -> Results:
+    """Every control of every catalog on every subject in its scope.
+
+    ``index`` is the run's look-ups over the (linked) evidence, the same the lineage graph
+    was built with; the evidence and the config are its own.
+    """
+    evidence, config = index.evidence, index.config
     as_of, source = evaluation_time(evidence)
     context = CheckContext(
         evidence=evidence,
