@@ -17,21 +17,17 @@ from mldossier.bundle.manifest import verify_bundle
 from mldossier.cache import Cache, open_cache
 from mldossier.cli import collect as collect_command
 from mldossier.cli import lineage as lineage_command
-from mldossier.cli.extra import append_step_summary, init_command, oscal_option, write_oscal
+from mldossier.cli.extra import init_command, oscal_option, write_oscal
 from mldossier.config import Config, find_config, load_config
 from mldossier.errors import EXIT_FAILING, EXIT_INTERNAL, EXIT_INVALID, InputError, UsageError
 from mldossier.evaluate.baseline import compare, load_baseline
-from mldossier.intake.linking import Index
 from mldossier.intake.read import read_evidence, set_debug
 from mldossier.model import Evidence
 from mldossier.pipeline import analyse, read
-from mldossier.render.results_json import (
-    format_findings,
-    format_terminal,
-    results_bytes,
-    to_json,
-    to_junit,
-)
+from mldossier.render.junit import to_junit
+from mldossier.render.results_json import results_bytes, to_json
+from mldossier.render.step_summary import append_step_summary
+from mldossier.render.text import format_findings, format_summary, format_terminal
 from mldossier.terminal import QUIET_AND_VERBOSE, Terminal, configure, current
 
 
@@ -405,44 +401,6 @@ def verify(bundle: Path, pubkey: Path | None) -> None:
         )
         sys.exit(EXIT_FAILING)
     click.echo(f"{bundle}: {term.style('intact', 'pass')} (report id {result.report_id[:12]})")
-
-
-def format_summary(evidence: Evidence, index: Index, files: bool = False) -> str:
-    """The plain-text summary ``validate`` prints (with ``files``, every file and its importer)."""
-    production = index.production_versions()
-    kinds: dict[str, int] = {}
-    for f in evidence.files:
-        kinds[f.kind] = kinds.get(f.kind, 0) + 1
-    undated = sum(1 for r in evidence.reports if r.undated)
-    lines = [
-        f"Evidence: {evidence.root} ({len(evidence.files)} files: "
-        + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
-        + ")",
-        f"  AI systems (registered models): {len(evidence.registered_models)}",
-        f"  model versions:                 {len(evidence.model_versions)} "
-        f"({len(production)} in production)",
-        f"  MLflow runs:                    {len(evidence.mlflow_runs)}",
-        f"  logged models:                  {len(evidence.logged_models)}",
-        f"  model signatures:               {len(evidence.signatures)}",
-        f"  lineage runs:                   {len(evidence.lineage_runs)} "
-        f"({sum(1 for r in evidence.lineage_runs if r.state == 'FAIL')} failed)",
-        f"  lineage jobs:                   {len(evidence.lineage_jobs)}",
-        f"  datasets:                       {len(evidence.datasets)}",
-        f"  monitoring reports:             {len(evidence.reports)}"
-        + (f" ({undated} undated)" if undated else ""),
-        f"  sign-offs:                      {len(evidence.signoffs)}",
-        f"  unlinked items:                 {len(evidence.unlinked)}",
-    ]
-    for item in evidence.unlinked:
-        lines.append(f"    - {item.kind} {item.key}: {item.reason} [{item.cite.file}]")
-    if files:
-        lines.append(f"Files read ({len(evidence.files)}):")
-        lines.extend(
-            f"  {f.path}: " + (f"{f.importer} importer" if f.importer else f"{f.kind}, hashed only")
-            for f in evidence.files
-        )
-    lines.append("All input is valid.")
-    return "\n".join(lines)
 
 
 main.add_command(init_command)

@@ -1,0 +1,95 @@
+"""The GitHub Actions step summary of ``check``: counts per framework and what failed, in Markdown.
+
+On GitHub Actions ``check`` appends it to the file ``$GITHUB_STEP_SUMMARY`` names; anywhere
+else nothing is written.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+
+from mldossier.evaluate.verdicts import Results, Verdict
+from mldossier.render.results_json import frameworks
+from mldossier.status import STATUSES, Status
+from mldossier.terminal import current
+
+STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
+MAX_SUMMARY_ROWS = 200
+"""GitHub caps a step summary at 1 MiB; past this many rows the table says how many more."""
+MAX_CITATIONS = 5
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|])")
+
+
+def md_cell(text: str) -> str:
+    """Text safe inside a Markdown table cell: no HTML, no pipes, no line breaks."""
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
+    return "<br>".join(line.strip() for line in text.splitlines() if line.strip()) or " "
+
+
+def _evidence_cell(v: Verdict) -> str:
+    cites = [str(c) for c in v.citations[:MAX_CITATIONS]]
+    more = len(v.citations) - len(cites)
+    return (
+        "<br>".join([md_cell(c) for c in cites] + ([f"and {more} more"] if more > 0 else []))
+        or "none"
+    )
+
+
+def step_summary_markdown(results: Results, fail_on_warn: bool = False) -> str:
+    """A Markdown summary for ``$GITHUB_STEP_SUMMARY``: counts per framework, what failed."""
+    failing = results.gating(fail_on_warn)
+    heading = f"{len(failing)} failing verdict(s)" if failing else "no failing controls"
+    lines = [
+        f"## mldossier check: {heading}",
+        "",
+        f"Evaluated at {results.as_of.isoformat()} ({md_cell(results.as_of_source)}); "
+        f"evidence manifest SHA-256 `{results.manifest_sha256[:12]}`.",
+        "",
+        "| framework | " + " | ".join(s.label.lower() for s in STATUSES) + " |",
+        "| --- | " + " | ".join("---:" for _ in STATUSES) + " |",
+    ]
+    for framework in frameworks(results):
+        counts = results.counts(framework=framework)
+        lines.append(
+            f"| {md_cell(framework)} | " + " | ".join(str(counts[s]) for s in STATUSES) + " |"
+        )
+    if failing:
+        lines += [
+            "",
+            "### Failing controls",
+            "",
+            "| status | control | subject | title | why | fix | evidence |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for v in failing[:MAX_SUMMARY_ROWS]:
+            lines.append(
+                f"| {Status(v.status).label} | {md_cell(v.control.id)} "
+                f"({md_cell(v.control.reference)}) | {md_cell(v.subject)} | "
+                f"{md_cell(v.control.title)} | {md_cell(chr(10).join(v.reasons))} | "
+                f"{md_cell(v.fix)} | {_evidence_cell(v)} |"
+            )
+        if len(failing) > MAX_SUMMARY_ROWS:
+            lines.append(
+                f"\n{len(failing) - MAX_SUMMARY_ROWS} more not shown: see the "
+                "results JSON or JUnit report."
+            )
+    warns = sum(1 for v in results.verdicts if v.status == Status.WARN)
+    if warns and not fail_on_warn:
+        lines += ["", f"{warns} warning(s) not listed (`--fail-on warn` gates on them)."]
+    return "\n".join(lines) + "\n"
+
+
+def append_step_summary(results: Results, fail_on_warn: bool = False) -> None:
+    """On GitHub Actions, append the step summary to ``$GITHUB_STEP_SUMMARY``; else nothing."""
+    target = os.environ.get(STEP_SUMMARY_ENV, "").strip()
+    if not target:
+        return
+    try:
+        with open(target, "a", encoding="utf-8") as fh:
+            fh.write(step_summary_markdown(results, fail_on_warn))
+    except OSError as exc:
+        # The summary is a convenience: the verdicts and the exit code must not depend on it.
+        current().warn(f"cannot append the step summary to {target}: {exc.strerror or exc}")
