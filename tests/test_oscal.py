@@ -18,7 +18,7 @@ from conftest import SAMPLES
 from trestle.oscal.assessment_results import AssessmentResults
 
 from mldossier.cli import main
-from mldossier.cli.extra import evidence_prefix, write_oscal
+from mldossier.cli.check import evidence_prefix, write_oscal
 from mldossier.config import Config
 from mldossier.evaluate.catalog import default_catalog_paths
 from mldossier.evaluate.verdicts import Results
