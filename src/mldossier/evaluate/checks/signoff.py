@@ -41,7 +41,10 @@ def signoff_present(subject: Subject, context: CheckContext, params: dict[str, A
     return _judge_signoff(best, today, limit, context.expiry_warning_days)
 
 
-def _judge_signoff(signoff: SignOff, today: date, limit: Any, warn_days: int) -> Outcome:
+def _judge_signoff(
+    signoff: SignOff, today: date, limit: int | str | None, warn_days: int
+) -> Outcome:
+    """The best sign-off on file, judged: not dated ahead, not expired, not too old, not expiring."""
     label = (
         f"{signoff.kind.replace('_', ' ')} {signoff.id} signed by {signoff.signed_by} "
         f"({signoff.role}) on {signoff.date.isoformat()}"

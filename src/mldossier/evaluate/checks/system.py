@@ -93,30 +93,7 @@ def classification_consistent(
             "write the Annex III point as area and letter, e.g. 5(b)",
         )
     if point and category != "high-risk":
-        assessed = [
-            s
-            for s in context.index.signoffs_of(subject.system.name)
-            if s.kind == "classification_assessment"
-        ]
-        if assessed:
-            return Outcome(
-                WARN,
-                (
-                    f"Annex III point {point} but classified {category!r}; an "
-                    "Art. 6(3) assessment is on file and must be reviewed",
-                ),
-                cite + tuple(s.cite for s in assessed),
-            )
-        return Outcome(
-            FAIL,
-            (
-                f"Annex III point {point} implies high-risk, but the system is "
-                f"classified {category!r}",
-            ),
-            cite,
-            "classify it high-risk, or file a classification_assessment sign-off "
-            "documenting the Art. 6(3) derogation",
-        )
+        return _annex_iii_not_high_risk(subject, context, category, point)
     if category == "high-risk" and not point:
         return Outcome(
             WARN,
@@ -126,6 +103,34 @@ def classification_consistent(
         )
     detail = f"classified {category!r}" + (f", Annex III point {point}" if point else "")
     return Outcome(PASS, (detail,), cite)
+
+
+def _annex_iii_not_high_risk(
+    subject: Subject, context: CheckContext, category: str, point: str
+) -> Outcome:
+    """An Annex III system not classified high-risk: only an Art. 6(3) assessment can say why."""
+    cite = (subject.system.cite.at("tags"),)
+    assessed = [
+        s
+        for s in context.index.signoffs_of(subject.system.name)
+        if s.kind == "classification_assessment"
+    ]
+    if assessed:
+        return Outcome(
+            WARN,
+            (
+                f"Annex III point {point} but classified {category!r}; an "
+                "Art. 6(3) assessment is on file and must be reviewed",
+            ),
+            cite + tuple(s.cite for s in assessed),
+        )
+    return Outcome(
+        FAIL,
+        (f"Annex III point {point} implies high-risk, but the system is classified {category!r}",),
+        cite,
+        "classify it high-risk, or file a classification_assessment sign-off "
+        "documenting the Art. 6(3) derogation",
+    )
 
 
 @check("version_history_recorded", "system")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from mldossier.evaluate.checks.registry import (
@@ -14,7 +15,7 @@ from mldossier.evaluate.checks.registry import (
     parse_when,
     tag_of,
 )
-from mldossier.model import Citation
+from mldossier.model import Citation, MlflowRun, ModelVersion
 
 
 @check("production_version_approved", "version")
@@ -32,25 +33,7 @@ def production_version_approved(
         k for k, v in ((tags.approved_by, approver), (tags.approval_date, when_text)) if not v
     ]
     if missing:
-        older = [
-            v
-            for v in context.index.versions.get(version.name, [])
-            if v.version != version.version and tag_of(v, tags.approved_by)
-        ]
-        reasons = [f"version {version.key} has no {' or '.join(repr(m) for m in missing)} tag"]
-        if older:
-            reasons.append(
-                "approvals of other versions ("
-                + ", ".join(f"v{v.version}" for v in older)
-                + ") do not carry over to this one"
-            )
-        return Outcome(
-            FAIL,
-            tuple(reasons),
-            cite,
-            f"record the release approval on this version: tags {tags.approved_by!r} "
-            f"and {tags.approval_date!r} (ISO date)",
-        )
+        return _unapproved(version, missing, context)
     parsed = parse_when(when_text)
     if parsed is None:
         return Outcome(
@@ -59,7 +42,51 @@ def production_version_approved(
             cite,
             "write the approval date as YYYY-MM-DD or an ISO date-time",
         )
-    approved, date_only = parsed
+    run = context.index.mlflow_run_of(version)
+    problems = _approval_problems(version, approver, when_text, parsed, run)
+    if problems:
+        return Outcome(
+            FAIL,
+            tuple(problems),
+            cite + ((run.cite,) if run else ()),
+            "have an independent approver sign off this version after it was created",
+        )
+    return Outcome(PASS, (f"approved by {approver!r} on {when_text}",), cite)
+
+
+def _unapproved(version: ModelVersion, missing: list[str], context: CheckContext) -> Outcome:
+    """A version without its own approval tags; other versions' approvals do not count."""
+    tags = context.config.tags
+    older = [
+        v
+        for v in context.index.versions.get(version.name, [])
+        if v.version != version.version and tag_of(v, tags.approved_by)
+    ]
+    reasons = [f"version {version.key} has no {' or '.join(repr(m) for m in missing)} tag"]
+    if older:
+        reasons.append(
+            "approvals of other versions ("
+            + ", ".join(f"v{v.version}" for v in older)
+            + ") do not carry over to this one"
+        )
+    return Outcome(
+        FAIL,
+        tuple(reasons),
+        (version.cite.at("tags"),),
+        f"record the release approval on this version: tags {tags.approved_by!r} "
+        f"and {tags.approval_date!r} (ISO date)",
+    )
+
+
+def _approval_problems(
+    version: ModelVersion,
+    approver: str,
+    when_text: str,
+    when: tuple[datetime, bool],
+    run: MlflowRun | None,
+) -> list[str]:
+    """What is wrong with a recorded approval: too early, or by the training run's author."""
+    approved, date_only = when
     problems: list[str] = []
     if version.created is not None:
         created = version.created
@@ -69,21 +96,13 @@ def production_version_approved(
                 f"approved on {when_text}, before the version was created "
                 f"({created.isoformat(timespec='seconds')})"
             )
-    run = context.index.mlflow_run_of(version)
     author = (run.user_id or run.tags.get("mlflow.user", "")) if run else ""
     if author and approver.casefold() == author.casefold():
         problems.append(
             f"approved by {approver!r}, who also ran the training run "
             f"{run.run_id if run else ''}: no segregation of duties"
         )
-    if problems:
-        return Outcome(
-            FAIL,
-            tuple(problems),
-            cite + ((run.cite,) if run else ()),
-            "have an independent approver sign off this version after it was created",
-        )
-    return Outcome(PASS, (f"approved by {approver!r} on {when_text}",), cite)
+    return problems
 
 
 @check("evaluation_metrics_logged", "version", {"metrics": "metric names that must be logged"})
