@@ -2,7 +2,7 @@
 
 Usage: ``python benchmarks/stages.py SIZE_FOLDER [--build] [--pdf]``, with SIZE_FOLDER a
 folder that ``generate.py`` wrote. Calls the library's own stages in the order
-``mldossier check`` and ``build`` call them (``build.analyse`` and ``build.build`` split up)
+``mldossier check`` and ``build`` call them (``pipeline.analyse`` and ``build.build`` split up)
 and prints, per stage: wall and CPU seconds, resident memory after it and the peak so far.
 """
 
@@ -71,43 +71,38 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write the rows here")
     args = parser.parse_args(argv)
 
-    from mldossier.bundle.build import build_inputs, make_dossier
+    from mldossier.bundle.build import make_dossier
     from mldossier.bundle.manifest import report_id_of
     from mldossier.config import load_config
-    from mldossier.evaluate.catalog import default_catalog_paths, load_catalogs
-    from mldossier.evaluate.checks import library
     from mldossier.evaluate.verdicts import evaluate
-    from mldossier.intake.linking import Index
-    from mldossier.intake.read import read_evidence
     from mldossier.lineage.graph import build_graph
+    from mldossier.pipeline import Analysis, build_inputs, load_controls, read
     from mldossier.render.results_json import results_bytes
 
     stage = Stages()
     inner = _time_inner_functions()
     stage("start (imports)", lambda: None)
     config = load_config(args.folder / "mldossier.yaml")
-    evidence = stage(
-        "read_evidence (intake)", lambda: read_evidence(config, args.folder / "evidence")
-    )
-    catalogs = stage(
-        "load_catalogs",
-        lambda: load_catalogs(
-            list(config.catalogs) or default_catalog_paths(),
-            {n: c.subject for n, c in library().items()},
-        ),
-    )
-    lineage = stage(
-        "build_graph (lineage)", lambda: build_graph(evidence, config, Index(evidence, config))
-    )
-    results = stage("evaluate (checks)", lambda: evaluate(evidence, catalogs, config, lineage))
+    intake = stage("read_evidence (intake)", lambda: read(config, args.folder / "evidence"))
+    evidence, index = intake.evidence, intake.index
+    catalogs = stage("load_catalogs", lambda: load_controls(config))
+    lineage = stage("build_graph (lineage)", lambda: build_graph(evidence, config, index))
+    results = stage("evaluate (checks)", lambda: evaluate(index, catalogs, lineage))
     inputs = stage("build_inputs (manifest)", lambda: build_inputs(config, results))
     stage("results JSON", lambda: len(results_bytes(results)))
     if args.build:
-        from mldossier.bundle.build import Analysis
         from mldossier.render.pdf import render_pdf
         from mldossier.render.site import render_site
 
-        analysis = Analysis(config, tuple(catalogs), results, lineage, report_id_of(inputs), inputs)
+        analysis = Analysis(
+            config=config,
+            catalogs=tuple(catalogs),
+            index=index,
+            lineage=lineage,
+            results=results,
+            report_id=report_id_of(inputs),
+            inputs=inputs,
+        )
         dossier = stage("make_dossier (+ diagrams)", lambda: make_dossier(analysis))
         out = Path(tempfile.mkdtemp(prefix="mldossier-stages-"))
         try:

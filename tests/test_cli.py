@@ -245,12 +245,12 @@ def test_usage_error_exits_2() -> None:
 def test_internal_error_is_a_message_and_exit_3_unless_debug(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import mldossier.cli as cli
+    import mldossier.cli.validate as cli_validate
 
     def broken(*args: object, **kwargs: object) -> None:
         raise ZeroDivisionError("boom")
 
-    monkeypatch.setattr(cli, "read_evidence", broken)
+    monkeypatch.setattr(cli_validate, "read", broken)
     code, _, stderr = run("--config", str(CONFIG), "validate")
     assert code == 3
     assert stderr == (

@@ -18,15 +18,12 @@ from conftest import SAMPLES
 from trestle.oscal.assessment_results import AssessmentResults
 
 from mldossier.cli import main
-from mldossier.cli.extra import evidence_prefix, write_oscal
+from mldossier.cli.check import evidence_prefix, write_oscal
 from mldossier.config import Config
-from mldossier.evaluate.catalog import default_catalog_paths, load_catalogs
-from mldossier.evaluate.checks import library
-from mldossier.evaluate.verdicts import Results, evaluate
-from mldossier.intake.linking import Index
-from mldossier.intake.read import read_evidence
-from mldossier.lineage.graph import build_graph
+from mldossier.evaluate.catalog import default_catalog_paths
+from mldossier.evaluate.verdicts import Results
 from mldossier.model import Citation, SourceFile, Waiver
+from mldossier.pipeline import analyse
 from mldossier.render.oscal import NAMESPACE, OSCAL_VERSION, dumps_oscal, evidence_href, to_oscal
 
 UUID5 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -45,12 +42,7 @@ def evidence_from_samples(root: Path) -> Path:
 
 def evaluate_folder(root: Path) -> Results:
     """Read, link and evaluate a folder against the bundled catalogs."""
-    config = Config()
-    evidence = read_evidence(config, root)
-    catalogs = load_catalogs(default_catalog_paths(), {n: s.subject for n, s in library().items()})
-    return evaluate(
-        evidence, catalogs, config, build_graph(evidence, config, Index(evidence, config))
-    )
+    return analyse(Config(), root, default_catalog_paths()).results
 
 
 @pytest.fixture(scope="module")

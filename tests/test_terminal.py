@@ -16,11 +16,11 @@ from factories import MINI_CATALOG
 
 import mldossier.collect.progress as progress_module
 import mldossier.terminal as terminal
-from mldossier.bundle.build import analyse
 from mldossier.cli import main
 from mldossier.collect.progress import Progress
 from mldossier.config import load_config
-from mldossier.render.results_json import format_findings, format_terminal
+from mldossier.pipeline import analyse
+from mldossier.render.text import format_findings, format_terminal
 from mldossier.terminal import StageReporter, Terminal, color_wanted
 
 CONFIG = REPO / "mldossier.yaml"

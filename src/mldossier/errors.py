@@ -1,9 +1,15 @@
-"""Problems found in the input, and the exit codes the command line documents."""
+"""Problems found in the input, the errors that carry them, and the exit codes they end with.
+
+Every error mldossier reports to a user derives from :class:`MldossierError` and carries its
+exit code and the lines it reads as, as click's ``ClickException`` does (and MkDocs'
+``MkDocsException`` on top of it): the command line prints them and exits, with one handler.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import ClassVar
 
 EXIT_OK = 0
 """Everything valid; for `check`, no failing control."""
@@ -46,16 +52,39 @@ class Problem:
         return self.severity == "error"
 
 
-class InputError(Exception):
+class MldossierError(Exception):
+    """The root of every error reported as a message and an exit code, not a traceback."""
+
+    exit_code: ClassVar[int] = EXIT_INVALID
+    """What the command line exits with when this error stops it."""
+
+    def lines(self, quiet: bool = False) -> list[str]:
+        """What the command line prints on stderr (``quiet``: only what is essential)."""
+        return [f"mldossier: {self}"]
+
+
+class InputError(MldossierError):
     """The input is invalid; carries every problem found, not just the first."""
+
+    exit_code: ClassVar[int] = EXIT_INVALID
 
     def __init__(self, problems: Iterable[Problem]):
         self.problems = tuple(sorted(problems, key=_problem_order))
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def lines(self, quiet: bool = False) -> list[str]:
+        """Every problem (the warnings not with ``quiet``), then how many errors there are."""
+        shown = [p for p in self.problems if p.is_error or not quiet]
+        errors = sum(1 for p in self.problems if p.is_error)
+        return [f"{'error' if p.is_error else 'warning'}: {p}" for p in shown] + [
+            f"mldossier: {errors} problem(s) in the input; nothing was written"
+        ]
 
-class UsageError(Exception):
+
+class UsageError(MldossierError):
     """The command was called in a way that cannot work (missing folder, bad option)."""
+
+    exit_code: ClassVar[int] = EXIT_INVALID
 
 
 def _problem_order(p: Problem) -> tuple[str, int, str, str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import pickle
 import shutil
@@ -12,7 +11,6 @@ import struct
 import tempfile
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NoReturn
 
@@ -22,68 +20,18 @@ from mldossier.bundle.atomic import (
     sigterm_unwinds,
     swap_in_folder,
 )
-from mldossier.bundle.manifest import inputs_section, report_id_of, sign_manifest, write_manifest
+from mldossier.bundle.manifest import sign_manifest, write_manifest
 from mldossier.cache import Cache
-from mldossier.config import Config
 from mldossier.evaluate.baseline import compare, load_baseline
-from mldossier.evaluate.catalog import Catalog, default_catalog_paths, load_catalogs
-from mldossier.evaluate.checks import library
-from mldossier.evaluate.verdicts import Results, evaluate, evidence_manifest
-from mldossier.intake.linking import Index
-from mldossier.intake.read import read_evidence
 from mldossier.lineage.diagram import lineage_svgs
-from mldossier.lineage.graph import LineageGraph, build_graph
+from mldossier.pipeline import Analysis
+from mldossier.pipeline import analyse as analyse  # re-exported: build.analyse, as before
 from mldossier.render.dossier import Dossier, build_dossier
 from mldossier.render.results_json import dumps, results_bytes, to_json
 
 RESULTS_NAME = "results.json"
 PDF_NAME = "report.pdf"
 EVIDENCE_MANIFEST_NAME = "evidence-manifest.json"
-
-
-@dataclass(frozen=True)
-class Analysis:
-    """Everything computed from the inputs, before anything is rendered."""
-
-    config: Config
-    catalogs: tuple[Catalog, ...]
-    results: Results
-    lineage: LineageGraph
-    report_id: str
-    inputs: dict[str, object]
-    """The manifest's inputs section (the report id is its digest)."""
-    cache: Cache = field(default_factory=lambda: Cache(None), compare=False)
-    """Where the build reuses diagrams and PDFs made from the same inputs before."""
-
-
-def build_inputs(config: Config, results: Results) -> dict[str, object]:
-    """The manifest's inputs section: tool version, evidence, catalogs, config hash."""
-    config_sha = (
-        hashlib.sha256(config.path.read_bytes()).hexdigest() if config.path is not None else ""
-    )
-    catalogs = [
-        {"id": c.id, "version": c.version, "file": c.path, "sha256": c.sha256}
-        for c in results.catalogs
-    ]
-    return inputs_section(evidence_manifest(results.evidence), catalogs, config_sha)
-
-
-def analyse(
-    config: Config,
-    evidence_dir: Path | None = None,
-    control_files: list[Path] | None = None,
-    cache: Cache | None = None,
-) -> Analysis:
-    """Read and validate the evidence, load the catalogs, build the lineage graph, evaluate."""
-    cache = cache if cache is not None else Cache(None)
-    evidence = read_evidence(config, evidence_dir, cache=cache)
-    paths = list(control_files or ()) or list(config.catalogs) or default_catalog_paths()
-    catalogs = load_catalogs(paths, {n: c.subject for n, c in library().items()})
-    lineage = build_graph(evidence, config, Index(evidence, config))
-    results = evaluate(evidence, catalogs, config, lineage)
-    inputs = build_inputs(config, results)
-    cache.finish()
-    return Analysis(config, tuple(catalogs), results, lineage, report_id_of(inputs), inputs, cache)
 
 
 def make_dossier(analysis: Analysis, baseline: Path | None = None) -> Dossier:
@@ -98,7 +46,9 @@ def make_dossier(analysis: Analysis, baseline: Path | None = None) -> Dossier:
         if baseline is not None
         else None
     )
-    return build_dossier(analysis.results, analysis.config, analysis.lineage, diagrams, changes)
+    return build_dossier(
+        analysis.results, analysis.config, analysis.lineage, diagrams, changes, index=analysis.index
+    )
 
 
 def build(

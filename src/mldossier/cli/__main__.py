@@ -1,4 +1,4 @@
-"""``python -m mldossier.cli``: the command line, as the ``mldossier`` script runs it."""
+"""``python -m mldossier.cli``: the same as the ``mldossier`` command."""
 
 from mldossier.cli import main
 

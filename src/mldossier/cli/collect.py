@@ -3,43 +3,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any
 
 import click
 
+from mldossier.cli.common import config_of, reported
 from mldossier.collect import MlflowOptions, collect_evidently, collect_mlflow
 from mldossier.collect.http import HttpSettings
 from mldossier.collect.mlflow import MAX_PAGE_SIZE
-from mldossier.config import Config
 from mldossier.terminal import current
-
-
-def _reported(func: Callable[..., Any]) -> Callable[..., Any]:
-    """The main group's error reporting (exit 2 on usage and collection errors).
-
-    Looked up when the command runs: ``cli`` imports this module to add the group, so
-    importing ``cli`` here at import time would be circular.
-    """
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from mldossier.cli import _reported as reported
-
-        return reported(func)(*args, **kwargs)
-
-    return wrapper
-
-
-def _config(ctx: click.Context) -> Config:
-    """The main group's config (``--config``, else ./mldossier.yaml), else the defaults."""
-    from mldossier.cli import Context
-
-    obj = ctx.find_object(Context)
-    return obj.config() if obj is not None else Config()
-
 
 out_option = click.option(
     "--out",
@@ -120,7 +92,7 @@ def collect() -> None:
     help="Do not verify the server's TLS certificate (as MLFLOW_TRACKING_INSECURE_TLS=true does).",
 )
 @click.pass_context
-@_reported
+@reported
 def collect_mlflow_command(
     ctx: click.Context,
     tracking_uri: str,
@@ -139,7 +111,7 @@ def collect_mlflow_command(
     MLFLOW_TRACKING_PASSWORD (Basic), as for MLflow's own client; a CA bundle from
     MLFLOW_TRACKING_SERVER_CERT_PATH.
     """
-    production = _config(ctx).production
+    production = config_of(ctx).production
     options = MlflowOptions(
         tracking_uri=tracking_uri,
         page_size=page_size,
@@ -168,7 +140,7 @@ def collect_mlflow_command(
     multiple=True,
     help="Only this project, by name or id (repeatable; default: all).",
 )
-@_reported
+@reported
 def collect_evidently_command(workspace: Path, out_dir: Path, projects: tuple[str, ...]) -> None:
     """Copy every snapshot of a local Evidently workspace, grouped by project."""
     term = current()

@@ -13,14 +13,16 @@ from typing import Any
 import click
 import networkx as nx
 
+from mldossier.cli.common import Context, reported
 from mldossier.errors import UsageError
-from mldossier.intake.linking import Index, is_production
+from mldossier.intake.linking import is_production
 from mldossier.lineage.graph import LineageGraph, build_graph, short_id
 from mldossier.lineage.impact import downstream
 from mldossier.lineage.provenance import provenance
 from mldossier.lineage.runs import mlflow_inputs, writers_of
 from mldossier.lineage.views import dataset_ids, downstream_subgraph, subgraph, version_nodes
 from mldossier.model import DatasetId, DatasetUse, LineageRun, ModelVersion
+from mldossier.pipeline import read
 
 FORMATS = ("text", "json", "dot", "graphml", "svg")
 LISTED = 20
@@ -50,27 +52,22 @@ LISTED = 20
     type=click.Path(path_type=Path, file_okay=False),
     help="Evidence folder (default: `evidence:` in mldossier.yaml, else ./evidence).",
 )
-def lineage(target: str | None, dataset: str | None, fmt: str, evidence_dir: Path | None) -> None:
+@click.pass_obj
+@reported
+def lineage(
+    obj: Context, target: str | None, dataset: str | None, fmt: str, evidence_dir: Path | None
+) -> None:
     """Trace a model version upstream to its root datasets, or a dataset downstream.
 
     MODEL@VERSION traces one version; MODEL alone traces every version of it in production.
     --downstream DATASET lists every model version (and its serving runs) the dataset feeds,
     transitively. Exit 0 on success, 2 when the model, version or dataset is unknown.
     """
-    from mldossier.cli import _reported
-
-    _reported(_lineage)(target, dataset, fmt, evidence_dir)
-
-
-def _lineage(target: str | None, dataset: str | None, fmt: str, evidence_dir: Path | None) -> None:
-    from mldossier.cli import Context
-
     if (target is None) == (dataset is None):
         raise click.UsageError("give either MODEL[@VERSION] or --downstream DATASET")
-    obj = click.get_current_context().find_object(Context) or Context(None, False)
     config = obj.config()
-    evidence = obj.evidence(evidence_dir)
-    graph = build_graph(evidence, config, Index(evidence, config))
+    intake = read(config, evidence_dir)
+    graph = build_graph(intake.evidence, config, intake.index)
     if dataset is not None:
         ident = find_dataset(graph, dataset)
         click.echo(render_downstream(graph, ident, fmt), nl=False)

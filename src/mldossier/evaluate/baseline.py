@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from mldossier.errors import UsageError
-
-BAD = {"fail", "error"}
+from mldossier.status import fails_gate
 
 
 @dataclass(frozen=True)
@@ -26,7 +25,11 @@ class Flip:
     @property
     def regression(self) -> bool:
         """Worse than before: from a good status to fail or error, or from warn to fail."""
-        return self.after in BAD and self.before not in BAD
+        return self.regresses()
+
+    def regresses(self, fail_on_warn: bool = False) -> bool:
+        """Whether the verdict now fails the CI gate and did not before."""
+        return fails_gate(self.after, fail_on_warn) and not fails_gate(self.before, fail_on_warn)
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,10 @@ class Changes:
     def regressions(self) -> tuple[Flip, ...]:
         """Flips for the worse, and new verdicts that fail."""
         return tuple(f for f in self.flipped if f.regression) + self.new_failures
+
+    def gating(self, fail_on_warn: bool = False) -> tuple[Flip, ...]:
+        """What fails ``check --baseline``: flips into the CI gate, and new verdicts in it."""
+        return tuple(f for f in (*self.flipped, *self.new_failures) if f.regresses(fail_on_warn))
 
     @property
     def empty(self) -> bool:
@@ -119,7 +126,7 @@ def compare(baseline: dict[str, Any], current: dict[str, Any], label: str) -> Ch
             now["status"],
         )
         if key not in old:
-            if now["status"] in BAD:
+            if fails_gate(now["status"]):
                 new_failures.append(flip)
         elif old[key]["status"] != now["status"]:
             flipped.append(flip)

@@ -93,6 +93,36 @@ def load_catalog(path: Path, known_checks: dict[str, str] | None = None) -> Cata
     ``version`` or ``any``); unknown checks and checks on the wrong subject are problems.
     """
     name = path.name
+    raw = _read_catalog(path)
+    data = _parse_catalog(raw, name)
+    problems = schema_problems("catalog", data, name)
+    if problems:
+        raise InputError(problems)
+    meta = data["catalog"]
+    controls = []
+    for i, item in enumerate(data.get("controls", [])):
+        where = pointer("controls", i)
+        problems += _control_problems(item, where, name, known_checks)
+        controls.append(_control(item, meta, where))
+    problems += _duplicate_ids(controls, name)
+    if problems:
+        raise InputError(problems)
+    return Catalog(
+        id=meta["id"],
+        title=meta["title"],
+        framework=meta["framework"],
+        regulation=meta.get("regulation", ""),
+        version=str(meta["version"]),
+        source=meta.get("source", ""),
+        application_dates=tuple(meta.get("application_dates", ())),
+        controls=tuple(controls),
+        path=name,
+        sha256=hashlib.sha256(raw).hexdigest(),
+    )
+
+
+def _read_catalog(path: Path) -> bytes:
+    """The catalog file's bytes: it must exist and be of a catalog's size."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -110,100 +140,119 @@ def load_catalog(path: Path, known_checks: dict[str, str] | None = None) -> Cata
         raise InputError(
             [
                 Problem(
-                    name,
+                    path.name,
                     "",
                     "catalog file is over 16 MiB",
                     "a catalog this large is not a catalog; check the path",
                 )
             ]
         )
+    return raw
+
+
+def _parse_catalog(raw: bytes, name: str) -> Any:
+    """The catalog's YAML data (not yet checked against the schema)."""
     try:
-        data = parse_yaml_text(raw.decode("utf-8"))
+        return parse_yaml_text(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise InputError(
             [Problem(name, "", "catalog is not UTF-8 text", "save it as UTF-8")]
         ) from None
     except InputProblem as exc:
         raise InputError([Problem(name, exc.pointer, exc.message, exc.fix)]) from None
-    problems = schema_problems("catalog", data, name)
-    if problems:
-        raise InputError(problems)
-    meta = data["catalog"]
-    controls = []
-    for i, item in enumerate(data.get("controls", [])):
-        where = pointer("controls", i)
-        scope = item.get("applies_to", {})
-        subject = scope.get("subject", "system")
-        for j, ref in enumerate(item.get("checks", []) or []):
-            at = where + pointer("checks", j, "check")
-            if known_checks is None:
-                continue
-            if ref["check"] not in known_checks:
-                problems.append(
-                    Problem(
-                        name,
-                        at,
-                        f"unknown check {ref['check']!r}",
-                        "use a check from the library: " + ", ".join(sorted(known_checks)),
-                    )
-                )
-            elif known_checks[ref["check"]] not in ("any", subject):
-                problems.append(
-                    Problem(
-                        name,
-                        at,
-                        f"check {ref['check']!r} looks at a {known_checks[ref['check']]}"
-                        f", but the control applies to a {subject}",
-                        f"set applies_to.subject to {known_checks[ref['check']]} or pick another "
-                        "check",
-                    )
-                )
-        if subject == "system" and "stage" in scope:
-            problems.append(
-                Problem(
-                    name,
-                    where + "/applies_to/stage",
-                    "stage is given for a system-level control",
-                    "remove it, or make the control apply to versions",
-                )
-            )
-        if item.get("mode") == "out_of_scope" and item.get("signoff"):
-            problems.append(
-                Problem(
-                    name,
-                    where + "/signoff",
-                    "an out-of-scope control cannot require a sign-off",
-                    "remove the sign-off or make the control manual",
-                )
-            )
-        controls.append(
-            Control(
-                id=item["id"],
-                catalog=meta["id"],
-                framework=item.get("framework", meta["framework"]),
-                title=item["title"],
-                reference=item["reference"],
-                requirement=" ".join(str(item.get("requirement", "")).split()),
-                scope=Scope(
-                    subject=scope.get("subject", "system"),
-                    risk=tuple(scope.get("risk", ())),
-                    annex_iii=tuple(scope.get("annex_iii", ())),
-                    stage=scope.get("stage", "any"),
-                    role=scope.get("role", ""),
-                ),
-                checks=tuple(
-                    CheckRef(c["check"], dict(c.get("params") or {}))
-                    for c in item.get("checks", []) or []
-                ),
-                signoff=item.get("signoff"),
-                severity=item.get("severity", "medium"),
-                max_evidence_age_days=item.get("max_evidence_age_days"),
-                mode=item.get("mode", "automated"),
-                rationale=" ".join(str(item.get("rationale", "")).split()),
-                crosswalk=tuple(item.get("crosswalk", ())),
-                pointer=where,
+
+
+def _control_problems(
+    item: dict[str, Any], where: str, name: str, known_checks: dict[str, str] | None
+) -> list[Problem]:
+    """What the schema cannot see in one control: its checks, its stage, its sign-off."""
+    problems: list[Problem] = []
+    scope = item.get("applies_to", {})
+    subject = scope.get("subject", "system")
+    for j, ref in enumerate(item.get("checks", []) or []):
+        at = where + pointer("checks", j, "check")
+        if known_checks is not None:
+            problems += _check_problems(ref["check"], subject, at, name, known_checks)
+    if subject == "system" and "stage" in scope:
+        problems.append(
+            Problem(
+                name,
+                where + "/applies_to/stage",
+                "stage is given for a system-level control",
+                "remove it, or make the control apply to versions",
             )
         )
+    if item.get("mode") == "out_of_scope" and item.get("signoff"):
+        problems.append(
+            Problem(
+                name,
+                where + "/signoff",
+                "an out-of-scope control cannot require a sign-off",
+                "remove the sign-off or make the control manual",
+            )
+        )
+    return problems
+
+
+def _check_problems(
+    check: str, subject: str, at: str, name: str, known_checks: dict[str, str]
+) -> list[Problem]:
+    """A control's check must be in the library and look at the control's subject."""
+    if check not in known_checks:
+        return [
+            Problem(
+                name,
+                at,
+                f"unknown check {check!r}",
+                "use a check from the library: " + ", ".join(sorted(known_checks)),
+            )
+        ]
+    if known_checks[check] not in ("any", subject):
+        return [
+            Problem(
+                name,
+                at,
+                f"check {check!r} looks at a {known_checks[check]}"
+                f", but the control applies to a {subject}",
+                f"set applies_to.subject to {known_checks[check]} or pick another check",
+            )
+        ]
+    return []
+
+
+def _control(item: dict[str, Any], meta: dict[str, Any], where: str) -> Control:
+    """One control of a valid catalog as a record, with the defaults the format documents."""
+    scope = item.get("applies_to", {})
+    return Control(
+        id=item["id"],
+        catalog=meta["id"],
+        framework=item.get("framework", meta["framework"]),
+        title=item["title"],
+        reference=item["reference"],
+        requirement=" ".join(str(item.get("requirement", "")).split()),
+        scope=Scope(
+            subject=scope.get("subject", "system"),
+            risk=tuple(scope.get("risk", ())),
+            annex_iii=tuple(scope.get("annex_iii", ())),
+            stage=scope.get("stage", "any"),
+            role=scope.get("role", ""),
+        ),
+        checks=tuple(
+            CheckRef(c["check"], dict(c.get("params") or {})) for c in item.get("checks", []) or []
+        ),
+        signoff=item.get("signoff"),
+        severity=item.get("severity", "medium"),
+        max_evidence_age_days=item.get("max_evidence_age_days"),
+        mode=item.get("mode", "automated"),
+        rationale=" ".join(str(item.get("rationale", "")).split()),
+        crosswalk=tuple(item.get("crosswalk", ())),
+        pointer=where,
+    )
+
+
+def _duplicate_ids(controls: list[Control], name: str) -> list[Problem]:
+    """A problem for every control whose id an earlier control of the catalog has."""
+    problems: list[Problem] = []
     seen: dict[str, str] = {}
     for control in controls:
         if control.id in seen:
@@ -216,20 +265,7 @@ def load_catalog(path: Path, known_checks: dict[str, str] | None = None) -> Cata
                 )
             )
         seen.setdefault(control.id, control.pointer)
-    if problems:
-        raise InputError(problems)
-    return Catalog(
-        id=meta["id"],
-        title=meta["title"],
-        framework=meta["framework"],
-        regulation=meta.get("regulation", ""),
-        version=str(meta["version"]),
-        source=meta.get("source", ""),
-        application_dates=tuple(meta.get("application_dates", ())),
-        controls=tuple(controls),
-        path=name,
-        sha256=hashlib.sha256(raw).hexdigest(),
-    )
+    return problems
 
 
 def load_catalogs(paths: list[Path], known_checks: dict[str, str] | None = None) -> list[Catalog]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -23,8 +24,9 @@ from mldossier.evaluate.checks import (
     library,
 )
 from mldossier.intake.linking import Index, is_production
+from mldossier.lineage.graph import LineageGraph
 from mldossier.model import Citation, Evidence, Waiver
-from mldossier.status import STATUSES, Status
+from mldossier.status import STATUSES, Status, fails_gate
 
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 ORGANISATION = "(organisation)"
@@ -75,6 +77,10 @@ class Results:
     evidence: Evidence
     manifest_sha256: str
 
+    def gating(self, fail_on_warn: bool = False) -> list[Verdict]:
+        """The verdicts that fail the CI gate (``check`` exits 1 for them), worst first."""
+        return [v for v in self.failing if fails_gate(v.status, fail_on_warn)]
+
     def counts(self, framework: str | None = None, system: str | None = None) -> dict[str, int]:
         """Verdicts per status, optionally for one framework or one system."""
         # Plain strings as keys: the counts are written as JSON (orjson takes no enum keys).
@@ -88,8 +94,8 @@ class Results:
 
     @property
     def failing(self) -> list[Verdict]:
-        """Fails and warns (and errors), worst first."""
-        bad = [v for v in self.verdicts if v.status in (Status.ERROR, Status.FAIL, Status.WARN)]
+        """Fails and warns (and errors), worst first: what the strictest CI gate fails on."""
+        bad = [v for v in self.verdicts if fails_gate(v.status, fail_on_warn=True)]
         return sorted(
             bad,
             key=lambda v: (
@@ -230,11 +236,13 @@ def _verdict(
     )
 
 
-def evaluate(
-    evidence: Evidence, catalogs: list[Catalog], config: Config, lineage: Any = None
-) -> Results:
-    """Every control of every catalog on every subject in its scope."""
-    index = Index(evidence, config)
+def evaluate(index: Index, catalogs: Sequence[Catalog], lineage: LineageGraph) -> Results:
+    """Every control of every catalog on every subject in its scope.
+
+    ``index`` is the run's look-ups over the (linked) evidence, the same the lineage graph
+    was built with; the evidence and the config are its own.
+    """
+    evidence, config = index.evidence, index.config
     as_of, source = evaluation_time(evidence)
     context = CheckContext(
         evidence=evidence,

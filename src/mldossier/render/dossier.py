@@ -327,10 +327,10 @@ def build_dossier(
     lineage: Any = None,
     diagrams: dict[str, str] | None = None,
     changes: Changes | None = None,
+    *,
+    index: Index,
 ) -> Dossier:
     """Assemble the dossier from results, the lineage graph and the SVG diagrams by system."""
-    evidence = results.evidence
-    index = Index(evidence, config)
     by_system: dict[str, list[Verdict]] = defaultdict(list)
     for v in results.verdicts:
         by_system[v.system].append(v)

@@ -1,18 +1,19 @@
-"""Results as data: the published JSON, JUnit XML for CI systems, and the terminal summary."""
+"""Results as data: the published JSON (``results.schema.json``), written canonically.
+
+The JUnit XML for CI systems is :mod:`mldossier.render.junit`; the terminal text is
+:mod:`mldossier.render.text`.
+"""
 
 from __future__ import annotations
 
 import json
-import xml.etree.ElementTree as ET
 from collections import defaultdict
-from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
 
 from mldossier import __version__
 from mldossier.evaluate.verdicts import Results, Verdict, evidence_manifest
-from mldossier.status import SKIPPED, STATUSES, Status, fails_gate
 
 RESULTS_SCHEMA_ID = "https://mldossier.dev/schemas/results.schema.json"
 
@@ -185,126 +186,3 @@ def results_bytes(results: Results) -> bytes:
 def _indented(verdict: dict[str, Any]) -> bytes:
     text = orjson.dumps(verdict, option=_CANONICAL)
     return b"    " + text.replace(b"\n", b"\n    ")
-
-
-def to_junit(results: Results, fail_on_warn: bool = False) -> str:
-    """JUnit XML: a test suite per framework, a test case per control × subject."""
-    root = ET.Element("testsuites", name="mldossier")
-    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
-    for framework in frameworks(results):
-        verdicts = [v for v in results.verdicts if v.control.framework == framework]
-        suite = ET.SubElement(root, "testsuite", name=framework)
-        counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
-        for v in verdicts:
-            case = ET.SubElement(
-                suite,
-                "testcase",
-                classname=f"{framework}.{v.control.id}",
-                name=f"{v.control.reference} {v.control.title} [{v.subject}]",
-            )
-            text = "\n".join(
-                [*v.reasons, *(f"evidence: {c}" for c in v.citations)]
-                + ([f"fix: {v.fix}"] if v.fix else [])
-            )
-            counts["tests"] += 1
-            if v.status != Status.ERROR and fails_gate(v.status, fail_on_warn):
-                ET.SubElement(
-                    case, "failure", message=f"{v.status}: {_first(v)}", type=v.status
-                ).text = text
-                counts["failures"] += 1
-            elif v.status == Status.ERROR:
-                ET.SubElement(case, "error", message=_first(v), type="error").text = text
-                counts["errors"] += 1
-            elif v.status in SKIPPED:
-                ET.SubElement(case, "skipped", message=f"{v.status}: {_first(v)}")
-                counts["skipped"] += 1
-            else:
-                ET.SubElement(case, "system-out").text = f"{v.status}\n{text}"
-        for key, value in counts.items():
-            suite.set(key, str(value))
-            totals[key] += value
-    for key, value in totals.items():
-        root.set(key, str(value))
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
-
-
-def _first(v: Verdict) -> str:
-    return v.reasons[0] if v.reasons else v.status
-
-
-Style = Callable[[str, str], str]
-"""Paints a piece of terminal text in the colour of a status: ``style(text, status)``."""
-
-
-def plain(text: str, status: str) -> str:
-    """The :data:`Style` that paints nothing (pipes, files, NO_COLOR)."""
-    return text
-
-
-OTHER_STATUSES = (Status.PASS, Status.MANUAL, Status.WAIVED, Status.NOT_APPLICABLE)
-"""What ``--verbose`` lists after the findings, in this order."""
-
-
-def format_findings(verdicts: Iterable[Verdict], style: Style = plain, width: int = 5) -> list[str]:
-    """A block per verdict: status, control, subject and title, then its reasons and fix."""
-    lines = []
-    for v in verdicts:
-        word = style(f"{Status(v.status).label:{width}}", v.status)
-        lines.append(
-            f"  {word} {v.control.id} {v.control.reference} [{v.subject}] {v.control.title}"
-        )
-        if v.status != "pass":
-            lines.extend(f"        - {reason}" for reason in v.reasons)
-        if v.fix:
-            lines.append(f"        fix: {v.fix}")
-    return lines
-
-
-def _counts(counts: dict[str, int], style: Style) -> str:
-    return ", ".join(style(f"{counts[s]} {s.label.lower()}", s) for s in STATUSES if counts[s])
-
-
-def format_terminal(results: Results, verbose: bool = False, style: Style = plain) -> str:
-    """The summary ``check`` prints: per framework and system, then what failed and why.
-
-    ``verbose`` lists every verdict: warnings among the findings, then the passes, manual,
-    waived and not applicable verdicts.
-    """
-    lines = [
-        f"Evaluated at {results.as_of.isoformat()} ({results.as_of_source}); evidence "
-        f"manifest {results.manifest_sha256[:12]}"
-    ]
-    for framework in frameworks(results):
-        lines.append(f"\n{framework}: " + _counts(results.counts(framework=framework), style))
-        systems = sorted(
-            {v.system for v in results.verdicts if v.control.framework == framework and v.system}
-        )
-        for system in systems:
-            lines.append(
-                f"  {system}: " + _counts(results.counts(framework=framework, system=system), style)
-            )
-        # Controls on the organisation (policies, sign-offs) belong to no system: without
-        # this line the systems' counts would not add up to the framework's.
-        whole = [
-            v.status for v in results.verdicts if v.control.framework == framework and not v.system
-        ]
-        if whole and systems:
-            lines.append(
-                "  organisation-wide: "
-                + _counts({status: whole.count(status) for status in STATUSES}, style)
-            )
-    failing = [v for v in results.failing if verbose or v.status != "warn"]
-    if failing:
-        lines.append("\nFindings (worst first):")
-        lines.extend(format_findings(failing, style))
-    if verbose:
-        others = [v for status in OTHER_STATUSES for v in results.verdicts if v.status == status]
-        if others:
-            lines.append("\nOther verdicts:")
-            # MANUAL and WAIVED are six letters: these rows line up among themselves.
-            lines.extend(format_findings(others, style, width=6))
-    warns = sum(1 for v in results.verdicts if v.status == "warn")
-    if warns and not verbose:
-        lines.append(f"\n({warns} warning(s) not listed; --verbose lists them)")
-    return "\n".join(lines)

@@ -1,0 +1,95 @@
+"""``mldossier build``: render the site, the PDF and the results into one verifiable bundle."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from mldossier.bundle.build import build
+from mldossier.cli.common import Context, build_cache, evidence_option, no_cache_option, reported
+from mldossier.pipeline import analyse
+
+
+@click.command("build")
+@evidence_option
+@click.option(
+    "--controls",
+    "control_files",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="A control catalog (repeatable).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("site"),
+    show_default=True,
+    help="Bundle folder: the site, report.pdf, results.json and manifest.json.",
+)
+@click.option(
+    "--pdf/--no-pdf", default=True, show_default=True, help="Write report.pdf into the bundle."
+)
+@click.option(
+    "--pdf-per-system", is_flag=True, help="Also write one PDF per AI system (systems/<name>.pdf)."
+)
+@click.option(
+    "--sign-key",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Ed25519 private key (PEM) to sign manifest.json with.",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(path_type=Path),
+    help="An earlier results JSON or bundle: add a 'changes since' page and section.",
+)
+@no_cache_option
+@click.pass_obj
+@reported
+def build_command(
+    obj: Context,
+    evidence_dir: Path | None,
+    control_files: tuple[Path, ...],
+    out_dir: Path,
+    pdf: bool,
+    pdf_per_system: bool,
+    sign_key: Path | None,
+    baseline: Path | None,
+    no_cache: bool,
+) -> None:
+    """Build the auditors' site and the PDF report into one verifiable bundle.
+
+    Everything is rendered into a temporary folder and swapped in when complete, so a
+    failed build leaves the previous bundle intact. Exit 0 when built, 2 on invalid input.
+    With --quiet a successful build prints nothing; with --verbose it names each stage.
+    """
+    config = obj.config()
+    with obj.terminal.stages(announce=True) as stage:
+        stage("reading the evidence and evaluating the controls")
+        analysis = analyse(config, evidence_dir, list(control_files), build_cache(config, no_cache))
+        stage.close()  # the warnings start on a line of their own
+        obj.warn_all(analysis.results.evidence.warnings)
+        stage(f"rendering {bundle_parts(pdf, pdf_per_system, sign_key)} into {out_dir}")
+        built = build(
+            analysis,
+            out_dir,
+            pdf=pdf,
+            pdf_per_system=pdf_per_system,
+            sign_key=sign_key,
+            baseline=baseline,
+        )
+    counts = analysis.results.counts()
+    obj.terminal.say(
+        f"Built {built} (report id {analysis.report_id[:12]}): "
+        + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    )
+
+
+def bundle_parts(pdf: bool, pdf_per_system: bool, sign_key: Path | None) -> str:
+    """What ``build`` renders, in words, for --verbose."""
+    parts = ["the site", "results.json"]
+    parts += ["report.pdf"] if pdf else []
+    parts += ["systems/*.pdf"] if pdf_per_system else []
+    parts += ["manifest.json" + (" (signed)" if sign_key else "")]
+    return ", ".join(parts[:-1]) + " and " + parts[-1]

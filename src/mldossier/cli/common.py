@@ -1,0 +1,110 @@
+"""What every command shares: the :class:`Context`, the one error handler, the shared options.
+
+The command modules import this one and nothing of :mod:`mldossier.cli` itself, which only
+defines the ``mldossier`` group and adds them to it: no module of the package imports another
+in a circle.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable
+from functools import wraps
+from pathlib import Path
+from typing import ParamSpec, TypeVar
+
+import click
+
+from mldossier.cache import Cache, open_cache
+from mldossier.config import Config, find_config, load_config
+from mldossier.errors import EXIT_INTERNAL, MldossierError
+from mldossier.terminal import Terminal, current
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class Context:
+    """Options shared by every command."""
+
+    def __init__(self, config_path: Path | None, debug: bool, terminal: Terminal | None = None):
+        self.config_path = config_path
+        self.debug = debug
+        self.terminal = terminal or Terminal()
+
+    def config(self) -> Config:
+        """The config file given, else ./mldossier.yaml, else the defaults."""
+        return load_config(self.config_path or find_config(Path.cwd()))
+
+    def warn_all(self, warnings: Iterable[object]) -> None:
+        """Print every warning on stderr (none with --quiet)."""
+        for warning in warnings:
+            self.terminal.warn(warning)
+
+
+def reported(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn every :class:`MldossierError` into its message and exit code; a bug into exit 3.
+
+    The traceback of an unexpected error shows only with ``--debug``. Click's own errors and
+    exits pass through: click reports them (a bad option is exit 2 too).
+    """
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        ctx = click.get_current_context().find_object(Context)
+        try:
+            return func(*args, **kwargs)
+        except MldossierError as exc:
+            for line in exc.lines(quiet=current().quiet):
+                click.echo(line, err=True)
+            sys.exit(exc.exit_code)
+        except (KeyboardInterrupt, SystemExit, click.exceptions.Exit, click.ClickException):
+            raise
+        except Exception as exc:
+            if ctx is not None and ctx.debug:
+                raise
+            click.echo(
+                f"mldossier: internal error: {type(exc).__name__}: {exc} "
+                "(run with --debug for the traceback, and please report it)",
+                err=True,
+            )
+            sys.exit(EXIT_INTERNAL)
+
+    return wrapper
+
+
+def config_of(ctx: click.Context) -> Config:
+    """The main group's config (``--config``, else ./mldossier.yaml), else the defaults.
+
+    The defaults when the command runs outside the group (a test invoking it directly).
+    """
+    obj = ctx.find_object(Context)
+    return obj.config() if obj is not None else Config()
+
+
+evidence_option = click.option(
+    "--evidence",
+    "evidence_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Evidence folder (default: `evidence:` in mldossier.yaml, else ./evidence).",
+)
+"""``--evidence DIR``: the evidence folder, over the config's."""
+
+no_cache_option = click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Neither read nor write the build cache (`cache:` in mldossier.yaml, default "
+    ".mldossier-cache beside it); the output is the same either way.",
+)
+"""``--no-cache``: build without the cache."""
+
+
+def build_cache(config: Config, no_cache: bool) -> Cache:
+    """The build cache the config names, or a disabled one with ``--no-cache``."""
+    return Cache(None) if no_cache else open_cache(config.cache_dir, config.cache_max_bytes)
+
+
+def echo_lines(lines: list[str]) -> None:
+    """Print the lines on stdout, whatever the loudness (they are the essential result)."""
+    if lines:
+        click.echo("\n".join(lines))

@@ -1,0 +1,167 @@
+"""The checks on an AI system as a whole: its owner, intended use, classification and history."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from mldossier.evaluate.checks.registry import (
+    FAIL,
+    PASS,
+    WARN,
+    CheckContext,
+    Outcome,
+    Subject,
+    check,
+    tag_of,
+)
+
+EU_AI_ACT_CATEGORIES = ("high-risk", "not-high-risk", "limited-risk", "minimal-risk", "prohibited")
+ANNEX_III_POINT = re.compile(r"^[1-8](\([a-d]\))?$")
+
+
+@check("owner_assigned", "system")
+def owner_assigned(subject: Subject, context: CheckContext, params: dict[str, Any]) -> Outcome:
+    """An accountable owner is named: the registered model carries the ``owner`` tag."""
+    key = context.config.tags.owner
+    owner = tag_of(subject.system, key)
+    cite = (subject.system.cite.at("tags"),)
+    if owner:
+        return Outcome(PASS, (f"owner is {owner!r} (tag {key})",), cite)
+    return Outcome(
+        FAIL,
+        (f"registered model {subject.system.name} has no {key!r} tag",),
+        cite,
+        f"set the registered-model tag {key!r} to the accountable team or person",
+    )
+
+
+@check("intended_use_documented", "system")
+def intended_use_documented(
+    subject: Subject, context: CheckContext, params: dict[str, Any]
+) -> Outcome:
+    """The intended purpose is documented: the ``intended_use`` tag (or, weaker, a description)."""
+    key = context.config.tags.intended_use
+    use = tag_of(subject.system, key)
+    if use:
+        return Outcome(
+            PASS, (f"intended use: {use!r} (tag {key})",), (subject.system.cite.at("tags"),)
+        )
+    if subject.system.description.strip():
+        return Outcome(
+            WARN,
+            (f"no {key!r} tag; only the model description says what it is for",),
+            (subject.system.cite.at("description"),),
+            f"state the intended purpose in the registered-model tag {key!r}",
+        )
+    return Outcome(
+        FAIL,
+        (f"registered model {subject.system.name} documents no intended use",),
+        (subject.system.cite,),
+        f"set the registered-model tag {key!r} (and a description)",
+    )
+
+
+@check("classification_consistent", "system")
+def classification_consistent(
+    subject: Subject, context: CheckContext, params: dict[str, Any]
+) -> Outcome:
+    """The EU AI Act classification is present and valid, and an Annex III point implies high-risk."""
+    tags = context.config.tags
+    category = tag_of(subject.system, tags.eu_ai_act_category)
+    point = tag_of(subject.system, tags.annex_iii_point)
+    cite = (subject.system.cite.at("tags"),)
+    if not category:
+        return Outcome(
+            FAIL,
+            (f"no {tags.eu_ai_act_category!r} tag: the system is not classified",),
+            cite,
+            f"set {tags.eu_ai_act_category!r} to one of " + ", ".join(EU_AI_ACT_CATEGORIES),
+        )
+    if category not in EU_AI_ACT_CATEGORIES:
+        return Outcome(
+            FAIL,
+            (f"classification {category!r} is not one of " + ", ".join(EU_AI_ACT_CATEGORIES),),
+            cite,
+            "use one of the listed categories",
+        )
+    if point and not ANNEX_III_POINT.match(point):
+        return Outcome(
+            FAIL,
+            (f"Annex III point {point!r} is not of the form 5(b)",),
+            cite,
+            "write the Annex III point as area and letter, e.g. 5(b)",
+        )
+    if point and category != "high-risk":
+        return _annex_iii_not_high_risk(subject, context, category, point)
+    if category == "high-risk" and not point:
+        return Outcome(
+            WARN,
+            ("classified high-risk but no Annex III point recorded",),
+            cite,
+            f"set {tags.annex_iii_point!r} (or document the Annex I route)",
+        )
+    detail = f"classified {category!r}" + (f", Annex III point {point}" if point else "")
+    return Outcome(PASS, (detail,), cite)
+
+
+def _annex_iii_not_high_risk(
+    subject: Subject, context: CheckContext, category: str, point: str
+) -> Outcome:
+    """An Annex III system not classified high-risk: only an Art. 6(3) assessment can say why."""
+    cite = (subject.system.cite.at("tags"),)
+    assessed = [
+        s
+        for s in context.index.signoffs_of(subject.system.name)
+        if s.kind == "classification_assessment"
+    ]
+    if assessed:
+        return Outcome(
+            WARN,
+            (
+                f"Annex III point {point} but classified {category!r}; an "
+                "Art. 6(3) assessment is on file and must be reviewed",
+            ),
+            cite + tuple(s.cite for s in assessed),
+        )
+    return Outcome(
+        FAIL,
+        (f"Annex III point {point} implies high-risk, but the system is classified {category!r}",),
+        cite,
+        "classify it high-risk, or file a classification_assessment sign-off "
+        "documenting the Art. 6(3) derogation",
+    )
+
+
+@check("version_history_recorded", "system")
+def version_history_recorded(
+    subject: Subject, context: CheckContext, params: dict[str, Any]
+) -> Outcome:
+    """The registry keeps a version history: versions with creation dates and stages or aliases."""
+    versions = context.index.versions.get(subject.system.name, [])
+    if not versions:
+        return Outcome(
+            FAIL,
+            (f"no model versions of {subject.system.name} in the export",),
+            (subject.system.cite,),
+            "export model-versions/search for this model",
+        )
+    undated = [v.version for v in versions if v.created is None]
+    cites = tuple(v.cite for v in versions)
+    if undated:
+        return Outcome(FAIL, ("versions without a creation time: " + ", ".join(undated),), cites)
+    labelled = [v for v in versions if v.stage or v.aliases]
+    summary = ", ".join(
+        f"v{v.version} ({v.stage or 'no stage'}"
+        + (f", aliases {', '.join(v.aliases)}" if v.aliases else "")
+        + ")"
+        for v in versions
+    )
+    if not labelled:
+        return Outcome(
+            WARN,
+            (f"{len(versions)} version(s) but none has a stage or alias: " + summary,),
+            cites,
+            "mark the deployed version with an alias",
+        )
+    return Outcome(PASS, (f"{len(versions)} version(s): {summary}",), cites)

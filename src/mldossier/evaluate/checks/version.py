@@ -1,0 +1,171 @@
+"""The checks on a model version's registry record: its approval, metrics and signature."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from mldossier.evaluate.checks.registry import (
+    FAIL,
+    PASS,
+    CheckContext,
+    Outcome,
+    Subject,
+    check,
+    parse_when,
+    tag_of,
+)
+from mldossier.model import Citation, MlflowRun, ModelVersion
+
+
+@check("production_version_approved", "version")
+def production_version_approved(
+    subject: Subject, context: CheckContext, params: dict[str, Any]
+) -> Outcome:
+    """The version itself records its approver and approval date, not before it was created, and the approver is not the run's author."""
+    version = subject.version
+    assert version is not None
+    tags = context.config.tags
+    approver = tag_of(version, tags.approved_by)
+    when_text = tag_of(version, tags.approval_date)
+    cite = (version.cite.at("tags"),)
+    missing = [
+        k for k, v in ((tags.approved_by, approver), (tags.approval_date, when_text)) if not v
+    ]
+    if missing:
+        return _unapproved(version, missing, context)
+    parsed = parse_when(when_text)
+    if parsed is None:
+        return Outcome(
+            FAIL,
+            (f"approval date {when_text!r} is not an ISO date",),
+            cite,
+            "write the approval date as YYYY-MM-DD or an ISO date-time",
+        )
+    run = context.index.mlflow_run_of(version)
+    problems = _approval_problems(version, approver, when_text, parsed, run)
+    if problems:
+        return Outcome(
+            FAIL,
+            tuple(problems),
+            cite + ((run.cite,) if run else ()),
+            "have an independent approver sign off this version after it was created",
+        )
+    return Outcome(PASS, (f"approved by {approver!r} on {when_text}",), cite)
+
+
+def _unapproved(version: ModelVersion, missing: list[str], context: CheckContext) -> Outcome:
+    """A version without its own approval tags; other versions' approvals do not count."""
+    tags = context.config.tags
+    older = [
+        v
+        for v in context.index.versions.get(version.name, [])
+        if v.version != version.version and tag_of(v, tags.approved_by)
+    ]
+    reasons = [f"version {version.key} has no {' or '.join(repr(m) for m in missing)} tag"]
+    if older:
+        reasons.append(
+            "approvals of other versions ("
+            + ", ".join(f"v{v.version}" for v in older)
+            + ") do not carry over to this one"
+        )
+    return Outcome(
+        FAIL,
+        tuple(reasons),
+        (version.cite.at("tags"),),
+        f"record the release approval on this version: tags {tags.approved_by!r} "
+        f"and {tags.approval_date!r} (ISO date)",
+    )
+
+
+def _approval_problems(
+    version: ModelVersion,
+    approver: str,
+    when_text: str,
+    when: tuple[datetime, bool],
+    run: MlflowRun | None,
+) -> list[str]:
+    """What is wrong with a recorded approval: too early, or by the training run's author."""
+    approved, date_only = when
+    problems: list[str] = []
+    if version.created is not None:
+        created = version.created
+        too_early = (approved.date() < created.date()) if date_only else approved < created
+        if too_early:
+            problems.append(
+                f"approved on {when_text}, before the version was created "
+                f"({created.isoformat(timespec='seconds')})"
+            )
+    author = (run.user_id or run.tags.get("mlflow.user", "")) if run else ""
+    if author and approver.casefold() == author.casefold():
+        problems.append(
+            f"approved by {approver!r}, who also ran the training run "
+            f"{run.run_id if run else ''}: no segregation of duties"
+        )
+    return problems
+
+
+@check("evaluation_metrics_logged", "version", {"metrics": "metric names that must be logged"})
+def evaluation_metrics_logged(
+    subject: Subject, context: CheckContext, params: dict[str, Any]
+) -> Outcome:
+    """The training run (or logged model) recorded evaluation metrics, including any required ones."""
+    version = subject.version
+    assert version is not None
+    run = context.index.mlflow_run_of(version)
+    logged = context.index.logged_models.get(version.logged_model_id or "")
+    metrics: dict[str, float] = {}
+    cites: list[Citation] = []
+    if run is not None:
+        metrics.update(run.metrics)
+        cites.append(run.cite.at("data", "metrics"))
+    if logged is not None and logged.metrics:
+        metrics.update(logged.metrics)
+        cites.append(logged.cite.at("data", "metrics"))
+    if run is None and logged is None:
+        return Outcome(
+            FAIL,
+            (f"the MLflow run of {version.key} is not in the export",),
+            (version.cite,),
+            "export runs/get for the version's run",
+        )
+    required = [str(m) for m in params.get("metrics", [])]
+    missing = [m for m in required if m not in metrics]
+    if not metrics:
+        return Outcome(
+            FAIL,
+            ("the training run logged no metrics",),
+            tuple(cites),
+            "log evaluation metrics on a held-out set with mlflow.log_metric",
+        )
+    if missing:
+        return Outcome(
+            FAIL,
+            ("required metrics not logged: " + ", ".join(missing),),
+            tuple(cites),
+            "log the listed metrics",
+        )
+    shown = ", ".join(f"{k}={v:.4g}" for k, v in sorted(metrics.items()))
+    return Outcome(PASS, (f"metrics: {shown}",), tuple(cites))
+
+
+@check("signature_present", "version")
+def signature_present(subject: Subject, context: CheckContext, params: dict[str, Any]) -> Outcome:
+    """The version's model signature (its expected inputs and outputs) is in the export."""
+    version = subject.version
+    assert version is not None
+    signature = context.index.signature_of(version)
+    if signature is None:
+        return Outcome(
+            FAIL,
+            (f"no MLmodel signature found for {version.key}",),
+            (version.cite,),
+            "log the model with a signature (infer_signature) and export its MLmodel artifact",
+        )
+    if not signature.inputs:
+        return Outcome(FAIL, ("the MLmodel has a signature with no inputs",), (signature.cite,))
+    return Outcome(
+        PASS,
+        (f"signature with {len(signature.inputs)} input(s), {len(signature.outputs)} output(s)",),
+        (signature.cite,),
+    )

@@ -1,0 +1,99 @@
+"""One run's stages, in order: read the evidence, link it, build the lineage graph, evaluate.
+
+Every stage after the reading looks records up through one :class:`Index` over the linked
+evidence, built here once per run and handed to the lineage graph, the evaluation and (in
+:class:`Analysis`) the dossier. Rendering comes after, in :mod:`mldossier.bundle.build`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mldossier.bundle.manifest import inputs_section, report_id_of
+from mldossier.cache import Cache
+from mldossier.config import Config
+from mldossier.evaluate.catalog import Catalog, default_catalog_paths, load_catalogs
+from mldossier.evaluate.checks import library
+from mldossier.evaluate.verdicts import Results, evaluate, evidence_manifest
+from mldossier.intake.linking import Index
+from mldossier.intake.read import read_evidence
+from mldossier.lineage.graph import LineageGraph, build_graph
+from mldossier.model import Evidence
+
+
+@dataclass(frozen=True)
+class Intake:
+    """The evidence read, validated and linked, with the run's one :class:`Index` over it."""
+
+    evidence: Evidence
+    index: Index
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything computed from the inputs, before anything is rendered."""
+
+    config: Config
+    catalogs: tuple[Catalog, ...]
+    index: Index = field(compare=False)
+    """The look-ups over the evidence that every stage shared (built from ``results.evidence``)."""
+    lineage: LineageGraph
+    results: Results
+    report_id: str
+    inputs: dict[str, object]
+    """The manifest's inputs section (the report id is its digest)."""
+    cache: Cache = field(default_factory=lambda: Cache(None), compare=False)
+    """Where the build reuses diagrams and PDFs made from the same inputs before."""
+
+
+def read(config: Config, evidence_dir: Path | None = None, cache: Cache | None = None) -> Intake:
+    """Read, validate and link the evidence (``evidence_dir`` over the config's); index it."""
+    evidence = read_evidence(config, evidence_dir, cache=cache)
+    return Intake(evidence, Index(evidence, config))
+
+
+def load_controls(config: Config, control_files: Sequence[Path] = ()) -> list[Catalog]:
+    """The catalogs given, else the config's, else the bundled ones, checked against the library."""
+    paths = list(control_files) or list(config.catalogs) or default_catalog_paths()
+    return load_catalogs(paths, {n: c.subject for n, c in library().items()})
+
+
+def build_inputs(config: Config, results: Results) -> dict[str, object]:
+    """The manifest's inputs section: tool version, evidence, catalogs, config hash."""
+    config_sha = (
+        hashlib.sha256(config.path.read_bytes()).hexdigest() if config.path is not None else ""
+    )
+    catalogs = [
+        {"id": c.id, "version": c.version, "file": c.path, "sha256": c.sha256}
+        for c in results.catalogs
+    ]
+    return inputs_section(evidence_manifest(results.evidence), catalogs, config_sha)
+
+
+def analyse(
+    config: Config,
+    evidence_dir: Path | None = None,
+    control_files: Sequence[Path] | None = None,
+    cache: Cache | None = None,
+) -> Analysis:
+    """Read and validate the evidence, load the catalogs, build the lineage graph, evaluate."""
+    cache = cache if cache is not None else Cache(None)
+    intake = read(config, evidence_dir, cache)
+    catalogs = load_controls(config, control_files or ())
+    lineage = build_graph(intake.evidence, config, intake.index)
+    results = evaluate(intake.index, catalogs, lineage)
+    inputs = build_inputs(config, results)
+    cache.finish()
+    return Analysis(
+        config=config,
+        catalogs=tuple(catalogs),
+        index=intake.index,
+        lineage=lineage,
+        results=results,
+        report_id=report_id_of(inputs),
+        inputs=inputs,
+        cache=cache,
+    )

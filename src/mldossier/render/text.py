@@ -1,0 +1,129 @@
+"""The plain text the terminal prints: the ``check`` summary and findings, the ``validate`` summary.
+
+Colour comes in through a :data:`Style` (see :meth:`mldossier.terminal.Terminal.style`): the
+text itself is the same on a terminal, in a pipe and in a file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from mldossier.evaluate.verdicts import Results, Verdict
+from mldossier.intake.linking import Index
+from mldossier.model import Evidence
+from mldossier.render.results_json import frameworks
+from mldossier.status import STATUSES, Status
+
+Style = Callable[[str, str], str]
+"""Paints a piece of terminal text in the colour of a status: ``style(text, status)``."""
+
+
+def plain(text: str, status: str) -> str:
+    """The :data:`Style` that paints nothing (pipes, files, NO_COLOR)."""
+    return text
+
+
+OTHER_STATUSES = (Status.PASS, Status.MANUAL, Status.WAIVED, Status.NOT_APPLICABLE)
+"""What ``--verbose`` lists after the findings, in this order."""
+
+
+def format_findings(verdicts: Iterable[Verdict], style: Style = plain, width: int = 5) -> list[str]:
+    """A block per verdict: status, control, subject and title, then its reasons and fix."""
+    lines = []
+    for v in verdicts:
+        word = style(f"{Status(v.status).label:{width}}", v.status)
+        lines.append(
+            f"  {word} {v.control.id} {v.control.reference} [{v.subject}] {v.control.title}"
+        )
+        if v.status != "pass":
+            lines.extend(f"        - {reason}" for reason in v.reasons)
+        if v.fix:
+            lines.append(f"        fix: {v.fix}")
+    return lines
+
+
+def _counts(counts: dict[str, int], style: Style) -> str:
+    return ", ".join(style(f"{counts[s]} {s.label.lower()}", s) for s in STATUSES if counts[s])
+
+
+def format_terminal(results: Results, verbose: bool = False, style: Style = plain) -> str:
+    """The summary ``check`` prints: per framework and system, then what failed and why.
+
+    ``verbose`` lists every verdict: warnings among the findings, then the passes, manual,
+    waived and not applicable verdicts.
+    """
+    lines = [
+        f"Evaluated at {results.as_of.isoformat()} ({results.as_of_source}); evidence "
+        f"manifest {results.manifest_sha256[:12]}"
+    ]
+    for framework in frameworks(results):
+        lines.append(f"\n{framework}: " + _counts(results.counts(framework=framework), style))
+        systems = sorted(
+            {v.system for v in results.verdicts if v.control.framework == framework and v.system}
+        )
+        for system in systems:
+            lines.append(
+                f"  {system}: " + _counts(results.counts(framework=framework, system=system), style)
+            )
+        # Controls on the organisation (policies, sign-offs) belong to no system: without
+        # this line the systems' counts would not add up to the framework's.
+        whole = [
+            v.status for v in results.verdicts if v.control.framework == framework and not v.system
+        ]
+        if whole and systems:
+            lines.append(
+                "  organisation-wide: "
+                + _counts({status: whole.count(status) for status in STATUSES}, style)
+            )
+    failing = [v for v in results.failing if verbose or v.status != "warn"]
+    if failing:
+        lines.append("\nFindings (worst first):")
+        lines.extend(format_findings(failing, style))
+    if verbose:
+        others = [v for status in OTHER_STATUSES for v in results.verdicts if v.status == status]
+        if others:
+            lines.append("\nOther verdicts:")
+            # MANUAL and WAIVED are six letters: these rows line up among themselves.
+            lines.extend(format_findings(others, style, width=6))
+    warns = sum(1 for v in results.verdicts if v.status == "warn")
+    if warns and not verbose:
+        lines.append(f"\n({warns} warning(s) not listed; --verbose lists them)")
+    return "\n".join(lines)
+
+
+def format_summary(evidence: Evidence, index: Index, files: bool = False) -> str:
+    """The plain-text summary ``validate`` prints (with ``files``, every file and its importer)."""
+    production = index.production_versions()
+    kinds: dict[str, int] = {}
+    for f in evidence.files:
+        kinds[f.kind] = kinds.get(f.kind, 0) + 1
+    undated = sum(1 for r in evidence.reports if r.undated)
+    lines = [
+        f"Evidence: {evidence.root} ({len(evidence.files)} files: "
+        + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+        + ")",
+        f"  AI systems (registered models): {len(evidence.registered_models)}",
+        f"  model versions:                 {len(evidence.model_versions)} "
+        f"({len(production)} in production)",
+        f"  MLflow runs:                    {len(evidence.mlflow_runs)}",
+        f"  logged models:                  {len(evidence.logged_models)}",
+        f"  model signatures:               {len(evidence.signatures)}",
+        f"  lineage runs:                   {len(evidence.lineage_runs)} "
+        f"({sum(1 for r in evidence.lineage_runs if r.state == 'FAIL')} failed)",
+        f"  lineage jobs:                   {len(evidence.lineage_jobs)}",
+        f"  datasets:                       {len(evidence.datasets)}",
+        f"  monitoring reports:             {len(evidence.reports)}"
+        + (f" ({undated} undated)" if undated else ""),
+        f"  sign-offs:                      {len(evidence.signoffs)}",
+        f"  unlinked items:                 {len(evidence.unlinked)}",
+    ]
+    for item in evidence.unlinked:
+        lines.append(f"    - {item.kind} {item.key}: {item.reason} [{item.cite.file}]")
+    if files:
+        lines.append(f"Files read ({len(evidence.files)}):")
+        lines.extend(
+            f"  {f.path}: " + (f"{f.importer} importer" if f.importer else f"{f.kind}, hashed only")
+            for f in evidence.files
+        )
+    lines.append("All input is valid.")
+    return "\n".join(lines)
