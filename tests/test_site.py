@@ -650,7 +650,7 @@ def test_navigation_does_not_list_every_page(
     sample_site: Built, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     # 60 systems, 25 a page: three list pages, and no system page in any page's navigation.
-    monkeypatch.setattr(site, "SYSTEMS_PER_PAGE", 25)
+    monkeypatch.setattr(site.pages, "SYSTEMS_PER_PAGE", 25)
     dossier = sample_site.dossier
     systems = []
     for i in range(60):
