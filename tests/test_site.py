@@ -453,7 +453,7 @@ def test_overview_shows_the_counts_of_the_dossier(sample_site: Built) -> None:
     dossier = sample_site.dossier
     html = (sample_site.site / "index.html").read_text()
     verdicts = table_counts(html, "framework-counts")
-    assert verdicts == {f: expected_counts(dossier.framework_counts(f)) for f in dossier.frameworks}
+    assert verdicts == {f: expected_counts(dossier.framework_counts[f]) for f in dossier.frameworks}
     controls = table_counts(html, "control-counts")
     for framework in dossier.frameworks:
         statuses = [v.status for v in dossier.controls[framework]]

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from functools import cached_property
 from typing import Any
 
 from mldossier import data_folder
+from mldossier.evaluate.catalog import Catalog
 from mldossier.evaluate.verdicts import Verdict
-from mldossier.model import SourceFile
-from mldossier.render.dossier import ControlView, Dossier, slugify
+from mldossier.render.dossier import ControlView, CrosswalkPair, CrosswalkSide, Dossier
 from mldossier.render.site.safety import raw_copy_path
 from mldossier.status import BY_SEVERITY, STATUSES
 
@@ -126,7 +126,7 @@ class FrameworkSummary:
 
     name: str
     slug: str
-    catalogs: tuple[Any, ...]
+    catalogs: tuple[Catalog, ...]
     controls: tuple[ControlView, ...]
     verdict_counts: dict[str, int]
     control_counts: dict[str, int]
@@ -138,39 +138,17 @@ class FrameworkSummary:
         return f"controls/{self.slug}/index.html"
 
 
-@dataclass(frozen=True)
-class Freshness:
-    """How recent one kind of evidence is."""
-
-    kind: str
-    files: int
-    dated: int
-    newest: datetime | None
-    oldest: datetime | None
-    age_days: int | None
-    """Days from the newest file of this kind to the evaluation time."""
-
-
 class SiteIndex:
     """Look-ups the templates need: where each system, control and evidence file lives."""
 
     def __init__(self, dossier: Dossier):
         self.dossier = dossier
         self.systems_by_name = {s.model.name: s for s in dossier.systems}
-        self.framework_slugs: dict[str, str] = {}
-        taken: set[str] = set()
-        for framework in dossier.frameworks:
-            slug = base = slugify(framework)
-            n = 2
-            while slug in taken:
-                slug, n = f"{base}-{n}", n + 1
-            taken.add(slug)
-            self.framework_slugs[framework] = slug
-        self.controls: dict[str, tuple[str, ControlView]] = {}
-        for framework, views in dossier.controls.items():
-            for view in views:
-                self.controls[view.id] = (framework, view)
-        self.partners: dict[str, list[dict[str, str]]] = defaultdict(list)
+        self.framework_slugs = dossier.framework_slugs
+        self.controls: dict[str, ControlView] = {
+            view.id: view for views in dossier.controls.values() for view in views
+        }
+        self.partners: dict[str, list[CrosswalkSide]] = defaultdict(list)
         for pair in dossier.crosswalk:
             self.partners[pair["left"]["control"]].append(pair["right"])
             self.partners[pair["right"]["control"]].append(pair["left"])
@@ -183,76 +161,38 @@ class SiteIndex:
 
     def control_url(self, control_id: str) -> str | None:
         """The page of a control, by id."""
-        found = self.controls.get(control_id)
-        if found is None:
+        view = self.controls.get(control_id)
+        if view is None:
             return None
-        framework, view = found
-        return control_url(self.framework_slugs[framework], view.slug)
+        return control_url(self.framework_slugs[view.control.framework], view.slug)
 
     def control_status(self, control_id: str) -> str | None:
         """A control's worst status over its subjects (None: it has no verdict)."""
-        found = self.controls.get(control_id)
-        return found[1].status if found else None
+        view = self.controls.get(control_id)
+        return view.status if view else None
 
-    def related(self, control_id: str) -> list[dict[str, str]]:
+    def related(self, control_id: str) -> list[CrosswalkSide]:
         """Controls of other frameworks mapped onto this one (``control``, ``framework``,
         ``reference``), either way round."""
         return sorted(
             self.partners.get(control_id, []), key=lambda c: (c["framework"], c["control"])
         )
 
-    def framework_summaries(self) -> list[FrameworkSummary]:
+    @cached_property
+    def framework_summaries(self) -> tuple[FrameworkSummary, ...]:
         """Per framework: catalogs, controls, verdicts and controls per status."""
-        summaries = []
-        for framework in self.dossier.frameworks:
-            views = self.dossier.controls.get(framework, ())
-            summaries.append(
-                FrameworkSummary(
-                    name=framework,
-                    slug=self.framework_slugs[framework],
-                    catalogs=tuple(
-                        c for c in self.dossier.results.catalogs if c.framework == framework
-                    ),
-                    controls=tuple(views),
-                    verdict_counts=self.dossier.framework_counts(framework),
-                    control_counts=_count(v.status for v in views),
-                )
+        d = self.dossier
+        return tuple(
+            FrameworkSummary(
+                name=framework,
+                slug=self.framework_slugs[framework],
+                catalogs=tuple(c for c in d.results.catalogs if c.framework == framework),
+                controls=tuple(d.controls.get(framework, ())),
+                verdict_counts=d.framework_counts[framework],
+                control_counts=d.control_counts[framework],
             )
-        return summaries
-
-    def freshness(self) -> list[Freshness]:
-        """Per kind of evidence: how many files, how many dated, newest, oldest, age."""
-        by_kind: dict[str, list[SourceFile]] = defaultdict(list)
-        for f in self.dossier.evidence.files:
-            by_kind[f.kind].append(f)
-        rows = []
-        for kind in sorted(by_kind):
-            times = sorted(f.time for f in by_kind[kind] if f.time is not None)
-            newest = times[-1] if times else None
-            rows.append(
-                Freshness(
-                    kind,
-                    len(by_kind[kind]),
-                    len(times),
-                    newest,
-                    times[0] if times else None,
-                    _age_days(newest, self.dossier.as_of),
-                )
-            )
-        return rows
-
-
-def _count(statuses: Iterable[str]) -> dict[str, int]:
-    counts = dict.fromkeys((s.value for s in STATUSES), 0)
-    counts.update(Counter(statuses))
-    return counts
-
-
-def _age_days(moment: datetime | date | None, as_of: datetime) -> int | None:
-    if moment is None:
-        return None
-    day = moment.date() if isinstance(moment, datetime) else moment
-    return (as_of.date() - day).days
+            for framework in d.frameworks
+        )
 
 
 # ---------------------------------------------------------------- planning the pages
@@ -275,12 +215,12 @@ def plan_pages(dossier: Dossier, site: SiteIndex) -> list[Page]:
             "overview.md.j2",
             "Overview",
             {
-                "summaries": site.framework_summaries(),
-                "freshness": site.freshness(),
-                "system_counts": _count(s.status for s in systems),
+                "summaries": site.framework_summaries,
+                "freshness": dossier.evidence_kinds,
+                "system_counts": dossier.system_counts,
                 "worst_systems": worst_first[:OVERVIEW_SYSTEMS],
                 "unmonitored": [s.model.name for s in systems if not s.monitoring],
-                "total_size": sum(f.size for f in dossier.evidence.files),
+                "total_size": dossier.evidence_size,
             },
             hide=("navigation",),
         )
@@ -294,7 +234,7 @@ def plan_pages(dossier: Dossier, site: SiteIndex) -> list[Page]:
                 {
                     "pager": pager,
                     "systems": chunk,
-                    "status_counts": _count(s.status for s in systems),
+                    "status_counts": dossier.system_counts,
                 },
                 search=pager.number == 1,
             )
@@ -313,7 +253,7 @@ def plan_pages(dossier: Dossier, site: SiteIndex) -> list[Page]:
                 hide=("navigation",),
             )
         )
-    summaries = site.framework_summaries()
+    summaries = site.framework_summaries
     pages.append(Page("controls/index.md", "controls.md.j2", "Controls", {"summaries": summaries}))
     for summary in summaries:
         for src, pager, chunk in paginate(
@@ -344,7 +284,7 @@ def plan_pages(dossier: Dossier, site: SiteIndex) -> list[Page]:
                             "verdicts": chunk,
                             "permalink": f"{base}/",
                             "related": site.related(view.id),
-                            "counts": _count(v.status for v in view.verdicts),
+                            "counts": view.counts,
                         },
                         search=pager.number == 1,
                     )
@@ -356,18 +296,19 @@ def plan_pages(dossier: Dossier, site: SiteIndex) -> list[Page]:
                 src,
                 "findings.md.j2",
                 "Findings" + _page_suffix(pager),
-                {"pager": pager, "findings": chunk, "counts": _count(v.status for v in findings)},
+                {"pager": pager, "findings": chunk, "counts": dossier.findings_counts},
                 search=False,
             )
         )
     files = sorted(dossier.evidence.files, key=lambda f: f.path)
+    kinds = [(k.kind, k.files, k.size) for k in dossier.evidence_kinds]
     for src, pager, chunk in paginate("evidence", files, ROWS_PER_PAGE):
         pages.append(
             Page(
                 src,
                 "evidence.md.j2",
                 "Evidence index" + _page_suffix(pager),
-                {"pager": pager, "files": chunk, "kinds": _evidence_kinds(files)},
+                {"pager": pager, "files": chunk, "kinds": kinds},
             )
         )
     pages.append(
@@ -412,14 +353,6 @@ def _verdict_order(v: Verdict) -> tuple[int, str]:
     return (STATUS_COLUMNS.index(v.status) if v.status in STATUS_COLUMNS else 99, v.subject)
 
 
-def _evidence_kinds(files: list[SourceFile]) -> list[tuple[str, int, int]]:
-    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for f in files:
-        counts[f.kind][0] += 1
-        counts[f.kind][1] += f.size
-    return [(kind, n, size) for kind, (n, size) in sorted(counts.items())]
-
-
 @dataclass(frozen=True)
 class CrosswalkMatrix:
     """Controls of two frameworks and which pairs bear on the same evidence."""
@@ -428,7 +361,7 @@ class CrosswalkMatrix:
     right: str
     rows: tuple[str, ...]
     columns: tuple[str, ...]
-    pairs: tuple[dict[str, Any], ...]
+    pairs: tuple[CrosswalkPair, ...]
     marked: frozenset[tuple[str, str]]
     labels: dict[str, str]
     """Control id to its heading: the reference, with the id where references repeat."""
@@ -440,7 +373,7 @@ def _labels(references: dict[str, str]) -> dict[str, str]:
 
 
 def _crosswalk_matrices(dossier: Dossier, site: SiteIndex) -> list[CrosswalkMatrix]:
-    grouped: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    grouped: dict[tuple[str, str], list[CrosswalkPair]] = defaultdict(list)
     for pair in dossier.crosswalk:
         grouped[(pair["left"]["framework"], pair["right"]["framework"])].append(pair)
     order = {f: i for i, f in enumerate(dossier.frameworks)}

@@ -33,8 +33,7 @@ from mldossier.render.site.safety import Html, escape_text, finalize, relative_u
 
 
 def _last_monitoring(system: SystemView) -> str:
-    dated = [p.when for p in system.monitoring if p.when != "undated"]
-    return max(dated) if dated else ""
+    return system.last_monitored
 
 
 def _production(system: SystemView) -> str:
