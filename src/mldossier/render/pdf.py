@@ -539,6 +539,23 @@ def render_pdf(
         out_path.parent.mkdir(parents=True, exist_ok=True)
         out_path.write_bytes(data)
         return int(pages)
+    data, count = _lay_out(html, attachments, fetcher, report_id, only_system, moment)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_bytes(data)
+    if key:
+        cache.put(PDF_NAMESPACE, key, b"%d\n" % count + data)
+    return count
+
+
+def _lay_out(
+    html: str,
+    attachments: dict[str, bytes],
+    fetcher: AssetFetcher,
+    report_id: str,
+    only_system: str | None,
+    moment: datetime,
+) -> tuple[bytes, int]:
+    """The PDF/A-3b bytes of the report's HTML and its page count (WeasyPrint)."""
     files = [
         Attachment(
             string=attachments[name],
@@ -565,11 +582,7 @@ def render_pdf(
         pdf_identifier=identifier,
         uncompressed_pdf=False,
     )
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_bytes(data)
-    if key:
-        cache.put(PDF_NAMESPACE, key, b"%d\n" % len(document.pages) + data)
-    return len(document.pages)
+    return data, len(document.pages)
 
 
 __all__ = [

@@ -7,7 +7,7 @@ import logging
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from mkdocs.plugins import BasePlugin
@@ -17,11 +17,17 @@ from mldossier.render.site.pages import SITE_TEMPLATES, SiteIndex
 from mldossier.render.site.safety import title_html
 from mldossier.render.site.templating import when
 
+if TYPE_CHECKING:
+    from mkdocs.config.defaults import MkDocsConfig
+    from mkdocs.structure.pages import Page as MkDocsPage
+
 SLOT = re.compile(r'<div class="ml-slot" data-ml-slot="(\d+)"></div>')
 """Where a pre-rendered HTML block goes into a built page (see :class:`SlotFiller`)."""
 
 
-class SlotFiller(BasePlugin):  # type: ignore[type-arg]
+# Not BasePlugin[Config]: mkdocs reads a parameter as the plugin's config schema, and the
+# base Config has none. Its __init_subclass__ is unannotated: subclassing is an untyped call.
+class SlotFiller(BasePlugin):  # type: ignore[type-arg, no-untyped-call]
     """Puts the big HTML blocks of a page (verdict tables) into the built page.
 
     Those blocks are rendered straight to HTML (every value escaped) and left out of the
@@ -32,7 +38,7 @@ class SlotFiller(BasePlugin):  # type: ignore[type-arg]
     def __init__(self, slots_dir: Path):
         self.slots_dir = slots_dir
 
-    def on_post_page(self, output: str, /, *, page: Any, config: Any) -> str:
+    def on_post_page(self, output: str, /, *, page: MkDocsPage, config: MkDocsConfig) -> str:
         """Replace each placeholder by its block."""
         path = self.slots_dir / f"{page.file.src_uri}.json"
         if not path.is_file():
@@ -63,7 +69,9 @@ def mkdocs_config(
     dossier: Dossier, docs_dir: Path, site: SiteIndex, report_id: str
 ) -> dict[str, Any]:
     """The site's mkdocs.yml: the fixed part from the templates plus what this dossier sets."""
-    config = yaml.safe_load((SITE_TEMPLATES / "mkdocs.yml").read_text(encoding="utf-8"))
+    config: dict[str, Any] = yaml.safe_load(
+        (SITE_TEMPLATES / "mkdocs.yml").read_text(encoding="utf-8")
+    )
     config["site_name"] = title_html(f"{dossier.organisation}: AI compliance dossier")
     config["docs_dir"] = str(docs_dir)
     config["nav"] = _nav(site)

@@ -11,7 +11,7 @@ from typing import Any
 from mldossier import data_folder
 from mldossier.evaluate.catalog import Catalog
 from mldossier.evaluate.verdicts import Verdict
-from mldossier.render.dossier import ControlView, CrosswalkPair, CrosswalkSide, Dossier
+from mldossier.render.dossier import ControlView, CrosswalkPair, CrosswalkSide, Dossier, SystemView
 from mldossier.render.site.safety import raw_copy_path
 from mldossier.status import BY_SEVERITY, STATUSES
 
@@ -201,125 +201,45 @@ class SiteIndex:
 def plan_pages(dossier: Dossier, site: SiteIndex) -> list[Page]:
     """Every page of the site, with the data its template renders."""
     systems = list(dossier.systems)
-    worst_first = sorted(
-        systems,
-        key=lambda s: (
-            STATUS_COLUMNS.index(s.status) if s.status in STATUS_COLUMNS else 99,
-            s.model.name,
-        ),
-    )
-    # "Overview": the browser's title adds the site name, which the page's heading repeats.
-    pages = [
-        Page(
-            "index.md",
-            "overview.md.j2",
-            "Overview",
-            {
-                "summaries": site.framework_summaries,
-                "freshness": dossier.evidence_kinds,
-                "system_counts": dossier.system_counts,
-                "worst_systems": worst_first[:OVERVIEW_SYSTEMS],
-                "unmonitored": [s.model.name for s in systems if not s.monitoring],
-                "total_size": dossier.evidence_size,
-            },
-            hide=("navigation",),
-        )
-    ]
-    for src, pager, chunk in paginate("systems", systems, SYSTEMS_PER_PAGE):
-        pages.append(
-            Page(
-                src,
-                "systems.md.j2",
-                "AI systems" + _page_suffix(pager),
-                {
-                    "pager": pager,
-                    "systems": chunk,
-                    "status_counts": dossier.system_counts,
-                },
-                search=pager.number == 1,
-            )
-        )
-    for system in systems:
-        pages.append(
-            Page(
-                f"systems/{system.slug}/index.md",
-                "system.md.j2",
-                system.model.name,
-                {
-                    "system": system,
-                    "permalink": f"systems/{system.slug}/",
-                    "lineage": (f"{LINEAGE_DIR}/{system.slug}.svg" if system.diagram_svg else None),
-                },
-                hide=("navigation",),
-            )
-        )
-    summaries = site.framework_summaries
-    pages.append(Page("controls/index.md", "controls.md.j2", "Controls", {"summaries": summaries}))
-    for summary in summaries:
-        for src, pager, chunk in paginate(
-            f"controls/{summary.slug}", summary.controls, CONTROLS_PER_PAGE
-        ):
-            pages.append(
-                Page(
-                    src,
-                    "framework.md.j2",
-                    summary.name + _page_suffix(pager),
-                    {"summary": summary, "pager": pager, "controls": chunk},
-                )
-            )
-        for view in summary.controls:
-            base = f"controls/{summary.slug}/{view.slug}"
-            verdicts = sorted(view.verdicts, key=_verdict_order)
-            for src, pager, chunk in paginate(base, verdicts, VERDICTS_PER_PAGE):
-                pages.append(
-                    Page(
-                        src,
-                        "control.md.j2",
-                        f"{view.control.reference}: {view.control.title} ({view.id})"
-                        + _page_suffix(pager),
-                        {
-                            "summary": summary,
-                            "view": view,
-                            "pager": pager,
-                            "verdicts": chunk,
-                            "permalink": f"{base}/",
-                            "related": site.related(view.id),
-                            "counts": view.counts,
-                        },
-                        search=pager.number == 1,
-                    )
-                )
     findings = list(dossier.findings)
-    for src, pager, chunk in paginate("findings", findings, ROWS_PER_PAGE):
-        pages.append(
-            Page(
-                src,
-                "findings.md.j2",
-                "Findings" + _page_suffix(pager),
-                {"pager": pager, "findings": chunk, "counts": dossier.findings_counts},
-                search=False,
-            )
-        )
     files = sorted(dossier.evidence.files, key=lambda f: f.path)
     kinds = [(k.kind, k.files, k.size) for k in dossier.evidence_kinds]
-    for src, pager, chunk in paginate("evidence", files, ROWS_PER_PAGE):
-        pages.append(
-            Page(
-                src,
-                "evidence.md.j2",
-                "Evidence index" + _page_suffix(pager),
-                {"pager": pager, "files": chunk, "kinds": kinds},
-            )
-        )
-    pages.append(
+    unlinked = sorted(dossier.evidence.unlinked, key=lambda u: (u.kind, u.cite.file, u.key))
+    summaries = site.framework_summaries
+    return [
+        _overview(dossier, site),
+        *_paged(
+            ("systems", "systems.md.j2", "AI systems"),
+            systems,
+            SYSTEMS_PER_PAGE,
+            "systems",
+            {"status_counts": dossier.system_counts},
+            first_only=True,
+        ),
+        *(_system_page(system) for system in systems),
+        Page("controls/index.md", "controls.md.j2", "Controls", {"summaries": summaries}),
+        *(page for summary in summaries for page in _framework_pages(summary, site)),
+        *_paged(
+            ("findings", "findings.md.j2", "Findings"),
+            findings,
+            ROWS_PER_PAGE,
+            "findings",
+            {"counts": dossier.findings_counts},
+            search=False,
+        ),
+        *_paged(
+            ("evidence", "evidence.md.j2", "Evidence index"),
+            files,
+            ROWS_PER_PAGE,
+            "files",
+            {"kinds": kinds},
+        ),
         Page(
             "crosswalk/index.md",
             "crosswalk.md.j2",
             "Crosswalk",
             {"matrices": _crosswalk_matrices(dossier, site)},
-        )
-    )
-    pages.append(
+        ),
         Page(
             "changes/index.md",
             "changes.md.j2",
@@ -330,17 +250,102 @@ def plan_pages(dossier: Dossier, site: SiteIndex) -> list[Page]:
                 "today": dossier.as_of.date(),
             },
             search=False,
+        ),
+        *_paged(
+            ("unlinked", "unlinked.md.j2", "Unlinked evidence"), unlinked, ROWS_PER_PAGE, "unlinked"
+        ),
+    ]
+
+
+def _paged(
+    where: tuple[str, str, str],
+    items: Sequence[Any],
+    size: int,
+    name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    search: bool = True,
+    first_only: bool = False,
+) -> list[Page]:
+    """A list as pages of ``size`` items: ``where`` is (base path, template, title); each
+    page's chunk goes to its template as ``name``. ``first_only``: only page 1 is searched."""
+    base, template, title = where
+    return [
+        Page(
+            src,
+            template,
+            title + _page_suffix(pager),
+            {"pager": pager, name: chunk, **(context or {})},
+            search=pager.number == 1 if first_only else search,
         )
+        for src, pager, chunk in paginate(base, items, size)
+    ]
+
+
+def _overview(dossier: Dossier, site: SiteIndex) -> Page:
+    systems = dossier.systems
+    worst_first = sorted(
+        systems,
+        key=lambda s: (
+            STATUS_COLUMNS.index(s.status) if s.status in STATUS_COLUMNS else 99,
+            s.model.name,
+        ),
     )
-    unlinked = sorted(dossier.evidence.unlinked, key=lambda u: (u.kind, u.cite.file, u.key))
-    for src, pager, chunk in paginate("unlinked", unlinked, ROWS_PER_PAGE):
-        pages.append(
-            Page(
-                src,
-                "unlinked.md.j2",
-                "Unlinked evidence" + _page_suffix(pager),
-                {"pager": pager, "unlinked": chunk},
-            )
+    # "Overview": the browser's title adds the site name, which the page's heading repeats.
+    return Page(
+        "index.md",
+        "overview.md.j2",
+        "Overview",
+        {
+            "summaries": site.framework_summaries,
+            "freshness": dossier.evidence_kinds,
+            "system_counts": dossier.system_counts,
+            "worst_systems": worst_first[:OVERVIEW_SYSTEMS],
+            "unmonitored": [s.model.name for s in systems if not s.monitoring],
+            "total_size": dossier.evidence_size,
+        },
+        hide=("navigation",),
+    )
+
+
+def _system_page(system: SystemView) -> Page:
+    return Page(
+        f"systems/{system.slug}/index.md",
+        "system.md.j2",
+        system.model.name,
+        {
+            "system": system,
+            "permalink": f"systems/{system.slug}/",
+            "lineage": (f"{LINEAGE_DIR}/{system.slug}.svg" if system.diagram_svg else None),
+        },
+        hide=("navigation",),
+    )
+
+
+def _framework_pages(summary: FrameworkSummary, site: SiteIndex) -> list[Page]:
+    """A framework's control list, then every page of each of its controls."""
+    pages = _paged(
+        (f"controls/{summary.slug}", "framework.md.j2", summary.name),
+        summary.controls,
+        CONTROLS_PER_PAGE,
+        "controls",
+        {"summary": summary},
+    )
+    for view in summary.controls:
+        base = f"controls/{summary.slug}/{view.slug}"
+        pages += _paged(
+            (base, "control.md.j2", f"{view.control.reference}: {view.control.title} ({view.id})"),
+            sorted(view.verdicts, key=_verdict_order),
+            VERDICTS_PER_PAGE,
+            "verdicts",
+            {
+                "summary": summary,
+                "view": view,
+                "permalink": f"{base}/",
+                "related": site.related(view.id),
+                "counts": view.counts,
+            },
+            first_only=True,
         )
     return pages
 

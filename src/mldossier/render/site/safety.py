@@ -180,7 +180,8 @@ def safe_svg(text: str) -> bytes | None:
                 and ("url(" in value or "@import" in value)
             ):
                 del element.attrib[name]
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return data
 
 
 SAFE_SVG_NAMESPACE = "site-svg"
