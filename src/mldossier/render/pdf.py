@@ -380,7 +380,6 @@ def _context(
         "chapter_limit": CHAPTER_LIMIT,
         "findings_total": scope.findings_total,
         "files_total": scope.files_total,
-        "names": scope.names,
         "catalogs": list(dossier.results.catalogs),
         "period": _period(dossier.evidence_span, dossier.as_of),
         "created": _w3c(dossier.as_of),

@@ -147,13 +147,12 @@ def render_site(
         docs_dir = Path(tmp) / "docs"
         docs_dir.mkdir()
         slots_dir = Path(tmp) / "slots"
-        site = SiteIndex(dossier)
         render_pages(dossier, docs_dir, report_id=report_id, pdf_name=pdf_name, slots_dir=slots_dir)
         _copy_assets(docs_dir, dossier, results_json, cache)
         config_file = Path(tmp) / "mkdocs.yml"
         config_file.write_text(
             yaml.safe_dump(
-                mkdocs_config(dossier, docs_dir, site, report_id),
+                mkdocs_config(dossier, docs_dir, report_id),
                 allow_unicode=True,
                 sort_keys=False,
             ),

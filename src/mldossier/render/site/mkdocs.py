@@ -13,7 +13,7 @@ import yaml
 from mkdocs.plugins import BasePlugin
 
 from mldossier.render.dossier import Dossier
-from mldossier.render.site.pages import SITE_TEMPLATES, SiteIndex
+from mldossier.render.site.pages import SITE_TEMPLATES
 from mldossier.render.site.safety import title_html
 from mldossier.render.site.templating import when
 
@@ -47,11 +47,10 @@ class SlotFiller(BasePlugin):  # type: ignore[type-arg, no-untyped-call]
         return SLOT.sub(lambda m: blocks[int(m.group(1))], output)
 
 
-def _nav(site: SiteIndex) -> list[Any]:
+def _nav(dossier: Dossier) -> list[Any]:
     controls: list[Any] = ["controls/index.md"]
     controls += [
-        {title_html(f): f"controls/{site.framework_slugs[f]}/index.md"}
-        for f in site.dossier.frameworks
+        {title_html(f): f"controls/{slug}/index.md"} for f, slug in dossier.framework_slugs.items()
     ]
     return [
         {"Overview": "index.md"},
@@ -65,16 +64,14 @@ def _nav(site: SiteIndex) -> list[Any]:
     ]
 
 
-def mkdocs_config(
-    dossier: Dossier, docs_dir: Path, site: SiteIndex, report_id: str
-) -> dict[str, Any]:
+def mkdocs_config(dossier: Dossier, docs_dir: Path, report_id: str) -> dict[str, Any]:
     """The site's mkdocs.yml: the fixed part from the templates plus what this dossier sets."""
     config: dict[str, Any] = yaml.safe_load(
         (SITE_TEMPLATES / "mkdocs.yml").read_text(encoding="utf-8")
     )
     config["site_name"] = title_html(f"{dossier.organisation}: AI compliance dossier")
     config["docs_dir"] = str(docs_dir)
-    config["nav"] = _nav(site)
+    config["nav"] = _nav(dossier)
     config["copyright"] = title_html(
         f"mldossier {dossier.tool_version} · report {report_id[:12]} · evaluated as of "
         f"{when(dossier.as_of)} ({dossier.as_of_source})"

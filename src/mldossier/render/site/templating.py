@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from jinja2 import FileSystemLoader, StrictUndefined
+from jinja2 import FileSystemLoader, StrictUndefined, Template
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
@@ -207,7 +207,7 @@ def render_pages(
         "pdf_name": pdf_name,
         "results_name": RESULTS_NAME,
     }
-    templates: dict[str, Any] = {}
+    templates: dict[str, Template] = {}
     for page in pages:
         template = templates.get(page.template) or env.get_template(page.template)
         templates[page.template] = template
