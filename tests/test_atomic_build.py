@@ -31,6 +31,7 @@ from click.testing import CliRunner
 
 from mldossier.bundle import atomic as outputs
 from mldossier.bundle import build as build_module
+from mldossier.bundle import workers
 from mldossier.cli import main
 from mldossier.errors import UsageError
 from mldossier.render import site as site_module
@@ -366,7 +367,7 @@ def test_an_interrupted_build_stops_and_reaps_its_pdf_workers() -> None:
     try:
         timer.start()
         with pytest.raises(SystemExit) as exited, outputs.sigterm_unwinds():
-            build_module._render_in_workers(lambda index: time.sleep(60), 4, 2)
+            workers.render_in_workers(lambda index: time.sleep(60), 4, 2)
     finally:
         timer.cancel()
         timer.join()
@@ -383,7 +384,7 @@ def test_a_failure_alongside_the_workers_stops_them() -> None:
 
     started = time.monotonic()
     with pytest.raises(OSError, match="No space left"):
-        build_module._render_in_workers(lambda index: time.sleep(60), 1, 1, alongside=site)
+        workers.render_in_workers(lambda index: time.sleep(60), 1, 1, alongside=site)
     assert time.monotonic() - started < 10
     assert own_children() == []
 
@@ -413,7 +414,7 @@ def test_a_pdf_worker_failure_is_raised_in_the_build(
             raise error
 
     with pytest.raises(expected) as raised:
-        build_module._render_in_workers(render, 3, 2)
+        workers.render_in_workers(render, 3, 2)
     assert str(raised.value) == message
     assert "(in the PDF worker " in raised.value.__notes__[0]
     assert own_children() == []

@@ -453,7 +453,7 @@ def test_overview_shows_the_counts_of_the_dossier(sample_site: Built) -> None:
     dossier = sample_site.dossier
     html = (sample_site.site / "index.html").read_text()
     verdicts = table_counts(html, "framework-counts")
-    assert verdicts == {f: expected_counts(dossier.framework_counts(f)) for f in dossier.frameworks}
+    assert verdicts == {f: expected_counts(dossier.framework_counts[f]) for f in dossier.frameworks}
     controls = table_counts(html, "control-counts")
     for framework in dossier.frameworks:
         statuses = [v.status for v in dossier.controls[framework]]
@@ -650,7 +650,7 @@ def test_navigation_does_not_list_every_page(
     sample_site: Built, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     # 60 systems, 25 a page: three list pages, and no system page in any page's navigation.
-    monkeypatch.setattr(site, "SYSTEMS_PER_PAGE", 25)
+    monkeypatch.setattr(site.pages, "SYSTEMS_PER_PAGE", 25)
     dossier = sample_site.dossier
     systems = []
     for i in range(60):

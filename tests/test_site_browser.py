@@ -147,7 +147,7 @@ def test_overview_shows_the_real_counts(tab: Tab, demo: Built, demo_url: str) ->
     from mldossier.render.site import STATUS_CLASS, STATUS_COLUMNS
 
     assert tables["framework-counts"] == {
-        f: {STATUS_CLASS[s]: n for s, n in dossier.framework_counts(f).items()}
+        f: {STATUS_CLASS[s]: n for s, n in dossier.framework_counts[f].items()}
         for f in dossier.frameworks
     }
     assert tables["control-counts"] == {

@@ -2,7 +2,9 @@
 
 Renderers read only this (and never the raw input files): systems with their versions,
 Annex IV technical documentation filled from evidence, monitoring history and verdicts;
-controls with their verdicts; findings; the evidence index; the crosswalk.
+controls with their verdicts; findings; the evidence index; the crosswalk. What both renderers
+show of it (counts per status, per framework and per system, findings by system, how recent
+each kind of evidence is) is computed here once, so neither of them counts for itself.
 """
 
 from __future__ import annotations
@@ -10,32 +12,26 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from functools import cached_property
+from typing import TYPE_CHECKING, TypedDict, cast
 
 from mldossier import __version__
 from mldossier.config import Config
 from mldossier.evaluate.baseline import Changes
-from mldossier.evaluate.verdicts import ORGANISATION, SEVERITY_ORDER, Results, Verdict
+from mldossier.evaluate.catalog import Control
+from mldossier.evaluate.verdicts import SEVERITY_ORDER, Results, Verdict
 from mldossier.intake.linking import Index, is_production
-from mldossier.model import Citation, Evidence, ModelVersion, RegisteredModel
+from mldossier.model import Citation, Evidence, ModelVersion, RegisteredModel, SourceFile
+from mldossier.render.annex_iv import Item, Section, annex_iv, tag
 from mldossier.render.results_json import crosswalk, frameworks
-from mldossier.status import Status, worst
+from mldossier.status import STATUSES, Status, worst
 
-ANNEX_IV_TITLES = {
-    "1": "General description of the AI system",
-    "2": "Elements of the AI system and its development process",
-    "3": "Monitoring, functioning and control",
-    "4": "Appropriateness of the performance metrics",
-    "5": "Risk management system (Art. 9)",
-    "6": "Changes through the lifecycle",
-    "7": "Harmonised standards and other solutions applied",
-    "8": "EU declaration of conformity (Art. 47)",
-    "9": "Post-market performance evaluation (Art. 72)",
-}
-
+if TYPE_CHECKING:
+    from mldossier.lineage.graph import LineageGraph
 
 SLUG_MAX = 80
 """Longest slug: a folder or file name must stay well under 255 bytes (NAME_MAX)."""
@@ -53,37 +49,6 @@ def slugify(text: str) -> str:
 
 
 @dataclass(frozen=True)
-class Item:
-    """One fact in a documentation section, and where it comes from (None: missing)."""
-
-    label: str
-    value: str
-    cite: Citation | None
-
-    @property
-    def missing(self) -> bool:
-        """True when no evidence provides this item."""
-        return self.cite is None
-
-
-@dataclass(frozen=True)
-class Section:
-    """One Annex IV point for one system."""
-
-    point: str
-    title: str
-    items: tuple[Item, ...]
-
-    @property
-    def status(self) -> str:
-        """``filled``, ``partial`` or ``missing``."""
-        present = sum(1 for i in self.items if not i.missing)
-        if present == len(self.items):
-            return "filled"
-        return "partial" if present else "missing"
-
-
-@dataclass(frozen=True)
 class VersionView:
     """One model version as the reports show it."""
 
@@ -93,7 +58,6 @@ class VersionView:
     approval_date: str
     run_id: str | None
     metrics: dict[str, float]
-    signature_inputs: int | None
 
 
 @dataclass(frozen=True)
@@ -133,6 +97,12 @@ class SystemView:
     diagram_svg: str
     """The lineage diagram as SVG text (the same for site and PDF); "" when none was drawn."""
 
+    @property
+    def last_monitored(self) -> str:
+        """The day of the latest dated monitoring report ("" when there is none)."""
+        dated = [p.when for p in self.monitoring if p.when != "undated"]
+        return max(dated) if dated else ""
+
 
 @dataclass(frozen=True)
 class ControlView:
@@ -144,9 +114,46 @@ class ControlView:
     status: str
 
     @property
-    def control(self) -> Any:
+    def control(self) -> Control:
         """The catalog control."""
         return self.verdicts[0].control
+
+    @cached_property
+    def counts(self) -> dict[str, int]:
+        """Its verdicts per status."""
+        return status_counts(v.status for v in self.verdicts)
+
+
+class CrosswalkSide(TypedDict):
+    """One control of a crosswalk pair."""
+
+    control: str
+    framework: str
+    reference: str
+
+
+class CrosswalkPair(TypedDict):
+    """Two controls of different frameworks that the same evidence bears on."""
+
+    left: CrosswalkSide
+    right: CrosswalkSide
+    shared_checks: list[str]
+
+
+@dataclass(frozen=True)
+class EvidenceKind:
+    """One kind of evidence: how many files, how large, and how recent they are."""
+
+    kind: str
+    files: int
+    size: int
+    """Bytes, all files of this kind together."""
+    dated: int
+    """Files that say when their evidence was produced."""
+    newest: datetime | None
+    oldest: datetime | None
+    age_days: int | None
+    """Days from the newest file of this kind to the evaluation time."""
 
 
 @dataclass(frozen=True)
@@ -162,141 +169,109 @@ class Dossier:
     controls: dict[str, tuple[ControlView, ...]]
     """Controls by framework, in catalog order."""
     findings: tuple[Verdict, ...]
-    crosswalk: tuple[dict[str, Any], ...]
+    """Fails, warnings and errors, worst first."""
+    crosswalk: tuple[CrosswalkPair, ...]
     frameworks: tuple[str, ...]
     changes: Changes | None = None
     """What changed since the baseline report, when one was given."""
+
+    # What follows is derived from the fields above, each the first time it is read.
 
     @property
     def evidence(self) -> Evidence:
         """The evidence the results were computed from."""
         return self.results.evidence
 
-    def framework_counts(self, framework: str) -> dict[str, int]:
-        """Verdicts per status for one framework."""
-        return self.results.counts(framework=framework)
+    @cached_property
+    def framework_counts(self) -> dict[str, dict[str, int]]:
+        """Verdicts per status, by framework."""
+        return {fw: self.results.counts(framework=fw) for fw in self.frameworks}
+
+    @cached_property
+    def control_counts(self) -> dict[str, dict[str, int]]:
+        """Controls per status (a control's worst over its subjects), by framework."""
+        return {
+            fw: status_counts(c.status for c in self.controls.get(fw, ())) for fw in self.frameworks
+        }
+
+    @cached_property
+    def framework_slugs(self) -> dict[str, str]:
+        """A unique slug per framework, in framework order."""
+        taken: set[str] = set()
+        return {fw: _unique(slugify(fw), taken) for fw in self.frameworks}
+
+    @cached_property
+    def system_counts(self) -> dict[str, int]:
+        """Systems per status (a system's worst over its verdicts)."""
+        return status_counts(s.status for s in self.systems)
+
+    @cached_property
+    def findings_counts(self) -> dict[str, int]:
+        """Findings per status."""
+        return status_counts(v.status for v in self.findings)
+
+    @cached_property
+    def findings_by_system(self) -> dict[str, tuple[Verdict, ...]]:
+        """Findings per system name ("" for organisation-wide ones), each worst first."""
+        return group_by_system(self.findings)
+
+    @cached_property
+    def evidence_kinds(self) -> tuple[EvidenceKind, ...]:
+        """Per kind of evidence, by kind: files, size, how many dated, newest, oldest, age."""
+        by_kind: dict[str, list[SourceFile]] = defaultdict(list)
+        for f in self.evidence.files:
+            by_kind[f.kind].append(f)
+        rows = []
+        for kind in sorted(by_kind):
+            files = by_kind[kind]
+            times = sorted(f.time for f in files if f.time is not None)
+            newest = times[-1] if times else None
+            rows.append(
+                EvidenceKind(
+                    kind,
+                    len(files),
+                    sum(f.size for f in files),
+                    len(times),
+                    newest,
+                    times[0] if times else None,
+                    _age_days(newest, self.as_of),
+                )
+            )
+        return tuple(rows)
+
+    @cached_property
+    def evidence_span(self) -> tuple[datetime, datetime] | None:
+        """The oldest and the newest time an evidence file states (None: no file is dated)."""
+        oldest = [k.oldest for k in self.evidence_kinds if k.oldest is not None]
+        newest = [k.newest for k in self.evidence_kinds if k.newest is not None]
+        return (min(oldest), max(newest)) if oldest and newest else None
+
+    @cached_property
+    def evidence_size(self) -> int:
+        """Bytes of evidence, all files together."""
+        return sum(k.size for k in self.evidence_kinds)
 
 
-def _tag(model: RegisteredModel | ModelVersion, key: str) -> str:
-    return (model.tags.get(key) or "").strip()
+def status_counts(statuses: Iterable[str]) -> dict[str, int]:
+    """How many of each status, every status listed (in the order counts are reported)."""
+    counts = dict.fromkeys((s.value for s in STATUSES), 0)
+    counts.update(Counter(statuses))
+    return counts
 
 
-def _item(label: str, value: str | None, cite: Citation | None) -> Item:
-    return Item(label, value or "", cite if value else None)
+def group_by_system(verdicts: Iterable[Verdict]) -> dict[str, tuple[Verdict, ...]]:
+    """Verdicts per system name ("" for organisation-wide ones), each in the order given."""
+    grouped: dict[str, list[Verdict]] = {}
+    for v in verdicts:
+        grouped.setdefault(v.system, []).append(v)
+    return {name: tuple(vs) for name, vs in grouped.items()}
 
 
-def _annex_iv(
-    model: RegisteredModel, views: list[VersionView], index: Index, config: Config, lineage: Any
-) -> tuple[Section, ...]:
-    tags = config.tags
-    signoffs = {
-        s.kind: s for s in sorted(index.signoffs_of(model.name), key=lambda s: (s.date, s.id))
-    }
-
-    def signed(kind: str, label: str) -> Item:
-        s = signoffs.get(kind)
-        return _item(
-            label,
-            f"{s.title} — {s.signed_by} ({s.role}), {s.date.isoformat()}" if s else None,
-            s.cite if s else None,
-        )
-
-    prod = next((v for v in reversed(views) if v.production), views[-1] if views else None)
-    run = index.mlflow_run_of(prod.version) if prod else None
-    signature = index.signature_of(prod.version) if prod else None
-    prov = lineage.provenance(prod.version) if (prod and lineage is not None) else None
-    datasets = ", ".join(
-        f"{u.dataset}" + (f" @ {u.version[:12]}" if u.version else " (unversioned)")
-        for u in (prov.input_datasets if prov else ())
-    )
-    reports = [r for v in views for r in index.reports_of(v.version)]
-    history = "; ".join(
-        f"v{v.version.version} {_day(v.version.created)}"
-        + (f" {v.version.stage}" if v.version.stage else "")
-        + (f" [{', '.join(v.version.aliases)}]" if v.version.aliases else "")
-        for v in views
-    )
-    metrics = ", ".join(f"{k}={val:.4g}" for k, val in sorted(prod.metrics.items())) if prod else ""
-    sections = {
-        "1": [
-            _item(
-                "Intended purpose", _tag(model, tags.intended_use) or model.description, model.cite
-            ),
-            _item("Provider / owner", _tag(model, tags.owner), model.cite.at("tags")),
-            _item("Versions and their relation", history, model.cite),
-            signed("instructions_for_use", "Instructions for use"),
-        ],
-        "2": [
-            _item(
-                "Training run (MLflow)",
-                f"{run.run_name or run.run_id} by {run.user_id}, "
-                f"params: " + ", ".join(f"{k}={v}" for k, v in sorted(run.params.items()))
-                if run
-                else None,
-                run.cite if run else None,
-            ),
-            _item(
-                "Training data (2(d))",
-                datasets,
-                prov.citations[0] if prov and prov.citations and datasets else None,
-            ),
-            _item(
-                "Model signature (inputs)",
-                ", ".join(c.name for c in signature.inputs) if signature else None,
-                signature.cite if signature else None,
-            ),
-            _item(
-                "Validation and testing (2(g))",
-                metrics or None,
-                run.cite.at("data", "metrics") if run else None,
-            ),
-            signed("human_oversight_plan", "Human-oversight measures (2(e))"),
-        ],
-        "3": [
-            _item(
-                "Performance and limits",
-                metrics or None,
-                run.cite.at("data", "metrics") if run else None,
-            ),
-            _item(
-                "Input data specification",
-                f"{len(signature.inputs)} typed inputs" if signature else None,
-                signature.cite if signature else None,
-            ),
-            signed("human_oversight_plan", "Human oversight (Art. 14)"),
-        ],
-        "4": [
-            _item(
-                "Metrics recorded", metrics or None, run.cite.at("data", "metrics") if run else None
-            ),
-            signed("model_validation", "Validation of the metric choice"),
-        ],
-        "5": [signed("risk_assessment", "Risk assessment")],
-        "6": [
-            _item("Version history", history, model.cite),
-            signed("change_approval", "Change approval"),
-        ],
-        "7": [
-            signed("qms_procedure", "Quality management / standards applied"),
-            signed("technical_documentation", "Technical documentation"),
-        ],
-        "8": [signed("eu_declaration_of_conformity", "EU declaration of conformity")],
-        "9": [
-            signed("post_market_monitoring_plan", "Post-market monitoring plan"),
-            _item(
-                "Monitoring reports",
-                f"{len(reports)} report(s)" if reports else None,
-                reports[-1].cite if reports else None,
-            ),
-        ],
-    }
-    return tuple(
-        Section(point, ANNEX_IV_TITLES[point], tuple(items)) for point, items in sections.items()
-    )
-
-
-def _day(moment: datetime | None) -> str:
-    return moment.date().isoformat() if moment else "undated"
+def _age_days(moment: datetime | date | None, as_of: datetime) -> int | None:
+    if moment is None:
+        return None
+    day = moment.date() if isinstance(moment, datetime) else moment
+    return (as_of.date() - day).days
 
 
 def _monitoring(views: list[VersionView], index: Index) -> tuple[MonitoringPoint, ...]:
@@ -321,10 +296,74 @@ def _monitoring(views: list[VersionView], index: Index) -> tuple[MonitoringPoint
     return tuple(sorted(points, key=lambda p: (p.when, p.version, p.cite.file)))
 
 
+def _version_views(
+    versions: Iterable[ModelVersion], index: Index, config: Config
+) -> list[VersionView]:
+    views = []
+    for version in versions:
+        run = index.mlflow_run_of(version)
+        views.append(
+            VersionView(
+                version=version,
+                production=is_production(version, config),
+                approved_by=tag(version, config.tags.approved_by),
+                approval_date=tag(version, config.tags.approval_date),
+                run_id=index.run_id_of(version),
+                metrics=dict(run.metrics) if run else {},
+            )
+        )
+    return views
+
+
+def _system_view(
+    model: RegisteredModel,
+    slug: str,
+    views: list[VersionView],
+    verdicts: list[Verdict],
+    index: Index,
+    config: Config,
+    lineage: LineageGraph | None,
+    diagram_svg: str,
+) -> SystemView:
+    tags = config.tags
+    return SystemView(
+        model=model,
+        slug=slug,
+        category=tag(model, tags.eu_ai_act_category),
+        annex_iii_point=tag(model, tags.annex_iii_point),
+        intended_use=tag(model, tags.intended_use),
+        owner=tag(model, tags.owner),
+        risk_level=tag(model, tags.risk_level),
+        data_classification=tag(model, tags.data_classification),
+        versions=tuple(views),
+        annex_iv=annex_iv(model, views, index, config, lineage),
+        monitoring=_monitoring(views, index),
+        verdicts=tuple(verdicts),
+        status=worst([v.status for v in verdicts]),
+        counts=status_counts(v.status for v in verdicts),
+        diagram_svg=diagram_svg,
+    )
+
+
+def _control_views(results: Results) -> dict[str, tuple[ControlView, ...]]:
+    controls: dict[str, tuple[ControlView, ...]] = {}
+    slugs: set[str] = set()
+    for framework in frameworks(results):
+        grouped: dict[str, list[Verdict]] = {}
+        for v in results.verdicts:
+            if v.control.framework == framework:
+                grouped.setdefault(v.control.id, []).append(v)
+        controls[framework] = tuple(
+            ControlView(cid, _unique(slugify(cid), slugs), tuple(vs), worst([v.status for v in vs]))
+            for cid, vs in grouped.items()
+        )
+    return controls
+
+
 def build_dossier(
     results: Results,
     config: Config,
-    lineage: Any = None,
+    lineage: LineageGraph | None = None,
     diagrams: dict[str, str] | None = None,
     changes: Changes | None = None,
     *,
@@ -337,55 +376,17 @@ def build_dossier(
     systems = []
     slugs: set[str] = set()
     for name in sorted(index.systems):
-        model = index.systems[name]
-        views = []
-        for version in index.versions.get(name, []):
-            run = index.mlflow_run_of(version)
-            sig = index.signature_of(version)
-            views.append(
-                VersionView(
-                    version=version,
-                    production=is_production(version, config),
-                    approved_by=_tag(version, config.tags.approved_by),
-                    approval_date=_tag(version, config.tags.approval_date),
-                    run_id=index.run_id_of(version),
-                    metrics=dict(run.metrics) if run else {},
-                    signature_inputs=len(sig.inputs) if sig else None,
-                )
-            )
-        slug = _unique(slugify(name), slugs)
-        verdicts = sorted(by_system.get(name, []), key=_verdict_order)
         systems.append(
-            SystemView(
-                model=model,
-                slug=slug,
-                category=_tag(model, config.tags.eu_ai_act_category),
-                annex_iii_point=_tag(model, config.tags.annex_iii_point),
-                intended_use=_tag(model, config.tags.intended_use),
-                owner=_tag(model, config.tags.owner),
-                risk_level=_tag(model, config.tags.risk_level),
-                data_classification=_tag(model, config.tags.data_classification),
-                versions=tuple(views),
-                annex_iv=_annex_iv(model, views, index, config, lineage),
-                monitoring=_monitoring(views, index),
-                verdicts=tuple(verdicts),
-                status=worst([v.status for v in verdicts]),
-                counts=results.counts(system=name),
-                diagram_svg=(diagrams or {}).get(name, ""),
+            _system_view(
+                index.systems[name],
+                _unique(slugify(name), slugs),
+                _version_views(index.versions.get(name, []), index, config),
+                sorted(by_system.get(name, []), key=_verdict_order),
+                index,
+                config,
+                lineage,
+                (diagrams or {}).get(name, ""),
             )
-        )
-    controls: dict[str, tuple[ControlView, ...]] = {}
-    control_slugs: set[str] = set()
-    for framework in frameworks(results):
-        grouped: dict[str, list[Verdict]] = {}
-        for v in results.verdicts:
-            if v.control.framework == framework:
-                grouped.setdefault(v.control.id, []).append(v)
-        controls[framework] = tuple(
-            ControlView(
-                cid, _unique(slugify(cid), control_slugs), tuple(vs), worst([v.status for v in vs])
-            )
-            for cid, vs in grouped.items()
         )
     return Dossier(
         organisation=config.organisation,
@@ -394,9 +395,10 @@ def build_dossier(
         as_of_source=results.as_of_source,
         results=results,
         systems=tuple(systems),
-        controls=controls,
+        controls=_control_views(results),
         findings=tuple(results.failing),
-        crosswalk=tuple(crosswalk(results)),
+        # results_json.crosswalk() builds exactly this shape (typed there as plain dicts).
+        crosswalk=tuple(cast("list[CrosswalkPair]", crosswalk(results))),
         frameworks=tuple(frameworks(results)),
         changes=changes,
     )
@@ -419,4 +421,12 @@ def _unique(slug: str, taken: set[str]) -> str:
     return candidate
 
 
-__all__ = ["ORGANISATION", "Dossier", "SystemView", "ControlView", "build_dossier", "slugify"]
+__all__ = [
+    "ControlView",
+    "Dossier",
+    "Item",
+    "Section",
+    "SystemView",
+    "build_dossier",
+    "slugify",
+]

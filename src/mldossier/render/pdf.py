@@ -39,7 +39,7 @@ from mldossier.cache import (
 )
 from mldossier.evaluate.verdicts import ORGANISATION, Verdict
 from mldossier.model import Citation, SourceFile
-from mldossier.render.dossier import ControlView, Dossier, SystemView, slugify
+from mldossier.render.dossier import ControlView, Dossier, SystemView, group_by_system, slugify
 from mldossier.status import STATUSES, Status, worst
 
 PDF_TEMPLATES = data_folder("templates") / "pdf"
@@ -253,56 +253,92 @@ def _environment() -> SandboxedEnvironment:
     return env
 
 
-def _period(files: Iterable[SourceFile], as_of: datetime) -> str:
-    times = sorted(f.time for f in files if f.time is not None)
-    if not times:
+def _period(span: tuple[datetime, datetime] | None, as_of: datetime) -> str:
+    if span is None:
         return f"up to {_day(as_of)}"
-    return f"{_day(times[0])} to {_day(max(times[-1], as_of))}"
+    return f"{_day(span[0])} to {_day(max(span[1], as_of))}"
 
 
-def _context(
-    dossier: Dossier, report_id: str, only_system: str | None, attachments: dict[str, str]
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Scope:
+    """What one PDF covers: the summary of every system, or one system's report."""
+
+    only_system: str | None
+    systems: list[SystemView]
+    summary_only: bool
+    """A large estate's summary: no chapter per system, no matrix, findings and files cut."""
+    findings: list[Verdict]
+    findings_total: int
+    findings_by_system: dict[str, tuple[Verdict, ...]]
+    """The findings listed, by system name ("" for organisation-wide ones)."""
+    files: list[SourceFile]
+    files_total: int
+
+    @property
+    def names(self) -> list[str]:
+        """The names of the systems covered."""
+        return [s.model.name for s in self.systems]
+
+    @property
+    def chapter_systems(self) -> list[SystemView]:
+        """The systems that get a chapter."""
+        return [] if self.summary_only else self.systems
+
+    def findings_groups(self) -> list[tuple[str, tuple[Verdict, ...]]]:
+        """The findings by system, in system order, then the organisation-wide ones."""
+        by_system = self.findings_by_system
+        groups = [(name, by_system[name]) for name in self.names if name in by_system]
+        if "" in by_system:
+            groups.append((ORGANISATION, by_system[""]))
+        return groups
+
+
+def _scope(dossier: Dossier, only_system: str | None) -> _Scope:
     systems = [s for s in dossier.systems if only_system in (None, s.model.name)]
     if only_system is not None and not systems:
         raise ValueError(f"no AI system named {only_system!r} in the dossier")
-    names = [s.model.name for s in systems]
     # A filed summary of a large estate keeps to what an officer reads: the chapters, the
     # matrix and the long tail of findings and files stay in the per-system PDFs and the site.
     summary_only = only_system is None and len(systems) > CHAPTER_LIMIT
-    findings = [v for v in dossier.findings if only_system is None or v.system == only_system]
+    by_system = dossier.findings_by_system
+    if only_system is None:
+        findings = list(dossier.findings)
+    else:
+        findings = list(by_system.get(only_system, ()))
+        by_system = {only_system: tuple(findings)} if findings else {}
     findings_total = len(findings)
-    if summary_only:
-        findings = findings[:FINDINGS_LIMIT]
     files = list(dossier.evidence.files)
-    files_total = len(files)
     if only_system is not None:
         wanted = system_files(systems[0])
         files = [f for f in files if f.path in wanted]
-        files_total = len(files)
-    elif summary_only:
+    files_total = len(files)
+    if summary_only:
+        findings = findings[:FINDINGS_LIMIT]
+        by_system = group_by_system(findings)
         cited = {c.file for v in findings for c in v.citations}
         files = [f for f in files if f.path in cited]
-    matrices = (
-        {fw: matrix_tables(fw, dossier.controls.get(fw, ()), names) for fw in dossier.frameworks}
-        if only_system is None and not summary_only
-        else {}
+    return _Scope(
+        only_system,
+        systems,
+        summary_only,
+        findings,
+        findings_total,
+        by_system,
+        files,
+        files_total,
     )
-    chapter_systems = [] if summary_only else systems
-    findings_by_system: dict[str, list[Verdict]] = {}
-    for v in findings:
-        findings_by_system.setdefault(v.system or ORGANISATION, []).append(v)
-    order = [*names, ORGANISATION]
-    findings_groups = [(k, findings_by_system[k]) for k in order if k in findings_by_system]
 
+
+def _chapters(dossier: Dossier, scope: _Scope) -> list[Chapter]:
+    summary = scope.only_system is None
     chapters: list[Chapter] = []
-    if only_system is None:
+    if summary:
         chapters.append(Chapter("summary", "Executive summary"))
-    if only_system is None and (dossier.changes is not None or dossier.evidence.waivers):
+    if summary and (dossier.changes is not None or dossier.evidence.waivers):
         chapters.append(Chapter("changes", "Waivers and changes"))
-    if summary_only:
+    if scope.summary_only:
         chapters.append(Chapter("estate", "A large estate: where the details are"))
-    elif only_system is None:
+    elif summary:
         chapters.append(
             Chapter(
                 "matrix",
@@ -310,41 +346,51 @@ def _context(
                 tuple(Chapter(f"matrix-{slugify(fw)}", fw) for fw in dossier.frameworks),
             )
         )
-    for s in chapter_systems:
+    for s in scope.chapter_systems:
         chapters.append(Chapter(f"system-{s.slug}", f"AI system: {s.model.name}"))
     chapters.append(Chapter("findings", "Findings and what to do"))
     chapters.append(Chapter("evidence", "Evidence appendix"))
     chapters.append(Chapter("signoff", "Sign-off"))
+    return chapters
 
-    title = (
-        f"AI compliance dossier — {dossier.organisation}"
-        if only_system is None
-        else f"AI compliance dossier — {only_system}"
+
+def _context(
+    dossier: Dossier, report_id: str, only_system: str | None, attachments: dict[str, str]
+) -> dict[str, Any]:
+    scope = _scope(dossier, only_system)
+    chapter_systems = scope.chapter_systems
+    matrices = (
+        {
+            fw: matrix_tables(fw, dossier.controls.get(fw, ()), scope.names)
+            for fw in dossier.frameworks
+        }
+        if only_system is None and not scope.summary_only
+        else {}
     )
     return {
         "d": dossier,
-        "title": title,
+        "title": "AI compliance dossier — "
+        + (dossier.organisation if only_system is None else only_system),
         "only_system": only_system,
         "report_id": report_id,
         "report_id_short": report_id[:12],
-        "systems": systems,
+        "systems": scope.systems,
         "chapter_systems": chapter_systems,
-        "summary_only": summary_only,
+        "summary_only": scope.summary_only,
         "chapter_limit": CHAPTER_LIMIT,
-        "findings_total": findings_total,
-        "files_total": files_total,
-        "names": names,
+        "findings_total": scope.findings_total,
+        "files_total": scope.files_total,
         "catalogs": list(dossier.results.catalogs),
-        "period": _period(dossier.evidence.files, dossier.as_of),
+        "period": _period(dossier.evidence_span, dossier.as_of),
         "created": _w3c(dossier.as_of),
         "statuses": STATUSES,
-        "framework_counts": {fw: dossier.framework_counts(fw) for fw in dossier.frameworks},
-        "top_findings": findings[:TOP_FINDINGS],
-        "findings": findings,
-        "findings_groups": findings_groups,
+        "framework_counts": dossier.framework_counts,
+        "top_findings": scope.findings[:TOP_FINDINGS],
+        "findings": scope.findings,
+        "findings_groups": scope.findings_groups(),
         "matrices": matrices,
-        "files": files,
-        "chapters": chapters,
+        "files": scope.files,
+        "chapters": _chapters(dossier, scope),
         "attachments": attachments,
         "monitoring_rows": MONITORING_ROWS,
         "organisation_subject": ORGANISATION,
@@ -492,6 +538,23 @@ def render_pdf(
         out_path.parent.mkdir(parents=True, exist_ok=True)
         out_path.write_bytes(data)
         return int(pages)
+    data, count = _lay_out(html, attachments, fetcher, report_id, only_system, moment)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_bytes(data)
+    if key:
+        cache.put(PDF_NAMESPACE, key, b"%d\n" % count + data)
+    return count
+
+
+def _lay_out(
+    html: str,
+    attachments: dict[str, bytes],
+    fetcher: AssetFetcher,
+    report_id: str,
+    only_system: str | None,
+    moment: datetime,
+) -> tuple[bytes, int]:
+    """The PDF/A-3b bytes of the report's HTML and its page count (WeasyPrint)."""
     files = [
         Attachment(
             string=attachments[name],
@@ -518,11 +581,7 @@ def render_pdf(
         pdf_identifier=identifier,
         uncompressed_pdf=False,
     )
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_bytes(data)
-    if key:
-        cache.put(PDF_NAMESPACE, key, b"%d\n" % len(document.pages) + data)
-    return len(document.pages)
+    return data, len(document.pages)
 
 
 __all__ = [
