@@ -19,7 +19,6 @@ sees the same inputs every time; the whole module takes well under a minute.
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 import math
 import traceback
@@ -29,7 +28,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import SAMPLES
+from conftest import SAMPLES, hostile_generator
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -41,9 +40,7 @@ from mldossier.intake.files import Document, InputProblem, parse_json_text, pars
 from mldossier.intake.importers import ImportContext, ImportResult, builtin_importers
 from mldossier.model import SourceFile
 
-REPO = Path(__file__).resolve().parents[1]
 REST = SAMPLES / "mlflow" / "rest"
-HOSTILE = REPO / "tests" / "hostile"
 
 FUZZ = settings(
     max_examples=200,
@@ -315,7 +312,9 @@ SIGNOFF = {
     "expires": "2027-10-01T12:00:00+02:00",
     "attachments": ["attachments/a.md"],
 }
-WAIVER = yaml.safe_load((HOSTILE / "waiver" / "valid.yaml").read_text())
+CORPUS = hostile_generator()
+"""tests/hostile/make_corpus.py: its valid waiver and catalog are the fuzzers' seeds."""
+WAIVER = yaml.safe_load(CORPUS.waivers_yaml(CORPUS.waiver()))  # the corpus's waiver/valid.yaml
 LOG = {
     "mldossier": "collection-log/v1",
     "collector": "x",
@@ -433,16 +432,7 @@ def test_arbitrary_text_as_json_and_yaml(text: str) -> None:
 
 # ---------------------------------------------------------------- catalog and config loaders
 
-
-def _corpus_module() -> Any:
-    spec = importlib.util.spec_from_file_location("make_corpus", HOSTILE / "make_corpus.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-CATALOG = yaml.safe_load(_corpus_module().CATALOG)
+CATALOG = yaml.safe_load(CORPUS.CATALOG)
 CATALOG["controls"].append(
     {
         "id": "HOST-2",
