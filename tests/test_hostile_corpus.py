@@ -541,12 +541,10 @@ MANIFEST_CASES = load_manifest() if MANIFEST.is_file() else {}
 
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory: pytest.TempPathFactory, hostile_corpus: Path) -> dict[str, Outcome]:
-    """Every case run once: the light ones forked a few at a time, the big ones alone."""
+    """Every light case run once, forked a few at a time. The big cases (``measure: true``)
+    run alone in their own test, in a fresh process, so their time and memory are their own."""
     base = tmp_path_factory.mktemp("hostile")
-    cases = sorted(MANIFEST_CASES)
-    # The big cases run alone in fresh processes, so their time and memory are their own.
-    heavy = [c for c in cases if MANIFEST_CASES[c].get("measure")]
-    light = [c for c in cases if c not in heavy]
+    light = [c for c in sorted(MANIFEST_CASES) if not MANIFEST_CASES[c].get("measure")]
     jobs = {}
     for index, case in enumerate(light):
         work = base / f"{index:03d}"
@@ -557,10 +555,6 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory, hostile_corpus: Path) -> 
             float(spec.get("timeout", DEFAULT_TIMEOUT)),
         )
     results = run_forked(jobs, slots=max(2, os.cpu_count() or 2))
-    for index, case in enumerate(heavy, start=len(light)):
-        work = base / f"{index:03d}"
-        results[case] = run_case(case, MANIFEST_CASES[case], work, hostile_corpus)
-        shutil.rmtree(work, ignore_errors=True)
     shutil.rmtree(base, ignore_errors=True)
     return results
 
@@ -640,6 +634,8 @@ def _params() -> list[Any]:
     for case in sorted(MANIFEST_CASES):
         spec = MANIFEST_CASES[case]
         marks = []
+        if spec.get("measure"):
+            marks.append(pytest.mark.slow)  # big files: up to a few seconds and 200 MB each
         if spec.get("bug"):
             marks.append(pytest.mark.xfail(strict=True, reason=str(spec["bug"])))
         params.append(pytest.param(case, id=case, marks=marks))
@@ -647,9 +643,17 @@ def _params() -> list[Any]:
 
 
 @pytest.mark.parametrize("case", _params())
-def test_case(case: str, outcomes: dict[str, Outcome]) -> None:
+def test_case(
+    case: str, request: pytest.FixtureRequest, tmp_path: Path, hostile_corpus: Path
+) -> None:
     spec = MANIFEST_CASES[case]
-    got = outcomes[case]
+    if spec.get("measure"):
+        try:
+            got = run_case(case, spec, tmp_path / "case", hostile_corpus)
+        finally:
+            shutil.rmtree(tmp_path / "case", ignore_errors=True)
+    else:
+        got = request.getfixturevalue("outcomes")[case]
     assert not got.timed_out, f"{case} did not finish in {spec.get('timeout', DEFAULT_TIMEOUT)} s"
     assert "Traceback" not in got.output
     assert "internal error" not in got.output, got.stderr
