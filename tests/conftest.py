@@ -1,9 +1,11 @@
-"""Shared fixtures: the real sample exports in tests/reference/samples and the demo evidence."""
+"""Shared fixtures: the real sample exports in tests/reference/samples, the demo evidence and
+the hostile corpus (generated from the samples by tests/hostile/make_corpus.py)."""
 
 from __future__ import annotations
 
 import functools
 import http.server
+import importlib.util
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -20,6 +22,8 @@ REGULATION = REFERENCE / "regulation.md"
 SHARED = REPO.parent / "shared"
 """The originals, beside the checkout when they are there."""
 DEMO_EVIDENCE = REPO / "evidence"
+HOSTILE = REPO / "tests" / "hostile"
+"""The hostile corpus's generator, expected outcomes and README (the corpus itself is made)."""
 
 
 @pytest.fixture(scope="session")
@@ -27,6 +31,36 @@ def samples() -> Path:
     """The folder of real exports written by MLflow, OpenLineage and Evidently."""
     assert SAMPLES.is_dir(), f"the real sample exports are expected at {SAMPLES}"
     return SAMPLES
+
+
+# ---------------------------------------------------------------- the hostile corpus
+
+
+@functools.cache
+def hostile_generator() -> Any:
+    """``tests/hostile/make_corpus.py``, imported (it is not a package module)."""
+    spec = importlib.util.spec_from_file_location("make_corpus", HOSTILE / "make_corpus.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def make_hostile_corpus() -> dict[str, bytes]:
+    """Every hostile corpus file, path (``syntax/empty.json``) to bytes, made in memory.
+
+    The generator is deterministic: the same bytes in every run (301 files, 67 MB, in about
+    0.5 s). The corpus is not committed.
+    """
+    return dict(hostile_generator().corpus().files)
+
+
+@pytest.fixture(scope="session")
+def hostile_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The hostile corpus, generated once per session into a temporary folder (its root)."""
+    root = tmp_path_factory.mktemp("hostile-corpus")
+    hostile_generator().corpus().write(root)
+    return root
 
 
 # ---------------------------------------------------------------- headless Chromium

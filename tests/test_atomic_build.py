@@ -163,6 +163,7 @@ def wait_for_staging(out: Path, proc: subprocess.Popen[str], timeout: float = 12
 # ---------------------------------------------------------------- failures and interruptions
 
 
+@pytest.mark.slow
 def test_build_renders_into_a_staging_folder_and_swaps_it_in(
     previous: Path, evidence: Path
 ) -> None:
@@ -178,6 +179,7 @@ def test_build_renders_into_a_staging_folder_and_swaps_it_in(
     assert leftovers(previous) == []
 
 
+@pytest.mark.slow
 def test_invalid_input_writes_nothing(previous: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad"
     bad.mkdir()
@@ -190,6 +192,7 @@ def test_invalid_input_writes_nothing(previous: Path, tmp_path: Path) -> None:
     assert leftovers(previous) == []
 
 
+@pytest.mark.slow
 def test_sigint_mid_build_keeps_the_previous_bundle(previous: Path, evidence: Path) -> None:
     before = snapshot(previous)
     proc = start_build(evidence, previous)
@@ -204,6 +207,7 @@ def test_sigint_mid_build_keeps_the_previous_bundle(previous: Path, evidence: Pa
     assert leftovers(previous) == []
 
 
+@pytest.mark.slow
 def test_sigterm_mid_build_keeps_the_previous_bundle(previous: Path, evidence: Path) -> None:
     before = snapshot(previous)
     proc = start_build(evidence, previous)
@@ -216,6 +220,7 @@ def test_sigterm_mid_build_keeps_the_previous_bundle(previous: Path, evidence: P
     assert verify(previous).returncode == 0
 
 
+@pytest.mark.slow
 def test_sigterm_mid_build_leaves_no_staging_folder(
     previous: Path, evidence: Path, tmp_path: Path
 ) -> None:
@@ -252,6 +257,7 @@ def terminate_amid_pdf_workers(proc: subprocess.Popen[str], count: int) -> None:
     assert not any(alive(pid) for pid in steady)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: the PDFs are not forked")
 def test_sigterm_while_pdf_workers_render_leaves_nothing(previous: Path, tmp_path: Path) -> None:
     # The per-system PDFs are rendered by forked workers: the parent kills them (they never
@@ -270,6 +276,7 @@ def test_sigterm_while_pdf_workers_render_leaves_nothing(previous: Path, tmp_pat
     assert list(tmpdir.iterdir()) == []
 
 
+@pytest.mark.slow
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: the PDF is not forked")
 def test_sigterm_while_the_summary_pdf_is_laid_out_leaves_nothing(
     previous: Path, evidence: Path
@@ -282,6 +289,7 @@ def test_sigterm_while_the_summary_pdf_is_laid_out_leaves_nothing(
     assert leftovers(previous) == []
 
 
+@pytest.mark.slow
 def test_sigterm_in_process_raises_exit_143_and_restores_the_handler(
     previous: Path, evidence: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -311,6 +319,7 @@ def test_sigterm_in_process_raises_exit_143_and_restores_the_handler(
     assert leftovers(previous) == []
 
 
+@pytest.mark.slow
 def test_what_the_site_leaves_in_its_work_folder_goes_with_the_build(
     previous: Path, evidence: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -420,6 +429,7 @@ def test_a_pdf_worker_failure_is_raised_in_the_build(
     assert own_children() == []
 
 
+@pytest.mark.slow
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: the PDFs are not forked")
 def test_a_full_disk_in_a_pdf_worker_is_reported_plainly(
     previous: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -482,6 +492,7 @@ def tiny_disk(tmp_path: Path, template: Path) -> Iterator[Path | None]:
         subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
+@pytest.mark.slow
 def test_disk_full_keeps_the_previous_bundle(
     tiny_disk: Path | None,
     template: Path,
@@ -537,6 +548,7 @@ def _fail_writes_with(
     monkeypatch.setattr(build_module, "write_manifest", fail)
 
 
+@pytest.mark.slow
 def test_disk_full_in_process_keeps_the_previous_bundle(
     previous: Path, evidence: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -550,6 +562,7 @@ def test_disk_full_in_process_keeps_the_previous_bundle(
     assert leftovers(previous) == []
 
 
+@pytest.mark.slow
 def test_disk_full_is_reported_as_a_full_disk(
     previous: Path, evidence: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -562,6 +575,7 @@ def test_disk_full_is_reported_as_a_full_disk(
     assert result.output.splitlines() == [full_disk(previous)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("code", "message"),
     [
@@ -603,6 +617,7 @@ def test_unwritable_bundle_folder_is_reported_plainly(
     assert leftovers(previous) == []
 
 
+@pytest.mark.slow
 def test_other_os_errors_stay_internal_errors(
     previous: Path, evidence: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -670,6 +685,7 @@ def test_a_permission_error_on_a_file_elsewhere_passes_unchanged(tmp_path: Path)
     assert raised.value is error
 
 
+@pytest.mark.slow
 def test_a_full_temporary_folder_does_not_stop_a_build(
     tiny_tmpdir: Path | None, evidence: Path, tmp_path: Path
 ) -> None:
@@ -688,6 +704,7 @@ def test_a_full_temporary_folder_does_not_stop_a_build(
     assert list(tiny_tmpdir.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_read_only_file_system_keeps_the_previous_bundle(
     read_only: Path | None, evidence: Path
 ) -> None:
@@ -746,6 +763,7 @@ def read_only(tmp_path: Path, template: Path) -> Iterator[Path | None]:
 # ---------------------------------------------------------------- two builds at once
 
 
+@pytest.mark.slow
 def test_two_builds_into_one_folder_at_once(previous: Path, evidence: Path) -> None:
     # (Rarely, the two swaps meet and one build fails: that is B14, shown deterministically
     # by the next test.)

@@ -121,6 +121,7 @@ def run_benchmark(tmp_path: Path, size: str, *options: str) -> dict[str, Any]:
     return json.loads((tmp_path / "results.json").read_text())  # type: ignore[no-any-return]
 
 
+@pytest.mark.slow
 def test_benchmark_run_writes_sane_results(tmp_path: Path) -> None:
     data, results = tmp_path / "data", tmp_path / "RESULTS.md"
     raw = run_benchmark(tmp_path, "XS", "--no-rebuild", "--clean")
@@ -143,6 +144,7 @@ def test_benchmark_run_writes_sane_results(tmp_path: Path) -> None:
     assert not (data / "XS").exists()  # --clean removed the generated evidence
 
 
+@pytest.mark.slow
 def test_benchmark_rebuild_starts_cold_and_rebuilds_warm(tmp_path: Path) -> None:
     """The build is measured from an empty cache; the rebuild and a check find it filled."""
     data, results = tmp_path / "data", tmp_path / "RESULTS.md"
@@ -166,6 +168,7 @@ def test_benchmark_rebuild_starts_cold_and_rebuilds_warm(tmp_path: Path) -> None
     assert "| rebuild ÷ build (wall / CPU) |" in text
 
 
+@pytest.mark.slow
 def test_benchmark_runs_at_size_s(tmp_path: Path) -> None:
     """Size S (20 systems, 10,000 events) end to end: generate, floor, check and build."""
     record = run_benchmark(tmp_path, "S", "--no-rebuild", "--clean")["sizes"]["S"]

@@ -310,6 +310,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Builds:
     return Builds(base, evidence, folder, cold, warm)
 
 
+@pytest.mark.slow
 def test_cold_warm_and_uncached_builds_are_byte_identical(builds: Builds) -> None:
     cold, warm, none = (files(builds.base / n) for n in ("cold", "warm", "none"))
     assert sorted(cold) == sorted(warm) == sorted(none)
@@ -319,6 +320,7 @@ def test_cold_warm_and_uncached_builds_are_byte_identical(builds: Builds) -> Non
     assert len([n for n in cold if n.startswith("systems/") and n.endswith(".pdf")]) == 4
 
 
+@pytest.mark.slow
 def test_the_warm_build_takes_everything_from_the_cache(builds: Builds) -> None:
     importers = importers_with_files(builds.evidence)
     assert builds.cold.hits == {}
@@ -333,6 +335,7 @@ def test_the_warm_build_takes_everything_from_the_cache(builds: Builds) -> None:
     assert len(entries(builds.folder)) == len(importers) + 4 + 4 + 5
 
 
+@pytest.mark.slow
 def test_a_changed_signoff_invalidates_only_what_depends_on_it(
     builds: Builds, tmp_path: Path
 ) -> None:
@@ -366,6 +369,7 @@ def test_a_changed_signoff_invalidates_only_what_depends_on_it(
     assert rebuilt["results.json"] != files(builds.base / "cold")["results.json"]
 
 
+@pytest.mark.slow
 def test_the_same_folder_named_relative_or_absolute_is_the_same_input(
     builds: Builds, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -380,6 +384,7 @@ def test_the_same_folder_named_relative_or_absolute_is_the_same_input(
     assert relative.signoffs == absolute.signoffs
 
 
+@pytest.mark.slow
 def test_a_changed_diagram_is_the_only_one_laid_out_again(builds: Builds, tmp_path: Path) -> None:
     config = load_config(CONFIG)
     evidence = tmp_path / "evidence"
@@ -409,6 +414,7 @@ def test_a_changed_diagram_is_the_only_one_laid_out_again(builds: Builds, tmp_pa
     assert second == lineage_svgs(again, systems)  # no cache: the same
 
 
+@pytest.mark.slow
 def test_a_build_over_damaged_entries_rewrites_them(builds: Builds, tmp_path: Path) -> None:
     folder = tmp_path / "cache"
     shutil.copytree(builds.folder, folder)
@@ -446,6 +452,7 @@ def cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_the_command_line_cache_and_no_cache(builds: Builds, tmp_path: Path) -> None:
     """Forked per-system PDF workers read and write the cache too; --no-cache touches none."""
     built = cli(

@@ -7,10 +7,13 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from conftest import DEMO_EVIDENCE, REPO
 
 from mldossier.cli import main
+
+pytestmark = pytest.mark.slow  # a check and a build of the demo evidence
 
 WAIVER = """mldossier: waiver/v1
 waivers:

@@ -130,6 +130,7 @@ def real_workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     yield root
 
 
+@pytest.mark.slow
 def test_the_hand_made_layout_is_the_real_one(real_workspace: Path, workspace: Path) -> None:
     assert (
         layout(real_workspace)
@@ -150,6 +151,7 @@ def test_the_hand_made_layout_is_the_real_one(real_workspace: Path, workspace: P
         assert stored[data["name"]] == data  # the workspace stores the full snapshot as is
 
 
+@pytest.mark.slow
 def test_collects_a_real_workspace(real_workspace: Path, tmp_path: Path) -> None:
     out = tmp_path / "evidence" / "monitoring"
     result = run("--workspace", str(real_workspace), "--out", str(out))

@@ -857,6 +857,7 @@ def _build_registry(
     return {"logged": [info.model_id for info in logged], "legacy_run": legacy.info.run_id}
 
 
+@pytest.mark.slow
 def test_collects_a_real_mlflow_server(mlflow_server: dict[str, Any], tmp_path: Path) -> None:
     url = mlflow_server["url"]
     champion_model, legacy_run = mlflow_server["logged"][1], mlflow_server["legacy_run"]

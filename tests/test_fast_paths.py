@@ -5,7 +5,8 @@ jsonschema-rs checks bulk evidence schemas first. Both only answer "valid" early
 jsonschema-rs accepts, jsonschema must accept too); anything
 else goes to PyYAML's pure-Python loader and to ``jsonschema``, whose messages are pinned.
 These tests run every YAML and JSON file of the demo evidence, the real samples and the
-hostile corpus through both sides and compare.
+hostile corpus (generated in memory by tests/hostile/make_corpus.py) through both sides
+and compare.
 """
 
 from __future__ import annotations
@@ -15,41 +16,54 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DEMO_EVIDENCE, REPO, SAMPLES
+from conftest import DEMO_EVIDENCE, HOSTILE, REPO, SAMPLES, make_hostile_corpus
 
 from mldossier.formats.schema import FAST_SCHEMAS, fast_validator, validator
 from mldossier.intake import files as sources
 from mldossier.intake.files import InputProblem, parse_json_text, parse_yaml_text
 
-HOSTILE = REPO / "tests" / "hostile"
 FOLDERS = (DEMO_EVIDENCE, SAMPLES, HOSTILE)
+HOSTILE_CORPUS = f"{REPO.name}/tests/hostile"
+"""The name the generated corpus files go by here, as if they were in tests/hostile/."""
 
 
-def _utf8(path: Path) -> bool:
+def _utf8(data: bytes) -> bool:
     """Files that are not UTF-8 are refused before any parser sees them."""
     try:
-        path.read_bytes().decode("utf-8")
+        data.decode("utf-8")
     except UnicodeDecodeError:
         return False
     return True
 
 
-def _files(*suffixes: str) -> list[Path]:
-    found = []
-    for folder in FOLDERS:
-        for path in sorted(folder.rglob("*")):
-            if (
-                path.is_file()
-                and not path.is_symlink()
-                and (path.suffix in suffixes or (".yaml" in suffixes and path.name == "MLmodel"))
-            ):
-                if path.stat().st_size <= 1024 * 1024 and _utf8(path):
-                    found.append(path)
-    return found
+def _all_files() -> list[tuple[str, bytes]]:
+    """Every file to compare: name (relative to the checkout's parent) and bytes."""
+    found = [
+        (str(path.relative_to(REPO.parent)), path.read_bytes())
+        for folder in FOLDERS
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and not path.is_symlink()
+    ]
+    found += [
+        (f"{HOSTILE_CORPUS}/{rel}", data) for rel, data in sorted(make_hostile_corpus().items())
+    ]
+    return sorted(found)
 
 
-YAML_FILES = _files(".yaml", ".yml")
-JSON_FILES = _files(".json")
+def _files(files: list[tuple[str, bytes]], *suffixes: str) -> list[tuple[str, bytes]]:
+    return [
+        (name, data)
+        for name, data in files
+        if (Path(name).suffix in suffixes or (".yaml" in suffixes and Path(name).name == "MLmodel"))
+        and len(data) <= 1024 * 1024
+        and _utf8(data)
+    ]
+
+
+_ALL = _all_files()
+YAML_FILES = _files(_ALL, ".yaml", ".yml")
+JSON_FILES = _files(_ALL, ".json")
+del _ALL
 
 
 def _outcome(text: str) -> tuple[str, Any]:
@@ -64,11 +78,11 @@ def test_there_are_enough_files_to_compare() -> None:
     assert len(JSON_FILES) > 200, len(JSON_FILES)
 
 
-@pytest.mark.parametrize("path", YAML_FILES, ids=lambda p: str(p.relative_to(REPO.parent)))
+@pytest.mark.parametrize("data", [pytest.param(data, id=name) for name, data in YAML_FILES])
 def test_libyaml_reads_what_the_pure_loader_reads(
-    path: Path, monkeypatch: pytest.MonkeyPatch
+    data: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    text = path.read_bytes().removeprefix(b"\xef\xbb\xbf").decode("utf-8")
+    text = data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
     fast = _outcome(text)
     monkeypatch.setattr(sources, "_FastYamlLoader", None)
     assert _outcome(text) == fast
@@ -76,24 +90,14 @@ def test_libyaml_reads_what_the_pure_loader_reads(
 
 def _documents() -> list[tuple[str, Any]]:
     docs = []
-    for path in JSON_FILES:
+    for name, data in JSON_FILES:
         try:
-            docs.append(
-                (
-                    str(path.relative_to(REPO.parent)),
-                    parse_json_text(path.read_bytes().decode("utf-8")),
-                )
-            )
+            docs.append((name, parse_json_text(data.decode("utf-8"))))
         except (InputProblem, UnicodeDecodeError):
             continue
-    for path in YAML_FILES:
+    for name, data in YAML_FILES:
         try:
-            docs.append(
-                (
-                    str(path.relative_to(REPO.parent)),
-                    parse_yaml_text(path.read_bytes().decode("utf-8")),
-                )
-            )
+            docs.append((name, parse_yaml_text(data.decode("utf-8"))))
         except (InputProblem, UnicodeDecodeError):
             continue
     return docs

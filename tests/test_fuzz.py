@@ -19,7 +19,6 @@ sees the same inputs every time; the whole module takes well under a minute.
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 import math
 import traceback
@@ -29,7 +28,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import SAMPLES
+from conftest import SAMPLES, hostile_generator
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -41,9 +40,7 @@ from mldossier.intake.files import Document, InputProblem, parse_json_text, pars
 from mldossier.intake.importers import ImportContext, ImportResult, builtin_importers
 from mldossier.model import SourceFile
 
-REPO = Path(__file__).resolve().parents[1]
 REST = SAMPLES / "mlflow" / "rest"
-HOSTILE = REPO / "tests" / "hostile"
 
 FUZZ = settings(
     max_examples=200,
@@ -315,7 +312,9 @@ SIGNOFF = {
     "expires": "2027-10-01T12:00:00+02:00",
     "attachments": ["attachments/a.md"],
 }
-WAIVER = yaml.safe_load((HOSTILE / "waiver" / "valid.yaml").read_text())
+CORPUS = hostile_generator()
+"""tests/hostile/make_corpus.py: its valid waiver and catalog are the fuzzers' seeds."""
+WAIVER = yaml.safe_load(CORPUS.waivers_yaml(CORPUS.waiver()))  # the corpus's waiver/valid.yaml
 LOG = {
     "mldossier": "collection-log/v1",
     "collector": "x",
@@ -335,48 +334,56 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # ---------------------------------------------------------------- importers, mutated samples
 
 
+@pytest.mark.slow
 @FUZZ
 @given(name=st.sampled_from(sorted(SAMPLE_DOCS)), data=st.data())
 def test_mlflow_responses_mutated(root: Path, name: str, data: st.DataObject) -> None:
     as_json_file(data.draw(mutated(SAMPLE_DOCS[name])), f"x/{name}.json", root)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(doc=mutated(MLMODEL))
 def test_mlmodel_mutated(root: Path, doc: Any) -> None:
     as_json_file(doc, "x/MLmodel", root, fmt="yaml")
 
 
+@pytest.mark.slow
 @FUZZ
 @given(index=st.integers(0, len(EVENTS) - 1), data=st.data())
 def test_openlineage_events_mutated(root: Path, index: int, data: st.DataObject) -> None:
     as_json_file(data.draw(mutated(EVENTS[index])), "x/event.json", root)
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=40)
 @given(events=st.lists(st.sampled_from(EVENTS), min_size=1, max_size=6), data=st.data())
 def test_openlineage_arrays_mutated(root: Path, events: list[Any], data: st.DataObject) -> None:
     as_json_file(data.draw(mutated(events)), "x/events.json", root)
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=60)
 @given(doc=st.sampled_from([SNAPSHOT_REPORT, FULL_SNAPSHOT, DRIFT_REPORT]).flatmap(mutated))
 def test_evidently_reports_mutated(root: Path, doc: Any) -> None:
     as_json_file(doc, "x/m/2/drift-2026-11-01.json", root)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(doc=mutated(SIGNOFF), fmt=st.sampled_from(["json", "yaml"]))
 def test_signoffs_mutated(root: Path, doc: Any, fmt: str) -> None:
     as_json_file(doc, f"x/signoff.{fmt}", root, fmt=fmt)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(doc=mutated(WAIVER))
 def test_waivers_mutated(root: Path, doc: Any) -> None:
     as_json_file(doc, "x/waivers.yaml", root, fmt="yaml")
 
 
+@pytest.mark.slow
 @FUZZ
 @given(doc=mutated(LOG))
 def test_collection_logs_mutated(root: Path, doc: Any) -> None:
@@ -404,6 +411,7 @@ MARKERS: list[Callable[[Any], Any]] = [
 ]
 
 
+@pytest.mark.slow
 @FUZZ
 @given(marker=st.sampled_from(MARKERS), value=json_values)
 def test_arbitrary_json_under_each_format_s_keys(
@@ -412,12 +420,14 @@ def test_arbitrary_json_under_each_format_s_keys(
     as_json_file(marker(value), "x/arbitrary.json", root)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(value=json_values)
 def test_arbitrary_json_documents(root: Path, value: Any) -> None:
     as_json_file(value, "x/any.json", root)
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=200)
 @given(text=st.text(max_size=200))
 def test_arbitrary_text_as_json_and_yaml(text: str) -> None:
@@ -433,16 +443,7 @@ def test_arbitrary_text_as_json_and_yaml(text: str) -> None:
 
 # ---------------------------------------------------------------- catalog and config loaders
 
-
-def _corpus_module() -> Any:
-    spec = importlib.util.spec_from_file_location("make_corpus", HOSTILE / "make_corpus.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-CATALOG = yaml.safe_load(_corpus_module().CATALOG)
+CATALOG = yaml.safe_load(CORPUS.CATALOG)
 CATALOG["controls"].append(
     {
         "id": "HOST-2",
@@ -479,6 +480,7 @@ def _yaml_file(value: Any, path: Path) -> bool:
     return True
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=100)
 @given(doc=st.one_of(mutated(CATALOG), json_values))
 def test_catalog_loader(tmp_path_factory: pytest.TempPathFactory, doc: Any) -> None:
@@ -497,6 +499,7 @@ def test_catalog_loader(tmp_path_factory: pytest.TempPathFactory, doc: Any) -> N
     assert catalog.controls
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=100)
 @given(doc=st.one_of(mutated(CONFIG), json_values))
 def test_config_loader(tmp_path_factory: pytest.TempPathFactory, doc: Any) -> None:
@@ -525,6 +528,7 @@ PIPELINE_DOCS = [
 ]
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=15)
 @given(index=st.integers(0, len(PIPELINE_DOCS) - 1), data=st.data())
 def test_whole_analysis_on_mutated_evidence(

@@ -1,12 +1,14 @@
-"""The hostile-input corpus: every broken or malicious file in tests/hostile/, run through the CLI.
+"""The hostile-input corpus: every broken or malicious case, run through the CLI.
 
-Each case (a file, or a folder of files that only mean something together) is copied into a
+The corpus files are not committed: ``tests/hostile/make_corpus.py`` makes them from the real
+samples (deterministically) into a temporary folder once per session (``hostile_corpus``). Each
+case (a file, or a folder of files that only mean something together) is copied into a
 fresh evidence folder and given to a real ``mldossier`` subprocess with a timeout; catalogs
 go through ``check --controls`` and configs through ``--config``. ``tests/hostile/cases.yaml``
 pins what each one must give: the exit code and every ``error:``/``warning:`` line, exactly.
-Whatever the case, there is never a traceback, never exit 3 and never a hang. Cases too big
-to commit (a 2 GiB file, a million-digit number, megabytes of YAML) and symlinks are made
-here in a temporary folder; the big ones run alone in a fresh process whose time and peak
+Whatever the case, there is never a traceback, never exit 3 and never a hang. The
+``generated/`` cases (a 2 GiB file, a million-digit number, megabytes of YAML, symlinks) are
+made here, in each case's folder; the big ones run alone in a fresh process whose time and peak
 memory (GNU ``time``) are measured and bounded. Known bugs are ``xfail(strict=True)`` with the bug's
 name from ``tests/hostile/README.md``: they turn into failures the moment they are fixed, so
 the marker gets removed.
@@ -15,6 +17,7 @@ the marker gets removed.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import shutil
@@ -30,10 +33,9 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import SAMPLES
+from conftest import HOSTILE, SAMPLES, hostile_generator, make_hostile_corpus
 
 REPO = Path(__file__).resolve().parents[1]
-HOSTILE = REPO / "tests" / "hostile"
 MANIFEST = HOSTILE / "cases.yaml"
 README = HOSTILE / "README.md"
 KINDS = (
@@ -153,17 +155,17 @@ def load_manifest() -> dict[str, dict[str, Any]]:
     return dict(data["cases"])
 
 
-def corpus_files() -> list[Path]:
-    """Every committed corpus file (the generator, README and manifest aside)."""
-    return sorted(p for kind in KINDS for p in (HOSTILE / kind).rglob("*") if p.is_file())
+def corpus_files(corpus: Path) -> list[Path]:
+    """Every generated corpus file under ``corpus``."""
+    return sorted(p for kind in KINDS for p in (corpus / kind).rglob("*") if p.is_file())
 
 
-def corpus_units() -> list[str]:
-    """The committed cases: each file or folder directly inside a kind folder."""
+def corpus_units(corpus: Path) -> list[str]:
+    """The generated cases: each file or folder directly inside a kind folder."""
     found = []
     for kind in KINDS:
-        for entry in sorted((HOSTILE / kind).iterdir()):
-            found.append(entry.relative_to(HOSTILE).as_posix())
+        for entry in sorted((corpus / kind).iterdir()):
+            found.append(entry.relative_to(corpus).as_posix())
     return found
 
 
@@ -180,8 +182,8 @@ def mini_evidence(target: Path) -> Path:
     return target
 
 
-def _copy_unit(rel: str, root: Path) -> None:
-    source, target = HOSTILE / rel, root / rel
+def _copy_unit(rel: str, corpus: Path, root: Path) -> None:
+    source, target = corpus / rel, root / rel
     target.parent.mkdir(parents=True, exist_ok=True)
     if source.is_dir():
         shutil.copytree(source, target)
@@ -391,17 +393,18 @@ def command_of(case: str, spec: dict[str, Any]) -> str:
     return kind if kind in ("catalog", "config") else "check"
 
 
-def prepare_case(case: str, spec: dict[str, Any], work: Path) -> list[str]:
-    """Lay out one case in ``work``; return the ``mldossier`` arguments that run it."""
+def prepare_case(case: str, spec: dict[str, Any], work: Path, corpus: Path) -> list[str]:
+    """Lay out one case of ``corpus`` in ``work``; return the ``mldossier`` arguments that run
+    it."""
     evidence = work / "evidence"
     evidence.mkdir(parents=True)
     command = command_of(case, spec)
     if case in GENERATED:
         GENERATED[case](evidence)
     else:
-        _copy_unit(case, work if command in ("catalog", "config") else evidence)
+        _copy_unit(case, corpus, work if command in ("catalog", "config") else evidence)
     for support in spec.get("with", []):
-        _copy_unit(support, evidence)
+        _copy_unit(support, corpus, evidence)
     args: list[str] = []
     if "config" in spec:
         (work / "mldossier.yaml").write_text(spec["config"])
@@ -426,9 +429,9 @@ def _relative_to_work(got: Outcome, work: Path) -> Outcome:
     )
 
 
-def run_case(case: str, spec: dict[str, Any], work: Path) -> Outcome:
+def run_case(case: str, spec: dict[str, Any], work: Path, corpus: Path) -> Outcome:
     """Lay out one case in ``work`` and run it in a fresh subprocess, measured."""
-    args = prepare_case(case, spec, work)
+    args = prepare_case(case, spec, work, corpus)
     got = run_cli(args, work, float(spec.get("timeout", DEFAULT_TIMEOUT)))
     return _relative_to_work(got, work)
 
@@ -537,27 +540,21 @@ MANIFEST_CASES = load_manifest() if MANIFEST.is_file() else {}
 
 
 @pytest.fixture(scope="module")
-def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
-    """Every case run once: the light ones forked a few at a time, the big ones alone."""
+def outcomes(tmp_path_factory: pytest.TempPathFactory, hostile_corpus: Path) -> dict[str, Outcome]:
+    """Every light case run once, forked a few at a time. The big cases (``measure: true``)
+    run alone in their own test, in a fresh process, so their time and memory are their own."""
     base = tmp_path_factory.mktemp("hostile")
-    cases = sorted(MANIFEST_CASES)
-    # The big cases run alone in fresh processes, so their time and memory are their own.
-    heavy = [c for c in cases if MANIFEST_CASES[c].get("measure")]
-    light = [c for c in cases if c not in heavy]
+    light = [c for c in sorted(MANIFEST_CASES) if not MANIFEST_CASES[c].get("measure")]
     jobs = {}
     for index, case in enumerate(light):
         work = base / f"{index:03d}"
         spec = MANIFEST_CASES[case]
         jobs[case] = (
-            prepare_case(case, spec, work),
+            prepare_case(case, spec, work, hostile_corpus),
             work,
             float(spec.get("timeout", DEFAULT_TIMEOUT)),
         )
     results = run_forked(jobs, slots=max(2, os.cpu_count() or 2))
-    for index, case in enumerate(heavy, start=len(light)):
-        work = base / f"{index:03d}"
-        results[case] = run_case(case, MANIFEST_CASES[case], work)
-        shutil.rmtree(work, ignore_errors=True)
     shutil.rmtree(base, ignore_errors=True)
     return results
 
@@ -565,15 +562,17 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
 # ---------------------------------------------------------------- the tests
 
 
-def test_corpus_has_at_least_150_files_of_every_kind() -> None:
-    files = corpus_files()
+def test_corpus_has_at_least_150_files_of_every_kind(hostile_corpus: Path) -> None:
+    files = corpus_files(hostile_corpus)
     assert len(files) >= 150, len(files)
     for kind in KINDS:
-        assert any(f.relative_to(HOSTILE).parts[0] == kind for f in files), kind
+        assert any(f.relative_to(hostile_corpus).parts[0] == kind for f in files), kind
 
 
-def test_every_corpus_file_has_an_expected_outcome_and_every_outcome_a_case() -> None:
-    committed = set(corpus_units())
+def test_every_corpus_file_has_an_expected_outcome_and_every_outcome_a_case(
+    hostile_corpus: Path,
+) -> None:
+    committed = set(corpus_units(hostile_corpus))
     listed = set(MANIFEST_CASES)
     supports = {s for spec in MANIFEST_CASES.values() for s in spec.get("with", [])}
     assert committed - listed - supports == set(), "cases without an expected outcome"
@@ -587,16 +586,47 @@ def test_every_case_is_in_the_readme_table() -> None:
     assert missing == []
 
 
-def test_corpus_generator_reproduces_the_committed_files() -> None:
-    sys.path.insert(0, str(HOSTILE))
-    try:
-        import make_corpus
-    finally:
-        sys.path.remove(str(HOSTILE))
-    made = make_corpus.corpus().files
-    committed = {p.relative_to(HOSTILE).as_posix(): p.read_bytes() for p in corpus_files()}
-    assert sorted(made) == sorted(committed)
-    assert [rel for rel in made if made[rel] != committed[rel]] == []
+# Run in a fresh interpreter with another hash seed, so set or hash order would show.
+DIGESTS = r"""
+import hashlib, importlib.util, json, sys
+spec = importlib.util.spec_from_file_location("make_corpus", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+print(json.dumps({rel: hashlib.sha256(content).hexdigest()
+                  for rel, content in module.corpus().files.items()}))
+"""
+
+
+def test_corpus_generator_is_deterministic(hostile_corpus: Path) -> None:
+    """Two runs of the generator (one in another process) give the same files, byte for byte,
+    and the session's corpus folder holds exactly them."""
+    made = make_hostile_corpus()
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    other = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", DIGESTS, str(HOSTILE / "make_corpus.py")],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        ).stdout
+    )
+    assert {rel: hashlib.sha256(content).hexdigest() for rel, content in made.items()} == other
+    written = {
+        p.relative_to(hostile_corpus).as_posix(): p.read_bytes()
+        for p in corpus_files(hostile_corpus)
+    }
+    assert sorted(written) == sorted(made)
+    assert [rel for rel in made if made[rel] != written[rel]] == []
+
+
+def test_the_corpus_is_generated_not_committed() -> None:
+    """The corpus lives in a temporary folder; tests/hostile holds only what makes it."""
+    assert [kind for kind in KINDS if (HOSTILE / kind).exists()] == [], (
+        "corpus files in tests/hostile/: they are generated at test time, not committed"
+    )
+    assert hostile_generator().KINDS == KINDS
 
 
 def _params() -> list[Any]:
@@ -604,6 +634,8 @@ def _params() -> list[Any]:
     for case in sorted(MANIFEST_CASES):
         spec = MANIFEST_CASES[case]
         marks = []
+        if spec.get("measure"):
+            marks.append(pytest.mark.slow)  # big files: up to a few seconds and 200 MB each
         if spec.get("bug"):
             marks.append(pytest.mark.xfail(strict=True, reason=str(spec["bug"])))
         params.append(pytest.param(case, id=case, marks=marks))
@@ -611,9 +643,17 @@ def _params() -> list[Any]:
 
 
 @pytest.mark.parametrize("case", _params())
-def test_case(case: str, outcomes: dict[str, Outcome]) -> None:
+def test_case(
+    case: str, request: pytest.FixtureRequest, tmp_path: Path, hostile_corpus: Path
+) -> None:
     spec = MANIFEST_CASES[case]
-    got = outcomes[case]
+    if spec.get("measure"):
+        try:
+            got = run_case(case, spec, tmp_path / "case", hostile_corpus)
+        finally:
+            shutil.rmtree(tmp_path / "case", ignore_errors=True)
+    else:
+        got = request.getfixturevalue("outcomes")[case]
     assert not got.timed_out, f"{case} did not finish in {spec.get('timeout', DEFAULT_TIMEOUT)} s"
     assert "Traceback" not in got.output
     assert "internal error" not in got.output, got.stderr

@@ -553,12 +553,14 @@ URL_ATTRIBUTES = (
 )
 
 
+@pytest.mark.slow
 def test_build_succeeds_and_the_bundle_verifies(hostile: Hostile) -> None:
     assert hostile.done.returncode in (0, 1)
     checked = cli("verify", str(hostile.site))
     assert checked.returncode == 0, checked.stdout
 
 
+@pytest.mark.slow
 def test_no_element_or_attribute_comes_from_the_evidence(pages: dict[str, Page]) -> None:
     assert pages
     for where, page in pages.items():
@@ -581,6 +583,7 @@ def test_no_element_or_attribute_comes_from_the_evidence(pages: dict[str, Page])
                     assert "evil.example" not in flat, (where, tag, name, value)
 
 
+@pytest.mark.slow
 def test_every_kind_of_input_shows_its_payload_as_text(
     hostile: Hostile, pages: dict[str, Page]
 ) -> None:
@@ -598,6 +601,7 @@ def test_every_kind_of_input_shows_its_payload_as_text(
         assert payload in text, payload
 
 
+@pytest.mark.slow
 def test_template_syntax_is_never_evaluated_anywhere(hostile: Hostile) -> None:
     for path in sorted(hostile.site.rglob("*")):
         if path.is_file() and path.suffix in (".html", ".json", ".xml", ".txt"):
@@ -606,6 +610,7 @@ def test_template_syntax_is_never_evaluated_anywhere(hostile: Hostile) -> None:
                 assert f"{tag}:49:" not in raw, (path, tag)
 
 
+@pytest.mark.slow
 def test_the_search_index_holds_text_only(hostile: Hostile) -> None:
     index = (hostile.site / "search" / "search_index.json").read_text("utf-8")
     assert "pwned" in index
@@ -613,10 +618,12 @@ def test_the_search_index_holds_text_only(hostile: Hostile) -> None:
         assert raw not in index, raw
 
 
+@pytest.mark.slow
 def test_long_lines_are_kept_whole(hostile: Hostile, pages: dict[str, Page]) -> None:
     assert any(LONG in page.text for page in pages.values())
 
 
+@pytest.mark.slow
 def test_active_attachments_are_served_as_text(hostile: Hostile) -> None:
     files = hostile.site / "evidence-files" / "signoffs" / "attachments"
     assert not (files / "evil.html").exists() and not (files / "evil.svg").exists()
@@ -635,6 +642,7 @@ def pdf_text(pdf: Path) -> str:
     return done.stdout
 
 
+@pytest.mark.slow
 def test_the_pdf_shows_the_payloads_as_text(hostile: Hostile) -> None:
     text = pdf_text(hostile.site / "report.pdf")
     flat = " ".join(text.split())
@@ -650,6 +658,7 @@ def test_the_pdf_shows_the_payloads_as_text(hostile: Hostile) -> None:
     assert {"mlflow", "signoff", "catalog", "config"} <= shown, shown
 
 
+@pytest.mark.slow
 def test_weasyprint_fetches_nothing_outside_its_templates(hostile: Hostile) -> None:
     from mldossier.bundle import build
     from mldossier.config import load_config
@@ -686,6 +695,7 @@ def served(hostile: Hostile, serve: Callable[[Path], str]) -> str:
     return serve(hostile.site)
 
 
+@pytest.mark.slow
 def test_no_script_runs_and_nothing_leaves_localhost(
     hostile: Hostile, pages: dict[str, Page], served: str, browser: Any
 ) -> None:
@@ -750,6 +760,7 @@ def _strict_json(text: str, where: str) -> Any:
     return json.loads(text, parse_constant=refuse)
 
 
+@pytest.mark.slow
 def test_outputs_never_hold_bare_nan_or_infinity(tmp_path: Path) -> None:
     evidence = tmp_path / "evidence"
     for name in (

@@ -184,6 +184,7 @@ def report(
 # ------------------------------------------------------------------ contents
 
 
+@pytest.mark.slow
 def test_report_has_every_chapter_and_the_verdicts(report, built) -> None:
     pdf, _, _ = report
     dossier, _ = built
@@ -226,6 +227,7 @@ def test_report_has_every_chapter_and_the_verdicts(report, built) -> None:
         assert f.sha256[:32] in text and f.sha256[32:] in text, f.path
 
 
+@pytest.mark.slow
 def test_every_page_has_report_id_and_page_x_of_y(report) -> None:
     pdf, pages, _ = report
     texts = pages_text(pdf)
@@ -235,6 +237,7 @@ def test_every_page_has_report_id_and_page_x_of_y(report) -> None:
         assert f"Page {n} of {pages}" in page, n
 
 
+@pytest.mark.slow
 def test_page_count_is_what_pdfinfo_reads_and_sane(report) -> None:
     pdf, pages, _ = report
     info = poppler("pdfinfo", pdf)
@@ -244,6 +247,7 @@ def test_page_count_is_what_pdfinfo_reads_and_sane(report) -> None:
     assert 12 <= pages <= 120
 
 
+@pytest.mark.slow
 def test_table_of_contents_gives_real_page_numbers(report) -> None:
     pdf, _, _ = report
     texts = pages_text(pdf)
@@ -263,6 +267,7 @@ def test_table_of_contents_gives_real_page_numbers(report) -> None:
         assert re.search(rf"^\s*{re.escape(title)}\s*$", texts[page - 1], re.M), (title, page)
 
 
+@pytest.mark.slow
 def test_bookmarks_follow_the_chapters(report) -> None:
     pdf, _, _ = report
     marks = outline(pdf)
@@ -299,6 +304,7 @@ def test_bookmarks_follow_the_chapters(report) -> None:
     ]
 
 
+@pytest.mark.slow
 def test_control_matrix_has_a_cell_per_control_and_system(report, built) -> None:
     pdf, _, _ = report
     dossier, _ = built
@@ -326,6 +332,7 @@ def test_control_matrix_has_a_cell_per_control_and_system(report, built) -> None
         assert cells == [label[c] for c in row.cells], row.control.id
 
 
+@pytest.mark.slow
 def test_lineage_diagrams_are_embedded_and_wide_ones_get_landscape(report, built) -> None:
     pdf, _, fetcher = report
     dossier, _ = built
@@ -347,6 +354,7 @@ def test_lineage_diagrams_are_embedded_and_wide_ones_get_landscape(report, built
         assert re.search(rf"^Page\s+{page} size:\s+{expected} pts", size, re.M), system.slug
 
 
+@pytest.mark.slow
 def test_not_applicable_verdicts_collapse_to_one_line_per_reason(report, built) -> None:
     pdf, _, _ = report
     dossier, _ = built
@@ -363,6 +371,7 @@ def test_not_applicable_verdicts_collapse_to_one_line_per_reason(report, built) 
 # ------------------------------------------------------------------ archival
 
 
+@pytest.mark.slow
 def test_results_json_is_embedded_byte_for_byte(report, built, tmp_path: Path) -> None:
     pdf, _, _ = report
     _, results_json = built
@@ -374,6 +383,7 @@ def test_results_json_is_embedded_byte_for_byte(report, built, tmp_path: Path) -
     assert (tmp_path / "results.json").read_bytes() == results_json
 
 
+@pytest.mark.slow
 def test_pdf_a_3b_with_data_attachment_and_metadata(report) -> None:
     pdf, _, _ = report
     xmp = poppler("pdfinfo", "-meta", pdf)
@@ -403,6 +413,7 @@ def test_pdf_a_3b_with_data_attachment_and_metadata(report) -> None:
 # ------------------------------------------------------------------ determinism
 
 
+@pytest.mark.slow
 def test_two_renders_in_one_process_are_identical(built, tmp_path: Path) -> None:
     dossier, results_json = built
     outs = [tmp_path / "a.pdf", tmp_path / "b.pdf"]
@@ -417,6 +428,7 @@ def test_two_renders_in_one_process_are_identical(built, tmp_path: Path) -> None
     assert outs[0].read_bytes() == outs[1].read_bytes()
 
 
+@pytest.mark.slow
 def test_render_in_another_process_is_identical(report, evidence: Path, tmp_path: Path) -> None:
     pdf, _, _ = report
     out = tmp_path / "other.pdf"
@@ -437,6 +449,7 @@ def test_render_in_another_process_is_identical(report, evidence: Path, tmp_path
 # ------------------------------------------------------------------ per system
 
 
+@pytest.mark.slow
 def test_per_system_pdf_has_only_that_system(built, tmp_path: Path) -> None:
     dossier, results_json = built
     out = tmp_path / "one.pdf"
@@ -471,6 +484,7 @@ def test_unknown_system_is_refused(built, tmp_path: Path) -> None:
 # ------------------------------------------------------------------ sandbox
 
 
+@pytest.mark.slow
 def test_hostile_evidence_is_text_and_fetches_nothing(built, tmp_path: Path) -> None:
     dossier, results_json = built
     out = tmp_path / "hostile.pdf"
@@ -564,6 +578,7 @@ def test_matrix_splits_many_systems_into_tables(built) -> None:
         assert bool(r.cells[5]) == (not per_system), r.control.id
 
 
+@pytest.mark.slow
 def test_a_large_estate_summary_leaves_chapters_to_per_system_pdfs(
     report, built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

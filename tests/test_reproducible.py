@@ -59,6 +59,7 @@ def two_builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return first, second
 
 
+@pytest.mark.slow
 def test_two_builds_are_byte_identical(two_builds: tuple[Path, Path]) -> None:
     first, second = (files(p) for p in two_builds)
     assert sorted(first) == sorted(second)
@@ -67,6 +68,7 @@ def test_two_builds_are_byte_identical(two_builds: tuple[Path, Path]) -> None:
     assert {"index.html", "report.pdf", "results.json", "manifest.json"} <= set(first)
 
 
+@pytest.mark.slow
 def test_the_report_id_is_shown_in_the_site_and_the_pdf(two_builds: tuple[Path, Path]) -> None:
     bundle = two_builds[0]
     report_id = json.loads((bundle / "manifest.json").read_text())["report_id"]
@@ -78,6 +80,7 @@ def test_the_report_id_is_shown_in_the_site_and_the_pdf(two_builds: tuple[Path, 
     assert pages and all(f"Report {report_id[:12]}" in page for page in pages)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "victim",
     [

@@ -27,6 +27,8 @@ from test_site import (
 
 from mldossier.config import load_config
 
+pytestmark = pytest.mark.slow  # a real browser over built sites
+
 REPO = Path(__file__).resolve().parents[1]
 DEMO_EVIDENCE = REPO / "evidence"
 

@@ -1,12 +1,18 @@
-"""Write the hostile-input corpus of ``tests/hostile/`` from the real sample exports.
+"""Make the hostile-input corpus from the real sample exports.
 
-Run ``python tests/hostile/make_corpus.py`` from the repository root to (re)write every
-committed corpus file; it is deterministic, so running it again changes nothing. Each case
-starts from a real export in ``tests/reference/samples`` (or a minimal document of mldossier's own
-formats) and breaks one thing. What each case should give is pinned in ``cases.yaml``, not
-here: this script only makes the files. Cases too big to commit (the 2 GiB file, million
-digit numbers, megabytes of YAML) and symlinks are made by ``tests/test_hostile_corpus.py``
-in a temporary folder instead.
+The corpus is not committed: ``tests/test_hostile_corpus.py`` (through the ``hostile_corpus``
+fixture of ``tests/conftest.py``) runs this once per test session into a temporary folder.
+To look at the files, run ``python tests/hostile/make_corpus.py OUT`` from the repository
+root: it writes every corpus file under ``OUT`` (``OUT/syntax/empty.json`` and so on).
+
+The output is deterministic: the same bytes in every run (a test compares two runs, one in
+another process with another hash seed). Nothing here reads the clock, the environment or a
+random source; JSON keeps the insertion order of dicts and gzip is written with ``mtime=0``.
+Each case starts from a real export in ``tests/reference/samples`` (or a minimal document of
+mldossier's own formats) and breaks one thing. What each case should give is pinned in
+``cases.yaml``, not here: this script only makes the files. The ``generated/`` cases (a 2 GiB
+sparse file, a million-digit number, megabytes of YAML, symlinks, a pipe, a 5,000-run lineage
+chain) are made by ``tests/test_hostile_corpus.py`` in each case's own folder as it runs.
 """
 
 from __future__ import annotations
@@ -72,6 +78,7 @@ class Corpus:
         self.files[rel] = content.encode("utf-8") if isinstance(content, str) else content
 
     def write(self, root: Path) -> None:
+        """Write every file under ``root`` (a file already holding its bytes is left alone)."""
         for rel, content in sorted(self.files.items()):
             path = root / rel
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -930,14 +937,22 @@ def evidently_cases(c: Corpus) -> None:
     ftext = FULL.read_text("utf-8")
     put("evidently/full-truncated.json", ftext[: len(ftext) // 2])
 
+    def member(key: str, value: Any) -> str:
+        """One top-level member as ``dump`` writes it inside an object (``  "key": ...``)."""
+        return dump({key: value})[len("{\n") : -len("\n}\n")]
+
+    # The full snapshot is 1.8 MB and its variants change one top-level key: its members are
+    # encoded once and reused (the bytes are those of ``dump`` on the changed copy).
+    members = {key: member(key, value) for key, value in full.items()}
+
     def snapshot(**changes: Any) -> str:
-        doc = copy.deepcopy(full)
+        parts = dict(members)
         for key, value in changes.items():
             if value is None:
-                doc.pop(key, None)
+                parts.pop(key, None)
             else:
-                doc[key] = value
-        return dump(doc)
+                parts[key] = member(key, value)
+        return "{\n" + ",\n".join(parts.values()) + "\n}\n" if parts else dump({})
 
     for name, value in (
         ("no-zone", "2026-11-27T10:11:34.138247"),
@@ -1222,7 +1237,7 @@ def config_cases(c: Corpus) -> None:
 
 
 def corpus() -> Corpus:
-    """Every committed corpus file."""
+    """Every corpus file."""
     c = Corpus()
     for make in (
         syntax_cases,
@@ -1240,6 +1255,13 @@ def corpus() -> Corpus:
 
 
 if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) != 2:
+        sys.exit("usage: python tests/hostile/make_corpus.py OUT  (writes the corpus under OUT)")
+    out = Path(sys.argv[1]).resolve()
+    if out == HERE:
+        sys.exit("the corpus is not committed: write it outside tests/hostile/")
     made = corpus()
-    made.write(HERE)
-    print(f"{len(made.files)} corpus files in {HERE}")
+    made.write(out)
+    print(f"{len(made.files)} corpus files in {out}")
