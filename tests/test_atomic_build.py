@@ -29,6 +29,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from mldossier import pipeline
 from mldossier.bundle import atomic as outputs
 from mldossier.bundle import build as build_module
 from mldossier.bundle import workers
@@ -304,7 +305,7 @@ def test_sigterm_in_process_raises_exit_143_and_restores_the_handler(
 
     before = snapshot(previous)
     monkeypatch.setattr(build_module, "write_manifest", terminated)
-    analysis = build_module.analyse(_config(), evidence)
+    analysis = pipeline.analyse(_config(), evidence)
     # Installed first: a build that failed to take SIGTERM over would end here, not pytest.
     saved = signal.signal(signal.SIGTERM, record)
     try:
@@ -343,7 +344,7 @@ def test_what_the_site_leaves_in_its_work_folder_goes_with_the_build(
     monkeypatch.setattr(site_module.tempfile, "TemporaryDirectory", never_cleaned)
     monkeypatch.setattr(build_module, "write_manifest", stopped)
     before = snapshot(previous)
-    analysis = build_module.analyse(_config(), evidence)
+    analysis = pipeline.analyse(_config(), evidence)
     with pytest.raises(KeyboardInterrupt):
         build_module.build(analysis, previous, pdf=False)
     assert [Path(m).parent for m in made] == [previous.parent]
@@ -514,7 +515,7 @@ def test_disk_full_keeps_the_previous_bundle(
         shutil.copytree(template, out)
         before = snapshot(out)
         _fail_writes_with(monkeypatch, errno.ENOSPC)
-        analysis = build_module.analyse(_config(), evidence)
+        analysis = pipeline.analyse(_config(), evidence)
         with pytest.raises(UsageError) as raised:
             build_module.build(analysis, out, pdf=False)
         assert f"mldossier: {raised.value}" == full_disk(out)
@@ -554,7 +555,7 @@ def test_disk_full_in_process_keeps_the_previous_bundle(
 ) -> None:
     before = snapshot(previous)
     _fail_writes_with(monkeypatch, errno.ENOSPC)
-    analysis = build_module.analyse(_config(), evidence)
+    analysis = pipeline.analyse(_config(), evidence)
     with pytest.raises(UsageError) as raised:
         build_module.build(analysis, previous, pdf=False)
     assert isinstance(raised.value.__cause__, OSError)

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from conftest import DEMO_EVIDENCE, REPO
 
-from mldossier.bundle.build import analyse, build
+from mldossier.bundle.build import build
 from mldossier.cache import (
     ENTRIES_DIR,
     MAC_SIZE,
@@ -35,6 +35,7 @@ from mldossier.intake.linking import Index
 from mldossier.intake.read import INTAKE_NAMESPACE, SELF_CONTAINED_IMPORTERS, read_evidence
 from mldossier.lineage.diagram import SVG_NAMESPACE, lineage_dot, lineage_svgs
 from mldossier.lineage.graph import build_graph
+from mldossier.pipeline import analyse
 from mldossier.render.pdf import PDF_NAMESPACE
 from mldossier.render.site import SAFE_SVG_NAMESPACE
 

@@ -535,7 +535,7 @@ def test_whole_analysis_on_mutated_evidence(
     tmp_path_factory: pytest.TempPathFactory, index: int, data: st.DataObject
 ) -> None:
     """Read, link, trace lineage and evaluate every control, with one file broken."""
-    from mldossier.bundle.build import analyse
+    from mldossier.pipeline import analyse
 
     path, original = PIPELINE_DOCS[index]
     evidence = tmp_path_factory.mktemp("pipeline")

@@ -660,12 +660,13 @@ def test_the_pdf_shows_the_payloads_as_text(hostile: Hostile) -> None:
 
 @pytest.mark.slow
 def test_weasyprint_fetches_nothing_outside_its_templates(hostile: Hostile) -> None:
+    from mldossier import pipeline
     from mldossier.bundle import build
     from mldossier.config import load_config
     from mldossier.render.pdf import PDF_TEMPLATES, AssetFetcher, render_pdf
 
     config = load_config(hostile.config)
-    analysis = build.analyse(
+    analysis = pipeline.analyse(
         config, hostile.evidence, [REPO / "controls" / "eu-ai-act.yaml", hostile.catalog]
     )
     dossier = build.make_dossier(analysis)

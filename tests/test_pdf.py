@@ -20,8 +20,9 @@ from pathlib import Path
 import pytest
 from conftest import SAMPLES
 
-from mldossier.bundle.build import analyse, make_dossier
+from mldossier.bundle.build import make_dossier
 from mldossier.config import Config
+from mldossier.pipeline import analyse
 from mldossier.render.dossier import Dossier, Item, Section
 from mldossier.render.pdf import (
     PDF_TEMPLATES,

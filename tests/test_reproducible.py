@@ -118,8 +118,8 @@ def test_verify_names_a_flipped_byte_in_a_real_bundle(
 
 
 def test_results_json_written_verdict_by_verdict_is_the_same_bytes() -> None:
-    from mldossier.bundle.build import analyse
     from mldossier.config import load_config
+    from mldossier.pipeline import analyse
     from mldossier.render.results_json import dumps, results_bytes, to_json
 
     results = analyse(load_config(CONFIG), DEMO_EVIDENCE).results

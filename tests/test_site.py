@@ -16,6 +16,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from conftest import SAMPLES
 
+from mldossier import pipeline
 from mldossier.bundle import build
 from mldossier.config import Config
 from mldossier.errors import InputError
@@ -140,7 +141,7 @@ def hostile_evidence(target: Path) -> Path:
 
 def analysed(evidence_dir: Path, config: Config | None = None) -> tuple[build.Analysis, Dossier]:
     """The analysis and dossier of an evidence folder, as ``mldossier build`` makes them."""
-    analysis = build.analyse(config or Config(), evidence_dir)
+    analysis = pipeline.analyse(config or Config(), evidence_dir)
     return analysis, build.make_dossier(analysis)
 
 

@@ -19,7 +19,6 @@ from mldossier.bundle.workers import forking, render_in_workers, render_system_p
 from mldossier.evaluate.baseline import compare, load_baseline
 from mldossier.lineage.diagram import lineage_svgs
 from mldossier.pipeline import Analysis
-from mldossier.pipeline import analyse as analyse  # re-exported: build.analyse, as before
 from mldossier.render.dossier import Dossier, build_dossier
 from mldossier.render.results_json import dumps, results_bytes, to_json
 
