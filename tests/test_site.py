@@ -139,7 +139,7 @@ def hostile_evidence(target: Path) -> Path:
     return target
 
 
-def analysed(evidence_dir: Path, config: Config | None = None) -> tuple[build.Analysis, Dossier]:
+def analysed(evidence_dir: Path, config: Config | None = None) -> tuple[pipeline.Analysis, Dossier]:
     """The analysis and dossier of an evidence folder, as ``mldossier build`` makes them."""
     analysis = pipeline.analyse(config or Config(), evidence_dir)
     return analysis, build.make_dossier(analysis)
@@ -157,7 +157,7 @@ class MkdocsWarnings(logging.Handler):
 
 
 def build_site(
-    analysis: build.Analysis, dossier: Dossier, out: Path, pdf_name: str | None = None
+    analysis: pipeline.Analysis, dossier: Dossier, out: Path, pdf_name: str | None = None
 ) -> list[str]:
     """Render the site into ``out``; return the warnings mkdocs and the renderer logged."""
     out.mkdir(parents=True)
@@ -183,7 +183,7 @@ def build_site(
 class Built:
     """A built site and what it was built from."""
 
-    analysis: build.Analysis
+    analysis: pipeline.Analysis
     dossier: Dossier
     evidence: Path
     site: Path
