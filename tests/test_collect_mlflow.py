@@ -620,29 +620,6 @@ def test_the_client_never_shows_credentials_from_a_url() -> None:
     assert client.base_url == "https://mlflow.internal:5000"
 
 
-def test_post_sends_the_paging_fields_in_a_json_body() -> None:
-    # runs/search and logged-models/search take max_results and page_token in the body.
-    def answer(handler: BaseHTTPRequestHandler) -> Answer:
-        return 200, {}, (REST / "logged_models_search_paged_page3.json").read_bytes()
-
-    with local_server(answer) as (url, server):
-        client = HttpClient(url, HttpSettings(token="t"))
-        response = client.post(
-            f"{API}/logged-models/search",
-            {"experiment_ids": ["1"], "max_results": 3, "page_token": "x"},
-        )
-    assert response.body == (REST / "logged_models_search_paged_page3.json").read_bytes()
-    method, path, headers = server.requests[0]
-    assert (method, path) == ("POST", f"{API}/logged-models/search")
-    assert headers["Content-Type"] == "application/json"
-    assert headers["Authorization"] == "Bearer t"
-    assert json.loads(server.bodies[0]) == {
-        "experiment_ids": ["1"],
-        "max_results": 3,
-        "page_token": "x",
-    }
-
-
 # ---------------------------------------------------------------- names and progress
 
 

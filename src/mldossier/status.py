@@ -36,11 +36,6 @@ class Status(StrEnum):
         """The site's CSS class of the status badge (``pass``, ``na``)."""
         return "na" if self is Status.NOT_APPLICABLE else self.value
 
-    @property
-    def is_good(self) -> bool:
-        """A status that is no exception (pass, waived, not applicable): what a baseline keeps."""
-        return self in _GOOD
-
 
 STATUSES: tuple[Status, ...] = tuple(Status)
 """Every status in the order counts are reported (pass, fail, warn, manual, waived, n/a, error)."""
@@ -57,7 +52,6 @@ BY_SEVERITY: tuple[Status, ...] = (
 """Worst first: combining outcomes keeps the worst, lists of verdicts are sorted this way."""
 
 _RANK = {status: i for i, status in enumerate(BY_SEVERITY)}
-_GOOD = frozenset({Status.PASS, Status.WAIVED, Status.NOT_APPLICABLE})
 
 SKIPPED: frozenset[Status] = frozenset({Status.MANUAL, Status.NOT_APPLICABLE, Status.WAIVED})
 """Statuses that a test report (JUnit) shows as skipped: nothing was tested automatically."""

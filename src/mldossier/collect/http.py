@@ -159,10 +159,6 @@ class HttpClient:
         """GET ``path`` (below the base URL) with query parameters."""
         return self.request("GET", path, query=query)
 
-    def post(self, path: str, body: Mapping[str, Any]) -> Response:
-        """POST a JSON body to ``path``."""
-        return self.request("POST", path, body=body)
-
     def url(self, path: str, query: Query = ()) -> str:
         """The full URL of a call, as logged and named in messages."""
         url = self.base_url + path

@@ -57,20 +57,6 @@ class Changes:
         """What fails ``check --baseline``: flips into the CI gate, and new verdicts in it."""
         return tuple(f for f in (*self.flipped, *self.new_failures) if f.regresses(fail_on_warn))
 
-    @property
-    def empty(self) -> bool:
-        """Nothing changed at all."""
-        return not (
-            self.flipped
-            or self.new_failures
-            or self.subjects_added
-            or self.subjects_retired
-            or self.evidence_changed
-            or self.evidence_added
-            or self.evidence_removed
-            or self.catalogs_changed
-        )
-
     def lines(self) -> list[str]:
         """The changes in plain words, one per line."""
         out = []
