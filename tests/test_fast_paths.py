@@ -17,9 +17,11 @@ from typing import Any
 import pytest
 from conftest import DEMO_EVIDENCE, REPO, SAMPLES
 
+from mldossier.formats import InputProblem
+from mldossier.formats import yaml as safe_yaml
+from mldossier.formats.json import parse_json_text
 from mldossier.formats.schema import FAST_SCHEMAS, fast_validator, validator
-from mldossier.intake import files as sources
-from mldossier.intake.files import InputProblem, parse_json_text, parse_yaml_text
+from mldossier.formats.yaml import parse_yaml_text
 
 HOSTILE = REPO / "tests" / "hostile"
 FOLDERS = (DEMO_EVIDENCE, SAMPLES, HOSTILE)
@@ -70,7 +72,7 @@ def test_libyaml_reads_what_the_pure_loader_reads(
 ) -> None:
     text = path.read_bytes().removeprefix(b"\xef\xbb\xbf").decode("utf-8")
     fast = _outcome(text)
-    monkeypatch.setattr(sources, "_FastYamlLoader", None)
+    monkeypatch.setattr(safe_yaml, "_FastYamlLoader", None)
     assert _outcome(text) == fast
 
 

@@ -15,8 +15,9 @@ from typing import Any
 from mldossier import data_folder
 from mldossier.cache import DEFAULT_DIR_NAME, DEFAULT_MAX_BYTES
 from mldossier.errors import InputError, Problem, pointer
+from mldossier.formats import MIB, InputProblem
 from mldossier.formats.schema import schema_problems
-from mldossier.intake.files import MIB, InputProblem, parse_yaml_text
+from mldossier.formats.yaml import parse_yaml_text
 
 CONFIG_NAME = "mldossier.yaml"
 
