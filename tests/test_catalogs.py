@@ -20,7 +20,7 @@ from jsonschema import Draft202012Validator
 
 from mldossier.evaluate.checks import library
 from mldossier.formats.schema import load_schema, schema_problems
-from mldossier.intake.files import parse_yaml_text
+from mldossier.formats.yaml import parse_yaml_text
 
 REPO = Path(__file__).resolve().parents[1]
 CATALOG_FILES = {

@@ -18,9 +18,11 @@ from typing import Any
 import pytest
 from conftest import DEMO_EVIDENCE, HOSTILE, REPO, SAMPLES, make_hostile_corpus
 
+from mldossier.formats import InputProblem
+from mldossier.formats import yaml as safe_yaml
+from mldossier.formats.json import parse_json_text
 from mldossier.formats.schema import FAST_SCHEMAS, fast_validator, validator
-from mldossier.intake import files as sources
-from mldossier.intake.files import InputProblem, parse_json_text, parse_yaml_text
+from mldossier.formats.yaml import parse_yaml_text
 
 FOLDERS = (DEMO_EVIDENCE, SAMPLES, HOSTILE)
 HOSTILE_CORPUS = f"{REPO.name}/tests/hostile"
@@ -84,7 +86,7 @@ def test_libyaml_reads_what_the_pure_loader_reads(
 ) -> None:
     text = data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
     fast = _outcome(text)
-    monkeypatch.setattr(sources, "_FastYamlLoader", None)
+    monkeypatch.setattr(safe_yaml, "_FastYamlLoader", None)
     assert _outcome(text) == fast
 
 

@@ -36,7 +36,10 @@ from mldossier.config import Config, load_config
 from mldossier.errors import InputError, Problem
 from mldossier.evaluate.catalog import load_catalog
 from mldossier.evaluate.checks import library
-from mldossier.intake.files import Document, InputProblem, parse_json_text, parse_yaml_text
+from mldossier.formats import InputProblem
+from mldossier.formats.json import parse_json_text
+from mldossier.formats.yaml import parse_yaml_text
+from mldossier.intake.files import Document
 from mldossier.intake.importers import ImportContext, ImportResult, builtin_importers
 from mldossier.model import SourceFile
 

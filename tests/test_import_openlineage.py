@@ -16,8 +16,9 @@ from conftest import SAMPLES
 from mldossier.config import Config, Linking
 from mldossier.intake.files import Document, Limits, scan
 from mldossier.intake.importers import ImportContext, ImportResult
-from mldossier.intake.importers import openlineage as ol
 from mldossier.intake.importers.openlineage import OpenLineageImporter
+from mldossier.intake.importers.openlineage import facets as ol_facets
+from mldossier.intake.importers.openlineage import validate as ol
 from mldossier.model import Citation, Column, DatasetId, LineageRun, QualityAssertion
 
 SAMPLE = SAMPLES / "openlineage" / "events.ndjson"
@@ -541,20 +542,22 @@ def test_facet_recognised_by_schema_url_whatever_its_key(tmp_path: Path) -> None
 
 def test_old_style_schema_urls_name_the_facet_type() -> None:
     assert (
-        ol.facet_type(
+        ol_facets.facet_type(
             "https://openlineage.io/spec/facets/1-2-0/SchemaDatasetFacet.json"
             "#/$defs/SchemaDatasetFacet"
         )
         == "SchemaDatasetFacet"
     )
     assert (
-        ol.facet_type(
+        ol_facets.facet_type(
             "https://openlineage.io/spec/1-0-2/OpenLineage.json#/definitions/SchemaDatasetFacet"
         )
         == "SchemaDatasetFacet"
     )
     assert (
-        ol.facet_type("https://openlineage.io/spec/facets/1-0-1/DatasetVersionDatasetFacet.json")
+        ol_facets.facet_type(
+            "https://openlineage.io/spec/facets/1-0-1/DatasetVersionDatasetFacet.json"
+        )
         == "DatasetVersionDatasetFacet"
     )
 
@@ -671,7 +674,7 @@ def test_only_the_facet_types_read_are_held(tmp_path: Path) -> None:
     importer.read(doc, ImportResult())
     held = [
         value
-        for fold in importer.runs.values()
+        for fold in importer.fold.runs.values()
         for entries in (fold.run_facets, fold.job_facets)
         for _, value in entries.values()
     ]

@@ -12,8 +12,9 @@ from conftest import DEMO_EVIDENCE, REPO
 
 from mldossier.config import load_config
 from mldossier.errors import InputError, Problem
+from mldossier.formats.yaml import parse_yaml_text
 from mldossier.intake import read as intake
-from mldossier.intake.files import Document, Limits, parse_yaml_text, resolve_reference, scan
+from mldossier.intake.files import Document, Limits, resolve_reference, scan
 
 
 def problems_of(root: Path, limits: Limits | None = None) -> list[str]:

@@ -15,8 +15,9 @@ from typing import Any
 from mldossier import data_folder
 from mldossier.cache import DEFAULT_DIR_NAME, DEFAULT_MAX_BYTES
 from mldossier.errors import InputError, Problem, pointer
+from mldossier.formats import MIB, InputProblem
 from mldossier.formats.schema import schema_problems
-from mldossier.intake.files import MIB, InputProblem, parse_yaml_text
+from mldossier.formats.yaml import parse_yaml_text
 
 CONFIG_NAME = "mldossier.yaml"
 
@@ -143,6 +144,28 @@ def load_config(path: Path | None) -> Config:
     if path is None:
         return Config()
     rel = path.name
+    data = _config_data(path, rel)
+    problems = schema_problems("config", data, rel)
+    warnings = [
+        Problem(
+            p.file,
+            p.pointer,
+            p.message.replace("unknown field", "unknown key"),
+            "it is ignored; check its spelling",
+            severity="warning",
+        )
+        for p in problems
+        if p.message.startswith("unknown field")
+    ]
+    errors = [p for p in problems if not p.message.startswith("unknown field")]
+    errors += _non_finite_sizes(data, rel)
+    if errors:
+        raise InputError(errors)
+    return _config_of(data, path, rel, tuple(warnings))
+
+
+def _config_data(path: Path, rel: str) -> Any:
+    """The parsed config file (an empty one is ``{}``); an InputError if it cannot be read."""
     try:
         text = path.read_text("utf-8")
     except FileNotFoundError:
@@ -168,27 +191,18 @@ def load_config(path: Path | None) -> Config:
         data = parse_yaml_text(text)
     except InputProblem as exc:
         raise InputError([Problem(rel, exc.pointer, exc.message, exc.fix)]) from None
-    if data is None:
-        data = {}
-    problems = schema_problems("config", data, rel)
-    warnings = [
-        Problem(
-            p.file,
-            p.pointer,
-            p.message.replace("unknown field", "unknown key"),
-            "it is ignored; check its spelling",
-            severity="warning",
-        )
-        for p in problems
-        if p.message.startswith("unknown field")
-    ]
-    errors = [p for p in problems if not p.message.startswith("unknown field")]
+    return {} if data is None else data
+
+
+def _non_finite_sizes(data: Any, rel: str) -> list[Problem]:
+    """Sizes in MiB that are NaN or infinite: they pass every numeric bound of a schema."""
+    problems = []
     for section, key, example in SIZES_IN_MIB:
         part = data.get(section) if isinstance(data, dict) else None
         value = part.get(key) if isinstance(part, dict) else None
-        # NaN passes every numeric bound of a schema; YAML writes them .nan and .inf.
+        # YAML writes them .nan and .inf.
         if isinstance(value, float) and not math.isfinite(value):
-            errors.append(
+            problems.append(
                 Problem(
                     rel,
                     pointer(section, key),
@@ -196,8 +210,11 @@ def load_config(path: Path | None) -> Config:
                     f"write a positive number such as {example}",
                 )
             )
-    if errors:
-        raise InputError(errors)
+    return problems
+
+
+def _config_of(data: dict[str, Any], path: Path, rel: str, warnings: tuple[Problem, ...]) -> Config:
+    """The Config of a valid config file's data, paths relative to the file's folder."""
     base = path.parent
     limits = data.get("limits", {})
     cache = data.get("cache", {})
@@ -228,7 +245,7 @@ def load_config(path: Path | None) -> Config:
         ),
         checks=dict(data.get("checks", {})),
         warn_days=int(data.get("freshness", {}).get("warn_days", 14)),
-        warnings=tuple(warnings),
+        warnings=warnings,
         cache_dir=base / cache.get("dir", DEFAULT_DIR_NAME),
         cache_max_bytes=int(cache.get("max_mb", DEFAULT_MAX_BYTES // MIB) * MIB),
     )

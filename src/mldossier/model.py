@@ -200,14 +200,18 @@ class ModelSignature:
 
 
 @dataclass(frozen=True, slots=True, order=True)
-class DatasetId:
-    """OpenLineage dataset identity: ``(namespace, name)``."""
+class QualifiedName:
+    """OpenLineage identity of a dataset or a job: ``(namespace, name)``, shown ``namespace:name``."""
 
     namespace: str
     name: str
 
     def __str__(self) -> str:
         return f"{self.namespace}:{self.name}"
+
+
+DatasetId = QualifiedName
+"""The same type under its earlier name, which lineage/ and cli/ still write."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +227,7 @@ class QualityAssertion:
 class DatasetUse:
     """A dataset as one run read or wrote it."""
 
-    dataset: DatasetId
+    dataset: QualifiedName
     version: str | None
     """From the ``version`` dataset facet; None when the run did not pin one."""
     schema: tuple[Column, ...]
@@ -244,15 +248,15 @@ class LineageRun:
     """An OpenLineage run, folded from all its events (last state wins by ``eventTime``)."""
 
     run_id: str
-    job: DatasetId
-    """The job's ``(namespace, name)``; DatasetId is reused as the generic identity pair."""
+    job: QualifiedName
+    """The job's ``(namespace, name)``."""
     state: str
     """Last ``eventType`` by ``eventTime``: START, RUNNING, COMPLETE, FAIL, ABORT, OTHER."""
     started: datetime | None
     ended: datetime | None
     last_event: datetime | None
     parent_run_id: str | None
-    parent_job: DatasetId | None
+    parent_job: QualifiedName | None
     inputs: tuple[DatasetUse, ...]
     outputs: tuple[DatasetUse, ...]
     run_facets: tuple[str, ...]
@@ -275,7 +279,7 @@ class LineageRun:
 class LineageJob:
     """An OpenLineage job and the runs seen for it."""
 
-    job: DatasetId
+    job: QualifiedName
     job_type: str | None
     description: str
     owners: tuple[str, ...]
@@ -287,7 +291,7 @@ class LineageJob:
 class Dataset:
     """An OpenLineage dataset across all runs, with every version seen."""
 
-    id: DatasetId
+    id: QualifiedName
     versions: tuple[str, ...]
     schema: tuple[Column, ...]
     """The latest schema seen."""
@@ -477,7 +481,7 @@ def _fast_pickling(cls: type) -> None:
     else:
 
         def __getstate__(self: Any) -> tuple[Any, ...]:
-            return values(self)  # type: ignore[no-any-return]
+            return values(self)
 
     def __setstate__(self: Any, state: tuple[Any, ...]) -> None:
         for setter, value in zip(setters, state, strict=True):
@@ -487,12 +491,13 @@ def _fast_pickling(cls: type) -> None:
     setattr(cls, "__setstate__", __setstate__)  # noqa: B010
 
 
-for _record in list(globals().values()):
+for _name, _record in list(globals().items()):
     if (
         isinstance(_record, type)
+        and _record.__name__ == _name  # not an alias such as DatasetId
         and _record.__module__ == __name__
         and is_dataclass(_record)
         and "__slots__" in vars(_record)
     ):
         _fast_pickling(_record)
-del _record
+del _name, _record

@@ -14,8 +14,9 @@ from typing import Any
 
 from mldossier.config import DEFAULT_CATALOGS, bundled_catalogs
 from mldossier.errors import InputError, Problem, pointer
+from mldossier.formats import MIB, InputProblem
 from mldossier.formats.schema import schema_problems
-from mldossier.intake.files import MIB, InputProblem, parse_yaml_text
+from mldossier.formats.yaml import parse_yaml_text
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from mldossier.errors import Problem, pointer
+from mldossier.formats.text import show
 
 try:  # The fast validator is optional: jsonschema alone gives the same verdicts, slower.
     import jsonschema_rs
@@ -56,32 +57,6 @@ def fast_validator(name: str) -> Any:
     return jsonschema_rs.validator_for(load_schema(name), validate_formats=True)
 
 
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
-
-
-def _show(value: Any, limit: int = 60) -> str:
-    try:
-        text = json.dumps(value, ensure_ascii=False, default=str)
-    except (TypeError, ValueError):
-        text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def describe(error: ValidationError) -> tuple[str, str]:
     """A plain-words message and a fix for one schema error."""
     kind = error.validator
@@ -90,16 +65,16 @@ def describe(error: ValidationError) -> tuple[str, str]:
     if kind == "type":
         wanted = " or ".join(expected) if isinstance(expected, list) else str(expected)
         article = "an" if wanted[:1] in "aeiou" else "a"
-        return f"expected {wanted}, got {_show(value)}", f"write {article} {wanted} here"
+        return f"expected {wanted}, got {show(value)}", f"write {article} {wanted} here"
     if kind == "required":
         missing = [key for key in expected if isinstance(value, dict) and key not in value]
         name = missing[0] if missing else str(expected)
         return f"missing required field {name!r}", f"add {name!r}"
     if kind == "enum":
-        options = ", ".join(_show(v) for v in expected)
-        return f"{_show(value)} is not one of {options}", "use one of the listed values"
+        options = ", ".join(show(v) for v in expected)
+        return f"{show(value)} is not one of {options}", "use one of the listed values"
     if kind == "const":
-        return f"expected {_show(expected)}, got {_show(value)}", f"write {_show(expected)}"
+        return f"expected {show(expected)}, got {show(value)}", f"write {show(expected)}"
     if kind == "additionalProperties":
         extra = (
             sorted(set(value) - set(error.schema.get("properties", {})))
@@ -111,13 +86,13 @@ def describe(error: ValidationError) -> tuple[str, str]:
             "remove it or check its spelling",
         )
     if kind == "format":
-        return f"{_show(value)} is not a valid {expected}", f"write a valid {expected}"
+        return f"{show(value)} is not a valid {expected}", f"write a valid {expected}"
     if kind == "pattern":
-        return f"{_show(value)} does not match the pattern {expected}", "fix the value"
+        return f"{show(value)} does not match the pattern {expected}", "fix the value"
     if kind in {"minLength", "minItems", "minProperties"}:
-        return f"{_show(value)} is too short or empty", "fill it in"
+        return f"{show(value)} is too short or empty", "fill it in"
     if kind in {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}:
-        return f"{_show(value)} is out of range ({kind} {expected})", "fix the value"
+        return f"{show(value)} is out of range ({kind} {expected})", "fix the value"
     return error.message, "see the published schema for this input kind"
 
 

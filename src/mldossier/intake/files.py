@@ -1,11 +1,9 @@
-"""Reading the evidence folder safely: find files, hash them, parse JSON, NDJSON and YAML.
+"""Reading the evidence folder safely: find files, hash them, hand them over parsed.
 
 Nothing here knows what the files mean. What it guarantees: no file outside the evidence
 root is read (symlinks leading out are refused), files over the size limits are refused,
-JSON is strict (no duplicate keys, no unpaired surrogates, no numbers of more than 4,300
-digits; ``NaN``/``Infinity`` are read, since Evidently writes them), YAML is safe (no aliases, no tags that
-construct objects, dates stay strings), and every failure is a :class:`Problem` naming the
-file and the place in it.
+JSON is strict and YAML safe (see :mod:`mldossier.formats`), and every failure is a
+:class:`Problem` naming the file and the place in it.
 """
 
 from __future__ import annotations
@@ -15,17 +13,19 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import orjson
-import yaml
 
 from mldossier.errors import Problem
+from mldossier.formats import MIB, InputProblem
+from mldossier.formats.json import parse_json_text
+from mldossier.formats.text import BOM, decode_utf8, short
+from mldossier.formats.yaml import parse_yaml_text
 from mldossier.model import Citation, SourceFile
 
-MIB = 1024 * 1024
 DEFAULT_MAX_DOCUMENT_BYTES = 64 * MIB
 """Largest JSON or YAML file read whole (configurable: ``limits.max_document_mb``)."""
 DEFAULT_MAX_STREAM_BYTES = 8 * 1024 * MIB
@@ -36,7 +36,6 @@ MAX_YAML_BYTES = 1 * MIB
 """Largest YAML evidence file: PyYAML needs seconds and ~100x the file's size a MiB, and
 sign-offs, waivers and MLmodel files are a few KiB."""
 
-DOCUMENT_SUFFIXES = {".json", ".yaml", ".yml"}
 STREAM_SUFFIXES = {".ndjson", ".jsonl"}
 MLMODEL_NAME = "MLmodel"
 
@@ -59,7 +58,6 @@ class Document:
     """``json``, ``yaml`` or ``ndjson``."""
     data: Any = None
     """The parsed document; for NDJSON, the first record (enough to detect the kind)."""
-    extra: dict[str, Any] = field(default_factory=dict)
     line_limit: int = DEFAULT_MAX_DOCUMENT_BYTES
     """NDJSON: the longest line read (``limits.max_document_mb``); a longer one is a problem."""
     released: bool = False
@@ -99,7 +97,7 @@ class Document:
         except orjson.JSONDecodeError:
             self.data = None
         if self.data is None:
-            text = _decode(raw)
+            text = decode_utf8(raw)
             # json's own C parser, which takes NaN: duplicate keys were refused already.
             self.data = json.loads(text) if self.format == "json" else parse_yaml_text(text)
         self.released = False
@@ -143,7 +141,7 @@ class Document:
                         ),
                     )
                     continue
-                if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                if number == 1 and raw.startswith(BOM):
                     raw = raw[3:]
                 if not raw.strip():
                     continue
@@ -155,7 +153,7 @@ class Document:
                         None,
                         self.problem(
                             "",
-                            f"line is not valid JSON: {_short(str(exc))}",
+                            f"line is not valid JSON: {short(str(exc))}",
                             "each line of an NDJSON file must be one complete JSON value",
                             line=number,
                         ),
@@ -168,11 +166,6 @@ def _skip_rest_of_line(fh: BinaryIO) -> None:
         chunk = fh.readline(MIB)
         if not chunk or chunk.endswith(b"\n"):
             return
-
-
-def _short(text: str, limit: int = 160) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def sha256_file(path: Path) -> str:
@@ -235,66 +228,18 @@ def scan(
     """
     problems: list[Problem] = []
     found: list[Document | SourceFile] = []
-    real_root = root.resolve()
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         here = Path(dirpath)
-        kept_dirs = []
-        for name in sorted(dirnames):
-            if name.startswith("."):
-                continue
-            sub = here / name
-            if sub.is_symlink():
-                rel_link = sub.relative_to(root).as_posix()
-                if relative_inside(root, sub) is None:
-                    problems.append(
-                        Problem(
-                            rel_link,
-                            "",
-                            "symlink leads outside the evidence folder",
-                            "copy the files into the evidence folder instead of linking to them",
-                        )
-                    )
-                # Symlinked folders inside the root are read where they really are.
-                continue
-            kept_dirs.append(name)
-        dirnames[:] = kept_dirs
+        dirnames[:] = _folders_to_walk(root, here, dirnames, problems)
         for name in sorted(filenames):
             if name.startswith("."):
                 continue
-            path = here / name
-            rel = path.relative_to(root).as_posix()
-            if path.is_symlink():
-                target_rel = relative_inside(root, path)
-                if target_rel is None:
-                    problems.append(
-                        Problem(
-                            rel,
-                            "",
-                            "symlink leads outside the evidence folder",
-                            "copy the file into the evidence folder instead of linking to it",
-                        )
-                    )
-                    continue
-                if not path.resolve().is_file():
-                    problems.append(
-                        Problem(
-                            rel,
-                            "",
-                            "symlink does not lead to a file",
-                            "remove the link or point it at a file",
-                        )
-                    )
-                    continue
-            elif not path.is_file():
-                continue
-            entry = _read_entry(
-                path.resolve() if path.is_symlink() else path, rel, limits, problems
-            )
+            entry = _scan_file(root, here / name, limits, problems)
             if entry is not None:
                 found.append(entry)
                 if visit is not None:
                     visit(entry)
-    if real_root and not found and not problems:
+    if not found and not problems:
         problems.append(
             Problem(
                 "",
@@ -304,6 +249,66 @@ def scan(
             )
         )
     return found, problems
+
+
+def _folders_to_walk(
+    root: Path, here: Path, names: list[str], problems: list[Problem]
+) -> list[str]:
+    """The sub-folders of ``here`` to walk, sorted: not hidden, not symlinks.
+
+    A symlinked folder inside the root is read where it really is; one leading out is a
+    problem.
+    """
+    kept = []
+    for name in sorted(names):
+        if name.startswith("."):
+            continue
+        sub = here / name
+        if sub.is_symlink():
+            if relative_inside(root, sub) is None:
+                problems.append(
+                    Problem(
+                        sub.relative_to(root).as_posix(),
+                        "",
+                        "symlink leads outside the evidence folder",
+                        "copy the files into the evidence folder instead of linking to them",
+                    )
+                )
+            continue
+        kept.append(name)
+    return kept
+
+
+def _scan_file(
+    root: Path, path: Path, limits: Limits, problems: list[Problem]
+) -> Document | SourceFile | None:
+    """One file found by :func:`scan`, read; None when it is skipped or refused."""
+    rel = path.relative_to(root).as_posix()
+    if path.is_symlink():
+        if relative_inside(root, path) is None:
+            problems.append(
+                Problem(
+                    rel,
+                    "",
+                    "symlink leads outside the evidence folder",
+                    "copy the file into the evidence folder instead of linking to it",
+                )
+            )
+            return None
+        path = path.resolve()
+        if not path.is_file():
+            problems.append(
+                Problem(
+                    rel,
+                    "",
+                    "symlink does not lead to a file",
+                    "remove the link or point it at a file",
+                )
+            )
+            return None
+    elif not path.is_file():
+        return None
+    return _read_entry(path, rel, limits, problems)
 
 
 def _format_of(path: Path) -> str | None:
@@ -317,9 +322,16 @@ def _format_of(path: Path) -> str | None:
     return None
 
 
+_OVER_LIMIT_FIX = (
+    "split it, or raise limits.max_document_mb / limits.max_stream_mb in mldossier.yaml"
+)
+_EMPTY_FIX = "remove it or replace it with a complete export"
+
+
 def _read_entry(
     path: Path, rel: str, limits: Limits, problems: list[Problem]
 ) -> Document | SourceFile | None:
+    """A file hashed: an attachment, or a Document parsed (NDJSON: its first record)."""
     size = path.stat().st_size
     fmt = _format_of(path)
     if fmt is None:
@@ -327,70 +339,68 @@ def _read_entry(
     limit = limits.max_stream_bytes if fmt == "ndjson" else limits.max_document_bytes
     if size > limit and fmt == "json" and _looks_like_ndjson(path):
         fmt, limit = "ndjson", limits.max_stream_bytes
-    if fmt == "yaml" and size > min(limit, MAX_YAML_BYTES):
-        if MAX_YAML_BYTES < limit:
-            problems.append(
-                Problem(
-                    rel,
-                    "",
-                    f"file is {size:,} bytes, over the limit of {MAX_YAML_BYTES:,} for YAML",
-                    "sign-offs, waivers and MLmodel files are small; check that this is the right file",
-                )
-            )
-            return None
-    if size > limit:
-        problems.append(
-            Problem(
-                rel,
-                "",
-                f"file is {size:,} bytes, over the limit of {limit:,}",
-                "split it, or raise limits.max_document_mb / limits.max_stream_mb in mldossier.yaml",
-            )
-        )
+    too_big = _size_problem(rel, fmt, size, limit)
+    if too_big is not None:
+        problems.append(too_big)
         return None
-    streamed = fmt == "ndjson" or (fmt == "json" and _looks_like_ndjson(path))
-    raw = b"" if streamed else _read_at_most(path, limit)
+    if fmt == "ndjson" or (fmt == "json" and _looks_like_ndjson(path)):
+        # A stream is hashed, then read line by line.
+        source = SourceFile(rel, size, sha256_file(path))
+        stream = Document(source, path, "ndjson", line_limit=limits.max_document_bytes)
+        return _first_record(stream, problems)
+    raw = _read_at_most(path, limit)
     if len(raw) > limit:  # it grew since it was measured
         problems.append(
-            Problem(
-                rel,
-                "",
-                f"file is over the limit of {limit:,} bytes",
-                "split it, or raise limits.max_document_mb / limits.max_stream_mb in mldossier.yaml",
-            )
+            Problem(rel, "", f"file is over the limit of {limit:,} bytes", _OVER_LIMIT_FIX)
         )
         return None
-    # A whole document is hashed from the very bytes parsed; a stream is hashed, then read.
-    sha = sha256_file(path) if streamed else hashlib.sha256(raw).hexdigest()
-    source = SourceFile(rel, len(raw) if not streamed else size, sha)
-    doc = Document(
-        source, path, "ndjson" if streamed else fmt, line_limit=limits.max_document_bytes
-    )
-    if source.size == 0:
-        problems.append(
-            doc.problem("", "file is empty", "remove it or replace it with a complete export")
+    # A whole document is hashed from the very bytes parsed.
+    source = SourceFile(rel, len(raw), hashlib.sha256(raw).hexdigest())
+    doc = Document(source, path, fmt, line_limit=limits.max_document_bytes)
+    return _parsed(doc, raw, problems)
+
+
+def _size_problem(rel: str, fmt: str, size: int, limit: int) -> Problem | None:
+    """The problem of a file too large for its format, or None."""
+    if fmt == "yaml" and MAX_YAML_BYTES < limit and size > MAX_YAML_BYTES:
+        return Problem(
+            rel,
+            "",
+            f"file is {size:,} bytes, over the limit of {MAX_YAML_BYTES:,} for YAML",
+            "sign-offs, waivers and MLmodel files are small; check that this is the right file",
         )
+    if size > limit:
+        return Problem(
+            rel, "", f"file is {size:,} bytes, over the limit of {limit:,}", _OVER_LIMIT_FIX
+        )
+    return None
+
+
+def _first_record(doc: Document, problems: list[Problem]) -> Document | None:
+    """An NDJSON document holding its first record, or None with the problem."""
+    if doc.file.size == 0:
+        problems.append(doc.problem("", "file is empty", _EMPTY_FIX))
         return None
-    if doc.format == "ndjson":
-        for line, value, problem in doc.records():
-            if problem is not None:
-                problems.append(problem)
-                return None
-            doc.data = value
-            doc.extra["first_line"] = line
-            break
-        if doc.data is None:
-            problems.append(
-                doc.problem(
-                    "",
-                    "file holds no JSON records",
-                    "remove it or replace it with a complete export",
-                )
-            )
+    first = next(doc.records(), None)
+    if first is not None:
+        _, value, problem = first
+        if problem is not None:
+            problems.append(problem)
             return None
-        return doc
+        doc.data = value
+    if doc.data is None:
+        problems.append(doc.problem("", "file holds no JSON records", _EMPTY_FIX))
+        return None
+    return doc
+
+
+def _parsed(doc: Document, raw: bytes, problems: list[Problem]) -> Document | None:
+    """A JSON or YAML document parsed from its bytes, or None with the problem."""
+    if doc.file.size == 0:
+        problems.append(doc.problem("", "file is empty", _EMPTY_FIX))
+        return None
     try:
-        text = _decode(raw)
+        text = decode_utf8(raw)
     except UnicodeDecodeError as exc:
         problems.append(
             doc.problem(
@@ -401,7 +411,7 @@ def _read_entry(
         )
         return None
     try:
-        doc.data = parse_json_text(text) if fmt == "json" else parse_yaml_text(text)
+        doc.data = parse_json_text(text) if doc.format == "json" else parse_yaml_text(text)
     except InputProblem as exc:
         problems.append(doc.problem(exc.pointer, exc.message, exc.fix))
         return None
@@ -418,7 +428,7 @@ def _looks_like_ndjson(path: Path) -> bool:
     """A ``.json`` file whose first line is a whole JSON object and which has a second line."""
     with open(path, "rb") as fh:
         first = fh.readline(DEFAULT_MAX_DOCUMENT_BYTES)
-        if first.startswith(b"\xef\xbb\xbf"):
+        if first.startswith(BOM):
             first = first[3:]
         if not first.strip().startswith(b"{") or not first.endswith(b"\n"):
             return False
@@ -435,257 +445,3 @@ def _looks_like_ndjson(path: Path) -> bool:
         except orjson.JSONDecodeError:
             return False
     return True
-
-
-def _decode(raw: bytes) -> str:
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    return raw.decode("utf-8")
-
-
-class InputProblem(Exception):
-    """A parse problem at a pointer, before the file name is known."""
-
-    def __init__(self, pointer: str, message: str, fix: str = ""):
-        super().__init__(message)
-        self.pointer, self.message, self.fix = pointer, message, fix
-
-
-# ---------------------------------------------------------------- JSON
-
-
-class _DuplicateKey(Exception):
-    def __init__(self, key: str):
-        super().__init__(key)
-        self.key = key
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result = dict(pairs)  # in C; only a short dict means a key came twice
-    if len(result) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise _DuplicateKey(key)
-            seen.add(key)
-    return result
-
-
-def parse_json_text(text: str) -> Any:
-    """Strict JSON: duplicate keys and deep nesting are problems.
-
-    ``NaN`` and ``Infinity`` are not JSON, but real tools write them (Evidently's full
-    snapshots do, for undefined metrics): they are read as floats, and every output that
-    carries numbers writes them as text or null.
-    """
-    try:
-        data = json.loads(text, object_pairs_hook=_no_duplicates)
-    except _DuplicateKey as exc:
-        raise InputProblem(
-            "",
-            f"duplicate key {exc.key!r} in an object",
-            "each key may appear once; remove the repeated one",
-        ) from None
-    except json.JSONDecodeError as exc:
-        what = "truncated JSON" if exc.pos >= len(text.rstrip()) else "not valid JSON"
-        # Some of json's messages end in "at" ("Unterminated string starting at").
-        message = exc.msg.removesuffix(" at")
-        raise InputProblem(
-            "",
-            f"{what}: {message} at line {exc.lineno} column {exc.colno}",
-            "re-export the file; it must be one complete JSON document",
-        ) from None
-    except RecursionError:
-        raise InputProblem(
-            "",
-            "JSON is nested too deeply to read",
-            "no real export nests this deep; check how the file was made",
-        ) from None
-    except ValueError as exc:  # an integer over Python's int-str limit (4,300 digits)
-        raise _number_problem(exc) from None
-    _refuse_surrogates(text, data)
-    return data
-
-
-def _number_problem(exc: Exception) -> InputProblem:
-    if "digits" in str(exc):
-        return InputProblem(
-            "",
-            "a number has more than 4,300 digits",
-            "no real export writes such a number; check how the file was made",
-        )
-    return InputProblem("", f"not a valid number: {_short(str(exc))}", "fix the value")
-
-
-# An escape of a UTF-16 surrogate: in JSON \uD800-\uDFFF, in YAML also \U0000D800.
-_SURROGATE_ESCAPE = re.compile(r"\\(?:u|U0000)[dD][89a-fA-F]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _refuse_surrogates(text: str, data: Any) -> None:
-    """Refuse an unpaired surrogate (valid escape syntax, but not a character: no output
-    could encode it). Decoded UTF-8 cannot hold one, so only escapes need a look."""
-    if "\\" not in text or not _SURROGATE_ESCAPE.search(text):
-        return
-    pointer = _surrogate_at(data, "")
-    if pointer is not None:
-        raise InputProblem(
-            pointer,
-            "text holds an unpaired UTF-16 surrogate, which is not a character",
-            "re-export the file; the tool that wrote it produced broken Unicode",
-        )
-
-
-def _surrogate_at(value: Any, pointer: str) -> str | None:
-    """The JSON Pointer of the first string holding a lone surrogate (a key: its object)."""
-    stack = [(value, pointer)]
-    while stack:
-        node, where = stack.pop()
-        if isinstance(node, str):
-            if _SURROGATE.search(node):
-                return where
-        elif isinstance(node, dict):
-            children = []
-            for key, child in node.items():
-                key_text = str(key)
-                if _SURROGATE.search(key_text):
-                    return where
-                escaped = key_text.replace("~", "~0").replace("/", "~1")
-                children.append((child, f"{where}/{escaped}"))
-            stack.extend(reversed(children))
-        elif isinstance(node, list):
-            stack.extend(reversed([(child, f"{where}/{i}") for i, child in enumerate(node)]))
-    return None
-
-
-# ---------------------------------------------------------------- YAML
-
-
-class SafeYamlLoader(yaml.SafeLoader):
-    """A SafeLoader that refuses aliases (no "billion laughs") and keeps dates as strings."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.MarkedYAMLError(
-                "while reading", None, "YAML aliases (*name) are not accepted", event.start_mark
-            )
-        return super().compose_node(parent, index)
-
-
-# Dates and times stay strings so that schemas can check them and nothing depends on the
-# reader's time zone; the resolver list is copied so yaml.SafeLoader is untouched.
-SafeYamlLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-def _construct_mapping_no_duplicates(loader: SafeYamlLoader, node: yaml.MappingNode) -> Any:
-    loader.flatten_mapping(node)
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        try:
-            duplicate = key in seen
-        except TypeError:
-            raise yaml.constructor.ConstructorError(
-                None, None, "a mapping key must be a plain value", key_node.start_mark
-            ) from None
-        if duplicate:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r} in a mapping", key_node.start_mark
-            )
-        seen.add(key)
-    return loader.construct_mapping(node, deep=True)
-
-
-SafeYamlLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping_no_duplicates)
-
-
-if getattr(yaml, "__with_libyaml__", False):
-
-    class _FastYamlLoader(yaml.CSafeLoader):  # type: ignore[misc,name-defined]
-        """libyaml's parser with the same resolvers and constructors as SafeYamlLoader."""
-
-    _FastYamlLoader.yaml_implicit_resolvers = SafeYamlLoader.yaml_implicit_resolvers
-    _FastYamlLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping_no_duplicates)
-else:  # pragma: no cover - PyYAML built without libyaml
-    _FastYamlLoader = None  # type: ignore[assignment,misc]
-
-
-_NOT_PRINTABLE = re.compile(
-    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
-)
-FAST_YAML_DEPTH = 64
-"""Deeper YAML is left to SafeYamlLoader, whose recursion limit decides what is too deep."""
-
-
-def _shallow(value: Any, limit: int = FAST_YAML_DEPTH) -> bool:
-    stack = [(value, 0)]
-    while stack:
-        node, depth = stack.pop()
-        children = (
-            node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
-        )
-        if children is None:
-            continue
-        if depth >= limit:
-            return False
-        stack.extend((child, depth + 1) for child in children)
-    return True
-
-
-def parse_yaml_text(text: str) -> Any:
-    """Safe YAML: no aliases, no object-constructing tags, no duplicate keys; dates as text."""
-    if _FastYamlLoader is not None and "*" not in text and not _NOT_PRINTABLE.search(text):
-        # Without a "*" there is no alias, so libyaml (10x faster) may read it. Anything it
-        # rejects, and anything deep, goes to SafeYamlLoader below, whose messages are pinned.
-        try:
-            value = yaml.load(text, Loader=_FastYamlLoader)  # noqa: S506 - CSafeLoader subclass
-        except (yaml.YAMLError, RecursionError, ValueError, OverflowError):
-            pass
-        else:
-            if _shallow(value):
-                _refuse_surrogates(text, value)
-                return value
-    try:
-        data = yaml.load(text, Loader=SafeYamlLoader)  # noqa: S506 - SafeLoader subclass
-    except yaml.constructor.ConstructorError as exc:
-        mark = exc.problem_mark
-        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
-        problem = str(exc.problem or "")
-        if "could not determine a constructor" in problem:
-            tag = problem.split("tag", 1)[-1].strip()
-            raise InputProblem(
-                "",
-                f"YAML tag {tag} is not accepted{where}",
-                "remove the tag; only plain YAML data is read",
-            ) from None
-        raise InputProblem("", f"{problem}{where}", "fix the YAML") from None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
-        problem = exc.problem or exc.context or "invalid YAML"
-        fix = (
-            "write the value out in full instead of an alias"
-            if "alias" in str(problem)
-            else "fix the YAML syntax"
-        )
-        raise InputProblem("", f"not valid YAML: {problem}{where}", fix) from None
-    except yaml.YAMLError as exc:
-        raise InputProblem(
-            "", f"not valid YAML: {_short(str(exc))}", "fix the YAML syntax"
-        ) from None
-    except RecursionError:
-        raise InputProblem(
-            "",
-            "YAML is nested too deeply to read",
-            "no real file nests this deep; check how it was made",
-        ) from None
-    except (ValueError, OverflowError) as exc:  # !!int / !!timestamp values that do not convert
-        if "digits" in str(exc):
-            raise _number_problem(exc) from None
-        raise InputProblem("", f"not valid YAML: {_short(str(exc))}", "fix the value") from None
-    _refuse_surrogates(text, data)
-    return data

@@ -17,13 +17,14 @@ Whatever cannot be linked is kept and listed as :class:`Unlinked`.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from mldossier.config import Config
+from mldossier.intake.naming import version_sort_key as version_sort_key  # re-exported
 from mldossier.model import (
     Dataset,
-    DatasetId,
     Evidence,
     LineageRun,
     LoggedModel,
@@ -31,15 +32,11 @@ from mldossier.model import (
     ModelSignature,
     ModelVersion,
     MonitoringReport,
+    QualifiedName,
     RegisteredModel,
     SignOff,
     Unlinked,
 )
-
-
-def version_sort_key(version: str) -> tuple[int, int | str]:
-    """Numeric versions in numeric order, anything else after them in text order."""
-    return (0, int(version)) if version.isdigit() else (1, version)
 
 
 def is_production(version: ModelVersion, config: Config) -> bool:
@@ -94,7 +91,7 @@ class Index:
         return {r.run_id: r for r in self.evidence.lineage_runs}
 
     @cached_property
-    def datasets(self) -> dict[DatasetId, Dataset]:
+    def datasets(self) -> dict[QualifiedName, Dataset]:
         """OpenLineage datasets by identity."""
         return {d.id: d for d in self.evidence.datasets}
 
@@ -180,28 +177,39 @@ def _report_order(report: MonitoringReport) -> tuple[str, str]:
 def link(evidence: Evidence, config: Config) -> Evidence:
     """The same evidence with every record that could not be tied to the rest listed."""
     index = Index(evidence, config)
-    unlinked: list[Unlinked] = []
+    unlinked = [
+        *_unlinked_reports(evidence, index),
+        *_unlinked_signatures(evidence, index),
+        *_unlinked_signoffs(evidence, index),
+        *_unlinked_lineage_runs(evidence, index),
+    ]
+    unlinked.sort(key=lambda u: (u.kind, u.key, u.cite.file))
+    return replace(evidence, unlinked=tuple(unlinked))
+
+
+def _unlinked_reports(evidence: Evidence, index: Index) -> Iterator[Unlinked]:
+    """Monitoring reports that name no model, or a version the MLflow export lacks."""
     for report in evidence.reports:
         key = f"{report.model_name}@{report.model_version}"
         if not report.model_name:
-            unlinked.append(
-                Unlinked(
-                    "monitoring report",
-                    report.name or report.cite.file,
-                    "names no model: add metadata model/model_version, or file it under "
-                    "<model>/<version>/",
-                    report.cite,
-                )
+            yield Unlinked(
+                "monitoring report",
+                report.name or report.cite.file,
+                "names no model: add metadata model/model_version, or file it under "
+                "<model>/<version>/",
+                report.cite,
             )
         elif report.model_version is None or key not in index.version_by_key:
-            unlinked.append(
-                Unlinked(
-                    "monitoring report",
-                    report.name or report.cite.file,
-                    f"model version {key} is not in the MLflow export",
-                    report.cite,
-                )
+            yield Unlinked(
+                "monitoring report",
+                report.name or report.cite.file,
+                f"model version {key} is not in the MLflow export",
+                report.cite,
             )
+
+
+def _unlinked_signatures(evidence: Evidence, index: Index) -> Iterator[Unlinked]:
+    """Signatures whose logged model or run is not in the MLflow export."""
     for sig in evidence.signatures:
         known = (
             sig.model_id in index.logged_models
@@ -209,42 +217,40 @@ def link(evidence: Evidence, config: Config) -> Evidence:
             or any(v.logged_model_id == sig.model_id for v in evidence.model_versions)
         )
         if not known:
-            unlinked.append(
-                Unlinked(
-                    "model signature",
-                    sig.model_id or sig.run_id or sig.cite.file,
-                    "no logged model or run in the MLflow export has this id",
-                    sig.cite,
-                )
+            yield Unlinked(
+                "model signature",
+                sig.model_id or sig.run_id or sig.cite.file,
+                "no logged model or run in the MLflow export has this id",
+                sig.cite,
             )
+
+
+def _unlinked_signoffs(evidence: Evidence, index: Index) -> Iterator[Unlinked]:
+    """Sign-offs for a system or version the MLflow export does not have."""
     for signoff in evidence.signoffs:
         if signoff.system not in index.systems:
-            unlinked.append(
-                Unlinked(
-                    "sign-off",
-                    signoff.id,
-                    f"system {signoff.system!r} is not a registered model in the MLflow export",
-                    signoff.cite,
-                )
+            yield Unlinked(
+                "sign-off",
+                signoff.id,
+                f"system {signoff.system!r} is not a registered model in the MLflow export",
+                signoff.cite,
             )
         elif signoff.version is not None and signoff.subject not in index.version_by_key:
-            unlinked.append(
-                Unlinked(
-                    "sign-off",
-                    signoff.id,
-                    f"version {signoff.subject} is not in the MLflow export",
-                    signoff.cite,
-                )
+            yield Unlinked(
+                "sign-off",
+                signoff.id,
+                f"version {signoff.subject} is not in the MLflow export",
+                signoff.cite,
             )
+
+
+def _unlinked_lineage_runs(evidence: Evidence, index: Index) -> Iterator[Unlinked]:
+    """OpenLineage runs tagged with an MLflow run the export does not have."""
     for run in evidence.lineage_runs:
         if run.mlflow_run_id and run.mlflow_run_id not in index.runs:
-            unlinked.append(
-                Unlinked(
-                    "lineage run",
-                    f"{run.job.name} {run.run_id}",
-                    f"names MLflow run {run.mlflow_run_id}, which is not in the MLflow export",
-                    run.cite,
-                )
+            yield Unlinked(
+                "lineage run",
+                f"{run.job.name} {run.run_id}",
+                f"names MLflow run {run.mlflow_run_id}, which is not in the MLflow export",
+                run.cite,
             )
-    unlinked.sort(key=lambda u: (u.kind, u.key, u.cite.file))
-    return replace(evidence, unlinked=tuple(unlinked))

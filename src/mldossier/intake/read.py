@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -35,13 +35,34 @@ def read_evidence(
 ) -> Evidence:
     """Read, validate and link every file below the evidence root.
 
+    In four steps: detect (scan the folder; each parsed file is offered to the importers,
+    which claim it by content), read (each importer reads the files it claimed), finish
+    (each importer merges what it read into records) and assemble (one linked Evidence).
     With a ``cache``, what a built-in importer made of its files is reused when none of
     them changed (see :func:`_intake_key`); the result is the same either way.
 
     Raises :class:`InputError` with every problem found when any input is invalid, and
     :class:`UsageError` when the folder itself is missing.
     """
-    root = root if root is not None else config.evidence
+    root = _evidence_folder(root if root is not None else config.evidence)
+    context = ImportContext(root=root, settings=config)
+    active = [cls(context) for cls in (importers if importers is not None else all_importers())]
+    found = _detect(active, root, Limits(config.max_document_bytes, config.max_stream_bytes))
+    cache = cache if cache is not None else Cache(None)
+    keys = (
+        {id(imp): _intake_key(imp, found.claimed, found.files, config, root) for imp in active}
+        if cache.enabled
+        else {}
+    )
+    work = _Importing(active, keys, found.problems)
+    work.reuse(cache)
+    work.read(found.claimed)
+    records = work.finish(cache)
+    return _assemble(root, found.files, records, work.problems, config)
+
+
+def _evidence_folder(root: Path) -> Path:
+    """The evidence root, refused with a :class:`UsageError` unless it is a folder."""
     if not root.exists():
         raise UsageError(
             f"evidence folder {root} does not exist "
@@ -49,10 +70,20 @@ def read_evidence(
         )
     if not root.is_dir():
         raise UsageError(f"{root} is not a folder (pass --evidence DIR)")
-    limits = Limits(config.max_document_bytes, config.max_stream_bytes)
-    context = ImportContext(root=root, settings=config)
-    active = [cls(context) for cls in (importers if importers is not None else all_importers())]
-    results = {id(imp): ImportResult() for imp in active}
+    return root
+
+
+@dataclass
+class _Found:
+    """What detection made of the folder: every file with its kind, the claimed documents."""
+
+    files: list[SourceFile]
+    claimed: list[tuple[Document, Importer]]
+    problems: list[Problem]
+
+
+def _detect(active: list[Importer], root: Path, limits: Limits) -> _Found:
+    """Scan the folder; each document goes to the first importer that claims it."""
     owners: dict[int, Importer | None] = {}
     detect_problems: list[Problem] = []
 
@@ -60,61 +91,91 @@ def read_evidence(
         # Detected as soon as parsed, so that a large document need not stay parsed while
         # every other file is read: it is parsed again when its importer reads it.
         if isinstance(entry, Document):
-            owners[id(entry)] = _detect(active, entry, detect_problems)
+            owners[id(entry)] = _owner(active, entry, detect_problems)
             if entry.file.size > RELEASE_BYTES:
                 entry.release()
 
     entries, problems = scan(root, limits, detect)
     problems += detect_problems
-    files: list[SourceFile] = []
-    claimed: list[tuple[Document, Importer]] = []
+    found = _Found([], [], problems)
     for entry in entries:
         if isinstance(entry, SourceFile):
-            files.append(entry)
+            found.files.append(entry)
             continue
         owner = owners[id(entry)]
         if owner is None:
             problems.append(entry.problem("", "unknown export shape", UNKNOWN_SHAPE_FIX))
-            files.append(replace(entry.file, kind="unrecognised"))
+            found.files.append(replace(entry.file, kind="unrecognised"))
             continue
-        files.append(replace(entry.file, kind=owner.kind, importer=owner.name))
-        claimed.append((entry, owner))
-    cache = cache if cache is not None else Cache(None)
-    keys = (
-        {id(imp): _intake_key(imp, claimed, files, config, root) for imp in active}
-        if cache.enabled
-        else {}
-    )
-    reused = {}
-    for imp in active:
-        key = keys.get(id(imp), "")
-        found = cache.get_object(INTAKE_NAMESPACE, key) if key else None
-        if isinstance(found, ImportResult):
-            reused[id(imp)] = results[id(imp)] = found
-    failed: set[int] = set()
-    for entry, owner in claimed:
-        if id(owner) in reused:
-            continue
-        changed = entry.reload()
-        if changed is not None:
-            problems.append(changed)
-            failed.add(id(owner))
-        elif not _guarded(owner, "read", entry, results[id(owner)], problems):
-            failed.add(id(owner))
-        if entry.file.size > RELEASE_BYTES:
-            entry.release()
-    records: dict[str, list[Any]] = {}
-    for imp in active:
-        result = results[id(imp)]
-        if id(imp) not in reused:
-            if not _guarded(imp, "finish", None, result, problems):
-                failed.add(id(imp))
-            key = keys.get(id(imp), "")
-            if key and id(imp) not in failed and not any(p.is_error for p in result.problems):
-                cache.put_object(INTAKE_NAMESPACE, key, result)
-        problems.extend(result.problems)
-        for kind, items in result.records.items():
-            records.setdefault(kind, []).extend(items)
+        found.files.append(replace(entry.file, kind=owner.kind, importer=owner.name))
+        found.claimed.append((entry, owner))
+    return found
+
+
+class _Importing:
+    """The importers at work: what each has made, which came from the cache, which failed."""
+
+    def __init__(self, active: list[Importer], keys: dict[int, str], problems: list[Problem]):
+        self.active = active
+        self.keys = keys
+        """Cache key of each importer (by ``id``); none, or "", when it is not cached."""
+        self.problems = problems
+        self.results = {id(imp): ImportResult() for imp in active}
+        self.reused: set[int] = set()
+        self.failed: set[int] = set()
+
+    def reuse(self, cache: Cache) -> None:
+        """Take from the cache what an importer made of these very files before."""
+        for imp in self.active:
+            key = self.keys.get(id(imp), "")
+            found = cache.get_object(INTAKE_NAMESPACE, key) if key else None
+            if isinstance(found, ImportResult):
+                self.results[id(imp)] = found
+                self.reused.add(id(imp))
+
+    def read(self, claimed: list[tuple[Document, Importer]]) -> None:
+        """Each claimed document read by its importer (parsed again if it was released)."""
+        for entry, owner in claimed:
+            if id(owner) in self.reused:
+                continue
+            changed = entry.reload()
+            if changed is not None:
+                self.problems.append(changed)
+                self.failed.add(id(owner))
+            elif not _guarded(owner, "read", entry, self.results[id(owner)], self.problems):
+                self.failed.add(id(owner))
+            if entry.file.size > RELEASE_BYTES:
+                entry.release()
+
+    def finish(self, cache: Cache) -> dict[str, list[Any]]:
+        """Every importer's records by Evidence field; what read cleanly goes in the cache."""
+        records: dict[str, list[Any]] = {}
+        for imp in self.active:
+            result = self.results[id(imp)]
+            if id(imp) not in self.reused:
+                if not _guarded(imp, "finish", None, result, self.problems):
+                    self.failed.add(id(imp))
+                key = self.keys.get(id(imp), "")
+                if (
+                    key
+                    and id(imp) not in self.failed
+                    and not any(p.is_error for p in result.problems)
+                ):
+                    cache.put_object(INTAKE_NAMESPACE, key, result)
+            self.problems.extend(result.problems)
+            for kind, items in result.records.items():
+                records.setdefault(kind, []).extend(items)
+        return records
+
+
+def _assemble(
+    root: Path,
+    files: list[SourceFile],
+    records: dict[str, list[Any]],
+    problems: list[Problem],
+    config: Config,
+) -> Evidence:
+    """One linked Evidence of every record; an :class:`InputError` if any problem is an error."""
     evidence = Evidence(
         root=root.as_posix(),
         files=tuple(sorted(files, key=lambda f: f.path)),
@@ -159,7 +220,8 @@ def _with_times(evidence: Evidence) -> tuple[SourceFile, ...]:
     return tuple(replace(f, time=newest.get(f.path)) for f in evidence.files)
 
 
-def _detect(active: list[Importer], doc: Document, problems: list[Problem]) -> Importer | None:
+def _owner(active: list[Importer], doc: Document, problems: list[Problem]) -> Importer | None:
+    """The first importer that claims a document; one that fails to look is a problem."""
     for imp in active:
         try:
             if imp.detect(doc):

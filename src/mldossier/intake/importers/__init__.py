@@ -1,8 +1,8 @@
 """Importers: one module per evidence source, found by content, registered by name.
 
-An importer sees every parsed file (:class:`mldossier.intake.files.Document`), says whether it is
-one of its own (``detect``), reads the ones it claims (``read``), then hands back typed
-records (``finish``). Third parties add one through the ``mldossier.intake.importers`` entry point
+An importer sees every parsed file (:class:`mldossier.intake.files.Document`), says whether it
+is one of its own (``detect``), reads the ones it claims (``read``), then hands back typed
+records (``finish``). Third parties add one through the ``mldossier.importers`` entry point
 group, naming a class with the same interface.
 """
 

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from mldossier.errors import Problem, pointer
 from mldossier.formats.schema import schema_problems
@@ -320,61 +320,15 @@ class EvidentlyImporter:
         tests: list[_Test],
         problems: list[Problem],
     ) -> MonitoringReport | None:
-        path = doc.file.path
+        header = _header(doc, form, data, problems)
+        if header is None:
+            return None
+        model_name, model_version, linked_by = _model_of(header.metadata, doc.file.path)
         linked: dict[str, list[_Test]] = {}
         for test in tests:
             if test.metric_id is not None:
                 linked.setdefault(test.metric_id, []).append(test)
-
-        timestamp: datetime | None
-        if form == "full":
-            timestamp = _snapshot_time(data["timestamp"])
-            if timestamp is None:
-                problems.append(
-                    doc.problem(
-                        "/timestamp",
-                        f"{data['timestamp']!r} is not a valid date and time",
-                        "write an ISO 8601 date-time such as 2026-05-11T08:00:00",
-                    )
-                )
-                return None
-            source = "snapshot"
-            name = data.get("name") or PurePosixPath(path).stem
-            tags = tuple(data.get("tags", []))
-            metadata = data.get("metadata", {})
-        else:
-            timestamp = filename_timestamp(path)
-            source = "filename" if timestamp is not None else "none"
-            name = PurePosixPath(path).stem
-            tags = ()
-            metadata = {}
-
-        model = metadata.get("model") or metadata.get("model_name")
-        if model:
-            model_name, model_version, linked_by = model, metadata.get("model_version"), "metadata"
-        elif (folders := folder_link(path)) is not None:
-            (model_name, model_version), linked_by = folders, "folder"
-        else:
-            model_name, model_version, linked_by = None, None, ""
-
-        dataset_drift = None
-        columns: list[ColumnDrift] = []
-        for metric in metrics:
-            if metric.type == DRIFTED_COLUMNS_COUNT:
-                if dataset_drift is None:
-                    dataset_drift = _dataset_drift(doc, metric, linked.get(metric.id, []), problems)
-                else:
-                    problems.append(
-                        doc.problem(
-                            metric.pointer,
-                            "a second DriftedColumnsCount metric in one report",
-                            "keep one dataset drift metric per report, or split the report",
-                            severity="warning",
-                        )
-                    )
-            elif metric.type == VALUE_DRIFT:
-                columns.append(_column_drift(doc, metric, linked.get(metric.id, []), problems))
-
+        dataset_drift, columns = _drifts(doc, metrics, linked, problems)
         outcomes = tuple(
             TestOutcome(
                 name=str(test.data.get("name", "")),
@@ -386,19 +340,92 @@ class EvidentlyImporter:
             for test in tests
         )
         return MonitoringReport(
-            name=str(name),
+            name=str(header.name),
             model_name=model_name,
             model_version=model_version,
             linked_by=linked_by,
-            timestamp=timestamp,
-            timestamp_source=source,
+            timestamp=header.timestamp,
+            timestamp_source=header.timestamp_source,
             form=form,
-            tags=tags,
+            tags=header.tags,
             dataset_drift=dataset_drift,
             column_drift=tuple(columns),
             tests=outcomes,
             cite=doc.cite(""),
         )
+
+
+class _Header(NamedTuple):
+    """What a report says about itself: name, time (and where it came from), tags, metadata."""
+
+    name: Any
+    timestamp: datetime | None
+    timestamp_source: str
+    tags: tuple[str, ...]
+    metadata: dict[str, Any]
+
+
+def _header(
+    doc: Document, form: str, data: dict[str, Any], problems: list[Problem]
+) -> _Header | None:
+    """A full snapshot's own name, time and metadata; else the file name's; None if undatable."""
+    path = doc.file.path
+    if form != "full":
+        timestamp = filename_timestamp(path)
+        source = "filename" if timestamp is not None else "none"
+        return _Header(PurePosixPath(path).stem, timestamp, source, (), {})
+    timestamp = _snapshot_time(data["timestamp"])
+    if timestamp is None:
+        problems.append(
+            doc.problem(
+                "/timestamp",
+                f"{data['timestamp']!r} is not a valid date and time",
+                "write an ISO 8601 date-time such as 2026-05-11T08:00:00",
+            )
+        )
+        return None
+    name = data.get("name") or PurePosixPath(path).stem
+    return _Header(
+        name, timestamp, "snapshot", tuple(data.get("tags", [])), data.get("metadata", {})
+    )
+
+
+def _model_of(metadata: dict[str, Any], path: str) -> tuple[Any, Any, str]:
+    """``(model, version, linked_by)``: from the metadata, else the folders, else unlinked."""
+    model = metadata.get("model") or metadata.get("model_name")
+    if model:
+        return model, metadata.get("model_version"), "metadata"
+    folders = folder_link(path)
+    if folders is not None:
+        return folders[0], folders[1], "folder"
+    return None, None, ""
+
+
+def _drifts(
+    doc: Document,
+    metrics: list[_Metric],
+    linked: dict[str, list[_Test]],
+    problems: list[Problem],
+) -> tuple[DatasetDrift | None, list[ColumnDrift]]:
+    """The dataset drift (the first DriftedColumnsCount) and each column's ValueDrift."""
+    dataset_drift = None
+    columns: list[ColumnDrift] = []
+    for metric in metrics:
+        if metric.type == DRIFTED_COLUMNS_COUNT:
+            if dataset_drift is None:
+                dataset_drift = _dataset_drift(doc, metric, linked.get(metric.id, []), problems)
+            else:
+                problems.append(
+                    doc.problem(
+                        metric.pointer,
+                        "a second DriftedColumnsCount metric in one report",
+                        "keep one dataset drift metric per report, or split the report",
+                        severity="warning",
+                    )
+                )
+        elif metric.type == VALUE_DRIFT:
+            columns.append(_column_drift(doc, metric, linked.get(metric.id, []), problems))
+    return dataset_drift, columns
 
 
 def _metric(data: dict[str, Any], where: str) -> _Metric:
