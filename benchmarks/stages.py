@@ -72,11 +72,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from mldossier.bundle.build import make_dossier
-    from mldossier.bundle.manifest import report_id_of
     from mldossier.config import load_config
     from mldossier.evaluate.verdicts import evaluate
     from mldossier.lineage.graph import build_graph
-    from mldossier.pipeline import Analysis, build_inputs, load_controls, read
+    from mldossier.pipeline import Analysis, build_inputs, load_controls, read, report_id_of
     from mldossier.render.results_json import results_bytes
 
     stage = Stages()

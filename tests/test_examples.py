@@ -17,10 +17,11 @@ import yaml
 from click.testing import CliRunner
 
 from mldossier.cli import main
+from mldossier.cli.check import append_step_summary
 from mldossier.evaluate.catalog import Catalog, CheckRef, Control, Scope
 from mldossier.evaluate.verdicts import Results, Verdict
 from mldossier.model import Citation, Evidence
-from mldossier.render.step_summary import append_step_summary, md_cell, step_summary_markdown
+from mldossier.render.step_summary import md_cell, step_summary_markdown
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"

@@ -12,8 +12,6 @@ import pytest
 
 from mldossier.bundle.manifest import (
     MANIFEST_NAME,
-    inputs_section,
-    report_id_of,
     sign_manifest,
     verify_bundle,
     write_manifest,
@@ -23,6 +21,7 @@ from mldossier.evaluate.baseline import compare
 from mldossier.evaluate.catalog import CheckRef, Control, Scope
 from mldossier.evaluate.verdicts import Verdict, apply_waivers
 from mldossier.model import Waiver
+from mldossier.pipeline import inputs_section, report_id_of
 
 CONTROL = Control(
     "SOC2-CC8-1",

@@ -8,11 +8,13 @@ evidence, built here once per run and handed to the lineage graph, the evaluatio
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from mldossier.bundle.manifest import inputs_section, report_id_of
+from mldossier import __version__
 from mldossier.cache import Cache
 from mldossier.config import Config
 from mldossier.evaluate.catalog import Catalog, default_catalog_paths, load_catalogs
@@ -59,6 +61,28 @@ def load_controls(config: Config, control_files: Sequence[Path] = ()) -> list[Ca
     """The catalogs given, else the config's, else the bundled ones, checked against the library."""
     paths = list(control_files) or list(config.catalogs) or default_catalog_paths()
     return load_catalogs(paths, {n: c.subject for n, c in library().items()})
+
+
+def canonical(data: Any) -> bytes:
+    """Canonical JSON bytes (sorted keys, no spaces) for hashing."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def inputs_section(
+    evidence_files: list[dict[str, Any]], catalogs: list[dict[str, Any]], config_sha256: str
+) -> dict[str, Any]:
+    """What a report is built from; its digest is the report id."""
+    return {
+        "tool": {"name": "mldossier", "version": __version__},
+        "evidence": evidence_files,
+        "catalogs": catalogs,
+        "config_sha256": config_sha256,
+    }
+
+
+def report_id_of(inputs: dict[str, Any]) -> str:
+    """SHA-256 of the canonical inputs section."""
+    return hashlib.sha256(canonical(inputs)).hexdigest()
 
 
 def build_inputs(config: Config, results: Results) -> dict[str, object]:

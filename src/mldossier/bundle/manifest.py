@@ -10,15 +10,14 @@ manifest bytes, and an in-toto Statement carries the same digests for supply-cha
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mldossier import __version__
 from mldossier.errors import UsageError
 from mldossier.intake.files import sha256_file
+from mldossier.pipeline import report_id_of
 
 MANIFEST_NAME = "manifest.json"
 SIGNATURE_NAME = "manifest.json.sig"
@@ -27,28 +26,6 @@ FORMAT = "mldossier-manifest/v1"
 PREDICATE_TYPE = "https://mldossier.dev/manifest/v1"
 NOT_LISTED = {MANIFEST_NAME, SIGNATURE_NAME, STATEMENT_NAME}
 """Files a bundle holds that the manifest cannot list (itself and what is made from it)."""
-
-
-def canonical(data: Any) -> bytes:
-    """Canonical JSON bytes (sorted keys, no spaces) for hashing."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def inputs_section(
-    evidence_files: list[dict[str, Any]], catalogs: list[dict[str, Any]], config_sha256: str
-) -> dict[str, Any]:
-    """What a report is built from; its digest is the report id."""
-    return {
-        "tool": {"name": "mldossier", "version": __version__},
-        "evidence": evidence_files,
-        "catalogs": catalogs,
-        "config_sha256": config_sha256,
-    }
-
-
-def report_id_of(inputs: dict[str, Any]) -> str:
-    """SHA-256 of the canonical inputs section."""
-    return hashlib.sha256(canonical(inputs)).hexdigest()
 
 
 def list_outputs(bundle: Path) -> list[dict[str, Any]]:

@@ -24,9 +24,9 @@ from mldossier.pipeline import analyse
 from mldossier.render.junit import to_junit
 from mldossier.render.oscal import dumps_oscal, to_oscal
 from mldossier.render.results_json import results_bytes, to_json
-from mldossier.render.step_summary import append_step_summary
+from mldossier.render.step_summary import STEP_SUMMARY_ENV, step_summary_markdown
 from mldossier.render.text import format_findings, format_terminal
-from mldossier.terminal import QUIET_AND_VERBOSE, Terminal
+from mldossier.terminal import QUIET_AND_VERBOSE, Terminal, current
 
 oscal_option = click.option(
     "--oscal",
@@ -155,3 +155,16 @@ def write_oscal(results: Results, out: Path) -> None:
     """Write the OSCAL assessment results to ``out`` (atomically)."""
     prefix = evidence_prefix(Path(results.evidence.root), out)
     atomic_write_text(out, dumps_oscal(to_oscal(results, prefix)))
+
+
+def append_step_summary(results: Results, fail_on_warn: bool = False) -> None:
+    """On GitHub Actions, append the step summary to ``$GITHUB_STEP_SUMMARY``; else nothing."""
+    target = os.environ.get(STEP_SUMMARY_ENV, "").strip()
+    if not target:
+        return
+    try:
+        with open(target, "a", encoding="utf-8") as fh:
+            fh.write(step_summary_markdown(results, fail_on_warn))
+    except OSError as exc:
+        # The summary is a convenience: the verdicts and the exit code must not depend on it.
+        current().warn(f"cannot append the step summary to {target}: {exc.strerror or exc}")

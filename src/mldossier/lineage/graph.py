@@ -33,13 +33,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import unquote, urlsplit
 
 import networkx as nx
 
 from mldossier.config import Config
 from mldossier.errors import InputError, Problem
-from mldossier.intake.linking import Index, is_production, version_sort_key
+from mldossier.intake.linking import Index, is_production
+from mldossier.intake.naming import dataset_id_from_uri, model_uri, version_sort_key
 from mldossier.model import (
     DatasetId,
     DatasetUse,
@@ -164,33 +164,6 @@ def short_id(run_id: str) -> str:
     return run_id if len(run_id) <= 14 else f"{run_id[:8]}…{run_id[-4:]}"
 
 
-def dataset_id_from_uri(uri: str) -> DatasetId | None:
-    """The OpenLineage dataset identity of a storage URI (OpenLineage naming spec).
-
-    ``file:///data/x.parquet`` and ``/data/x.parquet`` -> ``("file", "/data/x.parquet")``;
-    ``s3://bucket/key`` -> ``("s3://bucket", "/key")`` (likewise gs, abfss, hdfs...);
-    None when the text is no URI (e.g. ``sklearn.datasets.load_wine``).
-    """
-    uri = uri.strip()
-    if uri.startswith("/"):
-        return DatasetId("file", uri)
-    parts = urlsplit(uri)
-    if not parts.scheme or len(parts.scheme) == 1:  # "C:\..." is a drive letter, not a scheme
-        return None
-    scheme = parts.scheme.lower()
-    path = unquote(parts.path) or "/"
-    if scheme == "file":
-        return DatasetId("file", path if path.startswith("/") else "/" + path)
-    if scheme in ("dbfs",) and not parts.netloc:
-        return DatasetId("dbfs", path)
-    if not parts.netloc:
-        return None
-    return DatasetId(f"{scheme}://{parts.netloc}", path if path.startswith("/") else "/" + path)
-
-
-_MODEL_URI = re.compile(r"^models:/(?P<name>[^/@]+)(?:/(?P<ref>[^/]+)|@(?P<alias>[^/]+))?/?$")
-
-
 def model_refs(lineage: LineageGraph, dataset: DatasetId) -> tuple[ModelVersion, ...]:
     """The model versions a ``models:/...`` dataset name stands for (MLflow model URIs)."""
     if not dataset.name.startswith("models:/"):
@@ -202,11 +175,11 @@ def model_refs(lineage: LineageGraph, dataset: DatasetId) -> tuple[ModelVersion,
 
 
 def _resolve_model_uri(lineage: LineageGraph, uri: str) -> tuple[ModelVersion, ...]:
-    match = _MODEL_URI.match(uri)
-    if not match:
+    parts = model_uri(uri)
+    if parts is None:
         return ()
     index = lineage.index
-    name, ref, alias = match["name"], match["ref"], match["alias"]
+    name, ref, alias = parts.name, parts.ref, parts.alias
     if ref is None and alias is None:
         # models:/m-<id>: an MLflow 3 logged model, registered as these versions.
         return tuple(
@@ -220,6 +193,7 @@ def _resolve_model_uri(lineage: LineageGraph, uri: str) -> tuple[ModelVersion, .
         model = index.systems.get(name)
         number = model.aliases.get(alias) if model else None
         return tuple([v for v in versions if v.version == number or alias in v.aliases][-1:])
+    assert ref is not None  # neither ref nor alias returned above
     if f"{name}@{ref}" in index.version_by_key:
         return (index.version_by_key[f"{name}@{ref}"],)
     # models:/<name>/<stage>: MLflow serves the latest version in that stage.

@@ -8,6 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from mldossier.intake.naming import normalise_type
 from mldossier.lineage.graph import LineageGraph
 from mldossier.lineage.provenance import Provenance, provenance
 from mldossier.lineage.runs import (
@@ -64,70 +65,6 @@ class SkewReport:
             "dataset_versions_differ": [list(t) for t in self.dataset_versions_differ],
             "citations": [c.to_json() for c in self.citations],
         }
-
-
-def normalise_type(text: str) -> str:
-    """A column type in one vocabulary: double/float64 -> float, long/int64 -> int, ..."""
-    base = re.split(r"[(\[<]", text.strip().lower(), maxsplit=1)[0].strip()
-    return _TYPE_WORDS.get(base, base)
-
-
-_TYPE_WORDS = {
-    **dict.fromkeys(
-        (
-            "double",
-            "float",
-            "float64",
-            "float32",
-            "float16",
-            "real",
-            "fp64",
-            "fp32",
-            "double precision",
-        ),
-        "float",
-    ),
-    **dict.fromkeys(
-        (
-            "long",
-            "int",
-            "int64",
-            "int32",
-            "int16",
-            "int8",
-            "integer",
-            "bigint",
-            "smallint",
-            "tinyint",
-            "short",
-            "uint8",
-            "uint16",
-            "uint32",
-            "uint64",
-        ),
-        "int",
-    ),
-    **dict.fromkeys(
-        (
-            "string",
-            "str",
-            "object",
-            "varchar",
-            "text",
-            "char",
-            "utf8",
-            "large_string",
-            "category",
-            "categorical",
-        ),
-        "string",
-    ),
-    **dict.fromkeys(("boolean", "bool"), "bool"),
-    **dict.fromkeys(
-        ("datetime", "datetime64", "timestamp", "timestamp_ntz", "timestamp_ltz"), "datetime"
-    ),
-    **dict.fromkeys(("binary", "bytes", "bytea", "blob"), "binary"),
-}
 
 
 def skew(lineage: LineageGraph, version: ModelVersion) -> SkewReport:

@@ -7,13 +7,11 @@ else nothing is written.
 from __future__ import annotations
 
 import html
-import os
 import re
 
 from mldossier.evaluate.verdicts import Results, Verdict
 from mldossier.render.results_json import frameworks
 from mldossier.status import STATUSES, Status
-from mldossier.terminal import current
 
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 MAX_SUMMARY_ROWS = 200
@@ -80,16 +78,3 @@ def step_summary_markdown(results: Results, fail_on_warn: bool = False) -> str:
     if warns and not fail_on_warn:
         lines += ["", f"{warns} warning(s) not listed (`--fail-on warn` gates on them)."]
     return "\n".join(lines) + "\n"
-
-
-def append_step_summary(results: Results, fail_on_warn: bool = False) -> None:
-    """On GitHub Actions, append the step summary to ``$GITHUB_STEP_SUMMARY``; else nothing."""
-    target = os.environ.get(STEP_SUMMARY_ENV, "").strip()
-    if not target:
-        return
-    try:
-        with open(target, "a", encoding="utf-8") as fh:
-            fh.write(step_summary_markdown(results, fail_on_warn))
-    except OSError as exc:
-        # The summary is a convenience: the verdicts and the exit code must not depend on it.
-        current().warn(f"cannot append the step summary to {target}: {exc.strerror or exc}")
