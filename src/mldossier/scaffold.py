@@ -250,6 +250,7 @@ def model_version_response() -> dict[str, Any]:
 
 def run_response() -> dict[str, Any]:
     """A ``runs/get`` response body."""
+    # Long on purpose: one literal document in the exact shape the real tool writes.
     columns = [
         {"type": "string", "name": "subject", "required": True},
         {"type": "long", "name": "length", "required": True},
@@ -330,6 +331,7 @@ def _facet(name: str, version: str, **body: Any) -> dict[str, Any]:
 
 def openlineage_events() -> list[dict[str, Any]]:
     """START and COMPLETE RunEvents of the training job, as the file transport writes them."""
+    # Long on purpose: one literal document in the exact shape the real tool writes.
     job = {
         "namespace": "example",
         "name": "example_pipeline.train_example_classifier",
@@ -400,6 +402,7 @@ def openlineage_events() -> list[dict[str, Any]]:
 
 def evidently_report() -> dict[str, Any]:
     """An Evidently 0.7 ``snapshot.json()`` drift report: two columns, no drift."""
+    # Long on purpose: one literal document in the exact shape the real tool writes.
     count_id, length_id, subject_id = (
         "5e0c1b9a7f3d4e2a8b6c0d1e2f3a4b5c",
         "7a2b3c4d5e6f40718293a4b5c6d7e8f9",

@@ -88,18 +88,7 @@ def collect_evidently(
             for project in projects:
                 notes, found = _snapshots(project, root, skipped)
                 warnings.extend(notes)
-                log["projects"].append(
-                    {
-                        "id": project.id,
-                        "name": project.name,
-                        "folder": folders[project.id],
-                        "metadata_file": f"{project.folder.name}/{PROJECT_FILE}",
-                        "metadata_sha256": hashlib.sha256(project.raw).hexdigest(),
-                        "metadata_size": len(project.raw),
-                        "metadata": project.data,
-                        "snapshots": len(found),
-                    }
-                )
+                log["projects"].append(_project_log(project, folders[project.id], len(found)))
                 for i, (source, raw) in enumerate(found, 1):
                     rel = f"{folders[project.id]}/{SNAPSHOTS}/{source.name}"
                     written = staged.write(rel, raw)
@@ -121,6 +110,20 @@ def collect_evidently(
     finally:
         progress.close()
     return EvidentlySummary(out, len(projects), copied, tuple(warnings))
+
+
+def _project_log(project: _Project, folder: str, snapshots: int) -> dict[str, Any]:
+    """The collection log's entry of one project: its metadata file, hashed, and counts."""
+    return {
+        "id": project.id,
+        "name": project.name,
+        "folder": folder,
+        "metadata_file": f"{project.folder.name}/{PROJECT_FILE}",
+        "metadata_sha256": hashlib.sha256(project.raw).hexdigest(),
+        "metadata_size": len(project.raw),
+        "metadata": project.data,
+        "snapshots": snapshots,
+    }
 
 
 def _projects(root: Path) -> tuple[list[_Project], list[dict[str, str]]]:
