@@ -21,7 +21,7 @@ from mldossier.evaluate.catalog import Catalog, default_catalog_paths, load_cata
 from mldossier.evaluate.checks import library
 from mldossier.evaluate.verdicts import Results, evaluate, evidence_manifest
 from mldossier.intake.linking import Index
-from mldossier.intake.read import read_evidence
+from mldossier.intake.read import read_indexed
 from mldossier.lineage.graph import LineageGraph, build_graph
 from mldossier.model import Evidence
 
@@ -53,8 +53,8 @@ class Analysis:
 
 def read(config: Config, evidence_dir: Path | None = None, cache: Cache | None = None) -> Intake:
     """Read, validate and link the evidence (``evidence_dir`` over the config's); index it."""
-    evidence = read_evidence(config, evidence_dir, cache=cache)
-    return Intake(evidence, Index(evidence, config))
+    evidence, index = read_indexed(config, evidence_dir, cache=cache)
+    return Intake(evidence, index)
 
 
 def load_controls(config: Config, control_files: Sequence[Path] = ()) -> list[Catalog]:

@@ -54,6 +54,14 @@ class Index:
     config: Config
     _cache: dict[str, object] = field(default_factory=dict, repr=False)
 
+    def rebind(self, evidence: Evidence) -> None:
+        """Point the index at ``evidence``: the same records, with what linking added.
+
+        Linking and validation add only ``unlinked`` and ``warnings``, which no look-up reads,
+        so what the index has computed stays true and is kept (the index is built once a run).
+        """
+        self.evidence = evidence
+
     @cached_property
     def systems(self) -> dict[str, RegisteredModel]:
         """Registered models by name."""
@@ -174,9 +182,11 @@ def _report_order(report: MonitoringReport) -> tuple[str, str]:
     return (stamp, report.cite.file)
 
 
-def link(evidence: Evidence, config: Config) -> Evidence:
-    """The same evidence with every record that could not be tied to the rest listed."""
-    index = Index(evidence, config)
+def link(evidence: Evidence, index: Index) -> Evidence:
+    """The same evidence with every record that could not be tied to the rest listed.
+
+    ``index`` is the run's index of ``evidence``; the pipeline keeps it for the later stages.
+    """
     unlinked = [
         *_unlinked_reports(evidence, index),
         *_unlinked_signatures(evidence, index),

@@ -13,7 +13,7 @@ from mldossier.config import Config
 from mldossier.errors import InputError, Problem, UsageError, sort_problems
 from mldossier.intake.files import Document, Limits, scan
 from mldossier.intake.importers import ImportContext, Importer, ImportResult, all_importers
-from mldossier.intake.linking import link
+from mldossier.intake.linking import Index, link
 from mldossier.model import Evidence, SourceFile
 
 RELEASE_BYTES = 256 * 1024
@@ -33,6 +33,16 @@ def read_evidence(
     importers: Iterable[type[Importer]] | None = None,
     cache: Cache | None = None,
 ) -> Evidence:
+    """Read, validate and link every file below the evidence root (see :func:`read_indexed`)."""
+    return read_indexed(config, root, importers, cache)[0]
+
+
+def read_indexed(
+    config: Config,
+    root: Path | None = None,
+    importers: Iterable[type[Importer]] | None = None,
+    cache: Cache | None = None,
+) -> tuple[Evidence, Index]:
     """Read, validate and link every file below the evidence root.
 
     In four steps: detect (scan the folder; each parsed file is offered to the importers,
@@ -41,6 +51,7 @@ def read_evidence(
     With a ``cache``, what a built-in importer made of its files is reused when none of
     them changed (see :func:`_intake_key`); the result is the same either way.
 
+    Returns the evidence and the index that linked it, which the later stages share.
     Raises :class:`InputError` with every problem found when any input is invalid, and
     :class:`UsageError` when the folder itself is missing.
     """
@@ -174,20 +185,23 @@ def _assemble(
     records: dict[str, list[Any]],
     problems: list[Problem],
     config: Config,
-) -> Evidence:
-    """One linked Evidence of every record; an :class:`InputError` if any problem is an error."""
+) -> tuple[Evidence, Index]:
+    """One linked Evidence of every record and its index; InputError if any problem is an error."""
     evidence = Evidence(
         root=root.as_posix(),
         files=tuple(sorted(files, key=lambda f: f.path)),
         **{kind: tuple(items) for kind, items in records.items()},
     )
     evidence = replace(evidence, files=_with_times(evidence))
-    evidence = link(evidence, config)
+    index = Index(evidence, config)
+    evidence = link(evidence, index)
     errors = [p for p in problems if p.is_error]
     if errors:
         raise InputError(errors)
     warnings = sort_problems([*config.warnings, *problems, *evidence.warnings])
-    return replace(evidence, warnings=tuple(warnings))
+    evidence = replace(evidence, warnings=tuple(warnings))
+    index.rebind(evidence)
+    return evidence, index
 
 
 def _record_time(record: Any) -> datetime | None:
