@@ -25,7 +25,11 @@ import yaml
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA_FOLDERS = {"mldossier/catalogs": ROOT / "controls", "mldossier/templates": ROOT / "templates"}
+DATA_FOLDERS = {
+    "mldossier/catalogs": ROOT / "controls",
+    "mldossier/templates": ROOT / "templates",
+    "mldossier/schemas": ROOT / "src/mldossier/schemas",
+}
 
 
 def _run(
@@ -92,18 +96,24 @@ def test_the_wheel_holds_every_catalog_and_template(wheel: Path) -> None:
 
 
 def test_every_package_of_the_tree_is_packaged(wheel: Path) -> None:
-    """Every folder of Python modules in src/ is listed in pyproject.toml, so none is lost."""
+    """Every folder of src/, controls/ and templates/ is listed in pyproject.toml, so none is lost."""
     names = set(zipfile.ZipFile(wheel).namelist())
     for module in (ROOT / "src").rglob("*.py"):
         assert module.relative_to(ROOT / "src").as_posix() in names
-    listed = set(
-        tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
-    )
-    packages = {
-        p.parent.relative_to(ROOT / "src").as_posix().replace("/", ".")
-        for p in (ROOT / "src").rglob("__init__.py")
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    mapped = {Path(folder): name for name, folder in setuptools["package-dir"].items() if name}
+    folders = {
+        p: p.relative_to(ROOT / "src").as_posix().replace("/", ".")
+        for p in (ROOT / "src/mldossier").rglob("*")
+        if p.is_dir() and "__pycache__" not in p.parts
     }
-    assert packages <= listed
+    folders[ROOT / "src/mldossier"] = "mldossier"
+    for folder, name in mapped.items():
+        for p in [ROOT / folder, *(ROOT / folder).rglob("*")]:
+            if p.is_dir() and "__pycache__" not in p.parts:
+                rest = p.relative_to(ROOT / folder).as_posix()
+                folders[p] = name if rest == "." else f"{name}.{rest.replace('/', '.')}"
+    assert sorted(folders.values()) == sorted(setuptools["packages"])
 
 
 def test_the_sdist_and_wheel_pass_twine_check(dist: Path) -> None:
@@ -205,3 +215,22 @@ def test_the_github_workflow_steps_run_with_the_installed_package(
     assert any(name and "Check" in name for name, _ in ran)
     assert (folder / "site/report.pdf").is_file()
     assert (folder / "out/junit.xml").is_file()
+
+
+def test_the_gitlab_job_script_runs_with_the_installed_package(
+    outside: tuple[Path, dict[str, str]],
+) -> None:
+    """The GitLab job's ``script:``, as its shell runs it, on a project made by ``init``."""
+    folder, env = outside
+    assert _run(["mldossier", "init", "."], cwd=folder, env=env).returncode == 0
+    pipeline = yaml.safe_load((ROOT / "examples/gitlab-ci.yml").read_text())
+    (job,) = [v for v in pipeline.values() if isinstance(v, dict) and "script" in v]
+    env = {k: v for k, v in env.items() if k != "MLFLOW_TRACKING_URI"}  # no collection
+    done = _run(
+        ["bash", "-e", "-o", "pipefail", "-c", "\n".join(job["script"])], cwd=folder, env=env
+    )
+    # The job builds the report, then fails with check's code: the example's gaps fail.
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert (folder / "site/report.pdf").is_file()
+    assert (folder / "out/junit.xml").is_file()
+    assert (folder / "out/assessment-results.json").is_file()
