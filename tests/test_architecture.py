@@ -39,7 +39,7 @@ PACKAGE = SRC / "mldossier"
 # BEFORE it (plus the package root ``mldossier``, for ``__version__`` and ``data_folder``);
 # never a stage listed after it. Each position has a reason (docs/architecture.md says more):
 ORDER: tuple[str, ...] = (
-    # Problem, Location and the error root with its exit code: every stage reports problems.
+    # Problem and the error root with its exit code: every stage reports problems.
     "errors",
     # The verdict vocabulary (one StrEnum): the model, the checks and every renderer use it.
     "status",

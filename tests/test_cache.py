@@ -37,7 +37,7 @@ from mldossier.lineage.diagram import SVG_NAMESPACE, lineage_dot, lineage_svgs
 from mldossier.lineage.graph import build_graph
 from mldossier.pipeline import analyse
 from mldossier.render.pdf import PDF_NAMESPACE
-from mldossier.render.site import SAFE_SVG_NAMESPACE
+from mldossier.render.site.safety import SAFE_SVG_NAMESPACE
 
 CONFIG = REPO / "mldossier.yaml"
 KEY_A, KEY_B, KEY_C = (cache_key(name) for name in ("a", "b", "c"))

@@ -34,8 +34,8 @@ from click.testing import CliRunner, Result
 from conftest import SAMPLES
 from factories import read_collection
 
-from mldossier.cli import Context
 from mldossier.cli.collect import collect
+from mldossier.cli.common import Context
 from mldossier.collect import LOG_NAME, safe_name
 from mldossier.collect.http import HttpClient, HttpSettings
 from mldossier.collect.progress import Progress

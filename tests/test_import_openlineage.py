@@ -55,12 +55,12 @@ def write_ndjson(root: Path, events: list[Any], name: str = "events.ndjson") -> 
     return path
 
 
-def load(root: Path, settings: Any = None, fast: bool = True) -> ImportResult:
+def load(root: Path, settings: Config | None = None, fast: bool = True) -> ImportResult:
     """Scan a folder and run the importer over what it claims, as the pipeline does."""
     if fast:
         pytest.importorskip("jsonschema_rs")
     found, problems = scan(root, Limits())
-    importer = OpenLineageImporter(ImportContext(root, settings), fast=fast)
+    importer = OpenLineageImporter(ImportContext(root, settings or Config()), fast=fast)
     result = ImportResult(problems=list(problems))
     for doc in found:
         if isinstance(doc, Document) and importer.detect(doc):

@@ -23,7 +23,8 @@ from conftest import SAMPLES
 from mldossier.bundle.build import make_dossier
 from mldossier.config import Config
 from mldossier.pipeline import analyse
-from mldossier.render.dossier import Dossier, Item, Section
+from mldossier.render.annex_iv import Item, Section
+from mldossier.render.dossier import Dossier
 from mldossier.render.pdf import (
     PDF_TEMPLATES,
     WIDE_DIAGRAM_PT,

@@ -23,13 +23,10 @@ from mldossier.errors import InputError
 from mldossier.render import site
 from mldossier.render.dossier import Dossier
 from mldossier.render.results_json import dumps, to_json
-from mldossier.render.site import (
-    escape_text,
-    paginate,
-    raw_copy_path,
-    render_site,
-    safe_svg,
-)
+from mldossier.render.site import pages as site_pages
+from mldossier.render.site import render_site
+from mldossier.render.site.pages import paginate
+from mldossier.render.site.safety import escape_text, raw_copy_path, safe_svg
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATES = REPO / "templates" / "site"
@@ -316,7 +313,7 @@ def table_counts(html: str, table_id: str) -> dict[str, dict[str, int]]:
 
 
 def expected_counts(counts: dict[str, int]) -> dict[str, int]:
-    return {site.STATUS_CLASS[s]: n for s, n in counts.items()}
+    return {site_pages.STATUS_CLASS[s]: n for s, n in counts.items()}
 
 
 # ---------------------------------------------------------------- escaping
@@ -459,7 +456,7 @@ def test_overview_shows_the_counts_of_the_dossier(sample_site: Built) -> None:
     for framework in dossier.frameworks:
         statuses = [v.status for v in dossier.controls[framework]]
         assert controls[framework] == {
-            site.STATUS_CLASS[s]: statuses.count(s) for s in site.STATUS_COLUMNS
+            site_pages.STATUS_CLASS[s]: statuses.count(s) for s in site_pages.STATUS_COLUMNS
         }
     assert sum(verdicts["SOC 2"].values()) == len(
         [v for v in dossier.results.verdicts if v.control.framework == "SOC 2"]
@@ -520,7 +517,7 @@ def test_evidence_files_are_copied_byte_for_byte(sample_site: Built) -> None:
         assert copy.read_bytes() == (sample_site.evidence / f.path).read_bytes()
         assert hashlib.sha256(copy.read_bytes()).hexdigest() == f.sha256
     index = (sample_site.site / "evidence" / "index.html").read_text()
-    for f in files[: site.ROWS_PER_PAGE]:
+    for f in files[: site_pages.ROWS_PER_PAGE]:
         assert f.sha256 in index
 
 
@@ -593,7 +590,7 @@ def test_system_page_shows_annex_iv_lineage_monitoring_and_verdicts(sample_site:
     rows = [a for t, a in scan.elements if t == "tr" and "data-status" in a]
     assert len(rows) == len(system.verdicts)
     assert [r["data-status"] for r in rows] == [
-        site.STATUS_CLASS[v.status] for v in system.verdicts
+        site_pages.STATUS_CLASS[v.status] for v in system.verdicts
     ]
 
 
@@ -632,7 +629,9 @@ def test_findings_are_worst_first_with_what_to_do(sample_site: Built) -> None:
     statuses = [
         a["data-status"] for t, a in Scan(html).elements if t == "tr" and "data-status" in a
     ]
-    assert statuses == [site.STATUS_CLASS[v.status] for v in findings[: site.ROWS_PER_PAGE]]
+    assert statuses == [
+        site_pages.STATUS_CLASS[v.status] for v in findings[: site_pages.ROWS_PER_PAGE]
+    ]
     assert statuses == sorted(statuses, key=["error", "fail", "warn"].index)
     first = findings[0]
     assert str(escape_text(first.fix)) in html

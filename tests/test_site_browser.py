@@ -146,7 +146,7 @@ def test_overview_shows_the_real_counts(tab: Tab, demo: Built, demo_url: str) ->
                     'td[data-status]')].map(td => [td.dataset.status,
                                                    Number(td.innerText)]))]))]))""")
     dossier = demo.dossier
-    from mldossier.render.site import STATUS_CLASS, STATUS_COLUMNS
+    from mldossier.render.site.pages import STATUS_CLASS, STATUS_COLUMNS
 
     assert tables["framework-counts"] == {
         f: {STATUS_CLASS[s]: n for s, n in dossier.framework_counts[f].items()}

@@ -1,4 +1,4 @@
-"""The build: evidence → results → lineage → dossier → site, PDF and results JSON, swapped in whole."""
+"""The build: an Analysis → dossier → site, PDF and results JSON, staged and swapped in whole."""
 
 from __future__ import annotations
 

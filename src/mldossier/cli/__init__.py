@@ -17,7 +17,7 @@ from mldossier.cli.common import Context
 from mldossier.intake.read import set_debug
 from mldossier.terminal import configure
 
-__all__ = ["Context", "main"]
+__all__ = ["main"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

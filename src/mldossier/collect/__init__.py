@@ -1,7 +1,7 @@
 """Live collection: fetch evidence from a running MLflow server or an Evidently workspace.
 
-This is the stage before all others: it writes an evidence folder that ``validate``,
-``check`` and ``build`` then read. Bodies are stored exactly as received, each collection
+It runs before the pipeline, not inside it: it writes an evidence folder that
+``validate``, ``check`` and ``build`` then read. Bodies are stored exactly as received, each collection
 carries ``collection-log.json`` (see :data:`staging.LOG_MARKER`), and a collection replaces
 its ``--out`` folder only when it completed.
 """

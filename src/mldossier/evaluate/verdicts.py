@@ -38,7 +38,7 @@ class CheckResult:
     """The outcome of one check (or the sign-off requirement) within a verdict."""
 
     check: str
-    status: str
+    status: Status
     reasons: tuple[str, ...]
     citations: tuple[Citation, ...]
     fix: str
@@ -52,7 +52,7 @@ class Verdict:
     subject: str
     subject_kind: str
     system: str
-    status: str
+    status: Status
     reasons: tuple[str, ...]
     citations: tuple[Citation, ...]
     fix: str
@@ -182,7 +182,7 @@ def evaluate_control(control: Control, subject: Subject, context: CheckContext) 
             outcome = specs[ref.check].run(subject, context, params)
         except Exception as exc:  # noqa: BLE001 - one broken check must not stop the report
             outcome = Outcome(
-                "error", (f"check {ref.check} could not run: {type(exc).__name__}: {exc}",)
+                Status.ERROR, (f"check {ref.check} could not run: {type(exc).__name__}: {exc}",)
             )
         outcomes.append(outcome)
         results.append(
@@ -217,7 +217,7 @@ def evaluate_control(control: Control, subject: Subject, context: CheckContext) 
 def _verdict(
     control: Control,
     subject: Subject,
-    status: str,
+    status: Status,
     reasons: tuple[str, ...],
     cites: tuple[Citation, ...],
     fix: str,

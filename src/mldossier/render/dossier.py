@@ -26,7 +26,7 @@ from mldossier.evaluate.catalog import Control
 from mldossier.evaluate.verdicts import SEVERITY_ORDER, Results, Verdict
 from mldossier.intake.linking import Index, is_production
 from mldossier.model import Citation, Evidence, ModelVersion, RegisteredModel, SourceFile
-from mldossier.render.annex_iv import Item, Section, annex_iv, tag
+from mldossier.render.annex_iv import Section, annex_iv, tag
 from mldossier.render.results_json import crosswalk, frameworks
 from mldossier.status import STATUSES, Status, worst
 
@@ -424,8 +424,6 @@ def _unique(slug: str, taken: set[str]) -> str:
 __all__ = [
     "ControlView",
     "Dossier",
-    "Item",
-    "Section",
     "SystemView",
     "build_dossier",
     "slugify",

@@ -18,17 +18,11 @@ from __future__ import annotations
 # Imported for their registrations: each module's checks join the library when it loads.
 from mldossier.evaluate.checks import lineage, monitoring, signoff, system, version
 from mldossier.evaluate.checks.registry import (
-    ERROR,
-    FAIL,
     MANUAL,
     NOT_APPLICABLE,
     PASS,
-    REGISTRY,
     WAIVED,
-    WARN,
     CheckContext,
-    CheckFunction,
-    CheckSpec,
     Outcome,
     Subject,
     check,
@@ -37,17 +31,11 @@ from mldossier.evaluate.checks.registry import (
 )
 
 __all__ = [
-    "ERROR",
-    "FAIL",
     "MANUAL",
     "NOT_APPLICABLE",
     "PASS",
-    "REGISTRY",
     "WAIVED",
-    "WARN",
     "CheckContext",
-    "CheckFunction",
-    "CheckSpec",
     "Outcome",
     "Subject",
     "check",

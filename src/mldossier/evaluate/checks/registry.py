@@ -54,7 +54,7 @@ class Subject:
 class Outcome:
     """What one check found about one subject."""
 
-    status: str
+    status: Status
     reasons: tuple[str, ...]
     citations: tuple[Citation, ...] = ()
     fix: str = ""
@@ -127,7 +127,7 @@ def library() -> dict[str, CheckSpec]:
     return dict(sorted(REGISTRY.items()))
 
 
-def combine(outcomes: list[Outcome]) -> str:
+def combine(outcomes: list[Outcome]) -> Status:
     """The worst status of several outcomes (all not applicable: not applicable)."""
     if not outcomes:
         return NOT_APPLICABLE

@@ -13,6 +13,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
+from mldossier.config import Config
 from mldossier.errors import Problem
 from mldossier.intake.files import Document
 
@@ -22,8 +23,8 @@ class ImportContext:
     """What an importer may know about the run: the evidence root and the settings."""
 
     root: Path
-    settings: Any = None
-    """The loaded :class:`mldossier.config.Config`."""
+    settings: Config = field(default_factory=Config)
+    """The loaded configuration (the defaults when none is given)."""
 
 
 @dataclass

@@ -31,7 +31,6 @@ from mldossier.intake.importers.openlineage.validate import (
     valid_event_time,
 )
 
-DEFAULT_MLFLOW_RUN_TAG = "mlflow.run_id"
 GC_THRESHOLD = 1_000_000
 """First-generation threshold of the garbage collector while events are read (default 700)."""
 
@@ -48,8 +47,7 @@ class OpenLineageImporter:
 
     def __init__(self, context: ImportContext, fast: bool = True) -> None:
         self.context = context
-        linking = getattr(context.settings, "linking", None)
-        self.fold = Fold(getattr(linking, "openlineage_mlflow_run_tag", DEFAULT_MLFLOW_RUN_TAG))
+        self.fold = Fold(context.settings.linking.openlineage_mlflow_run_tag)
         self.validator = EventValidator(fast and FAST_AVAILABLE, self.fold.read_facet)
         """Validates with jsonschema-rs when ``fast`` (same verdicts; jsonschema explains)."""
 
