@@ -139,6 +139,11 @@ def _catalog_paths(entries: list[str], base: Path, rel: str) -> tuple[Path, ...]
     return tuple(paths)
 
 
+def _mib(section: dict[str, Any], key: str, default_bytes: int) -> int:
+    """A size given in MiB under ``key``, in bytes; the default (in bytes) when absent."""
+    return int(section[key] * MIB) if key in section else default_bytes
+
+
 def load_config(path: Path | None) -> Config:
     """Read and validate a config file; None gives the defaults (relative to the cwd)."""
     if path is None:
@@ -226,8 +231,8 @@ def _config_of(data: dict[str, Any], path: Path, rel: str, warnings: tuple[Probl
         organisation=data.get("organisation", Config.organisation),
         evidence=base / data.get("evidence", "evidence"),
         catalogs=_catalog_paths(data.get("catalogs", []), base, rel),
-        max_document_bytes=int(limits.get("max_document_mb", 64) * MIB),
-        max_stream_bytes=int(limits.get("max_stream_mb", 8192) * MIB),
+        max_document_bytes=_mib(limits, "max_document_mb", Config.max_document_bytes),
+        max_stream_bytes=_mib(limits, "max_stream_mb", Config.max_stream_bytes),
         production=Production(
             stages=tuple(prod.get("stages", Production.stages)),
             aliases=tuple(prod.get("aliases", Production.aliases)),
@@ -244,8 +249,8 @@ def _config_of(data: dict[str, Any], path: Path, rel: str, warnings: tuple[Probl
             target_columns=tuple(link.get("target_columns", Linking.target_columns)),
         ),
         checks=dict(data.get("checks", {})),
-        warn_days=int(data.get("freshness", {}).get("warn_days", 14)),
+        warn_days=int(data.get("freshness", {}).get("warn_days", Config.warn_days)),
         warnings=warnings,
         cache_dir=base / cache.get("dir", DEFAULT_DIR_NAME),
-        cache_max_bytes=int(cache.get("max_mb", DEFAULT_MAX_BYTES // MIB) * MIB),
+        cache_max_bytes=_mib(cache, "max_mb", DEFAULT_MAX_BYTES),
     )

@@ -19,6 +19,7 @@ from typing import Any, BinaryIO
 
 import orjson
 
+from mldossier.config import Config
 from mldossier.errors import Problem
 from mldossier.formats import MIB, InputProblem
 from mldossier.formats.json import parse_json_text
@@ -26,9 +27,9 @@ from mldossier.formats.text import BOM, decode_utf8, short
 from mldossier.formats.yaml import parse_yaml_text
 from mldossier.model import Citation, SourceFile
 
-DEFAULT_MAX_DOCUMENT_BYTES = 64 * MIB
+DEFAULT_MAX_DOCUMENT_BYTES = Config.max_document_bytes
 """Largest JSON or YAML file read whole (configurable: ``limits.max_document_mb``)."""
-DEFAULT_MAX_STREAM_BYTES = 8 * 1024 * MIB
+DEFAULT_MAX_STREAM_BYTES = Config.max_stream_bytes
 """Largest NDJSON file, which is streamed line by line (``limits.max_stream_mb``)."""
 NAME_MAX = 255
 """Longest file name in bytes on Linux, macOS and Windows file systems."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 from mldossier.config import Config
@@ -52,7 +52,6 @@ class Index:
 
     evidence: Evidence
     config: Config
-    _cache: dict[str, object] = field(default_factory=dict, repr=False)
 
     def rebind(self, evidence: Evidence) -> None:
         """Point the index at ``evidence``: the same records, with what linking added.

@@ -29,7 +29,7 @@ PASS, FAIL, WARN, MANUAL, NOT_APPLICABLE, ERROR, WAIVED = (
     Status.WAIVED,
 )
 
-DEFAULT_EXPIRY_WARNING_DAYS = 14
+DEFAULT_EXPIRY_WARNING_DAYS = Config.warn_days
 
 
 @dataclass(frozen=True)
