@@ -59,4 +59,4 @@ docs: setup
 	$(VENV)/bin/mkdocs build --strict -f mkdocs-docs.yml
 
 clean:
-	rm -rf $(VENV) $(DEMO_VENV) site out docs-site dist .pytest_cache
+	rm -rf $(VENV) $(DEMO_VENV) site out docs-site dist .pytest_cache .mldossier-cache

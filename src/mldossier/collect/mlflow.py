@@ -29,6 +29,7 @@ from mldossier.collect.http import (
 )
 from mldossier.collect.progress import Progress
 from mldossier.collect.staging import LOG_NAME, StagedFolder, new_log, safe_name
+from mldossier.intake.naming import logged_model_of_source, version_sort_key
 
 API = "/api/2.0/mlflow"
 """Prefix of MLflow's REST API below the tracking URI."""
@@ -42,7 +43,6 @@ VERSION_ARTIFACT = "/model-versions/get-artifact"
 MAX_PAGE_SIZE = 1000
 """``registered-models/search`` refuses ``max_results`` above 1000; the others allow more."""
 
-_LOGGED_MODEL_SOURCE = re.compile(r"^models:/(m-[0-9A-Za-z]+)/?$")
 _RUN_SOURCE = re.compile(r"^runs:/([^/]+)/?(.*)$")
 
 
@@ -171,12 +171,12 @@ class _Collection:
         # A version whose model appeared after the model search still gets its model.
         names.update(name for name, _ in pairs)
         registry_aliases = self._registered_models(sorted(names))
-        versions = self._versions(sorted(pairs, key=lambda p: (p[0], _natural(p[1]))))
+        versions = self._versions(sorted(pairs, key=lambda p: (p[0], version_sort_key(p[1]))))
         logged_ids = sorted(
             {
-                m.group(1)
+                model_id
                 for v in versions
-                if (m := _LOGGED_MODEL_SOURCE.match(str(v.get("source", ""))))
+                if (model_id := logged_model_of_source(str(v.get("source", ""))))
             }
         )
         run_ids = {str(v["run_id"]) for v in versions if v.get("run_id")}
@@ -378,8 +378,7 @@ class _Collection:
 def _mlmodel_call(version: dict[str, Any]) -> tuple[str, list[tuple[str, str]], str]:
     """(path, query, output file) fetching a version's ``MLmodel``, by the form of its source."""
     source = str(version.get("source", ""))
-    if match := _LOGGED_MODEL_SOURCE.match(source):
-        model_id = match.group(1)
+    if model_id := logged_model_of_source(source):
         return (
             LOGGED_MODEL_FILE.format(model_id=urllib.parse.quote(model_id, safe="")),
             [("artifact_file_path", "MLmodel")],
@@ -425,7 +424,3 @@ def _field(where: str, item: Any, key: str) -> str:
             f"not a non-empty string ({_NOT_MLFLOW})"
         )
     return value
-
-
-def _natural(text: str) -> tuple[int, int | str]:
-    return (0, int(text)) if text.isdigit() else (1, text)

@@ -24,7 +24,7 @@ from referencing.exceptions import NoSuchResource
 from referencing.jsonschema import DRAFT202012
 
 from mldossier.errors import Problem, pointer
-from mldossier.formats.schema import describe, most_specific
+from mldossier.formats.schema import SCHEMA_PACKAGE, describe, most_specific
 from mldossier.intake.importers.openlineage.facets import Reading, read_kind
 
 try:  # The fast validator is optional: jsonschema alone gives the same verdicts, slower.
@@ -125,7 +125,7 @@ def shipped_schemas() -> dict[str, dict[str, Any]]:
     ``jsonschema-rs`` always does, so keeping it would make the two disagree; a producer
     URL that is not a strict URI is no reason to reject lineage evidence.
     """
-    folder = resources.files("mldossier.schemas").joinpath(SCHEMA_FOLDER)
+    folder = resources.files(SCHEMA_PACKAGE).joinpath(SCHEMA_FOLDER)
     entries = [folder.joinpath("OpenLineage.json")]
     entries += sorted(
         (e for e in folder.joinpath("facets").iterdir() if e.name.endswith(".json")),
