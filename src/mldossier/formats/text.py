@@ -86,3 +86,15 @@ def _surrogate_at(value: Any, pointer: str) -> str | None:
         elif isinstance(node, list):
             stack.extend(reversed([(child, f"{where}/{i}") for i, child in enumerate(node)]))
     return None
+
+
+def human_size(n: int) -> str:
+    """A file size for people: ``512 B``, ``1.5 KiB``, ``2.0 MiB``, ``3.1 GiB``."""
+    if n < 1024:
+        return f"{n} B"
+    value = n / 1024
+    for unit in ("KiB", "MiB"):
+        if value < 1024:
+            return f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GiB"

@@ -38,6 +38,7 @@ from mldossier.cache import (
     library_versions,
 )
 from mldossier.evaluate.verdicts import ORGANISATION, Verdict
+from mldossier.formats.text import human_size
 from mldossier.model import Citation, SourceFile
 from mldossier.render.dossier import ControlView, Dossier, SystemView, group_by_system, slugify
 from mldossier.status import STATUSES, Status, worst
@@ -213,17 +214,6 @@ def _moment(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "—"
 
 
-def _size(n: int) -> str:
-    if n < 1024:
-        return f"{n} B"
-    value = n / 1024
-    for unit in ("KiB", "MiB"):
-        if value < 1024:
-            return f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GiB"
-
-
 def _w3c(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -246,7 +236,7 @@ def _environment() -> SandboxedEnvironment:
         cite=_short_cite,
         day=_day,
         moment=_moment,
-        size=_size,
+        size=human_size,
         slug=slugify,
         counts=_counts_line,
     )

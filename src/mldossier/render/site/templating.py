@@ -14,6 +14,7 @@ from jinja2 import FileSystemLoader, StrictUndefined, Template
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
+from mldossier.formats.text import human_size
 from mldossier.model import Citation
 from mldossier.render.dossier import Dossier, SystemView
 from mldossier.render.site.pages import (
@@ -72,15 +73,6 @@ def cite_groups(citations: Iterable[Citation]) -> list[CiteGroup]:
         if (c.pointer, c.line) not in places:
             places.append((c.pointer, c.line))
     return [CiteGroup(file, sha, tuple(places)) for (file, sha), places in groups.items()]
-
-
-def _size(value: int) -> str:
-    size = float(value)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{value} B"
 
 
 def _number(value: float | None, digits: int = 3) -> str:
@@ -165,7 +157,7 @@ def template_environment() -> SandboxedEnvironment:
     env.filters.update(
         when=when,
         exact=_exact,
-        size=_size,
+        size=human_size,
         number=_number,
         joined=_joined,
         cite_groups=cite_groups,
