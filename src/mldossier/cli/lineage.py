@@ -21,7 +21,7 @@ from mldossier.lineage.impact import downstream
 from mldossier.lineage.provenance import provenance
 from mldossier.lineage.runs import mlflow_inputs, writers_of
 from mldossier.lineage.views import dataset_ids, downstream_subgraph, subgraph, version_nodes
-from mldossier.model import DatasetId, DatasetUse, LineageRun, ModelVersion
+from mldossier.model import DatasetUse, LineageRun, ModelVersion, QualifiedName
 from mldossier.pipeline import read
 
 FORMATS = ("text", "json", "dot", "graphml", "svg")
@@ -107,13 +107,13 @@ def find_versions(graph: LineageGraph, target: str) -> list[ModelVersion]:
     return production
 
 
-def find_dataset(graph: LineageGraph, text: str) -> DatasetId:
+def find_dataset(graph: LineageGraph, text: str) -> QualifiedName:
     """The dataset ``namespace:name`` names (namespaces may hold colons, e.g. ``s3://b``)."""
     known = dataset_ids(graph)
     wanted = set(known)
     for i, char in enumerate(text):
-        if char == ":" and DatasetId(text[:i], text[i + 1 :]) in wanted:
-            return DatasetId(text[:i], text[i + 1 :])
+        if char == ":" and QualifiedName(text[:i], text[i + 1 :]) in wanted:
+            return QualifiedName(text[:i], text[i + 1 :])
     raise UsageError(
         f"unknown dataset {text!r} (give it as namespace:name): "
         + _listing("datasets", [str(d) for d in known])
@@ -143,7 +143,7 @@ def render_upstream(graph: LineageGraph, versions: list[ModelVersion], fmt: str,
     return _render_graph(subgraph(graph, nodes), fmt, f"Lineage of {title}")
 
 
-def render_downstream(graph: LineageGraph, dataset: DatasetId, fmt: str) -> str:
+def render_downstream(graph: LineageGraph, dataset: QualifiedName, fmt: str) -> str:
     """What a dataset feeds, in one output format."""
     if fmt == "text":
         return downstream_text(graph, dataset)
@@ -189,7 +189,7 @@ def portable_graph(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
                 stage=record.stage or "",
                 production=str(bool(attrs.get("production"))).lower(),
             )
-        if isinstance(attrs.get("dataset"), DatasetId):
+        if isinstance(attrs.get("dataset"), QualifiedName):
             data.update(namespace=attrs["dataset"].namespace, name=attrs["dataset"].name)
         if attrs.get("missing"):
             data["missing"] = "true"
@@ -304,7 +304,7 @@ def _deployment(graph: LineageGraph, version: ModelVersion) -> str:
     return f"  [{state}{': ' + ', '.join(parts) if parts else ''}]"
 
 
-def downstream_text(graph: LineageGraph, dataset: DatasetId) -> str:
+def downstream_text(graph: LineageGraph, dataset: QualifiedName) -> str:
     """What a dataset feeds: each model version, how, and where it is served."""
     impacts = downstream(graph, dataset)
     if not impacts:
