@@ -606,12 +606,12 @@ def test_training_schema_is_the_basis_without_a_signature() -> None:
     assert report.added == ("extra",)
 
 
-def test_the_methods_the_checks_and_the_dossier_call_are_the_functions() -> None:
+def test_provenance_is_worked_out_once_per_graph_and_skew_compares_the_same() -> None:
     graph = _serving_graph(served=cols("age:string"), expected=("age:long",))
     credit = graph.index.version_by_key["credit@1"]
-    assert graph.provenance(credit) is provenance(graph, credit)  # worked out once, kept
-    assert graph.skew(credit) == skew(graph, credit)
-    assert graph.skew(credit).retyped == (("age", "long", "string"),)
+    assert provenance(graph, credit) is provenance(graph, credit)  # worked out once, kept
+    assert skew(graph, credit) == skew(graph, credit)
+    assert skew(graph, credit).retyped == (("age", "long", "string"),)
 
 
 def test_bad_serving_pattern_is_an_input_error() -> None:

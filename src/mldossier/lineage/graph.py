@@ -53,7 +53,6 @@ from mldossier.model import (
 if TYPE_CHECKING:
     from mldossier.lineage.provenance import Provenance
     from mldossier.lineage.runs import WriterOrder
-    from mldossier.lineage.skew import SkewReport
 
 Key = tuple[str, str]
 """A dataset or job identity as a plain ``(namespace, name)`` tuple.
@@ -122,22 +121,6 @@ class LineageGraph:
     model_readers: defaultdict[str, list[LineageRun]] = field(default_factory=_grouped)
     """Version key -> the runs that read it as a ``models:/`` dataset (serving, mostly)."""
     memo: Memo = field(default_factory=Memo)
-
-    # evaluate/checks.py and render/dossier.py call these two as methods (they hold the graph
-    # as Any); the functions live in provenance.py and skew.py, which import this module, so
-    # they are imported when called. Once those callers call the functions, these can go.
-
-    def provenance(self, version: ModelVersion) -> Provenance:
-        """What a version rests on upstream: :func:`mldossier.lineage.provenance.provenance`."""
-        from mldossier.lineage.provenance import provenance
-
-        return provenance(self, version)
-
-    def skew(self, version: ModelVersion) -> SkewReport:
-        """Training against serving features: :func:`mldossier.lineage.skew.skew`."""
-        from mldossier.lineage.skew import skew
-
-        return skew(self, version)
 
 
 def build_graph(evidence: Evidence, config: Config, index: Index) -> LineageGraph:
