@@ -6,7 +6,8 @@ from collections import defaultdict, deque
 from dataclasses import dataclass
 from typing import Any
 
-from mldossier.intake.linking import is_production, version_sort_key
+from mldossier.intake.linking import is_production
+from mldossier.intake.naming import version_sort_key
 from mldossier.lineage.graph import LineageGraph, dataset_node, version_node
 from mldossier.lineage.runs import (
     run_json,
