@@ -19,8 +19,9 @@ monitored_by, signed_off_by, version_of, run_of, produced) and point the way dat
 This module builds the graph and the indexes next to it. The questions asked of it are
 functions of a :class:`LineageGraph` in the modules beside this one: :mod:`.runs` (which runs
 wrote what a run read, which serve or train a version), :mod:`.provenance` (upstream),
-:mod:`.impact` (downstream), :mod:`.skew` (training against serving features) and
-:mod:`.views` (the subgraphs the command line and the diagrams draw). They walk the indexes,
+:mod:`.impact` (downstream), :mod:`.skew` (training against serving features),
+:mod:`.views` (the subgraphs the command line and the diagrams draw) and :mod:`.lookup` (the
+versions and datasets a user names). They walk the indexes,
 so they stay linear in what they visit even with hundreds of thousands of runs.
 """
 
