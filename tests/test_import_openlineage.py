@@ -19,23 +19,23 @@ from mldossier.intake.importers import ImportContext, ImportResult
 from mldossier.intake.importers.openlineage import OpenLineageImporter
 from mldossier.intake.importers.openlineage import facets as ol_facets
 from mldossier.intake.importers.openlineage import validate as ol
-from mldossier.model import Citation, Column, DatasetId, LineageRun, QualityAssertion
+from mldossier.model import Citation, Column, LineageRun, QualifiedName, QualityAssertion
 
 SAMPLE = SAMPLES / "openlineage" / "events.ndjson"
 
-DAG = DatasetId("clinical-ml", "breast_cancer_training_dag")
-INGEST = DatasetId("clinical-ml", "breast_cancer_training_dag.ingest_raw_breast_cancer")
-FEATURES_JOB = DatasetId("clinical-ml", "breast_cancer_training_dag.feature_engineering")
-TRAIN = DatasetId("clinical-ml", "breast_cancer_training_dag.train_breast_cancer_model")
+DAG = QualifiedName("clinical-ml", "breast_cancer_training_dag")
+INGEST = QualifiedName("clinical-ml", "breast_cancer_training_dag.ingest_raw_breast_cancer")
+FEATURES_JOB = QualifiedName("clinical-ml", "breast_cancer_training_dag.feature_engineering")
+TRAIN = QualifiedName("clinical-ml", "breast_cancer_training_dag.train_breast_cancer_model")
 DAG_RUN = "01a21c7b-d70b-700d-b0b3-53fa2f7c3902"
 INGEST_1 = "01a21c7b-d71a-705e-a0b0-807b01e8f9ee"
 INGEST_2 = "01a21c7b-d73e-758b-a8e1-c7e5daf6c8d2"
 FEATURES_RUN = "01a21c7b-d79e-76fa-9b11-c85945c889ea"
 TRAIN_RUN = "01a21c7b-d7b6-7ac1-ac57-fe707a9a1e33"
-LANDING = DatasetId("file", "/data/clinical-ml/landing/wdbc_export.csv")
-RAW = DatasetId("file", "/data/clinical-ml/raw/breast_cancer_raw.parquet")
-FEATURES = DatasetId("file", "/data/clinical-ml/features/breast_cancer_features.parquet")
-MODEL = DatasetId("file", "/data/clinical-ml/model/model.skops")
+LANDING = QualifiedName("file", "/data/clinical-ml/landing/wdbc_export.csv")
+RAW = QualifiedName("file", "/data/clinical-ml/raw/breast_cancer_raw.parquet")
+FEATURES = QualifiedName("file", "/data/clinical-ml/features/breast_cancer_features.parquet")
+MODEL = QualifiedName("file", "/data/clinical-ml/model/model.skops")
 NOWHERE = Citation("", "", "")
 NOT_JSON_FIX = "(each line of an NDJSON file must be one complete JSON value)"
 

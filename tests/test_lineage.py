@@ -31,13 +31,13 @@ from mldossier.lineage.views import downstream_subgraph, system_subgraph
 from mldossier.model import (
     Citation,
     Column,
-    DatasetId,
     DatasetUse,
     Evidence,
     LineageRun,
     MlflowRun,
     ModelSignature,
     ModelVersion,
+    QualifiedName,
     RegisteredModel,
     RunDatasetInput,
 )
@@ -51,8 +51,8 @@ INGEST_FAILED = "01a21c7b-d71a-705e-a0b0-807b01e8f9ee"
 INGEST_RETRY = "01a21c7b-d73e-758b-a8e1-c7e5daf6c8d2"
 FEATURES_RUN = "01a21c7b-d79e-76fa-9b11-c85945c889ea"
 TRAIN_RUN = "01a21c7b-d7b6-7ac1-ac57-fe707a9a1e33"
-LANDING = DatasetId("file", "/data/clinical-ml/landing/wdbc_export.csv")
-FEATURES = DatasetId("file", "/data/clinical-ml/features/breast_cancer_features.parquet")
+LANDING = QualifiedName("file", "/data/clinical-ml/landing/wdbc_export.csv")
+FEATURES = QualifiedName("file", "/data/clinical-ml/features/breast_cancer_features.parquet")
 TRAIN_JOB = "clinical-ml:breast_cancer_training_dag.train_breast_cancer_model"
 # The MLflow run of breast-cancer-classifier@2 (Production, alias champion) in the samples.
 BC2_RUN = "da3a687298b540b5bda2d5c88308f3e1"
@@ -84,7 +84,7 @@ def use(
     column_lineage: dict[str, Any] | None = None,
 ) -> DatasetUse:
     return DatasetUse(
-        DatasetId(ns, name),
+        QualifiedName(ns, name),
         version,
         schema,
         dataset_type,
@@ -113,13 +113,13 @@ def ol_run(
     ended = at(end) if end else None
     return LineageRun(
         run_id,
-        DatasetId("ns", job),
+        QualifiedName("ns", job),
         state,
         at(start),
         ended,
         ended or at(start),
         parent,
-        DatasetId("ns", "dag") if parent else None,
+        QualifiedName("ns", "dag") if parent else None,
         inputs,
         outputs,
         (),
@@ -330,8 +330,8 @@ def test_mlflow_tag_on_the_mlflow_side_links_too(tmp_path: Path) -> None:
     assert [r.run_id for r in prov.training_runs] == [TRAIN_RUN]
     assert prov.root_datasets == (
         LANDING,
-        DatasetId("mlflow", "breast-cancer-test"),
-        DatasetId("mlflow", "breast-cancer-train"),
+        QualifiedName("mlflow", "breast-cancer-test"),
+        QualifiedName("mlflow", "breast-cancer-train"),
     )
     other = provenance(graph, graph.index.version_by_key["diabetes-progression-regressor@2"])
     assert other.training_runs == ()
@@ -606,12 +606,12 @@ def test_training_schema_is_the_basis_without_a_signature() -> None:
     assert report.added == ("extra",)
 
 
-def test_the_methods_the_checks_and_the_dossier_call_are_the_functions() -> None:
+def test_provenance_is_worked_out_once_per_graph_and_skew_compares_the_same() -> None:
     graph = _serving_graph(served=cols("age:string"), expected=("age:long",))
     credit = graph.index.version_by_key["credit@1"]
-    assert graph.provenance(credit) is provenance(graph, credit)  # worked out once, kept
-    assert graph.skew(credit) == skew(graph, credit)
-    assert graph.skew(credit).retyped == (("age", "long", "string"),)
+    assert provenance(graph, credit) is provenance(graph, credit)  # worked out once, kept
+    assert skew(graph, credit) == skew(graph, credit)
+    assert skew(graph, credit).retyped == (("age", "long", "string"),)
 
 
 def test_bad_serving_pattern_is_an_input_error() -> None:
@@ -731,14 +731,14 @@ def test_downstream_reaches_versions_transitively_with_deployments() -> None:
             version(number="2", run_id="ml2"),
         ),
     )
-    impacts = downstream(graph, DatasetId("file", "/landing"))
+    impacts = downstream(graph, QualifiedName("file", "/landing"))
     assert [(i.version_key, i.in_production, i.via) for i in impacts] == [
         ("credit@1", True, ("ns:ingest", "ns:features", "ns:train")),
         ("credit@2", False, ("ns:ingest",)),
     ]
     assert [r.run_id for r in impacts[0].serving_runs] == ["s"]
     assert impacts[0].stage == "Production"
-    sub = downstream_subgraph(graph, DatasetId("file", "/landing"))
+    sub = downstream_subgraph(graph, QualifiedName("file", "/landing"))
     assert {
         "run:i",
         "run:f",
@@ -751,16 +751,16 @@ def test_downstream_reaches_versions_transitively_with_deployments() -> None:
 
 
 def test_mlflow_dataset_uris_map_to_openlineage_names() -> None:
-    assert dataset_id_from_uri("file:///data/x.parquet") == DatasetId("file", "/data/x.parquet")
-    assert dataset_id_from_uri("/data/x.parquet") == DatasetId("file", "/data/x.parquet")
-    assert dataset_id_from_uri("s3://bucket/path/to/key.csv") == DatasetId(
+    assert dataset_id_from_uri("file:///data/x.parquet") == QualifiedName("file", "/data/x.parquet")
+    assert dataset_id_from_uri("/data/x.parquet") == QualifiedName("file", "/data/x.parquet")
+    assert dataset_id_from_uri("s3://bucket/path/to/key.csv") == QualifiedName(
         "s3://bucket", "/path/to/key.csv"
     )
-    assert dataset_id_from_uri("gs://b/k") == DatasetId("gs://b", "/k")
-    assert dataset_id_from_uri("hdfs://nn:8020/warehouse/t") == DatasetId(
+    assert dataset_id_from_uri("gs://b/k") == QualifiedName("gs://b", "/k")
+    assert dataset_id_from_uri("hdfs://nn:8020/warehouse/t") == QualifiedName(
         "hdfs://nn:8020", "/warehouse/t"
     )
-    assert dataset_id_from_uri("file:/data/with%20space.csv") == DatasetId(
+    assert dataset_id_from_uri("file:/data/with%20space.csv") == QualifiedName(
         "file", "/data/with space.csv"
     )
     assert dataset_id_from_uri("sklearn.datasets.load_wine") is None
@@ -787,7 +787,7 @@ def test_mlflow_dataset_inputs_are_linked_to_openlineage_datasets() -> None:
     assert g.has_edge("dataset:mlflow:wine", "mlflow_run:ml1", key="read")
     prov = provenance(graph, graph.index.version_by_key["credit@1"])
     assert [r.run_id for r in prov.upstream_runs] == ["w", "w2"]
-    assert prov.root_datasets == (DatasetId("mlflow", "wine"),)
+    assert prov.root_datasets == (QualifiedName("mlflow", "wine"),)
     assert [str(u.dataset) for u in prov.input_datasets] == [
         "file:/data/x.parquet",
         "mlflow:wine",

@@ -210,10 +210,6 @@ class QualifiedName:
         return f"{self.namespace}:{self.name}"
 
 
-DatasetId = QualifiedName
-"""The same type under its earlier name, which lineage/ and cli/ still write."""
-
-
 @dataclass(frozen=True, slots=True)
 class QualityAssertion:
     """One data-quality assertion from the ``dataQualityAssertions`` facet."""
@@ -491,13 +487,12 @@ def _fast_pickling(cls: type) -> None:
     setattr(cls, "__setstate__", __setstate__)  # noqa: B010
 
 
-for _name, _record in list(globals().items()):
+for _record in list(globals().values()):
     if (
         isinstance(_record, type)
-        and _record.__name__ == _name  # not an alias such as DatasetId
         and _record.__module__ == __name__
         and is_dataclass(_record)
         and "__slots__" in vars(_record)
     ):
         _fast_pickling(_record)
-del _name, _record
+del _record

@@ -29,6 +29,7 @@ from mldossier.config import (
     bundled_catalogs,
 )
 from mldossier.errors import UsageError
+from mldossier.formats.json import pretty_json
 from mldossier.formats.schema import SCHEMA_PACKAGE, load_schema
 
 CONFIG_SCHEMA_NAME = "mldossier.schema.json"
@@ -514,10 +515,6 @@ expires: 2027-11-03
 """
 
 
-def _json(data: Any) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-
-
 CATALOG_FOLDER = "controls"
 """Where ``init --with-catalogs`` puts the copies of the bundled catalogs."""
 
@@ -542,15 +539,19 @@ def project_files(with_catalogs: bool = False) -> dict[str, str]:
         **catalogs,
         CONFIG_SCHEMA_NAME: schema_text("config"),
         SIGNOFF_SCHEMA_NAME: schema_text("signoff"),
-        f"evidence/mlflow/registered-models-get__{MODEL}.json": _json(registered_model_response()),
-        f"evidence/mlflow/model-versions-get__{MODEL}__v{VERSION}.json": _json(
+        f"evidence/mlflow/registered-models-get__{MODEL}.json": pretty_json(
+            registered_model_response()
+        ),
+        f"evidence/mlflow/model-versions-get__{MODEL}__v{VERSION}.json": pretty_json(
             model_version_response()
         ),
-        f"evidence/mlflow/runs-get__{RUN_ID}.json": _json(run_response()),
+        f"evidence/mlflow/runs-get__{RUN_ID}.json": pretty_json(run_response()),
         "evidence/openlineage/events.ndjson": "".join(
             json.dumps(e, sort_keys=True) + "\n" for e in openlineage_events()
         ),
-        f"evidence/monitoring/{MODEL}/{VERSION}/drift-2026-11-20.json": _json(evidently_report()),
+        f"evidence/monitoring/{MODEL}/{VERSION}/drift-2026-11-20.json": pretty_json(
+            evidently_report()
+        ),
         "evidence/signoffs/risk-assessment.yaml": SIGNOFF,
     }
 

@@ -2,7 +2,7 @@
 
 ``NaN`` and ``Infinity`` are not JSON, but real tools write them (Evidently's full snapshots
 do, for undefined metrics): they are read as floats, and every output that carries numbers
-writes them as text or null.
+writes them as text or null. What mldossier writes for people to read is :func:`pretty_json`.
 """
 
 from __future__ import annotations
@@ -60,3 +60,8 @@ def parse_json_text(text: str) -> Any:
         raise number_problem(exc) from None
     refuse_surrogates(text, data)
     return data
+
+
+def pretty_json(data: Any) -> str:
+    """JSON for people to read and diff: indented by two, non-ASCII kept, one final newline."""
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 
 from mldossier.config import Config
-from mldossier.intake.naming import version_sort_key as version_sort_key  # re-exported
+from mldossier.intake.naming import version_sort_key
 from mldossier.model import (
     Dataset,
     Evidence,

@@ -2,5 +2,5 @@
 
 ``graph`` builds it (:func:`~mldossier.lineage.graph.build_graph` -> ``LineageGraph``); the
 questions are functions of the graph: ``runs``, ``provenance``, ``impact``, ``skew``, ``views``;
-``diagram`` draws it.
+``lookup`` finds what a user names in it; ``diagram`` draws it.
 """

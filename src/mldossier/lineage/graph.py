@@ -19,8 +19,9 @@ monitored_by, signed_off_by, version_of, run_of, produced) and point the way dat
 This module builds the graph and the indexes next to it. The questions asked of it are
 functions of a :class:`LineageGraph` in the modules beside this one: :mod:`.runs` (which runs
 wrote what a run read, which serve or train a version), :mod:`.provenance` (upstream),
-:mod:`.impact` (downstream), :mod:`.skew` (training against serving features) and
-:mod:`.views` (the subgraphs the command line and the diagrams draw). They walk the indexes,
+:mod:`.impact` (downstream), :mod:`.skew` (training against serving features),
+:mod:`.views` (the subgraphs the command line and the diagrams draw) and :mod:`.lookup` (the
+versions and datasets a user names). They walk the indexes,
 so they stay linear in what they visit even with hundreds of thousands of runs.
 """
 
@@ -41,24 +42,23 @@ from mldossier.errors import InputError, Problem
 from mldossier.intake.linking import Index, is_production
 from mldossier.intake.naming import dataset_id_from_uri, model_uri, version_sort_key
 from mldossier.model import (
-    DatasetId,
     DatasetUse,
     Evidence,
     LineageRun,
     MlflowRun,
     ModelVersion,
+    QualifiedName,
     RunDatasetInput,
 )
 
 if TYPE_CHECKING:
     from mldossier.lineage.provenance import Provenance
     from mldossier.lineage.runs import WriterOrder
-    from mldossier.lineage.skew import SkewReport
 
 Key = tuple[str, str]
 """A dataset or job identity as a plain ``(namespace, name)`` tuple.
 
-The indexes are keyed by these, not by DatasetId: hashing a tuple of str runs in C, a
+The indexes are keyed by these, not by QualifiedName: hashing a tuple of str runs in C, a
 dataclass ``__hash__``/``__eq__`` in Python (millions of look-ups)."""
 
 _K = TypeVar("_K")
@@ -113,29 +113,15 @@ class LineageGraph:
     """Dataset -> the OpenLineage runs that read it."""
     mlflow_readers: defaultdict[Key, list[str]] = field(default_factory=_grouped)
     """Dataset -> the ids of the MLflow runs that took it as a dataset input."""
-    mlflow_inputs: dict[str, list[tuple[DatasetId, RunDatasetInput]]] = field(default_factory=dict)
+    mlflow_inputs: dict[str, list[tuple[QualifiedName, RunDatasetInput]]] = field(
+        default_factory=dict
+    )
     """MLflow run id -> its dataset inputs and the datasets they map to."""
     model_writers: defaultdict[str, list[LineageRun]] = field(default_factory=_grouped)
     """Version key -> the runs that wrote it as a ``models:/`` dataset (training)."""
     model_readers: defaultdict[str, list[LineageRun]] = field(default_factory=_grouped)
     """Version key -> the runs that read it as a ``models:/`` dataset (serving, mostly)."""
     memo: Memo = field(default_factory=Memo)
-
-    # evaluate/checks.py and render/dossier.py call these two as methods (they hold the graph
-    # as Any); the functions live in provenance.py and skew.py, which import this module, so
-    # they are imported when called. Once those callers call the functions, these can go.
-
-    def provenance(self, version: ModelVersion) -> Provenance:
-        """What a version rests on upstream: :func:`mldossier.lineage.provenance.provenance`."""
-        from mldossier.lineage.provenance import provenance
-
-        return provenance(self, version)
-
-    def skew(self, version: ModelVersion) -> SkewReport:
-        """Training against serving features: :func:`mldossier.lineage.skew.skew`."""
-        from mldossier.lineage.skew import skew
-
-        return skew(self, version)
 
 
 def build_graph(evidence: Evidence, config: Config, index: Index) -> LineageGraph:
@@ -149,7 +135,7 @@ def build_graph(evidence: Evidence, config: Config, index: Index) -> LineageGrap
 # ---------------------------------------------------------------- node ids and names
 
 
-def dataset_node(dataset: DatasetId) -> str:
+def dataset_node(dataset: QualifiedName) -> str:
     """The node id of a dataset."""
     return f"dataset:{dataset.namespace}:{dataset.name}"
 
@@ -164,7 +150,7 @@ def short_id(run_id: str) -> str:
     return run_id if len(run_id) <= 14 else f"{run_id[:8]}…{run_id[-4:]}"
 
 
-def model_refs(lineage: LineageGraph, dataset: DatasetId) -> tuple[ModelVersion, ...]:
+def model_refs(lineage: LineageGraph, dataset: QualifiedName) -> tuple[ModelVersion, ...]:
     """The model versions a ``models:/...`` dataset name stands for (MLflow model URIs)."""
     if not dataset.name.startswith("models:/"):
         return ()
@@ -371,7 +357,7 @@ class _Builder:
     def mlflow_run(self, mrun: MlflowRun) -> None:
         """An MLflow run's dataset inputs, as reads of the datasets they map to."""
         node = self.mlflow_node(mrun.run_id)
-        inputs: list[tuple[DatasetId, RunDatasetInput]] = []
+        inputs: list[tuple[QualifiedName, RunDatasetInput]] = []
         for item in mrun.dataset_inputs:
             dataset = self.mlflow_dataset(item)
             inputs.append((dataset, item))
@@ -387,7 +373,7 @@ class _Builder:
             self.lineage.mlflow_readers[(dataset.namespace, dataset.name)].append(mrun.run_id)
         self.lineage.mlflow_inputs[mrun.run_id] = inputs
 
-    def mlflow_dataset(self, item: RunDatasetInput) -> DatasetId:
+    def mlflow_dataset(self, item: RunDatasetInput) -> QualifiedName:
         """The OpenLineage dataset an MLflow dataset input is, by its source URI."""
         uri = item.source_uri or next(
             (item.source[k] for k in ("uri", "url", "path") if isinstance(item.source.get(k), str)),
@@ -396,19 +382,19 @@ class _Builder:
         mapped = dataset_id_from_uri(uri) if uri else None
         if mapped is None:
             # No storage location (e.g. an in-memory or library dataset): MLflow's own name.
-            return DatasetId("mlflow", item.name)
+            return QualifiedName("mlflow", item.name)
 
-        def known(d: DatasetId) -> bool:
+        def known(d: QualifiedName) -> bool:
             return (d.namespace, d.name) in self.ds_info or d in self.index.datasets
 
         if not known(mapped) and mapped.namespace != "file":
             # Producers differ on a leading slash in object-store keys; join either form.
-            alternative = DatasetId(mapped.namespace, mapped.name.lstrip("/"))
+            alternative = QualifiedName(mapped.namespace, mapped.name.lstrip("/"))
             if known(alternative):
                 return alternative
         return mapped
 
-    def dataset_info(self, dataset: DatasetId) -> tuple[str, tuple[ModelVersion, ...]]:
+    def dataset_info(self, dataset: QualifiedName) -> tuple[str, tuple[ModelVersion, ...]]:
         """The node of a dataset (a model version for ``models:/``) and the versions it is."""
         key = (dataset.namespace, dataset.name)
         info = self.ds_info.get(key)

@@ -6,7 +6,8 @@ from collections import defaultdict, deque
 from dataclasses import dataclass
 from typing import Any
 
-from mldossier.intake.linking import is_production, version_sort_key
+from mldossier.intake.linking import is_production
+from mldossier.intake.naming import version_sort_key
 from mldossier.lineage.graph import LineageGraph, dataset_node, version_node
 from mldossier.lineage.runs import (
     run_json,
@@ -15,7 +16,7 @@ from mldossier.lineage.runs import (
     training_runs_of,
     unique_cites,
 )
-from mldossier.model import Citation, DatasetId, LineageRun, ModelVersion
+from mldossier.model import Citation, LineageRun, ModelVersion, QualifiedName
 
 
 @dataclass(frozen=True)
@@ -45,13 +46,15 @@ class Impact:
         }
 
 
-def downstream(lineage: LineageGraph, dataset: DatasetId) -> list[Impact]:
+def downstream(lineage: LineageGraph, dataset: QualifiedName) -> list[Impact]:
     """Every model version the dataset feeds, transitively, with its deployments."""
     impacts, _ = downstream_reach(lineage, dataset)
     return impacts
 
 
-def downstream_reach(lineage: LineageGraph, dataset: DatasetId) -> tuple[list[Impact], set[str]]:
+def downstream_reach(
+    lineage: LineageGraph, dataset: QualifiedName
+) -> tuple[list[Impact], set[str]]:
     """The impacts of a dataset and the nodes on the way to them (for its subgraph)."""
     reached, nodes = _walk(lineage, dataset)
     impacts = []
@@ -83,7 +86,7 @@ _Reached = dict[str, tuple[tuple[str, ...], list[Citation]]]
 """Version key -> the jobs on the first path that reached it, and the citations of each way."""
 
 
-def _walk(lineage: LineageGraph, dataset: DatasetId) -> tuple[_Reached, set[str]]:
+def _walk(lineage: LineageGraph, dataset: QualifiedName) -> tuple[_Reached, set[str]]:
     """Breadth first from a dataset through the runs that read it to the versions they train.
 
     The queue holds datasets and, once reached, model versions (by key: their serving runs
@@ -92,10 +95,10 @@ def _walk(lineage: LineageGraph, dataset: DatasetId) -> tuple[_Reached, set[str]
     training_of = trained_by(lineage)
     by_mlflow_run = versions_of_mlflow_run(lineage)
     seen_runs: set[str] = set()
-    seen_data: set[DatasetId] = {dataset}
+    seen_data: set[QualifiedName] = {dataset}
     reached: _Reached = {}
     nodes: set[str] = {dataset_node(dataset)}
-    queue: deque[tuple[DatasetId | str, tuple[str, ...]]] = deque([(dataset, ())])
+    queue: deque[tuple[QualifiedName | str, tuple[str, ...]]] = deque([(dataset, ())])
 
     def reach(key: str, via: tuple[str, ...], cite: Citation) -> None:
         if key not in reached:
@@ -105,7 +108,7 @@ def _walk(lineage: LineageGraph, dataset: DatasetId) -> tuple[_Reached, set[str]
 
     while queue:
         item, via = queue.popleft()
-        if isinstance(item, DatasetId):
+        if isinstance(item, QualifiedName):
             readers = lineage.readers.get((item.namespace, item.name), [])
             for mrun_id in sorted(set(lineage.mlflow_readers.get((item.namespace, item.name), ()))):
                 nodes.add(f"mlflow_run:{mrun_id}")

@@ -19,7 +19,7 @@ from mldossier.lineage.runs import (
     use_json,
     writers_of,
 )
-from mldossier.model import Citation, DatasetId, DatasetUse, LineageRun, MlflowRun, ModelVersion
+from mldossier.model import Citation, DatasetUse, LineageRun, MlflowRun, ModelVersion, QualifiedName
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class Provenance:
     input_datasets: tuple[DatasetUse, ...]
     """Datasets the training runs read, as read; MLflow dataset inputs the OpenLineage runs
     do not name are added with the MLflow digest as version."""
-    root_datasets: tuple[DatasetId, ...]
+    root_datasets: tuple[QualifiedName, ...]
     """Upstream datasets no known run wrote before they were read."""
     failed_runs: tuple[LineageRun, ...]
     """Upstream runs that ended FAIL/ABORT and no later COMPLETE run of their job superseded."""
@@ -86,7 +86,7 @@ def _provenance(lineage: LineageGraph, version: ModelVersion) -> Provenance:
     training = training_runs_of(lineage, version)
     if not training:
         gaps.append(_no_training_gap(lineage, version, run_id))
-    inputs: dict[DatasetId, DatasetUse] = {}
+    inputs: dict[QualifiedName, DatasetUse] = {}
     for run in training:
         for use in run.inputs:
             if use.dataset not in inputs or (use.version and not inputs[use.dataset].version):
@@ -139,7 +139,7 @@ class _Trace:
 
     runs: dict[str, LineageRun] = field(default_factory=dict)
     links: set[tuple[str, str]] = field(default_factory=set)
-    roots: set[DatasetId] = field(default_factory=set)
+    roots: set[QualifiedName] = field(default_factory=set)
 
 
 def _trace(

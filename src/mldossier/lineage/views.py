@@ -10,10 +10,10 @@ from mldossier.lineage.graph import LineageGraph, dataset_node, model_refs, vers
 from mldossier.lineage.impact import downstream_reach
 from mldossier.lineage.provenance import provenance
 from mldossier.lineage.runs import serving_runs_of
-from mldossier.model import DatasetId, LineageRun, ModelVersion
+from mldossier.model import LineageRun, ModelVersion, QualifiedName
 
 
-def dataset_ids(lineage: LineageGraph) -> list[DatasetId]:
+def dataset_ids(lineage: LineageGraph) -> list[QualifiedName]:
     """Every dataset the graph knows (OpenLineage and mapped MLflow inputs), sorted."""
     return sorted(
         attrs["dataset"]
@@ -68,7 +68,7 @@ def system_subgraph(lineage: LineageGraph, system: str) -> nx.MultiDiGraph:
     return subgraph(lineage, nodes)
 
 
-def downstream_subgraph(lineage: LineageGraph, dataset: DatasetId) -> nx.MultiDiGraph:
+def downstream_subgraph(lineage: LineageGraph, dataset: QualifiedName) -> nx.MultiDiGraph:
     """A dataset and everything it feeds, down to model versions and their deployments."""
     graph = lineage.graph
     impacts, nodes = downstream_reach(lineage, dataset)
@@ -87,7 +87,7 @@ def downstream_subgraph(lineage: LineageGraph, dataset: DatasetId) -> nx.MultiDi
     return subgraph(lineage, nodes)
 
 
-def _dataset_node_of(lineage: LineageGraph, dataset: DatasetId) -> str:
+def _dataset_node_of(lineage: LineageGraph, dataset: QualifiedName) -> str:
     """The node a dataset is drawn as: its model version for ``models:/``, else its own."""
     refs = model_refs(lineage, dataset)
     return version_node(refs[0].key) if refs else dataset_node(dataset)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from mldossier.config import Config
 from mldossier.intake.linking import Index
+from mldossier.lineage.provenance import provenance
 from mldossier.model import (
     Citation,
     MlflowRun,
@@ -124,7 +125,7 @@ def _sources(
         s.kind: s for s in sorted(index.signoffs_of(model.name), key=lambda s: (s.date, s.id))
     }
     prod = next((v for v in reversed(views) if v.production), views[-1] if views else None)
-    prov = lineage.provenance(prod.version) if (prod and lineage is not None) else None
+    prov = provenance(lineage, prod.version) if (prod and lineage is not None) else None
     datasets = ", ".join(
         f"{u.dataset}" + (f" @ {u.version[:12]}" if u.version else " (unversioned)")
         for u in (prov.input_datasets if prov else ())

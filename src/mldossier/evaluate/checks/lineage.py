@@ -14,6 +14,8 @@ from mldossier.evaluate.checks.registry import (
     check,
 )
 from mldossier.intake.linking import is_production
+from mldossier.lineage.provenance import provenance
+from mldossier.lineage.skew import skew
 from mldossier.model import Citation
 
 
@@ -23,7 +25,7 @@ def training_lineage_complete(
 ) -> Outcome:
     """Lineage reaches from the version through its MLflow run and OpenLineage training run to input datasets with schema and version."""
     assert subject.version is not None
-    prov = context.lineage_graph().provenance(subject.version)
+    prov = provenance(context.lineage_graph(), subject.version)
     if prov.gaps:
         return Outcome(
             FAIL,
@@ -48,7 +50,7 @@ def training_lineage_complete(
 def datasets_pinned(subject: Subject, context: CheckContext, params: dict[str, Any]) -> Outcome:
     """Every dataset the version was trained on is pinned to a version."""
     assert subject.version is not None
-    prov = context.lineage_graph().provenance(subject.version)
+    prov = provenance(context.lineage_graph(), subject.version)
     if not prov.input_datasets:
         return Outcome(
             FAIL,
@@ -75,7 +77,7 @@ def datasets_pinned(subject: Subject, context: CheckContext, params: dict[str, A
 def data_quality_passed(subject: Subject, context: CheckContext, params: dict[str, Any]) -> Outcome:
     """Data-quality assertions recorded on the training data (or upstream of it) all passed."""
     assert subject.version is not None
-    prov = context.lineage_graph().provenance(subject.version)
+    prov = provenance(context.lineage_graph(), subject.version)
     uses = [
         u for run in prov.upstream_runs for u in (*run.inputs, *run.outputs) if u.quality_assertions
     ]
@@ -117,7 +119,7 @@ def failed_runs_surfaced(
 ) -> Outcome:
     """No pipeline run upstream of the version ended in FAIL without a later successful attempt."""
     assert subject.version is not None
-    prov = context.lineage_graph().provenance(subject.version)
+    prov = provenance(context.lineage_graph(), subject.version)
     if prov.failed_runs:
         return Outcome(
             FAIL,
@@ -147,8 +149,8 @@ def serving_skew_absent(subject: Subject, context: CheckContext, params: dict[st
     """The serving job reads the features the model was trained on: no training-serving skew."""
     version = subject.version
     assert version is not None
-    skew = context.lineage_graph().skew(version)
-    if not skew.serving_runs:
+    report = skew(context.lineage_graph(), version)
+    if not report.serving_runs:
         return Outcome(
             WARN,
             (
@@ -158,46 +160,46 @@ def serving_skew_absent(subject: Subject, context: CheckContext, params: dict[st
             (version.cite,),
             "emit OpenLineage events from the serving job (jobType SERVING)",
         )
-    if not skew.served:
+    if not report.served:
         return Outcome(
             WARN,
             (
                 "the serving job records no schema for the features it reads, so "
                 "skew cannot be checked",
             ),
-            tuple(skew.citations),
+            tuple(report.citations),
             "emit the schema facet on the serving job's input datasets",
         )
-    if skew.basis == "none":
+    if report.basis == "none":
         return Outcome(
             WARN,
             ("no signature or training schema to compare the served features with",),
-            tuple(skew.citations),
+            tuple(report.citations),
         )
-    if skew.has_skew:
+    if report.has_skew:
         reasons = []
-        reasons += [f"renamed: {a} → {b}" for a, b in skew.renamed]
-        reasons += [f"retyped: {n} {a} → {b}" for n, a, b in skew.retyped]
-        reasons += [f"missing at serving: {n}" for n in skew.removed]
-        reasons += [f"extra at serving: {n}" for n in skew.added]
+        reasons += [f"renamed: {a} → {b}" for a, b in report.renamed]
+        reasons += [f"retyped: {n} {a} → {b}" for n, a, b in report.retyped]
+        reasons += [f"missing at serving: {n}" for n in report.removed]
+        reasons += [f"extra at serving: {n}" for n in report.added]
         reasons += [
             f"dataset {d} trained on version {a}, served from {b}"
-            for d, a, b in skew.dataset_versions_differ
+            for d, a, b in report.dataset_versions_differ
         ]
         return Outcome(
             FAIL,
             tuple(reasons),
-            tuple(skew.citations),
+            tuple(report.citations),
             "align the serving feature pipeline with the training features, or "
             "retrain on what is served",
         )
     return Outcome(
         PASS,
         (
-            f"serving reads the {len(skew.expected)} expected feature(s) "
-            f"(compared with the {skew.basis.replace('_', ' ')})",
+            f"serving reads the {len(report.expected)} expected feature(s) "
+            f"(compared with the {report.basis.replace('_', ' ')})",
         ),
-        tuple(skew.citations),
+        tuple(report.citations),
     )
 
 
@@ -209,7 +211,7 @@ def logging_evidence_present(
     version = subject.version
     assert version is not None
     graph = context.lineage_graph()
-    prov = graph.provenance(version)
+    prov = provenance(graph, version)
     reasons: list[str] = []
     cites: list[Citation] = []
     if prov.training_runs:
@@ -224,8 +226,8 @@ def logging_evidence_present(
             "emit OpenLineage events from the training pipeline",
         )
     if is_production(version, context.config):
-        skew = graph.skew(version)
-        if not skew.serving_runs:
+        report = skew(graph, version)
+        if not report.serving_runs:
             return Outcome(
                 WARN,
                 (*reasons, "no serving events logged for this production version"),
@@ -233,7 +235,7 @@ def logging_evidence_present(
                 "emit OpenLineage events from the serving job",
             )
         reasons.append(
-            f"{sum(len(r.events) for r in skew.serving_runs)} event(s) logged for serving"
+            f"{sum(len(r.events) for r in report.serving_runs)} event(s) logged for serving"
         )
-        cites += [r.cite for r in skew.serving_runs]
+        cites += [r.cite for r in report.serving_runs]
     return Outcome(PASS, tuple(reasons), tuple(cites))
