@@ -63,12 +63,13 @@ def worst(statuses: Iterable[str]) -> Status:
     return min(relevant, key=_RANK.__getitem__) if relevant else Status.NOT_APPLICABLE
 
 
+_GATE = frozenset({Status.FAIL, Status.ERROR})
+_GATE_WITH_WARN = _GATE | {Status.WARN}
+
+
 def failing(fail_on_warn: bool = False) -> frozenset[Status]:
     """The statuses that fail a CI gate: fail and error, and warn with ``--fail-on warn``."""
-    gate = {Status.FAIL, Status.ERROR}
-    if fail_on_warn:
-        gate.add(Status.WARN)
-    return frozenset(gate)
+    return _GATE_WITH_WARN if fail_on_warn else _GATE
 
 
 def fails_gate(status: str, fail_on_warn: bool = False) -> bool:
