@@ -74,8 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     from mldossier.bundle.build import make_dossier
     from mldossier.config import load_config
     from mldossier.evaluate.verdicts import evaluate
+    from mldossier.formats.json import report_id_of
     from mldossier.lineage.graph import build_graph
-    from mldossier.pipeline import Analysis, build_inputs, load_controls, read, report_id_of
+    from mldossier.pipeline import Analysis, build_inputs, load_controls, read
     from mldossier.render.results_json import results_bytes
 
     stage = Stages()

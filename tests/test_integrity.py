@@ -20,8 +20,9 @@ from mldossier.errors import UsageError
 from mldossier.evaluate.baseline import compare
 from mldossier.evaluate.catalog import CheckRef, Control, Scope
 from mldossier.evaluate.verdicts import Verdict, apply_waivers
+from mldossier.formats.json import report_id_of
 from mldossier.model import Waiver
-from mldossier.pipeline import inputs_section, report_id_of
+from mldossier.pipeline import inputs_section
 
 CONTROL = Control(
     "SOC2-CC8-1",

@@ -8,7 +8,6 @@ evidence, built here once per run and handed to the lineage graph, the evaluatio
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ from mldossier.config import Config
 from mldossier.evaluate.catalog import Catalog, default_catalog_paths, load_catalogs
 from mldossier.evaluate.checks import library
 from mldossier.evaluate.verdicts import Results, evaluate, evidence_manifest
+from mldossier.formats.json import report_id_of
 from mldossier.intake.linking import Index
 from mldossier.intake.read import read_indexed
 from mldossier.lineage.graph import LineageGraph, build_graph
@@ -63,11 +63,6 @@ def load_controls(config: Config, control_files: Sequence[Path] = ()) -> list[Ca
     return load_catalogs(paths, {n: c.subject for n, c in library().items()})
 
 
-def canonical(data: Any) -> bytes:
-    """Canonical JSON bytes (sorted keys, no spaces) for hashing."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
 def inputs_section(
     evidence_files: list[dict[str, Any]], catalogs: list[dict[str, Any]], config_sha256: str
 ) -> dict[str, Any]:
@@ -78,11 +73,6 @@ def inputs_section(
         "catalogs": catalogs,
         "config_sha256": config_sha256,
     }
-
-
-def report_id_of(inputs: dict[str, Any]) -> str:
-    """SHA-256 of the canonical inputs section."""
-    return hashlib.sha256(canonical(inputs)).hexdigest()
 
 
 def build_inputs(config: Config, results: Results) -> dict[str, object]:

@@ -20,8 +20,7 @@ from mldossier.evaluate.baseline import compare, load_baseline
 from mldossier.lineage.diagram import lineage_svgs
 from mldossier.pipeline import Analysis
 from mldossier.render.dossier import Dossier, build_dossier
-from mldossier.render.results_json import dumps, results_bytes, to_json
-from mldossier.render.site.pages import RESULTS_NAME
+from mldossier.render.results_json import RESULTS_NAME, dumps, results_bytes, to_json
 
 PDF_NAME = "report.pdf"
 EVIDENCE_MANIFEST_NAME = "evidence-manifest.json"

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from mldossier.errors import UsageError
+from mldossier.formats.json import report_id_of
 from mldossier.intake.files import sha256_file
-from mldossier.pipeline import report_id_of
 
 MANIFEST_NAME = "manifest.json"
 SIGNATURE_NAME = "manifest.json.sig"

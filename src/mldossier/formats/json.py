@@ -7,6 +7,7 @@ writes them as text or null. What mldossier writes for people to read is :func:`
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -65,3 +66,13 @@ def parse_json_text(text: str) -> Any:
 def pretty_json(data: Any) -> str:
     """JSON for people to read and diff: indented by two, non-ASCII kept, one final newline."""
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def canonical(data: Any) -> bytes:
+    """Canonical JSON bytes (sorted keys, no spaces) for hashing."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def report_id_of(inputs: dict[str, Any]) -> str:
+    """SHA-256 of a report's canonical inputs section: the report id."""
+    return hashlib.sha256(canonical(inputs)).hexdigest()

@@ -18,6 +18,10 @@ from mldossier.evaluate.verdicts import Results, Verdict, evidence_manifest
 RESULTS_SCHEMA_ID = "https://mldossier.dev/schemas/results.schema.json"
 
 
+RESULTS_NAME = "results.json"
+"""The results JSON's file name in the bundle and the site."""
+
+
 def frameworks(results: Results) -> list[str]:
     """Frameworks in catalog order."""
     return list(dict.fromkeys(c.framework for c in results.catalogs))

@@ -35,10 +35,10 @@ import yaml
 from mldossier.cache import Cache
 from mldossier.errors import InputError, Problem
 from mldossier.render.dossier import Dossier
+from mldossier.render.results_json import RESULTS_NAME
 from mldossier.render.site.mkdocs import mkdocs_config, run_mkdocs
 from mldossier.render.site.pages import (
     LINEAGE_DIR,
-    RESULTS_NAME,
     SITE_TEMPLATES,
 )
 from mldossier.render.site.safety import (

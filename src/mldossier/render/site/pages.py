@@ -28,7 +28,6 @@ OVERVIEW_SYSTEMS = 50
 """Systems listed on the overview (worst first); the rest are one click away."""
 
 LINEAGE_DIR = "assets/lineage"
-RESULTS_NAME = "results.json"
 
 STATUS_COLUMNS = tuple(s.value for s in BY_SEVERITY)
 """Statuses in summary tables and lists: worst (what needs action) first."""

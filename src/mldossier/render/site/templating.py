@@ -17,8 +17,8 @@ from markupsafe import Markup
 from mldossier.formats.text import human_size
 from mldossier.model import Citation
 from mldossier.render.dossier import Dossier, SystemView
+from mldossier.render.results_json import RESULTS_NAME
 from mldossier.render.site.pages import (
-    RESULTS_NAME,
     SITE_TEMPLATES,
     STATUS_CLASS,
     STATUS_COLUMNS,
