@@ -8,6 +8,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 from mldossier.config import Config
@@ -21,8 +22,8 @@ from mldossier.evaluate.checks import (
     Outcome,
     Subject,
     combine,
-    library,
 )
+from mldossier.evaluate.checks.registry import REGISTRY
 from mldossier.intake.linking import Index, is_production
 from mldossier.lineage.graph import LineageGraph
 from mldossier.model import Citation, Evidence, Waiver
@@ -92,19 +93,21 @@ class Results:
                 counts[v.status] += 1
         return counts
 
-    @property
+    @cached_property
     def failing(self) -> list[Verdict]:
         """Fails and warns (and errors), worst first: what the strictest CI gate fails on."""
         bad = [v for v in self.verdicts if fails_gate(v.status, fail_on_warn=True)]
-        return sorted(
-            bad,
-            key=lambda v: (
-                Status(v.status).rank,
-                SEVERITY_ORDER.get(v.control.severity, 3),
-                v.control.id,
-                v.subject,
-            ),
-        )
+        return sorted(bad, key=verdict_order)
+
+
+def verdict_order(v: Verdict) -> tuple[int, int, str, str]:
+    """Worst status first, then the most severe control, then by control and subject."""
+    return (
+        Status(v.status).rank,
+        SEVERITY_ORDER.get(v.control.severity, 3),
+        v.control.id,
+        v.subject,
+    )
 
 
 def evidence_manifest(evidence: Evidence) -> list[dict[str, Any]]:
@@ -173,7 +176,7 @@ def subjects_for(
 def evaluate_control(control: Control, subject: Subject, context: CheckContext) -> Verdict:
     """One control on one subject: run its checks and its sign-off requirement, combine."""
     results: list[CheckResult] = []
-    specs = library()
+    specs = REGISTRY  # by name; library() would sort a copy for every control and subject
     context.max_age_days = control.max_evidence_age_days
     outcomes: list[Outcome] = []
     for ref in control.checks:

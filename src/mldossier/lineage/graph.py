@@ -54,6 +54,7 @@ from mldossier.model import (
 if TYPE_CHECKING:
     from mldossier.lineage.provenance import Provenance
     from mldossier.lineage.runs import WriterOrder
+    from mldossier.lineage.skew import SkewReport
 
 Key = tuple[str, str]
 """A dataset or job identity as a plain ``(namespace, name)`` tuple.
@@ -82,6 +83,8 @@ class Memo:
     """Job -> when its latest COMPLETE run was done (:func:`.runs.superseded`)."""
     provenance: dict[str, Provenance] = field(default_factory=dict)
     """Version key -> its provenance (:func:`.provenance.provenance`)."""
+    skew: dict[str, SkewReport] = field(default_factory=dict)
+    """Version key -> its training-serving comparison (:func:`.skew.skew`)."""
     trained_by: dict[str, set[str]] | None = None
     """OpenLineage run id -> keys of the versions it trained (:func:`.impact.trained_by`)."""
     versions_of_mlflow_run: dict[str, list[ModelVersion]] | None = None

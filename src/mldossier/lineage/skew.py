@@ -68,7 +68,17 @@ class SkewReport:
 
 
 def skew(lineage: LineageGraph, version: ModelVersion) -> SkewReport:
-    """Training features (signature, else training schema) against serving features."""
+    """Training features (signature, else training schema) against serving features.
+
+    Worked out once per version and graph: several controls ask it of the same version.
+    """
+    found = lineage.memo.skew.get(version.key)
+    if found is None:
+        found = lineage.memo.skew[version.key] = _skew(lineage, version)
+    return found
+
+
+def _skew(lineage: LineageGraph, version: ModelVersion) -> SkewReport:
     targets = {t.lower() for t in lineage.config.linking.target_columns}
     cites: list[Citation] = []
     prov = provenance(lineage, version)

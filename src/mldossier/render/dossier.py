@@ -23,12 +23,12 @@ from mldossier import __version__
 from mldossier.config import Config
 from mldossier.evaluate.baseline import Changes
 from mldossier.evaluate.catalog import Control
-from mldossier.evaluate.verdicts import SEVERITY_ORDER, Results, Verdict
+from mldossier.evaluate.verdicts import Results, Verdict, verdict_order
 from mldossier.intake.linking import Index, is_production
 from mldossier.model import Citation, Evidence, ModelVersion, RegisteredModel, SourceFile
 from mldossier.render.annex_iv import Section, annex_iv, tag
 from mldossier.render.results_json import crosswalk, frameworks
-from mldossier.status import STATUSES, Status, worst
+from mldossier.status import STATUSES, worst
 
 if TYPE_CHECKING:
     from mldossier.lineage.graph import LineageGraph
@@ -381,7 +381,7 @@ def build_dossier(
                 index.systems[name],
                 _unique(slugify(name), slugs),
                 _version_views(index.versions.get(name, []), index, config),
-                sorted(by_system.get(name, []), key=_verdict_order),
+                sorted(by_system.get(name, []), key=verdict_order),
                 index,
                 config,
                 lineage,
@@ -401,15 +401,6 @@ def build_dossier(
         crosswalk=tuple(cast("list[CrosswalkPair]", crosswalk(results))),
         frameworks=tuple(frameworks(results)),
         changes=changes,
-    )
-
-
-def _verdict_order(v: Verdict) -> tuple[int, int, str, str]:
-    return (
-        Status(v.status).rank,
-        SEVERITY_ORDER.get(v.control.severity, 3),
-        v.control.id,
-        v.subject,
     )
 
 

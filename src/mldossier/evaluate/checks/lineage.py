@@ -15,6 +15,7 @@ from mldossier.evaluate.checks.registry import (
 )
 from mldossier.intake.linking import is_production
 from mldossier.lineage.provenance import provenance
+from mldossier.lineage.runs import serving_runs_of
 from mldossier.lineage.skew import skew
 from mldossier.model import Citation
 
@@ -226,16 +227,14 @@ def logging_evidence_present(
             "emit OpenLineage events from the training pipeline",
         )
     if is_production(version, context.config):
-        report = skew(graph, version)
-        if not report.serving_runs:
+        serving = serving_runs_of(graph, version)
+        if not serving:
             return Outcome(
                 WARN,
                 (*reasons, "no serving events logged for this production version"),
                 tuple(cites),
                 "emit OpenLineage events from the serving job",
             )
-        reasons.append(
-            f"{sum(len(r.events) for r in report.serving_runs)} event(s) logged for serving"
-        )
-        cites += [r.cite for r in report.serving_runs]
+        reasons.append(f"{sum(len(r.events) for r in serving)} event(s) logged for serving")
+        cites += [r.cite for r in serving]
     return Outcome(PASS, tuple(reasons), tuple(cites))

@@ -17,7 +17,7 @@ from mldossier.config import Config
 from mldossier.intake.linking import Index
 from mldossier.lineage.graph import LineageGraph
 from mldossier.model import Citation, Evidence, ModelVersion, RegisteredModel
-from mldossier.status import Status
+from mldossier.status import Status, worst
 
 PASS, FAIL, WARN, MANUAL, NOT_APPLICABLE, ERROR, WAIVED = (
     Status.PASS,
@@ -129,9 +129,7 @@ def library() -> dict[str, CheckSpec]:
 
 def combine(outcomes: list[Outcome]) -> Status:
     """The worst status of several outcomes (all not applicable: not applicable)."""
-    if not outcomes:
-        return NOT_APPLICABLE
-    return min((Status(o.status) for o in outcomes), key=lambda s: s.rank)
+    return worst(o.status for o in outcomes)
 
 
 # ---------------------------------------------------------------- helpers of the checks
