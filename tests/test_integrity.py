@@ -147,6 +147,21 @@ def test_baseline_diff_names_flips_subjects_and_evidence() -> None:
     assert [r.control for r in changes.regressions] == ["C1", "C1"]
 
 
+def test_a_new_warning_is_a_regression_only_when_the_gate_takes_warnings() -> None:
+    old = results_doc({"C1::m@1": "pass"}, {"a.json": "1"})
+    new = results_doc({"C1::m@1": "warn", "C2::m@1": "warn", "C3::m@1": "fail"}, {"a.json": "1"})
+    changes = compare(old, new, "old.json")
+    assert [(f.control, f.after) for f in changes.gating()] == [("C3", "fail")]
+    # With --fail-on warn a new warning fails like a warning that was a pass before.
+    assert [(f.control, f.after) for f in changes.gating(fail_on_warn=True)] == [
+        ("C1", "warn"),
+        ("C2", "warn"),
+        ("C3", "fail"),
+    ]
+    # What the change lists and counts for people stays the default gate's.
+    assert [r.control for r in changes.regressions] == ["C3"]
+
+
 def make_bundle(tmp_path: Path) -> Path:
     bundle = tmp_path / "site"
     (bundle / "evidence-files").mkdir(parents=True)

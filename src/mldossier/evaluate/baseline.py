@@ -39,8 +39,8 @@ class Changes:
     baseline: str
     baseline_as_of: str
     flipped: tuple[Flip, ...]
-    new_failures: tuple[Flip, ...]
-    """Verdicts for subjects or controls the baseline did not have, failing now."""
+    new: tuple[Flip, ...]
+    """Verdicts for subjects or controls the baseline did not have, whatever their status."""
     subjects_added: tuple[str, ...]
     subjects_retired: tuple[str, ...]
     evidence_changed: tuple[str, ...]
@@ -49,13 +49,18 @@ class Changes:
     catalogs_changed: tuple[str, ...]
 
     @property
+    def new_failures(self) -> tuple[Flip, ...]:
+        """New verdicts that fail the default CI gate."""
+        return tuple(f for f in self.new if f.regression)
+
+    @property
     def regressions(self) -> tuple[Flip, ...]:
         """Flips for the worse, and new verdicts that fail."""
         return tuple(f for f in self.flipped if f.regression) + self.new_failures
 
     def gating(self, fail_on_warn: bool = False) -> tuple[Flip, ...]:
         """What fails ``check --baseline``: flips into the CI gate, and new verdicts in it."""
-        return tuple(f for f in (*self.flipped, *self.new_failures) if f.regresses(fail_on_warn))
+        return tuple(f for f in (*self.flipped, *self.new) if f.regresses(fail_on_warn))
 
     def lines(self) -> list[str]:
         """The changes in plain words, one per line."""
@@ -100,7 +105,7 @@ def compare(baseline: dict[str, Any], current: dict[str, Any], label: str) -> Ch
         return {(r["control"], r["subject"]): r for r in data.get("results", [])}
 
     old, new = verdicts(baseline), verdicts(current)
-    flipped, new_failures = [], []
+    flipped, added = [], []
     for key in sorted(new):
         now = new[key]
         flip = Flip(
@@ -112,8 +117,7 @@ def compare(baseline: dict[str, Any], current: dict[str, Any], label: str) -> Ch
             now["status"],
         )
         if key not in old:
-            if fails_gate(now["status"]):
-                new_failures.append(flip)
+            added.append(flip)
         elif old[key]["status"] != now["status"]:
             flipped.append(flip)
 
@@ -132,7 +136,7 @@ def compare(baseline: dict[str, Any], current: dict[str, Any], label: str) -> Ch
         baseline=label,
         baseline_as_of=str(baseline.get("as_of", "")),
         flipped=tuple(flipped),
-        new_failures=tuple(new_failures),
+        new=tuple(added),
         subjects_added=tuple(sorted(subjects(current) - subjects(baseline))),
         subjects_retired=tuple(sorted(subjects(baseline) - subjects(current))),
         evidence_changed=tuple(
