@@ -596,6 +596,22 @@ def test_mlmodel_signature_that_is_not_json_is_a_problem(tmp_path):
     assert records(result, "signatures")[0].outputs == ()
 
 
+def test_an_unpaired_surrogate_inside_a_signature_string_is_a_problem(tmp_path):
+    # Valid JSON escape syntax inside the string, but no character: no output could write it.
+    text = (ARTIFACTS / BC_V2_MODEL / "MLmodel").read_text("utf-8")
+    old = '  outputs: \'[{"type": "tensor", "tensor-spec": {"dtype": "int64", '
+    assert old in text
+    new = '  outputs: \'[{"name": "\\ud800", "type": "tensor", "tensor-spec": {"dtype": "int64", '
+    (tmp_path / "MLmodel").write_text(text.replace(old, new), "utf-8")
+    result, _, _ = run_import(tmp_path)
+    [problem] = result.problems
+    assert str(problem).startswith(
+        "MLmodel:/signature/outputs: the JSON inside this string: text holds an unpaired "
+        "UTF-16 surrogate, which is not a character"
+    )
+    assert records(result, "signatures")[0].outputs == ()
+
+
 # ---------------------------------------------------------------- bad input
 
 

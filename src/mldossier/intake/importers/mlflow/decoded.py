@@ -11,7 +11,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from mldossier.formats.text import show
+from mldossier.formats import InputProblem
+from mldossier.formats.text import refuse_surrogates, show
 from mldossier.intake.files import Document
 from mldossier.intake.importers import ImportResult
 from mldossier.intake.importers.mlflow.merge import pairs
@@ -31,9 +32,20 @@ _CONTEXT_TAG = "mlflow.data.context"
 def _decode(
     doc: Document, where: str, text: str, fix: str, result: ImportResult
 ) -> tuple[bool, Any]:
-    """JSON encoded in a string: (True, value), or (False, None) with a problem."""
+    """JSON encoded in a string: (True, value), or (False, None) with a problem.
+
+    The inner JSON is held to what the outer file was (:mod:`mldossier.formats.json`): an
+    escaped unpaired surrogate would otherwise reach the outputs, which cannot encode it.
+    """
     try:
-        return True, json.loads(text)
+        value = json.loads(text)
+        refuse_surrogates(text, value)
+        return True, value
+    except InputProblem as exc:
+        result.problems.append(
+            doc.problem(where, f"the JSON inside this string: {exc.message}", fix)
+        )
+        return False, None
     except json.JSONDecodeError as exc:
         result.problems.append(
             doc.problem(
