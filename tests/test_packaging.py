@@ -42,7 +42,7 @@ def _run(
 
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sdist and wheel that ``python -m build`` makes of a copy of the tracked tree."""
+    """The sdist and wheel that ``python -m build`` makes of the checkout (as CI has it)."""
     out = tmp_path_factory.mktemp("dist")
     done = _run([sys.executable, "-m", "build", "--outdir", str(out), str(ROOT)], cwd=out)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -40,5 +40,19 @@ def test_the_samples_match_the_shared_originals() -> None:
     assert REFERENCE == SAMPLES.parent
 
 
+SHARED_REGULATION_SHA256 = "4527b0a041afc288a913f80b120a3c347be71e1c94b68031f0b93fdaab5e58b9"
+"""The amended text in ../shared that the catalogs have not moved to yet: a further change
+there fails below, so the catalog issue starts from the text it was filed against."""
+
+
 def test_the_regulation_copy_is_the_reviewed_one() -> None:
     assert hashlib.sha256(REGULATION.read_bytes()).hexdigest() == REVIEWED_REGULATION_SHA256
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="../shared is not beside this checkout")
+def test_the_shared_regulation_is_the_one_the_catalog_issue_starts_from() -> None:
+    shared = (SHARED / "reference" / "regulation.md").read_bytes()
+    assert hashlib.sha256(shared).hexdigest() in (
+        REVIEWED_REGULATION_SHA256,
+        SHARED_REGULATION_SHA256,
+    )
