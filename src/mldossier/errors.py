@@ -69,7 +69,7 @@ class InputError(MldossierError):
     exit_code: ClassVar[int] = EXIT_INVALID
 
     def __init__(self, problems: Iterable[Problem]):
-        self.problems = tuple(sorted(problems, key=_problem_order))
+        self.problems = tuple(sort_problems(problems))
         super().__init__("\n".join(str(p) for p in self.problems))
 
     def lines(self, quiet: bool = False) -> list[str]:

@@ -9,7 +9,6 @@ see where each piece of evidence came from and when.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import secrets
@@ -21,6 +20,7 @@ from typing import Any
 
 from mldossier.bundle.atomic import swap_in_folder
 from mldossier.errors import UsageError
+from mldossier.formats.json import pretty_json
 
 LOG_NAME = "collection-log.json"
 """File name of the request log inside a collection."""
@@ -137,7 +137,7 @@ class StagedFolder:
 
     def commit(self, log: dict[str, Any]) -> None:
         """Write the request log, then replace ``target`` by the finished folder."""
-        text = json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+        text = pretty_json(log)
         (self.path / LOG_NAME).write_text(text, encoding="utf-8", newline="\n")
         self._taken.add(LOG_NAME.casefold())
         swap_in_folder(self.path, self.target)

@@ -12,7 +12,13 @@ from mldossier.cache import Cache, cache_key, code_fingerprint, hash_parts, libr
 from mldossier.config import Config
 from mldossier.errors import InputError, Problem, UsageError, sort_problems
 from mldossier.intake.files import Document, Limits, scan
-from mldossier.intake.importers import ImportContext, Importer, ImportResult, all_importers
+from mldossier.intake.importers import (
+    ImportContext,
+    Importer,
+    ImportResult,
+    all_importers,
+    builtin_importers,
+)
 from mldossier.intake.linking import Index, link
 from mldossier.model import Evidence, SourceFile
 
@@ -312,7 +318,7 @@ def _intake_key(
     read other files, every file of the folder. Importers from other packages, whose code
     the key cannot cover, are never cached.
     """
-    if not type(imp).__module__.startswith(f"{__package__}.importers."):
+    if type(imp) not in builtin_importers():
         return ""
     mine = [
         (f"{doc.file.path}\0{doc.file.size}\0{doc.format}", doc.file.sha256)

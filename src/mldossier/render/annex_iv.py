@@ -11,13 +11,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from mldossier.config import Config
+from mldossier.evaluate.checks.registry import tag_of
 from mldossier.intake.linking import Index
 from mldossier.lineage.provenance import provenance
 from mldossier.model import (
     Citation,
     MlflowRun,
     ModelSignature,
-    ModelVersion,
     MonitoringReport,
     RegisteredModel,
     SignOff,
@@ -69,11 +69,6 @@ class Section:
         if present == len(self.items):
             return "filled"
         return "partial" if present else "missing"
-
-
-def tag(model: RegisteredModel | ModelVersion, key: str) -> str:
-    """A registry tag of a model or version, stripped ("" when it is not set)."""
-    return (model.tags.get(key) or "").strip()
 
 
 def _item(label: str, value: str | None, cite: Citation | None) -> Item:
@@ -155,10 +150,10 @@ def _general(s: _Sources, config: Config) -> list[Item]:
     return [
         _item(
             "Intended purpose",
-            tag(model, config.tags.intended_use) or model.description,
+            tag_of(model, config.tags.intended_use) or model.description,
             model.cite,
         ),
-        _item("Provider / owner", tag(model, config.tags.owner), model.cite.at("tags")),
+        _item("Provider / owner", tag_of(model, config.tags.owner), model.cite.at("tags")),
         _item("Versions and their relation", s.history, model.cite),
         s.signed("instructions_for_use", "Instructions for use"),
     ]

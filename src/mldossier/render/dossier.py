@@ -23,10 +23,11 @@ from mldossier import __version__
 from mldossier.config import Config
 from mldossier.evaluate.baseline import Changes
 from mldossier.evaluate.catalog import Control
+from mldossier.evaluate.checks.registry import tag_of
 from mldossier.evaluate.verdicts import Results, Verdict, verdict_order
 from mldossier.intake.linking import Index, is_production
 from mldossier.model import Citation, Evidence, ModelVersion, RegisteredModel, SourceFile
-from mldossier.render.annex_iv import Section, annex_iv, tag
+from mldossier.render.annex_iv import Section, annex_iv
 from mldossier.render.results_json import crosswalk, frameworks
 from mldossier.status import STATUSES, worst
 
@@ -306,8 +307,8 @@ def _version_views(
             VersionView(
                 version=version,
                 production=is_production(version, config),
-                approved_by=tag(version, config.tags.approved_by),
-                approval_date=tag(version, config.tags.approval_date),
+                approved_by=tag_of(version, config.tags.approved_by),
+                approval_date=tag_of(version, config.tags.approval_date),
                 run_id=index.run_id_of(version),
                 metrics=dict(run.metrics) if run else {},
             )
@@ -329,12 +330,12 @@ def _system_view(
     return SystemView(
         model=model,
         slug=slug,
-        category=tag(model, tags.eu_ai_act_category),
-        annex_iii_point=tag(model, tags.annex_iii_point),
-        intended_use=tag(model, tags.intended_use),
-        owner=tag(model, tags.owner),
-        risk_level=tag(model, tags.risk_level),
-        data_classification=tag(model, tags.data_classification),
+        category=tag_of(model, tags.eu_ai_act_category),
+        annex_iii_point=tag_of(model, tags.annex_iii_point),
+        intended_use=tag_of(model, tags.intended_use),
+        owner=tag_of(model, tags.owner),
+        risk_level=tag_of(model, tags.risk_level),
+        data_classification=tag_of(model, tags.data_classification),
         versions=tuple(views),
         annex_iv=annex_iv(model, views, index, config, lineage),
         monitoring=_monitoring(views, index),

@@ -27,6 +27,7 @@ from urllib.parse import quote
 from mldossier import __version__
 from mldossier.evaluate.catalog import Catalog
 from mldossier.evaluate.verdicts import Results, Verdict
+from mldossier.formats.json import pretty_json
 from mldossier.model import Citation, SourceFile
 
 OSCAL_VERSION = "1.1.3"
@@ -179,7 +180,7 @@ def _result(results: Results, run: str, tool_uuid: str, evidence_prefix: str) ->
 
 def dumps_oscal(document: dict[str, Any]) -> str:
     """The document as stable JSON text (keys in OSCAL order, two-space indent)."""
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return pretty_json(document)
 
 
 # ------------------------------------------------------------------ parts

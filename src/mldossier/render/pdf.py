@@ -41,6 +41,7 @@ from mldossier.evaluate.verdicts import ORGANISATION, Verdict
 from mldossier.formats.text import human_size
 from mldossier.model import Citation, SourceFile
 from mldossier.render.dossier import ControlView, Dossier, SystemView, group_by_system, slugify
+from mldossier.render.text import counts_line
 from mldossier.status import STATUSES, Status, worst
 
 PDF_TEMPLATES = data_folder("templates") / "pdf"
@@ -218,10 +219,6 @@ def _w3c(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _counts_line(counts: dict[str, int]) -> str:
-    return ", ".join(f"{counts[s]} {_status_label(s).lower()}" for s in STATUSES if counts.get(s))
-
-
 def _environment() -> SandboxedEnvironment:
     env = SandboxedEnvironment(
         loader=FileSystemLoader(str(PDF_TEMPLATES)),
@@ -238,7 +235,7 @@ def _environment() -> SandboxedEnvironment:
         moment=_moment,
         size=human_size,
         slug=slugify,
-        counts=_counts_line,
+        counts=counts_line,
     )
     return env
 

@@ -42,7 +42,8 @@ def format_findings(verdicts: Iterable[Verdict], style: Style = plain, width: in
     return lines
 
 
-def _counts(counts: dict[str, int], style: Style) -> str:
+def counts_line(counts: dict[str, int], style: Style = plain) -> str:
+    """``3 pass, 1 fail`` in the status order, statuses with no verdict left out."""
     return ", ".join(style(f"{counts[s]} {s.label.lower()}", s) for s in STATUSES if counts[s])
 
 
@@ -57,13 +58,14 @@ def format_terminal(results: Results, verbose: bool = False, style: Style = plai
         f"manifest {results.manifest_sha256[:12]}"
     ]
     for framework in frameworks(results):
-        lines.append(f"\n{framework}: " + _counts(results.counts(framework=framework), style))
+        lines.append(f"\n{framework}: " + counts_line(results.counts(framework=framework), style))
         systems = sorted(
             {v.system for v in results.verdicts if v.control.framework == framework and v.system}
         )
         for system in systems:
             lines.append(
-                f"  {system}: " + _counts(results.counts(framework=framework, system=system), style)
+                f"  {system}: "
+                + counts_line(results.counts(framework=framework, system=system), style)
             )
         # Controls on the organisation (policies, sign-offs) belong to no system: without
         # this line the systems' counts would not add up to the framework's.
@@ -73,7 +75,7 @@ def format_terminal(results: Results, verbose: bool = False, style: Style = plai
         if whole and systems:
             lines.append(
                 "  organisation-wide: "
-                + _counts({status: whole.count(status) for status in STATUSES}, style)
+                + counts_line({status: whole.count(status) for status in STATUSES}, style)
             )
     failing = [v for v in results.failing if verbose or v.status != "warn"]
     if failing:

@@ -13,7 +13,7 @@ from mldossier.evaluate.catalog import Catalog
 from mldossier.evaluate.verdicts import Verdict
 from mldossier.render.dossier import ControlView, CrosswalkPair, CrosswalkSide, Dossier, SystemView
 from mldossier.render.site.safety import raw_copy_path
-from mldossier.status import BY_SEVERITY, STATUSES
+from mldossier.status import BY_SEVERITY, STATUSES, Status
 
 SITE_TEMPLATES = data_folder("templates") / "site"
 """Page templates (``pages/``), the fixed part of ``mkdocs.yml`` and the site's own assets."""
@@ -286,7 +286,7 @@ def _overview(dossier: Dossier, site: SiteIndex) -> Page:
     worst_first = sorted(
         systems,
         key=lambda s: (
-            STATUS_COLUMNS.index(s.status) if s.status in STATUS_COLUMNS else 99,
+            Status(s.status).rank,
             s.model.name,
         ),
     )
@@ -354,7 +354,7 @@ def _page_suffix(pager: Pager) -> str:
 
 
 def _verdict_order(v: Verdict) -> tuple[int, str]:
-    return (STATUS_COLUMNS.index(v.status) if v.status in STATUS_COLUMNS else 99, v.subject)
+    return (Status(v.status).rank, v.subject)
 
 
 @dataclass(frozen=True)
