@@ -78,7 +78,8 @@ ORDER: tuple[str, ...] = (
 # Package data mapped into the package (pyproject.toml), not code in src/mldossier; an
 # import of one counts as an import of the stage that owns it.
 DATA_PACKAGES: dict[str, str] = {
-    "catalogs": "evaluate",
+    # config resolves a catalog id to its bundled file; evaluate reads catalogs by path.
+    "catalogs": "config",
     "templates": "render",
     "schemas": "formats",
 }
@@ -209,6 +210,14 @@ class _Finder(ast.NodeVisitor):
             and isinstance(node.args[0].value, str)
         ):
             self._add(node, node.args[0].value)
+        if (
+            name == "data_folder"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and node.args[0].value in DATA_PACKAGES
+        ):
+            # ``data_folder("templates")`` reads a data package by name: an import of it.
+            self._add(node, f"mldossier.{node.args[0].value}")
         self.generic_visit(node)
 
 

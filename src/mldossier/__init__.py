@@ -5,6 +5,9 @@ from pathlib import Path
 
 __version__ = "0.1.0"
 
+DATA_PACKAGES = ("catalogs", "templates")
+"""The data folders mapped into the package from the repository's top level."""
+
 
 def data_folder(package: str) -> Path:
     """The folder of a data package shipped inside mldossier (``catalogs``, ``templates``).

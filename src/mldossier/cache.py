@@ -47,7 +47,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from mldossier import __version__, data_folder
+from mldossier import DATA_PACKAGES, __version__, data_folder
 
 DEFAULT_DIR_NAME = ".mldossier-cache"
 """The cache folder, in the current folder, when the config names none."""
@@ -90,14 +90,21 @@ def cache_key(*parts: str | bytes | int) -> str:
 
 @lru_cache(maxsize=1)
 def code_fingerprint() -> str:
-    """SHA-256 of mldossier's version and every file of its package and templates.
+    """SHA-256 of mldossier's version and every file of its package and its data folders.
 
     Any change to the code, a schema or a template is a new fingerprint, so no entry made by
     other code is ever read, even between two commits of the same version.
     """
     digest = hashlib.sha256(__version__.encode())
     package = Path(__file__).resolve().parent
-    for label, root in (("package", package), ("templates", data_folder("templates"))):
+    # A wheel holds the data folders inside the package; an editable install maps them from
+    # the repository's top level, and only then are they hashed on their own.
+    roots = [("package", package)] + [
+        (name, folder)
+        for name in DATA_PACKAGES
+        if not (folder := data_folder(name).resolve()).is_relative_to(package)
+    ]
+    for label, root in roots:
         if not root.is_dir():
             continue
         for path in sorted(
