@@ -22,6 +22,9 @@ REGULATION = REFERENCE / "regulation.md"
 SHARED = REPO.parent / "shared"
 """The originals, beside the checkout when they are there."""
 DEMO_EVIDENCE = REPO / "evidence"
+EVALUATION_DATE = "2026-12-02"
+"""The tests' evaluation date: without one it would be today, and the pinned ages would drift."""
+os.environ.setdefault("SOURCE_DATE_EPOCH", "1796169600")  # 2026-12-02T00:00:00Z
 HOSTILE = REPO / "tests" / "hostile"
 """The hostile corpus's generator, expected outcomes and README (the corpus itself is made)."""
 

@@ -396,7 +396,7 @@ BROKEN_CONTROLS = [
         'controls/soc2.yaml:/controls/1/signoff: "sign_off" is not one of "risk_assessment", '
         '"human_oversight_plan", "fundamental_rights_impact_assessment", '
         '"post_market_monitoring_plan", "qms_procedure", "instructions_for_use", '
-        '"eu_declaration_of_conformity", "incident_report", "classification_assessment", '
+        '"eu_declaration_of_conformity", "incident_report", "anomaly_review", "classification_assessment", '
         '"data_governance", "model_validation", "technical_documentation", "logging_policy", '
         '"access_review", "change_approval", "other" (use one of the listed values)',
     ),

@@ -22,6 +22,7 @@ from mldossier.evaluate.catalog import Catalog, CheckRef, Control, Scope
 from mldossier.evaluate.verdicts import Results, Verdict
 from mldossier.model import Citation, Evidence
 from mldossier.render.step_summary import md_cell, step_summary_markdown
+from mldossier.status import gate
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
@@ -288,17 +289,19 @@ def crafted_results() -> Results:
         "model-a",
         "system",
         "model-a",
-        "fail",
+        "exception",
         ("no 'owner' tag\nsecond line <script>alert(1)</script>",),
         (cite,),
         "tag the model with `owner`",
         (),
     )
-    good = Verdict(soc, "model-a", "system", "model-a", "pass", ("ok",), (), "", ())
-    warn = Verdict(soc, "model-b", "system", "model-b", "warn", ("expires soon",), (), "", ())
+    good = Verdict(soc, "model-a", "system", "model-a", "no_exception", ("ok",), (), "", ())
+    warn = Verdict(
+        soc, "model-b", "system", "model-b", "not_evidenced", ("no run exported",), (), "", ()
+    )
     return Results(
         datetime(2026, 11, 20, tzinfo=UTC),
-        "newest evidence",
+        "--as-of",
         (catalog(eu), catalog(soc)),
         (bad, good, warn),
         Evidence("evidence", ()),
@@ -310,28 +313,31 @@ def test_step_summary_markdown() -> None:
     assert step_summary_markdown(crafted_results()) == (
         "## mldossier check: 1 failing verdict(s)\n"
         "\n"
-        "Evaluated at 2026-11-20T00:00:00+00:00 (newest evidence); evidence manifest SHA-256 "
+        "Evaluated at 2026-11-20T00:00:00+00:00 (--as-of); evidence manifest SHA-256 "
         "`eeeeeeeeeeee`.\n"
         "\n"
-        "| framework | pass | fail | warn | manual | waived | n/a | error |\n"
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
-        "| EU AI Act | 0 | 1 | 0 | 0 | 0 | 0 | 0 |\n"
-        "| SOC 2 | 1 | 0 | 1 | 0 | 0 | 0 | 0 |\n"
+        "| framework | no exception | exception | formal nonconformity | not evidenced | "
+        "no occurrence | observation | not assessed | not yet applicable | n/a | waived | "
+        "error |\n"
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+        "| EU AI Act | 0 | 1 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 |\n"
+        "| SOC 2 | 1 | 0 | 0 | 1 | 0 | 0 | 0 | 0 | 0 | 0 | 0 |\n"
         "\n"
         "### Failing controls\n"
         "\n"
         "| status | control | subject | title | why | fix | evidence |\n"
         "| --- | --- | --- | --- | --- | --- | --- |\n"
-        "| FAIL | EU-1 (Art. 9) | model-a | Owner \\| named | no 'owner' tag<br>second line "
+        "| EXCEPTION | EU-1 (Art. 9) | model-a | Owner \\| named | no 'owner' tag<br>second line "
         "&lt;script&gt;alert(1)&lt;/script&gt; | tag the model with \\`owner\\` | "
         "mlflow/a\\|b.json:/x\\|y (sha256 cccccccccccc) |\n"
         "\n"
-        "1 warning(s) not listed (`--fail-on warn` gates on them).\n"
+        "1 not-evidenced verdict(s) not listed: they are on the evidence request list "
+        "(`--strict` gates on them).\n"
     )
 
 
 def test_every_row_of_the_summary_table_has_seven_cells() -> None:
-    text = step_summary_markdown(crafted_results(), fail_on_warn=True)
+    text = step_summary_markdown(crafted_results(), gate(strict=True))
     rows = [
         line
         for line in text.splitlines()
@@ -388,9 +394,10 @@ def test_check_appends_the_summary_on_github(tmp_path: Path) -> None:
     runner = CliRunner()
     assert runner.invoke(main, ["init", str(tmp_path / "p")]).exit_code == 0
     summary = tmp_path / "summary.md"
+    # the init example only lacks evidence (not_evidenced): it gates under --strict
     result = runner.invoke(
         main,
-        ["--config", str(tmp_path / "p" / "mldossier.yaml"), "check"],
+        ["--config", str(tmp_path / "p" / "mldossier.yaml"), "check", "--strict"],
         env={"GITHUB_STEP_SUMMARY": str(summary)},
     )
     assert result.exit_code == 1, result.output

@@ -36,7 +36,7 @@ PDF = b"%PDF-1.7\n% risk assessment\n"
 KIND_LIST = (
     '"risk_assessment", "human_oversight_plan", "fundamental_rights_impact_assessment", '
     '"post_market_monitoring_plan", "qms_procedure", "instructions_for_use", '
-    '"eu_declaration_of_conformity", "incident_report", "classification_assessment", '
+    '"eu_declaration_of_conformity", "incident_report", "anomaly_review", "classification_assessment", '
     '"data_governance", "model_validation", "technical_documentation", "logging_policy", '
     '"access_review", "change_approval", "other"'
 )

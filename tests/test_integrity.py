@@ -23,6 +23,7 @@ from mldossier.evaluate.verdicts import Verdict, apply_waivers
 from mldossier.formats.json import report_id_of
 from mldossier.model import Waiver
 from mldossier.pipeline import inputs_section
+from mldossier.status import Status, gate
 
 CONTROL = Control(
     "SOC2-CC8-1",
@@ -49,7 +50,7 @@ def verdict(status: str, subject: str = "credit-default-scorer@3") -> Verdict:
         subject,
         "version",
         subject.split("@")[0],
-        status,
+        Status(status),
         ("no approval",),
         (),
         "approve it",
@@ -75,36 +76,47 @@ def waiver(expires: str = "2027-01-31", subject: str = "credit-default-scorer@3"
 AS_OF = datetime(2026, 11, 20, tzinfo=UTC)
 
 
-def test_a_waived_failure_is_waived_never_pass() -> None:
-    (v,) = apply_waivers([verdict("fail")], (waiver(),), AS_OF)
+def test_a_waived_exception_is_waived_never_no_exception() -> None:
+    (v,) = apply_waivers([verdict("exception")], (waiver(),), AS_OF)
     assert v.status == "waived"
     assert v.reasons[0] == (
-        "fail waived by waiver W-1 (owner risk-team, approved by cro, until "
+        "exception waived by waiver W-1 (owner risk-team, approved by cro, until "
         "2027-01-31): hotfix under review; compensating control: manual "
         "review of every decision"
     )
     assert v.citations[-1].file == "waivers/w.yaml"
 
 
-def test_an_expired_waiver_fails() -> None:
-    (v,) = apply_waivers([verdict("fail")], (waiver("2026-11-19"),), AS_OF)
-    assert v.status == "fail"
-    assert v.reasons[0].endswith("expired on 2026-11-19")
-    assert v.fix.startswith("renew or close the waiver")
+def test_an_expired_waiver_is_an_exception() -> None:
+    (v,) = apply_waivers([verdict("exception")], (waiver("2026-11-19"),), AS_OF)
+    assert v.status == "exception"
+    assert v.reasons[0] == (
+        "waiver W-1 (owner risk-team, approved by cro, until 2026-11-19) expired on 2026-11-19"
+    )
+    assert v.fix == "renew or close the waiver; approve it"
+    # An expired waiver does not hide what it covered, whatever that was.
+    (observed,) = apply_waivers([verdict("observation")], (waiver("2026-11-19"),), AS_OF)
+    assert observed.status == "exception"
 
 
-def test_a_waiver_on_a_passing_verdict_changes_nothing_but_says_so() -> None:
-    (v,) = apply_waivers([verdict("pass")], (waiver(),), AS_OF)
-    assert v.status == "pass" and v.reasons[-1].endswith("is not needed: the control passes")
+def test_a_waiver_on_a_conforming_verdict_changes_nothing_but_says_so() -> None:
+    (v,) = apply_waivers([verdict("no_exception")], (waiver(),), AS_OF)
+    assert v.status == "no_exception"
+    assert v.reasons[-1] == (
+        "waiver W-1 (owner risk-team, approved by cro, until 2027-01-31) is not needed: "
+        "no exception was found"
+    )
 
 
 def test_a_waiver_for_a_system_covers_its_versions_and_not_other_systems() -> None:
-    (v,) = apply_waivers([verdict("fail")], (waiver(subject="credit-default-scorer"),), AS_OF)
+    (v,) = apply_waivers([verdict("exception")], (waiver(subject="credit-default-scorer"),), AS_OF)
     assert v.status == "waived"
     (other,) = apply_waivers(
-        [verdict("fail", "income-verifier@2")], (waiver(subject="credit-default-scorer"),), AS_OF
+        [verdict("exception", "income-verifier@2")],
+        (waiver(subject="credit-default-scorer"),),
+        AS_OF,
     )
-    assert other.status == "fail"
+    assert other.status == "exception"
 
 
 def results_doc(statuses: dict[str, str], files: dict[str, str]) -> dict[str, object]:
@@ -128,17 +140,18 @@ def results_doc(statuses: dict[str, str], files: dict[str, str]) -> dict[str, ob
 
 def test_baseline_diff_names_flips_subjects_and_evidence() -> None:
     old = results_doc(
-        {"C1::m@1": "pass", "C2::m@1": "fail", "C1::old@1": "pass"}, {"a.json": "1", "b.json": "2"}
+        {"C1::m@1": "no_exception", "C2::m@1": "exception", "C1::old@1": "no_exception"},
+        {"a.json": "1", "b.json": "2"},
     )
     new = results_doc(
-        {"C1::m@1": "fail", "C2::m@1": "pass", "C1::new@1": "fail"},
+        {"C1::m@1": "exception", "C2::m@1": "no_exception", "C1::new@1": "exception"},
         {"a.json": "1", "b.json": "3", "c.json": "4"},
     )
     changes = compare(old, new, "old.json")
     assert changes.lines() == [
-        "C1 CC8.1 [m@1]: pass → fail (regression)",
-        "C2 CC8.1 [m@1]: fail → pass",
-        "C1 CC8.1 [new@1]: new, fail",
+        "C1 CC8.1 [m@1]: no_exception → exception (regression)",
+        "C2 CC8.1 [m@1]: exception → no_exception",
+        "C1 CC8.1 [new@1]: new, exception",
         "subject added: new@1",
         "subject retired: old@1",
         "evidence changed: b.json",
@@ -147,19 +160,77 @@ def test_baseline_diff_names_flips_subjects_and_evidence() -> None:
     assert [r.control for r in changes.regressions] == ["C1", "C1"]
 
 
-def test_a_new_warning_is_a_regression_only_when_the_gate_takes_warnings() -> None:
-    old = results_doc({"C1::m@1": "pass"}, {"a.json": "1"})
-    new = results_doc({"C1::m@1": "warn", "C2::m@1": "warn", "C3::m@1": "fail"}, {"a.json": "1"})
+def test_a_new_observation_is_a_regression_only_when_the_gate_takes_observations() -> None:
+    old = results_doc({"C1::m@1": "no_exception"}, {"a.json": "1"})
+    new = results_doc(
+        {"C1::m@1": "observation", "C2::m@1": "observation", "C3::m@1": "exception"},
+        {"a.json": "1"},
+    )
     changes = compare(old, new, "old.json")
-    assert [(f.control, f.after) for f in changes.gating()] == [("C3", "fail")]
-    # With --fail-on warn a new warning fails like a warning that was a pass before.
-    assert [(f.control, f.after) for f in changes.gating(fail_on_warn=True)] == [
-        ("C1", "warn"),
-        ("C2", "warn"),
-        ("C3", "fail"),
+    assert [(f.control, f.after) for f in changes.gating()] == [("C3", "exception")]
+    # With --fail-on observation a new observation fails like one that was no exception before.
+    assert [(f.control, f.after) for f in changes.gating(gate(fail_on=["observation"]))] == [
+        ("C1", "observation"),
+        ("C2", "observation"),
+        ("C3", "exception"),
     ]
     # What the change lists and counts for people stays the default gate's.
     assert [r.control for r in changes.regressions] == ["C3"]
+
+
+def test_a_regression_is_a_status_that_got_worse() -> None:
+    old = results_doc(
+        {
+            "C1::m@1": "no_exception",
+            "C2::m@1": "exception",
+            "C3::m@1": "not_evidenced",
+            "C4::m@1": "exception",
+            "C5::m@1": "no_exception",
+        },
+        {"a.json": "1"},
+    )
+    new = results_doc(
+        {
+            "C1::m@1": "not_evidenced",  # evidence that was there is gone
+            "C2::m@1": "error",  # the tool could not evaluate: always worse
+            "C3::m@1": "exception",  # a request became a contradiction
+            "C4::m@1": "not_evidenced",  # milder than before
+            "C5::m@1": "not_assessed",  # worse, but neither gating nor not evidenced
+        },
+        {"a.json": "1"},
+    )
+    changes = compare(old, new, "old.json")
+    assert [f.control for f in changes.gating()] == ["C1", "C2", "C3"]
+    assert [f.control for f in changes.regressions] == ["C1", "C2", "C3"]
+    # --fail-on not_assessed makes the fifth gate as well.
+    assert [f.control for f in changes.gating(gate(fail_on=["not_assessed"]))] == [
+        "C1",
+        "C2",
+        "C3",
+        "C5",
+    ]
+
+
+def test_a_baseline_of_the_old_vocabulary_is_read_as_its_nearest_statuses() -> None:
+    old = results_doc(
+        {"C1::m@1": "pass", "C2::m@1": "fail", "C3::m@1": "warn", "C4::m@1": "manual"},
+        {"a.json": "1"},
+    )
+    new = results_doc(
+        {
+            "C1::m@1": "exception",  # pass → exception: a regression
+            "C2::m@1": "exception",  # fail → exception: the same, not a regression
+            "C3::m@1": "exception",  # warn → exception: a regression
+            "C4::m@1": "not_assessed",  # manual → not_assessed: the same
+        },
+        {"a.json": "1"},
+    )
+    changes = compare(old, new, "old.json")
+    assert [f.control for f in changes.gating()] == ["C1", "C3"]
+    assert [f.control for f in changes.gating(gate(strict=True, fail_on=["not_assessed"]))] == [
+        "C1",
+        "C3",
+    ]
 
 
 def make_bundle(tmp_path: Path) -> Path:

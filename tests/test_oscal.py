@@ -25,6 +25,7 @@ from mldossier.evaluate.verdicts import Results
 from mldossier.model import Citation, SourceFile, Waiver
 from mldossier.pipeline import analyse
 from mldossier.render.oscal import NAMESPACE, OSCAL_VERSION, dumps_oscal, evidence_href, to_oscal
+from mldossier.status import STATUSES, Status
 
 UUID5 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
@@ -40,9 +41,13 @@ def evidence_from_samples(root: Path) -> Path:
     return root
 
 
+AS_OF = date(2026, 11, 27)
+"""The evaluation date: the day of the newest evidence in the samples."""
+
+
 def evaluate_folder(root: Path) -> Results:
-    """Read, link and evaluate a folder against the bundled catalogs."""
-    return analyse(Config(), root, default_catalog_paths()).results
+    """Read, link and evaluate a folder against the bundled catalogs, as of :data:`AS_OF`."""
+    return analyse(Config(), root, default_catalog_paths(), as_of=AS_OF).results
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +86,10 @@ def test_reruns_give_identical_bytes(results: Results, evidence_root: Path) -> N
 
 
 def test_times_come_from_the_evaluation_never_the_clock(results: Results) -> None:
+    assert (results.as_of, results.as_of_source) == (
+        datetime(2026, 11, 27, tzinfo=UTC),
+        "--as-of",
+    )
     moment = datetime(2027, 1, 31, 12, 0, tzinfo=UTC)
     doc = body(to_oscal(replace(results, as_of=moment)))
     assert doc["metadata"]["last-modified"] == "2027-01-31T12:00:00+00:00"
@@ -94,7 +103,7 @@ def test_every_verdict_is_a_finding_on_its_control(
     results: Results, document: dict[str, Any]
 ) -> None:
     findings = body(document)["results"][0]["findings"]
-    assert len(findings) == len(results.verdicts) == 267
+    assert len(findings) == len(results.verdicts) == 263
     for verdict, finding in zip(results.verdicts, findings, strict=True):
         assert finding["target"]["type"] == "objective-id"
         assert finding["target"]["target-id"] == verdict.control.id
@@ -104,22 +113,55 @@ def test_every_verdict_is_a_finding_on_its_control(
         assert all(p["ns"] == NAMESPACE for p in finding["props"])
 
 
+OBJECTIVES: dict[str, dict[str, str] | None] = {
+    "no_exception": {"state": "satisfied", "reason": "pass"},
+    "observation": {"state": "satisfied", "reason": "other"},
+    "exception": {"state": "not-satisfied", "reason": "fail"},
+    "formal_nonconformity": {"state": "not-satisfied", "reason": "fail"},
+    "error": {"state": "not-satisfied", "reason": "other"},
+    "waived": {"state": "not-satisfied", "reason": "other"},
+    "not_evidenced": None,
+    "not_assessed": None,
+    "no_occurrence": None,
+    "not_yet_applicable": None,
+    "not_applicable": None,
+}
+"""Each mldossier status's OSCAL objective status (None: OSCAL has none for it)."""
+
+
 def test_statuses_map_to_objective_status(results: Results, document: dict[str, Any]) -> None:
-    expected = {
-        "pass": {"state": "satisfied", "reason": "pass"},
-        "warn": {"state": "satisfied", "reason": "other"},
-        "fail": {"state": "not-satisfied", "reason": "fail"},
-        "manual": None,
-        "not_applicable": None,
-    }
+    assert set(OBJECTIVES) == {s.value for s in STATUSES}
     findings = body(document)["results"][0]["findings"]
     seen = set()
     for verdict, finding in zip(results.verdicts, findings, strict=True):
         seen.add(verdict.status)
-        assert finding["target"].get("status") == expected[verdict.status]
+        assert finding["target"].get("status") == OBJECTIVES[verdict.status]
         if verdict.status == "not_applicable":
             assert finding["target"]["implementation-status"] == {"state": "not-applicable"}
-    assert seen == set(expected)
+        else:
+            assert "implementation-status" not in finding["target"]
+    assert seen == {
+        "no_exception",
+        "observation",
+        "exception",
+        "not_evidenced",
+        "not_assessed",
+        "not_applicable",
+    }
+
+
+def test_every_status_maps_in_a_document_trestle_accepts(results: Results) -> None:
+    # The samples give only some statuses: give the first verdicts every one of them.
+    verdicts = list(results.verdicts)
+    for i, status in enumerate(STATUSES):
+        verdicts[i] = replace(verdicts[i], status=status)
+    doc = to_oscal(replace(results, verdicts=tuple(verdicts)))
+    AssessmentResults.parse_obj(body(doc))
+    findings = body(doc)["results"][0]["findings"]
+    for status, finding in zip(STATUSES, findings, strict=False):
+        props = {p["name"]: p["value"] for p in finding["props"]}
+        assert props["mldossier-status"] == status
+        assert finding["target"].get("status") == OBJECTIVES[status], status
 
 
 def test_a_failing_finding_reads_like_the_terminal(
@@ -132,9 +174,12 @@ def test_a_failing_finding_reads_like_the_terminal(
     )
     finding = body(document)["results"][0]["findings"][index]
     assert finding["title"] == (
-        "EUAIA-6 Risk category recorded and consistent [diabetes-progression-regressor]: fail"
+        "EUAIA-6 Risk category recorded and consistent [diabetes-progression-regressor]: "
+        "not_evidenced"
     )
-    assert finding["description"] == "no 'eu_ai_act_category' tag: the system is not classified"
+    assert finding["description"] == (
+        "no 'eu_ai_act_category' tag: the system's classification is not recorded"
+    )
     assert finding["target"]["title"] == "Art. 6 Risk category recorded and consistent"
     assert finding["remarks"] == (
         "To fix: set 'eu_ai_act_category' to one of high-risk, not-high-risk, limited-risk, "
@@ -257,7 +302,7 @@ def test_uuids_are_unique_version_5_and_findings_keep_theirs(
 
 
 def test_a_waived_verdict_is_not_satisfied_and_names_the_waiver(results: Results) -> None:
-    index, failing = next((i, v) for i, v in enumerate(results.verdicts) if v.status == "fail")
+    index, failing = next((i, v) for i, v in enumerate(results.verdicts) if v.status == "exception")
     waiver = Waiver(
         "W-7",
         failing.control.id,
@@ -271,7 +316,7 @@ def test_a_waived_verdict_is_not_satisfied_and_names_the_waiver(results: Results
         Citation("waivers.yaml", "/waivers/0", "a" * 64),
     )
     verdicts = list(results.verdicts)
-    verdicts[index] = replace(failing, status="waived", waiver=waiver)
+    verdicts[index] = replace(failing, status=Status.WAIVED, waiver=waiver)
     doc = to_oscal(replace(results, verdicts=tuple(verdicts)))
     AssessmentResults.parse_obj(body(doc))
     target = body(doc)["results"][0]["findings"][index]["target"]
@@ -311,9 +356,21 @@ def test_check_oscal_writes_the_document(
     monkeypatch.chdir(tmp_path)  # no mldossier.yaml here: the defaults apply
     out = tmp_path / "assessment-results.json"
     result = CliRunner().invoke(
-        main, ["check", "--evidence", str(evidence_root), "--oscal", str(out)]
+        main,
+        [
+            "check",
+            "--evidence",
+            str(evidence_root),
+            "--as-of",
+            AS_OF.isoformat(),
+            "--oscal",
+            str(out),
+        ],
     )
-    assert result.exit_code == 1, result.output  # the samples fail controls
+    assert result.exit_code == 1, result.output  # the samples have exceptions
     doc = json.loads(out.read_text())
     AssessmentResults.parse_obj(doc["assessment-results"])
-    assert len(doc["assessment-results"]["results"][0]["findings"]) == 267
+    assert len(doc["assessment-results"]["results"][0]["findings"]) == 263
+    # The same document as the one made in-process: the same evaluation date, the same bytes.
+    write_oscal(evaluate_folder(evidence_root), tmp_path / "again.json")
+    assert (tmp_path / "again.json").read_text() == out.read_text()

@@ -27,6 +27,7 @@ from mldossier.render.site import pages as site_pages
 from mldossier.render.site import render_site
 from mldossier.render.site.pages import paginate
 from mldossier.render.site.safety import escape_text, raw_copy_path, safe_svg
+from mldossier.status import BY_SEVERITY
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATES = REPO / "templates" / "site"
@@ -632,7 +633,8 @@ def test_findings_are_worst_first_with_what_to_do(sample_site: Built) -> None:
     assert statuses == [
         site_pages.STATUS_CLASS[v.status] for v in findings[: site_pages.ROWS_PER_PAGE]
     ]
-    assert statuses == sorted(statuses, key=["error", "fail", "warn"].index)
+    order = [s.css_class for s in BY_SEVERITY]
+    assert statuses == sorted(statuses, key=order.index)
     first = findings[0]
     assert str(escape_text(first.fix)) in html
 

@@ -21,12 +21,13 @@ from mldossier.collect.progress import Progress
 from mldossier.config import load_config
 from mldossier.pipeline import analyse
 from mldossier.render.text import format_findings, format_terminal
+from mldossier.status import Status
 from mldossier.terminal import StageReporter, Terminal, color_wanted
 
 CONFIG = REPO / "mldossier.yaml"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 FIRST_FAILURE = (
-    "EUAIA-10-2-B Art. 10(2)(b) [income-verifier@2] Data collection processes and origin documented"
+    "EUAIA-15-ACCURACY Art. 15 [credit-default-scorer@2] Accuracy declared and kept in operation"
 )
 USAGE_ERROR = "Error: --quiet and --verbose cannot be used together (choose one)"
 
@@ -81,15 +82,16 @@ def test_quiet_check_that_fails_prints_only_the_failures(demo_results) -> None: 
     normal = run("--config", str(CONFIG), "check")
     quiet = run("--config", str(CONFIG), "--quiet", "check")
     assert (quiet.code, quiet.stderr) == (normal.code, "") == (1, "")
-    gating = [v for v in demo_results.failing if v.status in ("fail", "error")]
+    gating = [v for v in demo_results.failing if v.status in ("exception", "error")]
     assert quiet.stdout == "\n".join(format_findings(gating)) + "\n"
     lines = quiet.stdout.splitlines()
-    assert lines[0] == f"  FAIL  {FIRST_FAILURE}"
-    assert sum(line.startswith("  FAIL  ") for line in lines) == len(gating) == 41
+    assert lines[0] == f"  EXCEPTION {FIRST_FAILURE}"
+    assert sum(line.startswith("  EXCEPTION ") for line in lines) == len(gating) == 48
     # no header, no counts, no heading, no hint: only the verdict blocks
-    assert all(line.startswith(("  FAIL  ", "        ")) for line in lines)
-    # the same blocks the normal output lists under its heading
-    assert normal.stdout.endswith("Findings (worst first):\n" + quiet.stdout)
+    assert all(line.startswith(("  EXCEPTION ", "        ")) for line in lines)
+    # the normal output lists the same verdicts first under its heading, then the requests
+    assert "Findings (worst first):\n" in normal.stdout
+    assert f"  EXCEPTION     {FIRST_FAILURE}" in normal.stdout.splitlines()
 
 
 def test_quiet_keeps_the_exit_code_and_the_files(tmp_path: Path) -> None:
@@ -100,12 +102,9 @@ def test_quiet_keeps_the_exit_code_and_the_files(tmp_path: Path) -> None:
         "check",
         "--json",
         str(tmp_path / "q.json"),
-        "--fail-on",
-        "warn",
+        "--strict",
     )
-    normal = run(
-        "--config", str(CONFIG), "check", "--json", str(tmp_path / "n.json"), "--fail-on", "warn"
-    )
+    normal = run("--config", str(CONFIG), "check", "--json", str(tmp_path / "n.json"), "--strict")
     assert quiet.code == normal.code == 1
     assert (tmp_path / "q.json").read_bytes() == (tmp_path / "n.json").read_bytes()
 
@@ -118,13 +117,13 @@ def test_quiet_check_with_a_baseline_prints_the_regressions(tmp_path: Path) -> N
     older = json.loads((tmp_path / "now.json").read_text())
     for r in older["results"]:
         if (r["control"], r["subject"]) == ("EUAIA-17-1-A", "income-verifier@2"):
-            r["status"] = "pass"
+            r["status"] = "no_exception"
     (tmp_path / "old.json").write_text(json.dumps(older))
     result = run("--config", str(CONFIG), "-q", "check", "--baseline", str(tmp_path / "old.json"))
     assert result == Run(
         1,
         (
-            "  FAIL  EUAIA-17-1-A Art. 17(1)(a) [income-verifier@2] Changes to the model controlled\n"
+            "  EXCEPTION EUAIA-17-1-A Art. 17(1)(a) [income-verifier@2] Changes to the model controlled\n"
             "        - approved on 2026-04-24T16:30:00Z, before the version was created "
             "(2026-11-27T11:25:48+00:00)\n"
             "        - approved by 'tom.becker', who also ran the training run "
@@ -242,14 +241,13 @@ def test_verbose_check_lists_every_verdict(demo_results) -> None:  # type: ignor
     lines = global_flag.stdout.splitlines()
     assert "Other verdicts:" in lines
     assert (
-        "  PASS   EUAIA-6 Art. 6 [card-fraud-detector] Risk category recorded and consistent"
+        "  NO EXCEPTION  EUAIA-6 Art. 6 [card-fraud-detector] Risk category recorded and consistent"
     ) in lines
     assert (
-        "  MANUAL EUAIA-14 Art. 14 [income-verifier] Human oversight designed and assigned"
+        "  NOT ASSESSED  EUAIA-14 Art. 14 [income-verifier] Human oversight designed and assigned"
     ) in lines
-    listed = sum(
-        bool(re.match(r"  (PASS|FAIL|WARN|MANUAL|WAIVED|N/A|ERROR) ", line)) for line in lines
-    )
+    words = "|".join(re.escape(s.label) for s in Status)
+    listed = sum(bool(re.match(rf"  ({words}) ", line)) for line in lines)
     assert listed == len(demo_results.verdicts)
     assert not any("not listed" in line for line in lines)
     assert global_flag.stdout == format_terminal(demo_results, verbose=True) + "\n"
@@ -308,8 +306,10 @@ def test_a_terminal_gets_coloured_status_words(tty: None) -> None:
     coloured = run("--config", str(CONFIG), "check", color=True)
     assert coloured.code == 1
     lines = coloured.stdout.splitlines()
-    assert f"  \x1b[31mFAIL \x1b[0m {FIRST_FAILURE}" in lines
-    assert "  credit-default-scorer: \x1b[32m51 pass\x1b[0m" in lines
+    assert f"  \x1b[31mEXCEPTION    \x1b[0m {FIRST_FAILURE}" in lines
+    assert any(
+        line.startswith("  credit-default-scorer: \x1b[32m60 no exception\x1b[0m") for line in lines
+    )
     # colour is all that differs
     assert (
         ANSI.sub("", coloured.stdout) == run("--config", str(CONFIG), "--no-color", "check").stdout
@@ -327,13 +327,13 @@ def test_a_pipe_gets_no_colour_and_the_text_is_unchanged(demo_results) -> None: 
     assert "\x1b" not in result.stdout
     assert result.stdout == format_terminal(demo_results) + "\n"
     lines = result.stdout.splitlines()
-    assert f"  FAIL  {FIRST_FAILURE}" in lines
-    assert "  credit-default-scorer: 51 pass" in lines
+    assert f"  EXCEPTION     {FIRST_FAILURE}" in lines
+    assert "  credit-default-scorer: 60 no exception, 10 exception, 2 not evidenced" in lines
 
 
 def test_color_and_no_color_options(tty: None) -> None:
     forced = run("--config", str(CONFIG), "--color", "check")  # a pipe, yet coloured
-    assert f"  \x1b[31mFAIL \x1b[0m {FIRST_FAILURE}" in forced.stdout.splitlines()
+    assert f"  \x1b[31mEXCEPTION    \x1b[0m {FIRST_FAILURE}" in forced.stdout.splitlines()
     over = run("--config", str(CONFIG), "--color", "check", env={"NO_COLOR": "1"})
     assert over.stdout == forced.stdout
     off = run("--config", str(CONFIG), "--no-color", "check", color=True)
@@ -352,10 +352,10 @@ def test_verify_colours_its_verdict(tmp_path: Path) -> None:
 
 def test_styles_only_status_words() -> None:
     term = Terminal(color=True)
-    assert term.style("FAIL ", "fail") == "\x1b[31mFAIL \x1b[0m"
+    assert term.style("EXCEPTION", "exception") == "\x1b[31mEXCEPTION\x1b[0m"
     assert term.style("ERROR", "error") == "\x1b[31m\x1b[1mERROR\x1b[0m"
-    assert term.style("5 manual", "manual") == "5 manual"
-    assert Terminal(color=False).style("FAIL ", "fail") == "FAIL "
+    assert term.style("5 waived", "waived") == "5 waived"
+    assert Terminal(color=False).style("EXCEPTION", "exception") == "EXCEPTION"
 
 
 # ---------------------------------------------------------------- progress

@@ -393,6 +393,8 @@ class SignOff:
     expires: dt.date | None
     attachments: tuple[Attachment, ...]
     cite: Citation
+    anomalies: tuple[str, ...] = ()
+    """Ids of the anomalies it triages (``drift:<report file>``, ``skew:<system@version>``)."""
 
     @property
     def subject(self) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -92,13 +93,17 @@ def analyse(
     evidence_dir: Path | None = None,
     control_files: Sequence[Path] | None = None,
     cache: Cache | None = None,
+    as_of: date | None = None,
 ) -> Analysis:
-    """Read and validate the evidence, load the catalogs, build the lineage graph, evaluate."""
+    """Read and validate the evidence, load the catalogs, build the lineage graph, evaluate.
+
+    ``as_of`` is the evaluation date (``--as-of``); without it ``SOURCE_DATE_EPOCH``, else today.
+    """
     cache = cache if cache is not None else Cache(None)
     intake = read(config, evidence_dir, cache)
     catalogs = load_controls(config, control_files or ())
     lineage = build_graph(intake.evidence, config, intake.index)
-    results = evaluate(intake.index, catalogs, lineage)
+    results = evaluate(intake.index, catalogs, lineage, as_of)
     inputs = build_inputs(config, results)
     cache.finish()
     return Analysis(

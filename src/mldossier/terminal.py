@@ -21,7 +21,16 @@ from mldossier.collect.progress import Progress
 NO_COLOR_ENV = "NO_COLOR"
 """Set to any non-empty value, it turns colour off (https://no-color.org)."""
 QUIET_AND_VERBOSE = "--quiet and --verbose cannot be used together (choose one)"
-STATUS_COLORS = {"pass": "green", "fail": "red", "error": "red", "warn": "yellow"}
+STATUS_COLORS = {
+    "no_exception": "green",
+    "no_occurrence": "green",
+    "exception": "red",
+    "formal_nonconformity": "red",
+    "error": "red",
+    "not_evidenced": "yellow",
+    "observation": "yellow",
+    "not_assessed": "blue",
+}
 """Status words that get a colour; the others stay plain, so colour means something."""
 _META_KEY = "mldossier.terminal"
 

@@ -20,6 +20,13 @@ from mldossier.evaluate.baseline import compare, load_baseline
 from mldossier.lineage.diagram import lineage_svgs
 from mldossier.pipeline import Analysis
 from mldossier.render.dossier import Dossier, build_dossier
+from mldossier.render.requests import (
+    REQUESTS_CSV,
+    REQUESTS_JSON,
+    request_list,
+    requests_csv,
+    requests_json,
+)
 from mldossier.render.results_json import RESULTS_NAME, dumps, results_bytes, to_json
 
 PDF_NAME = "report.pdf"
@@ -127,6 +134,11 @@ def _render_into(
             work_dir=work,
         )
         (staging / RESULTS_NAME).write_bytes(results_data)
+        rows = request_list(analysis.results, analysis.config.tags.owner)
+        (staging / REQUESTS_CSV).write_text(requests_csv(rows), encoding="utf-8", newline="")
+        (staging / REQUESTS_JSON).write_text(
+            dumps(requests_json(rows, analysis.results)), encoding="utf-8"
+        )
 
     def summary(target: Path) -> None:
         render_pdf(

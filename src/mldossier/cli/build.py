@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import click
 
 from mldossier.bundle.build import build
-from mldossier.cli.common import Context, build_cache, evidence_option, no_cache_option, reported
+from mldossier.cli.common import (
+    Context,
+    as_of_option,
+    build_cache,
+    evidence_option,
+    no_cache_option,
+    reported,
+)
 from mldossier.pipeline import analyse
 
 
@@ -44,6 +52,7 @@ from mldossier.pipeline import analyse
     type=click.Path(path_type=Path),
     help="An earlier results JSON or bundle: add a 'changes since' page and section.",
 )
+@as_of_option
 @no_cache_option
 @click.pass_obj
 @reported
@@ -56,6 +65,7 @@ def build_command(
     pdf_per_system: bool,
     sign_key: Path | None,
     baseline: Path | None,
+    as_of: date | None,
     no_cache: bool,
 ) -> None:
     """Build the auditors' site and the PDF report into one verifiable bundle.
@@ -67,7 +77,9 @@ def build_command(
     config = obj.config()
     with obj.terminal.stages(announce=True) as stage:
         stage("reading the evidence and evaluating the controls")
-        analysis = analyse(config, evidence_dir, list(control_files), build_cache(config, no_cache))
+        analysis = analyse(
+            config, evidence_dir, list(control_files), build_cache(config, no_cache), as_of
+        )
         stage.close()  # the warnings start on a line of their own
         obj.warn_all(analysis.results.evidence.warnings)
         stage(f"rendering {bundle_parts(pdf, pdf_per_system, sign_key)} into {out_dir}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import date
 from pathlib import Path
 
 import click
@@ -11,11 +12,13 @@ import click
 from mldossier.bundle.atomic import atomic_write_bytes, atomic_write_text
 from mldossier.cli.common import (
     Context,
+    as_of_option,
     build_cache,
     echo_lines,
     evidence_option,
     no_cache_option,
     reported,
+    strict_gate_option,
 )
 from mldossier.errors import EXIT_FAILING
 from mldossier.evaluate.baseline import compare, load_baseline
@@ -26,7 +29,23 @@ from mldossier.render.oscal import dumps_oscal, to_oscal
 from mldossier.render.results_json import results_bytes, to_json
 from mldossier.render.step_summary import STEP_SUMMARY_ENV, step_summary_markdown
 from mldossier.render.text import format_findings, format_terminal
+from mldossier.status import DEFAULT_GATE, STATUSES, Status, gate
 from mldossier.terminal import QUIET_AND_VERBOSE, Terminal, current
+
+
+def _fail_on(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    """``--fail-on`` statuses, repeatable or comma-separated, each one of the vocabulary."""
+    names = [n.strip() for v in value for n in v.split(",") if n.strip()]
+    known = {s.value for s in STATUSES}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise click.BadParameter(
+            f"unknown status {', '.join(map(repr, unknown))} (use "
+            + ", ".join(sorted(known))
+            + "; the statuses of mldossier 0.x, such as 'warn', are gone: see the CHANGELOG)"
+        )
+    return tuple(names)
+
 
 oscal_option = click.option(
     "--oscal",
@@ -61,11 +80,15 @@ oscal_option = click.option(
 )
 @click.option(
     "--fail-on",
-    type=click.Choice(["fail", "warn"]),
-    default="fail",
-    show_default=True,
-    help="Lowest status that makes the exit code 1.",
+    "fail_on",
+    multiple=True,
+    metavar="STATUS[,STATUS]",
+    callback=_fail_on,
+    help="Statuses that fail the gate besides exception, formal_nonconformity and error "
+    "(repeatable or comma-separated, e.g. observation,not_assessed).",
 )
+@strict_gate_option
+@as_of_option
 @click.option(
     "--verbose",
     "-v",
@@ -88,7 +111,9 @@ def check(
     control_files: tuple[Path, ...],
     json_out: Path | None,
     junit_out: Path | None,
-    fail_on: str,
+    fail_on: tuple[str, ...],
+    strict: bool,
+    as_of: date | None,
     verbose: bool,
     baseline: Path | None,
     oscal_out: Path | None,
@@ -96,42 +121,47 @@ def check(
 ) -> None:
     """Evaluate every control on every AI system and version; the exit code gates CI.
 
-    Exit 0 when no control fails, 1 when at least one fails (or warns, with
-    --fail-on warn), 2 on invalid input or usage. With --quiet a passing check prints
-    nothing and a failing one only the verdicts that fail it.
+    Exit 0 when no verdict fails the gate, 1 when one does (by default an exception, a
+    formal nonconformity or a check that could not run; --strict adds not_evidenced,
+    --fail-on adds any status), 2 on invalid input or usage. With --quiet a passing check
+    prints nothing and a failing one only the verdicts that fail it.
     """
     term = obj.terminal
     if verbose and term.quiet:
         raise click.UsageError(QUIET_AND_VERBOSE)
-    fail_on_warn = fail_on == "warn"
+    statuses = gate(strict, fail_on)
     with term.stages() as stage:
         stage("reading the evidence and evaluating the controls")
         config = obj.config()
-        analysis = analyse(config, evidence_dir, list(control_files), build_cache(config, no_cache))
+        analysis = analyse(
+            config, evidence_dir, list(control_files), build_cache(config, no_cache), as_of
+        )
     results = analysis.results
     obj.warn_all(results.evidence.warnings)
     if json_out:
         atomic_write_bytes(json_out, results_bytes(results))
     if junit_out:
-        atomic_write_text(junit_out, to_junit(results, fail_on_warn=fail_on_warn))
+        atomic_write_text(junit_out, to_junit(results, statuses))
     if oscal_out:
         write_oscal(results, oscal_out)
-    append_step_summary(results, fail_on_warn=fail_on_warn)
+    append_step_summary(results, statuses)
     term.say(format_terminal(results, verbose or term.verbose, term.style))
     if baseline is not None:
-        _gate_on_changes(term, results, baseline, fail_on_warn)
-    elif gating := results.gating(fail_on_warn):
+        _gate_on_changes(term, results, baseline, statuses)
+    elif gating := results.gating(statuses):
         if term.quiet:
             echo_lines(format_findings(gating, term.style))
         sys.exit(EXIT_FAILING)
 
 
-def _gate_on_changes(term: Terminal, results: Results, baseline: Path, fail_on_warn: bool) -> None:
+def _gate_on_changes(
+    term: Terminal, results: Results, baseline: Path, statuses: frozenset[Status]
+) -> None:
     """Show what changed since the baseline; exit 1 on what newly fails the gate."""
     changes = compare(load_baseline(baseline), to_json(results), str(baseline))
     term.say(f"\nChanges since {baseline} ({changes.baseline_as_of}):")
     term.say("\n".join(f"  {line}" for line in changes.lines()) or "  none")
-    worse = changes.gating(fail_on_warn)
+    worse = changes.gating(statuses)
     if not worse:
         return
     if term.quiet:
@@ -157,14 +187,14 @@ def write_oscal(results: Results, out: Path) -> None:
     atomic_write_text(out, dumps_oscal(to_oscal(results, prefix)))
 
 
-def append_step_summary(results: Results, fail_on_warn: bool = False) -> None:
+def append_step_summary(results: Results, statuses: frozenset[Status] = DEFAULT_GATE) -> None:
     """On GitHub Actions, append the step summary to ``$GITHUB_STEP_SUMMARY``; else nothing."""
     target = os.environ.get(STEP_SUMMARY_ENV, "").strip()
     if not target:
         return
     try:
         with open(target, "a", encoding="utf-8") as fh:
-            fh.write(step_summary_markdown(results, fail_on_warn))
+            fh.write(step_summary_markdown(results, statuses))
     except OSError as exc:
         # The summary is a convenience: the verdicts and the exit code must not depend on it.
         current().warn(f"cannot append the step summary to {target}: {exc.strerror or exc}")

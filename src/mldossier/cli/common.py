@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable
+from datetime import date
 from functools import wraps
 from pathlib import Path
 from typing import ParamSpec, TypeVar
@@ -89,6 +90,34 @@ evidence_option = click.option(
     help="Evidence folder (default: `evidence:` in mldossier.yaml, else ./evidence).",
 )
 """``--evidence DIR``: the evidence folder, over the config's."""
+
+
+def _as_of(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (write YYYY-MM-DD)") from None
+
+
+as_of_option = click.option(
+    "--as-of",
+    "as_of",
+    metavar="YYYY-MM-DD",
+    callback=_as_of,
+    help="The evaluation date: evidence ages count from it and evidence dated after it is "
+    "not counted (default: SOURCE_DATE_EPOCH, else today, UTC).",
+)
+"""``--as-of DATE``: the evaluation date, recorded in every output."""
+
+strict_gate_option = click.option(
+    "--strict",
+    "strict",
+    is_flag=True,
+    help="Fail the gate on not_evidenced verdicts too (evidence missing from the export).",
+)
+"""``--strict``: the CI gate adds ``not_evidenced``."""
 
 no_cache_option = click.option(
     "--no-cache",

@@ -42,7 +42,9 @@ def verify(bundle: Path, pubkey: Path | None) -> None:
         click.echo(f"signature: {result.signature}")
     if not result.intact:
         click.echo(
-            f"{bundle}: {term.style('TAMPERED', 'fail')} (report id {result.report_id[:12]})"
+            f"{bundle}: {term.style('TAMPERED', 'exception')} (report id {result.report_id[:12]})"
         )
         sys.exit(EXIT_FAILING)
-    click.echo(f"{bundle}: {term.style('intact', 'pass')} (report id {result.report_id[:12]})")
+    click.echo(
+        f"{bundle}: {term.style('intact', 'no_exception')} (report id {result.report_id[:12]})"
+    )

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from mldossier.errors import UsageError
-from mldossier.status import fails_gate
+from mldossier.status import DEFAULT_GATE, Status, got_worse
 
 
 @dataclass(frozen=True)
@@ -24,12 +24,12 @@ class Flip:
 
     @property
     def regression(self) -> bool:
-        """Worse than before: from a good status to fail or error, or from warn to fail."""
+        """Worse than before, into the default gate or into ``not_evidenced``."""
         return self.regresses()
 
-    def regresses(self, fail_on_warn: bool = False) -> bool:
-        """Whether the verdict now fails the CI gate and did not before."""
-        return fails_gate(self.after, fail_on_warn) and not fails_gate(self.before, fail_on_warn)
+    def regresses(self, statuses: frozenset[Status] = DEFAULT_GATE) -> bool:
+        """Whether the verdict got worse, to a status that gates or to ``not_evidenced``."""
+        return got_worse(self.before, self.after, statuses)
 
 
 @dataclass(frozen=True)
@@ -58,9 +58,9 @@ class Changes:
         """Flips for the worse, and new verdicts that fail."""
         return tuple(f for f in self.flipped if f.regression) + self.new_failures
 
-    def gating(self, fail_on_warn: bool = False) -> tuple[Flip, ...]:
-        """What fails ``check --baseline``: flips into the CI gate, and new verdicts in it."""
-        return tuple(f for f in (*self.flipped, *self.new) if f.regresses(fail_on_warn))
+    def gating(self, statuses: frozenset[Status] = DEFAULT_GATE) -> tuple[Flip, ...]:
+        """What fails ``check --baseline``: verdicts that got worse, and new ones that gate."""
+        return tuple(f for f in (*self.flipped, *self.new) if f.regresses(statuses))
 
     def lines(self) -> list[str]:
         """The changes in plain words, one per line."""

@@ -7,16 +7,17 @@ import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cached_property
 from typing import Any
 
 from mldossier.config import Config
+from mldossier.errors import UsageError
 from mldossier.evaluate.catalog import Catalog, Control
 from mldossier.evaluate.checks import (
-    MANUAL,
+    NO_EXCEPTION,
     NOT_APPLICABLE,
-    PASS,
+    NOT_ASSESSED,
     WAIVED,
     CheckContext,
     Outcome,
@@ -26,8 +27,9 @@ from mldossier.evaluate.checks import (
 from mldossier.evaluate.checks.registry import REGISTRY
 from mldossier.intake.linking import Index, is_production
 from mldossier.lineage.graph import LineageGraph
-from mldossier.model import Citation, Evidence, Waiver
-from mldossier.status import STATUSES, Status, fails_gate
+from mldossier.lineage.runs import serving_runs_of
+from mldossier.model import Citation, Evidence, ModelVersion, Waiver
+from mldossier.status import DEFAULT_GATE, STATUSES, STRICT_GATE, Status, fails_gate
 
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 ORGANISATION = "(organisation)"
@@ -43,6 +45,8 @@ class CheckResult:
     reasons: tuple[str, ...]
     citations: tuple[Citation, ...]
     fix: str
+    cause: str = ""
+    strength: str = ""
 
 
 @dataclass(frozen=True)
@@ -60,11 +64,36 @@ class Verdict:
     checks: tuple[CheckResult, ...]
     waiver: Waiver | None = None
     """The waiver applied to this verdict (valid or expired), if any."""
+    causes: tuple[str, ...] = ()
+    """The root causes of what it found (findings group verdicts by them)."""
+    strength: str = ""
+    """``asserted`` or ``authenticated`` where the evidence's strength matters (approvals)."""
 
     @property
     def key(self) -> str:
         """``control id`` and subject, unique in one evaluation."""
         return f"{self.control.id}::{self.subject}"
+
+
+@dataclass(frozen=True)
+class Population:
+    """What one control was tested on: how many subjects, how they were chosen, from what."""
+
+    control: str
+    count: int
+    derived: str
+    """How the population was derived, in words."""
+    sources: tuple[str, ...] = ()
+    """The evidence files it came from."""
+
+
+@dataclass(frozen=True)
+class OutOfPopulation:
+    """A version no version-level control is tested on, and why."""
+
+    version: str
+    system: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -77,10 +106,12 @@ class Results:
     verdicts: tuple[Verdict, ...]
     evidence: Evidence
     manifest_sha256: str
+    populations: tuple[Population, ...] = ()
+    out_of_population: tuple[OutOfPopulation, ...] = ()
 
-    def gating(self, fail_on_warn: bool = False) -> list[Verdict]:
+    def gating(self, statuses: frozenset[Status] = DEFAULT_GATE) -> list[Verdict]:
         """The verdicts that fail the CI gate (``check`` exits 1 for them), worst first."""
-        return [v for v in self.failing if fails_gate(v.status, fail_on_warn)]
+        return [v for v in self.failing if fails_gate(v.status, statuses)]
 
     def counts(self, framework: str | None = None, system: str | None = None) -> dict[str, int]:
         """Verdicts per status, optionally for one framework or one system."""
@@ -95,8 +126,11 @@ class Results:
 
     @cached_property
     def failing(self) -> list[Verdict]:
-        """Fails and warns (and errors), worst first: what the strictest CI gate fails on."""
-        bad = [v for v in self.verdicts if fails_gate(v.status, fail_on_warn=True)]
+        """The findings, worst first: every verdict that gates under ``--strict`` or is an
+        observation (what an assessor would list)."""
+        bad = [
+            v for v in self.verdicts if v.status in STRICT_GATE or v.status is Status.OBSERVATION
+        ]
         return sorted(bad, key=verdict_order)
 
 
@@ -124,28 +158,88 @@ def manifest_digest(evidence: Evidence) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def evaluation_time(evidence: Evidence) -> tuple[datetime, str]:
-    """``SOURCE_DATE_EPOCH`` if set, else the newest time found in the evidence."""
+def evaluation_time(as_of: date | None = None) -> tuple[datetime, str]:
+    """The evaluation date: ``--as-of``, else ``SOURCE_DATE_EPOCH``, else today (UTC).
+
+    Never the newest evidence, which would keep evidence fresh for as long as nothing new
+    arrives. Today is taken at the start of its UTC day, so reruns on one day are identical.
+    """
+    if as_of is not None:
+        return datetime.combine(as_of, datetime.min.time(), UTC), "--as-of"
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if epoch.isdigit():
+    if epoch:
+        if not epoch.isdigit():
+            raise UsageError(
+                f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds "
+                "(unset it, or give --as-of YYYY-MM-DD)"
+            )
         return datetime.fromtimestamp(int(epoch), UTC), "SOURCE_DATE_EPOCH"
-    moments: list[datetime] = []
-    for group in (evidence.registered_models, evidence.model_versions):
-        moments += [m.updated for m in group if m.updated]
-        moments += [m.created for m in group if m.created]
-    moments += [r.end or r.start for r in evidence.mlflow_runs if r.end or r.start]  # type: ignore[misc]
-    moments += [r.last_event for r in evidence.lineage_runs if r.last_event]
-    moments += [r.timestamp for r in evidence.reports if r.timestamp]
-    moments += [datetime.combine(s.date, datetime.min.time(), UTC) for s in evidence.signoffs]
-    if not moments:
-        return datetime(1970, 1, 1, tzinfo=UTC), "no dated evidence"
-    return max(moments), "newest evidence"
+    today = datetime.now(UTC).date()
+    return datetime.combine(today, datetime.min.time(), UTC), "today (UTC)"
+
+
+RELEASE_STAGES = ("Staging",)
+RELEASE_ALIASES = ("staging", "challenger", "candidate")
+
+
+def in_population(
+    version: ModelVersion, index: Index, lineage: LineageGraph | None, as_of: datetime
+) -> str | None:
+    """Why ``version`` is in the population of version-level controls, or None when it is not.
+
+    The population is the versions that were in production: in production now (by stage or
+    alias), or shown serving by evidence, an OpenLineage serving run reading
+    ``models:/<name>/<version>`` on or before the evaluation date.
+    """
+    if is_production(version, index.config):
+        label = version.stage or ", ".join(version.aliases)
+        return f"in production ({label})"
+    if lineage is not None:
+        for run in serving_runs_of(lineage, version):
+            when = run.last_event or run.started
+            if when is None or when.date() <= as_of.date():
+                return f"served: OpenLineage run {run.run_id} of {run.job.name}"
+    return None
+
+
+def _is_release_candidate(version: ModelVersion) -> bool:
+    return version.stage in RELEASE_STAGES or any(a in RELEASE_ALIASES for a in version.aliases)
+
+
+def out_of_population(
+    index: Index, lineage: LineageGraph | None, as_of: datetime
+) -> tuple[OutOfPopulation, ...]:
+    """Every version outside the population, with the reason (shown on its system page)."""
+    out: list[OutOfPopulation] = []
+    for name in sorted(index.systems):
+        for v in index.versions.get(name, []):
+            if in_population(v, index, lineage, as_of) is not None:
+                continue
+            state = v.stage if v.stage and v.stage != "None" else "never promoted"
+            out.append(
+                OutOfPopulation(
+                    v.key,
+                    name,
+                    f"{state}; no evidence shows it serving: not in the population of "
+                    "version-level controls",
+                )
+            )
+    return tuple(out)
 
 
 def subjects_for(
-    control: Control, index: Index, config: Config
+    control: Control,
+    index: Index,
+    config: Config,
+    lineage: LineageGraph | None = None,
+    as_of: datetime | None = None,
 ) -> list[tuple[Subject, str | None]]:
-    """The subjects a control is evaluated on, each with a reason when it does not apply."""
+    """The subjects a control is evaluated on, each with a reason when it does not apply.
+
+    Version-level controls are evaluated on the population (:func:`in_population`); a
+    control with ``stage: release`` also on staging versions, as release readiness.
+    """
+    when = as_of or datetime.now(UTC)
     found: list[tuple[Subject, str | None]] = []
     tags = config.tags
     for name in sorted(index.systems):
@@ -167,14 +261,21 @@ def subjects_for(
             found.append((Subject(system), reason))
             continue
         for version in index.versions.get(name, []):
-            if control.scope.stage == "production" and not is_production(version, config):
+            if in_population(version, index, lineage, when) is None and not (
+                control.scope.stage == "release" and _is_release_candidate(version)
+            ):
                 continue
             found.append((Subject(system, version), reason))
     return found
 
 
 def evaluate_control(control: Control, subject: Subject, context: CheckContext) -> Verdict:
-    """One control on one subject: run its checks and its sign-off requirement, combine."""
+    """One control on one subject: run its checks and its sign-off requirement, combine.
+
+    The status is the worst of the outcomes, so nothing worse hides under something milder.
+    Reasons are those of what went wrong, once per root cause (two checks that trace one
+    missing link give its reason once), and each fix is the fix of a reason shown.
+    """
     results: list[CheckResult] = []
     specs = REGISTRY  # by name; library() would sort a copy for every control and subject
     context.max_age_days = control.max_evidence_age_days
@@ -188,33 +289,42 @@ def evaluate_control(control: Control, subject: Subject, context: CheckContext) 
                 Status.ERROR, (f"check {ref.check} could not run: {type(exc).__name__}: {exc}",)
             )
         outcomes.append(outcome)
-        results.append(
-            CheckResult(ref.check, outcome.status, outcome.reasons, outcome.citations, outcome.fix)
-        )
+        results.append(_check_result(ref.check, outcome))
     if control.signoff:
         outcome = specs["signoff_present"].run(subject, context, {"kind": control.signoff})
         outcomes.append(outcome)
-        results.append(
-            CheckResult(
-                f"signoff:{control.signoff}",
-                outcome.status,
-                outcome.reasons,
-                outcome.citations,
-                outcome.fix,
-            )
-        )
+        results.append(_check_result(f"signoff:{control.signoff}", outcome))
     status = combine(outcomes)
-    # A verdict that is not a pass gives the reasons of what went wrong; every check's own
-    # reasons stay in ``checks``.
-    shown = (
-        outcomes
-        if status == PASS
-        else [o for o in outcomes if o.status not in (PASS, NOT_APPLICABLE)]
-    )
-    reasons = tuple(dict.fromkeys(r for o in shown for r in o.reasons))
+    fine = (NO_EXCEPTION, NOT_APPLICABLE, Status.NO_OCCURRENCE)
+    shown = outcomes if status in fine else [o for o in outcomes if o.status not in fine]
+    shown = sorted(shown, key=lambda o: Status(o.status).rank)
+    seen: set[str] = set()
+    kept: list[Outcome] = []
+    for o in shown:
+        if o.cause and o.cause in seen:
+            continue
+        seen.add(o.cause)
+        kept.append(o)
+    reasons = tuple(dict.fromkeys(r for o in kept for r in o.reasons))
     cites = tuple(dict.fromkeys(c for o in shown for c in o.citations))
-    fixes = "; ".join(dict.fromkeys(o.fix for o in outcomes if o.fix and o.status != PASS))
-    return _verdict(control, subject, status, reasons, cites, fixes, tuple(results))
+    fixes = "; ".join(dict.fromkeys(o.fix for o in kept if o.fix and o.status not in fine))
+    causes = tuple(dict.fromkeys(o.cause for o in kept if o.cause and o.status not in fine))
+    strengths = {o.strength for o in outcomes if o.strength}
+    strength = "asserted" if "asserted" in strengths else next(iter(strengths), "")
+    verdict = _verdict(control, subject, status, reasons, cites, fixes, tuple(results))
+    return replace(verdict, causes=causes, strength=strength)
+
+
+def _check_result(name: str, outcome: Outcome) -> CheckResult:
+    return CheckResult(
+        name,
+        outcome.status,
+        outcome.reasons,
+        outcome.citations,
+        outcome.fix,
+        outcome.cause,
+        outcome.strength,
+    )
 
 
 def _verdict(
@@ -239,23 +349,31 @@ def _verdict(
     )
 
 
-def evaluate(index: Index, catalogs: Sequence[Catalog], lineage: LineageGraph) -> Results:
+def evaluate(
+    index: Index,
+    catalogs: Sequence[Catalog],
+    lineage: LineageGraph,
+    as_of: date | None = None,
+) -> Results:
     """Every control of every catalog on every subject in its scope.
 
     ``index`` is the run's look-ups over the (linked) evidence, the same the lineage graph
-    was built with; the evidence and the config are its own.
+    was built with; the evidence and the config are its own. ``as_of`` is the evaluation
+    date (``--as-of``); without it, :func:`evaluation_time` decides.
     """
     evidence, config = index.evidence, index.config
-    as_of, source = evaluation_time(evidence)
+    moment, source = evaluation_time(as_of)
     context = CheckContext(
         evidence=evidence,
         index=index,
         config=config,
-        as_of=as_of,
+        as_of=moment,
         lineage=lineage,
         expiry_warning_days=config.warn_days,
+        sources=frozenset(f.kind for f in evidence.files),
     )
     verdicts: list[Verdict] = []
+    populations: list[Population] = []
     for catalog in catalogs:
         for control in catalog.controls:
             if not control.checks and not control.signoff:
@@ -263,7 +381,7 @@ def evaluate(index: Index, catalogs: Sequence[Catalog], lineage: LineageGraph) -
                 if control.mode == "out_of_scope":
                     status, reason = NOT_APPLICABLE, control.rationale or "out of scope"
                 else:
-                    status = MANUAL
+                    status = NOT_ASSESSED
                     reason = "decided by an auditor: no ML evidence bears on it" + (
                         f" ({control.rationale})" if control.rationale else ""
                     )
@@ -272,29 +390,60 @@ def evaluate(index: Index, catalogs: Sequence[Catalog], lineage: LineageGraph) -
                         control, ORGANISATION, "organisation", "", status, (reason,), (), "", ()
                     )
                 )
+                populations.append(Population(control.id, 1, "the organisation"))
                 continue
-            for subject, why_not in subjects_for(control, index, config):
+            subjects = subjects_for(control, index, config, lineage, moment)
+            populations.append(_population(control, subjects))
+            for subject, why_not in subjects:
                 if why_not is not None:
                     verdicts.append(
                         _verdict(control, subject, NOT_APPLICABLE, (why_not,), (), "", ())
                     )
                     continue
                 verdicts.append(evaluate_control(control, subject, context))
-    verdicts = apply_waivers(verdicts, evidence.waivers, as_of)
+    verdicts = apply_waivers(verdicts, evidence.waivers, moment)
     return Results(
-        as_of=as_of,
+        as_of=moment,
         as_of_source=source,
         catalogs=tuple(catalogs),
         verdicts=tuple(verdicts),
         evidence=evidence,
         manifest_sha256=manifest_digest(evidence),
+        populations=tuple(populations),
+        out_of_population=out_of_population(index, lineage, moment),
     )
+
+
+def _population(control: Control, subjects: list[tuple[Subject, str | None]]) -> Population:
+    """The population a control was tested on, as results.json records it."""
+    tested = [s for s, why_not in subjects if why_not is None]
+    sources = tuple(sorted({(s.version or s.system).cite.file for s in tested}))
+    if control.scope.subject == "system":
+        derived = "registered models in the MLflow export" + (
+            f", classified {', '.join(control.scope.risk)}" if control.scope.risk else ""
+        )
+    else:
+        derived = (
+            "model versions in production (stage or alias) or shown serving by an "
+            "OpenLineage run reading models:/<name>/<version>"
+            + (
+                ", and staging versions (release readiness)"
+                if control.scope.stage == "release"
+                else ""
+            )
+            + (
+                f", of systems classified {', '.join(control.scope.risk)}"
+                if control.scope.risk
+                else ""
+            )
+        )
+    return Population(control.id, len(tested), derived, sources)
 
 
 def apply_waivers(
     verdicts: list[Verdict], waivers: tuple[Waiver, ...], as_of: datetime
 ) -> list[Verdict]:
-    """Mark waived verdicts ``waived`` (never ``pass``); an expired waiver makes them fail."""
+    """Mark waived verdicts ``waived`` (never ``no_exception``); an expired waiver is an exception."""
     if not waivers:
         return verdicts
     today = as_of.date()
@@ -305,7 +454,13 @@ def apply_waivers(
             for w in waivers
             if w.control == v.control.id and w.subject in (v.subject, v.system, "*")
         ]
-        if not match or v.status == NOT_APPLICABLE:
+        # Only what an assessor would report can be waived: an exception, a nonconformity,
+        # missing evidence or an observation; nothing else is changed by a waiver.
+        if not match or (
+            v.status not in STRICT_GATE
+            and v.status is not Status.OBSERVATION
+            and v.status != NO_EXCEPTION
+        ):
             out.append(v)
             continue
         waiver = max(match, key=lambda w: (w.expires, w.id))
@@ -315,17 +470,17 @@ def apply_waivers(
         )
         cites = (*v.citations, waiver.cite)
         if waiver.expires < today:
-            status = PASS if v.status == PASS else Status.FAIL
+            status = NO_EXCEPTION if v.status == NO_EXCEPTION else Status.EXCEPTION
             reasons = (f"{label} expired on {waiver.expires.isoformat()}", *v.reasons)
             fix = "renew or close the waiver" + (f"; {v.fix}" if v.fix else "")
             out.append(
                 replace(v, status=status, reasons=reasons, citations=cites, fix=fix, waiver=waiver)
             )
-        elif v.status == PASS:
+        elif v.status == NO_EXCEPTION:
             out.append(
                 replace(
                     v,
-                    reasons=(*v.reasons, f"{label} is not needed: the control passes"),
+                    reasons=(*v.reasons, f"{label} is not needed: no exception was found"),
                     waiver=waiver,
                 )
             )

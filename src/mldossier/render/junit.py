@@ -6,11 +6,15 @@ import xml.etree.ElementTree as ET
 
 from mldossier.evaluate.verdicts import Results, Verdict
 from mldossier.render.results_json import frameworks
-from mldossier.status import SKIPPED, Status, fails_gate
+from mldossier.status import DEFAULT_GATE, Status, fails_gate
 
 
-def to_junit(results: Results, fail_on_warn: bool = False) -> str:
-    """JUnit XML: a test suite per framework, a test case per control × subject."""
+def to_junit(results: Results, statuses: frozenset[Status] = DEFAULT_GATE) -> str:
+    """JUnit XML: a test suite per framework, a test case per control × subject.
+
+    A verdict that fails the gate is a failure (a check that could not run, an error); a
+    ``no_exception`` passes; every other status is skipped, with the status in its message.
+    """
     root = ET.Element("testsuites", name="mldossier")
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for framework in frameworks(results):
@@ -29,7 +33,7 @@ def to_junit(results: Results, fail_on_warn: bool = False) -> str:
                 + ([f"fix: {v.fix}"] if v.fix else [])
             )
             counts["tests"] += 1
-            if v.status != Status.ERROR and fails_gate(v.status, fail_on_warn):
+            if v.status != Status.ERROR and fails_gate(v.status, statuses):
                 ET.SubElement(
                     case, "failure", message=f"{v.status}: {_first(v)}", type=v.status
                 ).text = text
@@ -37,7 +41,7 @@ def to_junit(results: Results, fail_on_warn: bool = False) -> str:
             elif v.status == Status.ERROR:
                 ET.SubElement(case, "error", message=_first(v), type="error").text = text
                 counts["errors"] += 1
-            elif v.status in SKIPPED:
+            elif v.status != Status.NO_EXCEPTION:
                 ET.SubElement(case, "skipped", message=f"{v.status}: {_first(v)}")
                 counts["skipped"] += 1
             else:

@@ -6,7 +6,7 @@ rests on evidence, an ``observation`` whose ``relevant-evidence`` points at each
 and JSON Pointer and pins it by SHA-256. The catalogs stand in for the assessment plan
 (``import-ap``), and every evidence file is a ``back-matter`` resource with its hash.
 
-OSCAL has no states for mldossier's ``manual`` and ``not_applicable``: those findings carry
+OSCAL has no objective states for mldossier's ``not_evidenced``, ``not_assessed``, ``no_occurrence``, ``not_yet_applicable`` and ``not_applicable``: those findings carry
 no objective status (``not_applicable`` an implementation status ``not-applicable``), and the
 exact mldossier status is always in the finding's ``mldossier-status`` property.
 
@@ -37,15 +37,21 @@ UUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, NAMESPACE)
 
 # mldossier status -> (objective-status state, reason); None: OSCAL has no status for it.
 OBJECTIVE_STATUS: dict[str, tuple[str, str] | None] = {
-    "pass": ("satisfied", "pass"),
-    # A warning is a pass with something to act on soon (e.g. a sign-off about to expire).
-    "warn": ("satisfied", "other"),
-    "fail": ("not-satisfied", "fail"),
+    "no_exception": ("satisfied", "pass"),
+    # Within tolerance with something to look at (drift found, a sign-off about to expire).
+    "observation": ("satisfied", "other"),
+    "exception": ("not-satisfied", "fail"),
+    "formal_nonconformity": ("not-satisfied", "fail"),
     # The check could not decide: the objective is not shown to be satisfied.
     "error": ("not-satisfied", "other"),
     # An accepted exception: the control still is not met.
     "waived": ("not-satisfied", "other"),
-    "manual": None,
+    # Not determined from the evidence: OSCAL's objective status has no such state, so the
+    # finding carries none and says why in its mldossier-status property and description.
+    "not_evidenced": None,
+    "not_assessed": None,
+    "no_occurrence": None,
+    "not_yet_applicable": None,
     "not_applicable": None,
 }
 
@@ -329,7 +335,7 @@ def _remarks(verdict: Verdict) -> str:
             f"{w.expires.isoformat()}: {w.justification} (compensating control: "
             f"{w.compensating_control})"
         )
-    if verdict.status == "manual":
+    if verdict.status == "not_assessed":
         lines.append("Decided by an auditor; mldossier does not decide this control.")
     return "\n".join(lines)
 

@@ -14,6 +14,7 @@ import orjson
 
 from mldossier import __version__
 from mldossier.evaluate.verdicts import Results, Verdict, evidence_manifest
+from mldossier.render.requests import root_causes
 
 RESULTS_SCHEMA_ID = "https://mldossier.dev/schemas/results.schema.json"
 
@@ -75,6 +76,8 @@ def verdict_json(v: Verdict) -> dict[str, Any]:
         "reasons": list(v.reasons),
         "fix": v.fix,
         "citations": [c.to_json() for c in v.citations],
+        **({"causes": list(v.causes)} if v.causes else {}),
+        **({"evidence_strength": v.strength} if v.strength else {}),
         "checks": [
             {
                 "check": c.check,
@@ -132,11 +135,36 @@ def to_json(results: Results, *, verdicts: bool = True) -> dict[str, Any]:
             "files": evidence_manifest(evidence),
         },
         "subjects": [{"name": n, "kind": k, "system": s} for n, k, s in subjects],
+        "populations": [
+            {
+                "control": p.control,
+                "count": p.count,
+                "derived": p.derived,
+                "sources": list(p.sources),
+            }
+            for p in results.populations
+        ],
+        "out_of_population": [
+            {"version": o.version, "system": o.system, "reason": o.reason}
+            for o in results.out_of_population
+        ],
         "results": [verdict_json(v) for v in results.verdicts] if verdicts else [],
         "crosswalk": crosswalk(results),
         "unlinked": [
             {"kind": u.kind, "key": u.key, "reason": u.reason, "citation": u.cite.to_json()}
             for u in evidence.unlinked
+        ],
+        "findings": [
+            {
+                "cause": g.cause,
+                "status": g.status,
+                "summary": g.summary,
+                "controls": list(g.controls),
+                "frameworks": list(g.frameworks),
+                "subjects": list(g.subjects),
+                "verdicts": len(g.verdicts),
+            }
+            for g in root_causes(results)
         ],
         "summary": {
             "total": results.counts(),

@@ -11,7 +11,7 @@ import re
 
 from mldossier.evaluate.verdicts import Results, Verdict
 from mldossier.render.results_json import frameworks
-from mldossier.status import STATUSES, Status
+from mldossier.status import DEFAULT_GATE, STATUSES, Status
 
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 MAX_SUMMARY_ROWS = 200
@@ -36,9 +36,9 @@ def _evidence_cell(v: Verdict) -> str:
     )
 
 
-def step_summary_markdown(results: Results, fail_on_warn: bool = False) -> str:
+def step_summary_markdown(results: Results, statuses: frozenset[Status] = DEFAULT_GATE) -> str:
     """A Markdown summary for ``$GITHUB_STEP_SUMMARY``: counts per framework, what failed."""
-    failing = results.gating(fail_on_warn)
+    failing = results.gating(statuses)
     heading = f"{len(failing)} failing verdict(s)" if failing else "no failing controls"
     lines = [
         f"## mldossier check: {heading}",
@@ -74,7 +74,11 @@ def step_summary_markdown(results: Results, fail_on_warn: bool = False) -> str:
                 f"\n{len(failing) - MAX_SUMMARY_ROWS} more not shown: see the "
                 "results JSON or JUnit report."
             )
-    warns = sum(1 for v in results.verdicts if v.status == Status.WARN)
-    if warns and not fail_on_warn:
-        lines += ["", f"{warns} warning(s) not listed (`--fail-on warn` gates on them)."]
+    missing = sum(1 for v in results.verdicts if v.status == Status.NOT_EVIDENCED)
+    if missing and Status.NOT_EVIDENCED not in statuses:
+        lines += [
+            "",
+            f"{missing} not-evidenced verdict(s) not listed: they are on the evidence request "
+            "list (`--strict` gates on them).",
+        ]
     return "\n".join(lines) + "\n"

@@ -23,19 +23,28 @@ def plain(text: str, status: str) -> str:
     return text
 
 
-OTHER_STATUSES = (Status.PASS, Status.MANUAL, Status.WAIVED, Status.NOT_APPLICABLE)
+OTHER_STATUSES = (
+    Status.NOT_ASSESSED,
+    Status.WAIVED,
+    Status.NOT_YET_APPLICABLE,
+    Status.NO_OCCURRENCE,
+    Status.NO_EXCEPTION,
+    Status.NOT_APPLICABLE,
+)
 """What ``--verbose`` lists after the findings, in this order."""
 
 
-def format_findings(verdicts: Iterable[Verdict], style: Style = plain, width: int = 5) -> list[str]:
+def format_findings(verdicts: Iterable[Verdict], style: Style = plain) -> list[str]:
     """A block per verdict: status, control, subject and title, then its reasons and fix."""
     lines = []
-    for v in verdicts:
+    shown = list(verdicts)
+    width = max((len(Status(v.status).label) for v in shown), default=0)
+    for v in shown:
         word = style(f"{Status(v.status).label:{width}}", v.status)
         lines.append(
             f"  {word} {v.control.id} {v.control.reference} [{v.subject}] {v.control.title}"
         )
-        if v.status != "pass":
+        if v.status != Status.NO_EXCEPTION:
             lines.extend(f"        - {reason}" for reason in v.reasons)
         if v.fix:
             lines.append(f"        fix: {v.fix}")
@@ -43,7 +52,7 @@ def format_findings(verdicts: Iterable[Verdict], style: Style = plain, width: in
 
 
 def counts_line(counts: dict[str, int], style: Style = plain) -> str:
-    """``3 pass, 1 fail`` in the status order, statuses with no verdict left out."""
+    """``3 no exception, 1 exception`` in the status order, statuses with no verdict left out."""
     return ", ".join(style(f"{counts[s]} {s.label.lower()}", s) for s in STATUSES if counts[s])
 
 
@@ -77,7 +86,7 @@ def format_terminal(results: Results, verbose: bool = False, style: Style = plai
                 "  organisation-wide: "
                 + counts_line({status: whole.count(status) for status in STATUSES}, style)
             )
-    failing = [v for v in results.failing if verbose or v.status != "warn"]
+    failing = [v for v in results.failing if verbose or v.status != Status.OBSERVATION]
     if failing:
         lines.append("\nFindings (worst first):")
         lines.extend(format_findings(failing, style))
@@ -85,11 +94,10 @@ def format_terminal(results: Results, verbose: bool = False, style: Style = plai
         others = [v for status in OTHER_STATUSES for v in results.verdicts if v.status == status]
         if others:
             lines.append("\nOther verdicts:")
-            # MANUAL and WAIVED are six letters: these rows line up among themselves.
-            lines.extend(format_findings(others, style, width=6))
-    warns = sum(1 for v in results.verdicts if v.status == "warn")
-    if warns and not verbose:
-        lines.append(f"\n({warns} warning(s) not listed; --verbose lists them)")
+            lines.extend(format_findings(others, style))
+    observations = sum(1 for v in results.verdicts if v.status == Status.OBSERVATION)
+    if observations and not verbose:
+        lines.append(f"\n({observations} observation(s) not listed; --verbose lists them)")
     return "\n".join(lines)
 
 

@@ -18,9 +18,10 @@ from __future__ import annotations
 # Imported for their registrations: each module's checks join the library when it loads.
 from mldossier.evaluate.checks import lineage, monitoring, signoff, system, version
 from mldossier.evaluate.checks.registry import (
-    MANUAL,
+    EXCEPTION,
+    NO_EXCEPTION,
     NOT_APPLICABLE,
-    PASS,
+    NOT_ASSESSED,
     WAIVED,
     CheckContext,
     Outcome,
@@ -31,9 +32,10 @@ from mldossier.evaluate.checks.registry import (
 )
 
 __all__ = [
-    "MANUAL",
+    "EXCEPTION",
     "NOT_APPLICABLE",
-    "PASS",
+    "NOT_ASSESSED",
+    "NO_EXCEPTION",
     "WAIVED",
     "CheckContext",
     "Outcome",

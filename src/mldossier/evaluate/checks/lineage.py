@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from mldossier.evaluate.checks.registry import (
-    FAIL,
-    PASS,
-    WARN,
+    EXCEPTION,
+    NO_EXCEPTION,
+    NOT_EVIDENCED,
+    OBSERVATION,
     CheckContext,
     Outcome,
     Subject,
@@ -25,19 +26,25 @@ def training_lineage_complete(
     subject: Subject, context: CheckContext, params: dict[str, Any]
 ) -> Outcome:
     """Lineage reaches from the version through its MLflow run and OpenLineage training run to input datasets with schema and version."""
-    assert subject.version is not None
-    prov = provenance(context.lineage_graph(), subject.version)
+    version = subject.version
+    assert version is not None
+    prov = provenance(context.lineage_graph(), version)
+    if not prov.training_runs:
+        return _no_training_run(prov.gaps, prov.citations, version.key, context)
     if prov.gaps:
+        # The training run is there; what is missing are its optional facets (schema,
+        # dataset version) or the MLflow side of the export: supporting evidence.
+        inputs = not any("records no input datasets" in g for g in prov.gaps)
         return Outcome(
-            FAIL,
+            NOT_EVIDENCED if inputs else context.missing("openlineage"),
             tuple(prov.gaps),
             tuple(prov.citations),
-            "emit OpenLineage events for the training job and tag the runs "
-            "(mlflow.run_id / openlineage.run_id)",
+            "emit the schema and datasetVersion facets on the training run's inputs",
+            cause=f"lineage:facets:{version.key}",
         )
     roots = ", ".join(str(d) for d in prov.root_datasets) or "none"
     return Outcome(
-        PASS,
+        NO_EXCEPTION,
         (
             f"MLflow run {prov.mlflow_run_id} → {len(prov.training_runs)} "
             f"training run(s) → {len(prov.input_datasets)} input dataset(s); "
@@ -47,28 +54,54 @@ def training_lineage_complete(
     )
 
 
+def _no_training_run(
+    gaps: list[str] | tuple[str, ...],
+    cites: list[Citation] | tuple[Citation, ...],
+    key: str,
+    context: CheckContext,
+) -> Outcome:
+    """No OpenLineage run trained the version: an exception where OpenLineage is of record.
+
+    Every lineage check of the version shares this root cause, so the findings show it once.
+    """
+    return Outcome(
+        context.missing("openlineage"),
+        tuple(gaps) or (f"no OpenLineage training run is recorded for {key}",),
+        tuple(cites),
+        "emit OpenLineage events for the training job and tag the runs "
+        "(mlflow.run_id / openlineage.run_id)",
+        cause=f"lineage:no-training-run:{key}",
+    )
+
+
 @check("datasets_pinned", "version")
 def datasets_pinned(subject: Subject, context: CheckContext, params: dict[str, Any]) -> Outcome:
     """Every dataset the version was trained on is pinned to a version."""
-    assert subject.version is not None
-    prov = provenance(context.lineage_graph(), subject.version)
+    version = subject.version
+    assert version is not None
+    prov = provenance(context.lineage_graph(), version)
+    if not prov.training_runs:
+        return _no_training_run(prov.gaps, prov.citations, version.key, context)
     if not prov.input_datasets:
         return Outcome(
-            FAIL,
-            ("no training input datasets are recorded in the lineage",),
+            context.missing("openlineage"),
+            ("the training run records no input datasets",),
             tuple(prov.citations),
             "emit OpenLineage events with the training inputs",
+            cause=f"lineage:no-inputs:{version.key}",
         )
     unpinned = [u for u in prov.input_datasets if not u.version]
     if unpinned:
+        # datasetVersion is an optional facet: the store may keep versions the events omit.
         return Outcome(
-            FAIL,
-            tuple(f"training input {u.dataset} is read without a version" for u in unpinned),
+            NOT_EVIDENCED,
+            tuple(f"training input {u.dataset} was read without a version" for u in unpinned),
             tuple(u.cite for u in unpinned),
             "add the dataset version facet (a content hash or snapshot id)",
+            cause=f"lineage:facets:{version.key}",
         )
     return Outcome(
-        PASS,
+        NO_EXCEPTION,
         tuple(f"{u.dataset} at version {u.version}" for u in prov.input_datasets),
         tuple(u.cite for u in prov.input_datasets),
     )
@@ -84,16 +117,20 @@ def data_quality_passed(subject: Subject, context: CheckContext, params: dict[st
     ]
     uses += [u for u in prov.input_datasets if u.quality_assertions and u not in uses]
     if not uses:
+        # dataQualityAssertions is an optional facet: supporting evidence, never an exception.
         return Outcome(
-            FAIL,
+            NOT_EVIDENCED,
             ("no data-quality assertions are recorded for the training data",),
             tuple(prov.citations),
             "run data-quality checks in the pipeline and emit the dataQualityAssertions facet",
+            cause=f"lineage:no-quality-assertions:{subject.version.key}",
         )
     failed = [(u, a) for u in uses for a in u.quality_assertions if not a.success]
     if failed:
+        # A failed assertion shows the check worked; whether it was triaged is the concern
+        # of anomalies_triaged.
         return Outcome(
-            FAIL,
+            OBSERVATION,
             tuple(
                 f"assertion {a.assertion!r}"
                 + (f" on column {a.column!r}" if a.column else "")
@@ -105,7 +142,7 @@ def data_quality_passed(subject: Subject, context: CheckContext, params: dict[st
         )
     count = sum(len(u.quality_assertions) for u in uses)
     return Outcome(
-        PASS,
+        NO_EXCEPTION,
         (
             f"{count} data-quality assertion(s) passed on "
             + ", ".join(sorted({str(u.dataset) for u in uses})),
@@ -123,7 +160,7 @@ def failed_runs_surfaced(
     prov = provenance(context.lineage_graph(), subject.version)
     if prov.failed_runs:
         return Outcome(
-            FAIL,
+            EXCEPTION,
             tuple(
                 f"run {r.run_id} of job {r.job.name} ended {r.state}"
                 + (f": {r.error_message.splitlines()[0][:200]}" if r.error_message else "")
@@ -133,13 +170,14 @@ def failed_runs_surfaced(
             "re-run the failed job successfully, or show why the model does not depend on it",
         )
     if not prov.upstream_runs:
-        return Outcome(
-            WARN,
+        return _no_training_run(
             ("no upstream pipeline runs recorded, so failures cannot be ruled out",),
-            tuple(prov.citations),
+            prov.citations,
+            subject.version.key,
+            context,
         )
     return Outcome(
-        PASS,
+        NO_EXCEPTION,
         (f"{len(prov.upstream_runs)} upstream run(s), none left failed",),
         tuple(r.cite for r in prov.upstream_runs[:20]),
     )
@@ -153,29 +191,33 @@ def serving_skew_absent(subject: Subject, context: CheckContext, params: dict[st
     report = skew(context.lineage_graph(), version)
     if not report.serving_runs:
         return Outcome(
-            WARN,
+            NOT_EVIDENCED,
             (
                 f"no serving job reading models:/{version.name}/{version.version} "
                 "is recorded, so skew cannot be checked",
             ),
             (version.cite,),
             "emit OpenLineage events from the serving job (jobType SERVING)",
+            cause=f"lineage:no-serving-run:{version.key}",
         )
     if not report.served:
         return Outcome(
-            WARN,
+            NOT_EVIDENCED,
             (
                 "the serving job records no schema for the features it reads, so "
                 "skew cannot be checked",
             ),
             tuple(report.citations),
             "emit the schema facet on the serving job's input datasets",
+            cause=f"lineage:serving-schema:{version.key}",
         )
     if report.basis == "none":
         return Outcome(
-            WARN,
+            NOT_EVIDENCED,
             ("no signature or training schema to compare the served features with",),
             tuple(report.citations),
+            "export the MLmodel signature, or emit the schema facet on the training inputs",
+            cause=f"export:mlmodel:{version.key}",
         )
     if report.has_skew:
         reasons = []
@@ -188,14 +230,15 @@ def serving_skew_absent(subject: Subject, context: CheckContext, params: dict[st
             for d, a, b in report.dataset_versions_differ
         ]
         return Outcome(
-            FAIL,
+            EXCEPTION,
             tuple(reasons),
             tuple(report.citations),
             "align the serving feature pipeline with the training features, or "
             "retrain on what is served",
+            cause=f"skew:{version.key}",
         )
     return Outcome(
-        PASS,
+        NO_EXCEPTION,
         (
             f"serving reads the {len(report.expected)} expected feature(s) "
             f"(compared with the {report.basis.replace('_', ' ')})",
@@ -220,21 +263,23 @@ def logging_evidence_present(
         reasons.append(f"{events} lineage event(s) logged for training")
         cites += [r.cite for r in prov.training_runs]
     else:
-        return Outcome(
-            FAIL,
+        return _no_training_run(
             ("no lineage events logged for the training of this version",),
             (version.cite,),
-            "emit OpenLineage events from the training pipeline",
+            version.key,
+            context,
         )
     if is_production(version, context.config):
         serving = serving_runs_of(graph, version)
         if not serving:
+            # The serving platform may keep its own logs: a request, not an exception.
             return Outcome(
-                WARN,
+                NOT_EVIDENCED,
                 (*reasons, "no serving events logged for this production version"),
                 tuple(cites),
                 "emit OpenLineage events from the serving job",
+                cause=f"lineage:no-serving-run:{version.key}",
             )
         reasons.append(f"{sum(len(r.events) for r in serving)} event(s) logged for serving")
         cites += [r.cite for r in serving]
-    return Outcome(PASS, tuple(reasons), tuple(cites))
+    return Outcome(NO_EXCEPTION, tuple(reasons), tuple(cites))

@@ -19,15 +19,15 @@ from mldossier.lineage.graph import LineageGraph
 from mldossier.model import Citation, Evidence, ModelVersion, RegisteredModel
 from mldossier.status import Status, worst
 
-PASS, FAIL, WARN, MANUAL, NOT_APPLICABLE, ERROR, WAIVED = (
-    Status.PASS,
-    Status.FAIL,
-    Status.WARN,
-    Status.MANUAL,
-    Status.NOT_APPLICABLE,
-    Status.ERROR,
-    Status.WAIVED,
-)
+NO_EXCEPTION = Status.NO_EXCEPTION
+EXCEPTION = Status.EXCEPTION
+NOT_EVIDENCED = Status.NOT_EVIDENCED
+NO_OCCURRENCE = Status.NO_OCCURRENCE
+OBSERVATION = Status.OBSERVATION
+NOT_ASSESSED = Status.NOT_ASSESSED
+NOT_APPLICABLE = Status.NOT_APPLICABLE
+ERROR = Status.ERROR
+WAIVED = Status.WAIVED
 
 DEFAULT_EXPIRY_WARNING_DAYS = Config.warn_days
 
@@ -58,6 +58,11 @@ class Outcome:
     reasons: tuple[str, ...]
     citations: tuple[Citation, ...] = ()
     fix: str = ""
+    cause: str = ""
+    """The root cause, as a key shared by every outcome it explains (``"lineage:no-training-run:credit@3"``):
+    findings group verdicts by it, so one missing link reads as one problem."""
+    strength: str = ""
+    """How strong the evidence is where that matters (``asserted`` or ``authenticated``)."""
 
 
 @dataclass
@@ -68,12 +73,27 @@ class CheckContext:
     index: Index
     config: Config
     as_of: datetime
-    """The moment freshness is judged at (SOURCE_DATE_EPOCH or the newest evidence)."""
+    """The evaluation date (``--as-of``, ``SOURCE_DATE_EPOCH`` or today, UTC): ages count from it."""
     lineage: LineageGraph | None = None
     """The lineage graph, when built (the checks that need it use :meth:`lineage_graph`)."""
     max_age_days: int | None = None
     """The control's maximum evidence age, if it sets one."""
     expiry_warning_days: int = DEFAULT_EXPIRY_WARNING_DAYS
+    sources: frozenset[str] = frozenset()
+    """The kinds of source in the evidence folder (``mlflow``, ``openlineage``, ``evidently``,
+    ``signoff``): a kind that is present is the system of record for what it covers."""
+
+    def of_record(self, kind: str) -> bool:
+        """Whether ``kind`` of evidence was exported at all, so its silence is evidence."""
+        return kind in self.sources
+
+    def missing(self, kind: str) -> Status:
+        """The status of an item the source ``kind`` should hold but does not.
+
+        Where the source was exported it is the system of record, and the gap is an
+        exception; where it was not exported at all, the evidence is simply not here.
+        """
+        return EXCEPTION if self.of_record(kind) else NOT_EVIDENCED
 
     def lineage_graph(self) -> LineageGraph:
         """The lineage graph; a check that needs it and runs without one is an error."""

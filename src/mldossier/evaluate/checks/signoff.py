@@ -6,10 +6,10 @@ from datetime import date
 from typing import Any
 
 from mldossier.evaluate.checks.registry import (
-    FAIL,
-    MANUAL,
-    PASS,
-    WARN,
+    EXCEPTION,
+    NO_EXCEPTION,
+    NOT_ASSESSED,
+    OBSERVATION,
     CheckContext,
     Outcome,
     Subject,
@@ -28,17 +28,30 @@ def signoff_present(subject: Subject, context: CheckContext, params: dict[str, A
     kind = str(params.get("kind", ""))
     limit = params.get("max_age_days") or context.max_age_days
     version = subject.version.version if subject.version else None
-    found = [s for s in context.index.signoffs_of(subject.system.name, version) if s.kind == kind]
-    if not found:
-        return Outcome(
-            MANUAL,
-            (f"no {kind.replace('_', ' ')} sign-off for {subject.name}",),
-            (),
-            f"file a {kind} sign-off (mldossier: signoff/v1) for {subject.name}",
-        )
     today = context.as_of.date()
+    found = [s for s in context.index.signoffs_of(subject.system.name, version) if s.kind == kind]
+    # A sign-off dated after the evaluation date is flagged and never counted.
+    ahead = [s for s in found if s.date > today]
+    found = [s for s in found if s.date <= today]
+    notes = tuple(
+        f"sign-off {s.id} ({s.cite.file}) is dated {s.date.isoformat()}, after the evaluation "
+        f"date {today.isoformat()}: not counted"
+        for s in ahead
+    )
+    if not found:
+        # The human part: a person decides, and the decision is not on file yet.
+        return Outcome(
+            NOT_ASSESSED,
+            (f"no {kind.replace('_', ' ')} sign-off for {subject.name}", *notes),
+            tuple(s.cite for s in ahead),
+            f"file a {kind} sign-off (mldossier: signoff/v1) for {subject.name}",
+            cause=f"signoff:{kind}:{subject.name}",
+        )
     best = max(found, key=lambda s: (s.date, s.id))
-    return _judge_signoff(best, today, limit, context.expiry_warning_days)
+    outcome = _judge_signoff(best, today, limit, context.expiry_warning_days)
+    if notes and outcome.status == NO_EXCEPTION:
+        return Outcome(OBSERVATION, outcome.reasons + notes, outcome.citations, "correct the date")
+    return outcome
 
 
 def _judge_signoff(
@@ -50,27 +63,29 @@ def _judge_signoff(
         f"({signoff.role}) on {signoff.date.isoformat()}"
     )
     cite = (signoff.cite,)
-    if signoff.date > today:
-        return Outcome(FAIL, (f"{label}: dated in the future",), cite, "correct the date")
+    cause = f"signoff:{signoff.kind}:{signoff.subject}"
     if signoff.expires is not None and signoff.expires < today:
         return Outcome(
-            FAIL,
+            EXCEPTION,
             (f"{label}: expired on {signoff.expires.isoformat()}",),
             cite,
             "review it and file a renewed sign-off",
+            cause=cause,
         )
     if limit and (today - signoff.date).days > int(limit):
         return Outcome(
-            FAIL,
+            EXCEPTION,
             (f"{label}: {(today - signoff.date).days} days old, over the {limit}-day limit",),
             cite,
             "review it and file a renewed one",
+            cause=cause,
         )
     if signoff.expires is not None and (signoff.expires - today).days <= warn_days:
         return Outcome(
-            WARN,
+            OBSERVATION,
             (f"{label}: expires on {signoff.expires.isoformat()}",),
             cite,
             "schedule its renewal",
+            cause=cause,
         )
-    return Outcome(PASS, (label,), cite)
+    return Outcome(NO_EXCEPTION, (label,), cite)

@@ -6,9 +6,10 @@ import re
 from typing import Any
 
 from mldossier.evaluate.checks.registry import (
-    FAIL,
-    PASS,
-    WARN,
+    EXCEPTION,
+    NO_EXCEPTION,
+    NOT_EVIDENCED,
+    OBSERVATION,
     CheckContext,
     Outcome,
     Subject,
@@ -27,12 +28,15 @@ def owner_assigned(subject: Subject, context: CheckContext, params: dict[str, An
     owner = tag_of(subject.system, key)
     cite = (subject.system.cite.at("tags"),)
     if owner:
-        return Outcome(PASS, (f"owner is {owner!r} (tag {key})",), cite)
+        return Outcome(NO_EXCEPTION, (f"owner is {owner!r} (tag {key})",), cite)
+    # The registry is where mldossier looks (a house convention); the owner may be recorded
+    # in another system, so its absence here is a request, not a failed control.
     return Outcome(
-        FAIL,
+        NOT_EVIDENCED,
         (f"registered model {subject.system.name} has no {key!r} tag",),
         cite,
         f"set the registered-model tag {key!r} to the accountable team or person",
+        cause=f"tag:{key}:{subject.system.name}",
     )
 
 
@@ -45,20 +49,22 @@ def intended_use_documented(
     use = tag_of(subject.system, key)
     if use:
         return Outcome(
-            PASS, (f"intended use: {use!r} (tag {key})",), (subject.system.cite.at("tags"),)
+            NO_EXCEPTION, (f"intended use: {use!r} (tag {key})",), (subject.system.cite.at("tags"),)
         )
     if subject.system.description.strip():
         return Outcome(
-            WARN,
+            OBSERVATION,
             (f"no {key!r} tag; only the model description says what it is for",),
             (subject.system.cite.at("description"),),
             f"state the intended purpose in the registered-model tag {key!r}",
+            cause=f"tag:{key}:{subject.system.name}",
         )
     return Outcome(
-        FAIL,
+        NOT_EVIDENCED,
         (f"registered model {subject.system.name} documents no intended use",),
         (subject.system.cite,),
         f"set the registered-model tag {key!r} (and a description)",
+        cause=f"tag:{key}:{subject.system.name}",
     )
 
 
@@ -73,21 +79,22 @@ def classification_consistent(
     cite = (subject.system.cite.at("tags"),)
     if not category:
         return Outcome(
-            FAIL,
-            (f"no {tags.eu_ai_act_category!r} tag: the system is not classified",),
+            NOT_EVIDENCED,
+            (f"no {tags.eu_ai_act_category!r} tag: the system's classification is not recorded",),
             cite,
             f"set {tags.eu_ai_act_category!r} to one of " + ", ".join(EU_AI_ACT_CATEGORIES),
+            cause=f"tag:{tags.eu_ai_act_category}:{subject.system.name}",
         )
     if category not in EU_AI_ACT_CATEGORIES:
         return Outcome(
-            FAIL,
+            EXCEPTION,
             (f"classification {category!r} is not one of " + ", ".join(EU_AI_ACT_CATEGORIES),),
             cite,
             "use one of the listed categories",
         )
     if point and not ANNEX_III_POINT.match(point):
         return Outcome(
-            FAIL,
+            EXCEPTION,
             (f"Annex III point {point!r} is not of the form 5(b)",),
             cite,
             "write the Annex III point as area and letter, e.g. 5(b)",
@@ -96,13 +103,13 @@ def classification_consistent(
         return _annex_iii_not_high_risk(subject, context, category, point)
     if category == "high-risk" and not point:
         return Outcome(
-            WARN,
+            OBSERVATION,
             ("classified high-risk but no Annex III point recorded",),
             cite,
             f"set {tags.annex_iii_point!r} (or document the Annex I route)",
         )
     detail = f"classified {category!r}" + (f", Annex III point {point}" if point else "")
-    return Outcome(PASS, (detail,), cite)
+    return Outcome(NO_EXCEPTION, (detail,), cite)
 
 
 def _annex_iii_not_high_risk(
@@ -117,7 +124,7 @@ def _annex_iii_not_high_risk(
     ]
     if assessed:
         return Outcome(
-            WARN,
+            OBSERVATION,
             (
                 f"Annex III point {point} but classified {category!r}; an "
                 "Art. 6(3) assessment is on file and must be reviewed",
@@ -125,7 +132,7 @@ def _annex_iii_not_high_risk(
             cite + tuple(s.cite for s in assessed),
         )
     return Outcome(
-        FAIL,
+        EXCEPTION,
         (f"Annex III point {point} implies high-risk, but the system is classified {category!r}",),
         cite,
         "classify it high-risk, or file a classification_assessment sign-off "
@@ -141,15 +148,22 @@ def version_history_recorded(
     versions = context.index.versions.get(subject.system.name, [])
     if not versions:
         return Outcome(
-            FAIL,
+            NOT_EVIDENCED,
             (f"no model versions of {subject.system.name} in the export",),
             (subject.system.cite,),
             "export model-versions/search for this model",
+            cause=f"export:versions:{subject.system.name}",
         )
     undated = [v.version for v in versions if v.created is None]
     cites = tuple(v.cite for v in versions)
     if undated:
-        return Outcome(FAIL, ("versions without a creation time: " + ", ".join(undated),), cites)
+        # MLflow always records creation_timestamp: without one the export is incomplete.
+        return Outcome(
+            NOT_EVIDENCED,
+            ("versions without a creation time: " + ", ".join(undated),),
+            cites,
+            "export the versions with model-versions/get, which carries creation_timestamp",
+        )
     labelled = [v for v in versions if v.stage or v.aliases]
     summary = ", ".join(
         f"v{v.version} ({v.stage or 'no stage'}"
@@ -159,9 +173,9 @@ def version_history_recorded(
     )
     if not labelled:
         return Outcome(
-            WARN,
+            OBSERVATION,
             (f"{len(versions)} version(s) but none has a stage or alias: " + summary,),
             cites,
             "mark the deployed version with an alias",
         )
-    return Outcome(PASS, (f"{len(versions)} version(s): {summary}",), cites)
+    return Outcome(NO_EXCEPTION, (f"{len(versions)} version(s): {summary}",), cites)

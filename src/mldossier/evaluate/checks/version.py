@@ -6,8 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from mldossier.evaluate.checks.registry import (
-    FAIL,
-    PASS,
+    EXCEPTION,
+    NO_EXCEPTION,
+    NOT_EVIDENCED,
     CheckContext,
     Outcome,
     Subject,
@@ -22,7 +23,12 @@ from mldossier.model import Citation, MlflowRun, ModelVersion
 def production_version_approved(
     subject: Subject, context: CheckContext, params: dict[str, Any]
 ) -> Outcome:
-    """The version itself records its approver and approval date, not before it was created, and the approver is not the run's author."""
+    """The version itself records its approver and approval date, not before it was created, and the approver is not the run's author.
+
+    A registry tag is *asserted* evidence: anyone with edit rights can set it, so the verdict
+    says so (``evidence_strength: asserted``) and segregation of duties is not established by
+    two names that differ; the same name for approver and author is an exception.
+    """
     version = subject.version
     assert version is not None
     tags = context.config.tags
@@ -37,21 +43,47 @@ def production_version_approved(
     parsed = parse_when(when_text)
     if parsed is None:
         return Outcome(
-            FAIL,
+            EXCEPTION,
             (f"approval date {when_text!r} is not an ISO date",),
             cite,
             "write the approval date as YYYY-MM-DD or an ISO date-time",
+            cause=f"approval:{version.key}",
         )
     run = context.index.mlflow_run_of(version)
     problems = _approval_problems(version, approver, when_text, parsed, run)
     if problems:
         return Outcome(
-            FAIL,
+            EXCEPTION,
             tuple(problems),
             cite + ((run.cite,) if run else ()),
             "have an independent approver sign off this version after it was created",
+            cause=f"approval:{version.key}",
+            strength="asserted",
         )
-    return Outcome(PASS, (f"approved by {approver!r} on {when_text}",), cite)
+    reasons = [f"approved by {approver!r} on {when_text} (asserted: a registry tag)"]
+    reasons.append(
+        "segregation of duties is not established: the approver and the author are "
+        "asserted names, not authenticated identities"
+    )
+    cites = cite + _validation_report(version, context, reasons)
+    return Outcome(NO_EXCEPTION, tuple(reasons), cites, strength="asserted")
+
+
+def _validation_report(
+    version: ModelVersion, context: CheckContext, reasons: list[str]
+) -> tuple[Citation, ...]:
+    """The approval's ``validation_report`` tag: shown, and cited where it names a file here."""
+    report = tag_of(version, context.config.tags.validation_report)
+    if not report:
+        reasons.append("no validation report is named: on what evidence was it approved?")
+        return ()
+    named = report.removeprefix("./")
+    for f in context.evidence.files:
+        if f.path == named:
+            reasons.append(f"validation report {report!r} is in the evidence")
+            return (Citation(f.path, "", f.sha256),)
+    reasons.append(f"validation report {report!r} (not a file in the evidence)")
+    return ()
 
 
 def _unapproved(version: ModelVersion, missing: list[str], context: CheckContext) -> Outcome:
@@ -70,11 +102,12 @@ def _unapproved(version: ModelVersion, missing: list[str], context: CheckContext
             + ") do not carry over to this one"
         )
     return Outcome(
-        FAIL,
+        EXCEPTION,
         tuple(reasons),
         (version.cite.at("tags"),),
         f"record the release approval on this version: tags {tags.approved_by!r} "
         f"and {tags.approval_date!r} (ISO date)",
+        cause=f"approval:{version.key}",
     )
 
 
@@ -124,29 +157,30 @@ def evaluation_metrics_logged(
         cites.append(logged.cite.at("data", "metrics"))
     if run is None and logged is None:
         return Outcome(
-            FAIL,
+            NOT_EVIDENCED,
             (f"the MLflow run of {version.key} is not in the export",),
             (version.cite,),
             "export runs/get for the version's run",
+            cause=f"export:run:{version.key}",
         )
     required = [str(m) for m in params.get("metrics", [])]
     missing = [m for m in required if m not in metrics]
     if not metrics:
         return Outcome(
-            FAIL,
+            EXCEPTION,
             ("the training run logged no metrics",),
             tuple(cites),
             "log evaluation metrics on a held-out set with mlflow.log_metric",
         )
     if missing:
         return Outcome(
-            FAIL,
+            EXCEPTION,
             ("required metrics not logged: " + ", ".join(missing),),
             tuple(cites),
             "log the listed metrics",
         )
     shown = ", ".join(f"{k}={v:.4g}" for k, v in sorted(metrics.items()))
-    return Outcome(PASS, (f"metrics: {shown}",), tuple(cites))
+    return Outcome(NO_EXCEPTION, (f"metrics: {shown}",), tuple(cites))
 
 
 @check("signature_present", "version")
@@ -156,16 +190,20 @@ def signature_present(subject: Subject, context: CheckContext, params: dict[str,
     assert version is not None
     signature = context.index.signature_of(version)
     if signature is None:
+        # The MLmodel file is an artifact: an export without it says nothing either way.
         return Outcome(
-            FAIL,
+            NOT_EVIDENCED,
             (f"no MLmodel signature found for {version.key}",),
             (version.cite,),
             "log the model with a signature (infer_signature) and export its MLmodel artifact",
+            cause=f"export:mlmodel:{version.key}",
         )
     if not signature.inputs:
-        return Outcome(FAIL, ("the MLmodel has a signature with no inputs",), (signature.cite,))
+        return Outcome(
+            EXCEPTION, ("the MLmodel has a signature with no inputs",), (signature.cite,)
+        )
     return Outcome(
-        PASS,
+        NO_EXCEPTION,
         (f"signature with {len(signature.inputs)} input(s), {len(signature.outputs)} output(s)",),
         (signature.cite,),
     )

@@ -114,6 +114,7 @@ class SignOffImporter:
                 expires=dates.get("expires"),
                 attachments=attachments,
                 cite=doc.cite(""),
+                anomalies=tuple(data.get("anomalies", ())),
             ),
         )
 

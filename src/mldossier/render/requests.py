@@ -1,0 +1,142 @@
+"""Findings by root cause, and the evidence request list (an auditor's PBC list).
+
+One missing link fans out into many verdicts (every lineage control of a version rests on
+its training run): :func:`root_causes` groups the verdicts that share a cause into one
+finding listing every control and framework it affects. :func:`request_list` turns each
+``not_evidenced`` and ``not_assessed`` verdict into a pre-filled row of what to ask the
+client for, with an id that is stable across runs (a digest of control, subject and cause).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from mldossier.evaluate.verdicts import Results, Verdict, verdict_order
+from mldossier.status import REQUESTED, STRICT_GATE, Status
+
+REQUESTS_CSV = "requests.csv"
+REQUESTS_JSON = "requests.json"
+REQUEST_COLUMNS = (
+    "id",
+    "control",
+    "reference",
+    "framework",
+    "system",
+    "version",
+    "needed",
+    "why",
+    "owner",
+    "status",
+    "verdict",
+)
+
+
+@dataclass(frozen=True)
+class RootCause:
+    """One problem and every verdict it explains."""
+
+    cause: str
+    status: Status
+    """The worst status among its verdicts."""
+    verdicts: tuple[Verdict, ...]
+
+    @property
+    def controls(self) -> tuple[str, ...]:
+        """The controls it affects, by id."""
+        return tuple(dict.fromkeys(v.control.id for v in self.verdicts))
+
+    @property
+    def frameworks(self) -> tuple[str, ...]:
+        """The frameworks it affects."""
+        return tuple(sorted({v.control.framework for v in self.verdicts}))
+
+    @property
+    def subjects(self) -> tuple[str, ...]:
+        """The subjects it affects."""
+        return tuple(sorted({v.subject for v in self.verdicts}))
+
+    @property
+    def summary(self) -> str:
+        """The first reason of its worst verdict: what the problem is, in words."""
+        first = self.verdicts[0]
+        return first.reasons[0] if first.reasons else first.status
+
+
+def root_causes(results: Results) -> list[RootCause]:
+    """The findings grouped by root cause, worst first (then by how many verdicts they explain).
+
+    A verdict with several causes counts under each; one without a recorded cause is its own
+    group (keyed by control and subject).
+    """
+    groups: dict[str, list[Verdict]] = {}
+    for v in results.verdicts:
+        if v.status not in STRICT_GATE and v.status is not Status.OBSERVATION:
+            continue
+        for cause in v.causes or (f"{v.control.id}::{v.subject}",):
+            groups.setdefault(cause, []).append(v)
+    found = [
+        RootCause(
+            cause,
+            min((Status(v.status) for v in vs), key=lambda s: s.rank),
+            tuple(sorted(vs, key=verdict_order)),
+        )
+        for cause, vs in groups.items()
+    ]
+    return sorted(found, key=lambda g: (g.status.rank, -len(g.verdicts), g.cause))
+
+
+def request_id(v: Verdict) -> str:
+    """A stable id: the same control, subject and cause give the same id in every run."""
+    basis = "\x1f".join((v.control.id, v.subject, *v.causes))
+    return "REQ-" + hashlib.sha256(basis.encode()).hexdigest()[:10].upper()
+
+
+def request_list(results: Results, owner_tag: str = "owner") -> list[dict[str, str]]:
+    """One row per ``not_evidenced`` or ``not_assessed`` verdict, worst first.
+
+    The owner is the registered model's ``owner`` tag (``owner_tag``), where it has one.
+    """
+    owners = {
+        m.name: (m.tags.get(owner_tag) or "").strip() for m in results.evidence.registered_models
+    }
+    rows: list[dict[str, str]] = []
+    for v in sorted(results.verdicts, key=verdict_order):
+        if v.status not in REQUESTED:
+            continue
+        version = v.subject.split("@", 1)[1] if v.subject_kind == "version" else ""
+        rows.append(
+            {
+                "id": request_id(v),
+                "control": v.control.id,
+                "reference": v.control.reference,
+                "framework": v.control.framework,
+                "system": v.system or "(organisation)",
+                "version": version,
+                "needed": v.fix or f"evidence for: {v.control.requirement}",
+                "why": "; ".join(v.reasons),
+                "owner": owners.get(v.system, "") or "not recorded",
+                "status": "open",
+                "verdict": v.status,
+            }
+        )
+    return rows
+
+
+def requests_csv(rows: list[dict[str, str]]) -> str:
+    """The request list as CSV (RFC 4180, CRLF line ends, a header row)."""
+    out = io.StringIO(newline="")
+    writer = csv.DictWriter(out, fieldnames=REQUEST_COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    for row in rows:
+        # A cell starting with = + - @ would be a formula in a spreadsheet: quote it as text.
+        writer.writerow({k: ("'" + v if v[:1] in "=+-@" else v) for k, v in row.items()})
+    return out.getvalue()
+
+
+def requests_json(rows: list[dict[str, str]], results: Results) -> dict[str, Any]:
+    """The request list as JSON, with the evaluation date it was drawn up at."""
+    return {"as_of": results.as_of.isoformat(), "columns": list(REQUEST_COLUMNS), "requests": rows}
