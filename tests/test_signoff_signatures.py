@@ -12,11 +12,15 @@ import os
 import pickle
 import shutil
 import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
+from mldossier.bundle.manifest import MANIFEST_NAME, write_manifest
 from mldossier.cache import Cache
 from mldossier.cli import main
 from mldossier.config import load_config
@@ -591,3 +595,173 @@ def test_validate_exits_2_on_a_tampered_signoff(project: Path, keys: Keys) -> No
     assert result.exit_code == 2
     assert f"error: {SIG}:/: signature does not match {PATH}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# ---------------------------------------------------------------- the bundle and verify
+
+
+@dataclass(frozen=True)
+class Built:
+    """A project with one signed sign-off, and the bundle built from it."""
+
+    project: Path
+    bundle: Path
+    keys: Keys
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz is not installed: run scripts/install-system-deps.sh")
+    base = tmp_path_factory.mktemp("signed-bundle")
+    keys = Keys(base / "keys-private")
+    project = base / "project"
+    code, _, stderr = cli(base, "init", str(project))
+    assert code == 0, stderr
+    (project / "keys").mkdir()
+    trust(project, f"dana.whitfield@northwind.example {keys.public('dana')}")
+    config = project / "mldossier.yaml"
+    config.write_text(
+        config.read_text().replace("allowed_signers: null", "allowed_signers: keys/allowed_signers")
+    )
+    sign(project, keys, "dana", "signoffs/risk-assessment.yaml")
+    code, _, stderr = cli(project, "--config", str(config), "build", "--no-pdf", "--out", "site")
+    assert code == 0, stderr
+    return Built(project, project / "site", keys)
+
+
+def cli(cwd: Path, *args: str) -> tuple[int, str, str]:
+    """The command line, run in ``cwd``."""
+    old = Path.cwd()
+    os.chdir(cwd)
+    try:
+        result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    finally:
+        os.chdir(old)
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def bundle(built: Built, tmp_path: Path) -> Path:
+    """A fresh copy of the built bundle, to tamper with."""
+    copy = tmp_path / "site"
+    shutil.copytree(built.bundle, copy)
+    return copy
+
+
+def reseal(bundle: Path, change: Callable[[dict[str, Any]], None] | None = None) -> None:
+    """Rewrite the manifest to match the bundle's files (and ``change`` its inputs), as a
+    forger without the signers' keys could: every hash and the report id agree again."""
+    manifest = json.loads((bundle / MANIFEST_NAME).read_text())
+    inputs = manifest["inputs"]
+    copies = {e["path"]: bundle / "evidence-files" / e["path"] for e in inputs["evidence"]}
+    for entry in inputs["evidence"]:
+        entry["sha256"] = hashlib.sha256(copies[entry["path"]].read_bytes()).hexdigest()
+    if change is not None:
+        change(inputs)
+    write_manifest(bundle, inputs, manifest["as_of"])
+
+
+SIGNED = "signoffs/risk-assessment.yaml"
+
+
+def test_the_bundle_holds_the_trusted_keys_and_what_each_signature_proved(built: Built) -> None:
+    manifest = json.loads((built.bundle / MANIFEST_NAME).read_text())
+    trusted = (built.project / "keys/allowed_signers").read_bytes()
+    assert (built.bundle / "allowed_signers").read_bytes() == trusted
+    assert manifest["inputs"]["allowed_signers"] == {
+        "file": "keys/allowed_signers",
+        "size": len(trusted),
+        "sha256": hashlib.sha256(trusted).hexdigest(),
+    }
+    assert manifest["inputs"]["signoff_signatures"] == [
+        {
+            "signature": SIGNED + ".sig",
+            "signoff": SIGNED,
+            "evidence_strength": "authenticated",
+            "identity": "dana.whitfield@northwind.example",
+            "signing_key": built.keys.fingerprint("dana"),
+        }
+    ]
+    listed = {o["path"]: o["sha256"] for o in manifest["outputs"]}
+    assert listed["allowed_signers"] == hashlib.sha256(trusted).hexdigest()
+    kinds = {e["path"]: e["kind"] for e in manifest["inputs"]["evidence"]}
+    assert kinds[SIGNED + ".sig"] == "signature"
+
+
+def test_verify_checks_the_signatures_again(built: Built) -> None:
+    code, stdout, _ = cli(built.project, "verify", str(built.bundle))
+    assert code == 0
+    assert stdout.splitlines()[0] == (
+        f"signed:   {SIGNED}.sig: authenticated as dana.whitfield@northwind.example "
+        f"(key {built.keys.fingerprint('dana')})"
+    )
+    assert stdout.splitlines()[-1].startswith(f"{built.bundle}: intact")
+
+
+def test_verify_refuses_a_bundle_whose_signoff_was_rewritten_with_every_hash(
+    built: Built, bundle: Path
+) -> None:
+    copy = bundle / "evidence-files" / SIGNED
+    copy.write_text(copy.read_text().replace("example", "forged example", 1))
+    reseal(bundle)
+    code, stdout, _ = cli(built.project, "verify", str(bundle))
+    assert code == 1
+    assert stdout.splitlines()[0] == (
+        f"signed:   {SIGNED}.sig: INVALID: signature does not match {SIGNED}: the file was "
+        "changed after it was signed, or the signature was made for another file; "
+        "ssh-keygen says: Signature verification failed: incorrect signature"
+    )
+    assert "TAMPERED" in stdout
+
+
+def test_verify_refuses_other_trusted_keys(built: Built, bundle: Path) -> None:
+    mallory = f"dana.whitfield@northwind.example {built.keys.public('mallory')}\n"
+    (bundle / "allowed_signers").write_text(mallory)
+    code, stdout, _ = cli(built.project, "verify", str(bundle))
+    assert code == 1
+    assert "modified: allowed_signers" in stdout.splitlines()
+    assert (
+        f"signed:   {SIGNED}.sig: INVALID: the bundle's allowed_signers is not the "
+        "keys/allowed_signers the report trusted"
+    ) in stdout.splitlines()
+
+
+def test_verify_refuses_a_manifest_that_claims_another_identity(built: Built, bundle: Path) -> None:
+    def claim_eve(inputs: dict[str, Any]) -> None:
+        inputs["signoff_signatures"][0]["identity"] = "eve.martin@northwind.example"
+
+    reseal(bundle, claim_eve)
+    code, stdout, _ = cli(built.project, "verify", str(bundle))
+    key = built.keys.fingerprint("dana")
+    assert code == 1
+    assert stdout.splitlines()[0] == (
+        f"signed:   {SIGNED}.sig: INVALID: the manifest says authenticated as "
+        f"eve.martin@northwind.example (key {key}), but the signature now proves "
+        f"authenticated as dana.whitfield@northwind.example (key {key})"
+    )
+
+
+def test_verify_without_ssh_keygen_says_the_signatures_were_not_checked(
+    built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    empty = tmp_path / "no-programs"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    code, stdout, stderr = cli(built.project, "verify", str(built.bundle))
+    assert code == 0
+    assert stderr == (
+        "sign-off signatures not checked: ssh-keygen is not installed (install OpenSSH's "
+        "client, e.g. `apt-get install openssh-client`; it is needed only when sign-offs are "
+        "signed)\n"
+    )
+    assert "signed:" not in stdout
+
+
+def test_the_bundle_names_the_site_s_copies_as_the_site_does() -> None:
+    from mldossier.bundle.signoffs import EVIDENCE_COPIES
+    from mldossier.render.site.safety import EVIDENCE_FILES_DIR, raw_copy_path
+
+    assert EVIDENCE_COPIES == EVIDENCE_FILES_DIR
+    assert raw_copy_path(SIGNED) == f"{EVIDENCE_COPIES}/{SIGNED}"
+    assert raw_copy_path(SIGNED + ".sig") == f"{EVIDENCE_COPIES}/{SIGNED}.sig"
