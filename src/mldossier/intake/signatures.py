@@ -476,19 +476,15 @@ class SignatureChecker:
                     "check the key's valid-after and valid-before in "
                     f"{trusted_name}, and the sign-off's date",
                 )
-            if claimed is not None:
-                raise SignatureProblem(
-                    f"principal {show(claimed)} is not proven by the signature: its key "
-                    f"({fingerprint}) is not in {trusted_name}",
-                    f"add {claimed}'s key to {trusted_name}, or have {claimed} sign with "
-                    "the key listed there",
-                    about_principal=True,
-                )
+            # No worse than no signature (a key removed from the file, or never added):
+            # asserted, whatever principal the sign-off claims.
+            unproven = f", so its principal {show(claimed)} is not proven" if claimed else ""
             return SignatureCheck(
                 EvidenceStrength.ASSERTED,
                 None,
                 fingerprint,
-                f"signed by a key the project does not trust (fingerprint {fingerprint})",
+                f"signed by a key the project does not trust (fingerprint {fingerprint})"
+                + unproven,
             )
         if claimed is None:
             if len(principals) > 1 or any(_PATTERN_CHARS & set(p) for p in principals):
