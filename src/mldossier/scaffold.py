@@ -165,7 +165,7 @@ def _section_lines(name: str, defaults: TagNames | Linking, comments: dict[str, 
 
 
 def _tail_lines(schema: dict[str, Any]) -> list[str]:
-    """Freshness, cache and check parameters."""
+    """Freshness, cache, trusted signers and check parameters."""
     d = Config()
     return [
         "",
