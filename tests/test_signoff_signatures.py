@@ -402,13 +402,26 @@ def test_a_key_trusted_only_at_other_times_is_an_error(project: Path, keys: Keys
     sign(project, keys, "dana")
     [message] = problems(project)
     assert message.startswith(
-        f"{SIG}:/: signed with the key keys/allowed_signers lists for "
-        "dana.whitfield@northwind.example, but not as valid on 2026-10-01; ssh-keygen says: "
+        f"{SIG}:/: signed with a key that keys/allowed_signers lists for "
+        "dana.whitfield@northwind.example but not as valid on 2026-10-01; ssh-keygen says: "
         "keys/allowed_signers:1: key has expired"
     )
     assert message.endswith(
         "(check the key's valid-after and valid-before in keys/allowed_signers, and the "
         "sign-off's date)"
+    )
+
+
+def test_a_claimed_principal_whose_key_is_for_other_namespaces_is_an_error(
+    project: Path, keys: Keys
+) -> None:
+    trust(project, f'dana.whitfield@northwind.example namespaces="git" {keys.public("dana")}')
+    edit(project, "role:", "principal: dana.whitfield@northwind.example\nrole:")
+    sign(project, keys, "dana")
+    [message] = problems(project)
+    assert message.startswith(
+        f"{SIG}:/: keys/allowed_signers does not accept the signing key for "
+        "dana.whitfield@northwind.example signing mldossier sign-offs on 2026-10-01"
     )
 
 

@@ -99,7 +99,10 @@ class Config:
             return ""
         if self.path is None:
             return self.allowed_signers.as_posix()
-        return Path(os.path.relpath(self.allowed_signers, self.path.parent)).as_posix()
+        try:
+            return Path(os.path.relpath(self.allowed_signers, self.path.parent)).as_posix()
+        except ValueError:  # on another drive than the config (Windows)
+            return self.allowed_signers.as_posix()
 
 
 SIZES_IN_MIB = (

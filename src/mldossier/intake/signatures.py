@@ -471,7 +471,7 @@ class SignatureChecker:
         if not principals:
             if listed:
                 raise SignatureProblem(
-                    f"signed with the key {trusted_name} lists for {', '.join(listed)}, "
+                    f"signed with a key that {trusted_name} lists for {', '.join(listed)} "
                     f"but not as valid on {when}" + _because(found),
                     "check the key's valid-after and valid-before in "
                     f"{trusted_name}, and the sign-off's date",
@@ -516,7 +516,8 @@ class SignatureChecker:
         if verified.ok:
             return SignatureCheck(EvidenceStrength.AUTHENTICATED, claimed_or_found, fingerprint)
         because = _because(verified)
-        if claimed is not None:
+        patterns = any(_PATTERN_CHARS & set(p) for p in principals)
+        if claimed is not None and claimed not in principals and not patterns:
             raise SignatureProblem(
                 f"principal {show(claimed)} is not proven by the signature: {trusted_name} "
                 f"allows its key ({fingerprint}) for {', '.join(principals)}" + because,
