@@ -328,6 +328,13 @@ def test_a_signature_beside_no_signoff_is_an_error(project: Path, keys: Keys) ->
     ]
 
 
+def test_a_signature_named_in_capitals_is_still_its_signoffs(project: Path, keys: Keys) -> None:
+    sign(project, keys, "dana").rename(project / "evidence" / (PATH + ".SIG"))
+    evidence = read(project)
+    assert evidence.signoffs[0].identity == "dana.whitfield@northwind.example"
+    assert {f.path: f.kind for f in evidence.files}[PATH + ".SIG"] == "signature"
+
+
 def test_a_signature_of_a_file_that_is_not_a_signoff_is_an_error(project: Path, keys: Keys) -> None:
     (project / "evidence/notes.txt").write_text("not a sign-off\n")
     sign(project, keys, "dana", "notes.txt")

@@ -67,8 +67,10 @@ def sign_command(path: str) -> str:
 
 
 def signed_file(signature_path: str) -> str:
-    """The file a signature at ``signature_path`` signs (its name without ``.sig``)."""
-    return signature_path.removesuffix(SIGNATURE_SUFFIX)
+    """The file a signature at ``signature_path`` signs (its name without ``.sig``, in any case)."""
+    if signature_path.lower().endswith(SIGNATURE_SUFFIX):
+        return signature_path[: -len(SIGNATURE_SUFFIX)]
+    return signature_path
 
 
 # ---------------------------------------------------------------- the signature file
