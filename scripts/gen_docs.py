@@ -221,6 +221,19 @@ def configuration_page() -> str:
             config_text().rstrip(),
             "```",
             "",
+            "## Trusted signers",
+            "",
+            "`signatures.allowed_signers` names an OpenSSH `allowed_signers` file (see",
+            "`man ssh-keygen`, ALLOWED SIGNERS), relative to `mldossier.yaml` like every path",
+            "here. A sign-off signed (`X.yaml.sig`, made by `ssh-keygen -Y sign -n mldossier`)",
+            "by a key it trusts is `authenticated`, with the key's principal as its identity;",
+            "every other sign-off is `asserted`. The file is read and checked once per run (a",
+            "bad line is an error naming it), hashed into the manifest and copied into the",
+            "bundle. Keep it beside this file, not in the evidence folder: whoever can write it",
+            "decides whose signatures count (inside the evidence folder it is listed as kind",
+            "`allowed_signers`, never read as evidence). Null, the default, trusts no key.",
+            "See [Signed sign-offs](signoff-format.md#signed-sign-offs).",
+            "",
         ]
     )
 

@@ -490,10 +490,12 @@ def test_every_evidence_record_pickles_to_an_equal_record() -> None:
     # The model's records pickle their field values as a tuple (model._fast_pickling); the
     # demo holds every kind of record, each nested in Evidence.
     evidence = read_evidence(load_config(CONFIG), DEMO_EVIDENCE)
+    # Every field is a tuple of records but root and allowed_signers (one record or None).
+    groups = [getattr(evidence, f.name) for f in dataclasses.fields(evidence)]
     kinds = {
         type(r).__name__
-        for f in dataclasses.fields(evidence)
-        for r in getattr(evidence, f.name)
+        for group in groups
+        for r in (group if isinstance(group, tuple) else (group,))
         if dataclasses.is_dataclass(r)
     }
     assert {"LineageRun", "ModelVersion", "MonitoringReport", "SignOff", "SourceFile"} <= kinds

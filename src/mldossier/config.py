@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,21 @@ class Config:
     """The build cache folder (``cache.dir``, relative paths relative to the config file)."""
     cache_max_bytes: int = DEFAULT_MAX_BYTES
     """Largest size of the build cache folder (``cache.max_mb``)."""
+    allowed_signers: Path | None = None
+    """The OpenSSH ``allowed_signers`` file whose keys authenticate signed sign-offs
+    (``signatures.allowed_signers``, relative to the config file); None trusts no key."""
+
+    @property
+    def allowed_signers_name(self) -> str:
+        """``allowed_signers`` as messages and the manifest name it: relative to the config."""
+        if self.allowed_signers is None:
+            return ""
+        if self.path is None:
+            return self.allowed_signers.as_posix()
+        try:
+            return Path(os.path.relpath(self.allowed_signers, self.path.parent)).as_posix()
+        except ValueError:  # on another drive than the config (Windows)
+            return self.allowed_signers.as_posix()
 
 
 SIZES_IN_MIB = (
@@ -226,6 +242,7 @@ def _config_of(data: dict[str, Any], path: Path, rel: str, warnings: tuple[Probl
     tags = {k: v for k, v in data.get("tags", {}).items() if k in TagNames.__dataclass_fields__}
     link = data.get("linking", {})
     prod = data.get("production", {})
+    signatures = data.get("signatures", {})
     return Config(
         path=path,
         organisation=data.get("organisation", Config.organisation),
@@ -253,4 +270,5 @@ def _config_of(data: dict[str, Any], path: Path, rel: str, warnings: tuple[Probl
         warnings=warnings,
         cache_dir=base / cache.get("dir", DEFAULT_DIR_NAME),
         cache_max_bytes=_mib(cache, "max_mb", DEFAULT_MAX_BYTES),
+        allowed_signers=base / signers if (signers := signatures.get("allowed_signers")) else None,
     )

@@ -12,6 +12,7 @@ import datetime as dt
 import operator
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 
@@ -62,7 +63,8 @@ class SourceFile:
     size: int
     sha256: str
     kind: str = "unrecognised"
-    """What it holds, e.g. ``mlflow``, ``openlineage``, ``evidently``, ``signoff``, ``attachment``."""
+    """What it holds, e.g. ``mlflow``, ``openlineage``, ``evidently``, ``signoff``,
+    ``signature`` (a sign-off's ``.sig``), ``allowed_signers``, ``attachment``."""
     importer: str = ""
     """Name of the importer that read it ("" when none did)."""
     time: datetime | None = None
@@ -377,6 +379,16 @@ class Attachment:
     sha256: str
 
 
+class EvidenceStrength(StrEnum):
+    """How much a sign-off proves about who made it (audit practice: label every approval)."""
+
+    ASSERTED = "asserted"
+    """The file says who signed; nothing checks it (no signature, or none the project trusts)."""
+    AUTHENTICATED = "authenticated"
+    """A good SSH signature over the file's bytes, by a key ``allowed_signers`` trusts for
+    the principal in :attr:`SignOff.identity`."""
+
+
 @dataclass(frozen=True, slots=True)
 class SignOff:
     """A human sign-off or governance document in mldossier's own YAML format."""
@@ -388,6 +400,7 @@ class SignOff:
     title: str
     statement: str
     signed_by: str
+    """Who signed, as the file names them: free text, never compared as an identity."""
     role: str
     date: dt.date
     expires: dt.date | None
@@ -395,6 +408,19 @@ class SignOff:
     cite: Citation
     anomalies: tuple[str, ...] = ()
     """Ids of the anomalies it triages (``drift:<report file>``, ``skew:<system@version>``)."""
+    evidence_strength: EvidenceStrength = EvidenceStrength.ASSERTED
+    """``authenticated`` only with a good signature by a trusted key; else ``asserted``."""
+    identity: str | None = None
+    """The authenticated principal (as ``allowed_signers`` names it, e.g. an e-mail
+    address); None unless ``authenticated``. Compare these, not ``signed_by``, for
+    segregation of duties."""
+    signature: Citation | None = None
+    """The detached signature file ``<sign-off>.sig`` (path and SHA-256), if there is one."""
+    signing_key: str = ""
+    """Fingerprint of the key that made the signature (``SHA256:...``); "" without one."""
+    strength_note: str = ""
+    """Why a signed sign-off is still only ``asserted`` (no trusted key, no
+    ``allowed_signers``); "" otherwise."""
 
     @property
     def subject(self) -> str:
@@ -417,6 +443,18 @@ class Waiver:
     granted: dt.date
     expires: dt.date
     cite: Citation
+
+
+@dataclass(frozen=True, slots=True)
+class AllowedSigners:
+    """The OpenSSH ``allowed_signers`` file the project trusts, as it was read."""
+
+    path: str
+    """As ``mldossier.yaml`` names it (relative to the config file), with forward slashes."""
+    size: int
+    sha256: str
+    principals: tuple[str, ...]
+    """Every principal pattern it lists, sorted, each once."""
 
 
 # ---------------------------------------------------------------- the bundle
@@ -451,6 +489,8 @@ class Evidence:
     signoffs: tuple[SignOff, ...] = ()
     unlinked: tuple[Unlinked, ...] = ()
     waivers: tuple[Waiver, ...] = ()
+    allowed_signers: AllowedSigners | None = None
+    """The trusted signers' file (``signatures.allowed_signers``), None when none is set."""
     warnings: tuple[Any, ...] = field(default=())
     """Problems of severity ``warning`` (:class:`mldossier.errors.Problem`)."""
 

@@ -77,7 +77,11 @@ def inputs_section(
 
 
 def build_inputs(config: Config, results: Results) -> dict[str, object]:
-    """The manifest's inputs section: tool version, evidence, catalogs, config hash."""
+    """The manifest's inputs section: tool version, evidence, catalogs, config hash.
+
+    With signed sign-offs or trusted keys, also the ``allowed_signers`` file and what each
+    signature proved (see :func:`signature_inputs`).
+    """
     config_sha = (
         hashlib.sha256(config.path.read_bytes()).hexdigest() if config.path is not None else ""
     )
@@ -85,7 +89,43 @@ def build_inputs(config: Config, results: Results) -> dict[str, object]:
         {"id": c.id, "version": c.version, "file": c.path, "sha256": c.sha256}
         for c in results.catalogs
     ]
-    return inputs_section(evidence_manifest(results.evidence), catalogs, config_sha)
+    inputs = inputs_section(evidence_manifest(results.evidence), catalogs, config_sha)
+    return {**inputs, **signature_inputs(results.evidence)}
+
+
+def signature_inputs(evidence: Evidence) -> dict[str, Any]:
+    """The trusted keys and each sign-off signature's outcome, for the manifest's inputs.
+
+    ``allowed_signers`` (file as the config names it, size, SHA-256) when one is set;
+    ``signoff_signatures`` (each signature, its sign-off, the evidence strength, identity
+    and signing key found) when a sign-off is signed. Neither key is there otherwise, so
+    a project without signatures keeps its report id. ``verify`` checks the signatures
+    again against the copy of allowed_signers in the bundle, and compares.
+    """
+    section: dict[str, Any] = {}
+    trusted = evidence.allowed_signers
+    if trusted is not None:
+        section["allowed_signers"] = {
+            "file": trusted.path,
+            "size": trusted.size,
+            "sha256": trusted.sha256,
+        }
+    signed = sorted(
+        (s for s in evidence.signoffs if s.signature is not None),
+        key=lambda s: s.signature.file if s.signature else "",
+    )
+    if signed:
+        section["signoff_signatures"] = [
+            {
+                "signature": s.signature.file if s.signature else "",
+                "signoff": s.cite.file,
+                "evidence_strength": str(s.evidence_strength),
+                "identity": s.identity,
+                "signing_key": s.signing_key,
+            }
+            for s in signed
+        ]
+    return section
 
 
 def analyse(

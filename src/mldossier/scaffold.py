@@ -165,7 +165,7 @@ def _section_lines(name: str, defaults: TagNames | Linking, comments: dict[str, 
 
 
 def _tail_lines(schema: dict[str, Any]) -> list[str]:
-    """Freshness, cache and check parameters."""
+    """Freshness, cache, trusted signers and check parameters."""
     d = Config()
     return [
         "",
@@ -180,6 +180,11 @@ def _tail_lines(schema: dict[str, Any]) -> list[str]:
         f"  dir: {d.cache_dir.as_posix()}",
         f"  # {_describe(schema, 'cache', 'max_mb')}",
         f"  max_mb: {d.cache_max_bytes // (1024 * 1024)}",
+        "",
+        f"# {_describe(schema, 'signatures')}",
+        "signatures:",
+        f"  # {_describe(schema, 'signatures', 'allowed_signers')}",
+        "  allowed_signers: null",
         "",
         f"# {_describe(schema, 'checks')} For example:",
         "#   monitoring_fresh: {max_age_days: 14}",

@@ -15,8 +15,11 @@ from mldossier.bundle.atomic import (
     swap_in_folder,
 )
 from mldossier.bundle.manifest import sign_manifest, write_manifest
+from mldossier.bundle.signoffs import ALLOWED_SIGNERS_NAME
 from mldossier.bundle.workers import forking, render_in_workers, render_system_pdfs
+from mldossier.errors import InputError, Problem
 from mldossier.evaluate.baseline import compare, load_baseline
+from mldossier.intake.signatures import read_allowed_signers
 from mldossier.lineage.diagram import lineage_svgs
 from mldossier.pipeline import Analysis
 from mldossier.render.dossier import Dossier, build_dossier
@@ -157,9 +160,35 @@ def _render_into(
         render_system_pdfs(
             dossier, staging / "systems", analysis.report_id, attachments, analysis.cache
         )
+    copy_allowed_signers(analysis, staging)
     write_manifest(staging, analysis.inputs, analysis.results.as_of.isoformat())
     if sign_key is not None:
         sign_manifest(staging, sign_key)
+
+
+def copy_allowed_signers(analysis: Analysis, staging: Path) -> None:
+    """Put the trusted keys in the bundle, as evidence of whom the report trusted.
+
+    The copy is the file the intake read (its SHA-256 checked), so ``verify`` can check the
+    sign-offs' signatures again with nothing but the bundle.
+    """
+    trusted = analysis.results.evidence.allowed_signers
+    if trusted is None or analysis.config.allowed_signers is None:
+        return
+    again = read_allowed_signers(analysis.config.allowed_signers, trusted.path)
+    if again.record.sha256 != trusted.sha256:
+        raise InputError(
+            [
+                Problem(
+                    trusted.path,
+                    "",
+                    f"changed while the report was built: SHA-256 is now "
+                    f"{again.record.sha256[:12]}, was {trusted.sha256[:12]} when read",
+                    "build again once nothing writes to it",
+                )
+            ]
+        )
+    (staging / ALLOWED_SIGNERS_NAME).write_bytes(again.data)
 
 
 def _site_and_summary(

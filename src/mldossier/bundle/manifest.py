@@ -1,10 +1,12 @@
 """The build manifest: what a bundle was made from and every file it holds, with hashes.
 
-``manifest.json`` lists the inputs (evidence files, catalogs, config, tool version) and every
-output file of the bundle with its SHA-256. The report id is the SHA-256 of the inputs
-section, so it can be printed inside the outputs it describes. ``verify`` re-hashes a bundle
-against its manifest with nothing but the bundle; an optional Ed25519 signature covers the
-manifest bytes, and an in-toto Statement carries the same digests for supply-chain tools.
+``manifest.json`` lists the inputs (evidence files, catalogs, config, tool version; the
+trusted keys and what each sign-off signature proved, when there are any) and every output
+file of the bundle with its SHA-256. The report id is the SHA-256 of the inputs section, so
+it can be printed inside the outputs it describes. ``verify`` re-hashes a bundle against its
+manifest with nothing but the bundle, and checks signed sign-offs again
+(:mod:`mldossier.bundle.signoffs`); an optional Ed25519 signature covers the manifest
+bytes, and an in-toto Statement carries the same digests for supply-chain tools.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mldossier.bundle.signoffs import Rechecks, recheck
 from mldossier.errors import UsageError
 from mldossier.formats.json import report_id_of
 from mldossier.intake.files import sha256_file
@@ -95,13 +98,16 @@ class Verification:
     signature: str
     """``valid``, ``invalid``, ``missing`` or ``not checked``."""
     report_id: str
+    signoffs: Rechecks = Rechecks()
+    """The sign-offs' SSH signatures, checked again against the bundle's allowed_signers."""
 
     @property
     def intact(self) -> bool:
-        """No file changed, missing or added, and no signature failure."""
-        return not (self.modified or self.missing or self.extra) and self.signature in (
-            "valid",
-            "not checked",
+        """No file changed, missing or added, no signature failure, no sign-off's either."""
+        return (
+            not (self.modified or self.missing or self.extra)
+            and self.signature in ("valid", "not checked")
+            and all(r.ok for r in self.signoffs.results)
         )
 
 
@@ -129,8 +135,14 @@ def verify_bundle(bundle: Path, pubkey: Path | None = None) -> Verification:
     signature = "not checked"
     if pubkey is not None:
         signature = _check_signature(bundle, pubkey)
+    inputs = manifest["inputs"] if isinstance(manifest["inputs"], dict) else {}
     return Verification(
-        tuple(modified), tuple(missing), tuple(extra), signature, str(manifest.get("report_id", ""))
+        tuple(modified),
+        tuple(missing),
+        tuple(extra),
+        signature,
+        str(manifest.get("report_id", "")),
+        recheck(bundle, inputs, outputs),
     )
 
 

@@ -24,12 +24,17 @@ from mldossier.terminal import current
 def verify(bundle: Path, pubkey: Path | None) -> None:
     """Re-hash a built bundle against its manifest; name every modified, missing or extra file.
 
-    Exit 0 intact, 1 tampered (or a bad signature), 2 unusable (no manifest, bad key).
-    Needs no network and nothing but the bundle. With --quiet an intact bundle prints
-    nothing.
+    Signed sign-offs are checked again with ssh-keygen against the allowed_signers the
+    bundle holds; one that no longer proves what the manifest says makes the bundle
+    tampered. Exit 0 intact, 1 tampered (or a bad signature), 2 unusable (no manifest, bad
+    key). Needs no network and nothing but the bundle (and ssh-keygen for signed
+    sign-offs: without it they are reported not checked). With --quiet an intact bundle
+    prints nothing.
     """
     term = current()
     result = verify_bundle(bundle, pubkey)
+    if result.signoffs.unchecked:
+        click.echo(f"sign-off signatures not checked: {result.signoffs.unchecked}", err=True)
     if result.intact and term.quiet:
         return
     for path in result.modified:
@@ -40,6 +45,9 @@ def verify(bundle: Path, pubkey: Path | None) -> None:
         click.echo(f"extra:    {path}")
     if pubkey is not None:
         click.echo(f"signature: {result.signature}")
+    for checked in result.signoffs.results:
+        verdict = "" if checked.ok else term.style("INVALID", "fail") + ": "
+        click.echo(f"signed:   {checked.signature}: {verdict}{checked.summary}")
     if not result.intact:
         click.echo(
             f"{bundle}: {term.style('TAMPERED', 'exception')} (report id {result.report_id[:12]})"

@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -37,7 +37,13 @@ MAX_YAML_BYTES = 1 * MIB
 """Largest YAML evidence file: PyYAML needs seconds and ~100x the file's size a MiB, and
 sign-offs, waivers and MLmodel files are a few KiB."""
 
+MAX_SIGNATURE_BYTES = 64 * 1024
+"""Largest ``.sig`` file: an Ed25519 signature is about 300 bytes, RSA-4096 about 1,200,
+one by a certificate a few KiB."""
+
 STREAM_SUFFIXES = {".ndjson", ".jsonl"}
+SIGNATURE_SUFFIX = ".sig"
+"""A sign-off's detached signature is the sign-off's file name with this appended."""
 MLMODEL_NAME = "MLmodel"
 
 
@@ -56,9 +62,10 @@ class Document:
     file: SourceFile
     abs_path: Path
     format: str
-    """``json``, ``yaml`` or ``ndjson``."""
+    """``json``, ``yaml``, ``ndjson`` or ``sshsig`` (a detached signature, ``*.sig``)."""
     data: Any = None
-    """The parsed document; for NDJSON, the first record (enough to detect the kind)."""
+    """The parsed document; for NDJSON, the first record (enough to detect the kind); for
+    a signature, its bytes (whoever claims it reads them)."""
     line_limit: int = DEFAULT_MAX_DOCUMENT_BYTES
     """NDJSON: the longest line read (``limits.max_document_mb``); a longer one is a problem."""
     released: bool = False
@@ -70,7 +77,7 @@ class Document:
         Large Evidently snapshots parsed take several times their size in memory; held
         from detection to reading, hundreds of them would be a gigabyte at once.
         """
-        if self.format != "ndjson":
+        if self.format in ("json", "yaml"):
             self.data, self.released = None, True
 
     def reload(self) -> Problem | None:
@@ -103,6 +110,26 @@ class Document:
             self.data = json.loads(text) if self.format == "json" else parse_yaml_text(text)
         self.released = False
         return None
+
+    def hashed_bytes(self) -> bytes | Problem:
+        """The file's bytes, read again: the very bytes hashed, or the problem if it changed."""
+        if isinstance(self.data, bytes):
+            return self.data
+        try:
+            raw = _read_at_most(self.abs_path, self.file.size)
+        except OSError as exc:
+            return self.problem(
+                "",
+                f"file cannot be read again: {exc.strerror or exc}",
+                "run again once nothing moves or writes the evidence files",
+            )
+        if hashlib.sha256(raw).hexdigest() != self.file.sha256:
+            return self.problem(
+                "",
+                "file changed while mldossier was reading the evidence",
+                "run again once nothing writes to the evidence folder",
+            )
+        return raw
 
     def cite(self, pointer: str = "", line: int | None = None) -> Citation:
         """A citation of a place in this file."""
@@ -218,14 +245,19 @@ def resolve_reference(root: Path, base_file: str, reference: str) -> tuple[Path 
 
 
 def scan(
-    root: Path, limits: Limits, visit: Callable[[Document | SourceFile], object] | None = None
+    root: Path,
+    limits: Limits,
+    visit: Callable[[Document | SourceFile], object] | None = None,
+    opaque: Mapping[str, str] | None = None,
 ) -> tuple[list[Document | SourceFile], list[Problem]]:
     """Every file below ``root``, in a stable order, hashed; parseable ones as Documents.
 
     Hidden files and folders (``.name``) are skipped. Returns documents for JSON, NDJSON,
-    YAML and ``MLmodel`` files and plain :class:`SourceFile` entries for everything else
-    (attachments), plus every problem met. ``visit`` is called with each entry as soon as
-    it is read (e.g. to detect its kind and :meth:`Document.release` it).
+    YAML, ``MLmodel`` and signature (``*.sig``) files and plain :class:`SourceFile`
+    entries for everything else (attachments), plus every problem met. ``visit`` is called
+    with each entry as soon as it is read (e.g. to detect its kind and
+    :meth:`Document.release` it). ``opaque`` maps paths (relative to the root) that are
+    not evidence to read, whatever their name, to their kind: they are hashed only.
     """
     problems: list[Problem] = []
     found: list[Document | SourceFile] = []
@@ -235,7 +267,7 @@ def scan(
         for name in sorted(filenames):
             if name.startswith("."):
                 continue
-            entry = _scan_file(root, here / name, limits, problems)
+            entry = _scan_file(root, here / name, limits, problems, opaque or {})
             if entry is not None:
                 found.append(entry)
                 if visit is not None:
@@ -281,10 +313,12 @@ def _folders_to_walk(
 
 
 def _scan_file(
-    root: Path, path: Path, limits: Limits, problems: list[Problem]
+    root: Path, path: Path, limits: Limits, problems: list[Problem], opaque: Mapping[str, str]
 ) -> Document | SourceFile | None:
     """One file found by :func:`scan`, read; None when it is skipped or refused."""
     rel = path.relative_to(root).as_posix()
+    if rel in opaque and path.is_file() and not path.is_symlink():
+        return SourceFile(rel, path.stat().st_size, sha256_file(path), kind=opaque[rel])
     if path.is_symlink():
         if relative_inside(root, path) is None:
             problems.append(
@@ -320,6 +354,8 @@ def _format_of(path: Path) -> str | None:
         return "json"
     if suffix in {".yaml", ".yml"} or path.name == MLMODEL_NAME:
         return "yaml"
+    if suffix == SIGNATURE_SUFFIX:
+        return "sshsig"
     return None
 
 
@@ -337,6 +373,8 @@ def _read_entry(
     fmt = _format_of(path)
     if fmt is None:
         return SourceFile(rel, size, sha256_file(path), kind="attachment")
+    if fmt == "sshsig":
+        return _signature(path, rel, size, problems)
     limit = limits.max_stream_bytes if fmt == "ndjson" else limits.max_document_bytes
     if size > limit and fmt == "json" and _looks_like_ndjson(path):
         fmt, limit = "ndjson", limits.max_stream_bytes
@@ -359,6 +397,24 @@ def _read_entry(
     source = SourceFile(rel, len(raw), hashlib.sha256(raw).hexdigest())
     doc = Document(source, path, fmt, line_limit=limits.max_document_bytes)
     return _parsed(doc, raw, problems)
+
+
+def _signature(path: Path, rel: str, size: int, problems: list[Problem]) -> Document | None:
+    """A ``.sig`` file as a Document holding its bytes, or None if it is too large."""
+    raw = _read_at_most(path, MAX_SIGNATURE_BYTES) if size <= MAX_SIGNATURE_BYTES else b""
+    if size > MAX_SIGNATURE_BYTES or len(raw) > MAX_SIGNATURE_BYTES:
+        problems.append(
+            Problem(
+                rel,
+                "",
+                f"file is {max(size, len(raw)):,} bytes, over the limit of "
+                f"{MAX_SIGNATURE_BYTES:,} for a signature",
+                "an SSH signature is a few hundred bytes; check that this is the right file",
+            )
+        )
+        return None
+    source = SourceFile(rel, len(raw), hashlib.sha256(raw).hexdigest())
+    return Document(source, path, "sshsig", data=raw)
 
 
 def _size_problem(rel: str, fmt: str, size: int, limit: int) -> Problem | None:

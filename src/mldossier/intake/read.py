@@ -11,7 +11,7 @@ from typing import Any
 from mldossier.cache import Cache, cache_key, code_fingerprint, hash_parts, library_versions
 from mldossier.config import Config
 from mldossier.errors import InputError, Problem, UsageError, sort_problems
-from mldossier.intake.files import Document, Limits, scan
+from mldossier.intake.files import Document, Limits, relative_inside, scan
 from mldossier.intake.importers import (
     ImportContext,
     Importer,
@@ -20,7 +20,13 @@ from mldossier.intake.importers import (
     builtin_importers,
 )
 from mldossier.intake.linking import Index, link
-from mldossier.model import Evidence, SourceFile
+from mldossier.intake.signatures import (
+    ALLOWED_SIGNERS_KIND,
+    SIGNATURE_KIND,
+    TrustedSigners,
+    read_allowed_signers,
+)
+from mldossier.model import AllowedSigners, Evidence, SourceFile
 
 RELEASE_BYTES = 256 * 1024
 """JSON and YAML files larger than this are not held parsed between detection and reading
@@ -62,12 +68,18 @@ def read_indexed(
     :class:`UsageError` when the folder itself is missing.
     """
     root = _evidence_folder(root if root is not None else config.evidence)
-    context = ImportContext(root=root, settings=config)
+    signers = _allowed_signers(config)
+    context = ImportContext(root=root, settings=config, signers=signers)
     active = [cls(context) for cls in (importers if importers is not None else all_importers())]
-    found = _detect(active, root, Limits(config.max_document_bytes, config.max_stream_bytes))
+    opaque = _not_evidence(root, config)
+    limits = Limits(config.max_document_bytes, config.max_stream_bytes)
+    found = _detect(active, root, limits, opaque)
     cache = cache if cache is not None else Cache(None)
     keys = (
-        {id(imp): _intake_key(imp, found.claimed, found.files, config, root) for imp in active}
+        {
+            id(imp): _intake_key(imp, found.claimed, found.files, config, root, signers)
+            for imp in active
+        }
         if cache.enabled
         else {}
     )
@@ -75,7 +87,26 @@ def read_indexed(
     work.reuse(cache)
     work.read(found.claimed)
     records = work.finish(cache)
-    return _assemble(root, found.files, records, work.problems, config)
+    trusted = signers.record if signers is not None else None
+    return _assemble(root, found.files, records, work.problems, config, trusted)
+
+
+def _allowed_signers(config: Config) -> TrustedSigners | None:
+    """The trusted keys, read and checked once (InputError if the file is bad), or None."""
+    if config.allowed_signers is None:
+        return None
+    return read_allowed_signers(config.allowed_signers, config.allowed_signers_name)
+
+
+def _not_evidence(root: Path, config: Config) -> dict[str, str]:
+    """Files of the evidence folder that are settings, not evidence: the trusted keys.
+
+    They are hashed and listed (kind ``allowed_signers``) but offered to no importer.
+    """
+    if config.allowed_signers is None:
+        return {}
+    rel = relative_inside(root, config.allowed_signers)
+    return {} if rel is None else {rel: ALLOWED_SIGNERS_KIND}
 
 
 def _evidence_folder(root: Path) -> Path:
@@ -99,7 +130,7 @@ class _Found:
     problems: list[Problem]
 
 
-def _detect(active: list[Importer], root: Path, limits: Limits) -> _Found:
+def _detect(active: list[Importer], root: Path, limits: Limits, opaque: dict[str, str]) -> _Found:
     """Scan the folder; each document goes to the first importer that claims it."""
     owners: dict[int, Importer | None] = {}
     detect_problems: list[Problem] = []
@@ -112,7 +143,7 @@ def _detect(active: list[Importer], root: Path, limits: Limits) -> _Found:
             if entry.file.size > RELEASE_BYTES:
                 entry.release()
 
-    entries, problems = scan(root, limits, detect)
+    entries, problems = scan(root, limits, detect, opaque)
     problems += detect_problems
     found = _Found([], [], problems)
     for entry in entries:
@@ -124,7 +155,9 @@ def _detect(active: list[Importer], root: Path, limits: Limits) -> _Found:
             problems.append(entry.problem("", "unknown export shape", UNKNOWN_SHAPE_FIX))
             found.files.append(replace(entry.file, kind="unrecognised"))
             continue
-        found.files.append(replace(entry.file, kind=owner.kind, importer=owner.name))
+        # A signature is a file of its own kind, whichever importer reads it.
+        kind = SIGNATURE_KIND if entry.format == "sshsig" else owner.kind
+        found.files.append(replace(entry.file, kind=kind, importer=owner.name))
         found.claimed.append((entry, owner))
     return found
 
@@ -191,11 +224,13 @@ def _assemble(
     records: dict[str, list[Any]],
     problems: list[Problem],
     config: Config,
+    allowed_signers: AllowedSigners | None = None,
 ) -> tuple[Evidence, Index]:
     """One linked Evidence of every record and its index; InputError if any problem is an error."""
     evidence = Evidence(
         root=root.as_posix(),
         files=tuple(sorted(files, key=lambda f: f.path)),
+        allowed_signers=allowed_signers,
         **{kind: tuple(items) for kind, items in records.items()},
     )
     evidence = replace(evidence, files=_with_times(evidence))
@@ -309,14 +344,17 @@ def _intake_key(
     files: list[SourceFile],
     config: Config,
     root: Path,
+    signers: TrustedSigners | None = None,
 ) -> str:
     """The cache key of what one importer makes of its files; "" when it is not cached.
 
     The key covers mldossier's code, the parsing and validating libraries, the importer,
-    the settings (all but paths: an importer may read any), the evidence root and, in order,
-    the path, SHA-256, size and format of every file it claimed; for an importer that may
-    read other files, every file of the folder. Importers from other packages, whose code
-    the key cannot cover, are never cached.
+    the settings (all but paths: an importer may read any), the trusted keys (their name
+    and SHA-256), the evidence root and, in order, the path, SHA-256, size and format of
+    every file it claimed; for an importer that may read other files, every file of the
+    folder. Importers from other packages, whose code the key cannot cover, are never
+    cached. (Whether ``ssh-keygen`` is installed is not in it: a signature it found good
+    for these very bytes and keys stays good.)
     """
     if type(imp) not in builtin_importers():
         return ""
@@ -342,13 +380,16 @@ def _intake_key(
         warnings=(),
         cache_dir=Path(),
         cache_max_bytes=0,
+        allowed_signers=None,
     )
+    trusted = f"{signers.record.path}\0{signers.record.sha256}" if signers else ""
     return cache_key(
         INTAKE_NAMESPACE,
         code_fingerprint(),
         library_versions(*INTAKE_LIBRARIES),
         imp.name,
         repr(settings),
+        trusted,
         root.resolve().as_posix(),
         hash_parts(mine),
         hash_parts(others),

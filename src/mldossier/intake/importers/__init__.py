@@ -16,15 +16,18 @@ from typing import Any, ClassVar, Protocol
 from mldossier.config import Config
 from mldossier.errors import Problem
 from mldossier.intake.files import Document
+from mldossier.intake.signatures import TrustedSigners
 
 
 @dataclass
 class ImportContext:
-    """What an importer may know about the run: the evidence root and the settings."""
+    """What an importer may know about the run: the evidence root, the settings, the keys."""
 
     root: Path
     settings: Config = field(default_factory=Config)
     """The loaded configuration (the defaults when none is given)."""
+    signers: TrustedSigners | None = None
+    """The ``allowed_signers`` file read once (``signatures.allowed_signers``), if set."""
 
 
 @dataclass
