@@ -134,6 +134,41 @@ def test_approver_who_ran_the_training_is_an_exception() -> None:
     )
 
 
+def signed_approval_case(identity: str, **tags: str) -> Outcome:
+    v = f.version(**tags)
+    approval = replace(
+        f.signoff("change_approval", version_=v.version, signed="2026-06-03", expires=None),
+        evidence_strength="authenticated",
+        identity=identity,
+    )
+    ev = bundle(
+        registered_models=(SYS,), model_versions=(v,), mlflow_runs=(f.run(),), signoffs=(approval,)
+    )
+    return run_check("production_version_approved", ev, Subject(SYS, v))
+
+
+def test_an_authenticated_approval_compares_identities() -> None:
+    good = signed_approval_case("dana@northwind.example")
+    assert (good.status, good.strength) == ("no_exception", "authenticated")
+    assert good.reasons[:2] == (
+        "approved in change approval S-1 on 2026-06-03, signed by dana@northwind.example "
+        "(authenticated: SSH signature by a trusted key)",
+        "the approver is not the training run's author (alice)",
+    )
+    # the same person as the run's author, authenticated: an exception
+    own = signed_approval_case("alice")
+    assert (own.status, own.strength) == ("exception", "authenticated")
+    assert own.reasons == (
+        "change approval S-1 is signed by alice, who also ran the training run run1: "
+        "no segregation of duties",
+    )
+    # an asserted (unsigned) change approval does not authenticate anything: the tags decide
+    v = f.version()
+    unsigned = f.signoff("change_approval", version_=v.version, signed="2026-06-03")
+    ev = bundle(registered_models=(SYS,), model_versions=(v,), signoffs=(unsigned,))
+    assert run_check("production_version_approved", ev, Subject(SYS, v)).status == "exception"
+
+
 def test_approval_is_not_inherited_from_an_older_version() -> None:
     old = f.version(number="2", approved_by="mrc", approval_date="2026-01-01")
     new = f.version(number="3")

@@ -16,7 +16,7 @@ from mldossier.evaluate.checks.registry import (
     parse_when,
     tag_of,
 )
-from mldossier.model import Citation, MlflowRun, ModelVersion
+from mldossier.model import Citation, MlflowRun, ModelVersion, SignOff
 
 
 @check("production_version_approved", "version")
@@ -38,6 +38,10 @@ def production_version_approved(
     missing = [
         k for k, v in ((tags.approved_by, approver), (tags.approval_date, when_text)) if not v
     ]
+    run = context.index.mlflow_run_of(version)
+    signed = _authenticated_approval(version, context)
+    if signed is not None:
+        return _judge_authenticated(version, signed, run, context)
     if missing:
         return _unapproved(version, missing, context)
     parsed = parse_when(when_text)
@@ -49,7 +53,6 @@ def production_version_approved(
             "write the approval date as YYYY-MM-DD or an ISO date-time",
             cause=f"approval:{version.key}",
         )
-    run = context.index.mlflow_run_of(version)
     problems = _approval_problems(version, approver, when_text, parsed, run)
     if problems:
         return Outcome(
@@ -67,6 +70,57 @@ def production_version_approved(
     )
     cites = cite + _validation_report(version, context, reasons)
     return Outcome(NO_EXCEPTION, tuple(reasons), cites, strength="asserted")
+
+
+def _authenticated_approval(version: ModelVersion, context: CheckContext) -> SignOff | None:
+    """The version's own change approval signed with a trusted key, dated by the as-of date."""
+    today = context.as_of.date()
+    signed = [
+        s
+        for s in context.index.signoffs_of(version.name, version.version)
+        if s.kind == "change_approval"
+        and s.version == version.version
+        and s.evidence_strength == "authenticated"
+        and s.date <= today
+    ]
+    return max(signed, key=lambda s: (s.date, s.id)) if signed else None
+
+
+def _judge_authenticated(
+    version: ModelVersion, signed: SignOff, run: MlflowRun | None, context: CheckContext
+) -> Outcome:
+    """An authenticated approval: segregation of duties compares the authenticated identity."""
+    who = signed.identity or signed.signed_by
+    cites: tuple[Citation, ...] = (signed.cite,) + ((signed.signature,) if signed.signature else ())
+    problems: list[str] = []
+    if version.created is not None and signed.date < version.created.date():
+        problems.append(
+            f"change approval {signed.id} is dated {signed.date.isoformat()}, before the "
+            f"version was created ({version.created.date().isoformat()})"
+        )
+    author = (run.user_id or run.tags.get("mlflow.user", "")) if run else ""
+    if author and who.casefold() == author.casefold():
+        problems.append(
+            f"change approval {signed.id} is signed by {who}, who also ran the training run "
+            f"{run.run_id if run else ''}: no segregation of duties"
+        )
+    if problems:
+        return Outcome(
+            EXCEPTION,
+            tuple(problems),
+            cites,
+            "have an independent approver sign off this version after it was created",
+            cause=f"approval:{version.key}",
+            strength="authenticated",
+        )
+    reasons = [
+        f"approved in change approval {signed.id} on {signed.date.isoformat()}, signed by "
+        f"{who} (authenticated: SSH signature by a trusted key)"
+    ]
+    if author:
+        reasons.append(f"the approver is not the training run's author ({author})")
+    cites += _validation_report(version, context, reasons)
+    return Outcome(NO_EXCEPTION, tuple(reasons), cites, strength="authenticated")
 
 
 def _validation_report(
