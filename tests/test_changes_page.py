@@ -66,7 +66,7 @@ def test_waivers_and_changes_appear_on_their_page(tmp_path: Path) -> None:
     page = html.unescape(raw)
     assert "W-2026-07" in page and "weekly manual review of declined applications" in page
     assert "&lt;script&gt;x&lt;/script&gt;" in raw and "<script>x</script>" not in raw
-    assert "EUAIA-72 Art. 72 [income-verifier@2]: fail → waived" in page
+    assert "EUAIA-72 Art. 72 [income-verifier@2]: exception → waived" in page
     assert "evidence added: waivers.yaml" in page
     results = json.loads((tmp_path / "site" / "results.json").read_text())
     waived = [r for r in results["results"] if r["status"] == "waived"]
@@ -81,4 +81,4 @@ def test_waivers_and_changes_appear_on_their_page(tmp_path: Path) -> None:
         check=True,
     ).stdout
     assert "Waivers and changes" in text and "W-2026-07" in text
-    assert "EUAIA-72 Art. 72 [income-verifier@2]: fail → waived" in text
+    assert "EUAIA-72 Art. 72 [income-verifier@2]: exception → waived" in text

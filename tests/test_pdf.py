@@ -36,6 +36,7 @@ from mldossier.render.pdf import (
     svg_width_pt,
 )
 from mldossier.render.results_json import dumps, to_json
+from mldossier.status import Status
 
 TESTS = Path(__file__).resolve().parent
 SRC = TESTS.parent / "src"
@@ -218,7 +219,7 @@ def test_report_has_every_chapter_and_the_verdicts(report, built) -> None:
     assert "Versions and approvals" in text and "Monitoring" in text
     # Cover: organisation, frameworks, as-of date and its source, report id, tool version.
     assert "Example organisation" in text
-    assert "2026-11-27 10:11 UTC (source: newest evidence)" in text
+    assert "2026-12-02 00:00 UTC (source: SOURCE_DATE_EPOCH)" in text
     assert REPORT_ID[:12] in text and "mldossier 0.1.0" in text
     # Every finding is listed with its control id and what to do.
     worst = dossier.findings[0]
@@ -317,20 +318,10 @@ def test_control_matrix_has_a_cell_per_control_and_system(report, built) -> None
     assert table.columns == (*SYSTEMS, "(organisation)")
     starts = [eu.index(f"{r.control.id} {r.control.control.reference}") for r in table.rows]
     assert starts == sorted(starts)
-    label = {
-        "pass": "PASS",
-        "fail": "FAIL",
-        "warn": "WARN",
-        "manual": "MANUAL",
-        "not_applicable": "N/A",
-        "error": "ERROR",
-        "waived": "WAIVED",
-        "": "—",
-    }
+    label = {s.value: s.short for s in Status} | {"": "—"}
+    words = "|".join(re.escape(w) for w in label.values())
     for row, start, end in zip(table.rows, starts, [*starts[1:], len(eu)], strict=True):
-        cells = re.findall(
-            r"(?<![\w-])(PASS|FAIL|WARN|MANUAL|N/A|ERROR|WAIVED|—)(?![\w-])", eu[start:end]
-        )
+        cells = re.findall(rf"(?<![\w-])({words})(?![\w-])", eu[start:end])
         assert cells == [label[c] for c in row.cells], row.control.id
 
 
@@ -390,24 +381,24 @@ def test_pdf_a_3b_with_data_attachment_and_metadata(report) -> None:
     pdf, _, _ = report
     xmp = poppler("pdfinfo", "-meta", pdf)
     assert 'pdfaid:part="3"' in xmp and 'pdfaid:conformance="B"' in xmp
-    assert "<xmp:CreateDate>2026-11-27T10:11:39Z</xmp:CreateDate>" in xmp
+    assert "<xmp:CreateDate>2026-12-02T00:00:00Z</xmp:CreateDate>" in xmp
     info = poppler("pdfinfo", pdf)
     assert re.search(r"^Title:\s+AI compliance dossier — Example organisation$", info, re.M)
     assert re.search(
         r"^Subject:\s+AI system compliance report \(EU AI Act, SOC 2\) as of "
-        rf"2026-11-27; report {REPORT_ID[:12]}$",
+        rf"2026-12-02; report {REPORT_ID[:12]}$",
         info,
         re.M,
     )
     assert re.search(r"^Author:\s+Example organisation$", info, re.M)
-    assert re.search(r"^CreationDate:\s+Fri Nov 27 10:11:39 2026 UTC$", info, re.M)
+    assert re.search(r"^CreationDate:\s+Wed Dec\s+2 00:00:00 2026 UTC$", info, re.M)
     # PDF/A needs every font embedded: the system DejaVu fonts, subset.
     fonts = poppler("pdffonts", pdf).splitlines()[2:]
     assert fonts and all(re.search(r"\+DejaVu-Sans\S*\s.* yes yes yes ", f) for f in fonts)
     objects = pdf_objects(pdf)
     assert b"/AFRelationship /Data" in objects
     assert b"/Lang (en)" in objects
-    assert b"/CreationDate (D:20261127101139Z)" in objects  # the attachment's date
+    assert b"/CreationDate (D:20261202000000Z)" in objects  # the attachment's date
     # The permanent half of the file /ID comes from the report id, not from chance.
     assert b"/ID [(" + hashlib.sha256(REPORT_ID.encode()).hexdigest()[:32].encode() in objects
 

@@ -738,3 +738,12 @@ def test_hostile_file_names_and_active_files_are_served_inert(hostile_site: Buil
         '__pwned%3D1%22%3E.yaml" download'
     ) in index
     assert 'href="../evidence-files/signoffs/attachments/evil.html.txt" download' in index
+
+
+def test_the_request_list_and_root_causes_have_their_page(sample_site: Built) -> None:
+    html = (sample_site.site / "requests" / "index.html").read_text()
+    ids = [a["data-request"] for t, a in Scan(html).elements if t == "tr" and "data-request" in a]
+    assert ids == [r["id"] for r in sample_site.dossier.requests]
+    assert ids and len(set(ids)) == len(ids)
+    for cause in sample_site.dossier.root_causes:
+        assert str(escape_text(cause.cause)) in html

@@ -51,12 +51,30 @@ class Status(StrEnum):
         return _LABELS.get(self, self.value.replace("_", " ").upper())
 
     @property
+    def short(self) -> str:
+        """An abbreviation for narrow table cells (the PDF's control matrix), e.g. ``EXC``."""
+        return _SHORT[self]
+
+    @property
     def css_class(self) -> str:
         """The site's and PDF's CSS class of the status badge (``no-exception``, ``na``)."""
         return "na" if self is Status.NOT_APPLICABLE else self.value.replace("_", "-")
 
 
 _LABELS = {Status.NOT_APPLICABLE: "N/A", Status.FORMAL_NONCONFORMITY: "FORMAL NONCONFORMITY"}
+_SHORT = {
+    Status.NO_EXCEPTION: "NOEX",
+    Status.EXCEPTION: "EXC",
+    Status.FORMAL_NONCONFORMITY: "FNC",
+    Status.NOT_EVIDENCED: "NEV",
+    Status.NO_OCCURRENCE: "NOCC",
+    Status.OBSERVATION: "OBS",
+    Status.NOT_ASSESSED: "NAS",
+    Status.NOT_YET_APPLICABLE: "NYA",
+    Status.NOT_APPLICABLE: "N/A",
+    Status.WAIVED: "WVD",
+    Status.ERROR: "ERR",
+}
 
 STATUSES: tuple[Status, ...] = tuple(Status)
 """Every status in the order counts are reported (no exception first, error last)."""

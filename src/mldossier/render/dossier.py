@@ -28,6 +28,7 @@ from mldossier.evaluate.verdicts import Results, Verdict, verdict_order
 from mldossier.intake.linking import Index, is_production
 from mldossier.model import Citation, Evidence, ModelVersion, RegisteredModel, SourceFile
 from mldossier.render.annex_iv import Section, annex_iv
+from mldossier.render.requests import RootCause, request_list, root_causes
 from mldossier.render.results_json import crosswalk, frameworks
 from mldossier.status import STATUSES, worst
 
@@ -175,6 +176,10 @@ class Dossier:
     frameworks: tuple[str, ...]
     changes: Changes | None = None
     """What changed since the baseline report, when one was given."""
+    requests: tuple[dict[str, str], ...] = ()
+    """The evidence request list (one row per not_evidenced or not_assessed verdict)."""
+    root_causes: tuple[RootCause, ...] = ()
+    """The findings grouped by root cause, worst first."""
 
     # What follows is derived from the fields above, each the first time it is read.
 
@@ -402,6 +407,8 @@ def build_dossier(
         crosswalk=tuple(cast("list[CrosswalkPair]", crosswalk(results))),
         frameworks=tuple(frameworks(results)),
         changes=changes,
+        requests=tuple(request_list(results, config.tags.owner)),
+        root_causes=tuple(root_causes(results)),
     )
 
 

@@ -207,6 +207,10 @@ def _status_label(status: str) -> str:
     return Status(status).label
 
 
+def _status_short(status: str) -> str:
+    return Status(status).short
+
+
 def _day(moment: datetime | None) -> str:
     return moment.astimezone(UTC).date().isoformat() if moment else "—"
 
@@ -230,6 +234,7 @@ def _environment() -> SandboxedEnvironment:
     )
     env.filters.update(
         status=_status_label,
+        short_status=_status_short,
         cite=_short_cite,
         day=_day,
         moment=_moment,

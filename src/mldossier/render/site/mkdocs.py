@@ -57,6 +57,7 @@ def _nav(dossier: Dossier) -> list[Any]:
         {"Systems": "systems/index.md"},
         {"Controls": controls},
         {"Findings": "findings/index.md"},
+        {"Requests": "requests/index.md"},
         {"Crosswalk": "crosswalk/index.md"},
         {"Evidence": "evidence/index.md"},
         {"Unlinked": "unlinked/index.md"},

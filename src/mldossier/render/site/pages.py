@@ -240,6 +240,13 @@ def plan_pages(dossier: Dossier, site: SiteIndex) -> list[Page]:
             {"matrices": _crosswalk_matrices(dossier, site)},
         ),
         Page(
+            "requests/index.md",
+            "requests.md.j2",
+            "Evidence requests",
+            {"rows": list(dossier.requests), "causes": list(dossier.root_causes)},
+            search=False,
+        ),
+        Page(
             "changes/index.md",
             "changes.md.j2",
             "Waivers and changes",
