@@ -747,3 +747,16 @@ def test_the_request_list_and_root_causes_have_their_page(sample_site: Built) ->
     assert ids and len(set(ids)) == len(ids)
     for cause in sample_site.dossier.root_causes:
         assert str(escape_text(cause.cause)) in html
+
+
+def test_versions_outside_the_population_are_listed_with_the_reason(sample_site: Built) -> None:
+    for system in sample_site.dossier.systems:
+        html = (sample_site.site / "systems" / system.slug / "index.html").read_text()
+        outside = [
+            o
+            for o in sample_site.dossier.results.out_of_population
+            if o.system == system.model.name
+        ]
+        assert ('id="out-of-population"' in html) == bool(outside)
+        for o in outside:
+            assert str(escape_text(o.reason)) in html

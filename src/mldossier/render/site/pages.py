@@ -215,7 +215,7 @@ def plan_pages(dossier: Dossier, site: SiteIndex) -> list[Page]:
             {"status_counts": dossier.system_counts},
             first_only=True,
         ),
-        *(_system_page(system) for system in systems),
+        *(_system_page(system, dossier) for system in systems),
         Page("controls/index.md", "controls.md.j2", "Controls", {"summaries": summaries}),
         *(page for summary in summaries for page in _framework_pages(summary, site)),
         *_paged(
@@ -314,13 +314,16 @@ def _overview(dossier: Dossier, site: SiteIndex) -> Page:
     )
 
 
-def _system_page(system: SystemView) -> Page:
+def _system_page(system: SystemView, dossier: Dossier) -> Page:
     return Page(
         f"systems/{system.slug}/index.md",
         "system.md.j2",
         system.model.name,
         {
             "system": system,
+            "outside": [
+                o for o in dossier.results.out_of_population if o.system == system.model.name
+            ],
             "permalink": f"systems/{system.slug}/",
             "lineage": (f"{LINEAGE_DIR}/{system.slug}.svg" if system.diagram_svg else None),
         },
