@@ -78,6 +78,7 @@ _SHORT = {
 
 STATUSES: tuple[Status, ...] = tuple(Status)
 """Every status in the order counts are reported (no exception first, error last)."""
+_VALUES = frozenset(s.value for s in STATUSES)
 
 BY_SEVERITY: tuple[Status, ...] = (
     Status.ERROR,
@@ -145,9 +146,8 @@ def got_worse(before: str, after: str, statuses: frozenset[Status] = DEFAULT_GAT
     now = Status(after)
     if now not in statuses and now is not Status.NOT_EVIDENCED:
         return False
-    known = {s.value for s in STATUSES}
     was = LEGACY.get(before, before)
-    if was not in known:  # a new verdict: it regresses if it gates (or is not evidenced)
+    if was not in _VALUES:  # a new verdict: it regresses if it gates (or is not evidenced)
         return True
     return now.rank < Status(was).rank
 

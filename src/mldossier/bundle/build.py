@@ -26,7 +26,6 @@ from mldossier.render.dossier import Dossier, build_dossier
 from mldossier.render.requests import (
     REQUESTS_CSV,
     REQUESTS_JSON,
-    request_list,
     requests_csv,
     requests_json,
 )
@@ -137,7 +136,7 @@ def _render_into(
             work_dir=work,
         )
         (staging / RESULTS_NAME).write_bytes(results_data)
-        rows = request_list(analysis.results, analysis.config.tags.owner)
+        rows = list(dossier.requests)
         (staging / REQUESTS_CSV).write_text(requests_csv(rows), encoding="utf-8", newline="")
         (staging / REQUESTS_JSON).write_text(
             dumps(requests_json(rows, analysis.results)), encoding="utf-8"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from functools import cached_property
@@ -206,14 +206,25 @@ def _is_release_candidate(version: ModelVersion) -> bool:
     return version.stage in RELEASE_STAGES or any(a in RELEASE_ALIASES for a in version.aliases)
 
 
-def out_of_population(
+def population(
     index: Index, lineage: LineageGraph | None, as_of: datetime
+) -> dict[str, str | None]:
+    """Every version by key, with why it is in the population (None: it is not), once a run."""
+    return {
+        v.key: in_population(v, index, lineage, as_of)
+        for name in sorted(index.systems)
+        for v in index.versions.get(name, [])
+    }
+
+
+def out_of_population(
+    index: Index, populated: Mapping[str, str | None]
 ) -> tuple[OutOfPopulation, ...]:
     """Every version outside the population, with the reason (shown on its system page)."""
     out: list[OutOfPopulation] = []
     for name in sorted(index.systems):
         for v in index.versions.get(name, []):
-            if in_population(v, index, lineage, as_of) is not None:
+            if populated.get(v.key) is not None:
                 continue
             state = v.stage if v.stage and v.stage != "None" else "never promoted"
             out.append(
@@ -231,15 +242,14 @@ def subjects_for(
     control: Control,
     index: Index,
     config: Config,
-    lineage: LineageGraph | None = None,
-    as_of: datetime | None = None,
+    populated: Mapping[str, str | None],
 ) -> list[tuple[Subject, str | None]]:
     """The subjects a control is evaluated on, each with a reason when it does not apply.
 
-    Version-level controls are evaluated on the population (:func:`in_population`); a
-    control with ``stage: release`` also on staging versions, as release readiness.
+    Version-level controls are evaluated on the population (``populated``, from
+    :func:`population`); a control with ``stage: release`` also on staging versions, as
+    release readiness.
     """
-    when = as_of or datetime.now(UTC)
     found: list[tuple[Subject, str | None]] = []
     tags = config.tags
     for name in sorted(index.systems):
@@ -261,7 +271,7 @@ def subjects_for(
             found.append((Subject(system), reason))
             continue
         for version in index.versions.get(name, []):
-            if in_population(version, index, lineage, when) is None and not (
+            if populated.get(version.key) is None and not (
                 control.scope.stage == "release" and _is_release_candidate(version)
             ):
                 continue
@@ -374,6 +384,7 @@ def evaluate(
     )
     verdicts: list[Verdict] = []
     populations: list[Population] = []
+    populated = population(index, lineage, moment)
     for catalog in catalogs:
         for control in catalog.controls:
             if not control.checks and not control.signoff:
@@ -392,7 +403,7 @@ def evaluate(
                 )
                 populations.append(Population(control.id, 1, "the organisation"))
                 continue
-            subjects = subjects_for(control, index, config, lineage, moment)
+            subjects = subjects_for(control, index, config, populated)
             populations.append(_population(control, subjects))
             for subject, why_not in subjects:
                 if why_not is not None:
@@ -410,7 +421,7 @@ def evaluate(
         evidence=evidence,
         manifest_sha256=manifest_digest(evidence),
         populations=tuple(populations),
-        out_of_population=out_of_population(index, lineage, moment),
+        out_of_population=out_of_population(index, populated),
     )
 
 

@@ -84,20 +84,9 @@ class Document:
         """Parse a released document again; a problem if the file changed since it was hashed."""
         if not self.released:
             return None
-        try:
-            raw = _read_at_most(self.abs_path, self.file.size)  # a grown file reads no further
-        except OSError as exc:
-            return self.problem(
-                "",
-                f"file cannot be read again: {exc.strerror or exc}",
-                "run again once nothing moves or writes the evidence files",
-            )
-        if hashlib.sha256(raw).hexdigest() != self.file.sha256:
-            return self.problem(
-                "",
-                "file changed while mldossier was reading the evidence",
-                "run again once nothing writes to the evidence folder",
-            )
+        raw = self._reread()
+        if isinstance(raw, Problem):
+            return raw
         # The same bytes as first read and found valid, so the same tree: orjson gives it
         # unless the file uses what only the strict reader takes (NaN, huge integers).
         try:
@@ -115,8 +104,12 @@ class Document:
         """The file's bytes, read again: the very bytes hashed, or the problem if it changed."""
         if isinstance(self.data, bytes):
             return self.data
+        return self._reread()
+
+    def _reread(self) -> bytes | Problem:
+        """The file read again, no further than its hashed size, and checked against its hash."""
         try:
-            raw = _read_at_most(self.abs_path, self.file.size)
+            raw = _read_at_most(self.abs_path, self.file.size)  # a grown file reads no further
         except OSError as exc:
             return self.problem(
                 "",

@@ -190,11 +190,11 @@ class Anomaly:
     cite: Citation
 
 
-def anomalies_of(version: ModelVersion, context: CheckContext) -> list[Anomaly]:
-    """Dataset drift over threshold in any countable report, training-serving skew, failed assertions."""
-    today = context.as_of.date()
+def anomalies_of(
+    version: ModelVersion, context: CheckContext, reports: list[MonitoringReport]
+) -> list[Anomaly]:
+    """Dataset drift over threshold in ``reports`` (the countable ones), training-serving skew, failed assertions."""
     found: list[Anomaly] = []
-    reports, _, _ = attributable(context.index.reports_of(version), version, today)
     for r in reports:
         if r.dataset_drift is not None and r.dataset_drift.drifted:
             day = r.timestamp.date() if r.timestamp else None
@@ -248,11 +248,11 @@ def anomalies_triaged(subject: Subject, context: CheckContext, params: dict[str,
     assert version is not None
     within = int(params.get("within_days") or DEFAULT_TRIAGE_DAYS)
     today = context.as_of.date()
-    anomalies = anomalies_of(version, context)
+    reports, _, _ = attributable(context.index.reports_of(version), version, today)
+    anomalies = anomalies_of(version, context, reports)
     if not anomalies:
         # The population of anomalies comes from this version's monitoring and lineage: with
         # neither, nothing could have been detected, which is not the same as none occurring.
-        reports, _, _ = attributable(context.index.reports_of(version), version, today)
         traced = context.lineage is not None and bool(
             provenance(context.lineage, version).training_runs
         )

@@ -72,6 +72,11 @@ def production_version_approved(
     return Outcome(NO_EXCEPTION, tuple(reasons), cites, strength="asserted")
 
 
+def run_author(run: MlflowRun | None) -> str:
+    """Who ran the training run, as MLflow recorded it ("" without a run or a user)."""
+    return (run.user_id or run.tags.get("mlflow.user", "")) if run else ""
+
+
 def _authenticated_approval(version: ModelVersion, context: CheckContext) -> SignOff | None:
     """The version's own change approval signed with a trusted key, dated by the as-of date."""
     today = context.as_of.date()
@@ -98,7 +103,7 @@ def _judge_authenticated(
             f"change approval {signed.id} is dated {signed.date.isoformat()}, before the "
             f"version was created ({version.created.date().isoformat()})"
         )
-    author = (run.user_id or run.tags.get("mlflow.user", "")) if run else ""
+    author = run_author(run)
     if author and who.casefold() == author.casefold():
         problems.append(
             f"change approval {signed.id} is signed by {who}, who also ran the training run "
@@ -183,7 +188,7 @@ def _approval_problems(
                 f"approved on {when_text}, before the version was created "
                 f"({created.isoformat(timespec='seconds')})"
             )
-    author = (run.user_id or run.tags.get("mlflow.user", "")) if run else ""
+    author = run_author(run)
     if author and approver.casefold() == author.casefold():
         problems.append(
             f"approved by {approver!r}, who also ran the training run "
