@@ -115,7 +115,7 @@ def test_check_on_the_demo_fails_the_planted_gaps_and_passes_the_complete_system
     monitored = by[("SOC2-CC7-2", "card-fraud-detector@2")]
     assert monitored["status"] == "exception"
     assert "before card-fraud-detector@2 was created (2026-11-27)" in monitored["reasons"][1]
-    assert "Findings (worst first):" in stdout
+    assert "Findings (most severe first):" in stdout
 
 
 def test_results_json_follows_its_published_schema(demo_check: tuple[int, str, dict, Path]) -> None:
@@ -353,7 +353,7 @@ def test_check_summary_lines_add_up_to_each_framework(
     demo_check: tuple[int, str, dict, Path],
 ) -> None:
     _, stdout, _, _ = demo_check
-    summary = stdout.split("\nFindings")[0]
+    summary = stdout.split("\nShared root causes")[0].split("\nFindings")[0]
     blocks = [b for b in summary.split("\n\n")[1:] if b.strip()]
     assert len(blocks) == 2  # EU AI Act, SOC 2
     for block in blocks:

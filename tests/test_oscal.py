@@ -25,6 +25,7 @@ from mldossier.evaluate.verdicts import Results
 from mldossier.model import Citation, SourceFile, Waiver
 from mldossier.pipeline import analyse
 from mldossier.render.oscal import NAMESPACE, OSCAL_VERSION, dumps_oscal, evidence_href, to_oscal
+from mldossier.render.requests import root_causes
 from mldossier.status import STATUSES, Status
 
 UUID5 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -374,3 +375,41 @@ def test_check_oscal_writes_the_document(
     # The same document as the one made in-process: the same evaluation date, the same bytes.
     write_oscal(evaluate_folder(evidence_root), tmp_path / "again.json")
     assert (tmp_path / "again.json").read_text() == out.read_text()
+
+
+def test_each_gated_root_cause_is_one_open_risk_its_findings_point_to(
+    results: Results, document: dict[str, Any]
+) -> None:
+    result = body(document)["results"][0]
+    risks = {r["uuid"]: r for r in result.get("risks", [])}
+    gated = [g for g in root_causes(results) if g.status in ("exception", "formal_nonconformity")]
+    assert len(risks) == len(gated) > 0
+    for risk in risks.values():
+        assert risk["status"] == "open"
+        assert risk["title"] and risk["statement"] and risk["description"]
+        props = {p["name"]: p["value"] for p in risk["props"]}
+        assert props["mldossier-status"] in ("exception", "formal_nonconformity", "error")
+    # a finding names the risks of its causes, and only risks that exist
+    pointed = {r["risk-uuid"] for f in result["findings"] for r in f.get("related-risks", [])}
+    assert pointed == set(risks)
+    by_cause = {
+        next(p["value"] for p in r["props"] if p["name"] == "mldossier-cause"): u
+        for u, r in risks.items()
+    }
+    findings = {f["uuid"]: f for f in result["findings"]}
+    for g in gated:
+        for v in g.verdicts:
+            finding = next(
+                f
+                for f in findings.values()
+                if {"name": "subject", "ns": NAMESPACE, "value": v.subject} in f["props"]
+                and f["target"]["target-id"] == v.control.id
+            )
+            assert {"risk-uuid": by_cause[g.cause]} in finding["related-risks"]
+    # no risk for what is only missing evidence or an observation
+    assert not any(
+        p["value"] in ("not_evidenced", "observation")
+        for r in risks.values()
+        for p in r["props"]
+        if p["name"] == "mldossier-status"
+    )

@@ -197,9 +197,10 @@ def test_report_has_every_chapter_and_the_verdicts(report, built) -> None:
         "Contents",
         "Executive summary",
         "Verdicts per framework",
-        "The worst findings",
+        "The most severe findings",
         "Control matrix",
         "Findings and what to do",
+        "Evidence requests",
         "Evidence appendix",
         "Sign-off",
         "Prepared by",
@@ -225,6 +226,16 @@ def test_report_has_every_chapter_and_the_verdicts(report, built) -> None:
     worst = dossier.findings[0]
     assert f"{worst.control.id} {worst.control.reference}" in text
     assert text.count("What to do") == len(dossier.findings)
+    # Every reason of a listed finding is in the filed document, not only the first.
+    assert "more in the site" not in text
+    flat = " ".join(text.split())
+    for v in dossier.findings[:20]:
+        for reason in v.reasons:
+            assert " ".join(reason.split())[:40] in flat, reason
+    # The request list is a chapter: every request id is in it.
+    assert dossier.requests
+    for r in dossier.requests:
+        assert r["id"] in text
     # The evidence appendix gives every file's SHA-256 (as two halves of 32 digits).
     for f in dossier.evidence.files:
         assert f.sha256[:32] in text and f.sha256[32:] in text, f.path
@@ -283,6 +294,7 @@ def test_bookmarks_follow_the_chapters(report) -> None:
         "Control matrix",
         *(f"AI system: {s}" for s in SYSTEMS),
         "Findings and what to do",
+        "Evidence requests",
         "Evidence appendix",
         "Sign-off",
     ]

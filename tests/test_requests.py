@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import date
 
 import pytest
 from conftest import REPO
 
 from mldossier.config import load_config
-from mldossier.evaluate.verdicts import Results
+from mldossier.evaluate.verdicts import Results, finding_order
 from mldossier.pipeline import analyse
 from mldossier.render.requests import (
     REQUEST_COLUMNS,
@@ -18,6 +19,7 @@ from mldossier.render.requests import (
     requests_csv,
     root_causes,
 )
+from mldossier.status import Status
 
 CONFIG = REPO / "mldossier.yaml"
 
@@ -81,3 +83,42 @@ def test_the_csv_has_the_columns_and_defuses_formulas(demo: Results) -> None:
     assert tuple(parsed[0]) == REQUEST_COLUMNS
     assert len(parsed) == len(rows)
     assert parsed[0]["why"] == "'=HYPERLINK(1)"
+
+
+def test_findings_lead_with_exceptions_on_production_high_risk_systems(demo: Results) -> None:
+    # credit-default-scorer and income-verifier are high-risk 5(b) with versions in production
+    assert demo.priority == {"credit-default-scorer", "income-verifier"}
+    tiers = [finding_order(v, demo.priority)[0] for v in demo.failing]
+    assert tiers == sorted(tiers)
+    first_other = next(i for i, v in enumerate(demo.failing) if v.system not in demo.priority)
+    lead = demo.failing[:first_other]
+    assert lead and all(v.status == "exception" and v.system in demo.priority for v in lead)
+    # an exception on the minimal-risk marketing model comes after every high-risk exception
+    marketing = [v for v in demo.failing if v.system == "marketing-propensity"]
+    assert marketing and all(v.status == "exception" for v in marketing[:1])
+    assert demo.failing.index(marketing[0]) >= len(
+        [v for v in demo.failing if v.status == "exception" and v.system in demo.priority]
+    )
+
+
+def test_a_formal_nonconformity_comes_before_other_exceptions() -> None:
+    demo = results_at(date(2026, 12, 2))
+    exc = next(v for v in demo.failing if v.system == "marketing-propensity")
+    fnc = replace(exc, status=Status.FORMAL_NONCONFORMITY, subject="x")
+    prio = next(v for v in demo.failing if v.system in demo.priority)
+    ordered = sorted([exc, fnc, prio], key=lambda v: finding_order(v, demo.priority))
+    assert ordered == [prio, fnc, exc]
+
+
+def test_a_root_cause_has_its_own_status_and_reason(demo: Results) -> None:
+    groups = {g.cause: g for g in root_causes(demo)}
+    # the missing data-quality facet is supporting evidence: not evidenced, though the
+    # verdicts it is part of are exceptions because of the renamed serving column
+    facet = groups["lineage:no-quality-assertions:income-verifier@2"]
+    assert facet.status == "not_evidenced"
+    assert any(v.status == "exception" for v in facet.verdicts)
+    assert facet.summary == "no data-quality assertions are recorded for the training data"
+    # the summary is the cause's own reason, not the first reason of the verdict
+    stale = groups["monitoring:income-verifier@2"]
+    assert stale.summary == "no monitoring report for income-verifier@2"
+    assert stale.verdicts[0].reasons[0] != stale.summary

@@ -760,3 +760,21 @@ def test_versions_outside_the_population_are_listed_with_the_reason(sample_site:
         assert ('id="out-of-population"' in html) == bool(outside)
         for o in outside:
             assert str(escape_text(o.reason)) in html
+
+
+def test_approvals_show_their_evidence_strength(sample_site: Built) -> None:
+    shown = 0
+    for system in sample_site.dossier.systems:
+        html = (sample_site.site / "systems" / system.slug / "index.html").read_text()
+        for view in system.versions:
+            if view.approved_by:
+                strength = view.approval_strength or "asserted"
+                assert f'data-strength="{strength}"' in html, (system.model.name, view)
+                shown += 1
+            if view.validation_report:
+                assert f"validation report: {escape_text(view.validation_report)}" in html
+        # every verdict that records a strength says it beside its status
+        for v in system.verdicts:
+            if v.strength:
+                assert f"evidence: {v.strength}" in html
+    assert shown > 0

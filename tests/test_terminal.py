@@ -90,7 +90,7 @@ def test_quiet_check_that_fails_prints_only_the_failures(demo_results) -> None: 
     # no header, no counts, no heading, no hint: only the verdict blocks
     assert all(line.startswith(("  EXCEPTION ", "        ")) for line in lines)
     # the normal output lists the same verdicts first under its heading, then the requests
-    assert "Findings (worst first):\n" in normal.stdout
+    assert "Findings (most severe first):\n" in normal.stdout
     assert f"  EXCEPTION     {FIRST_FAILURE}" in normal.stdout.splitlines()
 
 

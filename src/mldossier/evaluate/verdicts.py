@@ -24,7 +24,7 @@ from mldossier.evaluate.checks import (
     Subject,
     combine,
 )
-from mldossier.evaluate.checks.registry import REGISTRY
+from mldossier.evaluate.checks.registry import REGISTRY, tag_of
 from mldossier.intake.linking import Index, is_production
 from mldossier.lineage.graph import LineageGraph
 from mldossier.lineage.runs import serving_runs_of
@@ -108,6 +108,9 @@ class Results:
     manifest_sha256: str
     populations: tuple[Population, ...] = ()
     out_of_population: tuple[OutOfPopulation, ...] = ()
+    priority: frozenset[str] = frozenset()
+    """The production high-risk systems: classified high-risk, with a version in the
+    population. Their exceptions lead the findings."""
 
     def gating(self, statuses: frozenset[Status] = DEFAULT_GATE) -> list[Verdict]:
         """The verdicts that fail the CI gate (``check`` exits 1 for them), worst first."""
@@ -126,12 +129,31 @@ class Results:
 
     @cached_property
     def failing(self) -> list[Verdict]:
-        """The findings, worst first: every verdict that gates under ``--strict`` or is an
-        observation (what an assessor would list)."""
+        """The findings, most severe first (:func:`finding_order`): every verdict that gates
+        under ``--strict`` or is an observation (what an assessor would list)."""
         bad = [
             v for v in self.verdicts if v.status in STRICT_GATE or v.status is Status.OBSERVATION
         ]
-        return sorted(bad, key=verdict_order)
+        return sorted(bad, key=lambda v: finding_order(v, self.priority))
+
+
+def finding_order(
+    v: Verdict, priority: frozenset[str] = frozenset()
+) -> tuple[int, int, int, str, str]:
+    """How findings are listed: by severity and consequence.
+
+    Exceptions on production high-risk systems (``priority``, the systems classified
+    high-risk with a version in the population) come first, then formal nonconformities, then
+    everything else worst status first; within each tier, :func:`verdict_order`.
+    """
+    status = Status(v.status)
+    if status is Status.EXCEPTION and v.system in priority:
+        tier = 0
+    elif status is Status.FORMAL_NONCONFORMITY:
+        tier = 1
+    else:
+        tier = 2
+    return (tier, *verdict_order(v))
 
 
 def verdict_order(v: Verdict) -> tuple[int, int, str, str]:
@@ -422,6 +444,18 @@ def evaluate(
         manifest_sha256=manifest_digest(evidence),
         populations=tuple(populations),
         out_of_population=out_of_population(index, populated),
+        priority=production_high_risk(index, populated),
+    )
+
+
+def production_high_risk(index: Index, populated: Mapping[str, str | None]) -> frozenset[str]:
+    """The systems classified high-risk that have a version in the population."""
+    key = index.config.tags.eu_ai_act_category
+    high_risk = {m.name for m in index.evidence.registered_models if tag_of(m, key) == "high-risk"}
+    return frozenset(
+        v.name
+        for v in index.evidence.model_versions
+        if v.name in high_risk and populated.get(v.key) is not None
     )
 
 

@@ -13,7 +13,7 @@ import hashlib
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
@@ -60,6 +60,11 @@ class VersionView:
     approval_date: str
     run_id: str | None
     metrics: dict[str, float]
+    validation_report: str = ""
+    """The ``validation_report`` tag: what the approval rests on."""
+    approval_strength: str = ""
+    """``authenticated`` where a verdict on the version rests on a signed approval,
+    ``asserted`` where the approval is a registry tag or an unsigned sign-off, else empty."""
 
 
 @dataclass(frozen=True)
@@ -303,7 +308,10 @@ def _monitoring(views: list[VersionView], index: Index) -> tuple[MonitoringPoint
 
 
 def _version_views(
-    versions: Iterable[ModelVersion], index: Index, config: Config
+    versions: Iterable[ModelVersion],
+    index: Index,
+    config: Config,
+    strengths: Mapping[str, str] | None = None,
 ) -> list[VersionView]:
     views = []
     for version in versions:
@@ -316,9 +324,20 @@ def _version_views(
                 approval_date=tag_of(version, config.tags.approval_date),
                 run_id=index.run_id_of(version),
                 metrics=dict(run.metrics) if run else {},
+                validation_report=tag_of(version, config.tags.validation_report),
+                approval_strength=(strengths or {}).get(version.key, ""),
             )
         )
     return views
+
+
+def approval_strengths(verdicts: Iterable[Verdict]) -> dict[str, str]:
+    """The strongest approval evidence any verdict found, by subject."""
+    found: dict[str, str] = {}
+    for v in verdicts:
+        if v.strength and found.get(v.subject) != "authenticated":
+            found[v.subject] = v.strength
+    return found
 
 
 def _system_view(
@@ -381,12 +400,13 @@ def build_dossier(
         by_system[v.system].append(v)
     systems = []
     slugs: set[str] = set()
+    strengths = approval_strengths(results.verdicts)
     for name in sorted(index.systems):
         systems.append(
             _system_view(
                 index.systems[name],
                 _unique(slugify(name), slugs),
-                _version_views(index.versions.get(name, []), index, config),
+                _version_views(index.versions.get(name, []), index, config, strengths),
                 sorted(by_system.get(name, []), key=verdict_order),
                 index,
                 config,

@@ -29,6 +29,8 @@ from mldossier.evaluate.catalog import Catalog
 from mldossier.evaluate.verdicts import Results, Verdict
 from mldossier.formats.json import pretty_json
 from mldossier.model import Citation, SourceFile
+from mldossier.render.requests import RootCause, root_causes
+from mldossier.status import DEFAULT_GATE
 
 OSCAL_VERSION = "1.1.3"
 NAMESPACE = "https://mldossier.dev/ns/oscal"
@@ -148,13 +150,19 @@ def _result(results: Results, run: str, tool_uuid: str, evidence_prefix: str) ->
 
     observations: list[dict[str, Any]] = []
     findings: list[dict[str, Any]] = []
+    by_verdict: dict[str, dict[str, Any]] = {}
     for verdict in results.verdicts:
         observation = _observation(
             verdict, run, tool_uuid, subject_uuids, files, evidence_prefix, results.as_of
         )
         if observation is not None:
             observations.append(observation)
+            by_verdict[verdict.key] = observation
         findings.append(_finding(verdict, observation, tool_uuid))
+    risks, risks_of = _risks(root_causes(results), by_verdict)
+    for verdict, finding in zip(results.verdicts, findings, strict=True):
+        if verdict.key in risks_of:
+            finding["related-risks"] = [{"risk-uuid": u} for u in risks_of[verdict.key]]
 
     when = oscal_time(results.as_of)
     result = {
@@ -179,9 +187,60 @@ def _result(results: Results, run: str, tool_uuid: str, evidence_prefix: str) ->
             "control-selections": [_selection(c) for c in results.catalogs],
         },
         **({"observations": observations} if observations else {}),
+        **({"risks": risks} if risks else {}),
         **({"findings": findings} if findings else {}),
     }
     return result
+
+
+def _risks(
+    causes: Iterable[RootCause], observations: dict[str, dict[str, Any]]
+) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
+    """One open risk per root cause of the gated findings (exceptions, nonconformities,
+    errors), and the risks of each verdict by its key (for the findings' ``related-risks``).
+
+    A root cause is what an assessor would raise as one risk: the same missing link or stale
+    report behind several findings. Observations and missing evidence are not risks yet.
+    """
+    risks: list[dict[str, Any]] = []
+    risks_of: dict[str, list[str]] = {}
+    for cause in causes:
+        if cause.status not in DEFAULT_GATE:
+            continue
+        risk_uuid = content_uuid("risk", cause.cause)
+        controls = ", ".join(cause.controls)
+        related = [observations[v.key]["uuid"] for v in cause.verdicts if v.key in observations]
+        risk: dict[str, Any] = {
+            "uuid": risk_uuid,
+            "title": one_line(cause.summary),
+            "description": (
+                f"One root cause behind {len(cause.verdicts)} finding(s) on "
+                f"{', '.join(cause.subjects)}, in {', '.join(cause.frameworks)}: {controls}."
+            ),
+            "statement": cause.summary,
+            "props": [
+                prop("mldossier-cause", cause.cause),
+                prop("mldossier-status", cause.status),
+            ],
+            "status": "open",
+        }
+        fixes = list(dict.fromkeys(v.fix for v in cause.verdicts if v.fix))
+        if fixes:
+            risk["remediations"] = [
+                {
+                    "uuid": content_uuid("remediation", cause.cause, fix),
+                    "lifecycle": "recommendation",
+                    "title": "What to do",
+                    "description": fix,
+                }
+                for fix in fixes
+            ]
+        if related:
+            risk["related-observations"] = [{"observation-uuid": u} for u in dict.fromkeys(related)]
+        risks.append(risk)
+        for v in cause.verdicts:
+            risks_of.setdefault(v.key, []).append(risk_uuid)
+    return risks, risks_of
 
 
 def dumps_oscal(document: dict[str, Any]) -> str:

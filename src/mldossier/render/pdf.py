@@ -51,6 +51,10 @@ MATRIX_COLUMNS = 6
 CHAPTER_LIMIT = 25
 """Above this many systems the summary PDF leaves chapters and matrix to per-system PDFs."""
 FINDINGS_LIMIT = 200
+REQUESTS_LIMIT = 200
+"""Evidence requests the PDF lists; requests.csv and requests.json in the bundle have them all."""
+ROOT_CAUSES_LIMIT = 25
+"""Shared root causes the findings chapter opens with."""
 """Findings listed in a large estate's summary PDF (worst first); the rest are in the site."""
 TOP_FINDINGS = 8
 """Findings the executive summary lists (the findings chapter lists them all)."""
@@ -265,6 +269,8 @@ class _Scope:
     """The findings listed, by system name ("" for organisation-wide ones)."""
     files: list[SourceFile]
     files_total: int
+    requests: list[dict[str, str]]
+    """The evidence request list's rows for what the PDF covers."""
 
     @property
     def names(self) -> list[str]:
@@ -277,12 +283,9 @@ class _Scope:
         return [] if self.summary_only else self.systems
 
     def findings_groups(self) -> list[tuple[str, tuple[Verdict, ...]]]:
-        """The findings by system, in system order, then the organisation-wide ones."""
-        by_system = self.findings_by_system
-        groups = [(name, by_system[name]) for name in self.names if name in by_system]
-        if "" in by_system:
-            groups.append((ORGANISATION, by_system[""]))
-        return groups
+        """The findings by system, the system with the most severe finding first (the
+        findings are in :func:`~mldossier.evaluate.verdicts.finding_order`)."""
+        return [(name or ORGANISATION, group) for name, group in self.findings_by_system.items()]
 
 
 def _scope(dossier: Dossier, only_system: str | None) -> _Scope:
@@ -318,6 +321,7 @@ def _scope(dossier: Dossier, only_system: str | None) -> _Scope:
         by_system,
         files,
         files_total,
+        [r for r in dossier.requests if only_system in (None, r["system"])],
     )
 
 
@@ -341,6 +345,7 @@ def _chapters(dossier: Dossier, scope: _Scope) -> list[Chapter]:
     for s in scope.chapter_systems:
         chapters.append(Chapter(f"system-{s.slug}", f"AI system: {s.model.name}"))
     chapters.append(Chapter("findings", "Findings and what to do"))
+    chapters.append(Chapter("requests", "Evidence requests"))
     chapters.append(Chapter("evidence", "Evidence appendix"))
     chapters.append(Chapter("signoff", "Sign-off"))
     return chapters
@@ -378,6 +383,14 @@ def _context(
         "statuses": STATUSES,
         "framework_counts": dossier.framework_counts,
         "top_findings": scope.findings[:TOP_FINDINGS],
+        "root_causes": [
+            g
+            for g in dossier.root_causes
+            if len(g.verdicts) > 1 and (only_system is None or g.systems == (only_system,))
+        ][:ROOT_CAUSES_LIMIT],
+        "requests": scope.requests[:REQUESTS_LIMIT],
+        "requests_total": len(scope.requests),
+        "priority": sorted(dossier.results.priority),
         "findings": scope.findings,
         "findings_groups": scope.findings_groups(),
         "matrices": matrices,

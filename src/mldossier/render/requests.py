@@ -15,7 +15,7 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
-from mldossier.evaluate.verdicts import Results, Verdict, verdict_order
+from mldossier.evaluate.verdicts import Results, Verdict, finding_order, verdict_order
 from mldossier.status import REQUESTED, STRICT_GATE, Status
 
 REQUESTS_CSV = "requests.csv"
@@ -41,7 +41,8 @@ class RootCause:
 
     cause: str
     status: Status
-    """The worst status among its verdicts."""
+    """The worst status the cause was found with (its verdicts may be worse, for other
+    reasons)."""
     verdicts: tuple[Verdict, ...]
 
     @property
@@ -55,19 +56,30 @@ class RootCause:
         return tuple(sorted({v.control.framework for v in self.verdicts}))
 
     @property
+    def systems(self) -> tuple[str, ...]:
+        """The AI systems it affects ("" for the organisation)."""
+        return tuple(sorted({v.system for v in self.verdicts}))
+
+    @property
     def subjects(self) -> tuple[str, ...]:
         """The subjects it affects."""
         return tuple(sorted({v.subject for v in self.verdicts}))
 
     @property
     def summary(self) -> str:
-        """The first reason of its worst verdict: what the problem is, in words."""
+        """What the problem is, in words: the first reason the cause was recorded with (in
+        its worst verdict), else that verdict's first reason."""
+        for v in self.verdicts:
+            for c in v.checks:
+                if c.cause == self.cause and c.reasons:
+                    return c.reasons[0]
         first = self.verdicts[0]
         return first.reasons[0] if first.reasons else first.status
 
 
 def root_causes(results: Results) -> list[RootCause]:
-    """The findings grouped by root cause, worst first (then by how many verdicts they explain).
+    """The findings grouped by root cause, most severe first (the order of
+    :func:`~mldossier.evaluate.verdicts.finding_order`), then by how many verdicts they explain.
 
     A verdict with several causes counts under each; one without a recorded cause is its own
     group (keyed by control and subject).
@@ -78,15 +90,31 @@ def root_causes(results: Results) -> list[RootCause]:
             continue
         for cause in v.causes or (f"{v.control.id}::{v.subject}",):
             groups.setdefault(cause, []).append(v)
+
+    def order(v: Verdict) -> tuple[int, int, int, str, str]:
+        return finding_order(v, results.priority)
+
     found = [
-        RootCause(
-            cause,
-            min((Status(v.status) for v in vs), key=lambda s: s.rank),
-            tuple(sorted(vs, key=verdict_order)),
-        )
+        RootCause(cause, _cause_status(cause, vs), tuple(sorted(vs, key=order)))
         for cause, vs in groups.items()
     ]
-    return sorted(found, key=lambda g: (g.status.rank, -len(g.verdicts), g.cause))
+
+    def rank(g: RootCause) -> tuple[int, int, int, str]:
+        # The cause's own status, in the tiers of finding_order.
+        if g.status is Status.EXCEPTION and any(v.system in results.priority for v in g.verdicts):
+            tier = 0
+        else:
+            tier = 1 if g.status is Status.FORMAL_NONCONFORMITY else 2
+        return (tier, g.status.rank, -len(g.verdicts), g.cause)
+
+    return sorted(found, key=rank)
+
+
+def _cause_status(cause: str, verdicts: list[Verdict]) -> Status:
+    """The worst status the cause itself was found with (a missing optional facet stays
+    ``not_evidenced`` though the verdicts it is part of are exceptions for other reasons)."""
+    own = [Status(c.status) for v in verdicts for c in v.checks if c.cause == cause]
+    return min(own or [Status(v.status) for v in verdicts], key=lambda s: s.rank)
 
 
 def request_id(v: Verdict) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from mldossier.evaluate.verdicts import Results, Verdict
 from mldossier.intake.linking import Index
 from mldossier.model import Evidence
+from mldossier.render.requests import root_causes
 from mldossier.render.results_json import frameworks
 from mldossier.status import STATUSES, Status
 
@@ -32,6 +33,31 @@ OTHER_STATUSES = (
     Status.NOT_APPLICABLE,
 )
 """What ``--verbose`` lists after the findings, in this order."""
+
+ROOT_CAUSES_SHOWN = 10
+"""How many shared root causes the summary names before the findings."""
+
+
+def format_root_causes(results: Results, verbose: bool = False, style: Style = plain) -> list[str]:
+    """The root causes that explain more than one finding, most severe first."""
+    shared = [
+        g
+        for g in root_causes(results)
+        if len(g.verdicts) > 1 and (verbose or g.status is not Status.OBSERVATION)
+    ]
+    if not shared:
+        return []
+    lines = [f"\nShared root causes ({len(shared)}; one problem, several findings):"]
+    for g in shared[:ROOT_CAUSES_SHOWN]:
+        controls = ", ".join(g.controls[:6]) + (" ..." if len(g.controls) > 6 else "")
+        status = style(g.status.label.lower(), g.status)
+        lines.append(f"  {len(g.verdicts)} findings, one cause ({status}): {g.summary}")
+        lines.append(f"        on {', '.join(g.subjects)}: {controls} ({', '.join(g.frameworks)})")
+    if len(shared) > ROOT_CAUSES_SHOWN:
+        lines.append(
+            f"  ({len(shared) - ROOT_CAUSES_SHOWN} more: the site's Requests page lists them all)"
+        )
+    return lines
 
 
 def format_findings(verdicts: Iterable[Verdict], style: Style = plain) -> list[str]:
@@ -86,9 +112,10 @@ def format_terminal(results: Results, verbose: bool = False, style: Style = plai
                 "  organisation-wide: "
                 + counts_line({status: whole.count(status) for status in STATUSES}, style)
             )
+    lines.extend(format_root_causes(results, verbose, style))
     failing = [v for v in results.failing if verbose or v.status != Status.OBSERVATION]
     if failing:
-        lines.append("\nFindings (worst first):")
+        lines.append("\nFindings (most severe first):")
         lines.extend(format_findings(failing, style))
     if verbose:
         others = [v for status in OTHER_STATUSES for v in results.verdicts if v.status == status]
