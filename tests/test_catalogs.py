@@ -368,7 +368,8 @@ BROKEN_CONTROLS = [
         {"applies_to": {"subject": "system", "risk": ["high_risk"]}},
         [],
         'controls/soc2.yaml:/controls/1/applies_to/risk/0: "high_risk" is not one of '
-        '"prohibited", "high-risk", "limited-risk", "minimal-risk" (use one of the listed values)',
+        '"prohibited", "high-risk", "art-6-3-derogation", "not-high-risk", "limited-risk", '
+        '"minimal-risk" (use one of the listed values)',
     ),
     (
         {"mode": "automated", "checks": [{"check": "monitoring_fresh"}]},
@@ -396,9 +397,15 @@ BROKEN_CONTROLS = [
         'controls/soc2.yaml:/controls/1/signoff: "sign_off" is not one of "risk_assessment", '
         '"human_oversight_plan", "fundamental_rights_impact_assessment", '
         '"post_market_monitoring_plan", "qms_procedure", "instructions_for_use", '
-        '"eu_declaration_of_conformity", "incident_report", "anomaly_review", "classification_assessment", '
-        '"data_governance", "model_validation", "technical_documentation", "logging_policy", '
-        '"access_review", "change_approval", "other" (use one of the listed values)',
+        '"eu_declaration_of_conformity", "incident_report", "anomaly_review", '
+        '"classification_assessment", "data_governance", "model_validation", '
+        '"technical_documentation", "logging_policy", "access_review", "change_approval", '
+        '"ai_literacy", "prohibited_practices_screening", "transparency_measures", '
+        '"conformity_assessment", "ce_marking", "registration", "corrective_action", '
+        '"authority_cooperation", "value_chain_agreement", "workers_information", "dpia", '
+        '"fria_notification", "explanation_procedure", "authorised_representative_mandate", '
+        '"provider_identification", "gpai_documentation", "special_category_data_safeguards", '
+        '"other" (use one of the listed values)',
     ),
 ]
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from mldossier.formats.schema import load_schema
 from mldossier.intake.files import Document, Limits, scan
 from mldossier.intake.importers import ImportContext, ImportResult
 from mldossier.intake.importers.signoff import SignOffImporter
@@ -33,13 +34,8 @@ attachments:
   - attachments/risk-assessment-2026.pdf
 """
 PDF = b"%PDF-1.7\n% risk assessment\n"
-KIND_LIST = (
-    '"risk_assessment", "human_oversight_plan", "fundamental_rights_impact_assessment", '
-    '"post_market_monitoring_plan", "qms_procedure", "instructions_for_use", '
-    '"eu_declaration_of_conformity", "incident_report", "anomaly_review", "classification_assessment", '
-    '"data_governance", "model_validation", "technical_documentation", "logging_policy", '
-    '"access_review", "change_approval", "other"'
-)
+KIND_LIST = ", ".join(f'"{k}"' for k in load_schema("signoff")["properties"]["kind"]["enum"])
+"""The kinds as the schema's error message lists them (docs/signoff-format.md names each)."""
 OUTSIDE_FIX = "(put the file inside the evidence folder and refer to it by a relative path)"
 
 

@@ -44,6 +44,14 @@ class TagNames:
     approved_by: str = "approved_by"
     approval_date: str = "approval_date"
     validation_report: str = "validation_report"
+    eu_ai_act_roles: str = "eu_ai_act_roles"
+    """Registered model: the organisation's roles for it (comma-separated, Art. 3)."""
+    eu_ai_act_flags: str = "eu_ai_act_flags"
+    """Registered model: the functional flags that hold for it (comma-separated)."""
+    placed_on_market: str = "placed_on_market"
+    """Registered model: the date it was first placed on the market or put into service."""
+    significant_design_change: str = "significant_design_change"
+    """Model version: ``true`` when it changes the system's design significantly (Art. 111(2))."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,34 @@ class Linking:
     """Regular expressions: OpenLineage jobs whose name matches are serving jobs."""
     target_columns: tuple[str, ...] = ("target", "label")
     """Column names that are the label, left out when comparing features."""
+
+
+@dataclass(frozen=True)
+class EuAiAct:
+    """How the EU AI Act applies to the organisation (``eu_ai_act:``)."""
+
+    roles: tuple[str, ...] = ("provider", "deployer")
+    """The organisation's roles for every system, unless a system's tag or entry says otherwise."""
+    flags: tuple[str, ...] = ()
+    """Flags of the organisation (financial_institution, public_body, sme, smc) and flags
+    that hold for every system."""
+    systems: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Per-system overrides by registered-model name: roles, flags, placed_on_market."""
+    literal_readings: bool = False
+    """Evaluate provisions whose date is a reading (``date_status: reading``) from their
+    literal date instead of the catalog's practical date."""
+
+
+@dataclass(frozen=True)
+class Soc2:
+    """The SOC 2 examination's scope (``soc2:``)."""
+
+    categories: tuple[str, ...] = ("security",)
+    """Trust services categories in scope: security always, the others by management's choice."""
+    boundary: tuple[str, ...] = ()
+    """The AI systems inside the system boundary, by name; empty means every system."""
+    carved_out: tuple[str, ...] = ()
+    """Subservice organisations carved out of the examination, by name."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +124,8 @@ class Config:
     """The build cache folder (``cache.dir``, relative paths relative to the config file)."""
     cache_max_bytes: int = DEFAULT_MAX_BYTES
     """Largest size of the build cache folder (``cache.max_mb``)."""
+    eu_ai_act: EuAiAct = EuAiAct()
+    soc2: Soc2 = Soc2()
     allowed_signers: Path | None = None
     """The OpenSSH ``allowed_signers`` file whose keys authenticate signed sign-offs
     (``signatures.allowed_signers``, relative to the config file); None trusts no key."""
@@ -243,6 +281,8 @@ def _config_of(data: dict[str, Any], path: Path, rel: str, warnings: tuple[Probl
     link = data.get("linking", {})
     prod = data.get("production", {})
     signatures = data.get("signatures", {})
+    act = data.get("eu_ai_act", {})
+    soc2 = data.get("soc2", {})
     return Config(
         path=path,
         organisation=data.get("organisation", Config.organisation),
@@ -271,4 +311,18 @@ def _config_of(data: dict[str, Any], path: Path, rel: str, warnings: tuple[Probl
         cache_dir=base / cache.get("dir", DEFAULT_DIR_NAME),
         cache_max_bytes=_mib(cache, "max_mb", DEFAULT_MAX_BYTES),
         allowed_signers=base / signers if (signers := signatures.get("allowed_signers")) else None,
+        eu_ai_act=EuAiAct(
+            roles=tuple(act.get("roles", EuAiAct.roles)),
+            flags=tuple(act.get("flags", ())),
+            systems={
+                name: {k: (str(v) if k == "placed_on_market" else v) for k, v in entry.items()}
+                for name, entry in act.get("systems", {}).items()
+            },
+            literal_readings=bool(act.get("literal_readings", False)),
+        ),
+        soc2=Soc2(
+            categories=tuple(dict.fromkeys(("security", *soc2.get("categories", ())))),
+            boundary=tuple(soc2.get("boundary", ())),
+            carved_out=tuple(soc2.get("carved_out", ())),
+        ),
     )

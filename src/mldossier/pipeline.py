@@ -134,16 +134,18 @@ def analyse(
     control_files: Sequence[Path] | None = None,
     cache: Cache | None = None,
     as_of: date | None = None,
+    readiness: bool = False,
 ) -> Analysis:
     """Read and validate the evidence, load the catalogs, build the lineage graph, evaluate.
 
     ``as_of`` is the evaluation date (``--as-of``); without it ``SOURCE_DATE_EPOCH``, else today.
+    ``readiness`` evaluates obligations that apply later as if they applied (``--readiness``).
     """
     cache = cache if cache is not None else Cache(None)
     intake = read(config, evidence_dir, cache)
     catalogs = load_controls(config, control_files or ())
     lineage = build_graph(intake.evidence, config, intake.index)
-    results = evaluate(intake.index, catalogs, lineage, as_of)
+    results = evaluate(intake.index, catalogs, lineage, as_of, readiness)
     inputs = build_inputs(config, results)
     cache.finish()
     return Analysis(

@@ -77,14 +77,22 @@ def _describe(schema: dict[str, Any], *path: str) -> str:
 TAG_COMMENTS = {
     "owner": "registered model: who answers for the system",
     "intended_use": "registered model: what the system is for",
-    "eu_ai_act_category": "registered model: high-risk, not-high-risk, limited-risk, "
-    "minimal-risk or prohibited",
+    "eu_ai_act_category": "registered model: high-risk, not-high-risk or prohibited "
+    "(an Annex III point with not-high-risk is an Art. 6(3) derogation)",
     "annex_iii_point": "registered model: Annex III point, e.g. 5(b)",
     "risk_level": "registered model: your internal risk level",
     "data_classification": "registered model: classification of the data it uses",
     "approved_by": "model version: who approved it",
     "approval_date": "model version: when it was approved (ISO date)",
     "validation_report": "model version: id or link of its validation report",
+    "eu_ai_act_roles": "registered model: the organisation's roles for it, e.g. "
+    "provider,deployer (default: eu_ai_act.roles)",
+    "eu_ai_act_flags": "registered model: flags that hold for it, e.g. interacts_with_persons "
+    "(docs/eu-ai-act.md lists them)",
+    "placed_on_market": "registered model: when first placed on the market or put into "
+    "service (ISO date; Art. 111(2))",
+    "significant_design_change": "model version: true when it changes the design "
+    "significantly (Art. 111(2))",
 }
 """The comment above each ``tags:`` key of the generated config."""
 LINK_COMMENTS = {
@@ -185,6 +193,26 @@ def _tail_lines(schema: dict[str, Any]) -> list[str]:
         "signatures:",
         f"  # {_describe(schema, 'signatures', 'allowed_signers')}",
         "  allowed_signers: null",
+        "",
+        f"# {_describe(schema, 'eu_ai_act')}",
+        "eu_ai_act:",
+        f"  # {_describe(schema, 'eu_ai_act', 'roles')}",
+        f"  roles: [{', '.join(d.eu_ai_act.roles)}]",
+        f"  # {_describe(schema, 'eu_ai_act', 'flags')}",
+        "  flags: []",
+        f"  # {_describe(schema, 'eu_ai_act', 'systems')}",
+        "  systems: {}",
+        f"  # {_describe(schema, 'eu_ai_act', 'literal_readings')}",
+        "  literal_readings: false",
+        "",
+        f"# {_describe(schema, 'soc2')}",
+        "soc2:",
+        f"  # {_describe(schema, 'soc2', 'categories')}",
+        f"  categories: [{', '.join(d.soc2.categories)}]",
+        f"  # {_describe(schema, 'soc2', 'boundary')}",
+        "  boundary: []",
+        f"  # {_describe(schema, 'soc2', 'carved_out')}",
+        "  carved_out: []",
         "",
         f"# {_describe(schema, 'checks')} For example:",
         "#   monitoring_fresh: {max_age_days: 14}",

@@ -14,6 +14,7 @@ from mldossier.cli.common import (
     build_cache,
     evidence_option,
     no_cache_option,
+    readiness_option,
     reported,
 )
 from mldossier.pipeline import analyse
@@ -53,6 +54,7 @@ from mldossier.pipeline import analyse
     help="An earlier results JSON or bundle: add a 'changes since' page and section.",
 )
 @as_of_option
+@readiness_option
 @no_cache_option
 @click.pass_obj
 @reported
@@ -66,6 +68,7 @@ def build_command(
     sign_key: Path | None,
     baseline: Path | None,
     as_of: date | None,
+    readiness: bool,
     no_cache: bool,
 ) -> None:
     """Build the auditors' site and the PDF report into one verifiable bundle.
@@ -78,7 +81,12 @@ def build_command(
     with obj.terminal.stages(announce=True) as stage:
         stage("reading the evidence and evaluating the controls")
         analysis = analyse(
-            config, evidence_dir, list(control_files), build_cache(config, no_cache), as_of
+            config,
+            evidence_dir,
+            list(control_files),
+            build_cache(config, no_cache),
+            as_of,
+            readiness=readiness,
         )
         stage.close()  # the warnings start on a line of their own
         obj.warn_all(analysis.results.evidence.warnings)

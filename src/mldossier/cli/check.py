@@ -17,6 +17,7 @@ from mldossier.cli.common import (
     echo_lines,
     evidence_option,
     no_cache_option,
+    readiness_option,
     reported,
     strict_gate_option,
 )
@@ -89,6 +90,7 @@ oscal_option = click.option(
 )
 @strict_gate_option
 @as_of_option
+@readiness_option
 @click.option(
     "--verbose",
     "-v",
@@ -114,6 +116,7 @@ def check(
     fail_on: tuple[str, ...],
     strict: bool,
     as_of: date | None,
+    readiness: bool,
     verbose: bool,
     baseline: Path | None,
     oscal_out: Path | None,
@@ -134,7 +137,12 @@ def check(
         stage("reading the evidence and evaluating the controls")
         config = obj.config()
         analysis = analyse(
-            config, evidence_dir, list(control_files), build_cache(config, no_cache), as_of
+            config,
+            evidence_dir,
+            list(control_files),
+            build_cache(config, no_cache),
+            as_of,
+            readiness=readiness,
         )
     results = analysis.results
     obj.warn_all(results.evidence.warnings)

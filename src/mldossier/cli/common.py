@@ -111,6 +111,14 @@ as_of_option = click.option(
 )
 """``--as-of DATE``: the evaluation date, recorded in every output."""
 
+readiness_option = click.option(
+    "--readiness",
+    is_flag=True,
+    help="Evaluate obligations that apply from a later date as if they applied now "
+    "(readiness), instead of not_yet_applicable.",
+)
+"""``--readiness``: controls not yet applicable are evaluated as if they applied."""
+
 strict_gate_option = click.option(
     "--strict",
     "strict",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import date as date_type
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,36 @@ class Scope:
     stage: str = "any"
     """For versions: ``production`` (production versions only) or ``any``."""
     role: str = ""
+    """The first of ``roles``, for display."""
+    roles: tuple[str, ...] = ()
+    """The operator roles the obligation falls on; empty means any role."""
+    flags: tuple[str, ...] = ()
+    """Flags that must all hold for the system or the organisation."""
+    not_flags: tuple[str, ...] = ()
+    """Flags none of which may hold."""
+    category: str = ""
+    """SOC 2 trust services category, where the catalog gives one."""
+    boundary: bool = False
+    """SOC 2: only systems inside the system boundary."""
+
+
+@dataclass(frozen=True)
+class Applicability:
+    """From when a control's obligation applies, and on what basis."""
+
+    date: date_type
+    """The date the catalog evaluates with (the practical reading where there are two)."""
+    provision: str = ""
+    annex_i_date: date_type | None = None
+    literal_date: date_type | None = None
+    original_date: date_type | None = None
+    date_status: str = "settled"
+    """``settled`` or ``reading``."""
+    note: str = ""
+    legacy_rule: str = ""
+    legacy_public_authorities: date_type | None = None
+    entry: str = ""
+    """The ``application_dates`` id it came from, or empty for a date given inline."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +94,14 @@ class Control:
     crosswalk: tuple[str, ...]
     pointer: str
     """Where the control stands in its catalog file."""
+    applicability: Applicability | None = None
+    """From when it applies; None: as long as the catalog does."""
+    policy: str = ""
+    """A house rule the control adds, shown as such."""
+    formal: bool = False
+    """A formal requirement: missing evidence is a formal nonconformity."""
+    test_procedure: tuple[str, ...] = ()
+    frequency: str = ""
 
 
 @dataclass(frozen=True)
@@ -79,6 +118,9 @@ class Catalog:
     controls: tuple[Control, ...]
     path: str
     sha256: str
+    legal_text: str = ""
+    legal_text_version: str = ""
+    regulatory_status: tuple[dict[str, Any], ...] = ()
 
 
 def default_catalog_paths() -> list[Path]:
@@ -101,10 +143,24 @@ def load_catalog(path: Path, known_checks: dict[str, str] | None = None) -> Cata
         raise InputError(problems)
     meta = data["catalog"]
     controls = []
+    dates = {e["id"]: e for e in meta.get("application_dates", ()) if "id" in e}
     for i, item in enumerate(data.get("controls", [])):
         where = pointer("controls", i)
         problems += _control_problems(item, where, name, known_checks)
-        controls.append(_control(item, meta, where))
+        when = item.get("applies_from")
+        if when is not None and when not in dates and _iso_date(when) is None:
+            problems.append(
+                Problem(
+                    name,
+                    where + "/applies_from",
+                    f"applies_from {when!r} is neither a date nor an application_dates id",
+                    "use one of: "
+                    + (", ".join(sorted(dates)) or "(none defined)")
+                    + ", or a date YYYY-MM-DD",
+                )
+            )
+            when = None
+        controls.append(_control(item, meta, where, _applicability(when, dates, item)))
     problems += _duplicate_ids(controls, name)
     if problems:
         raise InputError(problems)
@@ -119,6 +175,46 @@ def load_catalog(path: Path, known_checks: dict[str, str] | None = None) -> Cata
         controls=tuple(controls),
         path=name,
         sha256=hashlib.sha256(raw).hexdigest(),
+        legal_text=meta.get("legal_text", ""),
+        legal_text_version=meta.get("legal_text_version", ""),
+        regulatory_status=tuple(meta.get("regulatory_status", ())),
+    )
+
+
+def _iso_date(text: Any) -> date_type | None:
+    try:
+        return date_type.fromisoformat(str(text))
+    except ValueError:
+        return None
+
+
+def _applicability(
+    when: str | None, dates: dict[str, dict[str, Any]], item: dict[str, Any]
+) -> Applicability | None:
+    """A control's ``applies_from``, resolved against the catalog's application dates."""
+    if when is None:
+        return None
+    entry = dates.get(when)
+    if entry is None:
+        day = _iso_date(when)
+        assert day is not None  # checked by the caller
+        return Applicability(day, note=" ".join(str(item.get("date_note", "")).split()))
+    note = " ".join(str(item.get("date_note") or entry.get("note", "")).split())
+    return Applicability(
+        date=date_type.fromisoformat(entry["date"]),
+        provision=entry.get("provision", ""),
+        annex_i_date=_iso_date(entry["annex_i_date"]) if "annex_i_date" in entry else None,
+        literal_date=_iso_date(entry["literal_date"]) if "literal_date" in entry else None,
+        original_date=_iso_date(entry["original_date"]) if "original_date" in entry else None,
+        date_status=entry.get("date_status", "settled"),
+        note=note,
+        legacy_rule=entry.get("legacy_rule", ""),
+        legacy_public_authorities=(
+            _iso_date(entry["legacy_public_authorities"])
+            if "legacy_public_authorities" in entry
+            else None
+        ),
+        entry=when,
     )
 
 
@@ -183,7 +279,7 @@ def _control_problems(
                 "remove it, or make the control apply to versions",
             )
         )
-    if item.get("mode") == "out_of_scope" and item.get("signoff"):
+    if item.get("mode") in ("out_of_scope", "outside_tool_coverage") and item.get("signoff"):
         problems.append(
             Problem(
                 name,
@@ -221,9 +317,15 @@ def _check_problems(
     return []
 
 
-def _control(item: dict[str, Any], meta: dict[str, Any], where: str) -> Control:
+def _control(
+    item: dict[str, Any],
+    meta: dict[str, Any],
+    where: str,
+    applicability: Applicability | None = None,
+) -> Control:
     """One control of a valid catalog as a record, with the defaults the format documents."""
     scope = item.get("applies_to", {})
+    roles = tuple(scope.get("roles", ())) or ((scope["role"],) if "role" in scope else ())
     return Control(
         id=item["id"],
         catalog=meta["id"],
@@ -236,7 +338,12 @@ def _control(item: dict[str, Any], meta: dict[str, Any], where: str) -> Control:
             risk=tuple(scope.get("risk", ())),
             annex_iii=tuple(scope.get("annex_iii", ())),
             stage=scope.get("stage", "any"),
-            role=scope.get("role", ""),
+            role=roles[0] if roles else "",
+            roles=roles,
+            flags=tuple(scope.get("flags", ())),
+            not_flags=tuple(scope.get("not_flags", ())),
+            category=scope.get("category", ""),
+            boundary=bool(scope.get("boundary", False)),
         ),
         checks=tuple(
             CheckRef(c["check"], dict(c.get("params") or {})) for c in item.get("checks", []) or []
@@ -248,6 +355,11 @@ def _control(item: dict[str, Any], meta: dict[str, Any], where: str) -> Control:
         rationale=" ".join(str(item.get("rationale", "")).split()),
         crosswalk=tuple(item.get("crosswalk", ())),
         pointer=where,
+        applicability=applicability,
+        policy=" ".join(str(item.get("policy", "")).split()),
+        formal=bool(item.get("formal", False)),
+        test_procedure=tuple(item.get("test_procedure", ())),
+        frequency=item.get("frequency", ""),
     )
 
 

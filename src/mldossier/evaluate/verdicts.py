@@ -13,6 +13,7 @@ from typing import Any
 
 from mldossier.config import Config
 from mldossier.errors import UsageError
+from mldossier.evaluate.applicability import Profile, profile_of, scope_reason
 from mldossier.evaluate.catalog import Catalog, Control
 from mldossier.evaluate.checks import (
     NO_EXCEPTION,
@@ -68,6 +69,8 @@ class Verdict:
     """The root causes of what it found (findings group verdicts by them)."""
     strength: str = ""
     """``asserted`` or ``authenticated`` where the evidence's strength matters (approvals)."""
+    readiness: Status | None = None
+    """For a ``not_yet_applicable`` verdict: the status it would have if it applied now."""
 
     @property
     def key(self) -> str:
@@ -111,6 +114,10 @@ class Results:
     priority: frozenset[str] = frozenset()
     """The production high-risk systems: classified high-risk, with a version in the
     population. Their exceptions lead the findings."""
+    readiness: bool = False
+    """Obligations that apply from a later date were evaluated as if they applied."""
+    profiles: tuple[Profile, ...] = ()
+    """Each system's legal profile (classification, roles, flags) the scoping read."""
 
     def gating(self, statuses: frozenset[Status] = DEFAULT_GATE) -> list[Verdict]:
         """The verdicts that fail the CI gate (``check`` exits 1 for them), worst first."""
@@ -265,30 +272,21 @@ def subjects_for(
     index: Index,
     config: Config,
     populated: Mapping[str, str | None],
+    profiles: Mapping[str, Profile] | None = None,
 ) -> list[tuple[Subject, str | None]]:
     """The subjects a control is evaluated on, each with a reason when it does not apply.
 
     Version-level controls are evaluated on the population (``populated``, from
     :func:`population`); a control with ``stage: release`` also on staging versions, as
-    release readiness.
+    release readiness. Whether the control applies to a system is read from its
+    :class:`~mldossier.evaluate.applicability.Profile` (classification, Annex III point,
+    roles, flags) and, for SOC 2, the examination's categories and system boundary.
     """
     found: list[tuple[Subject, str | None]] = []
-    tags = config.tags
+    profiles = profiles if profiles is not None else profiles_of(index, config)
     for name in sorted(index.systems):
         system = index.systems[name]
-        reason = None
-        category = system.tags.get(tags.eu_ai_act_category, "").strip()
-        point = system.tags.get(tags.annex_iii_point, "").strip()
-        if control.scope.risk and category and category not in control.scope.risk:
-            reason = (
-                f"applies to {', '.join(control.scope.risk)} systems; {name} is "
-                f"classified {category!r}"
-            )
-        elif control.scope.annex_iii and point not in control.scope.annex_iii:
-            reason = (
-                f"applies to Annex III {', '.join(control.scope.annex_iii)} systems only; "
-                f"{name} is " + (f"Annex III {point}" if point else "not under Annex III")
-            )
+        reason = soc2_scope_reason(control, config, name) or _scope_reason(control, profiles[name])
         if control.scope.subject == "system":
             found.append((Subject(system), reason))
             continue
@@ -299,6 +297,137 @@ def subjects_for(
                 continue
             found.append((Subject(system, version), reason))
     return found
+
+
+def profiles_of(index: Index, config: Config) -> dict[str, Profile]:
+    """Every system's legal profile, by name."""
+    return {
+        name: profile_of(index.systems[name], index.versions.get(name, []), config)
+        for name in sorted(index.systems)
+    }
+
+
+def _scope_reason(control: Control, profile: Profile) -> str | None:
+    scope = control.scope
+    return scope_reason(
+        profile,
+        # An unclassified system is not taken out of any class's obligations: its missing
+        # classification is a finding of its own (EUAIA-6), not a reason to apply less.
+        classes=scope.risk if (profile.category or profile.annex_iii_point) else (),
+        annex_iii=scope.annex_iii,
+        roles=scope.roles,
+        flags=scope.flags,
+        not_flags=scope.not_flags,
+    )
+
+
+SOC2_CATEGORY_NAMES = {
+    "security": "Security",
+    "availability": "Availability",
+    "processing_integrity": "Processing Integrity",
+    "confidentiality": "Confidentiality",
+    "privacy": "Privacy",
+}
+
+
+def soc2_scope_reason(control: Control, config: Config, system: str | None) -> str | None:
+    """Why a SOC 2 criterion is outside the examination: its category, or the boundary."""
+    category = control.scope.category
+    if category and category not in config.soc2.categories:
+        return (
+            f"the {SOC2_CATEGORY_NAMES[category]} category is not in the examination's scope "
+            "(soc2.categories in mldossier.yaml: management's choice)"
+        )
+    if system and control.scope.boundary and config.soc2.boundary:
+        if system not in config.soc2.boundary:
+            return f"{system} is outside the system boundary (soc2.boundary in mldossier.yaml)"
+    return None
+
+
+def effective_date(
+    control: Control, profile: Profile | None, config: Config
+) -> tuple[date, str] | None:
+    """The date a control applies from for this system, and its basis in words."""
+    rule = control.applicability
+    if rule is None:
+        return None
+    day = rule.date
+    basis = rule.provision or "the catalog"
+    if rule.literal_date is not None and config.eu_ai_act.literal_readings:
+        day, basis = rule.literal_date, f"{basis}, on the literal reading"
+    elif rule.annex_i_date is not None and profile is not None and profile.route == "annex_i":
+        day, basis = rule.annex_i_date, f"{basis}, for systems high-risk through Annex I"
+    if rule.date_status == "reading" and not config.eu_ai_act.literal_readings:
+        basis += ", on a reading of an unsettled point"
+    return day, basis
+
+
+def legacy_reason(
+    control: Control, profile: Profile | None, day: date, as_of: datetime
+) -> str | None:
+    """Art. 111(2): a high-risk system placed on the market before the Chapter III date is
+    caught only once its design changes significantly from that date (and by the long-stop
+    date in any case when intended for public authorities)."""
+    rule = control.applicability
+    if (
+        rule is None
+        or rule.legacy_rule != "art-111-2"
+        or profile is None
+        or profile.placed_on_market is None
+        or profile.placed_on_market >= day
+    ):
+        return None
+    if profile.significant_change is not None and profile.significant_change >= day:
+        return None
+    stop = rule.legacy_public_authorities
+    if stop is not None and profile.has("intended_for_public_authorities") and as_of.date() >= stop:
+        return None
+    return (
+        f"Art. 111(2): {profile.system} was placed on the market on "
+        f"{profile.placed_on_market.isoformat()}, before {day.isoformat()}, and no significant "
+        "change of its design is recorded since: it is caught only once one is"
+        + (
+            f" (intended for public authorities: by {stop.isoformat()} in any case)"
+            if stop and profile.has("intended_for_public_authorities")
+            else ""
+        )
+    )
+
+
+def dated(
+    verdict: Verdict,
+    control: Control,
+    profile: Profile | None,
+    config: Config,
+    as_of: datetime,
+    readiness: bool,
+) -> Verdict:
+    """A verdict as its control's application date makes it.
+
+    Before the date, ``not_yet_applicable``, with what the evaluation found (what would be
+    needed); with ``readiness``, as if it applied, the date said in a reason. On or after
+    the date, Art. 111(2) may take a legacy system out.
+    """
+    when = effective_date(control, profile, config)
+    if when is None or verdict.status is Status.NOT_APPLICABLE:
+        return verdict
+    day, basis = when
+    if as_of.date() >= day:
+        legacy = legacy_reason(control, profile, day, as_of)
+        if legacy is None:
+            return verdict
+        return replace(verdict, status=NOT_APPLICABLE, reasons=(legacy,), causes=(), fix="")
+    head = f"applies from {day.isoformat()} ({basis})"
+    if readiness:
+        return replace(verdict, reasons=(f"readiness: {head}", *verdict.reasons))
+    found = Status(verdict.status)
+    return replace(
+        verdict,
+        status=Status.NOT_YET_APPLICABLE,
+        readiness=found,
+        reasons=(f"{head}; as evaluated now it would be: {found.label.lower()}", *verdict.reasons),
+        causes=(),
+    )
 
 
 def evaluate_control(control: Control, subject: Subject, context: CheckContext) -> Verdict:
@@ -327,6 +456,9 @@ def evaluate_control(control: Control, subject: Subject, context: CheckContext) 
         outcomes.append(outcome)
         results.append(_check_result(f"signoff:{control.signoff}", outcome))
     status = combine(outcomes)
+    if control.formal and status in (NOT_ASSESSED, Status.NOT_EVIDENCED):
+        # A formal item (Art. 83(1)) that applies and is not on file is a nonconformity.
+        status = Status.FORMAL_NONCONFORMITY
     fine = (NO_EXCEPTION, NOT_APPLICABLE, Status.NO_OCCURRENCE)
     shown = outcomes if status in fine else [o for o in outcomes if o.status not in fine]
     shown = sorted(shown, key=lambda o: Status(o.status).rank)
@@ -338,6 +470,12 @@ def evaluate_control(control: Control, subject: Subject, context: CheckContext) 
         seen.add(o.cause)
         kept.append(o)
     reasons = tuple(dict.fromkeys(r for o in kept for r in o.reasons))
+    if status is Status.FORMAL_NONCONFORMITY and control.formal:
+        reasons = (
+            "a formal requirement that applies is not on file (Art. 83(1) makes its absence "
+            "formal non-compliance)",
+            *reasons,
+        )
     cites = tuple(dict.fromkeys(c for o in shown for c in o.citations))
     fixes = "; ".join(dict.fromkeys(o.fix for o in kept if o.fix and o.status not in fine))
     causes = tuple(dict.fromkeys(o.cause for o in kept if o.cause and o.status not in fine))
@@ -386,12 +524,14 @@ def evaluate(
     catalogs: Sequence[Catalog],
     lineage: LineageGraph,
     as_of: date | None = None,
+    readiness: bool = False,
 ) -> Results:
     """Every control of every catalog on every subject in its scope.
 
     ``index`` is the run's look-ups over the (linked) evidence, the same the lineage graph
     was built with; the evidence and the config are its own. ``as_of`` is the evaluation
-    date (``--as-of``); without it, :func:`evaluation_time` decides.
+    date (``--as-of``); without it, :func:`evaluation_time` decides. With ``readiness``,
+    controls whose obligations apply from a later date are evaluated as if they applied.
     """
     evidence, config = index.evidence, index.config
     moment, source = evaluation_time(as_of)
@@ -407,25 +547,14 @@ def evaluate(
     verdicts: list[Verdict] = []
     populations: list[Population] = []
     populated = population(index, lineage, moment)
+    profiles = profiles_of(index, config)
     for catalog in catalogs:
         for control in catalog.controls:
             if not control.checks and not control.signoff:
-                # Nothing per system to look at: one organisation-wide verdict.
-                if control.mode == "out_of_scope":
-                    status, reason = NOT_APPLICABLE, control.rationale or "out of scope"
-                else:
-                    status = NOT_ASSESSED
-                    reason = "decided by an auditor: no ML evidence bears on it" + (
-                        f" ({control.rationale})" if control.rationale else ""
-                    )
-                verdicts.append(
-                    Verdict(
-                        control, ORGANISATION, "organisation", "", status, (reason,), (), "", ()
-                    )
-                )
+                verdicts.append(_organisation_verdict(control, config, moment, readiness))
                 populations.append(Population(control.id, 1, "the organisation"))
                 continue
-            subjects = subjects_for(control, index, config, populated)
+            subjects = subjects_for(control, index, config, populated, profiles)
             populations.append(_population(control, subjects))
             for subject, why_not in subjects:
                 if why_not is not None:
@@ -433,7 +562,9 @@ def evaluate(
                         _verdict(control, subject, NOT_APPLICABLE, (why_not,), (), "", ())
                     )
                     continue
-                verdicts.append(evaluate_control(control, subject, context))
+                verdict = evaluate_control(control, subject, context)
+                profile = profiles.get(subject.system.name)
+                verdicts.append(dated(verdict, control, profile, config, moment, readiness))
     verdicts = apply_waivers(verdicts, evidence.waivers, moment)
     return Results(
         as_of=moment,
@@ -445,7 +576,32 @@ def evaluate(
         populations=tuple(populations),
         out_of_population=out_of_population(index, populated),
         priority=production_high_risk(index, populated),
+        readiness=readiness,
+        profiles=tuple(profiles.values()),
     )
+
+
+def _organisation_verdict(
+    control: Control, config: Config, moment: datetime, readiness: bool
+) -> Verdict:
+    """A control no per-system evidence decides: one organisation-wide verdict."""
+    outside = soc2_scope_reason(control, config, None)
+    if outside is not None:
+        status, reason = NOT_APPLICABLE, outside
+    elif control.mode == "out_of_scope":
+        status, reason = NOT_APPLICABLE, control.rationale or "out of scope"
+    elif control.mode == "outside_tool_coverage":
+        status = NOT_ASSESSED
+        reason = "outside the tool's coverage: the auditor assesses it" + (
+            f" ({control.rationale})" if control.rationale else ""
+        )
+    else:
+        status = NOT_ASSESSED
+        reason = "decided by an auditor: no ML evidence bears on it" + (
+            f" ({control.rationale})" if control.rationale else ""
+        )
+    verdict = Verdict(control, ORGANISATION, "organisation", "", status, (reason,), (), "", ())
+    return dated(verdict, control, None, config, moment, readiness)
 
 
 def production_high_risk(index: Index, populated: Mapping[str, str | None]) -> frozenset[str]:

@@ -78,6 +78,13 @@ def verdict_json(v: Verdict) -> dict[str, Any]:
         "citations": [c.to_json() for c in v.citations],
         **({"causes": list(v.causes)} if v.causes else {}),
         **({"evidence_strength": v.strength} if v.strength else {}),
+        **({"readiness_status": v.readiness} if v.readiness is not None else {}),
+        **(
+            {"applies_from": ad.date.isoformat(), "date_status": ad.date_status}
+            if (ad := v.control.applicability) is not None
+            else {}
+        ),
+        **({"policy": v.control.policy} if v.control.policy else {}),
         "checks": [
             {
                 "check": c.check,
@@ -127,8 +134,25 @@ def to_json(results: Results, *, verdicts: bool = True) -> dict[str, Any]:
                 "file": c.path,
                 "sha256": c.sha256,
                 "controls": len(c.controls),
+                **({"legal_text": c.legal_text} if c.legal_text else {}),
+                **({"legal_text_version": c.legal_text_version} if c.legal_text_version else {}),
             }
             for c in results.catalogs
+        ],
+        "readiness": results.readiness,
+        "profiles": [
+            {
+                "system": p.system,
+                "category": p.category,
+                "legal_class": p.legal_class,
+                "annex_iii_point": p.annex_iii_point,
+                "route": p.route,
+                "roles": list(p.roles),
+                "roles_from": p.roles_from,
+                "flags": sorted(p.flags),
+                "placed_on_market": p.placed_on_market.isoformat() if p.placed_on_market else None,
+            }
+            for p in results.profiles
         ],
         "evidence": {
             "manifest_sha256": results.manifest_sha256,
