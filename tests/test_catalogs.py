@@ -45,8 +45,10 @@ DASH = "\u2013"  # the en dash regulation.md writes in ranges such as "(a)–(h)
 class ValidReferences:
     """Everything regulation.md lists as existing, in the forms catalogs cite."""
 
-    articles: set[int] = field(default_factory=set)
-    """EU AI Act article numbers named anywhere in the reference."""
+    articles: set[str] = field(default_factory=set)
+    """EU AI Act article numbers named in the reference, as ``9`` or ``4a``."""
+    deleted: set[str] = field(default_factory=set)
+    """Paragraphs the amendment deleted (``10(5)``): cited only as "ex Art. 10(5)"."""
     article_count: int = 0
     """How many articles the Regulation has, as the reference states it."""
     article_points: set[str] = field(default_factory=set)
@@ -109,28 +111,73 @@ def _soc2_ids(body: str) -> set[str]:
     return ids
 
 
+def _split_top(body: str, seps: str = ",;") -> list[str]:
+    """Split at separators outside parentheses."""
+    parts, depth, cur = [], 0, ""
+    for ch in body:
+        depth += ch == "("
+        depth -= ch == ")"
+        if ch in seps and depth == 0:
+            parts.append(cur.strip())
+            cur = ""
+        else:
+            cur += ch
+    return [x for x in (*parts, cur.strip()) if x]
+
+
+def _point_range(first: str, last: str) -> list[str]:
+    """``a``..``h``, ``1``..``12`` or ``1a``..``1c``."""
+    if first.isdigit() and last.isdigit():
+        return [str(n) for n in range(int(first), int(last) + 1)]
+    stem = first.rstrip("abcdefghijklmnopqrstuvwxyz")
+    return [stem + x for x in _letters(first[len(stem) :], last[len(stem) :])]
+
+
+GROUP = r"\(([0-9a-z]+)\)"
+
+
+def _points(token: str, article: str, prefix: str, refs: ValidReferences) -> str:
+    """One listed point (``5(1)(a)``, ``(b)``, ``(c)–(h)``, ``6(1a)–(1c)``); the prefix the
+    next relative point hangs from."""
+    token = token.replace("**", "").strip()
+    if "deleted" in token:
+        refs.deleted.add(re.match(r"[0-9a-z()]+", token).group(0))  # type: ignore[union-attr]
+        return prefix
+    token = re.sub(r"\s+(?:and .*|second subparagraphs?)$", "", token)
+    if token.startswith("("):
+        token = prefix + token
+    match = re.fullmatch(rf"(\d+[a-z]?)((?:{GROUP})*){GROUP}(?:{DASH}{GROUP})?", token)
+    assert match, f"unreadable point {token!r} under article {article}"
+    number, middle = match.group(1), match.group(2)
+    first, last = match.group(4), match.group(5)
+    for x in _point_range(first, last) if last else [first]:
+        refs.article_points.add(f"{number}{middle}({x})")
+    return f"{number}{middle}"
+
+
 def _article_list(body: str, refs: ValidReferences) -> None:
-    """Section E's article list: ``9, 10 (10(2)(a)–(h), 10(3)), 16 ((a)–(l)), ...``."""
-    # "16 ((a)–(l))": points directly under the article.
-    for number, first, last in re.findall(rf"(\d+) \(\(([a-z])\){DASH}\(([a-z])\)\)", body):
-        refs.article_points.update(f"{number}({x})" for x in _letters(first, last))
-    # "10(2)(a)–(h)": a range of points under a paragraph.
-    for number, paras, first, last in re.findall(
-        rf"(\d+)((?:\(\d+\))+)\(([a-z])\){DASH}\(([a-z])\)", body
-    ):
-        refs.article_points.update(f"{number}{paras}({x})" for x in _letters(first, last))
-    # "10(3)": single paragraphs.
-    for number, parts in re.findall(r"(\d+)((?:\([0-9a-z]+\))+)(?!" + DASH + ")", body):
-        refs.article_points.add(number + parts)
-    # Article numbers: integers not inside a parenthesised point.
-    refs.articles.update(int(n) for n in re.findall(r"(?<![(\w])(\d+)", body))
+    """Section E's article list: ``4, 4a, 5 (5(1)(a), (b), (c)–(h); 5(1a)), 16 ((a)–(l)), 74(6)``."""
+    for item in _split_top(body, ","):
+        match = re.fullmatch(r"(\d+[a-z]?)(\(.*\)|(?: \((.*)\))?)", item)
+        assert match, f"unreadable article list item {item!r}"
+        article, tail, inner = match.group(1), match.group(2), match.group(3)
+        refs.articles.add(article)
+        if inner is None and tail:  # "74(6)"
+            _points(article + tail, article, article, refs)
+            continue
+        prefix = article
+        for token in _split_top(inner or "", ",;"):
+            prefix = _points(token, article, prefix, refs)
 
 
 def _article_table(text: str, refs: ValidReferences) -> None:
     """Section A.1: one row per article; paragraph numbers as the paraphrase gives them."""
     table = _section(text, "### A.1 Article-by-article")
-    for number, paraphrase in re.findall(r"^\| (\d+) \| \*\*[^*]+\*\* \| ([^|]+) \|", table, re.M):
-        refs.articles.add(int(number))
+    rows = re.findall(
+        r"^\| (\d+[a-z]?)(?:\(\d+\))? \| \*\*[^*]+\*\* \| [^|]+ \| ([^|]+) \|", table, re.M
+    )
+    for number, paraphrase in rows:
+        refs.articles.add(number)
         for first, last in re.findall(rf"[Pp]aras (\d+){DASH}(\d+)", paraphrase):
             refs.article_points.update(f"{number}({p})" for p in range(int(first), int(last) + 1))
         for para in re.findall(r"[Pp]ara (\d+)\b", paraphrase):
@@ -143,29 +190,30 @@ def _article_table(text: str, refs: ValidReferences) -> None:
 def _article_mentions(text: str, refs: ValidReferences) -> None:
     """``Art 26(5)``, ``Art 113``, ``Arts 8–15`` anywhere (citations of other acts excluded)."""
     for number, parts in re.findall(r"\bArt\.? (\d+)((?:\([0-9a-z]+\))*)(?! Directive)", text):
-        refs.articles.add(int(number))
+        refs.articles.add(number)
         if parts:
             refs.article_points.add(number + parts)
     for first, last in re.findall(rf"\bArts (\d+){DASH}(\d+)", text):
-        refs.articles.update(range(int(first), int(last) + 1))
+        refs.articles.update(str(n) for n in range(int(first), int(last) + 1))
     for number in re.findall(r"^- \*\*Art (\d+) \u2014", text, re.M):
-        refs.articles.add(int(number))
+        refs.articles.add(number)
 
 
 @cache
 def valid_references(text: str) -> ValidReferences:
     """Parse regulation.md into the sets of references that exist."""
     refs = ValidReferences()
-    count = re.search(r"(\d+) articles", text)
+    count = re.search(r"(\d+) numbered articles", text)
     assert count, "regulation.md does not state the number of articles"
     refs.article_count = int(count.group(1))
-    _article_list(_compact_line(text, "EU AI Act articles named in brief"), refs)
+    _article_list(_compact_line(text, "EU AI Act articles in section A (as amended)"), refs)
     _article_table(text, refs)
     _article_mentions(text, refs)
     # Where a point is listed, the paragraph above it exists too: 10(5)(a) -> 10(5).
     for point in list(refs.article_points):
         cuts = [m.start() for m in re.finditer(r"\(", point)]
         refs.article_points.update(point[:cut] for cut in cuts[1:])
+    refs.article_points -= refs.deleted
     refs.annex_iv = _annex_points(_compact_line(text, "Annex IV"))
     refs.annex_iii = _annex_points(_compact_line(text, "Annex III"))
     refs.soc2 = _soc2_ids(_compact_line(text, "SOC 2 (61)"))
@@ -182,7 +230,7 @@ def regulation_text() -> str:
     return REGULATION.read_text("utf-8")
 
 
-ARTICLE_REF = re.compile(r"Art\. (\d+)((?:\([0-9a-z]+\))*)")
+ARTICLE_REF = re.compile(r"Art\. (\d+[a-z]?)((?:\([0-9a-z]+\))*)")
 ANNEX_IV_REF = re.compile(r"Annex IV (\d+(?:\([a-z]\))?)")
 SOC2_REF = re.compile(r"(?:CC|A|C|PI|P)\d\.\d")
 
@@ -190,11 +238,13 @@ SOC2_REF = re.compile(r"(?:CC|A|C|PI|P)\d\.\d")
 def reference_problem(reference: str, refs: ValidReferences) -> str | None:
     """Why ``reference`` is not a valid citation, or None when regulation.md lists it."""
     if match := ARTICLE_REF.fullmatch(reference):
-        number, parts = int(match.group(1)), match.group(2)
-        if number > refs.article_count:
+        number, parts = match.group(1), match.group(2)
+        if int(re.match(r"\d+", number).group(0)) > refs.article_count:  # type: ignore[union-attr]
             return f"the Regulation has only {refs.article_count} articles"
         if number not in refs.articles:
             return f"article {number} is not in the reference list"
+        if f"{number}{parts}" in refs.deleted:
+            return f"{number}{parts} is deleted (cite it as 'ex Art. {number}{parts}')"
         if parts and f"{number}{parts}" not in refs.article_points:
             return f"paragraph or point {number}{parts} is not in the reference list"
         return None
@@ -248,8 +298,13 @@ def test_reference_list_parses_into_the_known_sets() -> None:
     assert {f"10(2)({x})" for x in "abcdefgh"} <= refs.article_points
     assert {f"17(1)({x})" for x in "abcdefghijklm"} <= refs.article_points
     assert {f"16({x})" for x in "abcdefghijkl"} <= refs.article_points
-    assert {"10(3)", "10(4)", "10(5)", "26(5)", "26(6)", "72(3)", "9(8)"} <= refs.article_points
-    assert {9, 10, 11, 12, 13, 14, 15, 17, 18, 19, 26, 27, 72, 73} <= refs.articles
+    assert {"10(3)", "10(4)", "26(5)", "26(6)", "72(3)", "9(8)", "5(1)(bb)"} <= refs.article_points
+    assert {"50(1)", "50(4)", "27(3)", "74(6)", "111(4)", "6(1c)"} <= refs.article_points
+    assert refs.deleted == {"10(5)"} and "10(5)" not in refs.article_points
+    assert {"4", "4a", "5", "9", "10", "16", "20", "21", "25", "43", "47", "48", "49", "50"} <= (
+        refs.articles
+    )
+    assert {"53", "54", "55", "71", "72", "73", "86"} <= refs.articles
     assert {"5(b)", "5(c)", "2", "8(b)"} <= refs.annex_iii
     assert "2(a)" not in refs.annex_iii
 
@@ -260,7 +315,10 @@ def test_reference_list_parses_into_the_known_sets() -> None:
         "Art. 9",
         "Art. 9(8)",
         "Art. 10(2)(b)",
-        "Art. 10(5)",
+        "Art. 4a",
+        "Art. 5(1)(ba)",
+        "Art. 5(1a)",
+        "Art. 6(1b)",
         "Art. 16(l)",
         "Art. 17(1)(m)",
         "Art. 26(11)",
@@ -283,7 +341,8 @@ def test_listed_references_are_accepted(reference: str) -> None:
         ("CC2.4", "CC2.4 is not one of the 61 criteria"),
         ("PI1.6", "PI1.6 is not one of the 61 criteria"),
         ("Art. 200", "the Regulation has only 113 articles"),
-        ("Art. 7", "article 7 is not in the reference list"),
+        ("Art. 62", "article 62 is not in the reference list"),
+        ("Art. 10(5)", "10(5) is deleted (cite it as 'ex Art. 10(5)')"),
         ("Art. 10(2)(i)", "paragraph or point 10(2)(i) is not in the reference list"),
         ("Art. 9(11)", "paragraph or point 9(11) is not in the reference list"),
         ("Art. 4(3)", "paragraph or point 4(3) is not in the reference list"),
@@ -557,16 +616,29 @@ def test_risk_assessments_are_reviewed_yearly() -> None:
 # ---------------------------------------------------------------- coverage
 
 
-def _article(reference: str) -> int | None:
+def _article(reference: str) -> str | None:
     match = ARTICLE_REF.fullmatch(reference)
-    return int(match.group(1)) if match else None
+    return match.group(1) if match else None
 
 
 def test_eu_catalog_covers_the_required_articles() -> None:
     refs = references("eu-ai-act")
     articles = {_article(r) for r in refs}
-    assert {9, 11, 12, 13, 14, 15, 17, 18, 19, 26, 27, 72, 73} <= articles
+    required = "4 4a 5 9 11 12 13 14 15 16 17 18 19 20 21 25 26 27 43 47 48 49 50 53 55 72 73 86"
+    assert set(required.split()) <= articles
     assert {f"Art. 10(2)({x})" for x in "abcdefgh"} | {"Art. 10(3)", "Art. 10(4)"} <= refs
+    # the obligations that apply to every system today, and the financial-institution variants
+    assert {"Art. 5(1)(c)", "Art. 5(1)(ba)", "Art. 26(7)", "Art. 26(9)", "Art. 27(3)"} <= refs
+    assert {f"Art. 50({n})" for n in range(1, 5)} <= refs
+    assert {"Art. 17(4)", "Art. 18(3)", "Art. 19(2)", "Art. 72(4)", "Art. 74(6)"} <= refs
+
+
+def test_the_deleted_art_10_5_is_cited_nowhere() -> None:
+    text = CATALOG_FILES["eu-ai-act"].read_text("utf-8")
+    for match in re.finditer(r"Art\. 10\(5\)", text):
+        assert text[max(0, match.start() - 3) : match.start()] == "ex ", text[match.start() - 40 :][
+            :80
+        ]
 
 
 def test_eu_catalog_covers_every_annex_iv_point() -> None:
@@ -581,8 +653,9 @@ def test_high_risk_obligations_are_scoped_to_high_risk_systems() -> None:
     wrong = []
     for control in catalog("eu-ai-act")["controls"]:
         article = _article(control["reference"])
+        number = int(article) if article and article.isdigit() else None
         high_risk = control["reference"].startswith("Annex IV") or (
-            article is not None and (8 <= article <= 27 or article in {72, 73})
+            number is not None and (8 <= number <= 27 or number in {43, 47, 48, 72, 73, 86})
         )
         if high_risk and control["applies_to"].get("risk") != ["high-risk"]:
             wrong.append(control["id"])
@@ -633,10 +706,29 @@ def test_soc2_criteria_with_ml_evidence_are_evaluated(criterion: str) -> None:
 def test_application_dates_record_the_digital_omnibus_deferral() -> None:
     dates = catalog("eu-ai-act")["catalog"]["application_dates"]
     assert [d["date"] for d in dates] == sorted(d["date"] for d in dates)
-    deferred = {d["date"]: d.get("original_date") for d in dates if d.get("original_date")}
-    assert deferred == {"2027-12-02": "2026-08-02", "2028-08-02": "2027-08-02"}
-    annex_iii = next(d for d in dates if d["date"] == "2027-12-02")
-    assert "not verified" in annex_iii["status"]
+    by_id = {d["id"]: d for d in dates if "id" in d}
+    high = by_id["high-risk"]
+    assert (high["date"], high["annex_i_date"], high["original_date"]) == (
+        "2027-12-02",
+        "2028-08-02",
+        "2026-08-02",
+    )
+    assert high["legacy_rule"] == "art-111-2" and high["legacy_public_authorities"] == "2030-08-02"
+    assert "Art. 113, third paragraph, point (c)" in high["provision"]
+    # the unsettled points are readings, with their literal date
+    for reading in ("chapter-ix", "high-risk-section-5"):
+        entry = by_id[reading]
+        assert (entry["date_status"], entry["literal_date"]) == ("reading", "2026-08-02")
+    assert by_id["art-5-new-points"]["date"] == "2026-12-02"
+    assert by_id["chapters-i-ii"]["date"] == "2025-02-02"
+    # every high-risk control takes a high-risk date
+    for control in catalog("eu-ai-act")["controls"]:
+        if "high-risk" in control["applies_to"].get("risk", []):
+            assert control.get("applies_from") in (
+                "high-risk",
+                "high-risk-section-5",
+                "chapter-ix",
+            ), control["id"]
 
 
 # ---------------------------------------------------------------- documentation

@@ -21,7 +21,11 @@ from mldossier.model import SignOff
 @check(
     "signoff_present",
     "any",
-    {"kind": "sign-off kind required", "max_age_days": "oldest acceptable sign-off, in days"},
+    {
+        "kind": "sign-off kind required",
+        "max_age_days": "oldest acceptable sign-off, in days",
+        "covers": "words its title or statement must contain, e.g. the Art. 5 points answered",
+    },
 )
 def signoff_present(subject: Subject, context: CheckContext, params: dict[str, Any]) -> Outcome:
     """A signed, unexpired sign-off of the given kind covers the subject (system-wide or this version)."""
@@ -49,6 +53,20 @@ def signoff_present(subject: Subject, context: CheckContext, params: dict[str, A
         )
     best = max(found, key=lambda s: (s.date, s.id))
     outcome = _judge_signoff(best, today, limit, context.expiry_warning_days)
+    covers = [str(c) for c in params.get("covers", ())]
+    text = f"{best.title}\n{best.statement}".lower()
+    uncovered = [c for c in covers if c.lower() not in text]
+    if uncovered and outcome.status == NO_EXCEPTION:
+        return Outcome(
+            EXCEPTION,
+            (
+                f"{best.kind.replace('_', ' ')} {best.id} does not record "
+                + ", ".join(repr(c) for c in uncovered),
+            ),
+            (best.cite,),
+            "record a reasoned answer on " + ", ".join(uncovered) + f" in {best.id}",
+            cause=f"signoff:{kind}:{subject.name}:covers",
+        )
     if notes and outcome.status == NO_EXCEPTION:
         return Outcome(OBSERVATION, outcome.reasons + notes, outcome.citations, "correct the date")
     return outcome

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from mldossier.evaluate.applicability import ANNEX_III_POINTS, CATEGORIES, INFORMAL_CATEGORIES
 from mldossier.evaluate.checks.registry import (
     EXCEPTION,
     NO_EXCEPTION,
@@ -17,8 +17,7 @@ from mldossier.evaluate.checks.registry import (
     tag_of,
 )
 
-EU_AI_ACT_CATEGORIES = ("high-risk", "not-high-risk", "limited-risk", "minimal-risk", "prohibited")
-ANNEX_III_POINT = re.compile(r"^[1-8](\([a-d]\))?$")
+EU_AI_ACT_CATEGORIES = CATEGORIES + INFORMAL_CATEGORIES
 
 
 @check("owner_assigned", "system")
@@ -92,12 +91,12 @@ def classification_consistent(
             cite,
             "use one of the listed categories",
         )
-    if point and not ANNEX_III_POINT.match(point):
+    if point and point not in ANNEX_III_POINTS:
         return Outcome(
             EXCEPTION,
-            (f"Annex III point {point!r} is not of the form 5(b)",),
+            (f"Annex III has no point {point!r}",),
             cite,
-            "write the Annex III point as area and letter, e.g. 5(b)",
+            "use one of the Annex III points: " + ", ".join(ANNEX_III_POINTS),
         )
     if point and category != "high-risk":
         return _annex_iii_not_high_risk(subject, context, category, point)
@@ -108,8 +107,42 @@ def classification_consistent(
             cite,
             f"set {tags.annex_iii_point!r} (or document the Annex I route)",
         )
-    detail = f"classified {category!r}" + (f", Annex III point {point}" if point else "")
+    if category in INFORMAL_CATEGORIES:
+        return Outcome(
+            OBSERVATION,
+            (
+                f"classified {category!r}, which is not a category of the Act's operative "
+                "text: read as not high-risk",
+            ),
+            cite,
+            f"set {tags.eu_ai_act_category!r} to not-high-risk (Arts 4, 5 and 50 apply to "
+            "every system regardless)",
+        )
+    detail = f"classified {category!r}" + (
+        f", Annex III point {point} ({ANNEX_III_POINTS[point]})" if point else ""
+    )
     return Outcome(NO_EXCEPTION, (detail,), cite)
+
+
+@check("not_prohibited", "system")
+def not_prohibited(subject: Subject, context: CheckContext, params: dict[str, Any]) -> Outcome:
+    """The system is not classified as a prohibited practice (Art. 5): one that is never passes."""
+    key = context.config.tags.eu_ai_act_category
+    category = tag_of(subject.system, key)
+    cite = (subject.system.cite.at("tags"),)
+    if category == "prohibited":
+        return Outcome(
+            EXCEPTION,
+            (
+                f"{subject.system.name} is classified 'prohibited': Art. 5 forbids placing it "
+                "on the market, putting it into service or using it",
+            ),
+            cite,
+            "withdraw the system from use, or correct the classification with a reasoned "
+            "Art. 5 screening",
+            cause=f"prohibited:{subject.system.name}",
+        )
+    return Outcome(NO_EXCEPTION, (f"not classified prohibited ({category or 'unclassified'})",), cite)
 
 
 def _annex_iii_not_high_risk(
