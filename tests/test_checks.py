@@ -63,7 +63,12 @@ def test_intended_use_falls_back_to_description_as_an_observation() -> None:
 @pytest.mark.parametrize(
     ("tags", "status", "reason"),
     [
-        ({}, "no_exception", "classified 'high-risk', Annex III point 5(b)"),
+        (
+            {},
+            "no_exception",
+            "classified 'high-risk', Annex III point 5(b) (Essential services: creditworthiness "
+            "or credit scoring of natural persons)",
+        ),
         (
             {"eu_ai_act_category": None},
             "not_evidenced",
@@ -72,23 +77,33 @@ def test_intended_use_falls_back_to_description_as_an_observation() -> None:
         (
             {"eu_ai_act_category": "risky"},
             "exception",
-            "classification 'risky' is not one of high-risk, not-high-risk, limited-risk, "
-            "minimal-risk, prohibited",
+            "classification 'risky' is not one of prohibited, high-risk, not-high-risk, "
+            "limited-risk, minimal-risk",
         ),
         (
             {"eu_ai_act_category": "minimal-risk"},
             "exception",
             "Annex III point 5(b) implies high-risk, but the system is classified 'minimal-risk'",
         ),
+        ({"annex_iii_point": "five-b"}, "exception", "Annex III has no point 'five-b'"),
+        # Annex III has a point 6(e) but no 2(a): the list is the Annex's, not a pattern
+        ({"annex_iii_point": "2(a)"}, "exception", "Annex III has no point '2(a)'"),
         (
-            {"annex_iii_point": "five-b"},
-            "exception",
-            "Annex III point 'five-b' is not of the form 5(b)",
+            {"annex_iii_point": "6(e)"},
+            "no_exception",
+            "classified 'high-risk', Annex III point 6(e) (Law enforcement: profiling in "
+            "detection, investigation or prosecution)",
         ),
         (
             {"eu_ai_act_category": "not-high-risk", "annex_iii_point": None},
             "no_exception",
             "classified 'not-high-risk'",
+        ),
+        (
+            {"eu_ai_act_category": "minimal-risk", "annex_iii_point": None},
+            "observation",
+            "classified 'minimal-risk', which is not a category of the Act's operative text: "
+            "read as not high-risk",
         ),
     ],
 )
@@ -96,6 +111,28 @@ def test_classification_consistent(tags: dict[str, str | None], status: str, rea
     model = f.system(**tags)  # type: ignore[arg-type]
     outcome = run_check("classification_consistent", bundle(), Subject(model))
     assert (outcome.status, outcome.reasons[0]) == (status, reason)
+
+
+def test_a_wrong_annex_iii_point_is_refused_with_the_valid_points() -> None:
+    outcome = run_check(
+        "classification_consistent", bundle(), Subject(f.system(annex_iii_point="2(a)"))
+    )
+    assert "6(e)" in outcome.fix and "2(a)" not in outcome.fix and "5(b)" in outcome.fix
+
+
+@pytest.mark.parametrize(
+    ("category", "status"),
+    [("prohibited", "exception"), ("high-risk", "no_exception"), (None, "no_exception")],
+)
+def test_a_prohibited_system_never_passes(category: str | None, status: str) -> None:
+    outcome = run_check(
+        "not_prohibited",
+        bundle(),
+        Subject(f.system(eu_ai_act_category=category)),  # type: ignore[arg-type]
+    )
+    assert outcome.status == status
+    if status == "exception":
+        assert "Art. 5 forbids" in outcome.reasons[0]
 
 
 def approval_case(**tags: str) -> Outcome:

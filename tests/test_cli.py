@@ -64,11 +64,18 @@ def test_check_on_the_demo_fails_the_planted_gaps_and_passes_the_complete_system
     # credit-default-scorer@3, the complete system: no exception but the attribution guard's.
     # Its only report is dated 2026-11-19, and MLflow stamped v3's creation when the demo
     # was generated (2026-11-27): a report older than its version cannot monitor it.
+    # The EU high-risk obligations apply from 2027-12-02: before that they are readiness.
     v3 = [r for r in results["results"] if r["subject"] == "credit-default-scorer@3"]
-    bad = {r["control"] for r in v3 if r["status"] not in ("no_exception", "no_occurrence")}
+    found = {
+        r["control"]
+        for r in v3
+        if r.get("readiness_status", r["status"]) not in ("no_exception", "no_occurrence")
+    }
     monitoring = {"EUAIA-10-4", "EUAIA-15-ACCURACY", "EUAIA-26-4", "EUAIA-26-5", "EUAIA-72"}
     monitoring |= {"SOC2-CC4-1", "SOC2-CC7-2", "SOC2-PI1-4"}
-    assert v3 and bad == monitoring
+    assert v3 and found == monitoring
+    assert {r["status"] for r in v3 if r["control"].startswith("EUAIA")} == {"not_yet_applicable"}
+    bad = found
     assert all(
         "before credit-default-scorer@3 was created (2026-11-27)" in " ".join(r["reasons"])
         for r in v3
@@ -76,18 +83,21 @@ def test_check_on_the_demo_fails_the_planted_gaps_and_passes_the_complete_system
     )
     # v2 is archived but served June to October (OpenLineage): it is in the population,
     # and it served without its own approval.
-    assert by[("EUAIA-17-1-A", "credit-default-scorer@2")]["status"] == "exception"
+    assert by[("SOC2-CC8-1", "credit-default-scorer@2")]["status"] == "exception"
+    eu = by[("EUAIA-17-1-A", "credit-default-scorer@2")]
+    assert (eu["status"], eu["readiness_status"]) == ("not_yet_applicable", "exception")
+    assert eu["reasons"][0].startswith("applies from 2027-12-02 (Art. 113, third paragraph")
     # v1 never served: in no population, listed with the reason
     assert not [r for r in results["results"] if r["subject"] == "credit-default-scorer@1"]
     assert "credit-default-scorer@1" in {o["version"] for o in results["out_of_population"]}
     # the planted gaps, each with a reason a compliance officer can act on
-    assert by[("EUAIA-17-1-A", "income-verifier@2")]["reasons"] == [
+    assert by[("SOC2-CC8-1", "income-verifier@2")]["reasons"] == [
         "approved on 2026-04-24T16:30:00Z, before the version was created "
         "(2026-11-27T11:25:48+00:00)",
         "approved by 'tom.becker', who also ran the training run "
         "1652aea8f4f94c51acd7a8da14bb958c: no segregation of duties",
     ]
-    assert by[("EUAIA-72", "income-verifier@2")]["reasons"] == [
+    assert by[("SOC2-CC7-2", "income-verifier@2")]["reasons"] == [
         "no monitoring report for income-verifier@2",
         "report monitoring/income-verifier/2/drift-2026-05-11.json is dated 2026-05-11, "
         "before income-verifier@2 was created (2026-11-27): it cannot monitor this version",
@@ -328,7 +338,7 @@ def test_baseline_gates_only_on_regressions(
     # a baseline in which the approval control passed: now it is a regression
     older = json.loads((out / "r.json").read_text())
     for r in older["results"]:
-        if (r["control"], r["subject"]) == ("EUAIA-17-1-A", "income-verifier@2"):
+        if (r["control"], r["subject"]) == ("SOC2-CC8-1", "income-verifier@2"):
             r["status"] = "no_exception"
     (tmp_path / "old.json").write_text(json.dumps(older))
     code, stdout, _ = run(
@@ -336,7 +346,7 @@ def test_baseline_gates_only_on_regressions(
     )
     assert code == 1
     assert (
-        "  EUAIA-17-1-A Art. 17(1)(a) [income-verifier@2]: no_exception → exception (regression)"
+        "  SOC2-CC8-1 CC8.1 [income-verifier@2]: no_exception → exception (regression)"
         in stdout.splitlines()
     )
     assert "1 regression(s) since the baseline" in stdout

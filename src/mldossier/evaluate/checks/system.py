@@ -81,7 +81,7 @@ def classification_consistent(
             NOT_EVIDENCED,
             (f"no {tags.eu_ai_act_category!r} tag: the system's classification is not recorded",),
             cite,
-            f"set {tags.eu_ai_act_category!r} to one of " + ", ".join(EU_AI_ACT_CATEGORIES),
+            f"set {tags.eu_ai_act_category!r} to one of " + ", ".join(CATEGORIES),
             cause=f"tag:{tags.eu_ai_act_category}:{subject.system.name}",
         )
     if category not in EU_AI_ACT_CATEGORIES:
@@ -142,7 +142,9 @@ def not_prohibited(subject: Subject, context: CheckContext, params: dict[str, An
             "Art. 5 screening",
             cause=f"prohibited:{subject.system.name}",
         )
-    return Outcome(NO_EXCEPTION, (f"not classified prohibited ({category or 'unclassified'})",), cite)
+    return Outcome(
+        NO_EXCEPTION, (f"not classified prohibited ({category or 'unclassified'})",), cite
+    )
 
 
 def _annex_iii_not_high_risk(
