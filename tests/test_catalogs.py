@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import copy
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -18,9 +19,11 @@ import pytest
 from conftest import REGULATION
 from jsonschema import Draft202012Validator
 
+from mldossier.config import load_config
 from mldossier.evaluate.checks import library
 from mldossier.formats.schema import load_schema, schema_problems
 from mldossier.formats.yaml import parse_yaml_text
+from mldossier.pipeline import analyse
 
 REPO = Path(__file__).resolve().parents[1]
 CATALOG_FILES = {
@@ -475,7 +478,7 @@ def test_schema_rejects_a_broken_control_with_a_readable_problem(
 ) -> None:
     data = catalog("soc2")
     control = data["controls"][1]
-    assert control["id"] == "SOC2-CC1-2" and control["mode"] == "out_of_scope"
+    assert control["id"] == "SOC2-CC1-2" and control["mode"] == "outside_tool_coverage"
     control.update(copy.deepcopy(updates))
     for name in removals:
         del control[name]
@@ -701,6 +704,145 @@ def test_soc2_criteria_with_ml_evidence_are_evaluated(criterion: str) -> None:
     assert controls
     assert all(c["mode"] != "out_of_scope" for c in controls)
     assert any(c.get("checks") or c.get("signoff") for c in controls)
+
+
+SOC2_CATEGORIES = {
+    "CC": "security",
+    "A": "availability",
+    "PI": "processing_integrity",
+    "C": "confidentiality",
+    "P": "privacy",
+}
+
+
+def soc2_controls(prefix: str = "") -> list[dict[str, Any]]:
+    """The SOC 2 controls whose criterion starts with ``prefix`` (all of them by default)."""
+    return [c for c in catalog("soc2")["controls"] if c["reference"].startswith(prefix)]
+
+
+def test_every_common_criterion_applies() -> None:
+    # The Common Criteria are the COSO principles plus SOC-specific criteria: all apply, so
+    # none may be out of scope by the catalog's choice (outside_tool_coverage, not
+    # out_of_scope, is how a criterion no ML evidence shows is listed for the auditor).
+    common = soc2_controls("CC")
+    assert {c["reference"] for c in common} == {
+        r for r in valid_references(regulation_text()).soc2 if r.startswith("CC")
+    }
+    assert [c["id"] for c in common if c["mode"] == "out_of_scope"] == []
+    assert {c["applies_to"]["category"] for c in common} == {"security"}
+    outside = [c for c in common if c["mode"] == "outside_tool_coverage"]
+    assert outside and all(c.get("rationale") for c in outside)
+
+
+def test_every_soc2_control_has_its_category_test_procedure_and_frequency() -> None:
+    wrong = []
+    for control in soc2_controls():
+        family = re.match(r"[A-Z]+", control["reference"])
+        assert family
+        if control["applies_to"].get("category") != SOC2_CATEGORIES[family.group(0)]:
+            wrong.append(f"{control['id']}: category {control['applies_to'].get('category')}")
+        if control["applies_to"].get("boundary") is not True:
+            wrong.append(f"{control['id']}: not limited to the system boundary")
+        if not control.get("test_procedure") or not control.get("frequency"):
+            wrong.append(f"{control['id']}: no test_procedure or frequency")
+    assert wrong == []
+
+
+def test_soc2_test_procedures_say_who_tests() -> None:
+    # What mldossier decides it inspects or re-performs; what it cannot see is the auditor's.
+    for control in soc2_controls():
+        procedures = set(control["test_procedure"])
+        if control["mode"] == "automated":
+            assert procedures & {"inspection", "reperformance"}, control["id"]
+        elif not control.get("signoff"):
+            assert procedures <= {"inquiry", "observation"}, control["id"]
+
+
+def test_soc2_house_rules_are_marked_as_such() -> None:
+    policies = [c["policy"] for c in soc2_controls() if "policy" in c]
+    assert policies and all(p.startswith("House rule") for p in policies)
+    # The yearly reviews and the 30-day monitoring age are the organisation's, not the AICPA's.
+    for control in soc2_controls():
+        ages = [
+            check["params"]["max_age_days"]
+            for check in control.get("checks", [])
+            if check["check"] == "monitoring_fresh"
+        ]
+        if ages or control.get("max_evidence_age_days"):
+            assert control.get("policy", "").startswith("House rule"), control["id"]
+
+
+def _soc2_checks(criterion: str) -> set[str]:
+    return {
+        check["check"]
+        for c in soc2_controls()
+        if c["reference"] == criterion
+        for check in c.get("checks", [])
+    }
+
+
+def test_cc7_1_is_not_decided_by_training_serving_skew() -> None:
+    # Skew is a processing-integrity matter (inputs), not a configuration vulnerability.
+    assert "serving_skew_absent" not in _soc2_checks("CC7.1")
+    assert "serving_skew_absent" in _soc2_checks("PI1.2")
+
+
+def test_cc3_4_assesses_changes_of_context_not_model_releases() -> None:
+    assert _soc2_checks("CC3.4").isdisjoint(_soc2_checks("CC8.1"))
+    (cc3_4,) = soc2_controls("CC3.4")
+    assert "classification_consistent" in _soc2_checks("CC3.4") and cc3_4.get("signoff")
+
+
+def test_release_approval_is_change_management() -> None:
+    # Segregation of duties between a model's author and its approver is CC8.1 evidence;
+    # CC6.3 is about access rights.
+    approving = {
+        c["reference"]
+        for c in soc2_controls()
+        for check in c.get("checks", [])
+        if check["check"] == "production_version_approved"
+    }
+    assert approving == {"CC8.1"}
+
+
+def test_cc4_1_is_an_evaluation_not_a_monitoring_age() -> None:
+    assert "monitoring_fresh" not in _soc2_checks("CC4.1")
+    assert {c.get("signoff") for c in soc2_controls("CC4.1")} == {"model_validation"}
+
+
+def test_cc9_2_does_not_pass_on_internal_lineage_alone() -> None:
+    # No check tells an external input from an internal one: vendor due diligence is signed.
+    (cc9_2,) = soc2_controls("CC9.2")
+    assert cc9_2["mode"] == "manual" and cc9_2.get("signoff")
+    assert "lineage" in cc9_2["rationale"]
+
+
+def test_c1_1_reads_the_data_classification() -> None:
+    assert "data_classified" in _soc2_checks("C1.1")
+
+
+def _pi_verdicts(categories: tuple[str, ...]) -> list[Any]:
+    config = load_config(REPO / "mldossier.yaml")
+    config = replace(config, soc2=replace(config.soc2, categories=categories))
+    analysis = analyse(config, control_files=[CATALOG_FILES["soc2"]], as_of=date(2026, 11, 30))
+    return [v for v in analysis.results.verdicts if v.control.reference.startswith("PI1.")]
+
+
+def test_a_category_left_out_of_the_examination_is_not_applicable_by_management_s_choice() -> None:
+    left_out = _pi_verdicts(("security",))
+    assert {v.control.reference for v in left_out} == {f"PI1.{n}" for n in range(1, 6)}
+    assert {v.status for v in left_out} == {"not_applicable"}
+    assert {v.reasons for v in left_out} == {
+        (
+            "the Processing Integrity category is not in the examination's scope "
+            "(soc2.categories in mldossier.yaml: management's choice)",
+        )
+    }
+    in_scope = _pi_verdicts(("security", "processing_integrity"))
+    assert "not_applicable" not in {v.status for v in in_scope}
+    # evaluated on the production versions: the demo's skew on income-verifier shows in PI1.2
+    skew = [v for v in in_scope if v.control.reference == "PI1.2" and v.subject.startswith("inc")]
+    assert [v.status for v in skew] == ["exception"]
 
 
 def test_application_dates_record_the_digital_omnibus_deferral() -> None:

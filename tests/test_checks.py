@@ -50,6 +50,21 @@ def test_owner_assigned_or_not_evidenced() -> None:
     assert bad.reasons == ("registered model credit-default-scorer has no 'owner' tag",)
 
 
+def test_data_classified_reads_the_data_classification_tag() -> None:
+    model = f.system(data_classification="confidential-personal")
+    ok = run_check("data_classified", bundle(registered_models=(model,)), Subject(model))
+    assert ok.status == "no_exception"
+    assert ok.reasons == ("data classified 'confidential-personal' (tag data_classification)",)
+    assert ok.citations[0].pointer == "/registered_model/tags"
+    # The classification may be kept in a data catalogue: a request, not an exception.
+    bad = run_check("data_classified", bundle(registered_models=(SYS,)), Subject(SYS))
+    assert bad.status == "not_evidenced"
+    assert bad.reasons == (
+        "registered model credit-default-scorer has no 'data_classification' tag",
+    )
+    assert bad.fix.startswith("set the registered-model tag 'data_classification'")
+
+
 def test_intended_use_falls_back_to_description_as_an_observation() -> None:
     model = f.system(intended_use=None)  # type: ignore[arg-type]
     outcome = run_check("intended_use_documented", bundle(), Subject(model))

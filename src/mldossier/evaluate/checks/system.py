@@ -1,4 +1,4 @@
-"""The checks on an AI system as a whole: its owner, intended use, classification and history."""
+"""The checks on an AI system as a whole: its owner, intended use, data, classification and history."""
 
 from __future__ import annotations
 
@@ -63,6 +63,26 @@ def intended_use_documented(
         (f"registered model {subject.system.name} documents no intended use",),
         (subject.system.cite,),
         f"set the registered-model tag {key!r} (and a description)",
+        cause=f"tag:{key}:{subject.system.name}",
+    )
+
+
+@check("data_classified", "system")
+def data_classified(subject: Subject, context: CheckContext, params: dict[str, Any]) -> Outcome:
+    """The data the system uses is classified: the registered model carries the ``data_classification`` tag."""
+    key = context.config.tags.data_classification
+    level = tag_of(subject.system, key)
+    cite = (subject.system.cite.at("tags"),)
+    if level:
+        return Outcome(NO_EXCEPTION, (f"data classified {level!r} (tag {key})",), cite)
+    # The classification may live in a data catalogue mldossier does not read: a request
+    # for evidence, not a failed control.
+    return Outcome(
+        NOT_EVIDENCED,
+        (f"registered model {subject.system.name} has no {key!r} tag",),
+        cite,
+        f"set the registered-model tag {key!r} to the classification of the data it uses "
+        "(e.g. confidential, internal)",
         cause=f"tag:{key}:{subject.system.name}",
     )
 
