@@ -142,7 +142,9 @@ def not_prohibited(subject: Subject, context: CheckContext, params: dict[str, An
             "Art. 5 screening",
             cause=f"prohibited:{subject.system.name}",
         )
-    return Outcome(NO_EXCEPTION, (f"not classified prohibited ({category or 'unclassified'})",), cite)
+    return Outcome(
+        NO_EXCEPTION, (f"not classified prohibited ({category or 'unclassified'})",), cite
+    )
 
 
 def _annex_iii_not_high_risk(
