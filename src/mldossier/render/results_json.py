@@ -29,7 +29,12 @@ def frameworks(results: Results) -> list[str]:
 
 
 def crosswalk(results: Results) -> list[dict[str, Any]]:
-    """Pairs of controls in different frameworks that the same evidence bears on."""
+    """Pairs of controls in different frameworks that the same evidence bears on.
+
+    A pair exists when either control's ``crosswalk`` names the other's reference, so a
+    catalog can map itself onto one it does not edit; each pair is listed once, its sides in
+    framework order, the list sorted by control ids.
+    """
     by_reference: dict[str, list[Any]] = defaultdict(list)
     for catalog in results.catalogs:
         for control in catalog.controls:
