@@ -197,6 +197,7 @@ def test_report_has_every_chapter_and_the_verdicts(report, built) -> None:
         "Contents",
         "Executive summary",
         "Verdicts per framework",
+        "Regulatory status",
         "The most severe findings",
         "Control matrix",
         "Findings and what to do",

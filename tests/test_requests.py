@@ -40,7 +40,7 @@ def test_one_missing_link_is_one_finding_with_every_control_it_affects(demo: Res
     # income-verifier@2's only report predates the version: one cause, many monitoring controls
     stale = groups["monitoring:income-verifier@2"]
     assert stale.status == "exception"
-    assert {"EUAIA-72", "EUAIA-26-5", "SOC2-CC7-2", "SOC2-CC4-1"} <= set(stale.controls)
+    assert {"EUAIA-72", "EUAIA-26-5", "SOC2-CC7-2", "SOC2-PI1-4"} <= set(stale.controls)
     assert stale.frameworks == ("EU AI Act", "SOC 2")
     assert stale.subjects == ("income-verifier@2",)
     # every verdict that names the cause is in the group, and no other

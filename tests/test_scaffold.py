@@ -299,10 +299,10 @@ def test_with_catalogs_copies_the_bundled_catalogs_and_lists_the_copies(tmp_path
 
 def test_an_unknown_catalog_id_is_an_error_naming_the_bundled_ones(tmp_path: Path) -> None:
     config = tmp_path / "mldossier.yaml"
-    config.write_text("catalogs: [eu-ai-act, iso-42001]\n")
+    config.write_text("catalogs: [eu-ai-act, iso-27001]\n")
     with pytest.raises(InputError) as caught:
         load_config(config)
     assert [str(p) for p in caught.value.problems] == [
-        "mldossier.yaml:/catalogs/1: no bundled catalog is called 'iso-42001' "
-        "(use one of eu-ai-act, soc2, or the path of a .yaml file)"
+        "mldossier.yaml:/catalogs/1: no bundled catalog is called 'iso-27001' "
+        "(use one of eu-ai-act, iso-42001, nist-ai-rmf, soc2, or the path of a .yaml file)"
     ]

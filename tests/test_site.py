@@ -778,3 +778,23 @@ def test_approvals_show_their_evidence_strength(sample_site: Built) -> None:
             if v.strength:
                 assert f"evidence: {v.strength}" in html
     assert shown > 0
+
+
+def test_the_overview_shows_the_regulatory_status_panel_from_the_catalog(
+    sample_site: Built,
+) -> None:
+    html = (sample_site.site / "index.html").read_text()
+    eu = next(c for c in sample_site.dossier.results.catalogs if c.id == "eu-ai-act")
+    assert eu.regulatory_status and 'id="regulatory-status-eu-ai-act"' in html
+    for entry in eu.regulatory_status:
+        assert str(escape_text(entry["topic"])) in html and entry["as_of"] in html
+    assert str(escape_text(eu.legal_text)) in html
+
+
+def test_a_control_page_shows_its_date_and_its_house_rule_apart(sample_site: Built) -> None:
+    pages = sample_site.site / "controls" / "eu-ai-act"
+    risk = (pages / "euaia-9" / "index.html").read_text()
+    assert 'id="applies-from"' in risk and "2027-12-02" in risk
+    assert 'id="house-rule"' in risk and "House rule, not in the Act" in risk
+    chapter_ix = (pages / "euaia-72" / "index.html").read_text()
+    assert "a reading of an unsettled point" in chapter_ix and "2026-08-02" in chapter_ix
