@@ -259,7 +259,8 @@ INCOME = SystemPlan(
             description="Random forest on deposit ratio and declared income.",
             author="tom.becker",
             approved_by="tom.becker",
-            approval_date="2026-04-24T16:30:00Z",
+            # Planted: recorded as approved three days before the version was trained.
+            approval_date="2026-04-17T16:30:00Z",
             git_commit="f3b7d91",
             released=at("2026-05-04T06:50"),
             serving=(at("2026-05-04T07:00"), None, at("2026-11-18T07:00")),
