@@ -5,6 +5,10 @@ data with numpy (fixed seeds), trains and registers the models on a real ``mlflo
 emits OpenLineage events with the real client, runs real Evidently reports, dumps the MLflow
 REST responses byte-for-byte and writes the human sign-offs. See ``evidence/README.md``.
 
+MLflow runs on the story's clock: the script re-executes itself under libfaketime (Debian
+package ``faketime``) and moves the fake time before each training and release, so runs,
+versions and updates carry the story's dates (``demo/clock.py``).
+
 Run with the ``demo`` extra installed (mlflow, openlineage-python, evidently, pandas 2)::
 
     python scripts/make_demo_evidence.py --out evidence
@@ -20,12 +24,15 @@ import shutil
 import sys
 import tempfile
 import warnings
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import mlflow  # noqa: E402
 import pandas as pd  # noqa: E402
+from demo.clock import StoryClock, faked, reexec_under_libfaketime  # noqa: E402
 from demo.data import Tables  # noqa: E402
 from demo.lineage import (  # noqa: E402
     LineageLog,
@@ -34,15 +41,25 @@ from demo.lineage import (  # noqa: E402
     pipeline_events,
     serving_events,
     training_run_id,
+    training_start,
 )
 from demo.monitoring import write_reports  # noqa: E402
 from demo.rest_dump import RestRecorder, dump_registry  # noqa: E402
 from demo.signoffs import write_signoffs  # noqa: E402
-from demo.story import SYSTEMS, SystemPlan, VersionPlan  # noqa: E402
+from demo.story import (  # noqa: E402
+    REGISTRY_EXPORTED,
+    REGISTRY_OPENED,
+    SYSTEMS,
+    SystemPlan,
+    VersionPlan,
+)
 from demo.tracking import (  # noqa: E402
     FittedVersion,
+    check_server_clock,
     ensure_registered_model,
-    label_version,
+    registered_at,
+    release_version,
+    tag_registration,
     tracking_server,
     train_version,
 )
@@ -98,7 +115,38 @@ def quiet() -> None:
     os.environ.setdefault("MLFLOW_ENABLE_ASYNC_LOGGING", "false")
 
 
-def build(out: Path, workdir: Path) -> None:
+@dataclass(frozen=True)
+class RegistryStep:
+    """One moment of the story on MLflow: a version's training task, or its release."""
+
+    moment: datetime
+    kind: str
+    """``train`` (the run and the registration) or ``release``."""
+    system: SystemPlan
+    version: VersionPlan
+
+
+def registry_timeline() -> list[RegistryStep]:
+    """Every training and release, in the story's order (which MLflow's clock follows)."""
+    steps: list[RegistryStep] = []
+    for system in SYSTEMS:
+        for version in system.versions:
+            start = training_start(system, version)
+            steps.append(RegistryStep(start, "train", system, version))
+            if version.released is not None:
+                if version.released <= registered_at(start):
+                    raise ValueError(
+                        f"{system.name} v{version.version}: released {version.released} is "
+                        f"not after its registration ({registered_at(start)})"
+                    )
+                steps.append(RegistryStep(version.released, "release", system, version))
+            elif version.approval_date == "after-creation":
+                raise ValueError(f"{system.name} v{version.version}: approved but never released")
+    # Stable: two steps at one moment keep the order of the story's plans.
+    return sorted(steps, key=lambda s: (s.moment, s.kind == "release"))
+
+
+def build(out: Path, workdir: Path, clock: StoryClock) -> None:
     """Run the whole story against fresh tools and write the bundle to ``out``."""
     data_dir = workdir / "data"
     tables: dict[tuple[str, str], Tables] = {}
@@ -113,26 +161,42 @@ def build(out: Path, workdir: Path) -> None:
     fitted: dict[tuple[str, str], FittedVersion] = {}
     server_dir = workdir / "mlflow"
     server_dir.mkdir()
+    clock.set(REGISTRY_OPENED)
     with tracking_server(server_dir) as url:
-        print(f"mlflow: server up at {url}")
+        check_server_clock(url, REGISTRY_OPENED)
+        print(f"mlflow: server up at {url}, its clock at {REGISTRY_OPENED:%Y-%m-%d %H:%M} UTC")
         mlflow.set_tracking_uri(url)
         client = MlflowClient(url)
-        for system in SYSTEMS:
-            ensure_registered_model(client, system)
-            for version in system.versions:
-                key = (system.name, version.version)
-                # MLflow reads the run's user from the login name; the story's author ran it.
-                os.environ["LOGNAME"] = version.author
-                fitted[key] = train_version(
-                    client, system, version, tables[key].features, training_run_id(system, version)
-                )
-                label_version(client, system, version)
+        for step in registry_timeline():
+            system, version = step.system, step.version
+            key = (system.name, version.version)
+            clock.set(step.moment)
+            if step.kind == "release":
+                release_version(client, system, version)
                 print(
-                    f"mlflow: {system.name} v{version.version} registered "
-                    f"(run {fitted[key].record.mlflow_run_id})"
+                    f"mlflow: {step.moment:%Y-%m-%d %H:%M} {system.name} v{version.version} released"
                 )
+                continue
+            if version is system.versions[0]:
+                ensure_registered_model(client, system)
+            # MLflow reads the run's user from the login name; the story's author ran it.
+            os.environ["LOGNAME"] = version.author
+            fitted[key] = train_version(
+                system,
+                version,
+                tables[key].features,
+                training_run_id(system, version),
+                step.moment,
+                clock.set,
+            )
+            tag_registration(client, system, version)
+            print(
+                f"mlflow: {step.moment:%Y-%m-%d %H:%M} {system.name} v{version.version} "
+                f"trained and registered (run {fitted[key].record.mlflow_run_id})"
+            )
+        clock.set(REGISTRY_EXPORTED)
         counts = dump_registry(RestRecorder(url, out / "mlflow"))
-        print(f"mlflow: REST export written ({counts})")
+        print(f"mlflow: REST export written at {REGISTRY_EXPORTED:%Y-%m-%d %H:%M} UTC ({counts})")
 
     log = LineageLog()
     for system in SYSTEMS:
@@ -152,6 +216,7 @@ def build(out: Path, workdir: Path) -> None:
         {k: t.features for k, t in tables.items()},
         {k: f.holdout for k, f in fitted.items()},
         {k: f.pipeline for k, f in fitted.items()},
+        clock.set,
     )
     print(f"evidently: {len(reports)} reports written")
     signoffs = write_signoffs(out / "signoffs")
@@ -173,13 +238,18 @@ def main(argv: list[str] | None = None) -> int:
         help="keep the temporary MLflow store and data files, for debugging",
     )
     args = parser.parse_args(argv)
+    if not faked():
+        print("re-running under libfaketime, so that MLflow's clock follows the story")
+        reexec_under_libfaketime(REGISTRY_OPENED)  # with sys.argv; does not return
+    clock = StoryClock()
     quiet()
     out = args.out.resolve()
     prepare_output(out)
     workdir = Path(tempfile.mkdtemp(prefix="northwind-demo-"))
     try:
-        build(out, workdir)
+        build(out, workdir, clock)
     finally:
+        clock.close()
         if args.keep_workdir:
             print(f"work folder kept: {workdir}")
         else:

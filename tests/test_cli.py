@@ -20,6 +20,12 @@ from mldossier.formats.schema import load_schema
 CONFIG = REPO / "mldossier.yaml"
 
 
+def demo_run_id(model: str, version: str) -> str:
+    """The MLflow run of a demo version: a random id, new each time the demo is generated."""
+    path = DEMO_EVIDENCE / "mlflow" / f"model_versions_get__{model}__v{version}.json"
+    return str(json.loads(path.read_text())["model_version"]["run_id"])
+
+
 def run(*args: str, cwd: Path | None = None) -> tuple[int, str, str]:
     runner = CliRunner()
     if cwd is None:
@@ -50,7 +56,7 @@ def test_validate_the_demo_prints_a_summary_and_exits_0() -> None:
     assert code == 0
     assert "  AI systems (registered models): 4" in stdout
     assert "  model versions:                 9 (4 in production)" in stdout
-    assert "  sign-offs:                      48" in stdout
+    assert "  sign-offs:                      49" in stdout
     assert "  unlinked items:                 1" in stdout
     assert stdout.rstrip().endswith("All input is valid.")
 
@@ -61,26 +67,20 @@ def test_check_on_the_demo_fails_the_planted_gaps_and_passes_the_complete_system
     code, stdout, results, _ = demo_check
     assert code == 1
     by = {(r["control"], r["subject"]): r for r in results["results"]}
-    # credit-default-scorer@3, the complete system: no exception but the attribution guard's.
-    # Its only report is dated 2026-11-19, and MLflow stamped v3's creation when the demo
-    # was generated (2026-11-27): a report older than its version cannot monitor it.
-    # The EU high-risk obligations apply from 2027-12-02: before that they are readiness.
+    # credit-default-scorer@3, the complete system: approved, traced, monitored (its weekly
+    # report of 2026-11-19 is 13 days old and dated after v3's creation on 2026-10-05),
+    # drift-free: no exception, observation or request in any control. The EU high-risk
+    # obligations apply from 2027-12-02: before that they are readiness, and would pass.
     v3 = [r for r in results["results"] if r["subject"] == "credit-default-scorer@3"]
-    found = {
-        r["control"]
-        for r in v3
-        if r.get("readiness_status", r["status"]) not in ("no_exception", "no_occurrence")
+    assert v3 and {r.get("readiness_status", r["status"]) for r in v3} == {
+        "no_exception",
+        "no_occurrence",
     }
-    monitoring = {"EUAIA-10-4", "EUAIA-15-ACCURACY", "EUAIA-26-4", "EUAIA-26-5", "EUAIA-72"}
-    monitoring |= {"SOC2-CC7-2", "SOC2-PI1-4"}
-    assert v3 and found == monitoring
     assert {r["status"] for r in v3 if r["control"].startswith("EUAIA")} == {"not_yet_applicable"}
-    bad = found
-    assert all(
-        "before credit-default-scorer@3 was created (2026-11-27)" in " ".join(r["reasons"])
-        for r in v3
-        if r["control"] in bad - {"EUAIA-26-4"}
-    )
+    assert by[("EUAIA-72", "credit-default-scorer@3")]["reasons"][1:] == [
+        "latest report is from 2026-11-19 (13 days old, limit 30)",
+        "report of 2026-11-19: no drift (share 0.000 < threshold 0.5)",
+    ]
     # v2 is archived but served June to October (OpenLineage): it is in the population,
     # and it served without its own approval.
     assert by[("SOC2-CC8-1", "credit-default-scorer@2")]["status"] == "exception"
@@ -92,15 +92,13 @@ def test_check_on_the_demo_fails_the_planted_gaps_and_passes_the_complete_system
     assert "credit-default-scorer@1" in {o["version"] for o in results["out_of_population"]}
     # the planted gaps, each with a reason a compliance officer can act on
     assert by[("SOC2-CC8-1", "income-verifier@2")]["reasons"] == [
-        "approved on 2026-04-24T16:30:00Z, before the version was created "
-        "(2026-11-27T11:25:48+00:00)",
-        "approved by 'tom.becker', who also ran the training run "
-        "1652aea8f4f94c51acd7a8da14bb958c: no segregation of duties",
+        "approved on 2026-04-17T16:30:00Z, before the version was created "
+        "(2026-04-20T03:36:00+00:00)",
+        f"approved by 'tom.becker', who also ran the training run "
+        f"{demo_run_id('income-verifier', '2')}: no segregation of duties",
     ]
     assert by[("SOC2-CC7-2", "income-verifier@2")]["reasons"] == [
-        "no monitoring report for income-verifier@2",
-        "report monitoring/income-verifier/2/drift-2026-05-11.json is dated 2026-05-11, "
-        "before income-verifier@2 was created (2026-11-27): it cannot monitor this version",
+        "latest report is from 2026-05-11, 205 days old; the limit is 30 days"
     ]
     skew = by[("SOC2-PI1-2", "income-verifier@2")]
     assert skew["status"] == "exception" and skew["reasons"][:2] == [
@@ -120,11 +118,16 @@ def test_check_on_the_demo_fails_the_planted_gaps_and_passes_the_complete_system
     assert owner["status"] == "not_evidenced"
     fraud = [r for r in results["results"] if r["subject"] == "card-fraud-detector@2"]
     failed = [r for r in fraud if r["status"] == "exception"]
-    assert any("ended FAIL" in reason for r in failed for reason in r["reasons"])
-    # its drift report predates v2's creation in MLflow: not counted, an exception naming both
+    assert {r["control"] for r in failed} == {"SOC2-CC7-4", "SOC2-PI1-3"}
+    assert all("ended FAIL" in " ".join(r["reasons"]) for r in failed)
+    # its drift is an observation (monitoring worked), triaged two days after the report
+    drift = "drift:monitoring/card-fraud-detector/2/drift-and-quality-2026-11-16.json"
     monitored = by[("SOC2-CC7-2", "card-fraud-detector@2")]
-    assert monitored["status"] == "exception"
-    assert "before card-fraud-detector@2 was created (2026-11-27)" in monitored["reasons"][1]
+    assert monitored["status"] == "observation" and drift in monitored["reasons"][0]
+    assert by[("SOC2-CC7-3", "card-fraud-detector@2")]["reasons"] == [
+        f"dataset drift (share 0.667 ≥ 0.5) in the report of 2026-11-16 ({drift}): "
+        "triaged by ANR-2026-009 on 2026-11-18"
+    ]
     assert "Findings (most severe first):" in stdout
 
 

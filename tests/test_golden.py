@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import EVALUATION_DATE
 
 from mldossier.cli import main
 
@@ -31,9 +32,10 @@ def test_the_demo_verdicts_match_the_golden_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(ROOT)
-    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     out = tmp_path / "results.json"
-    done = CliRunner().invoke(main, ["check", "--no-cache", "--json", str(out)])
+    # The tests' evaluation date, not today: ages, freshness and triage deadlines move with it.
+    args = ["check", "--no-cache", "--as-of", EVALUATION_DATE, "--json", str(out)]
+    done = CliRunner().invoke(main, args)
     assert done.exit_code == 1, done.output  # the demo has planted gaps
     table = verdict_table(json.loads(out.read_text()))
     if os.environ.get("MLDOSSIER_UPDATE_GOLDEN"):

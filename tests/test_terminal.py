@@ -117,16 +117,19 @@ def test_quiet_check_with_a_baseline_prints_the_regressions(tmp_path: Path) -> N
         if (r["control"], r["subject"]) == ("SOC2-CC8-1", "income-verifier@2"):
             r["status"] = "no_exception"
     (tmp_path / "old.json").write_text(json.dumps(older))
+    # MLflow's run ids are random: a new one each time the demo is generated
+    mv = DEMO_EVIDENCE / "mlflow" / "model_versions_get__income-verifier__v2.json"
+    income_run = json.loads(mv.read_text())["model_version"]["run_id"]
     result = run("--config", str(CONFIG), "-q", "check", "--baseline", str(tmp_path / "old.json"))
     assert result == Run(
         1,
         (
             "  EXCEPTION SOC2-CC8-1 CC8.1 [income-verifier@2] Model changes approved and tested "
             "before release\n"
-            "        - approved on 2026-04-24T16:30:00Z, before the version was created "
-            "(2026-11-27T11:25:48+00:00)\n"
+            "        - approved on 2026-04-17T16:30:00Z, before the version was created "
+            "(2026-04-20T03:36:00+00:00)\n"
             "        - approved by 'tom.becker', who also ran the training run "
-            "1652aea8f4f94c51acd7a8da14bb958c: no segregation of duties\n"
+            f"{income_run}: no segregation of duties\n"
             "        fix: have an independent approver sign off this version after it was created\n"
             "1 regression(s) since the baseline\n"
         ),
@@ -266,9 +269,9 @@ def test_verbose_validate_lists_every_file_and_its_importer() -> None:
     result = run("--config", str(CONFIG), "-v", "validate")
     assert result.code == 0
     lines = result.stdout.splitlines()
-    start = lines.index("Files read (108):")
+    start = lines.index("Files read (109):")
     files = lines[start + 1 : -1]
-    assert len(files) == 108 and files == sorted(files)
+    assert len(files) == 109 and files == sorted(files)
     assert "  README.md: attachment, hashed only" in files
     assert "  openlineage/events.ndjson: openlineage importer" in files
     assert lines[-1] == "All input is valid."

@@ -67,6 +67,19 @@ def training_job(system: SystemPlan) -> str:
     return f"{system.dag}.train_{system.name.replace('-', '_')}"
 
 
+TRAINING_MINUTES = 25
+"""How long a training task runs, from its START to its COMPLETE event."""
+
+
+def training_start(system: SystemPlan, version: VersionPlan) -> datetime:
+    """When a version's training task starts: after each ingest attempt and the feature task.
+
+    The MLflow run and the registration happen inside this task (see ``tracking.py``).
+    """
+    attempts = sum(len(version.ingest_attempts.get(key, ("COMPLETE",))) for key in system.raw_paths)
+    return version.trained + timedelta(minutes=1 + 6 * attempts + 6)
+
+
 def training_run_id(system: SystemPlan, version: VersionPlan) -> str:
     """The OpenLineage run id of a version's training task (also tagged on the MLflow run)."""
     return run_id(version.trained, f"{training_job(system)}:{version.version}")
@@ -637,6 +650,8 @@ def pipeline_events(
         )
     )
     cursor += timedelta(minutes=6)
+    if cursor != training_start(system, version):
+        raise RuntimeError(f"{system.name} v{version.version}: training_start is out of step")
 
     train_job = training_job(system)
     train_facets = {
@@ -702,7 +717,7 @@ def pipeline_events(
     log.add(
         _event(
             RunState.COMPLETE,
-            cursor + timedelta(minutes=25),
+            cursor + timedelta(minutes=TRAINING_MINUTES),
             train_job,
             train_facets,
             train_run,

@@ -7,8 +7,9 @@ workspace stores (``snapshot.dumps()``, with timestamp and metadata) and the bar
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -113,9 +114,15 @@ def write_reports(
     training: dict[tuple[str, str], pd.DataFrame],
     holdouts: dict[tuple[str, str], pd.DataFrame],
     pipelines: dict[tuple[str, str], Pipeline],
+    set_clock: Callable[[datetime], None],
 ) -> list[WrittenReport]:
     """Run every Northwind monitoring report and write it under ``out`` (``evidence/monitoring``)."""
     written: list[WrittenReport] = []
+
+    def when(moment: datetime) -> datetime:
+        # Evidently runs on the story's clock too: its widget ids are UUIDv7s, dated.
+        set_clock(moment.replace(tzinfo=UTC))
+        return moment
 
     def full(snapshot, system: SystemPlan, version: str, file: str) -> None:  # noqa: ANN001
         path = out / system.name / version / file
@@ -135,7 +142,7 @@ def write_reports(
             CREDIT,
             training[(CREDIT.name, "3")],
             credit_now,
-            datetime(2026, 11, 19, 6, 0),
+            when(datetime(2026, 11, 19, 6, 0)),
             "3",
             "credit-default-scorer weekly drift",
             ["drift", "weekly", "production"],
@@ -153,7 +160,7 @@ def write_reports(
             pipelines[(FRAUD.name, "2")],
             holdouts[(FRAUD.name, "2")],
             fraud_now,
-            datetime(2026, 11, 16, 6, 0),
+            when(datetime(2026, 11, 16, 6, 0)),
             "2",
             "card-fraud-detector drift and quality",
             ["drift", "classification", "weekly"],
@@ -170,7 +177,7 @@ def write_reports(
             INCOME,
             training[(INCOME.name, "2")],
             income_then,
-            datetime(2026, 5, 11, 5, 0),
+            when(datetime(2026, 5, 11, 5, 0)),
             "2",
             "income-verifier drift",
             ["drift"],
@@ -187,7 +194,7 @@ def write_reports(
             MARKETING,
             training[(MARKETING.name, "1")],
             marketing_now,
-            datetime(2026, 11, 12, 5, 0),
+            when(datetime(2026, 11, 12, 5, 0)),
             "1",
             "marketing-propensity drift",
             ["drift", "monthly"],
@@ -204,7 +211,7 @@ def write_reports(
             CREDIT,
             training[(CREDIT.name, "3")],
             adhoc,
-            datetime(2026, 10, 2, 9, 0),
+            when(datetime(2026, 10, 2, 9, 0)),
             "3",
             "ad-hoc applications check",
             [],

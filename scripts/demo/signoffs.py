@@ -27,6 +27,8 @@ class SignOffPlan:
     date: str
     version: str | None = None
     expires: str | None = None
+    anomalies: tuple[str, ...] = ()
+    """The anomaly ids (as mldossier names them) an anomaly review or incident triages."""
     attachments: dict[str, str] = field(default_factory=dict)
     """File name (under ``attachments/``) to its text."""
 
@@ -464,6 +466,21 @@ PLANS: tuple[SignOffPlan, ...] = (
         expires="2027-08-05",
         attachments={"incident-INC-2026-031.md": INCIDENT_MD},
     ),
+    # The drift of Evidently's report of 16 November, triaged two days later.
+    _plan(
+        "ANR-2026-009",
+        "anomaly_review",
+        FRAUD,
+        "Anomaly review: drift in card-fraud-detector v2's traffic, week of 16 November",
+        "Drift in transaction_amount, hour_of_day, distance_from_home_km and tx_count_24h "
+        "reviewed: the holiday-season pattern seen every year, not a change of the fraud "
+        "itself. Decision: v2 stays champion with held transactions reviewed by hand; the "
+        "challenger v3 is compared on the same traffic before any promotion.",
+        HEAD_FRAUD,
+        "2026-11-18",
+        version="2",
+        anomalies=("drift:monitoring/card-fraud-detector/2/drift-and-quality-2026-11-16.json",),
+    ),
     _incident_review(
         FRAUD, 3, HEAD_FRAUD, "one incident, INC-2026-031, still open; nothing to notify."
     ),
@@ -536,6 +553,9 @@ def render(plan: SignOffPlan) -> str:
     ]
     if plan.expires:
         lines.append(f"expires: {plan.expires}")
+    if plan.anomalies:
+        lines.append("anomalies:")
+        lines += [f"  - {_scalar(a)}" for a in plan.anomalies]
     if plan.attachments:
         lines.append("attachments:")
         lines += [f"  - attachments/{name}" for name in plan.attachments]

@@ -26,6 +26,13 @@ def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
+REGISTRY_OPENED = at("2026-02-02T09:00")
+"""When Northwind's MLflow tracking server starts (its Default experiment is created)."""
+REGISTRY_EXPORTED = at("2026-11-20T09:00")
+"""When the registry is exported over REST (the collection log's times), after the last
+event of the story (the serving heartbeats of 18 and 19 November)."""
+
+
 @dataclass(frozen=True)
 class VersionPlan:
     """One model version: how it is trained, when, by whom, and where it stands."""
@@ -46,7 +53,11 @@ class VersionPlan:
     """The MLflow run's user (``mlflow.user``)."""
     approved_by: str | None = None
     approval_date: str | None = None
-    """A fixed ISO date-time, or ``"after-creation"`` for the moment the tag is set."""
+    """A fixed ISO date-time, or ``"after-creation"`` for the moment the tag is set
+    (``released``)."""
+    released: datetime | None = None
+    """When the version got its stage, aliases, validation report and approval tags (its
+    release, or its archiving for an old version); None: at registration."""
     validation_report: str | None = None
     git_commit: str = "0000000"
     serving: tuple[datetime, datetime | None, datetime | None] | None = None
@@ -137,6 +148,8 @@ CREDIT = SystemPlan(
             description="Baseline logistic regression on seven application features.",
             author="priya.raman",
             git_commit="1a7c3e2",
+            # Archived when v2 was released; it never served.
+            released=at("2026-06-15T07:50"),
         ),
         VersionPlan(
             "2",
@@ -149,6 +162,8 @@ CREDIT = SystemPlan(
             description="Random forest; replaced by v3 after the Q3 validation.",
             author="priya.raman",
             git_commit="5d09b44",
+            # Archived once its serving job stopped (07:55), before v3's started (08:00).
+            released=at("2026-10-19T07:56"),
             serving=(at("2026-06-15T08:00"), at("2026-10-19T07:55"), at("2026-10-19T07:55")),
         ),
         VersionPlan(
@@ -169,6 +184,9 @@ CREDIT = SystemPlan(
             approval_date="after-creation",
             validation_report="MV-2026-031",
             git_commit="9e41f07",
+            # After validation MV-2026-031 and change approval CHG-2026-118 (16 and 18
+            # October), just before its serving job starts.
+            released=at("2026-10-19T07:50"),
             serving=(at("2026-10-19T08:00"), None, at("2026-11-19T08:00")),
         ),
     ),
@@ -228,6 +246,7 @@ INCOME = SystemPlan(
             description="First income-verification model (logistic regression).",
             author="tom.becker",
             git_commit="c2e8a10",
+            released=at("2026-05-04T06:50"),
         ),
         VersionPlan(
             "2",
@@ -240,8 +259,10 @@ INCOME = SystemPlan(
             description="Random forest on deposit ratio and declared income.",
             author="tom.becker",
             approved_by="tom.becker",
-            approval_date="2026-04-24T16:30:00Z",
+            # Planted: recorded as approved three days before the version was trained.
+            approval_date="2026-04-17T16:30:00Z",
             git_commit="f3b7d91",
+            released=at("2026-05-04T06:50"),
             serving=(at("2026-05-04T07:00"), None, at("2026-11-18T07:00")),
         ),
     ),
@@ -304,6 +325,8 @@ FRAUD = SystemPlan(
             approval_date="after-creation",
             validation_report="MV-2026-024",
             git_commit="7aa01c3",
+            # Change approval CHG-2026-077 moved the alias; the new serving job starts 10 August.
+            released=at("2026-08-07T10:00"),
             # Planted: a timeout then a good retry, and a chargeback ingest that
             # writes an incomplete file, fails its post-load check and is never
             # retried; the feature task reads the file anyway.
@@ -324,6 +347,7 @@ FRAUD = SystemPlan(
             description="Gradient boosting challenger, in shadow evaluation.",
             author="lena.hoffmann",
             git_commit="d81c5e0",
+            released=at("2026-11-10T09:00"),
             # The chargeback ingest stays disabled until the feed is fixed, so the
             # challenger too is trained on the incomplete August file.
             ingest_attempts={"chargebacks": ()},
@@ -366,6 +390,8 @@ MARKETING = SystemPlan(
             description="Propensity model for the autumn campaign.",
             author="sam.okoye",
             git_commit="3c5f9ab",
+            # After validation MV-2026-019.
+            released=at("2026-07-09T14:00"),
             serving=(at("2026-11-16T05:00"), at("2026-11-16T05:18"), None),
         ),
     ),

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import mlflow
@@ -33,6 +35,18 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from .lineage import TrainedModel
 from .story import SystemPlan, VersionPlan
+
+RUN_STEPS = {
+    "start": 1,
+    "model_logged": 15,
+    "metrics_logged": 20,
+    "end": 22,
+    "registered": 23,
+}
+"""Minutes after the training task's START event at which each MLflow step happens: the run
+starts (parameters and inputs logged), the fitted model is logged, the evaluation metrics
+are logged, the run ends, the version is registered; the task completes at minute 25
+(``lineage.TRAINING_MINUTES``)."""
 
 ESTIMATORS = {
     "logreg": ("LogisticRegression", LogisticRegression),
@@ -79,16 +93,30 @@ def tracking_server(workdir: Path) -> Iterator[str]:
     finally:
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
+            if not _exited(server, timeout=30):
                 os.killpg(server.pid, signal.SIGKILL)
                 server.wait()
         log.close()
 
 
+def _exited(process: subprocess.Popen[bytes], timeout: float) -> bool:
+    """Whether ``process`` exits within ``timeout`` seconds.
+
+    Not ``Popen.wait(timeout=...)``: it polls with time.sleep, which fails under libfaketime.
+    """
+    deadline = time.monotonic() + timeout
+    pause = threading.Event()
+    while process.poll() is None:
+        if time.monotonic() >= deadline:
+            return False
+        pause.wait(0.1)
+    return True
+
+
 def _wait_healthy(url: str, server: subprocess.Popen[bytes], timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
+    # Not time.sleep, which fails under libfaketime (see clock.py).
+    pause = threading.Event()
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise RuntimeError(f"mlflow server exited with {server.returncode}; see its log")
@@ -98,8 +126,22 @@ def _wait_healthy(url: str, server: subprocess.Popen[bytes], timeout: float = 12
                     return
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
-        time.sleep(0.5)
+        pause.wait(0.5)
     raise RuntimeError(f"mlflow server at {url} did not become healthy in {timeout:.0f} s")
+
+
+def check_server_clock(url: str, expected: datetime) -> None:
+    """The server runs on the story's clock: its Default experiment was created at ``expected``."""
+    with urllib.request.urlopen(
+        f"{url}/api/2.0/mlflow/experiments/get?experiment_id=0", timeout=10
+    ) as response:
+        created = int(json.load(response)["experiment"]["creation_time"])
+    if created != int(expected.timestamp() * 1000):
+        seen = datetime.fromtimestamp(created / 1000, UTC).isoformat()
+        raise RuntimeError(
+            f"the tracking server's clock read {seen}, not {expected.isoformat()}: "
+            "is libfaketime preloaded into it?"
+        )
 
 
 def build_estimator(system: SystemPlan, version: VersionPlan, numeric: list[str]) -> Pipeline:
@@ -137,13 +179,22 @@ def ensure_registered_model(client: MlflowClient, system: SystemPlan) -> None:
 
 
 def train_version(
-    client: MlflowClient,
     system: SystemPlan,
     version: VersionPlan,
     features: pd.DataFrame,
     openlineage_run_id: str,
+    task_start: datetime,
+    set_clock: Callable[[datetime], None],
 ) -> FittedVersion:
-    """Train, evaluate, log and register one version exactly as the pipeline's task would."""
+    """Train, evaluate, log and register one version exactly as the pipeline's task would.
+
+    ``set_clock`` moves MLflow's clock to each step of :data:`RUN_STEPS` after ``task_start``.
+    """
+
+    def step(name: str) -> None:
+        set_clock(task_start + timedelta(minutes=RUN_STEPS[name]))
+
+    step("start")
     mlflow.set_experiment(system.experiment)
     target = system.target
     x = features.drop(columns=[target])
@@ -187,6 +238,7 @@ def train_version(
         mlflow.log_input(test_ds, context="evaluation", tags={"split": "holdout"})
         pipeline.fit(x_train, y_train)
         signature = infer_signature(x_train, pipeline.predict(x_train))
+        step("model_logged")
         info = mlflow.sklearn.log_model(
             pipeline,
             name="model",
@@ -212,6 +264,7 @@ def train_version(
             "precision": float(precision_score(y_test, predicted, zero_division=0)),
             "recall": float(recall_score(y_test, predicted, zero_division=0)),
         }
+        step("metrics_logged")
         mlflow.log_metrics(metrics, model_id=info.model_id, dataset=test_ds)
         train_auc = roc_auc_score(y_train, pipeline.predict_proba(x_train)[:, 1])
         mlflow.log_metric(
@@ -219,6 +272,8 @@ def train_version(
         )
         experiment_id = run.info.experiment_id
         mlflow_run_id = run.info.run_id
+        step("end")
+    step("registered")
     registered = mlflow.register_model(f"models:/{info.model_id}", system.name)
     if registered.version != version.version:
         raise RuntimeError(
@@ -235,8 +290,21 @@ def train_version(
     return FittedVersion(record, registered.version, pipeline, test_frame)
 
 
-def label_version(client: MlflowClient, system: SystemPlan, version: VersionPlan) -> None:
-    """Description, stage, aliases and approval tags of a registered version."""
+def registered_at(task_start: datetime) -> datetime:
+    """When MLflow creates the version (the ``registered`` step of :data:`RUN_STEPS`)."""
+    return task_start + timedelta(minutes=RUN_STEPS["registered"])
+
+
+def tag_registration(client: MlflowClient, system: SystemPlan, version: VersionPlan) -> None:
+    """What the training task records on the version it registered (at the same moment)."""
+    name, number = system.name, version.version
+    client.set_model_version_tag(name, number, "trained_by_pipeline", system.dag)
+    if version.released is None and version.description:
+        client.update_model_version(name, number, description=version.description)
+
+
+def release_version(client: MlflowClient, system: SystemPlan, version: VersionPlan) -> None:
+    """Description, stage, aliases, validation report and approval tags, at ``released``."""
     name, number = system.name, version.version
     if version.description:
         client.update_model_version(name, number, description=version.description)
@@ -246,23 +314,16 @@ def label_version(client: MlflowClient, system: SystemPlan, version: VersionPlan
         )
     for alias in version.aliases:
         client.set_registered_model_alias(name, alias, number)
-    client.set_model_version_tag(name, number, "trained_by_pipeline", system.dag)
     if version.validation_report:
         client.set_model_version_tag(name, number, "validation_report", version.validation_report)
     if version.approved_by:
         client.set_model_version_tag(name, number, "approved_by", version.approved_by)
     if version.approval_date:
-        client.set_model_version_tag(
-            name, number, "approval_date", approval_moment(client, system, version)
-        )
+        client.set_model_version_tag(name, number, "approval_date", approval_moment(version))
 
 
-def approval_moment(client: MlflowClient, system: SystemPlan, version: VersionPlan) -> str:
-    """The recorded approval date-time: fixed, or the moment of tagging (after creation)."""
+def approval_moment(version: VersionPlan) -> str:
+    """The recorded approval date-time: fixed, or now (the release, on the story's clock)."""
     if version.approval_date != "after-creation":
         return str(version.approval_date)
-    created_ms = client.get_model_version(system.name, version.version).creation_timestamp
-    # Recorded at least a whole second after creation, so the order survives rounding.
-    while int(time.time() * 1000) < created_ms + 2000:
-        time.sleep(0.2)
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
