@@ -128,6 +128,27 @@ def test_results_json_follows_its_published_schema(demo_check: tuple[int, str, d
     assert every and all(len(c["sha256"]) == 64 for c in every)
 
 
+def test_the_demo_accounts_for_every_file_and_reads_its_collection_log(
+    demo_check: tuple[int, str, dict, Path],
+) -> None:
+    _, _, results, _ = demo_check
+    files = {f["path"]: f for f in results["evidence"]["files"]}
+    on_disk = {p.relative_to(DEMO_EVIDENCE).as_posix() for p in DEMO_EVIDENCE.rglob("*")}
+    assert set(files) == {p for p in on_disk if (DEMO_EVIDENCE / p).is_file()}
+    roles = {path: f["role"] for path, f in files.items() if f["role"] != "evidence"}
+    assert roles == {"README.md": "ignored"}
+    assert files["README.md"]["reason"] == "matches `*.md`, a default of evidence.ignore"
+    # A sign-off's attachment is read whatever the patterns say (*.md, *.txt).
+    attached = [f for p, f in files.items() if p.startswith("signoffs/attachments/")]
+    assert len(attached) == 6 and {f["kind"] for f in attached} == {"attachment"}
+    log = files["mlflow/collection-log.json"]
+    assert (log["kind"], log["importer"], log["role"]) == (
+        "collection log",
+        "collection-log",
+        "evidence",
+    )
+
+
 def test_junit_has_one_case_per_verdict(demo_check: tuple[int, str, dict, Path]) -> None:
     _, _, results, out = demo_check
     root = ET.parse(out / "r.xml").getroot()

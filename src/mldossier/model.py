@@ -54,6 +54,19 @@ class Column:
 # ---------------------------------------------------------------- evidence files
 
 
+class FileRole(StrEnum):
+    """What a file of the evidence folder is to the report; the manifest lists every one."""
+
+    EVIDENCE = "evidence"
+    """Read by an importer, or hashed as an attachment: what the verdicts may cite."""
+    SETTINGS = "settings"
+    """Part of the project's settings that happens to lie there (the trusted keys)."""
+    IGNORED = "ignored"
+    """Matched by ``evidence.ignore`` (or its defaults): hashed, never parsed."""
+    NOT_EVIDENCE = "not_evidence"
+    """Parsed, but of a shape no importer reads: listed with a warning, not read."""
+
+
 @dataclass(frozen=True, slots=True)
 class SourceFile:
     """One file of the evidence folder, as hashed when it was read."""
@@ -64,11 +77,15 @@ class SourceFile:
     sha256: str
     kind: str = "unrecognised"
     """What it holds, e.g. ``mlflow``, ``openlineage``, ``evidently``, ``signoff``,
-    ``signature`` (a sign-off's ``.sig``), ``allowed_signers``, ``attachment``."""
+    ``signature`` (a sign-off's ``.sig``), ``allowed_signers``, ``attachment``; ``ignored``
+    for a file not parsed, ``unrecognised`` for one whose shape no importer reads."""
     importer: str = ""
     """Name of the importer that read it ("" when none did)."""
     time: datetime | None = None
     """When the evidence in it was produced, where the file says so."""
+    role: FileRole = FileRole.EVIDENCE
+    reason: str = ""
+    """Why a file is not read as evidence (``ignored``, ``not_evidence``); "" otherwise."""
 
 
 # ---------------------------------------------------------------- MLflow
@@ -491,6 +508,8 @@ class Evidence:
     waivers: tuple[Waiver, ...] = ()
     allowed_signers: AllowedSigners | None = None
     """The trusted signers' file (``signatures.allowed_signers``), None when none is set."""
+    not_read: tuple[SourceFile, ...] = ()
+    """The other files of the folder, by path: ``ignored`` and ``not_evidence`` ones."""
     warnings: tuple[Any, ...] = field(default=())
     """Problems of severity ``warning`` (:class:`mldossier.errors.Problem`)."""
 
