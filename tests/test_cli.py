@@ -180,11 +180,13 @@ def test_check_exits_0_when_nothing_fails(tmp_path: Path) -> None:
             "(re-export the file; it must be one complete JSON document)",
         ),
         (
+            # MLflow's, by its key, but in no shape MLflow answers with: a malformed export,
+            # an error (a file of no known shape at all is only not evidence, see below).
             "odd.json",
-            '{"something": "else"}',
-            "mlflow/odd.json:/: unknown export shape (expected "
-            "an MLflow REST response, OpenLineage RunEvents, an Evidently snapshot or an mldossier "
-            "sign-off; move other files out of the evidence folder)",
+            '{"registered_model": "credit-default-scorer"}',
+            "mlflow/odd.json:/: unknown export shape: it looks like mlflow evidence, but in no "
+            "shape mldossier reads (re-export it; docs/formats.md lists the shapes each "
+            "importer reads)",
         ),
         (
             "latin1.json",
@@ -215,7 +217,7 @@ def test_every_problem_is_reported_not_just_the_first(tmp_path: Path) -> None:
     evidence = tmp_path / "ev"
     evidence.mkdir()
     (evidence / "a.json").write_text("[")
-    (evidence / "b.json").write_text("{}")
+    (evidence / "b.json").write_text('{"registered_models": {}}')
     (evidence / "c.yaml").write_text("a: *b\n")
     code, _, stderr = run("validate", "--evidence", str(evidence))
     assert code == 2
@@ -236,6 +238,98 @@ def test_missing_and_empty_evidence_folders(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     code, _, stderr = run("validate", "--evidence", str(tmp_path / "empty"))
     assert code == 2 and "holds no files" in stderr
+
+
+# ---------------------------------------------------------------- files that are not evidence
+
+NOT_EVIDENCE_FIX = (
+    "(mldossier reads MLflow REST responses, OpenLineage events, Evidently snapshots and its "
+    "own sign-offs and waivers; if the file belongs in the folder, add it to evidence.ignore "
+    "in mldossier.yaml)"
+)
+NOTHING_WRITTEN = "mldossier: {} problem(s) in the input; nothing was written"
+
+
+def demo_mlflow(tmp_path: Path) -> Path:
+    """A copy of the demo's MLflow export (four AI systems) as ``tmp_path/evidence``."""
+    evidence = tmp_path / "evidence"
+    shutil.copytree(DEMO_EVIDENCE / "mlflow", evidence / "mlflow")
+    return evidence
+
+
+def test_a_stray_request_log_is_ignored_by_default(tmp_path: Path) -> None:
+    # An export script's own log of its requests: before evidence.ignore, exit 2 for all.
+    evidence = demo_mlflow(tmp_path)
+    (evidence / "mlflow" / "_requests.json").write_text(
+        '[{"url": "http://mlflow:5000/api/2.0/mlflow/registered-models/search", "status": 200}]'
+    )
+    where = ("--evidence", str(evidence))
+    code, _, stderr = run("--config", str(CONFIG), "validate", "--strict", *where)
+    assert (code, stderr) == (0, "")
+    code, _, stderr = run("--config", str(CONFIG), "check", "--strict", *where)
+    assert code != 2 and stderr == ""  # the verdicts may fail it; the stray file does not
+    code, stdout, _ = run("--config", str(CONFIG), "-v", "validate", "--evidence", str(evidence))
+    assert "  files not read:                 1 (1 ignored)" in stdout.splitlines()
+    assert "  mlflow/_requests.json: ignored, matches `_*`, a default of evidence.ignore" in (
+        stdout.splitlines()
+    )
+
+
+def test_a_file_of_no_known_shape_is_not_evidence_a_warning_an_error_with_strict(
+    tmp_path: Path,
+) -> None:
+    evidence = demo_mlflow(tmp_path)
+    (evidence / "notes.json").write_text('{"todo": "ask the platform team for the drift reports"}')
+    message = (
+        "notes.json:/: not evidence: no importer reads its shape, so it is not read "
+        + NOT_EVIDENCE_FIX
+    )
+    code, stdout, stderr = run("--config", str(CONFIG), "validate", "--evidence", str(evidence))
+    assert (code, stderr.splitlines()) == (0, [f"warning: {message}"])
+    assert "  files not read:                 1 (1 not evidence)" in stdout.splitlines()
+    for command in ("validate", "check"):
+        code, stdout, stderr = run(
+            "--config", str(CONFIG), command, "--strict", "--evidence", str(evidence)
+        )
+        assert (code, stdout) == (2, ""), command
+        assert stderr.splitlines() == [f"error: {message}", NOTHING_WRITTEN.format(1)], command
+
+
+def test_the_configs_ignore_patterns_add_to_the_defaults_and_bang_reads_a_file_again(
+    tmp_path: Path,
+) -> None:
+    evidence = demo_mlflow(tmp_path)
+    (evidence / "notes.json").write_text('{"todo": 1}')
+    # A fifth registered model, in a file the defaults ignore (it starts with "_").
+    (evidence / "mlflow" / "_registered_models_get__extra.json").write_text(
+        '{"registered_model": {"name": "extra-system", "creation_timestamp": 1767225600000, '
+        '"last_updated_timestamp": 1767225600000}}'
+    )
+    code, stdout, stderr = run("validate", "--evidence", str(evidence))
+    assert code == 0 and stderr.startswith("warning: notes.json:/: not evidence")
+    assert "  AI systems (registered models): 4" in stdout.splitlines()
+    config = tmp_path / "mldossier.yaml"
+    config.write_text(
+        "evidence:\n  dir: evidence\n  ignore: [notes.json, '!_registered_models_get__extra.json']\n"
+    )
+    code, stdout, stderr = run("--config", str(config), "-v", "validate", "--strict")
+    assert (code, stderr) == (0, "")
+    lines = stdout.splitlines()
+    assert "  AI systems (registered models): 5" in lines
+    assert "  mlflow/_registered_models_get__extra.json: mlflow importer" in lines
+    assert "  notes.json: ignored, matches `notes.json`, listed in evidence.ignore" in lines
+
+
+def test_a_bad_ignore_pattern_names_its_place_in_the_config(tmp_path: Path) -> None:
+    config = tmp_path / "mldossier.yaml"
+    config.write_text("evidence:\n  ignore: ['*.csv', '!']\n")
+    code, stdout, stderr = run("--config", str(config), "validate")
+    assert (code, stdout) == (2, "")
+    assert stderr.splitlines() == [
+        'error: mldossier.yaml:/evidence/ignore/1: "!" is not a gitignore pattern (write a '
+        "pattern as in .gitignore, such as notes/ or *.csv)",
+        NOTHING_WRITTEN.format(1),
+    ]
 
 
 def test_a_bad_config_value_names_the_key_and_unknown_keys_warn(tmp_path: Path) -> None:

@@ -123,8 +123,9 @@ def check(
 
     Exit 0 when no verdict fails the gate, 1 when one does (by default an exception, a
     formal nonconformity or a check that could not run; --strict adds not_evidenced,
-    --fail-on adds any status), 2 on invalid input or usage. With --quiet a passing check
-    prints nothing and a failing one only the verdicts that fail it.
+    --fail-on adds any status), 2 on invalid input or usage (with --strict, a file that is
+    not evidence is invalid input). With --quiet a passing check prints nothing and a
+    failing one only the verdicts that fail it.
     """
     term = obj.terminal
     if verbose and term.quiet:
@@ -134,7 +135,12 @@ def check(
         stage("reading the evidence and evaluating the controls")
         config = obj.config()
         analysis = analyse(
-            config, evidence_dir, list(control_files), build_cache(config, no_cache), as_of
+            config,
+            evidence_dir,
+            list(control_files),
+            build_cache(config, no_cache),
+            as_of,
+            strict=strict,
         )
     results = analysis.results
     obj.warn_all(results.evidence.warnings)

@@ -11,6 +11,7 @@ from typing import Any
 from mldossier.cache import Cache, cache_key, code_fingerprint, hash_parts, library_versions
 from mldossier.config import Config
 from mldossier.errors import InputError, Problem, UsageError, sort_problems
+from mldossier.intake.completeness import intake_warnings
 from mldossier.intake.files import Document, Limits, relative_inside, scan
 from mldossier.intake.ignore import IgnoreRules
 from mldossier.intake.importers import (
@@ -34,10 +35,7 @@ RELEASE_BYTES = 256 * 1024
 (parsed again then, from bytes checked against the hash): Evidently snapshots of 0.5 MB
 take several times that parsed, and an estate holds hundreds."""
 
-UNKNOWN_SHAPE_FIX = (
-    "expected an MLflow REST response, OpenLineage RunEvents, an Evidently snapshot or an "
-    "mldossier sign-off; move other files out of the evidence folder"
-)
+RESEMBLING_FIX = "re-export it; docs/formats.md lists the shapes each importer reads"
 
 
 def read_evidence(
@@ -61,7 +59,9 @@ def read_indexed(
     In four steps: detect (scan the folder; each parsed file is offered to the importers,
     which claim it by content), read (each importer reads the files it claimed), finish
     (each importer merges what it read into records) and assemble (one linked Evidence).
-    Files that ``evidence.ignore`` matches are hashed, not parsed (``Evidence.not_read``).
+    Files that ``evidence.ignore`` matches are hashed, not parsed; a parsed file no
+    importer claims or resembles is not evidence (a warning, see
+    :mod:`mldossier.intake.completeness`). Both are in ``Evidence.not_read``.
     With a ``cache``, what a built-in importer made of its files is reused when none of
     them changed (see :func:`_intake_key`); the result is the same either way.
 
@@ -133,7 +133,7 @@ class _Found:
     claimed: list[tuple[Document, Importer]]
     problems: list[Problem]
     not_read: list[SourceFile]
-    """Ignored files."""
+    """Ignored files, and parsed files of no importer's shape."""
 
 
 def _detect(
@@ -143,7 +143,11 @@ def _detect(
     opaque: dict[str, str],
     rules: IgnoreRules,
 ) -> _Found:
-    """Scan the folder; each document goes to the first importer that claims it."""
+    """Scan the folder; each document goes to the first importer that claims it.
+
+    A document no importer claims is an error when one resembles it (evidence of a known
+    kind in a shape it does not read: a malformed export), else not evidence.
+    """
     owners: dict[int, Importer | None] = {}
     detect_problems: list[Problem] = []
 
@@ -164,8 +168,26 @@ def _detect(
             continue
         owner = owners[id(entry)]
         if owner is None:
-            problems.append(entry.problem("", "unknown export shape", UNKNOWN_SHAPE_FIX))
-            found.files.append(replace(entry.file, kind="unrecognised"))
+            like = _resembling(active, entry, problems)
+            if like is not None:
+                problems.append(
+                    entry.problem(
+                        "",
+                        f"unknown export shape: it looks like {like.kind} evidence, but in "
+                        "no shape mldossier reads",
+                        RESEMBLING_FIX,
+                    )
+                )
+                found.files.append(replace(entry.file, kind="unrecognised"))
+            else:
+                found.not_read.append(
+                    replace(
+                        entry.file,
+                        kind="unrecognised",
+                        role=FileRole.NOT_EVIDENCE,
+                        reason="no importer reads its shape",
+                    )
+                )
             continue
         # A signature is a file of its own kind, whichever importer reads it.
         kind = SIGNATURE_KIND if entry.format == "sshsig" else owner.kind
@@ -253,7 +275,9 @@ def _assemble(
     errors = [p for p in problems if p.is_error]
     if errors:
         raise InputError(errors)
-    warnings = sort_problems([*config.warnings, *problems, *evidence.warnings])
+    warnings = sort_problems(
+        [*config.warnings, *problems, *evidence.warnings, *intake_warnings(evidence)]
+    )
     evidence = replace(evidence, warnings=tuple(warnings))
     index.rebind(evidence)
     return evidence, index
@@ -309,6 +333,27 @@ def _owner(active: list[Importer], doc: Document, problems: list[Problem]) -> Im
     for imp in active:
         try:
             if imp.detect(doc):
+                return imp
+        except Exception as exc:  # noqa: BLE001 - a broken importer must not hide the file
+            problems.append(
+                doc.problem(
+                    "",
+                    f"importer {imp.name} failed to inspect the file ({type(exc).__name__}: {exc})",
+                    "report this as a bug in that importer",
+                )
+            )
+    return None
+
+
+def _resembling(active: list[Importer], doc: Document, problems: list[Problem]) -> Importer | None:
+    """The first importer whose optional ``resembles`` hook says the document looks like its
+    evidence, though ``detect`` refused it; one that fails to look is a problem."""
+    for imp in active:
+        resembles = getattr(imp, "resembles", None)
+        if resembles is None:
+            continue
+        try:
+            if resembles(doc):
                 return imp
         except Exception as exc:  # noqa: BLE001 - a broken importer must not hide the file
             problems.append(

@@ -102,9 +102,11 @@ def format_terminal(results: Results, verbose: bool = False, style: Style = plai
 
 
 def not_read_counts(evidence: Evidence) -> str:
-    """``2 (2 ignored)``: how many files were not read, and why."""
+    """``3 (2 ignored, 1 not evidence)``: how many files were not read, and why."""
     ignored = sum(1 for f in evidence.not_read if f.role is FileRole.IGNORED)
-    return f"{len(evidence.not_read)}" + (f" ({ignored} ignored)" if ignored else "")
+    other = len(evidence.not_read) - ignored
+    parts = [f"{ignored} ignored"] * bool(ignored) + [f"{other} not evidence"] * bool(other)
+    return f"{len(evidence.not_read)}" + (f" ({', '.join(parts)})" if parts else "")
 
 
 def format_summary(evidence: Evidence, index: Index, files: bool = False) -> str:

@@ -15,6 +15,7 @@ from mldossier.intake.files import Document, resolve_reference, sha256_file
 from mldossier.intake.importers import ImportContext, ImportResult
 
 MARKER = "collection-log/v1"
+FAMILY = "collection-log/"
 
 
 class CollectionLogImporter:
@@ -29,6 +30,11 @@ class CollectionLogImporter:
     def detect(self, doc: Document) -> bool:
         """A JSON document whose ``mldossier`` key is ``collection-log/v1``."""
         return isinstance(doc.data, dict) and doc.data.get("mldossier") == MARKER
+
+    def resembles(self, doc: Document) -> bool:
+        """Another version of the log (``collection-log/v2``): mldossier's, but not readable."""
+        marker = doc.data.get("mldossier") if isinstance(doc.data, dict) else None
+        return isinstance(marker, str) and marker.startswith(FAMILY)
 
     def read(self, doc: Document, result: ImportResult) -> None:
         """Check each listed body against the file now in the evidence folder."""

@@ -71,6 +71,23 @@ _RESPONSES: tuple[tuple[str, type, frozenset[str]], ...] = (
     ("root_uri", str, frozenset({"files", "next_page_token"})),
 )
 _ERROR_KEYS = frozenset({"error_code", "message", "sqlstate", "error_class", "details"})
+_TELLING_KEYS = frozenset(
+    {
+        "registered_models",
+        "registered_model",
+        "model_versions",
+        "model_version",
+        "run",
+        "runs",
+        "experiment",
+        "experiments",
+        "artifact_uri",
+        "root_uri",
+        "error_code",
+    }
+)
+"""Top-level keys that only MLflow's responses have (not ``metrics`` or ``model``, which
+other tools' files have too): a file with one of them is MLflow's, well formed or not."""
 _MLMODEL_MARKERS = ("signature", "model_uuid", "model_id", "run_id", "utc_time_created")
 _MODEL_VERSIONS_TAG = "mlflow.modelVersions"
 
@@ -137,6 +154,17 @@ class MlflowImporter:
         # The server answers in JSON and MLflow writes MLmodel as YAML; anything else that
         # happens to share the keys (a hand-written YAML file) is not theirs.
         return shape is not None and (shape == "mlmodel") == (doc.format == "yaml")
+
+    def resembles(self, doc: Document) -> bool:
+        """A JSON object with a key only MLflow's responses have, or YAML with MLmodel keys:
+        MLflow's, though in no shape :meth:`detect` takes (a malformed export)."""
+        data = doc.data
+        if not isinstance(data, dict):
+            return False
+        if doc.format == "yaml":
+            return "flavors" in data or any(k in data for k in _MLMODEL_MARKERS)
+        # A stream of responses (NDJSON) is none MLflow writes, but it is MLflow's.
+        return doc.format in ("json", "ndjson") and not _TELLING_KEYS.isdisjoint(data)
 
     def read(self, doc: Document, result: ImportResult) -> None:
         """Validate one response and keep a copy of every object in it for :meth:`finish`."""
