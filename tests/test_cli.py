@@ -128,7 +128,7 @@ def test_results_json_follows_its_published_schema(demo_check: tuple[int, str, d
     assert every and all(len(c["sha256"]) == 64 for c in every)
 
 
-def test_the_demo_accounts_for_every_file_and_reads_its_collection_log(
+def test_the_demo_accounts_for_every_file_and_its_collection_log_records_no_failure(
     demo_check: tuple[int, str, dict, Path],
 ) -> None:
     _, _, results, _ = demo_check
@@ -147,6 +147,7 @@ def test_the_demo_accounts_for_every_file_and_reads_its_collection_log(
         "collection-log",
         "evidence",
     )
+    assert results["evidence"]["export_errors"] == []
 
 
 def test_junit_has_one_case_per_verdict(demo_check: tuple[int, str, dict, Path]) -> None:
@@ -240,8 +241,13 @@ def test_missing_and_empty_evidence_folders(tmp_path: Path) -> None:
     assert code == 2 and "holds no files" in stderr
 
 
-# ---------------------------------------------------------------- files that are not evidence
+# ---------------------------------------------------------------- nothing passes on nothing
 
+NO_SYSTEM_FIX = (
+    "(an AI system is an MLflow registered model: export the registry into the folder, with "
+    "mldossier collect mlflow or as registered-models/search responses, or point --evidence "
+    "at the folder that holds it)"
+)
 NOT_EVIDENCE_FIX = (
     "(mldossier reads MLflow REST responses, OpenLineage events, Evidently snapshots and its "
     "own sign-offs and waivers; if the file belongs in the folder, add it to evidence.ignore "
@@ -255,6 +261,113 @@ def demo_mlflow(tmp_path: Path) -> Path:
     evidence = tmp_path / "evidence"
     shutil.copytree(DEMO_EVIDENCE / "mlflow", evidence / "mlflow")
     return evidence
+
+
+def test_a_folder_with_only_a_readme_is_refused_saying_what_was_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "evidence").mkdir()
+    (tmp_path / "evidence" / "README.md").write_text("# Where the exports will go\n")
+    for command in ("validate", "check", "build"):
+        code, stdout, stderr = run(command, "--evidence", "evidence")
+        assert (code, stdout) == (2, ""), command
+        assert stderr.splitlines() == [
+            "error: evidence/: no AI system found: 0 files read, 1 ignored, "
+            f"0 MLflow registered models {NO_SYSTEM_FIX}",
+            NOTHING_WRITTEN.format(1),
+        ], command
+    assert not (tmp_path / "site").exists()
+
+
+@pytest.mark.parametrize(
+    ("error_code", "message"),
+    [
+        ("PERMISSION_DENIED", "User alice does not have READ permission on registered models"),
+        ("RESOURCE_DOES_NOT_EXIST", "Registered Model with name=credit-default-scorer not found"),
+    ],
+)
+def test_an_export_of_error_bodies_only_is_refused_naming_the_file_and_the_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error_code: str, message: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    body = tmp_path / "evidence" / "mlflow" / "registered_models_search_page1.json"
+    body.parent.mkdir(parents=True)
+    body.write_text(json.dumps({"error_code": error_code, "message": message}))
+    for command in ("validate", "check"):
+        code, stdout, stderr = run(command, "--evidence", "evidence")
+        assert (code, stdout) == (2, ""), command
+        assert stderr.splitlines() == [
+            "error: evidence/: no AI system found: 1 file read (1 MLflow error response), "
+            f"0 MLflow registered models {NO_SYSTEM_FIX}",
+            "error: mlflow/registered_models_search_page1.json:/error_code: this is an MLflow "
+            f"error response ({error_code}: {message}), not an export: the call that wrote it "
+            "failed (re-run the export call that failed; a file kept on purpose goes in "
+            "evidence.ignore)",
+            NOTHING_WRITTEN.format(2),
+        ], command
+
+
+def failed_call(evidence: Path, how: str) -> str:
+    """One failed call added to an export that is otherwise whole; its warning line."""
+    if how == "error body":
+        (evidence / "mlflow" / "registered_models_get__retired-scorer.json").write_text(
+            '{"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "Registered Model with '
+            'name=retired-scorer not found"}'
+        )
+        return (
+            "mlflow/registered_models_get__retired-scorer.json:/error_code: this is an MLflow "
+            "error response (RESOURCE_DOES_NOT_EXIST: Registered Model with name=retired-scorer "
+            "not found), not an export: the call that wrote it failed (re-run the export call "
+            "that failed; a file kept on purpose goes in evidence.ignore)"
+        )
+    log_path = evidence / "mlflow" / "collection-log.json"
+    log = json.loads(log_path.read_text())
+    url = "http://127.0.0.1:35687/api/2.0/mlflow/registered-models/get?name=retired-scorer"
+    log["calls"].append(
+        {"method": "GET", "url": url, "status": 403, "sha256": None, "size": 0, "file": None}
+    )
+    log_path.write_text(json.dumps(log, indent=2))
+    return (
+        f"mlflow/collection-log.json:/calls/{len(log['calls']) - 1}/status: the export's call "
+        f"GET {url} failed (HTTP 403) (collect again once the call succeeds: what it would "
+        "have brought is missing)"
+    )
+
+
+@pytest.mark.parametrize("how", ["error body", "collection log"])
+def test_a_failed_call_in_a_whole_export_is_recorded_and_fails_check(
+    tmp_path: Path, how: str
+) -> None:
+    evidence = tmp_path / "evidence"
+    shutil.copytree(DEMO_EVIDENCE, evidence)
+    catalog = tmp_path / "mini.yaml"
+    catalog.write_text(MINI_CATALOG)
+    base = ("--config", str(CONFIG))
+    passing = ("check", "--evidence", str(evidence), "--controls", str(catalog))
+    assert run(*base, *passing)[0] == 0  # the export as it was passes
+    warning = failed_call(evidence, how)
+    code, stdout, stderr = run(*base, "validate", "--evidence", str(evidence))
+    assert (code, stderr.splitlines()) == (0, [f"warning: {warning}"])
+    assert "  failed export calls:            1 (see the warnings)" in stdout.splitlines()
+    out = tmp_path / "r.json"
+    code, stdout, stderr = run(*base, *passing, "--json", str(out))
+    assert (code, stderr.splitlines()) == (1, [f"warning: {warning}"])
+    assert stdout.splitlines()[-1] == (
+        "1 call(s) of the export failed (see the warnings): the evidence is incomplete, so "
+        "the check fails (collect or export again)"
+    )
+    assert "Internal: 4 no exception" in stdout  # every verdict passes, yet the check fails
+    results = json.loads(out.read_text())
+    (recorded,) = results["evidence"]["export_errors"]
+    assert recorded["source"] == ("mlflow error response" if how == "error body" else how)
+    assert recorded["code"] == ("RESOURCE_DOES_NOT_EXIST" if how == "error body" else "HTTP 403")
+    assert f"{recorded['citation']['file']}:{recorded['citation']['pointer']}" in warning
+    validator = Draft202012Validator(load_schema("results"))
+    assert [e.message for e in validator.iter_errors(results)] == []
+    code, stdout, stderr = run(*base, *passing, "--strict")
+    assert (code, stdout) == (2, "")
+    assert stderr.splitlines() == [f"error: {warning}", NOTHING_WRITTEN.format(1)]
 
 
 def test_a_stray_request_log_is_ignored_by_default(tmp_path: Path) -> None:

@@ -685,18 +685,19 @@ def test_navigation_does_not_list_every_page(
     assert 'href="page-3.html"' in second and 'href="index.html"' in second
 
 
-def test_evidence_without_any_ai_system_still_builds(tmp_path: Path) -> None:
+def test_evidence_without_any_ai_system_is_refused_before_anything_is_rendered(
+    tmp_path: Path,
+) -> None:
+    # Nothing passes on nothing: lineage events alone are no AI system to report on.
     evidence = tmp_path / "evidence"
     shutil.copytree(SAMPLES / "openlineage", evidence / "openlineage")
-    analysis, dossier = analysed(evidence)
-    assert dossier.systems == () and dossier.findings == ()
-    out = tmp_path / "site"
-    assert build_site(analysis, dossier, out) == []
-    assert "No registered model was found in the evidence." in (out / "index.html").read_text()
-    assert "No control fails or warns." in (out / "findings" / "index.html").read_text()
-    assert (out / "evidence-files/openlineage/events.ndjson").read_bytes() == (
-        SAMPLES / "openlineage" / "events.ndjson"
-    ).read_bytes()
+    with pytest.raises(InputError) as refused:
+        analysed(evidence)
+    (problem,) = refused.value.problems
+    assert str(problem).startswith(
+        f"{evidence.as_posix()}/: no AI system found: 1 file read (1 openlineage), "
+        "0 MLflow registered models (an AI system is an MLflow registered model"
+    )
 
 
 # ---------------------------------------------------------------- hostile evidence

@@ -88,6 +88,24 @@ class SourceFile:
     """Why a file is not read as evidence (``ignored``, ``not_evidence``); "" otherwise."""
 
 
+@dataclass(frozen=True, slots=True)
+class ExportError:
+    """A call of the export that failed, as the export itself records it.
+
+    An MLflow error response kept as a file (``{"error_code": ..., "message": ...}``), or a
+    call with a status other than 2xx in a collection log: the evidence it would have
+    brought is missing, whatever the other files hold.
+    """
+
+    source: str
+    """``mlflow error response`` or ``collection log``."""
+    code: str
+    """MLflow's ``error_code`` (``PERMISSION_DENIED``), or ``HTTP 404``."""
+    message: str
+    """The server's message, or the call that failed (``GET <url>``)."""
+    cite: Citation
+
+
 # ---------------------------------------------------------------- MLflow
 
 
@@ -510,6 +528,8 @@ class Evidence:
     """The trusted signers' file (``signatures.allowed_signers``), None when none is set."""
     not_read: tuple[SourceFile, ...] = ()
     """The other files of the folder, by path: ``ignored`` and ``not_evidence`` ones."""
+    export_errors: tuple[ExportError, ...] = ()
+    """The calls the export itself records as failed, by file and pointer."""
     warnings: tuple[Any, ...] = field(default=())
     """Problems of severity ``warning`` (:class:`mldossier.errors.Problem`)."""
 

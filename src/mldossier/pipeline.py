@@ -59,14 +59,16 @@ def read(
     cache: Cache | None = None,
     *,
     strict: bool = False,
+    require_system: bool = True,
 ) -> Intake:
     """Read, validate and link the evidence (``evidence_dir`` over the config's); index it.
 
-    With ``strict``, raises InputError when a file is not evidence (see
-    :mod:`mldossier.intake.completeness`).
+    Raises InputError when the evidence yields no AI system (unless not ``require_system``)
+    and, with ``strict``, when a file is not evidence or the export records a failed call
+    (see :mod:`mldossier.intake.completeness`).
     """
     evidence, index = read_indexed(config, evidence_dir, cache=cache)
-    refuse_unusable(evidence, strict)
+    refuse_unusable(evidence, strict, require_system)
     return Intake(evidence, index)
 
 
@@ -152,7 +154,7 @@ def analyse(
     """Read and validate the evidence, load the catalogs, build the lineage graph, evaluate.
 
     ``as_of`` is the evaluation date (``--as-of``); without it ``SOURCE_DATE_EPOCH``, else today.
-    ``strict``: a file that is not evidence is an input error.
+    ``strict``: a file that is not evidence, or a failed export call, is an input error.
     """
     cache = cache if cache is not None else Cache(None)
     intake = read(config, evidence_dir, cache, strict=strict)

@@ -113,7 +113,8 @@ as_of_option = click.option(
 
 STRICT_INTAKE_HELP = (
     "a file in the evidence folder that is not evidence (of a shape no importer reads, and "
-    "not in evidence.ignore) is an error (exit 2), not a warning"
+    "not in evidence.ignore) and a call the export records as failed are errors (exit 2), "
+    "not warnings"
 )
 
 strict_gate_option = click.option(
@@ -131,7 +132,7 @@ strict_intake_option = click.option(
     is_flag=True,
     help=f"Strict intake: {STRICT_INTAKE_HELP}.",
 )
-"""``--strict`` of ``validate``: files not evidence are errors."""
+"""``--strict`` of ``validate``: files not evidence and failed export calls are errors."""
 
 no_cache_option = click.option(
     "--no-cache",

@@ -19,8 +19,8 @@ from mldossier.render.text import format_summary
 def validate(obj: Context, evidence_dir: Path | None, strict: bool) -> None:
     """Read and validate every evidence file; print a summary or every problem.
 
-    Exit 0 when all input is valid, 2 otherwise (with --strict also when a file is not
-    evidence).
+    Exit 0 when all input is valid, 2 otherwise: an invalid file, or a folder that yields
+    no AI system (with --strict also a file that is not evidence, or a failed export call).
     With --quiet a valid folder prints nothing; with --verbose the summary lists every file
     read and its importer, and every file not read and why.
     """

@@ -262,6 +262,9 @@ def _assemble(
 ) -> tuple[Evidence, Index]:
     """One linked Evidence of every record and its index; InputError if any problem is an error."""
     files, not_read = _with_attachments(found, records)
+    records["export_errors"] = sorted(
+        records.get("export_errors", []), key=lambda e: (e.cite.file, e.cite.pointer)
+    )
     evidence = Evidence(
         root=root.as_posix(),
         files=tuple(sorted(files, key=lambda f: f.path)),
@@ -315,7 +318,9 @@ def _with_times(evidence: Evidence) -> tuple[SourceFile, ...]:
     newest: dict[str, datetime] = {}
     for name in Evidence.__dataclass_fields__:
         group = getattr(evidence, name)
-        if name in ("files", "not_read", "warnings", "unlinked") or not (isinstance(group, tuple)):
+        if name in ("files", "not_read", "export_errors", "warnings", "unlinked") or not (
+            isinstance(group, tuple)
+        ):
             continue
         for record in group:
             cite = getattr(record, "cite", None)

@@ -138,6 +138,10 @@ def format_summary(evidence: Evidence, index: Index, files: bool = False) -> str
     for item in evidence.unlinked:
         lines.append(f"    - {item.kind} {item.key}: {item.reason} [{item.cite.file}]")
     lines.append(f"  files not read:                 {not_read_counts(evidence)}")
+    if evidence.export_errors:
+        lines.append(
+            f"  failed export calls:            {len(evidence.export_errors)} (see the warnings)"
+        )
     if files:
         lines.append(f"Files read ({len(evidence.files)}):")
         lines.extend(

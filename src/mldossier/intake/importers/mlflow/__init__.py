@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from mldossier.errors import Problem, pointer
 from mldossier.formats.schema import schema_problems
 from mldossier.formats.text import show
+from mldossier.intake.completeness import MLFLOW_ERROR
 from mldossier.intake.files import Document
 from mldossier.intake.importers import ImportContext, ImportResult
 from mldossier.intake.importers.mlflow.decoded import (
@@ -45,7 +46,7 @@ from mldossier.intake.importers.mlflow.records import (
     signature_label,
 )
 from mldossier.intake.naming import version_sort_key
-from mldossier.model import ModelSignature
+from mldossier.model import ExportError, ModelSignature
 
 SCHEMA = "mlflow"
 """Shipped schema of the REST responses (``schemas/mlflow.schema.json``)."""
@@ -180,15 +181,12 @@ class MlflowImporter:
             )
             return
         if shape == "error":
-            # A failed export call: worth saying, but it is not evidence of anything.
-            result.problems.append(
-                doc.problem(
-                    "/error_code",
-                    f"this is an MLflow error response ({data['error_code']}: {data['message']}), "
-                    "not an export",
-                    "re-run the export call that failed, or remove the file",
-                    severity="warning",
-                )
+            # A failed export call: evidence of nothing but the failure, which is recorded.
+            result.add(
+                "export_errors",
+                ExportError(
+                    MLFLOW_ERROR, data["error_code"], data["message"], doc.cite("/error_code")
+                ),
             )
             return
         if shape == "input_example":
