@@ -527,6 +527,40 @@ def test_evidence_files_are_copied_byte_for_byte(sample_site: Built) -> None:
         assert f.sha256 in index
 
 
+def test_the_evidence_page_lists_the_files_not_read_and_the_failed_calls(
+    sample_site: Built,
+) -> None:
+    index = (sample_site.site / "evidence" / "index.html").read_text()
+    unread = CellText(index, "unread-files").text
+    assert "mlflow/rest/error_logged_models_search_GET_method.txt" in unread
+    assert "ignored" in unread and "matches `*.txt`, a default of evidence.ignore" in unread
+    (txt,) = sample_site.dossier.evidence.not_read
+    assert txt.sha256 in unread
+    # The samples keep one MLflow error response: the export's own error, with its code.
+    failed = CellText(index, "failed-export-calls").text
+    assert "RESOURCE_DOES_NOT_EXIST" in failed and "mlflow error response" in failed
+    assert "mlflow/rest/error_registered_models_get_missing.json" in failed
+    links = [url for _, name, url in Scan(index).urls() if name == "href"]
+    assert "../" + raw_copy_path("mlflow/rest/error_registered_models_get_missing.json") in links
+
+
+def test_a_folder_whose_every_file_is_read_says_so(tmp_path: Path) -> None:
+    evidence = tmp_path / "evidence"
+    for name in (
+        "registered_models_get__breast-cancer-classifier.json",
+        "model_versions_get__breast-cancer-classifier__v2.json",
+    ):
+        (evidence / "mlflow").mkdir(parents=True, exist_ok=True)
+        shutil.copy(SAMPLES / "mlflow" / "rest" / name, evidence / "mlflow" / name)
+    analysis, dossier = analysed(evidence)
+    out = tmp_path / "site"
+    assert build_site(analysis, dossier, out) == []
+    index = (out / "evidence" / "index.html").read_text()
+    assert dossier.evidence.not_read == ()
+    assert CellText(index, "unread-files").text.strip().endswith("Every file was read.")
+    assert "failed-export-calls" not in index and "Export errors" not in index
+
+
 def test_results_json_is_published_and_linked(sample_site: Built, hostile_site: Built) -> None:
     published = (sample_site.site / "results.json").read_text()
     assert json.loads(published) == to_json(sample_site.analysis.results)
