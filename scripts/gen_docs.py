@@ -202,6 +202,7 @@ def checks_page() -> str:
 
 def configuration_page() -> str:
     """The configuration reference: the commented file ``mldossier init`` writes."""
+    from mldossier.config import DEFAULT_IGNORE
     from mldossier.scaffold import CONFIG_SCHEMA_NAME, config_text
 
     return "\n".join(
@@ -220,6 +221,27 @@ def configuration_page() -> str:
             "```yaml",
             config_text().rstrip(),
             "```",
+            "",
+            "## Files that are not evidence",
+            "",
+            "`evidence.ignore` lists gitignore-style patterns, relative to the evidence",
+            "folder, of files that are not evidence: they are hashed and listed in the",
+            "manifest (role `ignored`, with the pattern that matched) and on the site's",
+            "evidence page, but never parsed. The list **adds to** the defaults, which always",
+            f"apply: {', '.join(f'`{p}`' for p in DEFAULT_IGNORE)} (hidden files, read-me",
+            "files and notes, text and logs, and names starting with `_`, such as an export",
+            "script's own `_requests.json`). Patterns are read in order, defaults first, and",
+            "the last one that matches a file decides, so `!pattern` reads a file again, a",
+            "default's included (`!_approved.yaml`). As in `.gitignore`, a pattern without",
+            "a `/` matches a name at any depth and `notes/` a whole folder; unlike git, a",
+            "`!pattern` also reaches into an ignored folder, because files are matched one by",
+            "one. Hidden folders (`.git`) are never walked. A file that a sign-off lists under",
+            "`attachments` is read whatever the patterns say (as git keeps a file it tracks).",
+            "A pattern that cannot match (`!`, a blank, a comment) is an error naming its place.",
+            "",
+            "A JSON, NDJSON or YAML file that no pattern ignores and no importer reads is *not",
+            "evidence*: a warning in `validate` and `check` (an error with `--strict`), listed",
+            "with the reason. List it here if it belongs in the folder.",
             "",
             "## Trusted signers",
             "",

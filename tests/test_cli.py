@@ -141,6 +141,28 @@ def test_results_json_follows_its_published_schema(demo_check: tuple[int, str, d
     assert every and all(len(c["sha256"]) == 64 for c in every)
 
 
+def test_the_demo_accounts_for_every_file_and_its_collection_log_records_no_failure(
+    demo_check: tuple[int, str, dict, Path],
+) -> None:
+    _, _, results, _ = demo_check
+    files = {f["path"]: f for f in results["evidence"]["files"]}
+    on_disk = {p.relative_to(DEMO_EVIDENCE).as_posix() for p in DEMO_EVIDENCE.rglob("*")}
+    assert set(files) == {p for p in on_disk if (DEMO_EVIDENCE / p).is_file()}
+    roles = {path: f["role"] for path, f in files.items() if f["role"] != "evidence"}
+    assert roles == {"README.md": "ignored"}
+    assert files["README.md"]["reason"] == "matches `*.md`, a default of evidence.ignore"
+    # A sign-off's attachment is read whatever the patterns say (*.md, *.txt).
+    attached = [f for p, f in files.items() if p.startswith("signoffs/attachments/")]
+    assert len(attached) == 6 and {f["kind"] for f in attached} == {"attachment"}
+    log = files["mlflow/collection-log.json"]
+    assert (log["kind"], log["importer"], log["role"]) == (
+        "collection log",
+        "collection-log",
+        "evidence",
+    )
+    assert results["evidence"]["export_errors"] == []
+
+
 def test_junit_has_one_case_per_verdict(demo_check: tuple[int, str, dict, Path]) -> None:
     _, _, results, out = demo_check
     root = ET.parse(out / "r.xml").getroot()
@@ -172,11 +194,13 @@ def test_check_exits_0_when_nothing_fails(tmp_path: Path) -> None:
             "(re-export the file; it must be one complete JSON document)",
         ),
         (
+            # MLflow's, by its key, but in no shape MLflow answers with: a malformed export,
+            # an error (a file of no known shape at all is only not evidence, see below).
             "odd.json",
-            '{"something": "else"}',
-            "mlflow/odd.json:/: unknown export shape (expected "
-            "an MLflow REST response, OpenLineage RunEvents, an Evidently snapshot or an mldossier "
-            "sign-off; move other files out of the evidence folder)",
+            '{"registered_model": "credit-default-scorer"}',
+            "mlflow/odd.json:/: unknown export shape: it looks like mlflow evidence, but in no "
+            "shape mldossier reads (re-export it; docs/formats.md lists the shapes each "
+            "importer reads)",
         ),
         (
             "latin1.json",
@@ -207,7 +231,7 @@ def test_every_problem_is_reported_not_just_the_first(tmp_path: Path) -> None:
     evidence = tmp_path / "ev"
     evidence.mkdir()
     (evidence / "a.json").write_text("[")
-    (evidence / "b.json").write_text("{}")
+    (evidence / "b.json").write_text('{"registered_models": {}}')
     (evidence / "c.yaml").write_text("a: *b\n")
     code, _, stderr = run("validate", "--evidence", str(evidence))
     assert code == 2
@@ -228,6 +252,210 @@ def test_missing_and_empty_evidence_folders(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     code, _, stderr = run("validate", "--evidence", str(tmp_path / "empty"))
     assert code == 2 and "holds no files" in stderr
+
+
+# ---------------------------------------------------------------- nothing passes on nothing
+
+NO_SYSTEM_FIX = (
+    "(an AI system is an MLflow registered model: export the registry into the folder, with "
+    "mldossier collect mlflow or as registered-models/search responses, or point --evidence "
+    "at the folder that holds it)"
+)
+NOT_EVIDENCE_FIX = (
+    "(mldossier reads MLflow REST responses, OpenLineage events, Evidently snapshots and its "
+    "own sign-offs and waivers; if the file belongs in the folder, add it to evidence.ignore "
+    "in mldossier.yaml)"
+)
+NOTHING_WRITTEN = "mldossier: {} problem(s) in the input; nothing was written"
+
+
+def demo_mlflow(tmp_path: Path) -> Path:
+    """A copy of the demo's MLflow export (four AI systems) as ``tmp_path/evidence``."""
+    evidence = tmp_path / "evidence"
+    shutil.copytree(DEMO_EVIDENCE / "mlflow", evidence / "mlflow")
+    return evidence
+
+
+def test_a_folder_with_only_a_readme_is_refused_saying_what_was_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "evidence").mkdir()
+    (tmp_path / "evidence" / "README.md").write_text("# Where the exports will go\n")
+    for command in ("validate", "check", "build"):
+        code, stdout, stderr = run(command, "--evidence", "evidence")
+        assert (code, stdout) == (2, ""), command
+        assert stderr.splitlines() == [
+            "error: evidence/: no AI system found: 0 files read, 1 ignored, "
+            f"0 MLflow registered models {NO_SYSTEM_FIX}",
+            NOTHING_WRITTEN.format(1),
+        ], command
+    assert not (tmp_path / "site").exists()
+
+
+@pytest.mark.parametrize(
+    ("error_code", "message"),
+    [
+        ("PERMISSION_DENIED", "User alice does not have READ permission on registered models"),
+        ("RESOURCE_DOES_NOT_EXIST", "Registered Model with name=credit-default-scorer not found"),
+    ],
+)
+def test_an_export_of_error_bodies_only_is_refused_naming_the_file_and_the_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error_code: str, message: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    body = tmp_path / "evidence" / "mlflow" / "registered_models_search_page1.json"
+    body.parent.mkdir(parents=True)
+    body.write_text(json.dumps({"error_code": error_code, "message": message}))
+    for command in ("validate", "check"):
+        code, stdout, stderr = run(command, "--evidence", "evidence")
+        assert (code, stdout) == (2, ""), command
+        assert stderr.splitlines() == [
+            "error: evidence/: no AI system found: 1 file read (1 MLflow error response), "
+            f"0 MLflow registered models {NO_SYSTEM_FIX}",
+            "error: mlflow/registered_models_search_page1.json:/error_code: this is an MLflow "
+            f"error response ({error_code}: {message}), not an export: the call that wrote it "
+            "failed (re-run the export call that failed; a file kept on purpose goes in "
+            "evidence.ignore)",
+            NOTHING_WRITTEN.format(2),
+        ], command
+
+
+def failed_call(evidence: Path, how: str) -> str:
+    """One failed call added to an export that is otherwise whole; its warning line."""
+    if how == "error body":
+        (evidence / "mlflow" / "registered_models_get__retired-scorer.json").write_text(
+            '{"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "Registered Model with '
+            'name=retired-scorer not found"}'
+        )
+        return (
+            "mlflow/registered_models_get__retired-scorer.json:/error_code: this is an MLflow "
+            "error response (RESOURCE_DOES_NOT_EXIST: Registered Model with name=retired-scorer "
+            "not found), not an export: the call that wrote it failed (re-run the export call "
+            "that failed; a file kept on purpose goes in evidence.ignore)"
+        )
+    log_path = evidence / "mlflow" / "collection-log.json"
+    log = json.loads(log_path.read_text())
+    url = "http://127.0.0.1:35687/api/2.0/mlflow/registered-models/get?name=retired-scorer"
+    log["calls"].append(
+        {"method": "GET", "url": url, "status": 403, "sha256": None, "size": 0, "file": None}
+    )
+    log_path.write_text(json.dumps(log, indent=2))
+    return (
+        f"mlflow/collection-log.json:/calls/{len(log['calls']) - 1}/status: the export's call "
+        f"GET {url} failed (HTTP 403) (collect again once the call succeeds: what it would "
+        "have brought is missing)"
+    )
+
+
+@pytest.mark.parametrize("how", ["error body", "collection log"])
+def test_a_failed_call_in_a_whole_export_is_recorded_and_fails_check(
+    tmp_path: Path, how: str
+) -> None:
+    evidence = tmp_path / "evidence"
+    shutil.copytree(DEMO_EVIDENCE, evidence)
+    catalog = tmp_path / "mini.yaml"
+    catalog.write_text(MINI_CATALOG)
+    base = ("--config", str(CONFIG))
+    passing = ("check", "--evidence", str(evidence), "--controls", str(catalog))
+    assert run(*base, *passing)[0] == 0  # the export as it was passes
+    warning = failed_call(evidence, how)
+    code, stdout, stderr = run(*base, "validate", "--evidence", str(evidence))
+    assert (code, stderr.splitlines()) == (0, [f"warning: {warning}"])
+    assert "  failed export calls:            1 (see the warnings)" in stdout.splitlines()
+    out = tmp_path / "r.json"
+    code, stdout, stderr = run(*base, *passing, "--json", str(out))
+    assert (code, stderr.splitlines()) == (1, [f"warning: {warning}"])
+    assert stdout.splitlines()[-1] == (
+        "1 call(s) of the export failed (see the warnings): the evidence is incomplete, so "
+        "the check fails (collect or export again)"
+    )
+    assert "Internal: 4 no exception" in stdout  # every verdict passes, yet the check fails
+    results = json.loads(out.read_text())
+    (recorded,) = results["evidence"]["export_errors"]
+    assert recorded["source"] == ("mlflow error response" if how == "error body" else how)
+    assert recorded["code"] == ("RESOURCE_DOES_NOT_EXIST" if how == "error body" else "HTTP 403")
+    assert f"{recorded['citation']['file']}:{recorded['citation']['pointer']}" in warning
+    validator = Draft202012Validator(load_schema("results"))
+    assert [e.message for e in validator.iter_errors(results)] == []
+    code, stdout, stderr = run(*base, *passing, "--strict")
+    assert (code, stdout) == (2, "")
+    assert stderr.splitlines() == [f"error: {warning}", NOTHING_WRITTEN.format(1)]
+
+
+def test_a_stray_request_log_is_ignored_by_default(tmp_path: Path) -> None:
+    # An export script's own log of its requests: before evidence.ignore, exit 2 for all.
+    evidence = demo_mlflow(tmp_path)
+    (evidence / "mlflow" / "_requests.json").write_text(
+        '[{"url": "http://mlflow:5000/api/2.0/mlflow/registered-models/search", "status": 200}]'
+    )
+    where = ("--evidence", str(evidence))
+    code, _, stderr = run("--config", str(CONFIG), "validate", "--strict", *where)
+    assert (code, stderr) == (0, "")
+    code, _, stderr = run("--config", str(CONFIG), "check", "--strict", *where)
+    assert code != 2 and stderr == ""  # the verdicts may fail it; the stray file does not
+    code, stdout, _ = run("--config", str(CONFIG), "-v", "validate", "--evidence", str(evidence))
+    assert "  files not read:                 1 (1 ignored)" in stdout.splitlines()
+    assert "  mlflow/_requests.json: ignored, matches `_*`, a default of evidence.ignore" in (
+        stdout.splitlines()
+    )
+
+
+def test_a_file_of_no_known_shape_is_not_evidence_a_warning_an_error_with_strict(
+    tmp_path: Path,
+) -> None:
+    evidence = demo_mlflow(tmp_path)
+    (evidence / "notes.json").write_text('{"todo": "ask the platform team for the drift reports"}')
+    message = (
+        "notes.json:/: not evidence: no importer reads its shape, so it is not read "
+        + NOT_EVIDENCE_FIX
+    )
+    code, stdout, stderr = run("--config", str(CONFIG), "validate", "--evidence", str(evidence))
+    assert (code, stderr.splitlines()) == (0, [f"warning: {message}"])
+    assert "  files not read:                 1 (1 not evidence)" in stdout.splitlines()
+    for command in ("validate", "check"):
+        code, stdout, stderr = run(
+            "--config", str(CONFIG), command, "--strict", "--evidence", str(evidence)
+        )
+        assert (code, stdout) == (2, ""), command
+        assert stderr.splitlines() == [f"error: {message}", NOTHING_WRITTEN.format(1)], command
+
+
+def test_the_configs_ignore_patterns_add_to_the_defaults_and_bang_reads_a_file_again(
+    tmp_path: Path,
+) -> None:
+    evidence = demo_mlflow(tmp_path)
+    (evidence / "notes.json").write_text('{"todo": 1}')
+    # A fifth registered model, in a file the defaults ignore (it starts with "_").
+    (evidence / "mlflow" / "_registered_models_get__extra.json").write_text(
+        '{"registered_model": {"name": "extra-system", "creation_timestamp": 1767225600000, '
+        '"last_updated_timestamp": 1767225600000}}'
+    )
+    code, stdout, stderr = run("validate", "--evidence", str(evidence))
+    assert code == 0 and stderr.startswith("warning: notes.json:/: not evidence")
+    assert "  AI systems (registered models): 4" in stdout.splitlines()
+    config = tmp_path / "mldossier.yaml"
+    config.write_text(
+        "evidence:\n  dir: evidence\n  ignore: [notes.json, '!_registered_models_get__extra.json']\n"
+    )
+    code, stdout, stderr = run("--config", str(config), "-v", "validate", "--strict")
+    assert (code, stderr) == (0, "")
+    lines = stdout.splitlines()
+    assert "  AI systems (registered models): 5" in lines
+    assert "  mlflow/_registered_models_get__extra.json: mlflow importer" in lines
+    assert "  notes.json: ignored, matches `notes.json`, listed in evidence.ignore" in lines
+
+
+def test_a_bad_ignore_pattern_names_its_place_in_the_config(tmp_path: Path) -> None:
+    config = tmp_path / "mldossier.yaml"
+    config.write_text("evidence:\n  ignore: ['*.csv', '!']\n")
+    code, stdout, stderr = run("--config", str(config), "validate")
+    assert (code, stdout) == (2, "")
+    assert stderr.splitlines() == [
+        'error: mldossier.yaml:/evidence/ignore/1: "!" is not a gitignore pattern (write a '
+        "pattern as in .gitignore, such as notes/ or *.csv)",
+        NOTHING_WRITTEN.format(1),
+    ]
 
 
 def test_a_bad_config_value_names_the_key_and_unknown_keys_warn(tmp_path: Path) -> None:

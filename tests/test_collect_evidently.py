@@ -275,6 +275,24 @@ def test_projects_with_one_folder_name_get_their_ids(workspace: Path, tmp_path: 
     ]
 
 
+@pytest.mark.parametrize(
+    ("project", "folder"),
+    [("_archive", "%5Farchive"), ("README", "%52EADME"), ("notes.md", "notes%2Emd")],
+)
+def test_a_project_the_default_ignore_patterns_would_skip_is_collected_readable(
+    workspace: Path, tmp_path: Path, project: str, folder: str
+) -> None:
+    add_project(workspace, OTHER_PROJECT, project, {DRIFT_ID: DRIFT.read_bytes()})
+    out = tmp_path / "evidence" / "monitoring"
+    assert run("--workspace", str(workspace), "--out", str(out)).exit_code == 0
+    assert folder in {p.name for p in out.iterdir()}
+    evidence = read_collection(tmp_path / "evidence")
+    assert f"monitoring/{folder}/snapshots/{DRIFT_ID}.json" in {
+        r.cite.file for r in evidence.reports
+    }
+    assert evidence.not_read == ()
+
+
 def test_only_the_projects_asked_for(workspace: Path, tmp_path: Path) -> None:
     add_project(workspace, OTHER_PROJECT, "fraud", {DRIFT_ID: DRIFT.read_bytes()})
     for choice in ("fraud", OTHER_PROJECT):

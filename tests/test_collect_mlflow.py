@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import click
 import pytest
@@ -39,6 +39,7 @@ from mldossier.cli.common import Context
 from mldossier.collect import LOG_NAME, safe_name
 from mldossier.collect.http import HttpClient, HttpSettings
 from mldossier.collect.progress import Progress
+from mldossier.intake.ignore import IgnoreRules
 
 REST = SAMPLES / "mlflow" / "rest"
 MODEL_ARTIFACTS = SAMPLES / "mlflow" / "model_artifacts"
@@ -632,10 +633,18 @@ def test_the_client_never_shows_credentials_from_a_url() -> None:
         (".hidden", "%2Ehidden"),
         ("trailing. ", "trailing.%20"),
         ("100%~", "100%25%7E"),
+        # What evidence.ignore's defaults skip (_*, README*, *.md, *.txt, *.log) is escaped.
+        ("_internal", "%5Finternal"),
+        ("README", "%52EADME"),
+        ("model-card.md", "model-card%2Emd"),
+        ("_notes.txt", "%5Fnotes%2Etxt"),
+        ("x_y.log.json", "x_y.log.json"),
     ],
 )
 def test_safe_names_are_readable_and_distinct(name: str, safe: str) -> None:
     assert safe_name(name) == safe
+    assert unquote(safe) == name  # reversible
+    assert IgnoreRules().reason(safe) is None
 
 
 def test_long_names_end_in_a_hash() -> None:

@@ -405,6 +405,10 @@ def prepare_case(case: str, spec: dict[str, Any], work: Path, corpus: Path) -> l
         _copy_unit(case, corpus, work if command in ("catalog", "config") else evidence)
     for support in spec.get("with", []):
         _copy_unit(support, corpus, evidence)
+    if spec.get("system"):
+        # A folder that yields no AI system is refused: a case that shows what an importer
+        # made of its file (the validate summary) gets one beside it.
+        mini_evidence(evidence / "system")
     args: list[str] = []
     if "config" in spec:
         (work / "mldossier.yaml").write_text(spec["config"])

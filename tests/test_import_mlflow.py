@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import hashlib
 import json
 import math
 import random
@@ -18,7 +19,7 @@ from conftest import SAMPLES
 from mldossier.intake.files import Document, Limits, scan
 from mldossier.intake.importers import ImportContext, ImportResult
 from mldossier.intake.importers.mlflow import MlflowImporter, response_shape
-from mldossier.model import Column
+from mldossier.model import Citation, Column, ExportError
 
 MLFLOW = SAMPLES / "mlflow"
 REST = MLFLOW / "rest"
@@ -95,10 +96,12 @@ def errors(result: ImportResult) -> list[str]:
 
 def test_whole_sample_folder_imports_with_no_error():
     result, claimed, left = run_import(MLFLOW)
-    assert errors(result) == []
-    # The one deliberate error body is reported, as a warning: it is not evidence.
-    assert [p.file for p in result.problems] == ["rest/error_registered_models_get_missing.json"]
+    assert result.problems == []
+    # The one deliberate error body is recorded as the export's own error: not evidence.
+    (failed,) = result.records["export_errors"]
+    assert failed.cite.file == "rest/error_registered_models_get_missing.json"
     assert {k: len(v) for k, v in result.records.items()} == {
+        "export_errors": 1,
         "experiments": 3,
         "registered_models": 3,
         "model_versions": 7,
@@ -219,13 +222,22 @@ def test_error_body_is_reported_with_the_server_message(tmp_path):
     copy_rest(tmp_path, "error_registered_models_get_missing.json")
     result, claimed, _ = run_import(tmp_path)
     assert claimed == ["error_registered_models_get_missing.json"]
-    assert messages(result) == [
-        "error_registered_models_get_missing.json:/error_code: this is an MLflow error "
-        "response (RESOURCE_DOES_NOT_EXIST: Registered Model with name=does-not-exist not "
-        "found), not an export (re-run the export call that failed, or remove the file)"
-    ]
-    assert result.problems[0].severity == "warning"
-    assert result.records == {}
+    # Not a problem of the importer's: the intake makes it a warning, or an error when
+    # nothing else is there (tests/test_cli.py).
+    assert result.problems == []
+    sha = hashlib.sha256(
+        (tmp_path / "error_registered_models_get_missing.json").read_bytes()
+    ).hexdigest()
+    assert result.records == {
+        "export_errors": [
+            ExportError(
+                "mlflow error response",
+                "RESOURCE_DOES_NOT_EXIST",
+                "Registered Model with name=does-not-exist not found",
+                Citation("error_registered_models_get_missing.json", "/error_code", sha),
+            )
+        ]
+    }
 
 
 # ---------------------------------------------------------------- registry quirks

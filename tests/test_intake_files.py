@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 from pathlib import Path
@@ -10,11 +12,14 @@ from typing import Any
 import pytest
 from conftest import DEMO_EVIDENCE, REPO
 
-from mldossier.config import load_config
+from mldossier.config import DEFAULT_IGNORE, load_config
 from mldossier.errors import InputError, Problem
+from mldossier.formats.schema import load_schema
 from mldossier.formats.yaml import parse_yaml_text
 from mldossier.intake import read as intake
 from mldossier.intake.files import Document, Limits, resolve_reference, scan
+from mldossier.intake.ignore import IgnoreRules
+from mldossier.model import FileRole, SourceFile
 
 
 def problems_of(root: Path, limits: Limits | None = None) -> list[str]:
@@ -313,3 +318,135 @@ def test_a_released_document_that_grew_is_refused(tmp_path: Path) -> None:
     with path.open("ab") as fh:
         fh.write(b" " * (8 * 1024 * 1024))
     assert "file changed while mldossier was reading" in str(doc.reload())
+
+
+# ---------------------------------------------------------------- evidence.ignore
+
+
+@pytest.mark.parametrize(
+    ("path", "pattern"),
+    [
+        ("README.md", "*.md"),
+        ("README", "README*"),
+        ("mlflow/README-export.json", "README*"),
+        ("notes/meeting.txt", "*.txt"),
+        ("export.log", "*.log"),
+        ("mlflow/_requests.json", "_*"),
+        ("_scratch/registered_models_search.json", "_*"),
+        (".DS_Store", ".*"),
+        ("mlflow/.env", ".*"),
+    ],
+)
+def test_the_default_patterns_ignore_notes_logs_and_underscore_names(
+    path: str, pattern: str
+) -> None:
+    assert IgnoreRules().reason(path) == f"matches `{pattern}`, a default of evidence.ignore"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "mlflow/registered_models_get__credit_default-scorer.json",
+        "mlflow/artifacts/m-1/MLmodel",
+        "openlineage/events.ndjson",
+        "monitoring/credit-default-scorer/3/drift-2026-11-19.json",
+        "signoffs/a_b.yaml",
+        "signoffs/a_b.yaml.sig",
+    ],
+)
+def test_the_default_patterns_leave_evidence_alone(path: str) -> None:
+    assert IgnoreRules().reason(path) is None
+
+
+def test_the_configs_patterns_come_after_the_defaults_and_bang_reads_a_file_again() -> None:
+    rules = IgnoreRules(("exports/requests/", "!_keep.json", "!README-approval.yaml"))
+    assert rules.reason("exports/requests/page1.json") == (
+        "matches `exports/requests/`, listed in evidence.ignore"
+    )
+    assert rules.reason("_keep.json") is None
+    assert rules.reason("mlflow/_keep.json") is None  # no slash: at any depth
+    assert rules.reason("README-approval.yaml") is None
+    assert rules.reason("_other.json") is not None  # the defaults still hold
+
+
+def test_an_ignored_file_is_hashed_not_parsed_and_a_hidden_folder_not_walked(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, "README.md", "# not JSON at all {")
+    write(tmp_path, "_broken.json", "{ not json")
+    write(tmp_path, ".hidden.json", "{")
+    write(tmp_path, ".git/HEAD.json", "{")
+    write(tmp_path, "a.json", "{}")
+    entries, problems = scan(tmp_path, Limits(), ignored=IgnoreRules().reason)
+    assert problems == []
+    by_path = {(e.file if isinstance(e, Document) else e).path: e for e in entries}
+    assert sorted(by_path) == [".hidden.json", "README.md", "_broken.json", "a.json"]
+    ignored = by_path["_broken.json"]
+    assert isinstance(ignored, SourceFile) and ignored.role is FileRole.IGNORED
+    assert ignored.reason == "matches `_*`, a default of evidence.ignore"
+    assert ignored.sha256 == hashlib.sha256(b"{ not json").hexdigest()
+    assert isinstance(by_path["a.json"], Document)
+    # Without rules, as before: hidden files skipped, every other file read, so parsed.
+    _, problems = scan(tmp_path, Limits())
+    assert [p.file for p in problems] == ["_broken.json"]
+
+
+def test_an_ignored_symlink_to_nowhere_is_skipped_a_read_one_refused(tmp_path: Path) -> None:
+    # Emacs leaves .#name links to no file while a file is edited.
+    os.symlink("user@host.1234:1700000000", tmp_path / ".#a.json")
+    os.symlink("user@host.1234:1700000000", tmp_path / "b.json")
+    entries, problems = scan(tmp_path, Limits(), ignored=IgnoreRules().reason)
+    assert entries == []
+    assert [str(p) for p in problems] == [
+        "b.json:/: symlink does not lead to a file (remove the link or point it at a file)"
+    ]
+
+
+def test_a_sign_off_attachment_is_read_whatever_the_patterns_say() -> None:
+    evidence = intake.read_evidence(load_config(REPO / "mldossier.yaml"))
+    files = {f.path: f for f in evidence.files}
+    attachments = {a.path for s in evidence.signoffs for a in s.attachments}
+    assert attachments and all(files[p].kind == "attachment" for p in attachments)
+    assert {p.rsplit(".", 1)[-1] for p in attachments} == {"md", "txt"}
+    assert [(f.path, f.role) for f in evidence.not_read] == [("README.md", FileRole.IGNORED)]
+
+
+def test_evidence_is_a_folder_or_a_mapping_of_folder_and_patterns(tmp_path: Path) -> None:
+    config = tmp_path / "mldossier.yaml"
+    config.write_text("evidence: exports\n")
+    loaded = load_config(config)
+    assert (loaded.evidence, loaded.evidence_ignore) == (tmp_path / "exports", ())
+    config.write_text("evidence:\n  dir: exports\n  ignore: ['*.csv', '!keep.csv']\n")
+    loaded = load_config(config)
+    assert (loaded.evidence, loaded.evidence_ignore) == (
+        tmp_path / "exports",
+        ("*.csv", "!keep.csv"),
+    )
+    config.write_text("evidence:\n  ignore: ['*.csv']\n")
+    assert load_config(config).evidence == tmp_path / "evidence"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "message"),
+    [
+        ("!", '"!" is not a gitignore pattern'),
+        (" ", '" " matches nothing (it is blank, a comment or a lone /)'),
+        ("#notes", '"#notes" matches nothing (it is blank, a comment or a lone /)'),
+    ],
+)
+def test_an_ignore_pattern_that_cannot_work_is_an_error(
+    tmp_path: Path, pattern: str, message: str
+) -> None:
+    config = tmp_path / "mldossier.yaml"
+    config.write_text(f"evidence:\n  ignore: ['*.csv', {json.dumps(pattern)}]\n")
+    with pytest.raises(InputError) as refused:
+        load_config(config)
+    assert [str(p) for p in refused.value.problems] == [
+        f"mldossier.yaml:/evidence/ignore/1: {message} (write a pattern as in .gitignore, "
+        "such as notes/ or *.csv)"
+    ]
+
+
+def test_the_schema_names_the_default_patterns() -> None:
+    described = load_schema("config")["properties"]["evidence"]["properties"]["ignore"]
+    assert f"({' '.join(DEFAULT_IGNORE)})" in described["description"]

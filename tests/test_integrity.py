@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
+import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import factories as f
 import pytest
@@ -321,3 +324,56 @@ def test_in_toto_statement_lists_every_output(tmp_path: Path) -> None:
         "index.html",
         "report.pdf",
     ]
+
+
+def test_the_manifest_accounts_for_every_file_with_its_role_and_verify_still_holds(
+    tmp_path: Path,
+) -> None:
+    from click.testing import CliRunner
+    from conftest import DEMO_EVIDENCE
+
+    from mldossier.cli import main
+
+    evidence = tmp_path / "evidence"
+    shutil.copytree(DEMO_EVIDENCE / "mlflow", evidence / "mlflow")
+    (evidence / "README.md").write_text("# Exported by the nightly job\n")
+    (evidence / "mlflow" / "_requests.json").write_text('[{"status": 200}]')
+    (evidence / "notes.json").write_text('{"todo": "drift reports"}')
+    runner = CliRunner()
+
+    def build(out: Path) -> dict[str, Any]:
+        done = runner.invoke(
+            main,
+            ["build", "--no-pdf", "--no-cache", "--evidence", str(evidence), "--out", str(out)],
+        )
+        assert done.exit_code == 0, done.output
+        manifest: dict[str, Any] = json.loads((out / MANIFEST_NAME).read_text())
+        return manifest
+
+    manifest = build(tmp_path / "site")
+    listed = {e["path"]: e for e in manifest["inputs"]["evidence"]}
+    on_disk = {p.relative_to(evidence).as_posix() for p in evidence.rglob("*") if p.is_file()}
+    assert set(listed) == on_disk
+    assert {p: e["role"] for p, e in listed.items() if e["role"] != "evidence"} == {
+        "README.md": "ignored",
+        "mlflow/_requests.json": "ignored",
+        "notes.json": "not_evidence",
+    }
+    assert listed["notes.json"]["reason"] == "no importer reads its shape"
+    assert listed["mlflow/_requests.json"]["reason"] == (
+        "matches `_*`, a default of evidence.ignore"
+    )
+    for path, entry in listed.items():
+        digest = hashlib.sha256((evidence / path).read_bytes()).hexdigest()
+        assert (entry["sha256"], entry["size"]) == (digest, (evidence / path).stat().st_size)
+    # The same folder, the same report id; verify passes, and still sees a flipped byte.
+    assert build(tmp_path / "again")["report_id"] == manifest["report_id"]
+    done = runner.invoke(main, ["verify", str(tmp_path / "site")])
+    assert done.exit_code == 0, done.output
+    page = tmp_path / "site" / "evidence" / "index.html"
+    page.write_bytes(page.read_bytes() + b"<!-- edited -->")
+    done = runner.invoke(main, ["verify", str(tmp_path / "site")])
+    assert done.exit_code == 1 and "evidence/index.html" in done.output
+    # An ignored file is hashed into the inputs: editing it makes another report.
+    (evidence / "README.md").write_text("# Exported by hand\n")
+    assert build(tmp_path / "edited")["report_id"] != manifest["report_id"]

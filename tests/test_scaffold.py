@@ -219,7 +219,9 @@ def test_the_config_lists_every_key_with_its_default(project: Path) -> None:
             "cache_dir",
             "cache_max_bytes",
             "allowed_signers",
+            "evidence_ignore",
         ) or (field.name in data), field.name
+    assert data["evidence"] == {"dir": "evidence", "ignore": []}
 
 
 def test_the_published_schemas_check_what_init_wrote(project: Path) -> None:

@@ -512,7 +512,12 @@ def test_nothing_is_fetched_from_the_network(sample_site: Built) -> None:
 
 def test_evidence_files_are_copied_byte_for_byte(sample_site: Built) -> None:
     files = sample_site.dossier.evidence.files
-    assert len(files) == len([p for p in sample_site.evidence.rglob("*") if p.is_file()])
+    not_read = sample_site.dossier.evidence.not_read
+    # The samples' MLflow error message saved as text is ignored (*.txt): listed, not copied.
+    assert [f.path for f in not_read] == ["mlflow/rest/error_logged_models_search_GET_method.txt"]
+    on_disk = [p for p in sample_site.evidence.rglob("*") if p.is_file()]
+    assert len(files) + len(not_read) == len(on_disk)
+    assert not (sample_site.site / raw_copy_path(not_read[0].path)).exists()
     for f in files:
         copy = sample_site.site / raw_copy_path(f.path)
         assert copy.read_bytes() == (sample_site.evidence / f.path).read_bytes()
@@ -520,6 +525,40 @@ def test_evidence_files_are_copied_byte_for_byte(sample_site: Built) -> None:
     index = (sample_site.site / "evidence" / "index.html").read_text()
     for f in files[: site_pages.ROWS_PER_PAGE]:
         assert f.sha256 in index
+
+
+def test_the_evidence_page_lists_the_files_not_read_and_the_failed_calls(
+    sample_site: Built,
+) -> None:
+    index = (sample_site.site / "evidence" / "index.html").read_text()
+    unread = CellText(index, "unread-files").text
+    assert "mlflow/rest/error_logged_models_search_GET_method.txt" in unread
+    assert "ignored" in unread and "matches `*.txt`, a default of evidence.ignore" in unread
+    (txt,) = sample_site.dossier.evidence.not_read
+    assert txt.sha256 in unread
+    # The samples keep one MLflow error response: the export's own error, with its code.
+    failed = CellText(index, "failed-export-calls").text
+    assert "RESOURCE_DOES_NOT_EXIST" in failed and "mlflow error response" in failed
+    assert "mlflow/rest/error_registered_models_get_missing.json" in failed
+    links = [url for _, name, url in Scan(index).urls() if name == "href"]
+    assert "../" + raw_copy_path("mlflow/rest/error_registered_models_get_missing.json") in links
+
+
+def test_a_folder_whose_every_file_is_read_says_so(tmp_path: Path) -> None:
+    evidence = tmp_path / "evidence"
+    for name in (
+        "registered_models_get__breast-cancer-classifier.json",
+        "model_versions_get__breast-cancer-classifier__v2.json",
+    ):
+        (evidence / "mlflow").mkdir(parents=True, exist_ok=True)
+        shutil.copy(SAMPLES / "mlflow" / "rest" / name, evidence / "mlflow" / name)
+    analysis, dossier = analysed(evidence)
+    out = tmp_path / "site"
+    assert build_site(analysis, dossier, out) == []
+    index = (out / "evidence" / "index.html").read_text()
+    assert dossier.evidence.not_read == ()
+    assert CellText(index, "unread-files").text.strip().endswith("Every file was read.")
+    assert "failed-export-calls" not in index and "Export errors" not in index
 
 
 def test_results_json_is_published_and_linked(sample_site: Built, hostile_site: Built) -> None:
@@ -680,18 +719,19 @@ def test_navigation_does_not_list_every_page(
     assert 'href="page-3.html"' in second and 'href="index.html"' in second
 
 
-def test_evidence_without_any_ai_system_still_builds(tmp_path: Path) -> None:
+def test_evidence_without_any_ai_system_is_refused_before_anything_is_rendered(
+    tmp_path: Path,
+) -> None:
+    # Nothing passes on nothing: lineage events alone are no AI system to report on.
     evidence = tmp_path / "evidence"
     shutil.copytree(SAMPLES / "openlineage", evidence / "openlineage")
-    analysis, dossier = analysed(evidence)
-    assert dossier.systems == () and dossier.findings == ()
-    out = tmp_path / "site"
-    assert build_site(analysis, dossier, out) == []
-    assert "No registered model was found in the evidence." in (out / "index.html").read_text()
-    assert "No control fails or warns." in (out / "findings" / "index.html").read_text()
-    assert (out / "evidence-files/openlineage/events.ndjson").read_bytes() == (
-        SAMPLES / "openlineage" / "events.ndjson"
-    ).read_bytes()
+    with pytest.raises(InputError) as refused:
+        analysed(evidence)
+    (problem,) = refused.value.problems
+    assert str(problem).startswith(
+        f"{evidence.as_posix()}/: no AI system found: 1 file read (1 openlineage), "
+        "0 MLflow registered models (an AI system is an MLflow registered model"
+    )
 
 
 # ---------------------------------------------------------------- hostile evidence

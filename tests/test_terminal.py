@@ -269,11 +269,16 @@ def test_verbose_validate_lists_every_file_and_its_importer() -> None:
     result = run("--config", str(CONFIG), "-v", "validate")
     assert result.code == 0
     lines = result.stdout.splitlines()
-    start = lines.index("Files read (109):")
-    files = lines[start + 1 : -1]
-    assert len(files) == 109 and files == sorted(files)
-    assert "  README.md: attachment, hashed only" in files
+    start = lines.index("Files read (107):")
+    unread = lines.index("Files not read (1):")
+    files = lines[start + 1 : unread]
+    assert len(files) == 107 and files == sorted(files)
+    assert "  signoffs/attachments/incident-INC-2026-031.md: attachment, hashed only" in files
     assert "  openlineage/events.ndjson: openlineage importer" in files
+    # The demo's read-me is ignored by default (*.md), said with the pattern that did it.
+    assert lines[unread + 1 : -1] == [
+        "  README.md: ignored, matches `*.md`, a default of evidence.ignore"
+    ]
     assert lines[-1] == "All input is valid."
     # the default summary stays as it was
     assert run("--config", str(CONFIG), "validate").stdout.splitlines() == (

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pathspec import GitIgnoreSpec
+
 from mldossier import data_folder
 from mldossier.cache import DEFAULT_DIR_NAME, DEFAULT_MAX_BYTES
 from mldossier.errors import InputError, Problem, pointer
@@ -21,6 +23,11 @@ from mldossier.formats.schema import schema_problems
 from mldossier.formats.yaml import parse_yaml_text
 
 CONFIG_NAME = "mldossier.yaml"
+
+DEFAULT_IGNORE: tuple[str, ...] = (".*", "README*", "*.md", "*.txt", "*.log", "_*")
+"""Files of the evidence folder read by no importer, whatever ``evidence.ignore`` adds:
+hidden files, read-me files and notes, text and logs, and names starting with ``_`` (an
+export script's own request log, say). A sign-off's attachments are read all the same."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +113,10 @@ class Config:
     """Shown on the report cover."""
     evidence: Path = Path("evidence")
     """The evidence folder (relative paths are relative to the config file)."""
+    evidence_ignore: tuple[str, ...] = ()
+    """gitignore-style patterns of files in the evidence folder that are not evidence
+    (``evidence.ignore``), after :data:`DEFAULT_IGNORE`: they add to the defaults, and
+    ``!pattern`` reads a file again."""
     catalogs: tuple[Path, ...] = ()
     """Control catalogs to evaluate; empty means the bundled EU AI Act and SOC 2 catalogs."""
     max_document_bytes: int = 64 * MIB
@@ -218,6 +229,7 @@ def load_config(path: Path | None) -> Config:
     ]
     errors = [p for p in problems if not p.message.startswith("unknown field")]
     errors += _non_finite_sizes(data, rel)
+    errors += _bad_patterns(data, rel)
     if errors:
         raise InputError(errors)
     return _config_of(data, path, rel, tuple(warnings))
@@ -272,6 +284,44 @@ def _non_finite_sizes(data: Any, rel: str) -> list[Problem]:
     return problems
 
 
+def ignore_pattern_problem(pattern: str) -> str | None:
+    """Why ``pattern`` cannot be an ``evidence.ignore`` entry, or None if it can."""
+    try:
+        spec = GitIgnoreSpec.from_lines([pattern])
+    except ValueError:
+        return f"{json.dumps(pattern)} is not a gitignore pattern"
+    if len(spec.patterns) != 1 or spec.patterns[0].include is None:
+        return f"{json.dumps(pattern)} matches nothing (it is blank, a comment or a lone /)"
+    return None
+
+
+def _bad_patterns(data: Any, rel: str) -> list[Problem]:
+    """``evidence.ignore`` entries that are no gitignore pattern, or match nothing."""
+    section = data.get("evidence") if isinstance(data, dict) else None
+    patterns = section.get("ignore") if isinstance(section, dict) else None
+    problems = []
+    for i, pattern in enumerate(patterns if isinstance(patterns, list) else []):
+        why = ignore_pattern_problem(pattern) if isinstance(pattern, str) else None
+        if why is not None:
+            problems.append(
+                Problem(
+                    rel,
+                    pointer("evidence", "ignore", i),
+                    why,
+                    "write a pattern as in .gitignore, such as notes/ or *.csv",
+                )
+            )
+    return problems
+
+
+def _evidence_section(data: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
+    """The evidence folder and ``ignore`` patterns: ``evidence`` is a folder or a mapping."""
+    value = data.get("evidence", "evidence")
+    if isinstance(value, dict):
+        return value.get("dir", "evidence"), tuple(value.get("ignore", ()))
+    return value, ()
+
+
 def _config_of(data: dict[str, Any], path: Path, rel: str, warnings: tuple[Problem, ...]) -> Config:
     """The Config of a valid config file's data, paths relative to the file's folder."""
     base = path.parent
@@ -283,10 +333,12 @@ def _config_of(data: dict[str, Any], path: Path, rel: str, warnings: tuple[Probl
     signatures = data.get("signatures", {})
     act = data.get("eu_ai_act", {})
     soc2 = data.get("soc2", {})
+    folder, ignore = _evidence_section(data)
     return Config(
         path=path,
         organisation=data.get("organisation", Config.organisation),
-        evidence=base / data.get("evidence", "evidence"),
+        evidence=base / folder,
+        evidence_ignore=ignore,
         catalogs=_catalog_paths(data.get("catalogs", []), base, rel),
         max_document_bytes=_mib(limits, "max_document_mb", Config.max_document_bytes),
         max_stream_bytes=_mib(limits, "max_stream_mb", Config.max_stream_bytes),

@@ -54,6 +54,19 @@ class Column:
 # ---------------------------------------------------------------- evidence files
 
 
+class FileRole(StrEnum):
+    """What a file of the evidence folder is to the report; the manifest lists every one."""
+
+    EVIDENCE = "evidence"
+    """Read by an importer, or hashed as an attachment: what the verdicts may cite."""
+    SETTINGS = "settings"
+    """Part of the project's settings that happens to lie there (the trusted keys)."""
+    IGNORED = "ignored"
+    """Matched by ``evidence.ignore`` (or its defaults): hashed, never parsed."""
+    NOT_EVIDENCE = "not_evidence"
+    """Parsed, but of a shape no importer reads: listed with a warning, not read."""
+
+
 @dataclass(frozen=True, slots=True)
 class SourceFile:
     """One file of the evidence folder, as hashed when it was read."""
@@ -64,11 +77,33 @@ class SourceFile:
     sha256: str
     kind: str = "unrecognised"
     """What it holds, e.g. ``mlflow``, ``openlineage``, ``evidently``, ``signoff``,
-    ``signature`` (a sign-off's ``.sig``), ``allowed_signers``, ``attachment``."""
+    ``signature`` (a sign-off's ``.sig``), ``allowed_signers``, ``attachment``; ``ignored``
+    for a file not parsed, ``unrecognised`` for one whose shape no importer reads."""
     importer: str = ""
     """Name of the importer that read it ("" when none did)."""
     time: datetime | None = None
     """When the evidence in it was produced, where the file says so."""
+    role: FileRole = FileRole.EVIDENCE
+    reason: str = ""
+    """Why a file is not read as evidence (``ignored``, ``not_evidence``); "" otherwise."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExportError:
+    """A call of the export that failed, as the export itself records it.
+
+    An MLflow error response kept as a file (``{"error_code": ..., "message": ...}``), or a
+    call with a status other than 2xx in a collection log: the evidence it would have
+    brought is missing, whatever the other files hold.
+    """
+
+    source: str
+    """``mlflow error response`` or ``collection log``."""
+    code: str
+    """MLflow's ``error_code`` (``PERMISSION_DENIED``), or ``HTTP 404``."""
+    message: str
+    """The server's message, or the call that failed (``GET <url>``)."""
+    cite: Citation
 
 
 # ---------------------------------------------------------------- MLflow
@@ -491,6 +526,10 @@ class Evidence:
     waivers: tuple[Waiver, ...] = ()
     allowed_signers: AllowedSigners | None = None
     """The trusted signers' file (``signatures.allowed_signers``), None when none is set."""
+    not_read: tuple[SourceFile, ...] = ()
+    """The other files of the folder, by path: ``ignored`` and ``not_evidence`` ones."""
+    export_errors: tuple[ExportError, ...] = ()
+    """The calls the export itself records as failed, by file and pointer."""
     warnings: tuple[Any, ...] = field(default=())
     """Problems of severity ``warning`` (:class:`mldossier.errors.Problem`)."""
 

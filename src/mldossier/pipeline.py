@@ -21,6 +21,7 @@ from mldossier.evaluate.catalog import Catalog, default_catalog_paths, load_cata
 from mldossier.evaluate.checks import library
 from mldossier.evaluate.verdicts import Results, evaluate, evidence_manifest
 from mldossier.formats.json import report_id_of
+from mldossier.intake.completeness import refuse_unusable
 from mldossier.intake.linking import Index
 from mldossier.intake.read import read_indexed
 from mldossier.lineage.graph import LineageGraph, build_graph
@@ -52,9 +53,22 @@ class Analysis:
     """Where the build reuses diagrams and PDFs made from the same inputs before."""
 
 
-def read(config: Config, evidence_dir: Path | None = None, cache: Cache | None = None) -> Intake:
-    """Read, validate and link the evidence (``evidence_dir`` over the config's); index it."""
+def read(
+    config: Config,
+    evidence_dir: Path | None = None,
+    cache: Cache | None = None,
+    *,
+    strict: bool = False,
+    require_system: bool = True,
+) -> Intake:
+    """Read, validate and link the evidence (``evidence_dir`` over the config's); index it.
+
+    Raises InputError when the evidence yields no AI system (unless not ``require_system``)
+    and, with ``strict``, when a file is not evidence or the export records a failed call
+    (see :mod:`mldossier.intake.completeness`).
+    """
     evidence, index = read_indexed(config, evidence_dir, cache=cache)
+    refuse_unusable(evidence, strict, require_system)
     return Intake(evidence, index)
 
 
@@ -135,14 +149,17 @@ def analyse(
     cache: Cache | None = None,
     as_of: date | None = None,
     readiness: bool = False,
+    *,
+    strict: bool = False,
 ) -> Analysis:
     """Read and validate the evidence, load the catalogs, build the lineage graph, evaluate.
 
     ``as_of`` is the evaluation date (``--as-of``); without it ``SOURCE_DATE_EPOCH``, else today.
     ``readiness`` evaluates obligations that apply later as if they applied (``--readiness``).
+    ``strict``: a file that is not evidence, or a failed export call, is an input error.
     """
     cache = cache if cache is not None else Cache(None)
-    intake = read(config, evidence_dir, cache)
+    intake = read(config, evidence_dir, cache, strict=strict)
     catalogs = load_controls(config, control_files or ())
     lineage = build_graph(intake.evidence, config, intake.index)
     results = evaluate(intake.index, catalogs, lineage, as_of, readiness)

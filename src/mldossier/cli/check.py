@@ -126,7 +126,9 @@ def check(
 
     Exit 0 when no verdict fails the gate, 1 when one does (by default an exception, a
     formal nonconformity or a check that could not run; --strict adds not_evidenced,
-    --fail-on adds any status), 2 on invalid input or usage. With --quiet a passing check
+    --fail-on adds any status) or when the export recorded a failed call, 2 on invalid
+    input or usage (a folder that yields no AI system is invalid input; with --strict so
+    is a file that is not evidence, or a failed export call). With --quiet a passing check
     prints nothing and a failing one only the verdicts that fail it.
     """
     term = obj.terminal
@@ -143,6 +145,7 @@ def check(
             build_cache(config, no_cache),
             as_of,
             readiness=readiness,
+            strict=strict,
         )
     results = analysis.results
     obj.warn_all(results.evidence.warnings)
@@ -159,6 +162,18 @@ def check(
     elif gating := results.gating(statuses):
         if term.quiet:
             echo_lines(format_findings(gating, term.style))
+        sys.exit(EXIT_FAILING)
+    _gate_on_export(results)
+
+
+def _gate_on_export(results: Results) -> None:
+    """Exit 1 when the export itself recorded failed calls: a failed export never passes."""
+    failed = results.evidence.export_errors
+    if failed:
+        click.echo(
+            f"{len(failed)} call(s) of the export failed (see the warnings): the evidence is "
+            "incomplete, so the check fails (collect or export again)"
+        )
         sys.exit(EXIT_FAILING)
 
 

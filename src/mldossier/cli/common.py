@@ -119,13 +119,28 @@ readiness_option = click.option(
 )
 """``--readiness``: controls not yet applicable are evaluated as if they applied."""
 
+STRICT_INTAKE_HELP = (
+    "a file in the evidence folder that is not evidence (of a shape no importer reads, and "
+    "not in evidence.ignore) and a call the export records as failed are errors (exit 2), "
+    "not warnings"
+)
+
 strict_gate_option = click.option(
     "--strict",
     "strict",
     is_flag=True,
-    help="Fail the gate on not_evidenced verdicts too (evidence missing from the export).",
+    help="Fail the gate on not_evidenced verdicts too (evidence missing from the export); "
+    f"and {STRICT_INTAKE_HELP}.",
 )
-"""``--strict``: the CI gate adds ``not_evidenced``."""
+"""``--strict`` of ``check``: the CI gate adds ``not_evidenced``, and the intake is strict."""
+
+strict_intake_option = click.option(
+    "--strict",
+    "strict",
+    is_flag=True,
+    help=f"Strict intake: {STRICT_INTAKE_HELP}.",
+)
+"""``--strict`` of ``validate``: files not evidence and failed export calls are errors."""
 
 no_cache_option = click.option(
     "--no-cache",

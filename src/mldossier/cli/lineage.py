@@ -44,7 +44,8 @@ def lineage(
     if (target is None) == (dataset is None):
         raise click.UsageError("give either MODEL[@VERSION] or --downstream DATASET")
     config = obj.config()
-    intake = read(config, evidence_dir)
+    # Lineage is a question about the graph: a folder of lineage events alone may answer it.
+    intake = read(config, evidence_dir, require_system=False)
     graph = build_graph(intake.evidence, config, intake.index)
     if dataset is not None:
         ident = find_dataset(graph, dataset)

@@ -21,6 +21,7 @@ from typing import Any
 from mldossier.bundle.atomic import swap_in_folder
 from mldossier.errors import UsageError
 from mldossier.formats.json import pretty_json
+from mldossier.intake.ignore import IgnoreRules
 
 LOG_NAME = "collection-log.json"
 """File name of the request log inside a collection."""
@@ -35,8 +36,10 @@ def safe_name(text: str) -> str:
     """``text`` as one file name: readable, reversible, and safe on every file system.
 
     ASCII letters, digits, ``.``, ``_``, ``-`` and inner spaces stay; every other byte of the
-    UTF-8 text becomes ``%XX``, so two different names never map to one file. Very long names
-    are cut and end in a hash of the whole name.
+    UTF-8 text becomes ``%XX``, so two different names never map to one file. A name the
+    evidence folder's default ignore patterns would skip (``_x``, ``README``, ``x.md``) has
+    its first character or last dot escaped too. Very long names are cut and end in a hash
+    of the whole name.
     """
     out = "".join(ch if _SAFE.fullmatch(ch) else _percent(ch) for ch in text)
     # Hidden files are not read as evidence; Windows drops trailing dots and spaces.
@@ -46,12 +49,34 @@ def safe_name(text: str) -> str:
         out = out[:-1] + _percent(out[-1])
     if not out:
         out = "%00empty"
+    out = _not_ignored(out)
     if len(out) > _MAX_NAME:
         cut = _MAX_NAME - 17
         # Never cut through a %XX escape.
         cut = min(cut, out.rfind("%", cut - 2, cut + 1)) if "%" in out[cut - 2 : cut] else cut
         out = out[:cut] + "~" + _digest(text)[:16]
     return out
+
+
+_DEFAULTS = IgnoreRules()
+"""The evidence folder's default ``evidence.ignore`` patterns, which nothing collected may match."""
+
+
+def _not_ignored(name: str) -> str:
+    """``name``, escaped where the default ignore patterns would skip it as evidence.
+
+    The defaults (``_*``, ``README*``, ``*.md``, ``*.txt``, ``*.log``; ``.*`` is escaped
+    above) look at a name's start or its suffix: the first character is escaped
+    (``_x`` -> ``%5Fx``), or the last dot (``x.md`` -> ``x%2Emd``), or both (``_x.md``);
+    every form stays reversible.
+    """
+    if _DEFAULTS.reason(name) is None:
+        return name
+    first = _percent(name[0]) + name[1:]
+    dot = name.rfind(".")
+    last_dot = name[:dot] + _percent(".") + name[dot + 1 :] if dot > 0 else name
+    both = _percent(name[0]) + last_dot[1:] if dot > 0 else first
+    return next((c for c in (first, last_dot) if _DEFAULTS.reason(c) is None), both)
 
 
 def _percent(ch: str) -> str:

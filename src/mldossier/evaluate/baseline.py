@@ -125,7 +125,13 @@ def compare(baseline: dict[str, Any], current: dict[str, Any], label: str) -> Ch
         return {s["name"] for s in data.get("subjects", []) if s.get("kind") != "organisation"}
 
     def files(data: dict[str, Any]) -> dict[str, str]:
-        return {f["path"]: f["sha256"] for f in data.get("evidence", {}).get("files", [])}
+        # Files not read (ignored, not evidence) are listed too; they are no evidence that
+        # changed. Results from before roles were listed hold only files read.
+        return {
+            f["path"]: f["sha256"]
+            for f in data.get("evidence", {}).get("files", [])
+            if f.get("role", "evidence") in ("evidence", "settings")
+        }
 
     def catalogs(data: dict[str, Any]) -> dict[str, str]:
         return {c["id"]: c["sha256"] for c in data.get("catalogs", [])}

@@ -174,10 +174,21 @@ def verdict_order(v: Verdict) -> tuple[int, int, str, str]:
 
 
 def evidence_manifest(evidence: Evidence) -> list[dict[str, Any]]:
-    """Every input file with its kind, importer, size and SHA-256, sorted by path."""
+    """Every file of the evidence folder, used or not, sorted by path: its kind, importer,
+    role (``evidence``, ``settings``, ``ignored``, ``not_evidence``), size and SHA-256, and
+    why it was not read where it was not."""
+    every = sorted((*evidence.files, *evidence.not_read), key=lambda f: f.path)
     return [
-        {"path": f.path, "kind": f.kind, "importer": f.importer, "size": f.size, "sha256": f.sha256}
-        for f in evidence.files
+        {
+            "path": f.path,
+            "kind": f.kind,
+            "importer": f.importer,
+            "role": str(f.role),
+            "size": f.size,
+            "sha256": f.sha256,
+            **({"reason": f.reason} if f.reason else {}),
+        }
+        for f in every
     ]
 
 

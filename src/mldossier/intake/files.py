@@ -25,7 +25,7 @@ from mldossier.formats import MIB, InputProblem
 from mldossier.formats.json import parse_json_text
 from mldossier.formats.text import BOM, decode_utf8, short
 from mldossier.formats.yaml import parse_yaml_text
-from mldossier.model import Citation, SourceFile
+from mldossier.model import Citation, FileRole, SourceFile
 
 DEFAULT_MAX_DOCUMENT_BYTES = Config.max_document_bytes
 """Largest JSON or YAML file read whole (configurable: ``limits.max_document_mb``)."""
@@ -237,20 +237,27 @@ def resolve_reference(root: Path, base_file: str, reference: str) -> tuple[Path 
     return candidate.resolve(), rel
 
 
+Ignored = Callable[[str], "str | None"]
+"""Why a path (relative to the root) is not to be read, or None: ``IgnoreRules.reason``."""
+
+
 def scan(
     root: Path,
     limits: Limits,
     visit: Callable[[Document | SourceFile], object] | None = None,
     opaque: Mapping[str, str] | None = None,
+    ignored: Ignored | None = None,
 ) -> tuple[list[Document | SourceFile], list[Problem]]:
     """Every file below ``root``, in a stable order, hashed; parseable ones as Documents.
 
-    Hidden files and folders (``.name``) are skipped. Returns documents for JSON, NDJSON,
-    YAML, ``MLmodel`` and signature (``*.sig``) files and plain :class:`SourceFile`
-    entries for everything else (attachments), plus every problem met. ``visit`` is called
-    with each entry as soon as it is read (e.g. to detect its kind and
-    :meth:`Document.release` it). ``opaque`` maps paths (relative to the root) that are
-    not evidence to read, whatever their name, to their kind: they are hashed only.
+    Hidden folders (``.name``) are not walked. Returns documents for JSON, NDJSON, YAML,
+    ``MLmodel`` and signature (``*.sig``) files and plain :class:`SourceFile` entries for
+    everything else (attachments), plus every problem met. ``visit`` is called with each
+    entry as soon as it is read (e.g. to detect its kind and :meth:`Document.release` it).
+    ``opaque`` maps paths (relative to the root) that are not evidence to read, whatever
+    their name, to their kind: they are hashed only (role ``settings``). A file for which
+    ``ignored`` gives a reason is hashed, never parsed (role ``ignored``); without
+    ``ignored``, hidden files are skipped unlisted.
     """
     problems: list[Problem] = []
     found: list[Document | SourceFile] = []
@@ -258,9 +265,9 @@ def scan(
         here = Path(dirpath)
         dirnames[:] = _folders_to_walk(root, here, dirnames, problems)
         for name in sorted(filenames):
-            if name.startswith("."):
+            if name.startswith(".") and ignored is None:
                 continue
-            entry = _scan_file(root, here / name, limits, problems, opaque or {})
+            entry = _scan_file(root, here / name, limits, problems, opaque or {}, ignored)
             if entry is not None:
                 found.append(entry)
                 if visit is not None:
@@ -306,12 +313,22 @@ def _folders_to_walk(
 
 
 def _scan_file(
-    root: Path, path: Path, limits: Limits, problems: list[Problem], opaque: Mapping[str, str]
+    root: Path,
+    path: Path,
+    limits: Limits,
+    problems: list[Problem],
+    opaque: Mapping[str, str],
+    ignored: Ignored | None,
 ) -> Document | SourceFile | None:
     """One file found by :func:`scan`, read; None when it is skipped or refused."""
     rel = path.relative_to(root).as_posix()
     if rel in opaque and path.is_file() and not path.is_symlink():
-        return SourceFile(rel, path.stat().st_size, sha256_file(path), kind=opaque[rel])
+        return SourceFile(
+            rel, path.stat().st_size, sha256_file(path), kind=opaque[rel], role=FileRole.SETTINGS
+        )
+    reason = ignored(rel) if ignored is not None else None
+    if reason is not None:
+        return _ignored_entry(root, path, rel, reason)
     if path.is_symlink():
         if relative_inside(root, path) is None:
             problems.append(
@@ -337,6 +354,28 @@ def _scan_file(
     elif not path.is_file():
         return None
     return _read_entry(path, rel, limits, problems)
+
+
+def _ignored_entry(root: Path, path: Path, rel: str, reason: str) -> SourceFile | None:
+    """An ignored file, hashed so the manifest accounts for it, never parsed.
+
+    A symlink that leads out of the folder or to no file is no file of the folder: it is
+    neither read nor listed, and not refused either (an editor's lock file is such a link).
+    """
+    if path.is_symlink():
+        if relative_inside(root, path) is None:
+            return None
+        path = path.resolve()
+    if not path.is_file():
+        return None
+    return SourceFile(
+        rel,
+        path.stat().st_size,
+        sha256_file(path),
+        kind="ignored",
+        role=FileRole.IGNORED,
+        reason=reason,
+    )
 
 
 def _format_of(path: Path) -> str | None:

@@ -11,7 +11,9 @@ from typing import Any
 from mldossier.cache import Cache, cache_key, code_fingerprint, hash_parts, library_versions
 from mldossier.config import Config
 from mldossier.errors import InputError, Problem, UsageError, sort_problems
+from mldossier.intake.completeness import intake_warnings
 from mldossier.intake.files import Document, Limits, relative_inside, scan
+from mldossier.intake.ignore import IgnoreRules
 from mldossier.intake.importers import (
     ImportContext,
     Importer,
@@ -26,17 +28,14 @@ from mldossier.intake.signatures import (
     TrustedSigners,
     read_allowed_signers,
 )
-from mldossier.model import AllowedSigners, Evidence, SourceFile
+from mldossier.model import AllowedSigners, Evidence, FileRole, SourceFile
 
 RELEASE_BYTES = 256 * 1024
 """JSON and YAML files larger than this are not held parsed between detection and reading
 (parsed again then, from bytes checked against the hash): Evidently snapshots of 0.5 MB
 take several times that parsed, and an estate holds hundreds."""
 
-UNKNOWN_SHAPE_FIX = (
-    "expected an MLflow REST response, OpenLineage RunEvents, an Evidently snapshot or an "
-    "mldossier sign-off; move other files out of the evidence folder"
-)
+RESEMBLING_FIX = "re-export it; docs/formats.md lists the shapes each importer reads"
 
 
 def read_evidence(
@@ -60,6 +59,9 @@ def read_indexed(
     In four steps: detect (scan the folder; each parsed file is offered to the importers,
     which claim it by content), read (each importer reads the files it claimed), finish
     (each importer merges what it read into records) and assemble (one linked Evidence).
+    Files that ``evidence.ignore`` matches are hashed, not parsed; a parsed file no
+    importer claims or resembles is not evidence (a warning, see
+    :mod:`mldossier.intake.completeness`). Both are in ``Evidence.not_read``.
     With a ``cache``, what a built-in importer made of its files is reused when none of
     them changed (see :func:`_intake_key`); the result is the same either way.
 
@@ -73,11 +75,12 @@ def read_indexed(
     active = [cls(context) for cls in (importers if importers is not None else all_importers())]
     opaque = _not_evidence(root, config)
     limits = Limits(config.max_document_bytes, config.max_stream_bytes)
-    found = _detect(active, root, limits, opaque)
+    found = _detect(active, root, limits, opaque, IgnoreRules.of(config))
     cache = cache if cache is not None else Cache(None)
+    every_file = [*found.files, *found.not_read]
     keys = (
         {
-            id(imp): _intake_key(imp, found.claimed, found.files, config, root, signers)
+            id(imp): _intake_key(imp, found.claimed, every_file, config, root, signers)
             for imp in active
         }
         if cache.enabled
@@ -88,7 +91,7 @@ def read_indexed(
     work.read(found.claimed)
     records = work.finish(cache)
     trusted = signers.record if signers is not None else None
-    return _assemble(root, found.files, records, work.problems, config, trusted)
+    return _assemble(root, found, records, work.problems, config, trusted)
 
 
 def _allowed_signers(config: Config) -> TrustedSigners | None:
@@ -126,12 +129,25 @@ class _Found:
     """What detection made of the folder: every file with its kind, the claimed documents."""
 
     files: list[SourceFile]
+    """Files read as evidence (or attachments, or settings)."""
     claimed: list[tuple[Document, Importer]]
     problems: list[Problem]
+    not_read: list[SourceFile]
+    """Ignored files, and parsed files of no importer's shape."""
 
 
-def _detect(active: list[Importer], root: Path, limits: Limits, opaque: dict[str, str]) -> _Found:
-    """Scan the folder; each document goes to the first importer that claims it."""
+def _detect(
+    active: list[Importer],
+    root: Path,
+    limits: Limits,
+    opaque: dict[str, str],
+    rules: IgnoreRules,
+) -> _Found:
+    """Scan the folder; each document goes to the first importer that claims it.
+
+    A document no importer claims is an error when one resembles it (evidence of a known
+    kind in a shape it does not read: a malformed export), else not evidence.
+    """
     owners: dict[int, Importer | None] = {}
     detect_problems: list[Problem] = []
 
@@ -143,17 +159,35 @@ def _detect(active: list[Importer], root: Path, limits: Limits, opaque: dict[str
             if entry.file.size > RELEASE_BYTES:
                 entry.release()
 
-    entries, problems = scan(root, limits, detect, opaque)
+    entries, problems = scan(root, limits, detect, opaque, rules.reason)
     problems += detect_problems
-    found = _Found([], [], problems)
+    found = _Found([], [], problems, [])
     for entry in entries:
         if isinstance(entry, SourceFile):
-            found.files.append(entry)
+            (found.not_read if entry.role is FileRole.IGNORED else found.files).append(entry)
             continue
         owner = owners[id(entry)]
         if owner is None:
-            problems.append(entry.problem("", "unknown export shape", UNKNOWN_SHAPE_FIX))
-            found.files.append(replace(entry.file, kind="unrecognised"))
+            like = _resembling(active, entry, problems)
+            if like is not None:
+                problems.append(
+                    entry.problem(
+                        "",
+                        f"unknown export shape: it looks like {like.kind} evidence, but in "
+                        "no shape mldossier reads",
+                        RESEMBLING_FIX,
+                    )
+                )
+                found.files.append(replace(entry.file, kind="unrecognised"))
+            else:
+                found.not_read.append(
+                    replace(
+                        entry.file,
+                        kind="unrecognised",
+                        role=FileRole.NOT_EVIDENCE,
+                        reason="no importer reads its shape",
+                    )
+                )
             continue
         # A signature is a file of its own kind, whichever importer reads it.
         kind = SIGNATURE_KIND if entry.format == "sshsig" else owner.kind
@@ -220,17 +254,22 @@ class _Importing:
 
 def _assemble(
     root: Path,
-    files: list[SourceFile],
+    found: _Found,
     records: dict[str, list[Any]],
     problems: list[Problem],
     config: Config,
     allowed_signers: AllowedSigners | None = None,
 ) -> tuple[Evidence, Index]:
     """One linked Evidence of every record and its index; InputError if any problem is an error."""
+    files, not_read = _with_attachments(found, records)
+    records["export_errors"] = sorted(
+        records.get("export_errors", []), key=lambda e: (e.cite.file, e.cite.pointer)
+    )
     evidence = Evidence(
         root=root.as_posix(),
         files=tuple(sorted(files, key=lambda f: f.path)),
         allowed_signers=allowed_signers,
+        not_read=tuple(sorted(not_read, key=lambda f: f.path)),
         **{kind: tuple(items) for kind, items in records.items()},
     )
     evidence = replace(evidence, files=_with_times(evidence))
@@ -239,10 +278,27 @@ def _assemble(
     errors = [p for p in problems if p.is_error]
     if errors:
         raise InputError(errors)
-    warnings = sort_problems([*config.warnings, *problems, *evidence.warnings])
+    warnings = sort_problems(
+        [*config.warnings, *problems, *evidence.warnings, *intake_warnings(evidence)]
+    )
     evidence = replace(evidence, warnings=tuple(warnings))
     index.rebind(evidence)
     return evidence, index
+
+
+def _with_attachments(
+    found: _Found, records: dict[str, list[Any]]
+) -> tuple[list[SourceFile], list[SourceFile]]:
+    """The files read and not read, where a file a sign-off attaches is read whatever
+    ``evidence.ignore`` says (as git keeps a file it tracks whatever ``.gitignore`` says)."""
+    attached = {a.path for s in records.get("signoffs", []) for a in s.attachments}
+    files, not_read = list(found.files), []
+    for f in found.not_read:
+        if f.path in attached:
+            files.append(replace(f, kind="attachment", role=FileRole.EVIDENCE, reason=""))
+        else:
+            not_read.append(f)
+    return files, not_read
 
 
 def _record_time(record: Any) -> datetime | None:
@@ -262,7 +318,9 @@ def _with_times(evidence: Evidence) -> tuple[SourceFile, ...]:
     newest: dict[str, datetime] = {}
     for name in Evidence.__dataclass_fields__:
         group = getattr(evidence, name)
-        if name in ("files", "warnings", "unlinked") or not isinstance(group, tuple):
+        if name in ("files", "not_read", "export_errors", "warnings", "unlinked") or not (
+            isinstance(group, tuple)
+        ):
             continue
         for record in group:
             cite = getattr(record, "cite", None)
@@ -280,6 +338,27 @@ def _owner(active: list[Importer], doc: Document, problems: list[Problem]) -> Im
     for imp in active:
         try:
             if imp.detect(doc):
+                return imp
+        except Exception as exc:  # noqa: BLE001 - a broken importer must not hide the file
+            problems.append(
+                doc.problem(
+                    "",
+                    f"importer {imp.name} failed to inspect the file ({type(exc).__name__}: {exc})",
+                    "report this as a bug in that importer",
+                )
+            )
+    return None
+
+
+def _resembling(active: list[Importer], doc: Document, problems: list[Problem]) -> Importer | None:
+    """The first importer whose optional ``resembles`` hook says the document looks like its
+    evidence, though ``detect`` refused it; one that fails to look is a problem."""
+    for imp in active:
+        resembles = getattr(imp, "resembles", None)
+        if resembles is None:
+            continue
+        try:
+            if resembles(doc):
                 return imp
         except Exception as exc:  # noqa: BLE001 - a broken importer must not hide the file
             problems.append(

@@ -162,6 +162,15 @@ def to_json(results: Results, *, verdicts: bool = True) -> dict[str, Any]:
         "evidence": {
             "manifest_sha256": results.manifest_sha256,
             "files": evidence_manifest(evidence),
+            "export_errors": [
+                {
+                    "source": e.source,
+                    "code": e.code,
+                    "message": e.message,
+                    "citation": e.cite.to_json(),
+                }
+                for e in evidence.export_errors
+            ],
         },
         "subjects": [{"name": n, "kind": k, "system": s} for n, k, s in subjects],
         "populations": [

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 
 from mldossier.evaluate.verdicts import Results, Verdict
 from mldossier.intake.linking import Index
-from mldossier.model import Evidence
+from mldossier.model import Evidence, FileRole
 from mldossier.render.requests import root_causes
 from mldossier.render.results_json import frameworks
 from mldossier.status import STATUSES, Status
@@ -128,6 +128,14 @@ def format_terminal(results: Results, verbose: bool = False, style: Style = plai
     return "\n".join(lines)
 
 
+def not_read_counts(evidence: Evidence) -> str:
+    """``3 (2 ignored, 1 not evidence)``: how many files were not read, and why."""
+    ignored = sum(1 for f in evidence.not_read if f.role is FileRole.IGNORED)
+    other = len(evidence.not_read) - ignored
+    parts = [f"{ignored} ignored"] * bool(ignored) + [f"{other} not evidence"] * bool(other)
+    return f"{len(evidence.not_read)}" + (f" ({', '.join(parts)})" if parts else "")
+
+
 def format_summary(evidence: Evidence, index: Index, files: bool = False) -> str:
     """The plain-text summary ``validate`` prints (with ``files``, every file and its importer)."""
     production = index.production_versions()
@@ -156,11 +164,18 @@ def format_summary(evidence: Evidence, index: Index, files: bool = False) -> str
     ]
     for item in evidence.unlinked:
         lines.append(f"    - {item.kind} {item.key}: {item.reason} [{item.cite.file}]")
+    lines.append(f"  files not read:                 {not_read_counts(evidence)}")
+    if evidence.export_errors:
+        lines.append(
+            f"  failed export calls:            {len(evidence.export_errors)} (see the warnings)"
+        )
     if files:
         lines.append(f"Files read ({len(evidence.files)}):")
         lines.extend(
             f"  {f.path}: " + (f"{f.importer} importer" if f.importer else f"{f.kind}, hashed only")
             for f in evidence.files
         )
+        lines.append(f"Files not read ({len(evidence.not_read)}):")
+        lines.extend(f"  {f.path}: {f.role}, {f.reason}" for f in evidence.not_read)
     lines.append("All input is valid.")
     return "\n".join(lines)

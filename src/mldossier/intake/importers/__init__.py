@@ -4,6 +4,11 @@ An importer sees every parsed file (:class:`mldossier.intake.files.Document`), s
 is one of its own (``detect``), reads the ones it claims (``read``), then hands back typed
 records (``finish``). Third parties add one through the ``mldossier.importers`` entry point
 group, naming a class with the same interface.
+
+An importer may also have ``resembles(doc) -> bool``, asked only about a file no importer
+claimed: True when the file looks like its kind of evidence in a shape ``detect`` does not
+take (a malformed export), which makes the file an error instead of *not evidence* (a
+warning; see :mod:`mldossier.intake.completeness`). Keep it cheap and about top-level keys.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Collection logs (``mldossier: collection-log/v1``): the request log ``mldossier collect`` writes.
 
-A log is evidence of how the other files were obtained. It yields no records, but every
-file it lists is checked: one that is missing or whose SHA-256 differs from what was
-retrieved is reported (as a warning: the file may have been re-exported by hand).
+A log is evidence of how the other files were obtained. Every file it lists is checked: one
+that is missing or whose SHA-256 differs from what was retrieved is reported (as a warning:
+the file may have been re-exported by hand). A call whose status is not 2xx is the export's
+own error, recorded as an :class:`~mldossier.model.ExportError` (the log's only records).
 """
 
 from __future__ import annotations
@@ -11,10 +12,13 @@ import json
 from typing import Any, ClassVar
 
 from mldossier.errors import pointer
+from mldossier.intake.completeness import COLLECTION_LOG
 from mldossier.intake.files import Document, resolve_reference, sha256_file
 from mldossier.intake.importers import ImportContext, ImportResult
+from mldossier.model import ExportError
 
 MARKER = "collection-log/v1"
+FAMILY = "collection-log/"
 
 
 class CollectionLogImporter:
@@ -30,8 +34,14 @@ class CollectionLogImporter:
         """A JSON document whose ``mldossier`` key is ``collection-log/v1``."""
         return isinstance(doc.data, dict) and doc.data.get("mldossier") == MARKER
 
+    def resembles(self, doc: Document) -> bool:
+        """Another version of the log (``collection-log/v2``): mldossier's, but not readable."""
+        marker = doc.data.get("mldossier") if isinstance(doc.data, dict) else None
+        return isinstance(marker, str) and marker.startswith(FAMILY)
+
     def read(self, doc: Document, result: ImportResult) -> None:
-        """Check each listed body against the file now in the evidence folder."""
+        """Check each listed body against the file now in the evidence folder; record each
+        call that failed."""
         calls: Any = doc.data.get("calls")
         if not isinstance(calls, list):
             result.problems.append(
@@ -53,6 +63,17 @@ class CollectionLogImporter:
                     )
                 )
                 continue
+            failed = _failure(call)
+            if failed is not None:
+                result.add(
+                    "export_errors",
+                    ExportError(
+                        COLLECTION_LOG,
+                        failed,
+                        _call_name(call),
+                        doc.cite(pointer("calls", i, "status")),
+                    ),
+                )
             if not call.get("file") or not call.get("sha256"):
                 continue  # a call whose body was not kept (an error response, say)
             where = pointer("calls", i, "file")
@@ -86,6 +107,22 @@ class CollectionLogImporter:
 
     def finish(self, result: ImportResult) -> None:
         """Nothing to merge."""
+
+
+def _failure(call: dict[str, Any]) -> str | None:
+    """``HTTP 404`` for a call whose status is a number outside 200-299, else None."""
+    status = call.get("status")
+    if isinstance(status, int) and not isinstance(status, bool) and not 200 <= status < 300:
+        return f"HTTP {status}"
+    return None
+
+
+def _call_name(call: dict[str, Any]) -> str:
+    """``GET <url>``, as the log names the call."""
+    method, url = call.get("method"), call.get("url")
+    return " ".join(str(part) for part in (method, url) if isinstance(part, str) and part) or (
+        "(a call the log does not name)"
+    )
 
 
 def _shown(value: Any) -> str:

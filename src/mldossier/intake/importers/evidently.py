@@ -246,6 +246,16 @@ class EvidentlyImporter:
         """JSON with exactly ``metrics`` and ``tests``, or a full snapshot."""
         return doc.format == "json" and report_form(doc.data) is not None
 
+    def resembles(self, doc: Document) -> bool:
+        """JSON with ``metrics`` and ``tests`` beside other keys, or ``metric_results``:
+        an Evidently report in a shape :meth:`detect` does not take."""
+        data = doc.data
+        return (
+            doc.format == "json"
+            and isinstance(data, dict)
+            and (SNAPSHOT_KEYS <= set(data) or "metric_results" in data)
+        )
+
     def read(self, doc: Document, result: ImportResult) -> None:
         """Validate one report and add its :class:`MonitoringReport`."""
         form = report_form(doc.data)

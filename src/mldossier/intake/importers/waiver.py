@@ -33,6 +33,11 @@ class WaiverImporter:
             and doc.data.get("mldossier") == MARKER
         )
 
+    def resembles(self, doc: Document) -> bool:
+        """Another version of the format (``waiver/v2``): mldossier's, but not readable."""
+        marker = doc.data.get("mldossier") if isinstance(doc.data, dict) else None
+        return isinstance(marker, str) and marker.startswith("waiver/")
+
     def read(self, doc: Document, result: ImportResult) -> None:
         """Validate the file and read every waiver in it."""
         problems = schema_problems("waiver", doc.data, doc.file.path)

@@ -11,6 +11,7 @@ from typing import Any
 from mldossier import data_folder
 from mldossier.evaluate.catalog import Catalog
 from mldossier.evaluate.verdicts import Verdict
+from mldossier.model import FileRole
 from mldossier.render.dossier import ControlView, CrosswalkPair, CrosswalkSide, Dossier, SystemView
 from mldossier.render.site.safety import raw_copy_path
 from mldossier.status import BY_SEVERITY, STATUSES, Status
@@ -28,6 +29,9 @@ OVERVIEW_SYSTEMS = 50
 """Systems listed on the overview (worst first); the rest are one click away."""
 
 LINEAGE_DIR = "assets/lineage"
+
+ROLE_LABEL = {FileRole.IGNORED: "ignored", FileRole.NOT_EVIDENCE: "not evidence"}
+"""How the evidence page names why a file was not read."""
 
 STATUS_COLUMNS = tuple(s.value for s in BY_SEVERITY)
 """Statuses in summary tables and lists: worst (what needs action) first."""
@@ -231,7 +235,14 @@ def plan_pages(dossier: Dossier, site: SiteIndex) -> list[Page]:
             files,
             ROWS_PER_PAGE,
             "files",
-            {"kinds": kinds},
+            {
+                "kinds": kinds,
+                "not_read": [
+                    (f.path, ROLE_LABEL.get(f.role, str(f.role)), f.reason, f.size, f.sha256)
+                    for f in dossier.evidence.not_read
+                ],
+                "export_errors": list(dossier.evidence.export_errors),
+            },
         ),
         Page(
             "crosswalk/index.md",

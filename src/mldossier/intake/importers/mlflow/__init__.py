@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from mldossier.errors import Problem, pointer
 from mldossier.formats.schema import schema_problems
 from mldossier.formats.text import show
+from mldossier.intake.completeness import MLFLOW_ERROR
 from mldossier.intake.files import Document
 from mldossier.intake.importers import ImportContext, ImportResult
 from mldossier.intake.importers.mlflow.decoded import (
@@ -45,7 +46,7 @@ from mldossier.intake.importers.mlflow.records import (
     signature_label,
 )
 from mldossier.intake.naming import version_sort_key
-from mldossier.model import ModelSignature
+from mldossier.model import ExportError, ModelSignature
 
 SCHEMA = "mlflow"
 """Shipped schema of the REST responses (``schemas/mlflow.schema.json``)."""
@@ -71,6 +72,23 @@ _RESPONSES: tuple[tuple[str, type, frozenset[str]], ...] = (
     ("root_uri", str, frozenset({"files", "next_page_token"})),
 )
 _ERROR_KEYS = frozenset({"error_code", "message", "sqlstate", "error_class", "details"})
+_TELLING_KEYS = frozenset(
+    {
+        "registered_models",
+        "registered_model",
+        "model_versions",
+        "model_version",
+        "run",
+        "runs",
+        "experiment",
+        "experiments",
+        "artifact_uri",
+        "root_uri",
+        "error_code",
+    }
+)
+"""Top-level keys that only MLflow's responses have (not ``metrics`` or ``model``, which
+other tools' files have too): a file with one of them is MLflow's, well formed or not."""
 _MLMODEL_MARKERS = ("signature", "model_uuid", "model_id", "run_id", "utc_time_created")
 _MODEL_VERSIONS_TAG = "mlflow.modelVersions"
 
@@ -138,6 +156,17 @@ class MlflowImporter:
         # happens to share the keys (a hand-written YAML file) is not theirs.
         return shape is not None and (shape == "mlmodel") == (doc.format == "yaml")
 
+    def resembles(self, doc: Document) -> bool:
+        """A JSON object with a key only MLflow's responses have, or YAML with MLmodel keys:
+        MLflow's, though in no shape :meth:`detect` takes (a malformed export)."""
+        data = doc.data
+        if not isinstance(data, dict):
+            return False
+        if doc.format == "yaml":
+            return "flavors" in data or any(k in data for k in _MLMODEL_MARKERS)
+        # A stream of responses (NDJSON) is none MLflow writes, but it is MLflow's.
+        return doc.format in ("json", "ndjson") and not _TELLING_KEYS.isdisjoint(data)
+
     def read(self, doc: Document, result: ImportResult) -> None:
         """Validate one response and keep a copy of every object in it for :meth:`finish`."""
         data = doc.data
@@ -152,15 +181,12 @@ class MlflowImporter:
             )
             return
         if shape == "error":
-            # A failed export call: worth saying, but it is not evidence of anything.
-            result.problems.append(
-                doc.problem(
-                    "/error_code",
-                    f"this is an MLflow error response ({data['error_code']}: {data['message']}), "
-                    "not an export",
-                    "re-run the export call that failed, or remove the file",
-                    severity="warning",
-                )
+            # A failed export call: evidence of nothing but the failure, which is recorded.
+            result.add(
+                "export_errors",
+                ExportError(
+                    MLFLOW_ERROR, data["error_code"], data["message"], doc.cite("/error_code")
+                ),
             )
             return
         if shape == "input_example":

@@ -60,6 +60,21 @@ class OpenLineageImporter:
             return bool(data) and looks_like_event(data[0])
         return looks_like_event(data)
 
+    def resembles(self, doc: Document) -> bool:
+        """An object (or an array or stream that starts with one) with ``eventTime``,
+        ``eventType`` or an OpenLineage ``schemaURL``: an event :meth:`detect` refused."""
+        if doc.format not in ("json", "ndjson"):
+            return False
+        first = doc.data[0] if isinstance(doc.data, list) and doc.data else doc.data
+        if not isinstance(first, dict):
+            return False
+        url = first.get("schemaURL")
+        return (
+            "eventTime" in first
+            or "eventType" in first
+            or (isinstance(url, str) and "openlineage" in url.lower())
+        )
+
     def read(self, doc: Document, result: ImportResult) -> None:
         """Validate and fold every event of one file; invalid ones become problems."""
         with _rare_gc():
