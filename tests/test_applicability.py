@@ -297,3 +297,20 @@ def test_readiness_shows_the_high_risk_verdicts_as_they_will_be(demo_today) -> N
         for v in ready.verdicts
         if v.subject == ORGANISATION and v.status is Status.NOT_YET_APPLICABLE
     ]
+
+
+def test_logging_is_judged_on_operating_logs_and_their_span() -> None:
+    ready = analyse(
+        load_config(REPO / "mldossier.yaml"), as_of=date(2026, 12, 2), readiness=True
+    ).results
+    by = {v.key: v for v in ready.verdicts}
+    # v3 serves since October: its serving events are its operating logs, and cover its life
+    v3 = by["EUAIA-12::credit-default-scorer@3"]
+    assert v3.status is Status.NO_EXCEPTION
+    assert "serving run(s) log the use of credit-default-scorer@3 from" in v3.reasons[1]
+    # v2 exists for more than six months, its serving events reach back less: worth a look
+    v2 = by["EUAIA-19::credit-default-scorer@2"]
+    assert Status.OBSERVATION in {c.status for c in v2.checks}
+    assert any("the export reaches back less" in r for r in v2.reasons)
+    # Art. 12 no longer counts training lineage as operating logs
+    assert {c.check for c in v3.checks} == {"operating_logs_retained"}

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow  # a check and a build of the demo evidence
 WAIVER = """mldossier: waiver/v1
 waivers:
   - id: W-2026-07
-    control: EUAIA-72
+    control: SOC2-CC7-2
     subject: income-verifier@2
     justification: Monitoring job migrates to the new platform <script>x</script>
     owner: onboarding-analytics
@@ -66,11 +66,11 @@ def test_waivers_and_changes_appear_on_their_page(tmp_path: Path) -> None:
     page = html.unescape(raw)
     assert "W-2026-07" in page and "weekly manual review of declined applications" in page
     assert "&lt;script&gt;x&lt;/script&gt;" in raw and "<script>x</script>" not in raw
-    assert "EUAIA-72 Art. 72 [income-verifier@2]: exception → waived" in page
+    assert "SOC2-CC7-2 CC7.2 [income-verifier@2]: exception → waived" in page
     assert "evidence added: waivers.yaml" in page
     results = json.loads((tmp_path / "site" / "results.json").read_text())
     waived = [r for r in results["results"] if r["status"] == "waived"]
-    assert [(r["control"], r["subject"]) for r in waived] == [("EUAIA-72", "income-verifier@2")]
+    assert [(r["control"], r["subject"]) for r in waived] == [("SOC2-CC7-2", "income-verifier@2")]
     assert waived[0]["waiver"]["id"] == "W-2026-07"
     import subprocess
 
@@ -81,4 +81,4 @@ def test_waivers_and_changes_appear_on_their_page(tmp_path: Path) -> None:
         check=True,
     ).stdout
     assert "Waivers and changes" in text and "W-2026-07" in text
-    assert "EUAIA-72 Art. 72 [income-verifier@2]: exception → waived" in text
+    assert "SOC2-CC7-2 CC7.2 [income-verifier@2]: exception → waived" in text

@@ -24,10 +24,12 @@ def run_check(
     subject: Subject,
     *,
     sources: Iterable[str] = (),
+    config: Config | None = None,
     **params: object,
 ) -> Outcome:
+    config = config or Config()
     context = CheckContext(
-        evidence, Index(evidence, Config()), Config(), AS_OF, sources=frozenset(sources)
+        evidence, Index(evidence, config), config, AS_OF, sources=frozenset(sources)
     )
     return library()[name].run(subject, context, dict(params))
 
@@ -315,6 +317,22 @@ def test_monitoring_missing() -> None:
     )
     assert of_record.status == "exception"
     assert of_record.reasons == outcome.reasons
+
+
+def test_the_config_says_which_sources_are_of_record() -> None:
+    v = f.version()
+    ev = bundle(model_versions=(v,))
+    # exported, but declared not the system of record (monitoring is kept elsewhere)
+    elsewhere = Config(systems_of_record={"evidently": False})
+    out = run_check(
+        "monitoring_fresh", ev, Subject(SYS, v), sources={"evidently"}, config=elsewhere
+    )
+    assert out.status == "not_evidenced"
+    # not exported, but declared the system of record: its silence is an exception
+    of_record = Config(systems_of_record={"evidently": True})
+    assert (
+        run_check("monitoring_fresh", ev, Subject(SYS, v), config=of_record).status == "exception"
+    )
 
 
 def test_a_report_dated_after_the_evaluation_date_is_not_counted() -> None:

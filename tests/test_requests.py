@@ -125,5 +125,5 @@ def test_a_root_cause_has_its_own_status_and_reason(demo: Results) -> None:
     assert facet.summary == "no data-quality assertions are recorded for the training data"
     # the summary is the cause's own reason, not the first reason of the verdict
     stale = groups["monitoring:income-verifier@2"]
-    assert stale.summary == "no monitoring report for income-verifier@2"
+    assert stale.summary == "latest report is from 2026-05-11, 205 days old; the limit is 30 days"
     assert stale.verdicts[0].reasons[0] != stale.summary

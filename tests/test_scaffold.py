@@ -220,8 +220,9 @@ def test_the_config_lists_every_key_with_its_default(project: Path) -> None:
             "cache_max_bytes",
             "allowed_signers",
             "evidence_ignore",
+            "systems_of_record",
         ) or (field.name in data), field.name
-    assert data["evidence"] == {"dir": "evidence", "ignore": []}
+    assert data["evidence"] == {"dir": "evidence", "ignore": [], "systems_of_record": {}}
 
 
 def test_the_published_schemas_check_what_init_wrote(project: Path) -> None:

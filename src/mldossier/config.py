@@ -113,6 +113,9 @@ class Config:
     """Shown on the report cover."""
     evidence: Path = Path("evidence")
     """The evidence folder (relative paths are relative to the config file)."""
+    systems_of_record: dict[str, bool] = field(default_factory=dict)
+    """Kinds of source declared systems of record (True) or not (False), overriding the
+    default: a kind present in the evidence folder is one (``evidence.systems_of_record``)."""
     evidence_ignore: tuple[str, ...] = ()
     """gitignore-style patterns of files in the evidence folder that are not evidence
     (``evidence.ignore``), after :data:`DEFAULT_IGNORE`: they add to the defaults, and
@@ -314,12 +317,17 @@ def _bad_patterns(data: Any, rel: str) -> list[Problem]:
     return problems
 
 
-def _evidence_section(data: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
-    """The evidence folder and ``ignore`` patterns: ``evidence`` is a folder or a mapping."""
+def _evidence_section(data: dict[str, Any]) -> tuple[str, tuple[str, ...], dict[str, bool]]:
+    """The evidence folder, ``ignore`` patterns and ``systems_of_record``: ``evidence`` is a
+    folder or a mapping."""
     value = data.get("evidence", "evidence")
     if isinstance(value, dict):
-        return value.get("dir", "evidence"), tuple(value.get("ignore", ()))
-    return value, ()
+        return (
+            value.get("dir", "evidence"),
+            tuple(value.get("ignore", ())),
+            dict(value.get("systems_of_record", {})),
+        )
+    return value, (), {}
 
 
 def _config_of(data: dict[str, Any], path: Path, rel: str, warnings: tuple[Problem, ...]) -> Config:
@@ -333,12 +341,13 @@ def _config_of(data: dict[str, Any], path: Path, rel: str, warnings: tuple[Probl
     signatures = data.get("signatures", {})
     act = data.get("eu_ai_act", {})
     soc2 = data.get("soc2", {})
-    folder, ignore = _evidence_section(data)
+    folder, ignore, of_record = _evidence_section(data)
     return Config(
         path=path,
         organisation=data.get("organisation", Config.organisation),
         evidence=base / folder,
         evidence_ignore=ignore,
+        systems_of_record=of_record,
         catalogs=_catalog_paths(data.get("catalogs", []), base, rel),
         max_document_bytes=_mib(limits, "max_document_mb", Config.max_document_bytes),
         max_stream_bytes=_mib(limits, "max_stream_mb", Config.max_stream_bytes),

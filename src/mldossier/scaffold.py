@@ -145,6 +145,8 @@ def _head_lines(schema: dict[str, Any], schema_href: str, catalogs: tuple[str, .
         f"  # {_describe(schema, 'evidence', 'ignore')}",
         "  # For example: [requests/, '*.csv', '!model-card.md']",
         f"  ignore: {_yaml_value(list(d.evidence_ignore))}",
+        f"  # {_describe(schema, 'evidence', 'systems_of_record')}",
+        "  systems_of_record: {}",
         "",
         f"# {_describe(schema, 'catalogs')}",
         "# An entry is a bundled catalog's id or the path of a catalog file;",

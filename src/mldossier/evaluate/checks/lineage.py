@@ -283,3 +283,66 @@ def logging_evidence_present(
         reasons.append(f"{sum(len(r.events) for r in serving)} event(s) logged for serving")
         cites += [r.cite for r in serving]
     return Outcome(NO_EXCEPTION, tuple(reasons), tuple(cites))
+
+
+SIX_MONTHS_DAYS = 183
+"""Arts 19(1) and 26(6): automatically generated logs are kept for at least six months."""
+
+
+@check(
+    "operating_logs_retained",
+    "version",
+    {"retention_days": "the retention the logs must reach back to, in days (default 183)"},
+)
+def operating_logs_retained(
+    subject: Subject, context: CheckContext, params: dict[str, Any]
+) -> Outcome:
+    """The system's operating (per-use) logs are in the evidence and reach back far enough:
+    the serving job's events for the version, their span against the retention period."""
+    version = subject.version
+    assert version is not None
+    retention = int(params.get("retention_days") or SIX_MONTHS_DAYS)
+    serving = serving_runs_of(context.lineage_graph(), version)
+    times = [
+        t
+        for r in serving
+        for t in (r.started, r.last_event, r.ended)
+        if t is not None and t <= context.as_of
+    ]
+    if not times:
+        return Outcome(
+            context.missing("openlineage"),
+            (
+                f"no operating logs of {version.key} in the evidence: no serving job's "
+                "events record its use",
+            ),
+            (version.cite,),
+            "export the serving job's OpenLineage events, or an inference log, for the "
+            f"last {retention} days",
+            cause=f"lineage:no-serving-run:{version.key}",
+        )
+    first, last = min(times), max(times)
+    cites = tuple(r.cite for r in serving)
+    span = (context.as_of.date() - first.date()).days
+    detail = (
+        f"{len(serving)} serving run(s) log the use of {version.key} from "
+        f"{first.date().isoformat()} to {last.date().isoformat()}: {span} day(s) back from "
+        f"the evaluation date"
+    )
+    exists = (context.as_of.date() - version.created.date()).days if version.created else None
+    if span < retention and exists is not None and exists > retention:
+        # The version existed longer than the retention period, the logs reach back less.
+        return Outcome(
+            OBSERVATION,
+            (
+                f"{detail}; the version exists for {exists} days, so {retention} days of "
+                "logs should be kept: the export reaches back less",
+            ),
+            cites,
+            f"export the operating logs of the last {retention} days (or show where they are kept)",
+        )
+    return Outcome(
+        NO_EXCEPTION,
+        (f"{detail} (retention {retention} days)",),
+        cites,
+    )

@@ -84,8 +84,10 @@ class CheckContext:
     ``signoff``): a kind that is present is the system of record for what it covers."""
 
     def of_record(self, kind: str) -> bool:
-        """Whether ``kind`` of evidence was exported at all, so its silence is evidence."""
-        return kind in self.sources
+        """Whether ``kind`` of evidence is the system of record, so its silence is evidence:
+        as ``evidence.systems_of_record`` says, else whether it was exported at all."""
+        declared = self.config.systems_of_record.get(kind)
+        return kind in self.sources if declared is None else declared
 
     def missing(self, kind: str) -> Status:
         """The status of an item the source ``kind`` should hold but does not.
