@@ -892,3 +892,24 @@ def test_format_doc_explains_every_field_and_check() -> None:
     )
     missing = sorted(f for f in fields | set(CHECK_LIBRARY) if f"`{f}`" not in text)
     assert missing == []
+
+
+def test_every_application_date_is_one_the_reference_lists() -> None:
+    text = regulation_text()
+    amended = _section(text, "### A.6 Digital Omnibus on AI")
+    table = amended[amended.index("**Application dates as amended") :]
+    listed = {d.strip("* ") for d in re.findall(r"^\| (\**\d{4}-\d\d-\d\d\**) \|", table, re.M)}
+    assert {"2025-02-02", "2026-07-27", "2026-12-02", "2027-12-02", "2028-08-02"} <= listed
+    original = set(
+        re.findall(r"\*\*(\d{1,2} \w{3} \d{4})\*\*", _section(text, "### A.5 Application dates"))
+    )
+    assert original  # the superseded dates are listed too, for original_date
+    for entry in catalog("eu-ai-act")["catalog"]["application_dates"]:
+        for key in ("date", "annex_i_date", "literal_date", "legacy_public_authorities"):
+            if key in entry:
+                assert entry[key] in listed, (entry.get("id"), key, entry[key])
+    # the provisions that set them are cited as the amended text cites them
+    provisions = " ".join(
+        e.get("provision", "") for e in catalog("eu-ai-act")["catalog"]["application_dates"]
+    )
+    assert "Art. 113, third paragraph, point (c)" in provisions and "Art. 113(3)" not in provisions
