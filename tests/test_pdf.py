@@ -283,8 +283,10 @@ def test_table_of_contents_gives_real_page_numbers(report) -> None:
 
 
 @pytest.mark.slow
-def test_bookmarks_follow_the_chapters(report) -> None:
+def test_bookmarks_follow_the_chapters(report, built) -> None:
     pdf, _, _ = report
+    dossier, _ = built
+    unread = bool(dossier.evidence.not_read or dossier.evidence.export_errors)
     marks = outline(pdf)
     top = [(title, page) for depth, title, page in marks if depth == 1]
     titles = [t for t, _ in top]
@@ -297,6 +299,7 @@ def test_bookmarks_follow_the_chapters(report) -> None:
         "Findings and what to do",
         "Evidence requests",
         "Evidence appendix",
+        *(["Export errors and files not read"] if unread else []),
         "Sign-off",
     ]
     assert [p for _, p in top] == sorted(p for _, p in top)
@@ -605,3 +608,21 @@ def test_a_large_estate_summary_leaves_chapters_to_per_system_pdfs(
     assert "Control matrix" not in text
     _, full_pages, _ = report
     assert pages < full_pages / 2
+
+
+@pytest.mark.slow
+def test_files_not_read_and_export_errors_have_their_chapter(tmp_path: Path) -> None:
+    evidence = copy_samples(tmp_path / "evidence")
+    (evidence / "README.md").write_text("how this export was made\n")
+    (evidence / "notes.json").write_text('{"who": "an analyst"}\n')
+    (evidence / "mlflow" / "rest" / "runs_get__denied.json").write_text(
+        '{"error_code": "PERMISSION_DENIED", "message": "User cannot read run denied"}\n'
+    )
+    out = tmp_path / "report.pdf"
+    render_from(evidence, out)
+    text = " ".join(poppler("pdftotext", out, "-").split())
+    assert "Export errors and files not read" in text
+    assert "README.md" in text and "notes.json" in text
+    assert "PERMISSION_DENIED" in text and "User cannot read run denied" in text
+    titles = [t for depth, t, _ in outline(out) if depth == 1]
+    assert titles.index("Export errors and files not read") == titles.index("Sign-off") - 1

@@ -347,6 +347,8 @@ def _chapters(dossier: Dossier, scope: _Scope) -> list[Chapter]:
     chapters.append(Chapter("findings", "Findings and what to do"))
     chapters.append(Chapter("requests", "Evidence requests"))
     chapters.append(Chapter("evidence", "Evidence appendix"))
+    if dossier.evidence.export_errors or dossier.evidence.not_read:
+        chapters.append(Chapter("not-read", "Export errors and files not read"))
     chapters.append(Chapter("signoff", "Sign-off"))
     return chapters
 
