@@ -275,7 +275,7 @@ def registered_model_response() -> dict[str, Any]:
                 {
                     "owner": "ml-platform@example.org",
                     "intended_use": "example: ranks incoming support tickets by urgency",
-                    "eu_ai_act_category": "minimal-risk",
+                    "eu_ai_act_category": "not-high-risk",
                     "risk_level": "low",
                     "data_classification": "internal",
                 }
