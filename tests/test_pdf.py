@@ -233,6 +233,14 @@ def test_report_has_every_chapter_and_the_verdicts(report, built) -> None:
     for v in dossier.findings[:20]:
         for reason in v.reasons:
             assert " ".join(reason.split())[:40] in flat, reason
+    # The crosswalk is a chapter: every pair's two controls are in it.
+    assert dossier.crosswalk
+    after = text[text.index("Controls of different frameworks that the catalogs map") :]
+    # a narrow column may break an id over two lines, and pdftotext drops the hyphen there
+    crosswalk = "".join(after.split()).replace("-", "")
+    for pair in dossier.crosswalk:
+        for side in (pair["left"], pair["right"]):
+            assert side["control"].replace("-", "") in crosswalk, side
     # The request list is a chapter: every request id is in it.
     assert dossier.requests
     for r in dossier.requests:
@@ -298,6 +306,7 @@ def test_bookmarks_follow_the_chapters(report, built) -> None:
         *(f"AI system: {s}" for s in SYSTEMS),
         "Findings and what to do",
         "Evidence requests",
+        "Crosswalk between the frameworks",
         "Evidence appendix",
         *(["Export errors and files not read"] if unread else []),
         "Sign-off",

@@ -346,6 +346,8 @@ def _chapters(dossier: Dossier, scope: _Scope) -> list[Chapter]:
         chapters.append(Chapter(f"system-{s.slug}", f"AI system: {s.model.name}"))
     chapters.append(Chapter("findings", "Findings and what to do"))
     chapters.append(Chapter("requests", "Evidence requests"))
+    if summary and dossier.crosswalk:
+        chapters.append(Chapter("crosswalk", "Crosswalk between the frameworks"))
     chapters.append(Chapter("evidence", "Evidence appendix"))
     if dossier.evidence.export_errors or dossier.evidence.not_read:
         chapters.append(Chapter("not-read", "Export errors and files not read"))
@@ -393,6 +395,10 @@ def _context(
         "requests": scope.requests[:REQUESTS_LIMIT],
         "requests_total": len(scope.requests),
         "priority": sorted(dossier.results.priority),
+        "crosswalk": list(dossier.crosswalk) if only_system is None else [],
+        "control_status": {
+            view.id: view.status for views in dossier.controls.values() for view in views
+        },
         "findings": scope.findings,
         "findings_groups": scope.findings_groups(),
         "matrices": matrices,
