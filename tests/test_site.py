@@ -8,6 +8,7 @@ import json
 import logging
 import re
 import shutil
+from dataclasses import replace
 from html import escape as html_escape
 from html.parser import HTMLParser
 from pathlib import Path
@@ -18,7 +19,7 @@ from conftest import SAMPLES
 
 from mldossier import pipeline
 from mldossier.bundle import build
-from mldossier.config import Config
+from mldossier.config import Config, Soc2
 from mldossier.errors import InputError
 from mldossier.render import site
 from mldossier.render.dossier import Dossier
@@ -838,3 +839,15 @@ def test_a_control_page_shows_its_date_and_its_house_rule_apart(sample_site: Bui
     assert 'id="house-rule"' in risk and "House rule, not in the Act" in risk
     chapter_ix = (pages / "euaia-72" / "index.html").read_text()
     assert "a reading of an unsettled point" in chapter_ix and "2026-08-02" in chapter_ix
+
+
+def test_carved_out_subservice_organisations_are_named_on_the_overview(tmp_path: Path) -> None:
+    evidence = sample_evidence(tmp_path / "evidence")
+    config = replace(Config(), soc2=Soc2(carved_out=("CloudCo <hosting>",)))
+    analysis, dossier = analysed(evidence, config)
+    assert dossier.carved_out == ("CloudCo <hosting>",)
+    build_site(analysis, dossier, tmp_path / "site")
+    html = (tmp_path / "site" / "index.html").read_text()
+    assert 'id="carved-out"' in html and "CloudCo &lt;hosting&gt;" in html
+    # without a carve-out the dossier names none
+    assert analysed(evidence)[1].carved_out == ()

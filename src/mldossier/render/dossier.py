@@ -182,6 +182,8 @@ class Dossier:
     changes: Changes | None = None
     """What changed since the baseline report, when one was given."""
     requests: tuple[dict[str, str], ...] = ()
+    carved_out: tuple[str, ...] = ()
+    """Subservice organisations carved out of the SOC 2 examination (``soc2.carved_out``)."""
     """The evidence request list (one row per not_evidenced or not_assessed verdict)."""
     root_causes: tuple[RootCause, ...] = ()
     """The findings grouped by root cause, worst first."""
@@ -427,6 +429,7 @@ def build_dossier(
         crosswalk=tuple(cast("list[CrosswalkPair]", crosswalk(results))),
         frameworks=tuple(frameworks(results)),
         changes=changes,
+        carved_out=config.soc2.carved_out,
         requests=tuple(request_list(results, config.tags.owner)),
         root_causes=tuple(root_causes(results)),
     )
