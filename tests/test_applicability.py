@@ -314,3 +314,17 @@ def test_logging_is_judged_on_operating_logs_and_their_span() -> None:
     assert any("the export reaches back less" in r for r in v2.reasons)
     # Art. 12 no longer counts training lineage as operating logs
     assert {c.check for c in v3.checks} == {"operating_logs_retained"}
+
+
+def test_a_criterion_outside_the_tool_s_coverage_is_not_assessed_never_not_applicable(
+    demo_today,  # type: ignore[no-untyped-def]
+) -> None:
+    outside = [v for v in demo_today.verdicts if v.control.mode == "outside_tool_coverage"]
+    assert {v.control.id for v in outside} >= {"SOC2-CC1-2"}
+    common = [v for v in outside if v.control.reference.startswith("CC")]
+    assert common and {v.status for v in common} == {Status.NOT_ASSESSED}
+    assert all(v.reasons[0].startswith("outside the tool's coverage") for v in common)
+    # a category out of the examination's scope is not applicable, with management's choice
+    privacy = [v for v in demo_today.verdicts if v.control.scope.category == "privacy"]
+    assert privacy and {v.status for v in privacy} == {Status.NOT_APPLICABLE}
+    assert "management's choice" in privacy[0].reasons[0]
