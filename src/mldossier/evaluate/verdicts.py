@@ -153,14 +153,14 @@ def finding_order(
     high-risk with a version in the population) come first, then formal nonconformities, then
     everything else worst status first; within each tier, :func:`verdict_order`.
     """
-    status = Status(v.status)
-    if status is Status.EXCEPTION and v.system in priority:
-        tier = 0
-    elif status is Status.FORMAL_NONCONFORMITY:
-        tier = 1
-    else:
-        tier = 2
-    return (tier, *verdict_order(v))
+    return (severity_tier(Status(v.status), v.system in priority), *verdict_order(v))
+
+
+def severity_tier(status: Status, on_priority_system: bool) -> int:
+    """0: an exception on a production high-risk system; 1: a formal nonconformity; 2: the rest."""
+    if status is Status.EXCEPTION and on_priority_system:
+        return 0
+    return 1 if status is Status.FORMAL_NONCONFORMITY else 2
 
 
 def verdict_order(v: Verdict) -> tuple[int, int, str, str]:

@@ -335,30 +335,26 @@ def _with_times(evidence: Evidence) -> tuple[SourceFile, ...]:
 
 def _owner(active: list[Importer], doc: Document, problems: list[Problem]) -> Importer | None:
     """The first importer that claims a document; one that fails to look is a problem."""
-    for imp in active:
-        try:
-            if imp.detect(doc):
-                return imp
-        except Exception as exc:  # noqa: BLE001 - a broken importer must not hide the file
-            problems.append(
-                doc.problem(
-                    "",
-                    f"importer {imp.name} failed to inspect the file ({type(exc).__name__}: {exc})",
-                    "report this as a bug in that importer",
-                )
-            )
-    return None
+    return _first_saying_yes(active, doc, problems, "detect")
 
 
 def _resembling(active: list[Importer], doc: Document, problems: list[Problem]) -> Importer | None:
     """The first importer whose optional ``resembles`` hook says the document looks like its
     evidence, though ``detect`` refused it; one that fails to look is a problem."""
+    return _first_saying_yes(active, doc, problems, "resembles")
+
+
+def _first_saying_yes(
+    active: list[Importer], doc: Document, problems: list[Problem], hook: str
+) -> Importer | None:
+    """The first importer whose ``hook`` (``detect``, or the optional ``resembles``) accepts
+    the document; an importer that fails to look is a problem, never a hidden file."""
     for imp in active:
-        resembles = getattr(imp, "resembles", None)
-        if resembles is None:
+        look = getattr(imp, hook, None)
+        if look is None:
             continue
         try:
-            if resembles(doc):
+            if look(doc):
                 return imp
         except Exception as exc:  # noqa: BLE001 - a broken importer must not hide the file
             problems.append(

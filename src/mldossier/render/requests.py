@@ -15,7 +15,13 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
-from mldossier.evaluate.verdicts import Results, Verdict, finding_order, verdict_order
+from mldossier.evaluate.verdicts import (
+    Results,
+    Verdict,
+    finding_order,
+    severity_tier,
+    verdict_order,
+)
 from mldossier.status import REQUESTED, STRICT_GATE, Status
 
 REQUESTS_CSV = "requests.csv"
@@ -101,10 +107,7 @@ def root_causes(results: Results) -> list[RootCause]:
 
     def rank(g: RootCause) -> tuple[int, int, int, str]:
         # The cause's own status, in the tiers of finding_order.
-        if g.status is Status.EXCEPTION and any(v.system in results.priority for v in g.verdicts):
-            tier = 0
-        else:
-            tier = 1 if g.status is Status.FORMAL_NONCONFORMITY else 2
+        tier = severity_tier(g.status, any(v.system in results.priority for v in g.verdicts))
         return (tier, g.status.rank, -len(g.verdicts), g.cause)
 
     return sorted(found, key=rank)

@@ -20,22 +20,31 @@ from mldossier.evaluate.checks.registry import (
 EU_AI_ACT_CATEGORIES = CATEGORIES + INFORMAL_CATEGORIES
 
 
-@check("owner_assigned", "system")
-def owner_assigned(subject: Subject, context: CheckContext, params: dict[str, Any]) -> Outcome:
-    """An accountable owner is named: the registered model carries the ``owner`` tag."""
-    key = context.config.tags.owner
-    owner = tag_of(subject.system, key)
+def _tag_recorded(subject: Subject, key: str, shown: str, fix: str) -> Outcome:
+    """A registered-model tag that must be set: ``shown`` is its reason when present (with
+    ``{value}``). The registry is where mldossier looks; the value may be recorded in another
+    system, so its absence here is a request for evidence, not a failed control."""
+    value = tag_of(subject.system, key)
     cite = (subject.system.cite.at("tags"),)
-    if owner:
-        return Outcome(NO_EXCEPTION, (f"owner is {owner!r} (tag {key})",), cite)
-    # The registry is where mldossier looks (a house convention); the owner may be recorded
-    # in another system, so its absence here is a request, not a failed control.
+    if value:
+        return Outcome(NO_EXCEPTION, (shown.format(value=repr(value), key=key),), cite)
     return Outcome(
         NOT_EVIDENCED,
         (f"registered model {subject.system.name} has no {key!r} tag",),
         cite,
-        f"set the registered-model tag {key!r} to the accountable team or person",
+        f"set the registered-model tag {key!r} to {fix}",
         cause=f"tag:{key}:{subject.system.name}",
+    )
+
+
+@check("owner_assigned", "system")
+def owner_assigned(subject: Subject, context: CheckContext, params: dict[str, Any]) -> Outcome:
+    """An accountable owner is named: the registered model carries the ``owner`` tag."""
+    return _tag_recorded(
+        subject,
+        context.config.tags.owner,
+        "owner is {value} (tag {key})",
+        "the accountable team or person",
     )
 
 
@@ -70,20 +79,11 @@ def intended_use_documented(
 @check("data_classified", "system")
 def data_classified(subject: Subject, context: CheckContext, params: dict[str, Any]) -> Outcome:
     """The data the system uses is classified: the registered model carries the ``data_classification`` tag."""
-    key = context.config.tags.data_classification
-    level = tag_of(subject.system, key)
-    cite = (subject.system.cite.at("tags"),)
-    if level:
-        return Outcome(NO_EXCEPTION, (f"data classified {level!r} (tag {key})",), cite)
-    # The classification may live in a data catalogue mldossier does not read: a request
-    # for evidence, not a failed control.
-    return Outcome(
-        NOT_EVIDENCED,
-        (f"registered model {subject.system.name} has no {key!r} tag",),
-        cite,
-        f"set the registered-model tag {key!r} to the classification of the data it uses "
-        "(e.g. confidential, internal)",
-        cause=f"tag:{key}:{subject.system.name}",
+    return _tag_recorded(
+        subject,
+        context.config.tags.data_classification,
+        "data classified {value} (tag {key})",
+        "the classification of the data it uses (e.g. confidential, internal)",
     )
 
 
