@@ -82,9 +82,6 @@ ANNEX_III_POINTS: dict[str, str] = {
 }
 """Annex III points (A.3), unchanged by Regulation (EU) 2026/1744, with short titles."""
 
-CLASSES = ("prohibited", "high-risk", "art-6-3-derogation", "not-high-risk")
-"""Legal classes: Art. 5, Art. 6(1)/(2), Art. 6(3) derogation, and the rest."""
-
 CATEGORIES = ("prohibited", "high-risk", "not-high-risk")
 """``eu_ai_act_category`` values of the operative text."""
 
@@ -103,7 +100,8 @@ class Profile:
     category: str
     """The ``eu_ai_act_category`` tag as written (may be empty or informal)."""
     legal_class: str
-    """One of :data:`CLASSES`."""
+    """``prohibited`` (Art. 5), ``high-risk`` (Art. 6(1)/(2)), ``art-6-3-derogation`` (an
+    Annex III system assessed not high-risk) or ``not-high-risk``."""
     annex_iii_point: str
     route: str
     """``annex_iii``, ``annex_i`` (Art. 6(1) product) or empty when not high-risk."""
@@ -125,19 +123,23 @@ def _listed(text: str) -> tuple[str, ...]:
 
 
 def _date(text: str) -> date | None:
-    try:
-        return date.fromisoformat(text.strip()[:10])
-    except ValueError:
-        return None
+    """An ISO date (or date-time), as :func:`~mldossier.evaluate.checks.registry.parse_when`
+    reads the registry's dates; anything else is no date."""
+    from mldossier.evaluate.checks.registry import parse_when  # the checks import this module
+
+    when = parse_when(text)
+    return when[0].date() if when else None
 
 
 def profile_of(system: RegisteredModel, versions: list[ModelVersion], config: Config) -> Profile:
     """The system's profile from its tags, the config's per-system entry and its defaults."""
+    from mldossier.evaluate.checks.registry import tag_of  # the checks import this module
+
     tags, act = config.tags, config.eu_ai_act
     override = act.systems.get(system.name, {})
-    category = (system.tags.get(tags.eu_ai_act_category) or "").strip()
-    point = (system.tags.get(tags.annex_iii_point) or "").strip()
-    tagged_roles = _listed(system.tags.get(tags.eu_ai_act_roles, ""))
+    category = tag_of(system, tags.eu_ai_act_category)
+    point = tag_of(system, tags.annex_iii_point)
+    tagged_roles = _listed(tag_of(system, tags.eu_ai_act_roles))
     if "roles" in override:
         roles, roles_from = (
             tuple(override["roles"]),
@@ -150,7 +152,7 @@ def profile_of(system: RegisteredModel, versions: list[ModelVersion], config: Co
     else:
         roles, roles_from = DEFAULT_ROLES, "the default (provider and deployer)"
     flags = set(act.flags)
-    flags.update(f for f in _listed(system.tags.get(tags.eu_ai_act_flags, "")) if f in FLAGS)
+    flags.update(f for f in _listed(tag_of(system, tags.eu_ai_act_flags)) if f in FLAGS)
     flags.update(override.get("flags", ()))
     if category == "prohibited":
         legal_class = "prohibited"
@@ -163,12 +165,11 @@ def profile_of(system: RegisteredModel, versions: list[ModelVersion], config: Co
     route = ""
     if legal_class == "high-risk":
         route = "annex_i" if "annex_i_product" in flags and not point else "annex_iii"
-    placed = override.get("placed_on_market") or system.tags.get(tags.placed_on_market, "")
+    placed = override.get("placed_on_market") or tag_of(system, tags.placed_on_market)
     changes = [
         v.created.date()
         for v in versions
-        if v.created is not None
-        and (v.tags.get(tags.significant_design_change) or "").strip().lower() == "true"
+        if v.created is not None and tag_of(v, tags.significant_design_change).lower() == "true"
     ]
     return Profile(
         system=system.name,

@@ -40,8 +40,6 @@ class Scope:
     """Annex III points it is limited to; empty means no such limit."""
     stage: str = "any"
     """For versions: ``production`` (production versions only) or ``any``."""
-    role: str = ""
-    """The first of ``roles``, for display."""
     roles: tuple[str, ...] = ()
     """The operator roles the obligation falls on; empty means any role."""
     flags: tuple[str, ...] = ()
@@ -338,7 +336,6 @@ def _control(
             risk=tuple(scope.get("risk", ())),
             annex_iii=tuple(scope.get("annex_iii", ())),
             stage=scope.get("stage", "any"),
-            role=roles[0] if roles else "",
             roles=roles,
             flags=tuple(scope.get("flags", ())),
             not_flags=tuple(scope.get("not_flags", ())),

@@ -25,7 +25,7 @@ from mldossier.evaluate.checks import (
     Subject,
     combine,
 )
-from mldossier.evaluate.checks.registry import REGISTRY, tag_of
+from mldossier.evaluate.checks.registry import REGISTRY
 from mldossier.intake.linking import Index, is_production
 from mldossier.lineage.graph import LineageGraph
 from mldossier.lineage.runs import serving_runs_of
@@ -586,7 +586,7 @@ def evaluate(
         manifest_sha256=manifest_digest(evidence),
         populations=tuple(populations),
         out_of_population=out_of_population(index, populated),
-        priority=production_high_risk(index, populated),
+        priority=production_high_risk(index, populated, profiles),
         readiness=readiness,
         profiles=tuple(profiles.values()),
     )
@@ -615,14 +615,16 @@ def _organisation_verdict(
     return dated(verdict, control, None, config, moment, readiness)
 
 
-def production_high_risk(index: Index, populated: Mapping[str, str | None]) -> frozenset[str]:
-    """The systems classified high-risk that have a version in the population."""
-    key = index.config.tags.eu_ai_act_category
-    high_risk = {m.name for m in index.evidence.registered_models if tag_of(m, key) == "high-risk"}
+def production_high_risk(
+    index: Index, populated: Mapping[str, str | None], profiles: Mapping[str, Profile]
+) -> frozenset[str]:
+    """The systems of legal class high-risk (their profile) with a version in the population."""
     return frozenset(
         v.name
         for v in index.evidence.model_versions
-        if v.name in high_risk and populated.get(v.key) is not None
+        if v.name in profiles
+        and profiles[v.name].legal_class == "high-risk"
+        and populated.get(v.key) is not None
     )
 
 

@@ -182,9 +182,9 @@ class Dossier:
     changes: Changes | None = None
     """What changed since the baseline report, when one was given."""
     requests: tuple[dict[str, str], ...] = ()
+    """The evidence request list (one row per not_evidenced or not_assessed verdict)."""
     carved_out: tuple[str, ...] = ()
     """Subservice organisations carved out of the SOC 2 examination (``soc2.carved_out``)."""
-    """The evidence request list (one row per not_evidenced or not_assessed verdict)."""
     root_causes: tuple[RootCause, ...] = ()
     """The findings grouped by root cause, worst first."""
 

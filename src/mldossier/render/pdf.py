@@ -51,11 +51,11 @@ MATRIX_COLUMNS = 6
 CHAPTER_LIMIT = 25
 """Above this many systems the summary PDF leaves chapters and matrix to per-system PDFs."""
 FINDINGS_LIMIT = 200
+"""Findings listed in a large estate's summary PDF (worst first); the rest are in the site."""
 REQUESTS_LIMIT = 200
 """Evidence requests the PDF lists; requests.csv and requests.json in the bundle have them all."""
 ROOT_CAUSES_LIMIT = 25
 """Shared root causes the findings chapter opens with."""
-"""Findings listed in a large estate's summary PDF (worst first); the rest are in the site."""
 TOP_FINDINGS = 8
 """Findings the executive summary lists (the findings chapter lists them all)."""
 MONITORING_ROWS = 12

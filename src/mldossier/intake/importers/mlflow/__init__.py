@@ -72,21 +72,9 @@ _RESPONSES: tuple[tuple[str, type, frozenset[str]], ...] = (
     ("root_uri", str, frozenset({"files", "next_page_token"})),
 )
 _ERROR_KEYS = frozenset({"error_code", "message", "sqlstate", "error_class", "details"})
-_TELLING_KEYS = frozenset(
-    {
-        "registered_models",
-        "registered_model",
-        "model_versions",
-        "model_version",
-        "run",
-        "runs",
-        "experiment",
-        "experiments",
-        "artifact_uri",
-        "root_uri",
-        "error_code",
-    }
-)
+_SHARED_KEYS = frozenset({"metrics", "model", "models"})
+"""Response keys other tools' files have too: they tell nothing about who wrote the file."""
+_TELLING_KEYS = frozenset(key for key, _, _ in _RESPONSES) - _SHARED_KEYS | {"error_code"}
 """Top-level keys that only MLflow's responses have (not ``metrics`` or ``model``, which
 other tools' files have too): a file with one of them is MLflow's, well formed or not."""
 _MLMODEL_MARKERS = ("signature", "model_uuid", "model_id", "run_id", "utc_time_created")
