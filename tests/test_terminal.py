@@ -476,3 +476,13 @@ def test_collect_mlflow_gets_a_silent_progress_with_quiet(
     assert run(*args) == Run(0, "Collected everything\n", "")
     assert run("--quiet", *args) == Run(0, "", "")
     assert seen == [True, False]
+
+
+def test_printable_shows_every_control_character_escaped() -> None:
+    from mldossier.formats.text import printable
+
+    assert (
+        printable("a\x1b[31mb\x07\nc\u202ed\te\x9b\r")
+        == "a\\x1b[31mb\\x07\\x0ac\\u202ed\te\\x9b\\x0d"
+    )
+    assert printable("plain naïve text") == "plain naïve text"

@@ -98,3 +98,26 @@ def human_size(n: int) -> str:
             return f"{value:.1f} {unit}"
         value /= 1024
     return f"{value:.1f} GiB"
+
+
+# Characters a terminal or a log viewer acts on instead of showing: C0 and C1 controls (ESC
+# starts colour and cursor sequences, BEL rings, CR overwrites the line), DEL, the Unicode line
+# separators, and the bidi embeddings, overrides and isolates that reorder what is shown.
+_UNPRINTABLE = re.compile(
+    "[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def _visible_escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """Text from evidence, a server or a file name, safe to print: every control shown escaped.
+
+    ESC, BEL, CR, LF and the other C0 and C1 controls, DEL, line separators and bidi controls
+    become visible ``\\x1b`` or ``\\u202e`` escapes, so a string can neither rewrite the
+    terminal, reorder what is shown nor start a new line (a CI workflow command); a tab stays.
+    """
+    return _UNPRINTABLE.sub(_visible_escape, text)
