@@ -895,3 +895,175 @@ def test_a_swap_waiting_for_the_lock_can_be_interrupted(tmp_path: Path) -> None:
     assert (target / "who.txt").read_text() == "old"
     assert staged.is_dir()  # left for the build that staged it to remove
     assert sorted(p.name for p in tmp_path.iterdir()) == [".site.lock", ".site.staging-new", "site"]
+
+
+# ---------------------------------------------------------------- what --out may be (issue 23)
+
+REPLACE_FIX = (
+    "(mldossier replaces --out as a whole and deletes only what it wrote: name a new or "
+    "empty folder, such as --out site, or move those files away)"
+)
+OWN_FIX = (
+    "(mldossier replaces --out as a whole: name a folder of the bundle's own, such as --out site)"
+)
+
+
+@pytest.fixture
+def project(tmp_path: Path, evidence: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project folder, the current folder: config, notes, a git folder and the evidence."""
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "mldossier.yaml").write_text("evidence: evidence\n")
+    (root / "NOTES.md").write_text("mine\n")
+    (root / ".git").mkdir()
+    (root / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    shutil.copytree(evidence, root / "evidence")
+    monkeypatch.chdir(root)
+    return root
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    """Every file below ``root`` with its bytes, hidden ones included."""
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def build_in(root: Path, *args: str) -> Any:
+    return CliRunner().invoke(main, ["--config", str(root / "mldossier.yaml"), "build", *args])
+
+
+@pytest.mark.parametrize(
+    ("out", "message"),
+    [
+        (".", "--out . is the current folder " + OWN_FIX),
+        ("..", "--out .. contains the current folder {root} " + OWN_FIX),
+        ("evidence", "--out evidence is the evidence folder " + OWN_FIX),
+        ("evidence/..", "--out evidence/.. is the current folder " + OWN_FIX),
+    ],
+)
+def test_out_that_is_or_holds_the_project_is_refused(project: Path, out: str, message: str) -> None:
+    # Issue 23: `build --out .` deleted mldossier.yaml, the notes, .git and the evidence.
+    before = tree(project.parent)
+    done = build_in(project, "--out", out)
+    assert (done.exit_code, done.stderr) == (2, f"mldossier: {message.format(root=project)}\n")
+    assert tree(project.parent) == before
+
+
+def test_out_holding_the_config_file_is_refused(project: Path) -> None:
+    config = project / "conf" / "mldossier.yaml"
+    config.parent.mkdir()
+    config.write_text(f"evidence: {project / 'evidence'}\n")
+    done = CliRunner().invoke(main, ["--config", str(config), "build", "--out", "conf"])
+    assert (done.exit_code, done.stderr) == (
+        2,
+        f"mldossier: --out conf contains the config file {config} {OWN_FIX}\n",
+    )
+    assert config.is_file()
+
+
+def test_out_that_is_a_folder_of_other_files_is_refused(project: Path) -> None:
+    (project / "docs").mkdir()
+    (project / "docs" / "NOTES.txt").write_text("mine\n")
+    done = build_in(project, "--out", "docs")
+    assert (done.exit_code, done.stderr) == (
+        2,
+        "mldossier: --out docs is not empty and holds no manifest.json of a bundle mldossier "
+        f"wrote {REPLACE_FIX}\n",
+    )
+    assert (project / "docs" / "NOTES.txt").read_text() == "mine\n"
+
+
+def test_a_forged_manifest_does_not_make_a_folder_replaceable(project: Path) -> None:
+    (project / "docs").mkdir()
+    (project / "docs" / "manifest.json").write_text(
+        '{"format": "mldossier-manifest/v1", "outputs": []}'
+    )
+    (project / "docs" / "plan.odt").write_text("mine\n")
+    done = build_in(project, "--out", "docs")
+    assert (done.exit_code, done.stderr) == (
+        2,
+        f"mldossier: --out docs holds plan.odt, which its manifest.json does not list {REPLACE_FIX}\n",
+    )
+    assert (project / "docs" / "plan.odt").is_file()
+
+
+@pytest.mark.slow
+def test_a_bundle_with_a_file_of_someone_else_is_not_replaced(
+    previous: Path, evidence: Path
+) -> None:
+    (previous / "assets" / "notes.txt").parent.mkdir(exist_ok=True)
+    (previous / "assets" / "notes.txt").write_text("mine\n")
+    before = snapshot(previous)
+    done = run("build", "--evidence", str(evidence), "--out", str(previous))
+    assert (done.returncode, done.stderr) == (
+        2,
+        f"mldossier: --out {previous} holds assets/notes.txt, which its manifest.json does "
+        f"not list {REPLACE_FIX}\n",
+    )
+    assert snapshot(previous) == before
+    assert leftovers(previous) == []
+
+
+def test_the_swap_replaces_only_its_own_output(tmp_path: Path) -> None:
+    # Checked again under the swap's lock: the folder may have changed while rendering.
+    from mldossier.bundle.out_folder import BUNDLE
+
+    target = tmp_path / "site"
+    target.mkdir()
+    (target / "NOTES.txt").write_text("mine\n")
+    staged = tmp_path / ".site.staging-new"
+    staged.mkdir()
+    (staged / "index.html").write_text("new")
+    with pytest.raises(UsageError) as raised:
+        outputs.swap_in_folder(staged, target, BUNDLE.refuse_foreign)
+    assert str(raised.value) == (
+        f"--out {target} is not empty and holds no manifest.json of a bundle mldossier wrote "
+        f"{REPLACE_FIX}"
+    )
+    assert (target / "NOTES.txt").read_text() == "mine\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".site.staging-new", "site"]
+
+
+def dead_pid() -> int:
+    """The id of a process that has just ended (and been reaped)."""
+    child = subprocess.Popen([sys.executable, "-c", ""])
+    child.wait()
+    return child.pid
+
+
+def test_only_staging_folders_of_ended_runs_are_removed(tmp_path: Path) -> None:
+    dead = dead_pid()
+    stale = [f".site.staging-{dead}-ab1_x", f".site.work-{dead}-q", f".site.old-{dead}-z9"]
+    stale.append(f".site.collecting-{dead}-0a1b2c3d")
+    kept = [
+        f".site.staging-{os.getpid()}-live",  # this run's own
+        ".site.staging-1-init",  # a process that runs (another user's)
+        ".site.staging-abcdef",  # no owner named: not recognised
+        f".other.staging-{dead}-q",  # beside another folder
+        f".site.staging-{dead}-x.y",  # not a name the tool makes
+        "site",
+    ]
+    for name in stale + kept:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "index.html").write_text("x")
+    (tmp_path / f".site.staging-{dead}-file").write_text("a file, not a folder")
+    kept.append(f".site.staging-{dead}-file")
+    removed = outputs.remove_stale_staging(tmp_path / "site")
+    assert sorted(p.name for p in removed) == sorted(stale)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(kept)
+
+
+@pytest.mark.slow
+def test_a_build_killed_outright_is_tidied_up_by_the_next(previous: Path, evidence: Path) -> None:
+    proc = start_build(evidence, previous)
+    wait_for_staging(previous, proc)
+    proc.kill()  # SIGKILL: no cleanup runs
+    proc.communicate(timeout=60)
+    assert leftovers(previous) != []
+    done = run("build", "--evidence", str(evidence), "--out", str(previous))
+    assert done.returncode == 0, done.stderr
+    assert verify(previous).returncode == 0
+    assert leftovers(previous) == []

@@ -10,8 +10,10 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import multiprocessing
 import os
 import re
+import signal
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +27,7 @@ from factories import read_collection
 from mldossier.cli import Context
 from mldossier.cli.collect import collect
 from mldossier.collect import LOG_NAME
+from mldossier.collect.staging import StagedFolder
 
 DRIFT = SAMPLES / "evidently" / "data_drift_report.full_snapshot.json"
 CLASSIFICATION = SAMPLES / "evidently" / "classification_report.full_snapshot.json"
@@ -312,8 +315,8 @@ def test_a_broken_snapshot_stops_the_collection_and_keeps_the_old_one(
     workspace: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "old.json").write_text('{"metrics": [], "tests": []}')
+    assert run("--workspace", str(workspace), "--out", str(out)).exit_code == 0
+    before = tree(out)
     broken = workspace / PROJECT / "snapshots" / f"{DRIFT_ID}.json"
     broken.write_bytes(DRIFT.read_bytes()[:500])
     result = run("--workspace", str(workspace), "--out", str(out))
@@ -323,8 +326,108 @@ def test_a_broken_snapshot_stops_the_collection_and_keeps_the_old_one(
         "1 column 485 (char 484); if Evidently was still writing it, collect again; otherwise "
         "move the file out of the workspace)\n"
     )
-    assert [p.name for p in out.iterdir()] == ["old.json"]
+    assert tree(out) == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    """Every file below ``root`` with its bytes, hidden ones included."""
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+OWN_FIX = (
+    "(mldossier replaces --out as a whole: name a folder of the collection's own, such as "
+    "--out evidence/collected)"
+)
+REPLACE_FIX = (
+    "(mldossier replaces --out as a whole and deletes only what it wrote: name a new or "
+    "empty folder, such as --out evidence/collected, or move those files away)"
+)
+
+
+def test_out_that_is_the_current_folder_is_refused(
+    workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 23: `collect evidently --out .` deleted NOTES.txt, .git/HEAD and a sub-folder.
+    here = tmp_path / "here"
+    (here / ".git").mkdir(parents=True)
+    (here / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (here / "NOTES.txt").write_text("mine\n")
+    (here / "sub").mkdir()
+    (here / "sub" / "a.json").write_text("{}")
+    before = tree(here)
+    monkeypatch.chdir(here)
+    result = run("--workspace", str(workspace), "--out", ".")
+    assert (result.exit_code, result.stderr) == (
+        2,
+        f"mldossier: --out . is the current folder {OWN_FIX}\n",
+    )
+    assert tree(here) == before
+
+
+def test_out_holding_the_workspace_is_refused(workspace: Path, tmp_path: Path) -> None:
+    result = run("--workspace", str(workspace), "--out", str(tmp_path))
+    assert (result.exit_code, result.stderr) == (
+        2,
+        f"mldossier: --out {tmp_path} contains the workspace {workspace} {OWN_FIX}\n",
+    )
+    assert (workspace / PROJECT / "metadata.json").is_file()
+
+
+def test_out_that_is_not_a_collection_is_refused(workspace: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "old.json").write_text('{"metrics": [], "tests": []}')
+    result = run("--workspace", str(workspace), "--out", str(out))
+    assert (result.exit_code, result.stderr) == (
+        2,
+        f"mldossier: --out {out} is not empty and holds no collection-log.json of a "
+        f"collection mldossier wrote {REPLACE_FIX}\n",
+    )
+    assert [p.name for p in out.iterdir()] == ["old.json"]
+
+
+def test_a_collection_with_a_file_of_someone_else_is_not_replaced(
+    workspace: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    assert run("--workspace", str(workspace), "--out", str(out)).exit_code == 0
+    assert run("--workspace", str(workspace), "--out", str(out)).exit_code == 0  # its own
+    (out / "NOTES.txt").write_text("mine\n")
+    result = run("--workspace", str(workspace), "--out", str(out))
+    assert (result.exit_code, result.stderr) == (
+        2,
+        f"mldossier: --out {out} holds NOTES.txt, which its collection-log.json does not "
+        f"list {REPLACE_FIX}\n",
+    )
+    assert (out / "NOTES.txt").read_text() == "mine\n"
+
+
+def _killed_while_collecting(out: str) -> None:
+    """Stage part of a collection, then die as SIGKILL makes a process: no cleanup runs."""
+    with StagedFolder(Path(out)) as staged:
+        staged.write("half.json", b"{}")
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_a_collection_killed_outright_is_tidied_up_by_the_next(
+    workspace: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    child = multiprocessing.get_context("fork").Process(
+        target=_killed_while_collecting, args=(str(out),)
+    )
+    child.start()
+    child.join(timeout=30)
+    assert child.exitcode == -signal.SIGKILL
+    left = [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.")]
+    assert left == [f".out.collecting-{child.pid}-{left[0].rsplit('-', 1)[1]}"]
+    assert run("--workspace", str(workspace), "--out", str(out)).exit_code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "workspace"]
 
 
 @pytest.mark.parametrize(

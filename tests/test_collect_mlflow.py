@@ -89,11 +89,13 @@ def old_collection(out: Path) -> bytes:
     out.mkdir(parents=True)
     content = b'{"registered_models": []}\n'
     (out / "old.json").write_bytes(content)
+    log = {"mldossier": "collection-log/v1", "calls": [{"file": "old.json"}]}
+    (out / LOG_NAME).write_text(json.dumps(log))
     return content
 
 
 def assert_untouched(out: Path, content: bytes) -> None:
-    assert sorted(p.name for p in out.iterdir()) == ["old.json"]
+    assert sorted(p.name for p in out.iterdir()) == [LOG_NAME, "old.json"]
     assert (out / "old.json").read_bytes() == content
     assert [p.name for p in out.parent.iterdir() if p.name.startswith(".")] == []
 
@@ -606,6 +608,46 @@ def test_usage_errors(tmp_path: Path, args: list[str], env: dict[str, str], mess
     assert result.exit_code == 2
     assert result.stderr == message
     assert list(tmp_path.iterdir()) == []
+
+
+OWN_FIX = (
+    "(mldossier replaces --out as a whole: name a folder of the collection's own, such as "
+    "--out evidence/collected)"
+)
+REPLACE_FIX = (
+    "(mldossier replaces --out as a whole and deletes only what it wrote: name a new or "
+    "empty folder, such as --out evidence/collected, or move those files away)"
+)
+
+
+def test_out_that_is_the_current_folder_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 23: a collection swapped in over the current folder deleted its other files.
+    (tmp_path / "NOTES.txt").write_text("mine\n")
+    monkeypatch.chdir(tmp_path)
+    result = run("mlflow", "--tracking-uri", "http://127.0.0.1:1", "--out", ".")
+    assert (result.exit_code, result.stderr) == (
+        2,
+        f"mldossier: --out . is the current folder {OWN_FIX}\n",
+    )
+    assert [p.name for p in tmp_path.iterdir()] == ["NOTES.txt"]
+
+
+def test_out_holding_files_it_did_not_write_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "mlflow"
+    old_collection(out)
+    (out / "sub").mkdir()
+    (out / "sub" / "HEAD").write_text("mine\n")
+    with local_server(replay) as (url, server):
+        result = run("mlflow", "--tracking-uri", url, "--out", str(out))
+    assert (result.exit_code, result.stderr) == (
+        2,
+        f"mldossier: --out {out} holds sub/HEAD, which its collection-log.json does not list "
+        f"{REPLACE_FIX}\n",
+    )
+    assert server.requests == []
+    assert (out / "sub" / "HEAD").read_text() == "mine\n"
 
 
 def test_tracking_uri_comes_from_the_environment(tmp_path: Path) -> None:

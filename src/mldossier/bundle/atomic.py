@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import shutil
 import signal
+import stat
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import FrameType
@@ -65,20 +67,81 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
-def swap_in_folder(staged: Path, target: Path) -> None:
+STAGING_ROLES = ("staging", "work", "old", "collecting")
+"""The folders made beside ``--out`` while it is written: ``.<out>.<role>-<pid>-<random>``."""
+
+
+def staging_prefix(target: Path, role: str) -> str:
+    """The name start of a folder made beside ``target``, naming this process as its owner."""
+    assert role in STAGING_ROLES
+    return f".{target.name}.{role}-{os.getpid()}-"
+
+
+def remove_stale_staging(target: Path) -> list[Path]:
+    """Delete the folders a killed run left beside ``target``; the ones deleted.
+
+    Only folders named as :func:`staging_prefix` makes them, owned by this user, whose owner
+    process is gone: never a folder of a run still going, never anything else.
+    """
+    pattern = re.compile(
+        rf"\.{re.escape(target.name)}\.(?:{'|'.join(STAGING_ROLES)})-([0-9]+)-[A-Za-z0-9_]+"
+    )
+    removed: list[Path] = []
+    try:
+        names = sorted(os.listdir(target.parent))
+    except OSError:
+        return removed
+    for name in names:
+        match = pattern.fullmatch(name)
+        if match is None or _process_lives(int(match.group(1))):
+            continue
+        path = target.parent / name
+        try:
+            info = path.lstat()
+        except OSError:
+            continue
+        if not stat.S_ISDIR(info.st_mode) or (hasattr(os, "getuid") and info.st_uid != os.getuid()):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
+def _process_lives(pid: int) -> bool:
+    """Whether a process ``pid`` exists (this one included; another user's counts too)."""
+    if pid == os.getpid():
+        return True
+    if pid <= 0:
+        return True  # not a pid this tool wrote: never treat it as gone
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, OverflowError):
+        return True
+    return True
+
+
+def swap_in_folder(
+    staged: Path, target: Path, replaceable: Callable[[Path], None] | None = None
+) -> None:
     """Replace ``target`` by the finished folder ``staged`` (old one removed only after).
 
     Swaps into one ``target`` from several processes at once take turns (a lock next to it),
     and SIGINT/SIGTERM arriving mid-swap take effect once it is complete and tidied up, so
-    ``target`` is always one whole bundle and nothing is left beside it.
+    ``target`` is always one whole bundle and nothing is left beside it. ``replaceable``
+    raises (e.g. :meth:`~mldossier.bundle.out_folder.OutputKind.refuse_foreign`) when an
+    existing ``target`` is not this tool's to replace; it is asked under the lock.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
     os.chmod(staged, usual_mode(directory=True))  # made by mkdtemp: 0700
     with signals_deferred() as pending, _swap_lock(target, pending) as locked:
         if not locked:
             return  # interrupted while waiting: nothing was changed; the signal follows
+        if replaceable is not None:
+            replaceable(target)
         # A fresh empty folder is a name no other swap uses; renaming onto it replaces it.
-        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+        old = Path(tempfile.mkdtemp(prefix=staging_prefix(target, "old"), dir=target.parent))
         try:
             if target.exists():
                 os.replace(target, old)
@@ -277,7 +340,10 @@ def _is_bundle_path(name: str, bundle: Path) -> bool:
 
 
 __all__ = [
+    "STAGING_ROLES",
     "atomic_write_bytes",
+    "remove_stale_staging",
+    "staging_prefix",
     "atomic_write_text",
     "usual_mode",
     "reported_as_unwritable",

@@ -9,12 +9,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 from mldossier.bundle.atomic import (
+    remove_stale_staging,
     reported_as_unwritable,
     signals_deferred,
     sigterm_unwinds,
+    staging_prefix,
     swap_in_folder,
 )
 from mldossier.bundle.manifest import sign_manifest, write_manifest
+from mldossier.bundle.out_folder import BUNDLE
 from mldossier.bundle.signoffs import ALLOWED_SIGNERS_NAME
 from mldossier.bundle.workers import forking, render_in_workers, render_system_pdfs
 from mldossier.errors import InputError, Problem
@@ -65,21 +68,29 @@ def build(
 
     A failure or interruption (SIGINT, or SIGTERM: exit 143) leaves the previous ``out_dir``
     untouched and removes the staging folder; a full, read-only or forbidden disk is a
-    UsageError that says so.
+    UsageError that says so. An ``out_dir`` that holds anything but a bundle this tool built
+    is refused (UsageError), before anything is rendered and again at the swap; folders a
+    killed build left beside it are deleted first.
     """
     out_dir = out_dir.resolve()
+    BUNDLE.refuse_foreign(out_dir)
     builder = os.getpid()
     with sigterm_unwinds():
         dossier = make_dossier(analysis, baseline)
         with reported_as_unwritable(out_dir):
             out_dir.parent.mkdir(parents=True, exist_ok=True)
-            staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
+            remove_stale_staging(out_dir)
+            staging = Path(
+                tempfile.mkdtemp(prefix=staging_prefix(out_dir, "staging"), dir=out_dir.parent)
+            )
             work: Path | None = None
             try:
                 # The site's page sources are prepared beside the staging folder, not in the
                 # system's temporary folder: whatever stops the build (even a SIGTERM while
                 # they are being deleted), they are deleted with it.
-                work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.work-", dir=out_dir.parent))
+                work = Path(
+                    tempfile.mkdtemp(prefix=staging_prefix(out_dir, "work"), dir=out_dir.parent)
+                )
                 _render_into(
                     staging,
                     analysis,
@@ -89,7 +100,7 @@ def build(
                     sign_key=sign_key,
                     work=work,
                 )
-                swap_in_folder(staging, out_dir)
+                swap_in_folder(staging, out_dir, BUNDLE.refuse_foreign)
                 analysis.cache.finish()
             except BaseException:
                 # A forked PDF worker unwinding through here must not delete its parent's

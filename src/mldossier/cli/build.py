@@ -8,11 +8,13 @@ from pathlib import Path
 import click
 
 from mldossier.bundle.build import build
+from mldossier.bundle.out_folder import BUNDLE, refuse_unsafe_out
 from mldossier.cli.common import (
     Context,
     as_of_option,
     build_cache,
     evidence_option,
+    inputs_of,
     no_cache_option,
     readiness_option,
     reported,
@@ -74,10 +76,13 @@ def build_command(
     """Build the auditors' site and the PDF report into one verifiable bundle.
 
     Everything is rendered into a temporary folder and swapped in when complete, so a
-    failed build leaves the previous bundle intact. Exit 0 when built, 2 on invalid input.
+    failed build leaves the previous bundle intact. --out must be new, empty or a bundle
+    built before (nothing else is replaced), and neither be nor hold the current folder,
+    the config file or the evidence folder. Exit 0 when built, 2 on invalid input.
     With --quiet a successful build prints nothing; with --verbose it names each stage.
     """
     config = obj.config()
+    refuse_unsafe_out(out_dir, BUNDLE, inputs_of(config, evidence_dir))
     with obj.terminal.stages(announce=True) as stage:
         stage("reading the evidence and evaluating the controls")
         analysis = analyse(

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import click
 
-from mldossier.cli.common import config_of, reported
+from mldossier.bundle.out_folder import refuse_unsafe_out
+from mldossier.cli.common import config_of, inputs_of, reported
 from mldossier.collect import MlflowOptions, collect_evidently, collect_mlflow
 from mldossier.collect.http import HttpSettings
 from mldossier.collect.mlflow import MAX_PAGE_SIZE
+from mldossier.collect.staging import COLLECTION
 from mldossier.terminal import current
 
 out_option = click.option(
@@ -18,8 +20,9 @@ out_option = click.option(
     "out_dir",
     required=True,
     type=click.Path(path_type=Path, file_okay=False),
-    help="Folder to collect into. It is replaced as a whole, and only when the collection "
-    "completed; a failed collection leaves it as it was.",
+    help="Folder to collect into: new, empty or an earlier collection (nothing else is "
+    "replaced). It is replaced as a whole, and only when the collection completed; a "
+    "failed collection leaves it as it was.",
 )
 
 
@@ -111,7 +114,9 @@ def collect_mlflow_command(
     MLFLOW_TRACKING_PASSWORD (Basic), as for MLflow's own client; a CA bundle from
     MLFLOW_TRACKING_SERVER_CERT_PATH.
     """
-    production = config_of(ctx).production
+    config = config_of(ctx)
+    refuse_unsafe_out(out_dir, COLLECTION, inputs_of(config, None))
+    production = config.production
     options = MlflowOptions(
         tracking_uri=tracking_uri,
         page_size=page_size,
@@ -140,9 +145,14 @@ def collect_mlflow_command(
     multiple=True,
     help="Only this project, by name or id (repeatable; default: all).",
 )
+@click.pass_context
 @reported
-def collect_evidently_command(workspace: Path, out_dir: Path, projects: tuple[str, ...]) -> None:
+def collect_evidently_command(
+    ctx: click.Context, workspace: Path, out_dir: Path, projects: tuple[str, ...]
+) -> None:
     """Copy every snapshot of a local Evidently workspace, grouped by project."""
+    inputs = [*inputs_of(config_of(ctx), None), ("workspace", workspace)]
+    refuse_unsafe_out(out_dir, COLLECTION, inputs)
     term = current()
     summary = collect_evidently(workspace, out_dir, projects, term.progress(unit=""))
     for warning in summary.warnings:

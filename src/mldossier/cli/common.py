@@ -156,6 +156,14 @@ def build_cache(config: Config, no_cache: bool) -> Cache:
     return Cache(None) if no_cache else open_cache(config.cache_dir, config.cache_max_bytes)
 
 
+def inputs_of(config: Config, evidence_dir: Path | None) -> list[tuple[str, Path | None]]:
+    """The inputs an ``--out`` folder may neither be nor contain: config file, evidence."""
+    return [
+        ("config file", config.path),
+        ("evidence folder", evidence_dir if evidence_dir is not None else config.evidence),
+    ]
+
+
 def echo_lines(lines: list[str]) -> None:
     """Print the lines on stdout, whatever the loudness (they are the essential result)."""
     if lines:

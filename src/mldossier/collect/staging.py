@@ -9,7 +9,6 @@ see where each piece of evidence came from and when.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import secrets
 import shutil
@@ -18,7 +17,8 @@ from pathlib import Path, PurePosixPath
 from types import TracebackType
 from typing import Any
 
-from mldossier.bundle.atomic import swap_in_folder
+from mldossier.bundle.atomic import remove_stale_staging, staging_prefix, swap_in_folder
+from mldossier.bundle.out_folder import OutputKind, refuse_unsafe_out
 from mldossier.errors import UsageError
 from mldossier.formats.json import pretty_json
 from mldossier.intake.ignore import IgnoreRules
@@ -116,11 +116,13 @@ class StagedFolder:
                 f"--out {self.target} is a file, not a folder (pass a folder; "
                 "it is replaced by the new collection)"
             )
+        refuse_unsafe_out(self.target, COLLECTION, ())
         try:
             self.target.parent.mkdir(parents=True, exist_ok=True)
+            remove_stale_staging(self.target)
             # Hidden, so a half-written collection inside an evidence folder is never read.
             self.path = self.target.parent / (
-                f".{self.target.name}.collecting-{os.getpid()}-{secrets.token_hex(4)}"
+                staging_prefix(self.target, "collecting") + secrets.token_hex(4)
             )
             self.path.mkdir()
         except OSError as exc:
@@ -165,7 +167,17 @@ class StagedFolder:
         text = pretty_json(log)
         (self.path / LOG_NAME).write_text(text, encoding="utf-8", newline="\n")
         self._taken.add(LOG_NAME.casefold())
-        swap_in_folder(self.path, self.target)
+        swap_in_folder(self.path, self.target, COLLECTION.refuse_foreign)
+
+
+def _collected_files(log: Any) -> set[str] | None:
+    if log.get("mldossier") != LOG_MARKER:
+        return None
+    return {str(c["file"]) for c in log["calls"] if c.get("file") is not None}
+
+
+COLLECTION = OutputKind("collection", LOG_NAME, _collected_files, "evidence/collected")
+"""A collection ``collect`` wrote: its ``collection-log.json`` names every file."""
 
 
 def new_log(collector: str, source: str, started: str, settings: dict[str, Any]) -> dict[str, Any]:
