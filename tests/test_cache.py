@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import hashlib
+import hmac
 import logging
 import multiprocessing
 import os
@@ -13,6 +15,7 @@ import shutil
 import stat
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,9 +27,9 @@ from mldossier.cache import (
     ENTRIES_DIR,
     MAC_SIZE,
     MAGIC,
-    SECRET_NAME,
     Cache,
     cache_key,
+    key_file,
     open_cache,
 )
 from mldossier.config import load_config
@@ -70,6 +73,16 @@ def importers_with_files(evidence: Path) -> set[str]:
     return {f.importer for f in found.files if f.importer}
 
 
+@pytest.fixture(autouse=True, scope="module")
+def own_state_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The user's state folder (where the cache key lives) is a fresh one for these tests."""
+    with pytest.MonkeyPatch.context() as patch:
+        state = tmp_path_factory.mktemp("state")
+        patch.setenv("XDG_STATE_HOME", str(state))
+        patch.delenv("MLDOSSIER_CACHE_KEY", raising=False)
+        yield state
+
+
 # ---------------------------------------------------------------- the store
 
 
@@ -92,9 +105,12 @@ def test_bytes_and_objects_round_trip(tmp_path: Path) -> None:
 def test_the_folder_is_private_and_ignored_by_git(tmp_path: Path) -> None:
     cache = Cache(tmp_path / "c")
     cache.put("svg", KEY_A, b"x")
-    secret = tmp_path / "c" / SECRET_NAME
+    secret = key_file()
     assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    assert stat.S_IMODE(secret.parent.stat().st_mode) == 0o700
     assert len(secret.read_bytes()) == 32
+    # Not in the cache folder: a copy of it (a CI cache archive) holds no key.
+    assert not any(secret.read_bytes() in data for data in files(tmp_path / "c").values())
     assert stat.S_IMODE(entries(tmp_path / "c")[0].stat().st_mode) == 0o600
     assert (tmp_path / "c" / ".gitignore").read_text().splitlines()[-1] == "*"
     assert (
@@ -159,7 +175,7 @@ def test_a_forged_pickle_is_never_unpickled(tmp_path: Path) -> None:
     path = entries(tmp_path / "c")[0]
     marker = tmp_path / "pwned"
     forged = pickle.dumps(_Exploit(marker))
-    # Right frame, valid-looking MAC of the wrong secret: whoever wrote it lacks secret.key.
+    # Right frame, valid-looking MAC of the wrong key: whoever wrote it lacks the key.
     path.write_bytes(MAGIC + b"p" + forged + os.urandom(MAC_SIZE))
     assert Cache(tmp_path / "c").get_object("intake", KEY_A) is None
     assert not marker.exists()
@@ -172,14 +188,132 @@ def test_a_secret_others_can_read_disables_the_cache(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     Cache(tmp_path / "c").put("svg", KEY_A, b"x")
-    (tmp_path / "c" / SECRET_NAME).chmod(0o644)
+    key_file().chmod(0o644)
     cache = Cache(tmp_path / "c")
     with caplog.at_level(logging.WARNING, logger="mldossier.cache"):
         assert cache.get("svg", KEY_A) is None
         cache.put("svg", KEY_B, b"y")
     assert not cache.enabled
     assert len(entries(tmp_path / "c")) == 1
-    assert f"the cache secret {tmp_path / 'c' / SECRET_NAME} is not yours alone" in caplog.text
+    key_file().chmod(0o600)
+    assert (
+        f"the cache key {key_file()} is not yours alone (owner or mode 0600); delete it "
+        "(building without the cache)"
+    ) in caplog.text
+
+
+def test_a_restored_cache_folder_carries_no_key_to_forge_with(tmp_path: Path) -> None:
+    # Issue 23: the key sat beside the entries (secret.key), so whoever could write or
+    # restore the folder (an actions/cache archive) could forge an entry that is unpickled.
+    folder = tmp_path / "c"
+    Cache(folder).put("svg", KEY_A, b"x")
+    known = bytes(32)
+    (folder / "secret.key").write_bytes(known)
+    (folder / "secret.key").chmod(0o600)
+    marker = tmp_path / "pwned"
+    forged = pickle.dumps(_Exploit(marker))
+    mac = hmac.new(known, f"intake\0{KEY_B}\0".encode() + b"p" + forged, hashlib.sha256)
+    target = folder / ENTRIES_DIR / "intake" / KEY_B[:2] / KEY_B
+    target.parent.mkdir(parents=True)
+    target.write_bytes(MAGIC + b"p" + forged + mac.digest())
+    assert Cache(folder).get_object("intake", KEY_B) is None
+    assert not marker.exists()
+
+
+def test_the_key_can_come_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("MLDOSSIER_CACHE_KEY", "a" * 64)
+    Cache(tmp_path / "c").put("svg", KEY_A, b"x")
+    assert Cache(tmp_path / "c").get("svg", KEY_A) == b"x"
+    assert not (tmp_path / "state").exists()  # no key file was made
+    monkeypatch.setenv("MLDOSSIER_CACHE_KEY", "b" * 64)
+    assert Cache(tmp_path / "c").get("svg", KEY_A) is None  # made with another key: a miss
+    monkeypatch.setenv("MLDOSSIER_CACHE_KEY", "short")
+    cache = Cache(tmp_path / "c")
+    with caplog.at_level(logging.WARNING, logger="mldossier.cache"):
+        assert cache.get("svg", KEY_A) is None
+    assert not cache.enabled
+    assert caplog.messages == [
+        "MLDOSSIER_CACHE_KEY is shorter than 32 characters (set it to a random secret, e.g. "
+        "the output of: openssl rand -hex 32) (building without the cache)"
+    ]
+
+
+def test_a_linked_entries_folder_is_never_followed(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Issue 23: a committed link `entries -> ..` made every prune delete the oldest files
+    # of the folder above until it was under cache.max_mb.
+    project = tmp_path / "project"
+    folder = project / ".mldossier-cache"
+    Cache(folder).put("svg", KEY_A, b"x")
+    shutil.rmtree(folder / ENTRIES_DIR)
+    (folder / ENTRIES_DIR).symlink_to("..")
+    (project / "mldossier.yaml").write_text("evidence: evidence\n")
+    (project / "model.bin").write_bytes(bytes(50_000))
+    before = files(project)
+    cache = Cache(folder, max_bytes=10)
+    with caplog.at_level(logging.WARNING, logger="mldossier.cache"):
+        cache.put("svg", KEY_B, b"y")
+        assert cache.prune() == 0
+    assert files(project) == before
+    assert not cache.enabled
+    assert caplog.messages == [
+        f"the cache folder's {folder / ENTRIES_DIR} is a link (the cache never follows one); "
+        "delete the cache folder (building without the cache)"
+    ]
+
+
+def test_the_prune_deletes_only_entry_shaped_files(tmp_path: Path) -> None:
+    folder = tmp_path / "c"
+    cache = Cache(folder)
+    keys = [cache_key(i) for i in range(3)]
+    for key in keys:
+        cache.put("svg", key, bytes(1000))
+    top = folder / ENTRIES_DIR
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / KEY_C[:2]).mkdir(parents=True)
+    (elsewhere / KEY_C[:2] / KEY_C).write_bytes(bytes(1000))  # entry-shaped, behind a link
+    (top / "pdf").symlink_to(elsewhere)
+    foreign = [
+        top / "notes.txt",
+        top / "svg" / "notes.txt",
+        top / "svg" / keys[0][:2] / "notes.txt",
+        top / "svg" / keys[0][:2] / ("f" * 64 if keys[0][:2] != "ff" else "0" * 64),
+        top / "Not a namespace" / KEY_C[:2] / KEY_C,
+        top / "svg" / KEY_C[:2] / "deeper" / KEY_C,
+    ]
+    for path in foreign:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(bytes(1000))
+    kept = files(elsewhere) | {p.as_posix(): p.read_bytes() for p in foreign}
+    cache.put("pdf", KEY_C, b"not through the link")
+    assert cache.size() == 3 * (len(MAGIC) + 1 + 1000 + MAC_SIZE)
+    cache.max_bytes = 0
+    assert cache.prune() == 3 * (len(MAGIC) + 1 + 1000 + MAC_SIZE)
+    assert files(elsewhere) | {p.as_posix(): p.read_bytes() for p in foreign} == kept
+    assert [cache.get("svg", key) for key in keys] == [None, None, None]
+
+
+def test_a_folder_that_is_not_the_caches_is_left_alone(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # `cache.dir: .` or `cache.dir: evidence` must not turn a project folder into a cache.
+    folder = tmp_path / "evidence"
+    folder.mkdir()
+    (folder / "run.json").write_text("{}")
+    cache = Cache(folder)
+    with caplog.at_level(logging.WARNING, logger="mldossier.cache"):
+        cache.put("svg", KEY_A, b"x")
+    assert not cache.enabled
+    assert [p.name for p in folder.iterdir()] == ["run.json"]
+    assert caplog.messages == [
+        f"the cache folder {folder} is not mldossier's (it holds other files and no "
+        "CACHEDIR.TAG of mldossier's cache); name a folder of its own in cache.dir "
+        "(building without the cache)"
+    ]
 
 
 def test_an_unusable_folder_is_no_cache_not_an_error(

@@ -9,9 +9,11 @@ settings the stage reads and the versions of the tools it runs. A stale entry is
 never invalidated, only never asked for again; the oldest go when the folder outgrows its
 cap (``cache.max_mb``, :data:`DEFAULT_MAX_BYTES`).
 
-Each entry file is ``MAGIC, kind, payload, HMAC-SHA256`` where the HMAC, keyed by a random
-secret kept in the folder (``secret.key``, mode 0600), covers the entry's namespace, key,
-kind and payload. An entry that is missing, short, corrupt, forged or unreadable is a miss,
+Each entry file is ``MAGIC, kind, payload, HMAC-SHA256`` where the HMAC covers the entry's
+namespace, key, kind and payload. Its key is not in the cache folder: it is the user's own
+random key (:func:`key_file`, ``~/.local/state/mldossier/cache.key``, mode 0600), or comes
+from :data:`KEY_ENV` (in CI, a secret of the repository), so a copy of the folder (a CI
+cache archive) carries nothing to forge an entry with. An entry that is missing, short, corrupt, forged or unreadable is a miss,
 never an error. Two builds may share the folder: entries are written to a temporary file and
 renamed into place, and the same key always holds the same bytes.
 
@@ -19,10 +21,13 @@ Most entries are plain bytes (SVG, PDF). The intake's records are stored with :m
 because they are graphs of frozen dataclasses whose dicts are shared on purpose (equal
 facets are kept once), with tuples, datetimes with offsets and NaN floats that a JSON form
 would have to re-create object by object. Unpickling runs code, so an entry is unpickled only
-after its HMAC has been checked: only a process that can read ``secret.key`` (its owner) can
-write an entry that is loaded. Whoever can replace the whole folder, secret included (e.g. a
-CI cache restored from an untrusted branch), can forge entries: never share a cache folder
-across a trust boundary; use ``--no-cache`` there.
+after its HMAC has been checked: only a process that holds the key can write an entry that
+is loaded; whoever can write the folder but lacks the key can only cause misses.
+
+The folder is used only if it is new, empty or tagged as this cache's (``CACHEDIR.TAG``), and
+its ``entries`` folder is a real folder of this user's, never a link; pruning walks it
+without following links and deletes only entry-shaped names
+(``<namespace>/<xx>/<64 hex digits>`` and their temporary files).
 """
 
 from __future__ import annotations
@@ -37,11 +42,13 @@ import platform
 import re
 import secrets
 import shutil
+import stat
 import subprocess
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -53,14 +60,24 @@ DEFAULT_DIR_NAME = ".mldossier-cache"
 """The cache folder, in the current folder, when the config names none."""
 DEFAULT_MAX_BYTES = 4096 * 1024 * 1024
 """Above this size the least recently used entries are deleted (``cache.max_mb``)."""
-SECRET_NAME = "secret.key"
+KEY_NAME = "cache.key"
+"""File name of the user's HMAC key, in :func:`key_file`'s folder."""
+KEY_ENV = "MLDOSSIER_CACHE_KEY"
+"""An environment variable holding the HMAC key instead (at least 32 characters), e.g. in CI."""
 ENTRIES_DIR = "entries"
+CACHEDIR_TAG = (
+    b"Signature: 8a477f597d28d172789f06886806bc55\n"
+    b"# mldossier's build cache: delete it at any time.\n"
+)
 MAGIC = b"mldossier-cache/1\n"
 KIND_BYTES = b"b"
 KIND_PICKLE = b"p"
 MAC_SIZE = 32
 _NAMESPACE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_PREFIX = re.compile(r"[0-9a-f]{2}")
+_KEY = re.compile(r"[0-9a-f]{64}")
 _TMP_PREFIX = ".tmp-"
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
 _STALE_TMP_SECONDS = 24 * 3600
 _CHUNK = 1 << 20
 
@@ -210,6 +227,8 @@ class Cache:
         if not self._ready():
             return None
         path = self._path(namespace, key)
+        if not _real_folders(path):
+            return None
         try:
             return path, open(path, "rb")  # noqa: SIM115 - the caller closes it
         except FileNotFoundError:
@@ -282,35 +301,29 @@ class Cache:
     def prune(self) -> int:
         """Delete the least recently used entries until the folder fits its cap; bytes freed.
 
-        Also removes temporary files a killed build left behind (older than a day).
+        Also removes temporary files a killed build left behind (older than a day). Only
+        entry-shaped files are ever deleted, found without following a link.
         """
         if not self._ready():
             return 0
-        assert self.folder is not None
         now = time.time()
-        entries: list[tuple[float, int, Path]] = []
-        for dirpath, _, filenames in os.walk(self.folder / ENTRIES_DIR):
-            for name in filenames:
-                path = Path(dirpath) / name
-                try:
-                    stat = path.stat()
-                except OSError:
-                    continue
-                if name.startswith(_TMP_PREFIX):
-                    if now - stat.st_mtime > _STALE_TMP_SECONDS:
-                        path.unlink(missing_ok=True)
-                    continue
-                entries.append((stat.st_mtime, stat.st_size, path))
-        total = sum(size for _, size, _ in entries)
         freed = 0
-        for _, size, path in sorted(entries):
-            if total - freed <= self.max_bytes:
-                break
-            try:
-                path.unlink()
-            except OSError:
-                continue
-            freed += size
+        with self._entries_fd() as top:
+            if top is None:
+                return 0
+            entries: list[tuple[float, int, tuple[str, str, str]]] = []
+            for parts, info in _entry_files(top):
+                if parts[2].startswith(_TMP_PREFIX):
+                    if now - info.st_mtime > _STALE_TMP_SECONDS:
+                        _unlink_at(top, parts)
+                    continue
+                entries.append((info.st_mtime, info.st_size, parts))
+            total = sum(size for _, size, _ in entries)
+            for _, size, parts in sorted(entries):
+                if total - freed <= self.max_bytes:
+                    break
+                if _unlink_at(top, parts):
+                    freed += size
         self._written = 0
         return freed
 
@@ -318,13 +331,27 @@ class Cache:
         """Bytes held by the entries."""
         if self.folder is None:
             return 0
-        total = 0
-        for path in (self.folder / ENTRIES_DIR).rglob("*"):
-            try:
-                total += path.stat().st_size if path.is_file() else 0
-            except OSError:
-                continue
-        return total
+        with self._entries_fd() as top:
+            if top is None:
+                return 0
+            return sum(info.st_size for _, info in _entry_files(top))
+
+    @contextmanager
+    def _entries_fd(self) -> Iterator[int | None]:
+        """The entries folder, opened without following a link (None when it is not there)."""
+        assert self.folder is not None
+        if not hasattr(os, "fwalk"):  # pragma: no cover - Windows: no pruning
+            yield None
+            return
+        try:
+            fd = os.open(self.folder / ENTRIES_DIR, _DIR_FLAGS)
+        except OSError:
+            yield None
+            return
+        try:
+            yield fd
+        finally:
+            os.close(fd)
 
     def finish(self) -> None:
         """At the end of a run: keep the folder within its cap.
@@ -354,16 +381,48 @@ class Cache:
     def _load_secret(self) -> bytes | None:
         assert self.folder is not None
         folder = self.folder
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        created = _made(folder)
+        tag = folder / "CACHEDIR.TAG"
+        # Another build may have made the folder a moment ago and be writing its tag (the
+        # first thing written): a folder is someone else's only if it holds other files too.
+        if not created and not _is_our_tag(tag):
+            if any(n not in (".gitignore", "CACHEDIR.TAG") for n in os.listdir(folder)):
+                self._disable(
+                    f"the cache folder {folder} is not mldossier's (it holds other files and "
+                    "no CACHEDIR.TAG of mldossier's cache); name a folder of its own in "
+                    "cache.dir"
+                )
+                return None
+        _write_once(tag, CACHEDIR_TAG)
         _write_once(folder / ".gitignore", b"# mldossier's build cache\n*\n")
-        _write_once(
-            folder / "CACHEDIR.TAG",
-            b"Signature: 8a477f597d28d172789f06886806bc55\n"
-            b"# mldossier's build cache: delete it at any time.\n",
-        )
-        path = folder / SECRET_NAME
+        entries = folder / ENTRIES_DIR
+        with suppress(FileExistsError):
+            entries.mkdir(mode=0o700)
+        info = entries.lstat()
+        if not stat.S_ISDIR(info.st_mode) or (hasattr(os, "getuid") and info.st_uid != os.getuid()):
+            kind = "a link" if stat.S_ISLNK(info.st_mode) else "not a folder of yours"
+            self._disable(
+                f"the cache folder's {entries} is {kind} (the cache never follows one); "
+                "delete the cache folder"
+            )
+            return None
+        return self._key()
+
+    def _key(self) -> bytes | None:
+        """The HMAC key: from MLDOSSIER_CACHE_KEY, else the user's own key file."""
+        given = os.environ.get(KEY_ENV)
+        if given:
+            if len(given) < 32:
+                self._disable(
+                    f"{KEY_ENV} is shorter than 32 characters (set it to a random secret, "
+                    "e.g. the output of: openssl rand -hex 32)"
+                )
+                return None
+            return hashlib.sha256(b"mldossier-cache-key/1\0" + given.encode()).digest()
+        path = key_file()
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not path.exists():
-            fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=folder)  # mode 0600
+            fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=path.parent)  # mode 0600
             try:
                 os.write(fd, secrets.token_bytes(32))
                 os.close(fd)
@@ -375,18 +434,17 @@ class Cache:
                 os.unlink(tmp)
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         try:
-            stat = os.fstat(fd)
+            info = os.fstat(fd)
             secret = os.read(fd, 64)
         finally:
             os.close(fd)
-        if hasattr(os, "getuid") and (stat.st_uid != os.getuid() or stat.st_mode & 0o077):
+        if hasattr(os, "getuid") and (info.st_uid != os.getuid() or info.st_mode & 0o077):
             self._disable(
-                f"the cache secret {path} is not yours alone (owner or mode "
-                "0600); delete the cache folder"
+                f"the cache key {path} is not yours alone (owner or mode 0600); delete it"
             )
             return None
         if len(secret) != 32:
-            self._disable(f"the cache secret {path} is damaged; delete the cache folder")
+            self._disable(f"the cache key {path} is damaged; delete it")
             return None
         return secret
 
@@ -437,6 +495,8 @@ class Cache:
         size = 0
         try:
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if not _real_folders(path):
+                return
             fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=path.parent)  # mode 0600
             with os.fdopen(fd, "wb") as fh:
                 fh.write(MAGIC + kind)
@@ -478,14 +538,109 @@ def _split(data: bytes, kind: bytes) -> tuple[bytes | None, memoryview, bytes]:
     return data[:head], view[head : len(data) - MAC_SIZE], data[len(data) - MAC_SIZE :]
 
 
-def _write_once(path: Path, data: bytes) -> None:
+def _write_once(path: Path, data: bytes) -> bool:
     """Create ``path`` with ``data`` unless it exists (another build may be doing the same)."""
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return
+        return False
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
+    return True
+
+
+def _made(folder: Path) -> bool:
+    """Create ``folder`` (private); whether this call made it."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(mode=0o700)
+    except FileExistsError:
+        if not folder.is_dir():
+            raise
+        return False
+    return True
+
+
+def _is_our_tag(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(len(CACHEDIR_TAG)) == CACHEDIR_TAG
+    except OSError:
+        return False
+
+
+def _real_folders(path: Path) -> bool:
+    """Whether an entry's namespace and prefix folders are folders, not links (or absent)."""
+    for folder in (path.parent.parent, path.parent):
+        try:
+            if not stat.S_ISDIR(folder.lstat().st_mode):
+                return False
+        except FileNotFoundError:
+            return True
+        except OSError:
+            return False
+    return True
+
+
+def _entry_files(top: int) -> Iterator[tuple[tuple[str, str, str], os.stat_result]]:
+    """The entry-shaped regular files below the open entries folder, links not followed.
+
+    ``<namespace>/<two hex digits>/<the 64-digit key starting with them>``, or a temporary
+    file of such an entry being written; nothing else, at no other depth.
+    """
+    for dirpath, dirnames, filenames, dirfd in os.fwalk(".", dir_fd=top):
+        parts = Path(dirpath).parts  # "./svg/ab" -> ("svg", "ab")
+        if len(parts) >= 2:
+            dirnames[:] = []
+        if len(parts) < 2:
+            dirnames[:] = [
+                d for d in dirnames if (_NAMESPACE if not parts else _PREFIX).fullmatch(d)
+            ]
+            continue
+        namespace, prefix = parts
+        if not _NAMESPACE.fullmatch(namespace) or not _PREFIX.fullmatch(prefix):
+            continue
+        for name in filenames:
+            if not (name.startswith(_TMP_PREFIX) or (_KEY.fullmatch(name) and name[:2] == prefix)):
+                continue
+            try:
+                info = os.stat(name, dir_fd=dirfd, follow_symlinks=False)
+            except OSError:
+                continue
+            if stat.S_ISREG(info.st_mode):
+                yield (namespace, prefix, name), info
+
+
+def _unlink_at(top: int, parts: tuple[str, str, str]) -> bool:
+    """Delete one entry file below the open entries folder, through no link; whether it went."""
+    opened: list[int] = []
+    try:
+        at = top
+        for folder in parts[:2]:
+            at = os.open(folder, _DIR_FLAGS, dir_fd=at)
+            opened.append(at)
+        info = os.stat(parts[2], dir_fd=at, follow_symlinks=False)
+        if not stat.S_ISREG(info.st_mode):
+            return False
+        os.unlink(parts[2], dir_fd=at)
+        return True
+    except OSError:
+        return False
+    finally:
+        for fd in opened:
+            os.close(fd)
+
+
+def key_file() -> Path:
+    """Where the user's cache key lives: ``$XDG_STATE_HOME/mldossier/cache.key``.
+
+    ``~/.local/state/mldossier/cache.key`` when XDG_STATE_HOME is unset or relative (as the
+    XDG Base Directory specification says). Outside every cache folder, so that a copy of a
+    cache (a CI cache archive) carries no key to forge entries with.
+    """
+    state = os.environ.get("XDG_STATE_HOME", "")
+    base = Path(state) if os.path.isabs(state) else Path.home() / ".local" / "state"
+    return base / "mldossier" / KEY_NAME
 
 
 def open_cache(folder: Path | None, max_bytes: int = DEFAULT_MAX_BYTES) -> Cache:
@@ -507,6 +662,7 @@ __all__ = [
     "dot_version",
     "fonts_fingerprint",
     "hash_parts",
+    "key_file",
     "library_versions",
     "open_cache",
 ]
