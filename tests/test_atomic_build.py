@@ -1035,22 +1035,24 @@ def dead_pid() -> int:
 
 
 def test_only_staging_folders_of_ended_runs_are_removed(tmp_path: Path) -> None:
-    dead = dead_pid()
-    stale = [f".site.staging-{dead}-ab1_x", f".site.work-{dead}-q", f".site.old-{dead}-z9"]
-    stale.append(f".site.collecting-{dead}-0a1b2c3d")
+    dead, host = dead_pid(), outputs.host_tag()
+    stale = [f".site.staging-{host}-{dead}-ab1_x", f".site.work-{host}-{dead}-q"]
+    stale += [f".site.old-{host}-{dead}-z9", f".site.collecting-{host}-{dead}-0a1b2c3d"]
     kept = [
-        f".site.staging-{os.getpid()}-live",  # this run's own
-        ".site.staging-1-init",  # a process that runs (another user's)
-        ".site.staging-abcdef",  # no owner named: not recognised
-        f".other.staging-{dead}-q",  # beside another folder
-        f".site.staging-{dead}-x.y",  # not a name the tool makes
+        f".site.staging-{host}-{os.getpid()}-live",  # this run's own
+        f".site.staging-{host}-1-init",  # a process that runs (another user's)
+        f".site.staging-{'0' * 8 if host != '0' * 8 else '1' * 8}-{dead}-x",  # another machine's
+        f".site.staging-{dead}-abcdef",  # no machine named: not recognised
+        ".site.staging-abcdef",  # no owner named
+        f".other.staging-{host}-{dead}-q",  # beside another folder
+        f".site.staging-{host}-{dead}-x.y",  # not a name the tool makes
         "site",
     ]
     for name in stale + kept:
         (tmp_path / name).mkdir()
         (tmp_path / name / "index.html").write_text("x")
-    (tmp_path / f".site.staging-{dead}-file").write_text("a file, not a folder")
-    kept.append(f".site.staging-{dead}-file")
+    (tmp_path / f".site.staging-{host}-{dead}-file").write_text("a file, not a folder")
+    kept.append(f".site.staging-{host}-{dead}-file")
     removed = outputs.remove_stale_staging(tmp_path / "site")
     assert sorted(p.name for p in removed) == sorted(stale)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(kept)

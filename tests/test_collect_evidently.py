@@ -24,6 +24,7 @@ from click.testing import CliRunner, Result
 from conftest import SAMPLES
 from factories import read_collection
 
+from mldossier.bundle.atomic import host_tag
 from mldossier.cli import Context
 from mldossier.cli.collect import collect
 from mldossier.collect import LOG_NAME
@@ -425,7 +426,7 @@ def test_a_collection_killed_outright_is_tidied_up_by_the_next(
     child.join(timeout=30)
     assert child.exitcode == -signal.SIGKILL
     left = [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.")]
-    assert left == [f".out.collecting-{child.pid}-{left[0].rsplit('-', 1)[1]}"]
+    assert left == [f".out.collecting-{host_tag()}-{child.pid}-{left[0].rsplit('-', 1)[1]}"]
     assert run("--workspace", str(workspace), "--out", str(out)).exit_code == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "workspace"]
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import re
 import shutil
 import signal
+import socket
 import stat
 import tempfile
 import threading
@@ -68,23 +70,35 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 
 STAGING_ROLES = ("staging", "work", "old", "collecting")
-"""The folders made beside ``--out`` while it is written: ``.<out>.<role>-<pid>-<random>``."""
+"""The folders made beside ``--out`` while it is written:
+``.<out>.<role>-<host>-<pid>-<random>``."""
+
+
+def host_tag() -> str:
+    """Eight hex digits naming this machine (its host name's SHA-256), in staging names.
+
+    A process id means something only on the machine (or container) that ran it: a folder
+    shared between machines must not lose another machine's live staging folder.
+    """
+    return hashlib.sha256(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:8]
 
 
 def staging_prefix(target: Path, role: str) -> str:
     """The name start of a folder made beside ``target``, naming this process as its owner."""
     assert role in STAGING_ROLES
-    return f".{target.name}.{role}-{os.getpid()}-"
+    return f".{target.name}.{role}-{host_tag()}-{os.getpid()}-"
 
 
 def remove_stale_staging(target: Path) -> list[Path]:
     """Delete the folders a killed run left beside ``target``; the ones deleted.
 
-    Only folders named as :func:`staging_prefix` makes them, owned by this user, whose owner
-    process is gone: never a folder of a run still going, never anything else.
+    Only folders named as :func:`staging_prefix` makes them, by this machine, owned by this
+    user, whose owner process is gone: never a folder of a run still going, never anything
+    else.
     """
     pattern = re.compile(
-        rf"\.{re.escape(target.name)}\.(?:{'|'.join(STAGING_ROLES)})-([0-9]+)-[A-Za-z0-9_]+"
+        rf"\.{re.escape(target.name)}\.(?:{'|'.join(STAGING_ROLES)})"
+        rf"-{host_tag()}-([0-9]+)-[A-Za-z0-9_]+"
     )
     removed: list[Path] = []
     try:
@@ -342,6 +356,7 @@ def _is_bundle_path(name: str, bundle: Path) -> bool:
 __all__ = [
     "STAGING_ROLES",
     "atomic_write_bytes",
+    "host_tag",
     "remove_stale_staging",
     "staging_prefix",
     "atomic_write_text",
