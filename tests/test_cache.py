@@ -73,6 +73,13 @@ def importers_with_files(evidence: Path) -> set[str]:
     return {f.importer for f in found.files if f.importer}
 
 
+def the_key() -> Path:
+    """The user's key file (the tests' state folder is set, so there is one)."""
+    path = key_file()
+    assert path is not None
+    return path
+
+
 @pytest.fixture(autouse=True, scope="module")
 def own_state_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The user's state folder (where the cache key lives) is a fresh one for these tests."""
@@ -105,7 +112,7 @@ def test_bytes_and_objects_round_trip(tmp_path: Path) -> None:
 def test_the_folder_is_private_and_ignored_by_git(tmp_path: Path) -> None:
     cache = Cache(tmp_path / "c")
     cache.put("svg", KEY_A, b"x")
-    secret = key_file()
+    secret = the_key()
     assert stat.S_IMODE(secret.stat().st_mode) == 0o600
     assert stat.S_IMODE(secret.parent.stat().st_mode) == 0o700
     assert len(secret.read_bytes()) == 32
@@ -188,16 +195,16 @@ def test_a_secret_others_can_read_disables_the_cache(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     Cache(tmp_path / "c").put("svg", KEY_A, b"x")
-    key_file().chmod(0o644)
+    the_key().chmod(0o644)
     cache = Cache(tmp_path / "c")
     with caplog.at_level(logging.WARNING, logger="mldossier.cache"):
         assert cache.get("svg", KEY_A) is None
         cache.put("svg", KEY_B, b"y")
     assert not cache.enabled
     assert len(entries(tmp_path / "c")) == 1
-    key_file().chmod(0o600)
+    the_key().chmod(0o600)
     assert (
-        f"the cache key {key_file()} is not yours alone (owner or mode 0600); delete it "
+        f"the cache key {the_key()} is not yours alone (owner or mode 0600); delete it "
         "(building without the cache)"
     ) in caplog.text
 
@@ -238,6 +245,23 @@ def test_the_key_can_come_from_the_environment(
     assert caplog.messages == [
         "MLDOSSIER_CACHE_KEY is shorter than 32 characters (set it to a random secret, e.g. "
         "the output of: openssl rand -hex 32) (building without the cache)"
+    ]
+
+
+def test_without_a_home_folder_the_key_is_not_made_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.delenv("XDG_STATE_HOME")
+    monkeypatch.setattr(os.path, "expanduser", lambda path: path)  # no HOME, no passwd entry
+    monkeypatch.chdir(tmp_path)
+    cache = Cache(tmp_path / "c")
+    with caplog.at_level(logging.WARNING, logger="mldossier.cache"):
+        cache.put("svg", KEY_A, b"x")
+    assert not cache.enabled
+    assert not (tmp_path / "~").exists()
+    assert caplog.messages == [
+        "there is no home folder to keep the cache key in (set MLDOSSIER_CACHE_KEY to a "
+        "random secret, or XDG_STATE_HOME to a folder of yours) (building without the cache)"
     ]
 
 

@@ -420,6 +420,12 @@ class Cache:
                 return None
             return hashlib.sha256(b"mldossier-cache-key/1\0" + given.encode()).digest()
         path = key_file()
+        if path is None:
+            self._disable(
+                f"there is no home folder to keep the cache key in (set {KEY_ENV} to a "
+                "random secret, or XDG_STATE_HOME to a folder of yours)"
+            )
+            return None
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not path.exists():
             fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=path.parent)  # mode 0600
@@ -631,16 +637,21 @@ def _unlink_at(top: int, parts: tuple[str, str, str]) -> bool:
             os.close(fd)
 
 
-def key_file() -> Path:
+def key_file() -> Path | None:
     """Where the user's cache key lives: ``$XDG_STATE_HOME/mldossier/cache.key``.
 
     ``~/.local/state/mldossier/cache.key`` when XDG_STATE_HOME is unset or relative (as the
-    XDG Base Directory specification says). Outside every cache folder, so that a copy of a
-    cache (a CI cache archive) carries no key to forge entries with.
+    XDG Base Directory specification says); None when there is no home folder either.
+    Outside every cache folder, so that a copy of a cache (a CI cache archive) carries no
+    key to forge entries with.
     """
     state = os.environ.get("XDG_STATE_HOME", "")
-    base = Path(state) if os.path.isabs(state) else Path.home() / ".local" / "state"
-    return base / "mldossier" / KEY_NAME
+    if os.path.isabs(state):
+        return Path(state) / "mldossier" / KEY_NAME
+    home = os.path.expanduser("~")
+    if not os.path.isabs(home):
+        return None
+    return Path(home) / ".local" / "state" / "mldossier" / KEY_NAME
 
 
 def open_cache(folder: Path | None, max_bytes: int = DEFAULT_MAX_BYTES) -> Cache:
