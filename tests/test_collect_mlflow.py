@@ -634,6 +634,18 @@ def test_out_that_is_the_current_folder_is_refused(
     assert [p.name for p in tmp_path.iterdir()] == ["NOTES.txt"]
 
 
+def test_a_collection_is_replaced_by_the_next_into_the_same_folder(tmp_path: Path) -> None:
+    # Its log names every file it wrote, so the next collection knows the folder as its own.
+    out = tmp_path / "mlflow"
+    with local_server(replay) as (url, _):
+        assert run("mlflow", "--tracking-uri", url, "--out", str(out)).exit_code == 0
+        first = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+        again = run("mlflow", "--tracking-uri", url, "--out", str(out))
+    assert again.exit_code == 0, again.stderr
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == first
+    assert len(first) > 5
+
+
 def test_out_holding_files_it_did_not_write_is_refused(tmp_path: Path) -> None:
     out = tmp_path / "mlflow"
     old_collection(out)
