@@ -990,6 +990,32 @@ def test_a_forged_manifest_does_not_make_a_folder_replaceable(project: Path) -> 
     assert (project / "docs" / "plan.odt").is_file()
 
 
+def test_a_folder_that_cannot_be_looked_through_is_refused(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What cannot be read cannot be known to be ours. (Root reads every folder, so the
+    # unreadable sub-folder is what os.walk reports for one.)
+    (project / "docs" / "private").mkdir(parents=True)
+    (project / "docs" / "manifest.json").write_text(
+        '{"format": "mldossier-manifest/v1", "outputs": []}'
+    )
+    real_walk = os.walk
+
+    def walk(top: Any, topdown: bool = True, onerror: Any = None, followlinks: bool = False) -> Any:
+        for dirpath, dirnames, filenames in real_walk(top, topdown, onerror, followlinks):
+            if "private" in dirnames:
+                onerror(PermissionError(13, "Permission denied", os.path.join(dirpath, "private")))
+            yield dirpath, dirnames, filenames
+
+    monkeypatch.setattr(os, "walk", walk)
+    done = build_in(project, "--out", "docs")
+    assert (done.exit_code, done.stderr) == (
+        2,
+        f"mldossier: --out docs cannot be looked through: docs/private: Permission denied "
+        f"{REPLACE_FIX}\n",
+    )
+
+
 @pytest.mark.slow
 def test_a_bundle_with_a_file_of_someone_else_is_not_replaced(
     previous: Path, evidence: Path
