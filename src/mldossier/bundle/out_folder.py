@@ -40,7 +40,11 @@ class OutputKind:
 
     def refuse_foreign(self, target: Path) -> None:
         """Raise UsageError unless ``target`` is absent, empty, or wholly this kind's output."""
-        reason = self._foreign(target)
+        try:
+            reason = self._foreign(target)
+        except OSError as exc:  # what cannot be read cannot be known to be ours
+            where = printable(str(exc.filename)) if exc.filename else _shown(target)
+            reason = f"cannot be looked through: {where}: {exc.strerror or exc}"
         if reason is not None:
             raise UsageError(
                 f"--out {_shown(target)} {reason} (mldossier replaces --out as a whole and "
@@ -88,11 +92,15 @@ class OutputKind:
 
 def _files_below(root: Path) -> Iterable[str]:
     """Every non-folder below ``root``, relative with ``/``; links are not followed."""
-    for dirpath, dirnames, filenames in os.walk(root):
+    for dirpath, dirnames, filenames in os.walk(root, onerror=_raise):
         folder = Path(dirpath)
         for name in sorted(filenames) + sorted(d for d in dirnames if (folder / d).is_symlink()):
             yield (folder / name).relative_to(root).as_posix()
         dirnames.sort()
+
+
+def _raise(error: OSError) -> None:
+    raise error
 
 
 def refuse_unsafe_out(
