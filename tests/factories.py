@@ -202,3 +202,14 @@ controls:
     mode: automated
 """
 """A one-control catalog whose control passes on the demo evidence."""
+
+
+# How a refused `collect --out` ends (issue 23): pinned once for both collectors.
+COLLECTION_OWN_FIX = (
+    "(mldossier replaces --out as a whole: name a folder of the collection's own, such as "
+    "--out evidence/collected)"
+)
+COLLECTION_REPLACE_FIX = (
+    "(mldossier replaces --out as a whole and deletes only what it wrote: name a new or "
+    "empty folder, such as --out evidence/collected, or move those files away)"
+)

@@ -22,6 +22,8 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 from conftest import SAMPLES
+from factories import COLLECTION_OWN_FIX as OWN_FIX
+from factories import COLLECTION_REPLACE_FIX as REPLACE_FIX
 from factories import read_collection
 
 from mldossier.bundle.atomic import host_tag
@@ -338,16 +340,6 @@ def tree(root: Path) -> dict[str, bytes]:
         for p in sorted(root.rglob("*"))
         if p.is_file()
     }
-
-
-OWN_FIX = (
-    "(mldossier replaces --out as a whole: name a folder of the collection's own, such as "
-    "--out evidence/collected)"
-)
-REPLACE_FIX = (
-    "(mldossier replaces --out as a whole and deletes only what it wrote: name a new or "
-    "empty folder, such as --out evidence/collected, or move those files away)"
-)
 
 
 def test_out_that_is_the_current_folder_is_refused(

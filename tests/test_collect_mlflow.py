@@ -32,6 +32,8 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 from conftest import SAMPLES
+from factories import COLLECTION_OWN_FIX as OWN_FIX
+from factories import COLLECTION_REPLACE_FIX as REPLACE_FIX
 from factories import read_collection
 
 from mldossier.cli.collect import collect
@@ -608,16 +610,6 @@ def test_usage_errors(tmp_path: Path, args: list[str], env: dict[str, str], mess
     assert result.exit_code == 2
     assert result.stderr == message
     assert list(tmp_path.iterdir()) == []
-
-
-OWN_FIX = (
-    "(mldossier replaces --out as a whole: name a folder of the collection's own, such as "
-    "--out evidence/collected)"
-)
-REPLACE_FIX = (
-    "(mldossier replaces --out as a whole and deletes only what it wrote: name a new or "
-    "empty folder, such as --out evidence/collected, or move those files away)"
-)
 
 
 def test_out_that_is_the_current_folder_is_refused(

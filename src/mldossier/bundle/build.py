@@ -69,11 +69,10 @@ def build(
     A failure or interruption (SIGINT, or SIGTERM: exit 143) leaves the previous ``out_dir``
     untouched and removes the staging folder; a full, read-only or forbidden disk is a
     UsageError that says so. An ``out_dir`` that holds anything but a bundle this tool built
-    is refused (UsageError), before anything is rendered and again at the swap; folders a
-    killed build left beside it are deleted first.
+    is refused (UsageError) at the swap, under its lock (the command line refuses it before
+    the analysis too); folders a killed build left beside it are deleted first.
     """
     out_dir = out_dir.resolve()
-    BUNDLE.refuse_foreign(out_dir)
     builder = os.getpid()
     with sigterm_unwinds():
         dossier = make_dossier(analysis, baseline)

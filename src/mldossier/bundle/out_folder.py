@@ -103,14 +103,13 @@ def _raise(error: OSError) -> None:
     raise error
 
 
-def refuse_unsafe_out(
+def refuse_overlap(
     target: Path, kind: OutputKind, inputs: Iterable[tuple[str, Path | None]]
 ) -> None:
-    """Raise UsageError when replacing ``target`` could delete what mldossier did not write.
+    """Raise UsageError when ``target`` is, or contains, the current folder or an input.
 
-    ``inputs`` are (what, path) pairs, e.g. ``("config file", Path("mldossier.yaml"))``: the
-    folder may neither be nor contain one, nor the current folder; then see
-    :meth:`OutputKind.refuse_foreign`.
+    ``inputs`` are (what, path) pairs, e.g. ``("config file", Path("mldossier.yaml"))``. This
+    looks at names only; what the folder holds is :meth:`OutputKind.refuse_foreign`'s.
     """
     resolved = target.resolve()
     fix = (
@@ -124,6 +123,16 @@ def refuse_unsafe_out(
             raise UsageError(f"--out {_shown(target)} is the {what} ({fix})")
         if resolved in place.parents:
             raise UsageError(f"--out {_shown(target)} contains the {what} {_shown(place)} ({fix})")
+
+
+def refuse_unsafe_out(
+    target: Path, kind: OutputKind, inputs: Iterable[tuple[str, Path | None]]
+) -> None:
+    """Raise UsageError when replacing ``target`` could delete what mldossier did not write.
+
+    :func:`refuse_overlap`, then :meth:`OutputKind.refuse_foreign`.
+    """
+    refuse_overlap(target, kind, inputs)
     kind.refuse_foreign(target)
 
 
@@ -141,4 +150,4 @@ BUNDLE = OutputKind("bundle", MANIFEST_NAME, _bundle_files, "site")
 """A bundle ``build`` wrote: its ``manifest.json`` lists every file."""
 
 
-__all__ = ["BUNDLE", "OutputKind", "refuse_unsafe_out"]
+__all__ = ["BUNDLE", "OutputKind", "refuse_overlap", "refuse_unsafe_out"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from mldossier.bundle.out_folder import refuse_unsafe_out
+from mldossier.bundle.out_folder import refuse_overlap
 from mldossier.cli.common import config_of, inputs_of, reported
 from mldossier.collect import MlflowOptions, collect_evidently, collect_mlflow
 from mldossier.collect.http import HttpSettings
@@ -115,7 +115,7 @@ def collect_mlflow_command(
     MLFLOW_TRACKING_SERVER_CERT_PATH.
     """
     config = config_of(ctx)
-    refuse_unsafe_out(out_dir, COLLECTION, inputs_of(config, None))
+    refuse_overlap(out_dir, COLLECTION, inputs_of(config, None))
     production = config.production
     options = MlflowOptions(
         tracking_uri=tracking_uri,
@@ -152,7 +152,7 @@ def collect_evidently_command(
 ) -> None:
     """Copy every snapshot of a local Evidently workspace, grouped by project."""
     inputs = [*inputs_of(config_of(ctx), None), ("workspace", workspace)]
-    refuse_unsafe_out(out_dir, COLLECTION, inputs)
+    refuse_overlap(out_dir, COLLECTION, inputs)
     term = current()
     summary = collect_evidently(workspace, out_dir, projects, term.progress(unit=""))
     for warning in summary.warnings:
