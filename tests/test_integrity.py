@@ -279,7 +279,8 @@ def test_verify_notices_a_rewritten_inputs_section(tmp_path: Path) -> None:
     manifest = json.loads((bundle / MANIFEST_NAME).read_text())
     manifest["inputs"]["config_sha256"] = "forged"
     (bundle / MANIFEST_NAME).write_text(json.dumps(manifest))
-    assert verify_bundle(bundle).modified == (MANIFEST_NAME,)
+    # The Statement, made from the manifest as it was, no longer matches it either.
+    assert verify_bundle(bundle).modified == (MANIFEST_NAME, "manifest.intoto.json")
 
 
 def test_verify_without_a_manifest_is_unusable(tmp_path: Path) -> None:
@@ -312,16 +313,18 @@ def test_signed_manifest_verifies_and_a_tampered_one_does_not(tmp_path: Path) ->
     manifest.write_text(manifest.read_text().replace("report.pdf", "report.pdx"))
     result = verify_bundle(bundle, pub_path)
     assert result.signature == "invalid" and not result.intact
-    base64.b64decode((bundle / "manifest.json.sig").read_text())
+    envelope = json.loads((bundle / "manifest.intoto.jsonl").read_text())
+    assert len(base64.b64decode(envelope["signatures"][0]["sig"])) == 64
 
 
 def test_in_toto_statement_lists_every_output(tmp_path: Path) -> None:
     bundle = make_bundle(tmp_path)
     statement = json.loads((bundle / "manifest.intoto.json").read_text())
     assert statement["_type"] == "https://in-toto.io/Statement/v1"
-    assert sorted(s["name"] for s in statement["subject"]) == [
+    assert [s["name"] for s in statement["subject"]] == [
         "evidence-files/a.json",
         "index.html",
+        "manifest.json",
         "report.pdf",
     ]
 

@@ -48,7 +48,8 @@ from mldossier.pipeline import analyse
 @click.option(
     "--sign-key",
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    help="Ed25519 private key (PEM) to sign manifest.json with.",
+    help="Ed25519 private key (PEM) to sign the bundle with: a DSSE envelope of the in-toto "
+    "Statement (manifest.intoto.jsonl), which names manifest.json by digest.",
 )
 @click.option(
     "--baseline",
