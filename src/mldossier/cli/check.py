@@ -6,6 +6,7 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 
@@ -56,6 +57,41 @@ oscal_option = click.option(
 )
 """The ``check --oscal FILE`` option."""
 
+OSCAL_BASE_SCHEMES = ("http", "https", "file", "s3", "gs")
+
+
+def oscal_evidence_base(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> str | None:
+    """``--oscal-evidence-base``: ``file`` or an absolute http(s)/file/s3/gs URL, ending in /."""
+    if value is None or value == "file":
+        return value
+    parts = urlsplit(value)
+    if parts.scheme not in OSCAL_BASE_SCHEMES or (parts.scheme != "file" and not parts.netloc):
+        raise click.BadParameter(
+            f"{value!r} is not an absolute URL (give the URL the evidence folder is published "
+            "at, e.g. https://ci.example/job/1/artifact/evidence/, or `file` for file:// URIs "
+            "of this evidence folder)"
+        )
+    if any(c.isspace() or not c.isprintable() or c in '<>"{}|\\^`' for c in value):
+        raise click.BadParameter(
+            f"{value!r} has characters a URL cannot hold (percent-encode them, e.g. %20)"
+        )
+    if parts.query or parts.fragment:
+        raise click.BadParameter(f"{value!r} has a query or fragment (give the folder's URL)")
+    return value if value.endswith("/") else value + "/"
+
+
+oscal_base_option = click.option(
+    "--oscal-evidence-base",
+    "oscal_base",
+    metavar="URL|file",
+    callback=oscal_evidence_base,
+    help="Make the OSCAL evidence links absolute: the URL the evidence folder is published at "
+    "(each file's path is added to it), or `file` for file:// URIs of the evidence folder. "
+    "Default: relative to the OSCAL file.",
+)
+
 
 @click.command()
 @evidence_option
@@ -104,6 +140,7 @@ oscal_option = click.option(
     "only on regressions.",
 )
 @oscal_option
+@oscal_base_option
 @no_cache_option
 @click.pass_obj
 @reported
@@ -120,6 +157,7 @@ def check(
     verbose: bool,
     baseline: Path | None,
     oscal_out: Path | None,
+    oscal_base: str | None,
     no_cache: bool,
 ) -> None:
     """Evaluate every control on every AI system and version; the exit code gates CI.
@@ -154,7 +192,7 @@ def check(
     if junit_out:
         atomic_write_text(junit_out, to_junit(results, statuses))
     if oscal_out:
-        write_oscal(results, oscal_out)
+        write_oscal(results, oscal_out, oscal_base, config.tags.owner)
     append_step_summary(results, statuses)
     term.say(format_terminal(results, verbose or term.verbose, term.style))
     if baseline is not None:
@@ -204,10 +242,21 @@ def evidence_prefix(evidence_root: Path, out: Path) -> str:
     return "" if rel == "." else rel + "/"
 
 
-def write_oscal(results: Results, out: Path) -> None:
-    """Write the OSCAL assessment results to ``out`` (atomically)."""
-    prefix = evidence_prefix(Path(results.evidence.root), out)
-    atomic_write_text(out, dumps_oscal(to_oscal(results, prefix)))
+def write_oscal(
+    results: Results, out: Path, base: str | None = None, owner_tag: str = "owner"
+) -> None:
+    """Write the OSCAL assessment results to ``out`` (atomically).
+
+    Evidence links are relative to ``out`` by default; ``base`` makes them absolute: a URL
+    the evidence folder is published at, or ``file`` for file:// URIs of the folder.
+    """
+    if base is None:
+        prefix = evidence_prefix(Path(results.evidence.root), out)
+    elif base == "file":
+        prefix = Path(results.evidence.root).resolve().as_uri().rstrip("/") + "/"
+    else:
+        prefix = base
+    atomic_write_text(out, dumps_oscal(to_oscal(results, prefix, owner_tag)))
 
 
 def append_step_summary(results: Results, statuses: frozenset[Status] = DEFAULT_GATE) -> None:

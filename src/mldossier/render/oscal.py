@@ -1,14 +1,25 @@
 """Verdicts as an OSCAL 1.1.3 assessment-results document, for GRC tools that read OSCAL.
 
-One OSCAL ``result`` holds the whole evaluation: every verdict becomes a ``finding`` whose
-``target`` is the control (``objective-id`` = the mldossier control id) and, when the verdict
-rests on evidence, an ``observation`` whose ``relevant-evidence`` points at each cited file
-and JSON Pointer and pins it by SHA-256. The catalogs stand in for the assessment plan
-(``import-ap``), and every evidence file is a ``back-matter`` resource with its hash.
+One OSCAL ``result`` holds the whole evaluation, and every verdict is in it once, where
+OSCAL puts what an assessor concluded or still has to do:
 
-OSCAL has no objective states for mldossier's ``not_evidenced``, ``not_assessed``, ``no_occurrence``, ``not_yet_applicable`` and ``not_applicable``: those findings carry
-no objective status (``not_applicable`` an implementation status ``not-applicable``), and the
-exact mldossier status is always in the finding's ``mldossier-status`` property.
+- a **finding** for each verdict that is an audit conclusion (``no_exception``,
+  ``observation``, ``exception``, ``formal_nonconformity``, ``waived``): its ``target`` is the
+  control (``objective-id`` = the mldossier control id) with the objective status OSCAL
+  requires (``satisfied`` / ``not-satisfied``), and, when it rests on evidence, a related
+  ``observation`` whose ``relevant-evidence`` points at each cited file and JSON Pointer and
+  pins it by SHA-256;
+- an **observation** alone for a verdict that concludes nothing about the objective
+  (``not_evidenced``, ``not_assessed``, ``no_occurrence``, ``not_yet_applicable``, ``error``),
+  and a **task** for each that someone must act on (the evidence request list's rows:
+  ``not_evidenced`` and ``not_assessed``), with its request id and owner;
+- a control ``not_applicable`` to every subject is **excluded** from ``reviewed-controls``
+  (``exclude-controls``), the reasons in the selection's remarks; one not applicable to some
+  subjects only is an observation for those.
+
+The exact mldossier status is always in a ``mldossier-status`` (finding) or ``status``
+(observation) property. The catalogs stand in for the assessment plan (``import-ap``), and
+every evidence file is a ``back-matter`` resource with its hash.
 
 Output is a function of the results: UUIDs are uuid5 of content, times come from
 ``results.as_of``, never the clock.
@@ -22,40 +33,34 @@ import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from mldossier import __version__
 from mldossier.evaluate.catalog import Catalog
 from mldossier.evaluate.verdicts import Results, Verdict
 from mldossier.formats.json import pretty_json
 from mldossier.model import Citation, SourceFile
-from mldossier.render.requests import RootCause, root_causes
-from mldossier.status import DEFAULT_GATE
+from mldossier.render.requests import RootCause, request_id, request_owners, root_causes
+from mldossier.status import DEFAULT_GATE, REQUESTED, Status
 
 OSCAL_VERSION = "1.1.3"
 NAMESPACE = "https://mldossier.dev/ns/oscal"
 """``ns`` of every property mldossier defines (OSCAL requires one for non-OSCAL names)."""
 UUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, NAMESPACE)
 
-# mldossier status -> (objective-status state, reason); None: OSCAL has no status for it.
-OBJECTIVE_STATUS: dict[str, tuple[str, str] | None] = {
+# mldossier status -> (objective-status state, reason), for the statuses that are audit
+# conclusions and so become findings; the others become observations (and tasks).
+OBJECTIVE_STATUS: dict[str, tuple[str, str]] = {
     "no_exception": ("satisfied", "pass"),
     # Within tolerance with something to look at (drift found, a sign-off about to expire).
     "observation": ("satisfied", "other"),
     "exception": ("not-satisfied", "fail"),
     "formal_nonconformity": ("not-satisfied", "fail"),
-    # The check could not decide: the objective is not shown to be satisfied.
-    "error": ("not-satisfied", "other"),
     # An accepted exception: the control still is not met.
     "waived": ("not-satisfied", "other"),
-    # Not determined from the evidence: OSCAL's objective status has no such state, so the
-    # finding carries none and says why in its mldossier-status property and description.
-    "not_evidenced": None,
-    "not_assessed": None,
-    "no_occurrence": None,
-    "not_yet_applicable": None,
-    "not_applicable": None,
 }
+TASK_STATUSES = frozenset(REQUESTED)
+"""Verdicts that are a request to someone (evidence to provide, a judgement to make)."""
 
 
 def content_uuid(*parts: str) -> str:
@@ -81,20 +86,32 @@ def prop(name: str, value: str) -> dict[str, str]:
 
 
 def evidence_href(citation: Citation | SourceFile, prefix: str = "") -> str:
-    """The cited file as a relative URI; a JSON Pointer becomes the fragment (RFC 6901 §6)."""
+    """The cited file as a URI reference; a JSON Pointer becomes the fragment (RFC 6901 §6).
+
+    ``prefix`` is a relative path (``../evidence/``) or an absolute base URI
+    (``https://ci.example/artifacts/evidence/``, ``file:///srv/evidence/``) put before the
+    file's path in the evidence folder; the path is percent-encoded, the base is kept as given.
+    """
     path = citation.file if isinstance(citation, Citation) else citation.path
-    href = quote(prefix + path, safe="/")
+    if urlsplit(prefix).scheme:
+        href = prefix + quote(path, safe="/")
+    else:
+        href = quote(prefix + path, safe="/")
     if isinstance(citation, Citation) and citation.pointer:
         href += "#" + quote(citation.pointer, safe="/~!$&'()*+,;=:@")
     return href
 
 
-def to_oscal(results: Results, evidence_prefix: str = "") -> dict[str, Any]:
+def to_oscal(
+    results: Results, evidence_prefix: str = "", owner_tag: str = "owner"
+) -> dict[str, Any]:
     """The results as an OSCAL assessment-results document (``{"assessment-results": ...}``).
 
-    ``evidence_prefix`` is put before every evidence path (relative to the evidence folder),
-    so links resolve from wherever the document is written; ``""`` leaves them relative to
-    the evidence folder.
+    ``evidence_prefix`` is put before every evidence path (relative to the evidence folder):
+    a relative path, so links resolve from wherever the document is written (``""`` leaves
+    them relative to the evidence folder), or an absolute base URI, so they resolve wherever
+    the document is imported. ``owner_tag`` names the registered-model tag that holds a
+    system's owner (the tasks' owner).
     """
     run = "|".join(
         [
@@ -104,7 +121,7 @@ def to_oscal(results: Results, evidence_prefix: str = "") -> dict[str, Any]:
         ]
     )
     tool_uuid = content_uuid("component", "mldossier", __version__)
-    result = _result(results, run, tool_uuid, evidence_prefix)
+    result = _result(results, run, tool_uuid, evidence_prefix, owner_tag)
     when = oscal_time(results.as_of)
     back_matter = {
         "resources": [
@@ -136,8 +153,10 @@ def to_oscal(results: Results, evidence_prefix: str = "") -> dict[str, Any]:
     return {"assessment-results": {"uuid": content_uuid("assessment-results", digest), **body}}
 
 
-def _result(results: Results, run: str, tool_uuid: str, evidence_prefix: str) -> dict[str, Any]:
-    """The one OSCAL result: subjects, an observation and a finding per verdict, counts."""
+def _result(
+    results: Results, run: str, tool_uuid: str, evidence_prefix: str, owner_tag: str
+) -> dict[str, Any]:
+    """The one OSCAL result: subjects, tasks, observations, findings, exclusions, counts."""
     files = {f.path: f for f in results.evidence.files}
     subjects = sorted(
         {
@@ -147,20 +166,38 @@ def _result(results: Results, run: str, tool_uuid: str, evidence_prefix: str) ->
         }
     )
     subject_uuids = {name: content_uuid("subject", name) for name, _, _ in subjects}
+    excluded = _excluded_controls(results.verdicts)
+    owners = request_owners(results, owner_tag)
 
     observations: list[dict[str, Any]] = []
     findings: list[dict[str, Any]] = []
+    decided: list[Verdict] = []
+    tasks: list[dict[str, Any]] = []
     by_verdict: dict[str, dict[str, Any]] = {}
     for verdict in results.verdicts:
+        if (verdict.control.catalog, verdict.control.id) in excluded:
+            continue
+        concluded = verdict.status in OBJECTIVE_STATUS
         observation = _observation(
-            verdict, run, tool_uuid, subject_uuids, files, evidence_prefix, results.as_of
+            verdict,
+            run,
+            tool_uuid,
+            subject_uuids,
+            files,
+            evidence_prefix,
+            results.as_of,
+            always=not concluded,
         )
         if observation is not None:
             observations.append(observation)
             by_verdict[verdict.key] = observation
-        findings.append(_finding(verdict, observation, tool_uuid))
+        if concluded:
+            findings.append(_finding(verdict, observation, tool_uuid))
+            decided.append(verdict)
+        elif verdict.status in TASK_STATUSES and observation is not None:
+            tasks.append(_task(verdict, observation, subject_uuids, owners))
     risks, risks_of = _risks(root_causes(results), by_verdict)
-    for verdict, finding in zip(results.verdicts, findings, strict=True):
+    for verdict, finding in zip(decided, findings, strict=True):
         if verdict.key in risks_of:
             finding["related-risks"] = [{"risk-uuid": u} for u in risks_of[verdict.key]]
 
@@ -181,16 +218,67 @@ def _result(results: Results, run: str, tool_uuid: str, evidence_prefix: str) ->
             prop("evidence-manifest-sha256", results.manifest_sha256),
             *(prop(f"count-{status}", str(n)) for status, n in results.counts().items()),
         ],
-        "local-definitions": _local_definitions(tool_uuid, subjects, subject_uuids),
+        "local-definitions": _local_definitions(tool_uuid, subjects, subject_uuids, tasks),
         "reviewed-controls": {
-            "description": "Every control of the catalogs listed in back-matter.",
-            "control-selections": [_selection(c) for c in results.catalogs],
+            "description": "Every control of the catalogs listed in back-matter; a control "
+            "not applicable to any subject is excluded, with the reason.",
+            "control-selections": [_selection(c, excluded) for c in results.catalogs],
         },
         **({"observations": observations} if observations else {}),
         **({"risks": risks} if risks else {}),
         **({"findings": findings} if findings else {}),
     }
     return result
+
+
+def _excluded_controls(verdicts: Iterable[Verdict]) -> dict[tuple[str, str], list[Verdict]]:
+    """Controls not applicable to every subject they were evaluated on, by (catalog, id)."""
+    by_control: dict[tuple[str, str], list[Verdict]] = {}
+    for v in verdicts:
+        by_control.setdefault((v.control.catalog, v.control.id), []).append(v)
+    return {
+        key: vs
+        for key, vs in by_control.items()
+        if all(v.status == Status.NOT_APPLICABLE for v in vs)
+    }
+
+
+def _task(
+    verdict: Verdict,
+    observation: dict[str, Any],
+    subject_uuids: dict[str, str],
+    owners: dict[str, str],
+) -> dict[str, Any]:
+    """What someone must do for a verdict on the request list: provide evidence, or judge."""
+    request = request_id(verdict)
+    needed = verdict.fix or f"evidence for: {verdict.control.requirement}"
+    doing = (
+        "Assess (an assessor's judgement)"
+        if verdict.status == Status.NOT_ASSESSED
+        else "Provide the evidence"
+    )
+    task: dict[str, Any] = {
+        "uuid": content_uuid("task", verdict.control.catalog, verdict.control.id, verdict.subject),
+        "type": "action",
+        "title": one_line(f"{request}: {doing} for {verdict.control.id} on {verdict.subject}"),
+        "description": needed,
+        "props": [
+            prop("request-id", request),
+            prop("mldossier-status", verdict.status),
+            prop("owner", owners.get(verdict.system, "not recorded")),
+        ],
+        "links": [{"href": f"#{observation['uuid']}", "rel": "related"}],
+    }
+    if verdict.subject in subject_uuids:
+        task["subjects"] = [
+            {
+                "type": "inventory-item",
+                "include-subjects": [
+                    {"subject-uuid": subject_uuids[verdict.subject], "type": "inventory-item"}
+                ],
+            }
+        ]
+    return task
 
 
 def _risks(
@@ -252,7 +340,10 @@ def dumps_oscal(document: dict[str, Any]) -> str:
 
 
 def _local_definitions(
-    tool_uuid: str, subjects: list[tuple[str, str, str]], subject_uuids: dict[str, str]
+    tool_uuid: str,
+    subjects: list[tuple[str, str, str]],
+    subject_uuids: dict[str, str],
+    tasks: list[dict[str, Any]],
 ) -> dict[str, Any]:
     tool = {
         "uuid": tool_uuid,
@@ -275,17 +366,43 @@ def _local_definitions(
         }
         for name, kind, system in subjects
     ]
-    return {"components": [tool], **({"inventory-items": items} if items else {})}
-
-
-def _selection(catalog: Catalog) -> dict[str, Any]:
     return {
+        "components": [tool],
+        **({"inventory-items": items} if items else {}),
+        **({"tasks": tasks} if tasks else {}),
+    }
+
+
+def _selection(catalog: Catalog, excluded: dict[tuple[str, str], list[Verdict]]) -> dict[str, Any]:
+    """The catalog's controls, those not applicable to any subject excluded with the reason."""
+    out = [c for c in catalog.controls if (catalog.id, c.id) in excluded]
+    selection: dict[str, Any] = {
         "description": one_line(
             f"{catalog.title} (catalog {catalog.id} version {catalog.version})"
         ),
         "props": [prop("catalog", catalog.id)],
-        "include-controls": [{"control-id": c.id} for c in catalog.controls],
     }
+    included = [
+        {"control-id": c.id} for c in catalog.controls if (catalog.id, c.id) not in excluded
+    ]
+    if included:
+        selection["include-controls"] = included
+    if out:
+        selection["exclude-controls"] = [{"control-id": c.id} for c in out]
+        selection["remarks"] = "\n".join(
+            f"{c.id} ({c.reference}) is not applicable: "
+            + _why_excluded(excluded[(catalog.id, c.id)])
+            for c in out
+        )
+    return selection
+
+
+def _why_excluded(verdicts: list[Verdict]) -> str:
+    """The recorded reasons a control is not applicable, with the subjects each covers."""
+    reasons: dict[str, list[str]] = {}
+    for v in verdicts:
+        reasons.setdefault("; ".join(v.reasons) or "no reason recorded", []).append(v.subject)
+    return " / ".join(f"{why} [{', '.join(subjects)}]" for why, subjects in reasons.items())
 
 
 def _observation(
@@ -296,9 +413,11 @@ def _observation(
     files: dict[str, SourceFile],
     prefix: str,
     as_of: datetime,
+    always: bool = False,
 ) -> dict[str, Any] | None:
-    """What was looked at for one verdict; None when nothing was (organisation-wide)."""
-    if not verdict.citations and not verdict.checks:
+    """What was looked at for one verdict; None when nothing was (organisation-wide) and
+    the verdict is a finding (``always``: a verdict that is not a finding is always one)."""
+    if not verdict.citations and not verdict.checks and not always:
         return None
     methods = ["TEST"] if any(not c.check.startswith("signoff:") for c in verdict.checks) else []
     if verdict.control.signoff or any(c.check.startswith("signoff:") for c in verdict.checks):
@@ -309,7 +428,10 @@ def _observation(
         "description": "\n".join(verdict.reasons) or verdict.status,
         "props": [
             prop("status", verdict.status),
+            prop("control", verdict.control.id),
+            prop("subject", verdict.subject),
             *(prop("check", f"{c.check}: {c.status}") for c in verdict.checks),
+            *([prop("status-if-applicable", verdict.readiness)] if verdict.readiness else []),
         ],
         "methods": methods or ["TEST"],
         "types": ["control-objective"],
@@ -354,11 +476,8 @@ def _finding(
         "target-id": control.id,
         "title": one_line(f"{control.reference} {control.title}"),
     }
-    status = OBJECTIVE_STATUS[verdict.status]
-    if status is not None:
-        target["status"] = {"state": status[0], "reason": status[1]}
-    elif verdict.status == "not_applicable":
-        target["implementation-status"] = {"state": "not-applicable"}
+    state, reason = OBJECTIVE_STATUS[verdict.status]
+    target["status"] = {"state": state, "reason": reason}
     remarks = _remarks(verdict)
     if remarks:
         target["remarks"] = remarks
@@ -394,8 +513,6 @@ def _remarks(verdict: Verdict) -> str:
             f"{w.expires.isoformat()}: {w.justification} (compensating control: "
             f"{w.compensating_control})"
         )
-    if verdict.status == "not_assessed":
-        lines.append("Decided by an auditor; mldossier does not decide this control.")
     return "\n".join(lines)
 
 

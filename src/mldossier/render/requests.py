@@ -131,9 +131,7 @@ def request_list(results: Results, owner_tag: str = "owner") -> list[dict[str, s
 
     The owner is the registered model's ``owner`` tag (``owner_tag``), where it has one.
     """
-    owners = {
-        m.name: (m.tags.get(owner_tag) or "").strip() for m in results.evidence.registered_models
-    }
+    owners = request_owners(results, owner_tag)
     rows: list[dict[str, str]] = []
     for v in sorted(results.verdicts, key=verdict_order):
         if v.status not in REQUESTED:
@@ -149,12 +147,22 @@ def request_list(results: Results, owner_tag: str = "owner") -> list[dict[str, s
                 "version": version,
                 "needed": v.fix or f"evidence for: {v.control.requirement}",
                 "why": "; ".join(v.reasons),
-                "owner": owners.get(v.system, "") or "not recorded",
+                "owner": owners.get(v.system, "not recorded"),
                 "status": "open",
                 "verdict": v.status,
             }
         )
     return rows
+
+
+def request_owners(results: Results, owner_tag: str = "owner") -> dict[str, str]:
+    """Each AI system's owner: its registered model's ``owner_tag`` tag, where it has one."""
+    owners = {}
+    for model in results.evidence.registered_models:
+        owner = (model.tags.get(owner_tag) or "").strip()
+        if owner:
+            owners[model.name] = owner
+    return owners
 
 
 def requests_csv(rows: list[dict[str, str]]) -> str:
