@@ -414,13 +414,14 @@ def test_standard_facet_is_checked_against_its_schema(tmp_path: Path, fast: bool
 
 
 @pytest.mark.parametrize("fast", ENGINES)
-def test_custom_and_other_version_facets_never_fail(tmp_path: Path, fast: bool) -> None:
+def test_custom_and_unpublished_version_facets_never_fail(tmp_path: Path, fast: bool) -> None:
     events = sample_events()
     run_facets = events[8]["run"]["facets"]
     run_facets["modelEvaluation"]["metrics"] = "not an object, and nobody minds"
-    # A schema facet of another version is not checked, and read only as far as it goes.
+    # A schema facet of a version never published is not checked, and read only as far as
+    # it goes.
     schema = events[8]["outputs"][0]["facets"]["schema"]
-    schema["_schemaURL"] = schema["_schemaURL"].replace("1-2-0", "1-1-0")
+    schema["_schemaURL"] = schema["_schemaURL"].replace("1-2-0", "9-9-9")
     schema["fields"] = [{"name": "ok", "type": "int"}, {"type": "nameless"}, "junk"]
     write_ndjson(tmp_path, events)
     result = load(tmp_path, fast=fast)
@@ -428,6 +429,20 @@ def test_custom_and_other_version_facets_never_fail(tmp_path: Path, fast: bool) 
     train = runs_of(result)[TRAIN_RUN]
     assert "modelEvaluation" in train.run_facets
     assert train.outputs[0].schema == (Column("ok", "int"),)
+
+
+@pytest.mark.parametrize("fast", ENGINES)
+def test_facets_of_older_published_versions_are_checked(tmp_path: Path, fast: bool) -> None:
+    # SchemaDatasetFacet 1-1-0 and ParentRunFacet 1-0-1: versions real producers still write.
+    events = sample_events()
+    schema = events[8]["outputs"][0]["facets"]["schema"]
+    schema["_schemaURL"] = schema["_schemaURL"].replace("1-2-0", "1-1-0")
+    schema["fields"] = [{"name": "ok", "type": "int"}, {"type": "nameless"}]
+    write_ndjson(tmp_path, events)
+    result = load(tmp_path, fast=fast)
+    assert [f"{p.line}:{p.pointer}: {p.message}" for p in result.problems] == [
+        "9:/outputs/0/facets/schema/fields/1/name: missing required field 'name'"
+    ]
 
 
 @pytest.mark.parametrize("fast", ENGINES)
@@ -729,7 +744,7 @@ def test_detects_openlineage_by_content_only(tmp_path: Path) -> None:
 
 def test_shipped_schemas_are_official_and_resolve_offline() -> None:
     schemas = ol.shipped_schemas()
-    assert len(schemas) == 39
+    assert len(schemas) == 103  # 9 core spec versions, 94 facet versions (openlineage.io)
     assert all(uri.startswith("https://openlineage.io/spec/") for uri in schemas)
     urls = {
         facet["_schemaURL"]
@@ -743,9 +758,9 @@ def test_shipped_schemas_are_official_and_resolve_offline() -> None:
         "#/$defs/ModelEvaluationRunFacet"
     }
     # Every standard facet schema compiles from the shipped files alone, in both engines.
-    for url in sorted(ol.standard_facet_urls()):
-        assert ol.detailed_validator(url).is_valid({}) is False  # _producer etc. required
-        fast = ol.fast_validator(url)
+    for ref in sorted(set(ol.facet_refs().values())):
+        assert ol.detailed_validator(ref).is_valid({}) is False  # _producer etc. required
+        fast = ol.fast_validator(ref)
         assert fast is None or fast.is_valid({}) is False
     # Nothing is fetched: a reference outside the shipped files fails instead.
     with pytest.raises(Exception, match="example.org"):

@@ -6,8 +6,11 @@ official RunEvent schema and its standard facets against theirs (:mod:`.validate
 invalid event is reported and skipped and the rest is still read. Facets are recognised by
 their ``_schemaURL``, not by the key a producer chose (:mod:`.facets`).
 
-Static metadata events (DatasetEvent, JobEvent: no ``run``) carry no run and are skipped
-without a problem; only RunEvents become lineage records.
+Each event is validated as the kind and spec version its ``schemaURL`` names (RunEvent,
+JobEvent, DatasetEvent: Marquez dispatches the same way), so a JobEvent that also carries an
+``eventType`` is a JobEvent. Static metadata events (DatasetEvent, JobEvent) are validated
+like runs, and an invalid one is a problem; they describe no run, so only RunEvents become
+lineage records.
 
 Events are folded as they are read (:mod:`.fold`): per run, only what its records need is
 kept. The last state by ``eventTime`` wins, whatever the order in the file.
@@ -27,6 +30,7 @@ from mldossier.intake.importers.openlineage.fold import Fold, Where
 from mldossier.intake.importers.openlineage.validate import (
     FAST_AVAILABLE,
     EventValidator,
+    event_kind,
     event_problems,
     valid_event_time,
 )
@@ -38,8 +42,8 @@ GC_THRESHOLD = 1_000_000
 class OpenLineageImporter:
     """Reads OpenLineage RunEvents (NDJSON, JSON array or one event per file) into runs.
 
-    DatasetEvent and JobEvent (static metadata, no ``run``) are recognised and skipped
-    without a problem: they describe no run, and runs are what the evidence is about.
+    DatasetEvent and JobEvent (static metadata) are validated, then left out of the fold:
+    they describe no run, and runs are what the evidence is about.
     """
 
     name: ClassVar[str] = "openlineage"
@@ -102,8 +106,6 @@ class OpenLineageImporter:
 
     def _event(self, event: Any, where: Where, result: ImportResult) -> None:
         """Validate one event and fold it; an invalid one adds its problems instead."""
-        if not is_run_event(event):
-            return
         (file, _), line, base = where
         if not self.validator.valid(event):
             problems = event_problems(event, file, base, line)
@@ -112,6 +114,8 @@ class OpenLineageImporter:
                 return
             # The fast validator said no but jsonschema (the reference) found nothing:
             # trust the reference rather than drop a valid event.
+        if event_kind(event) != "RunEvent":
+            return  # a valid static event: no run to fold
         time = valid_event_time(event["eventTime"])
         if time is None:  # only for dates datetime cannot hold, such as year 0
             result.problems.append(
@@ -164,13 +168,3 @@ def looks_like_event(data: Any) -> bool:
     if "run" in data and "job" in data:
         return True
     return "eventTime" in data and any(k in data for k in ("eventType", "run", "job", "dataset"))
-
-
-def is_run_event(data: Any) -> bool:
-    """Whether to read a value as a RunEvent; False only for static Dataset/Job events."""
-    if not isinstance(data, dict) or "run" in data or "eventType" in data:
-        return True
-    url = data.get("schemaURL")
-    if isinstance(url, str) and url.endswith(("/DatasetEvent", "/JobEvent")):
-        return False
-    return not ("dataset" in data or "job" in data)

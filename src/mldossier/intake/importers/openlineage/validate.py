@@ -1,10 +1,13 @@
 """Validation of OpenLineage events and their standard facets against the official schemas.
 
-Every event is validated against the official RunEvent schema (Draft 2020-12, shipped in
-``schemas/openlineage`` and resolved locally, never fetched). Standard facets whose
-``_schemaURL`` names exactly a shipped facet schema are validated against it too; facets of
-other versions and custom facets are accepted and never fail. jsonschema-rs gives the
-verdicts (fast); jsonschema explains a failure (and decides when jsonschema-rs is missing).
+Every published version of the core spec (``1-0-0`` to ``2-0-2``) and of every standard facet
+is shipped in ``schemas/openlineage`` and resolved locally, never fetched. An event is
+validated as the kind and spec version its ``schemaURL`` names (RunEvent, JobEvent or
+DatasetEvent, as Marquez dispatches), and each standard facet against the version its
+``_schemaURL`` names; an event whose ``schemaURL`` names no shipped version is validated
+against the newest spec, as the kind its shape says, and custom facets are accepted
+unchecked. jsonschema-rs gives the verdicts (fast); jsonschema explains a failure (and
+decides when jsonschema-rs is missing).
 """
 
 from __future__ import annotations
@@ -35,8 +38,23 @@ except ImportError:  # pragma: no cover - depends on the environment
 FAST_AVAILABLE = jsonschema_rs is not None
 """Whether jsonschema-rs is installed."""
 SCHEMA_FOLDER = "openlineage"
-CORE_SCHEMA_ID = "https://openlineage.io/spec/2-0-2/OpenLineage.json"
-RUN_EVENT_REF = CORE_SCHEMA_ID + "#/$defs/RunEvent"
+SPEC = "https://openlineage.io/spec/"
+NEWEST_CORE = SPEC + "2-0-2/OpenLineage.json"
+"""The newest core spec shipped: for events whose ``schemaURL`` names no shipped version."""
+RUN_EVENT_REF = NEWEST_CORE + "#/$defs/RunEvent"
+EVENT_KINDS = ("RunEvent", "JobEvent", "DatasetEvent")
+GENERIC_FACETS = frozenset(
+    {
+        "BaseFacet",
+        "CustomFacet",
+        "RunFacet",
+        "JobFacet",
+        "DatasetFacet",
+        "InputDatasetFacet",
+        "OutputDatasetFacet",
+    }
+)
+"""Base types the core spec defines facets from: no ``_schemaURL`` names one of them."""
 CHECKED_FORMATS = ("date-time", "uuid")
 """Formats both validators check; ``uri`` (producer URLs) stays an annotation, see below."""
 
@@ -118,7 +136,7 @@ def is_uuid(value: object) -> bool:
 
 @cache
 def shipped_schemas() -> dict[str, dict[str, Any]]:
-    """The official OpenLineage schemas shipped with mldossier, by ``$id``.
+    """The official OpenLineage schemas shipped with mldossier (every version), by ``$id``.
 
     ``format`` keywords other than ``date-time`` and ``uuid`` are dropped on loading:
     ``jsonschema`` checks ``uri`` only when an optional package is installed and
@@ -126,16 +144,80 @@ def shipped_schemas() -> dict[str, dict[str, Any]]:
     URL that is not a strict URI is no reason to reject lineage evidence.
     """
     folder = resources.files(SCHEMA_PACKAGE).joinpath(SCHEMA_FOLDER)
-    entries = [folder.joinpath("OpenLineage.json")]
-    entries += sorted(
-        (e for e in folder.joinpath("facets").iterdir() if e.name.endswith(".json")),
-        key=lambda e: e.name,
-    )
+    entries = [
+        entry
+        for part in ("core", "facets")
+        for entry in sorted(folder.joinpath(part).iterdir(), key=lambda e: e.name)
+        if entry.name.endswith(".json")
+    ]
     found: dict[str, dict[str, Any]] = {}
     for entry in entries:
         schema = _annotation_formats(json.loads(entry.read_text("utf-8")))
         found[schema["$id"]] = schema
     return found
+
+
+def _definitions(schema: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Where a schema keeps its definitions: ``$defs`` (spec 1-0-1 on), ``definitions`` before."""
+    for key in ("$defs", "definitions"):
+        if isinstance(schema.get(key), dict):
+            return key, schema[key]
+    return "$defs", {}
+
+
+def is_core(schema_id: str) -> bool:
+    """Whether a ``$id`` is a version of the core spec (``.../spec/2-0-2/OpenLineage.json``)."""
+    return schema_id.startswith(SPEC) and schema_id.endswith("/OpenLineage.json")
+
+
+@cache
+def event_refs() -> dict[str, str]:
+    """Every ``schemaURL`` an event can carry for a shipped spec version, to the reference it
+    is validated with (``$id#/$defs/RunEvent``; ``#/definitions/...`` before 1-0-1, whose
+    events are all RunEvents).
+
+    Both ``$defs`` and ``definitions`` spellings of the fragment are accepted for each
+    version, as producers wrote either.
+    """
+    refs: dict[str, str] = {}
+    for schema_id, schema in shipped_schemas().items():
+        if not is_core(schema_id):
+            continue
+        key, defs = _definitions(schema)
+        for kind in EVENT_KINDS:
+            if kind in defs:
+                target = f"{schema_id}#/{key}/{kind}"
+                for spelling in ("$defs", "definitions"):
+                    refs[f"{schema_id}#/{spelling}/{kind}"] = target
+    return refs
+
+
+def event_kind(event: Any) -> str:
+    """What an event is: the kind its ``schemaURL`` names, else what its shape says
+    (``run`` or ``eventType``: a RunEvent; else ``job``: JobEvent; else ``dataset``)."""
+    if isinstance(event, dict):
+        url = event.get("schemaURL")
+        if isinstance(url, str):
+            kind = url.rpartition("/")[2]
+            if kind in EVENT_KINDS and url.startswith(SPEC):
+                return kind
+        if "run" not in event and "eventType" not in event:
+            if "job" in event:
+                return "JobEvent"
+            if "dataset" in event:
+                return "DatasetEvent"
+    return "RunEvent"
+
+
+def event_ref(event: Any) -> str:
+    """The schema reference to validate an event with: the spec version and kind its
+    ``schemaURL`` names when that version is shipped, else the newest spec's, by shape."""
+    url = event.get("schemaURL") if isinstance(event, dict) else None
+    if isinstance(url, str):
+        found = event_refs().get(url)
+        if found is not None:
+            return found
+    return f"{NEWEST_CORE}#/$defs/{event_kind(event)}"
 
 
 def _annotation_formats(node: Any) -> Any:
@@ -152,15 +234,43 @@ def _annotation_formats(node: Any) -> Any:
 
 
 @cache
+def facet_refs() -> dict[str, str]:
+    """Every ``_schemaURL`` naming a shipped facet schema (``$id#/$defs/Name``), to the
+    reference it is validated with: each version of each standard facet, and the facets
+    early core specs defined themselves. ``#/$defs/`` and ``#/definitions/`` are both
+    accepted, as producers wrote either whatever the schema uses."""
+    refs = {}
+    for schema_id, schema in shipped_schemas().items():
+        key, defs = _definitions(schema)
+        for name in defs:
+            if name.endswith("Facet") and name not in GENERIC_FACETS:
+                for spelling in ("$defs", "definitions"):
+                    refs[f"{schema_id}#/{spelling}/{name}"] = f"{schema_id}#/{key}/{name}"
+    return refs
+
+
 def standard_facet_urls() -> frozenset[str]:
-    """Every ``_schemaURL`` naming a shipped facet schema exactly (``$id#/$defs/Name``)."""
-    return frozenset(
-        f"{schema_id}#/$defs/{name}"
-        for schema_id, schema in shipped_schemas().items()
-        if schema_id != CORE_SCHEMA_ID
-        for name in schema.get("$defs", {})
-        if name.endswith("Facet")
-    )
+    """Every ``_schemaURL`` that names a shipped facet schema (see :func:`facet_refs`)."""
+    return frozenset(facet_refs())
+
+
+ALIASES_FILE = "relative-facet-refs.json"
+
+
+@cache
+def facet_aliases() -> dict[str, str]:
+    """URIs early core specs refer to facets by (``.../spec/1-0-4/facets/X.json``, never
+    published) to the ``$id`` of the facet schema that stood at that path when they were
+    written."""
+    folder = resources.files(SCHEMA_PACKAGE).joinpath(SCHEMA_FOLDER)
+    found: dict[str, str] = json.loads(folder.joinpath(ALIASES_FILE).read_text("utf-8"))["aliases"]
+    return found
+
+
+def _resources() -> list[tuple[str, dict[str, Any]]]:
+    """Every shipped schema by its ``$id``, and again by each URI that aliases it."""
+    schemas = shipped_schemas()
+    return [*schemas.items(), *((alias, schemas[to]) for alias, to in facet_aliases().items())]
 
 
 def _offline(uri: str) -> Any:
@@ -170,7 +280,7 @@ def _offline(uri: str) -> Any:
 @cache
 def _registry() -> Registry:
     return Registry(retrieve=_offline).with_resources(  # type: ignore[call-arg]
-        (uri, DRAFT202012.create_resource(schema)) for uri, schema in shipped_schemas().items()
+        (uri, DRAFT202012.create_resource(schema)) for uri, schema in _resources()
     )
 
 
@@ -189,7 +299,7 @@ def _no_network(uri: str) -> Any:
 
 @cache
 def _rs_registry() -> Any:
-    return jsonschema_rs.Registry(list(shipped_schemas().items()), retriever=_no_network)
+    return jsonschema_rs.Registry(_resources(), retriever=_no_network)
 
 
 @cache
@@ -230,18 +340,18 @@ def _schema_problems(
 
 
 def event_problems(event: Any, file: str, base: str = "", line: int | None = None) -> list[Problem]:
-    """Every schema error in one RunEvent and its standard facets, as Problems.
+    """Every schema error in one event and its standard facets, as Problems.
 
     ``base`` is the event's own pointer (``/3`` in a JSON array), prefixed to each pointer.
     """
-    found = list(_schema_problems(detailed_validator(), event, file, base, line))
-    standard = standard_facet_urls()
+    found = list(_schema_problems(detailed_validator(event_ref(event)), event, file, base, line))
+    refs = facet_refs()
     for tokens, facets in _facet_places(event):
         for name, facet in facets.items():
             url = facet.get("_schemaURL") if isinstance(facet, dict) else None
-            if isinstance(url, str) and url in standard:
+            if isinstance(url, str) and url in refs:
                 found += _schema_problems(
-                    detailed_validator(url), facet, file, base + pointer(*tokens, name), line
+                    detailed_validator(refs[url]), facet, file, base + pointer(*tokens, name), line
                 )
     unique = {(p.pointer, p.message): p for p in found}
     return [unique[k] for k in sorted(unique)]
@@ -251,7 +361,7 @@ def _facet_places(event: Any) -> Iterator[tuple[tuple[str | int, ...], dict[str,
     """Each facets object of an event with its pointer tokens, as far as the shape allows."""
     if not isinstance(event, dict):
         return
-    for part in ("run", "job"):
+    for part in ("run", "job", "dataset"):
         node = event.get(part)
         if isinstance(node, dict) and isinstance(node.get("facets"), dict):
             yield (part, "facets"), node["facets"]
@@ -289,7 +399,7 @@ class EventValidator:
 
     def valid(self, event: Any) -> bool:
         """Validate an event and its standard facets; read the facets of the types read here."""
-        if not _validator(RUN_EVENT_REF, self.fast).is_valid(event):
+        if not _validator(event_ref(event), self.fast).is_valid(event):
             return False
         swaps: list[tuple[dict[str, Any], str, Reading]] = []
         for facets in _facets_of_valid(event):
@@ -308,12 +418,12 @@ class EventValidator:
         self, facets: dict[str, Any], swaps: list[tuple[dict[str, Any], str, Reading]]
     ) -> bool:
         """Check one facets object; add to ``swaps`` the readings to put in its place."""
-        standard = standard_facet_urls()
+        refs = facet_refs()
         read, checked = self._read_facets, self._checked
         for name, facet in facets.items():
             url = facet.get("_schemaURL")
             kind = read_kind(url) if isinstance(url, str) else ""
-            if not kind and url not in standard:
+            if not kind and url not in refs:
                 continue
             try:
                 raw: bytes | None = orjson.dumps(facet)
@@ -326,7 +436,7 @@ class EventValidator:
                     continue
             elif raw is not None and raw in checked:
                 continue
-            if url in standard and not _validator(url, self.fast).is_valid(facet):
+            if url in refs and not _validator(refs[url], self.fast).is_valid(facet):
                 return False
             if kind:
                 found = self._read(kind, facet)
@@ -348,9 +458,14 @@ class EventValidator:
 
 
 def _facets_of_valid(event: dict[str, Any]) -> list[dict[str, Any] | None]:
-    """Every facets object of a valid event (run, job, each dataset's), absent ones as None."""
-    # The event is valid, so run, job and datasets are objects (facets maybe absent).
-    places = [event["run"].get("facets"), event["job"].get("facets")]
+    """Every facets object of a valid event (run, job or dataset, each dataset's), absent
+    ones as None."""
+    # The event is valid, so what it has of run, job, dataset and datasets are objects.
+    places = [
+        node.get("facets")
+        for node in (event.get("run"), event.get("job"), event.get("dataset"))
+        if isinstance(node, dict)
+    ]
     for item in event.get("inputs") or ():
         places += (item.get("facets"), item.get("inputFacets"))
     for item in event.get("outputs") or ():
