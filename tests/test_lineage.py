@@ -959,7 +959,17 @@ def test_cli_unknown_names_exit_2(evidence_dir: Path) -> None:
     )
     result = invoke("lineage", "--evidence", str(evidence_dir))
     assert result.exit_code == 2
-    assert "give either MODEL[@VERSION] or --downstream DATASET" in result.output
+    assert "give one of MODEL[@VERSION], --downstream DATASET, --job JOB or --dataset" in (
+        result.output
+    )
+    both = invoke("lineage", "--job", "a:b", "--dataset", "c:d", "--evidence", str(evidence_dir))
+    assert both.exit_code == 2 and "give one of" in both.output
+    result = invoke("lineage", "--job", "clinical-ml:nope", "--evidence", str(evidence_dir))
+    assert result.exit_code == 2
+    assert result.output.startswith(
+        "mldossier: unknown job 'clinical-ml:nope' (give it as namespace:name): known jobs: "
+        "clinical-ml:breast_cancer_training_dag, "
+    )
 
 
 def test_cli_model_alone_traces_its_production_versions(evidence_dir: Path) -> None:
@@ -987,3 +997,77 @@ def test_cli_model_without_production_version(evidence_dir: Path, tmp_path: Path
         "aliases live): name one as wine-cultivar-classifier@VERSION; known versions of "
         "wine-cultivar-classifier: 1, 2\n"
     )
+
+
+FEATURES_ID = "file:/data/clinical-ml/features/breast_cancer_features.parquet"
+FEATURE_JOB = "clinical-ml:breast_cancer_training_dag.feature_engineering"
+INGEST_JOB = "clinical-ml:breast_cancer_training_dag.ingest_raw_breast_cancer"
+
+
+@pytest.fixture(scope="module")
+def lineage_only(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real OpenLineage events alone: no MLflow evidence at all."""
+    return sample_folder(tmp_path_factory.mktemp("jobs"))
+
+
+def test_cli_job_view_needs_no_mlflow(lineage_only: Path) -> None:
+    assert not (lineage_only / "mlflow").exists()
+    result = invoke("lineage", "--job", FEATURE_JOB, "--evidence", str(lineage_only))
+    assert result.exit_code == 0, result.output
+    assert result.output == (
+        f"job {FEATURE_JOB}  [1 run, last COMPLETE 2026-11-27T10:10:07.923667+00:00, TASK]\n"
+        "upstream: 1 job(s), 2 dataset(s)\n"
+        f"  1. dataset file:/data/clinical-ml/raw/breast_cancer_raw.parquet (read by {FEATURE_JOB})\n"
+        f"  2. job {INGEST_JOB} (writes file:/data/clinical-ml/raw/breast_cancer_raw.parquet)  "
+        "[2 runs, last COMPLETE 2026-11-27T10:10:07.898423+00:00, TASK]\n"
+        f"  3. dataset {LANDING} (read by {INGEST_JOB})  [root: no job writes it]\n"
+        "downstream: 1 job(s), 2 dataset(s)\n"
+        f"  1. dataset {FEATURES_ID} (written by {FEATURE_JOB})\n"
+        f"  2. job {TRAIN_JOB} (reads {FEATURES_ID})  "
+        "[1 run, last COMPLETE 2026-11-27T10:10:09.060510+00:00, ML_TRAINING]\n"
+        f"  3. dataset file:/data/clinical-ml/model/model.skops (written by {TRAIN_JOB})\n"
+    )  # noqa: E501
+
+
+def test_cli_dataset_view_upstream_and_downstream(lineage_only: Path) -> None:
+    result = invoke(
+        "lineage", "--dataset", FEATURES_ID, "--format", "json", "--evidence", str(lineage_only)
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["target"]["id"] == f"dataset:{FEATURES_ID}"
+    assert [(n["level"], n["id"]) for n in data["upstream"]] == [
+        (1, f"job:{FEATURE_JOB}"),
+        (2, "dataset:file:/data/clinical-ml/raw/breast_cancer_raw.parquet"),
+        (3, f"job:{INGEST_JOB}"),
+        (4, f"dataset:{LANDING}"),
+    ]
+    assert [(n["level"], n["id"]) for n in data["downstream"]] == [
+        (1, f"job:{TRAIN_JOB}"),
+        (2, "dataset:file:/data/clinical-ml/model/model.skops"),
+    ]
+    ingest = data["upstream"][2]
+    assert (ingest["runs"], ingest["last_state"], ingest["job_type"]) == (2, "COMPLETE", "TASK")
+    assert {"from": f"job:{FEATURE_JOB}", "to": f"dataset:{FEATURES_ID}", "kind": "wrote"} in (
+        data["edges"]
+    )
+    # a root dataset: nothing upstream
+    root = invoke("lineage", "--dataset", str(LANDING), "--evidence", str(lineage_only))
+    assert root.output.splitlines()[1] == "upstream: nothing"
+
+
+@pytest.mark.parametrize("fmt", ["dot", "graphml", "svg"])
+def test_cli_job_view_graph_formats(lineage_only: Path, fmt: str) -> None:
+    result = invoke("lineage", "--job", TRAIN_JOB, "--format", fmt, "--evidence", str(lineage_only))
+    assert result.exit_code == 0, result.output
+    if fmt == "dot":
+        assert result.output.startswith("digraph lineage {")
+        assert "Lineage around job" in result.output
+        return
+    root = ET.fromstring(result.output)
+    if fmt == "graphml":
+        ns = {"g": "http://graphml.graphdrawing.org/xmlns"}
+        ids = {n.get("id") for n in root.iterfind(".//g:node", ns)}
+        assert {f"job:{TRAIN_JOB}", f"job:{INGEST_JOB}", f"dataset:{LANDING}"} <= ids
+    else:
+        assert root.tag == "{http://www.w3.org/2000/svg}svg"

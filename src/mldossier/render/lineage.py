@@ -13,6 +13,7 @@ from mldossier.intake.linking import is_production
 from mldossier.lineage.diagram import graph_dot, graph_svg
 from mldossier.lineage.graph import LineageGraph, short_id
 from mldossier.lineage.impact import downstream
+from mldossier.lineage.jobs import JobGraph, view_json, view_subgraph, view_text
 from mldossier.lineage.provenance import provenance
 from mldossier.lineage.runs import mlflow_inputs, writers_of
 from mldossier.lineage.views import downstream_subgraph, subgraph, version_nodes
@@ -43,6 +44,16 @@ def render_downstream(graph: LineageGraph, dataset: QualifiedName, fmt: str) -> 
             {"dataset": str(dataset), "impacts": [i.to_json() for i in downstream(graph, dataset)]}
         )
     return _render_graph(downstream_subgraph(graph, dataset), fmt, f"What {dataset} feeds")
+
+
+def render_job_view(jobs: JobGraph, start: str, fmt: str) -> str:
+    """A job's or dataset's upstream and downstream, job to job, in one output format."""
+    if fmt == "text":
+        return view_text(jobs, start)
+    if fmt == "json":
+        return pretty_json(view_json(jobs, start))
+    kind, name = jobs.kind(start), jobs.names[start]
+    return _render_graph(view_subgraph(jobs, start), fmt, f"Lineage around {kind} {name}")
 
 
 def _render_graph(sub: nx.MultiDiGraph, fmt: str, title: str) -> str:
