@@ -178,11 +178,24 @@ def test_junit_has_one_case_per_verdict(demo_check: tuple[int, str, dict, Path])
     assert {s.get("name") for s in root.findall("testsuite")} == {"EU AI Act", "SOC 2"}
 
 
+DEMO_NAIVE_TIMES = [
+    f"warning: monitoring/{path}:/timestamp: '{stamp}' has no time zone, read as UTC "
+    "(Evidently's default timestamp is the local time of the machine that ran the report) "
+    "(if that machine's clock is not UTC, the report's age is off by its offset; set the "
+    "snapshot's timestamp in UTC)"
+    for path, stamp in (
+        ("card-fraud-detector/2/drift-and-quality-2026-11-16.json", "2026-11-16T06:00:00"),
+        ("credit-default-scorer/3/weekly-drift-2026-11-19.json", "2026-11-19T06:00:00"),
+    )
+]
+"""The demo's two Evidently snapshots with naive timestamps: read as UTC, each with a warning."""
+
+
 def test_check_exits_0_when_nothing_fails(tmp_path: Path) -> None:
     catalog = tmp_path / "mini.yaml"
     catalog.write_text(MINI_CATALOG)
     code, stdout, stderr = run("--config", str(CONFIG), "check", "--controls", str(catalog))
-    assert (code, stderr) == (0, "")
+    assert (code, stderr.splitlines()) == (0, DEMO_NAIVE_TIMES)
     assert "Internal: 4 no exception" in stdout
 
 
@@ -363,11 +376,11 @@ def test_a_failed_call_in_a_whole_export_is_recorded_and_fails_check(
     assert run(*base, *passing)[0] == 0  # the export as it was passes
     warning = failed_call(evidence, how)
     code, stdout, stderr = run(*base, "validate", "--evidence", str(evidence))
-    assert (code, stderr.splitlines()) == (0, [f"warning: {warning}"])
+    assert (code, stderr.splitlines()) == (0, [f"warning: {warning}", *DEMO_NAIVE_TIMES])
     assert "  failed export calls:            1 (see the warnings)" in stdout.splitlines()
     out = tmp_path / "r.json"
     code, stdout, stderr = run(*base, *passing, "--json", str(out))
-    assert (code, stderr.splitlines()) == (1, [f"warning: {warning}"])
+    assert (code, stderr.splitlines()) == (1, [f"warning: {warning}", *DEMO_NAIVE_TIMES])
     assert stdout.splitlines()[-1] == (
         "1 call(s) of the export failed (see the warnings): the evidence is incomplete, so "
         "the check fails (collect or export again)"
@@ -382,7 +395,11 @@ def test_a_failed_call_in_a_whole_export_is_recorded_and_fails_check(
     assert [e.message for e in validator.iter_errors(results)] == []
     code, stdout, stderr = run(*base, *passing, "--strict")
     assert (code, stdout) == (2, "")
-    assert stderr.splitlines() == [f"error: {warning}", NOTHING_WRITTEN.format(1)]
+    assert stderr.splitlines() == [
+        f"error: {warning}",
+        *DEMO_NAIVE_TIMES,
+        NOTHING_WRITTEN.format(1),
+    ]
 
 
 def test_a_stray_request_log_is_ignored_by_default(tmp_path: Path) -> None:

@@ -353,10 +353,6 @@ def test_event_without_event_time_is_reported_with_its_line(tmp_path: Path) -> N
             ':/eventTime: "2026-11-27 10:10" is not a valid date-time (write a valid date-time)',
         ),
         (
-            lambda e: e.update(eventTime="2026-11-27T10:10:07"),
-            ':/eventTime: "2026-11-27T10:10:07" is not a valid date-time (write a valid date-time)',
-        ),
-        (
             lambda e: e["job"].pop("namespace"),
             ":/job/namespace: missing required field 'namespace' (add 'namespace')",
         ),
@@ -378,7 +374,6 @@ def test_event_without_event_time_is_reported_with_its_line(tmp_path: Path) -> N
         "type",
         "uuid",
         "time",
-        "naive-time",
         "required",
         "input",
         "facet",
@@ -396,6 +391,30 @@ def test_invalid_event_is_reported_exactly(
     # The rest is read; the failed attempt is left with its START only.
     assert runs_of(result)[INGEST_1].state == "START"
     assert len(runs_of(result)) == 5
+
+
+@pytest.mark.parametrize("fast", ENGINES)
+def test_an_event_time_without_a_zone_is_utc_with_one_warning_per_file(
+    tmp_path: Path, fast: bool
+) -> None:
+    events = sample_events()
+    events[2]["eventTime"] = "2026-11-27T10:10:07"
+    events[5]["eventTime"] = "2026-11-27T10:10:07.5"
+    write_ndjson(tmp_path, events)
+    result = load(tmp_path, fast=fast)
+    assert [(p.severity, str(p)) for p in result.problems] == [
+        (
+            "warning",
+            "openlineage/events.ndjson:3:/eventTime: 2 event(s) have an eventTime without a "
+            "time zone, read as UTC (the first here) (write times with Z or an offset, e.g. "
+            "2026-11-27T10:10:07Z: a producer's local time read as UTC is hours off)",
+        )
+    ]
+    assert len(runs_of(result)) == 5
+    # The cited bytes are the file's; only the value read got its zone.
+    assert (
+        '"eventTime": "2026-11-27T10:10:07"' in (tmp_path / "openlineage/events.ndjson").read_text()
+    )
 
 
 @pytest.mark.parametrize("fast", ENGINES)

@@ -532,6 +532,9 @@ class Evidence:
     """The calls the export itself records as failed, by file and pointer."""
     warnings: tuple[Any, ...] = field(default=())
     """Problems of severity ``warning`` (:class:`mldossier.errors.Problem`)."""
+    quarantined: tuple[Any, ...] = field(default=())
+    """With ``--quarantine``: the invalid input left out (:class:`mldossier.errors.Problem`
+    of severity ``error``, by file and pointer), instead of stopping the run."""
 
 
 # ---------------------------------------------------------------- pickling, fast

@@ -26,6 +26,7 @@ from mldossier.evaluate.checks import (
     combine,
 )
 from mldossier.evaluate.checks.registry import REGISTRY
+from mldossier.evaluate.quarantine import note_quarantine
 from mldossier.intake.linking import Index, is_production
 from mldossier.lineage.graph import LineageGraph
 from mldossier.lineage.runs import serving_runs_of
@@ -576,7 +577,7 @@ def evaluate(
                 verdict = evaluate_control(control, subject, context)
                 profile = profiles.get(subject.system.name)
                 verdicts.append(dated(verdict, control, profile, config, moment, readiness))
-    verdicts = apply_waivers(verdicts, evidence.waivers, moment)
+    verdicts = note_quarantine(apply_waivers(verdicts, evidence.waivers, moment), evidence)
     return Results(
         as_of=moment,
         as_of_source=source,

@@ -53,6 +53,7 @@ def read_indexed(
     root: Path | None = None,
     importers: Iterable[type[Importer]] | None = None,
     cache: Cache | None = None,
+    quarantine: bool = False,
 ) -> tuple[Evidence, Index]:
     """Read, validate and link every file below the evidence root.
 
@@ -67,7 +68,10 @@ def read_indexed(
 
     Returns the evidence and the index that linked it, which the later stages share.
     Raises :class:`InputError` with every problem found when any input is invalid, and
-    :class:`UsageError` when the folder itself is missing.
+    :class:`UsageError` when the folder itself is missing. With ``quarantine``, the invalid
+    records of evidence files are left out and listed in ``Evidence.quarantined`` instead
+    (what the importers refused: an event, a report, a whole file that cannot be parsed);
+    problems that are not of a file (the config) still raise.
     """
     root = _evidence_folder(root if root is not None else config.evidence)
     signers = _allowed_signers(config)
@@ -91,7 +95,7 @@ def read_indexed(
     work.read(found.claimed)
     records = work.finish(cache)
     trusted = signers.record if signers is not None else None
-    return _assemble(root, found, records, work.problems, config, trusted)
+    return _assemble(root, found, records, work.problems, config, trusted, quarantine)
 
 
 def _allowed_signers(config: Config) -> TrustedSigners | None:
@@ -259,8 +263,10 @@ def _assemble(
     problems: list[Problem],
     config: Config,
     allowed_signers: AllowedSigners | None = None,
+    quarantine: bool = False,
 ) -> tuple[Evidence, Index]:
-    """One linked Evidence of every record and its index; InputError if any problem is an error."""
+    """One linked Evidence of every record and its index; InputError if any problem is an
+    error (with ``quarantine``, those of evidence files are listed as quarantined instead)."""
     files, not_read = _with_attachments(found, records)
     records["export_errors"] = sorted(
         records.get("export_errors", []), key=lambda e: (e.cite.file, e.cite.pointer)
@@ -276,12 +282,18 @@ def _assemble(
     index = Index(evidence, config)
     evidence = link(evidence, index)
     errors = [p for p in problems if p.is_error]
+    quarantined: list[Problem] = []
+    if errors and quarantine and all(p.file for p in errors):
+        quarantined, errors = errors, []
     if errors:
         raise InputError(errors)
     warnings = sort_problems(
-        [*config.warnings, *problems, *evidence.warnings, *intake_warnings(evidence)]
+        [*config.warnings, *(p for p in problems if not p.is_error), *evidence.warnings]
+        + intake_warnings(evidence)
     )
-    evidence = replace(evidence, warnings=tuple(warnings))
+    evidence = replace(
+        evidence, warnings=tuple(warnings), quarantined=tuple(sort_problems(quarantined))
+    )
     index.rebind(evidence)
     return evidence, index
 

@@ -394,6 +394,17 @@ def _header(
             )
         )
         return None
+    if _has_no_zone(data["timestamp"]):
+        problems.append(
+            doc.problem(
+                "/timestamp",
+                f"{data['timestamp']!r} has no time zone, read as UTC (Evidently's default "
+                "timestamp is the local time of the machine that ran the report)",
+                "if that machine's clock is not UTC, the report's age is off by its offset; "
+                "set the snapshot's timestamp in UTC",
+                severity="warning",
+            )
+        )
     name = data.get("name") or PurePosixPath(path).stem
     return _Header(
         name, timestamp, "snapshot", tuple(data.get("tags", [])), data.get("metadata", {})
@@ -541,6 +552,13 @@ def _column_drift(
         decided_by=decided_by,
         cite=doc.cite(metric.pointer),
     )
+
+
+def _has_no_zone(text: str) -> bool:
+    try:
+        return datetime.fromisoformat(text).tzinfo is None
+    except (ValueError, OverflowError):
+        return False
 
 
 def _snapshot_time(text: str) -> datetime | None:

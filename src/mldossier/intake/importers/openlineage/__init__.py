@@ -32,6 +32,7 @@ from mldossier.intake.importers.openlineage.validate import (
     EventValidator,
     event_kind,
     event_problems,
+    naive_as_utc,
     valid_event_time,
 )
 
@@ -54,6 +55,8 @@ class OpenLineageImporter:
         self.fold = Fold(context.settings.linking.openlineage_mlflow_run_tag)
         self.validator = EventValidator(fast and FAST_AVAILABLE, self.fold.read_facet)
         """Validates with jsonschema-rs when ``fast`` (same verdicts; jsonschema explains)."""
+        self._naive: list[tuple[int | None, str]] = []
+        """Where the file being read has event times without a zone (line, pointer)."""
 
     def detect(self, doc: Document) -> bool:
         """OpenLineage events: one object, or an array or NDJSON file that starts with one."""
@@ -86,6 +89,7 @@ class OpenLineageImporter:
 
     def _read(self, doc: Document, result: ImportResult) -> None:
         source = (doc.file.path, doc.file.sha256)
+        self._naive = []
         if doc.format == "ndjson":
             for line, value, problem in doc.records():
                 if problem is not None:
@@ -97,6 +101,20 @@ class OpenLineageImporter:
                 self._event(value, (source, None, pointer(index)), result)
         else:
             self._event(doc.data, (source, None, ""), result)
+        if self._naive:
+            first, where = self._naive[0]
+            result.problems.append(
+                Problem(
+                    doc.file.path,
+                    where,
+                    f"{len(self._naive)} event(s) have an eventTime without a time zone, read "
+                    "as UTC (the first here)",
+                    "write times with Z or an offset, e.g. 2026-11-27T10:10:07Z: a producer's "
+                    "local time read as UTC is hours off",
+                    first,
+                    severity="warning",
+                )
+            )
 
     def finish(self, result: ImportResult) -> None:
         """Emit lineage runs, jobs and datasets, each in a stable order."""
@@ -107,6 +125,12 @@ class OpenLineageImporter:
     def _event(self, event: Any, where: Where, result: ImportResult) -> None:
         """Validate one event and fold it; an invalid one adds its problems instead."""
         (file, _), line, base = where
+        stamp = event.get("eventTime") if isinstance(event, dict) else None
+        if isinstance(stamp, str) and (as_utc := naive_as_utc(stamp)) is not None:
+            # One rule in every importer: a time without a zone is UTC, with a warning. The
+            # cited bytes stay as written; only the value read gets its zone.
+            event["eventTime"] = as_utc
+            self._naive.append((line, base + "/eventTime"))
         if not self.validator.valid(event):
             problems = event_problems(event, file, base, line)
             if problems:

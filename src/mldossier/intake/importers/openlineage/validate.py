@@ -88,6 +88,15 @@ def parse_time(text: str) -> datetime | None:
         return None
 
 
+_NAIVE = re.compile(r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d+)?", re.ASCII)
+
+
+def naive_as_utc(text: str) -> str | None:
+    """A date-time without a time zone (``2021-11-03T10:53:52.427``) with ``Z`` added, the
+    rule of every importer (a time without a zone is read as UTC); None for any other text."""
+    return text + "Z" if _NAIVE.fullmatch(text) else None
+
+
 def valid_event_time(text: str) -> datetime | None:
     """``parse_time`` for a time already checked as RFC 3339: the common case made fast."""
     if text[17:19] != "60":
