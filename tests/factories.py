@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -184,6 +185,26 @@ def read_collection(root: Path) -> Evidence:
     assert problems == []
     assert any(isinstance(d, Document) and d.file.path.endswith(LOG_NAME) for d in found)
     return read_evidence(Config(), root)
+
+
+def write_responses(folder: Path, responses: dict[str, Any]) -> None:
+    """Write REST bodies (file name to body) into a folder, as the server sent them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in responses.items():
+        (folder / name).write_text(json.dumps(data, indent=2), "utf-8")
+
+
+def failed_call_log(folder: Path, url: str, status: int = 404) -> Path:
+    """A collection log (``collection-log/v1``) of one call that failed: the export's own error.
+
+    A failed call's answer kept as a file is invalid input; a failed call listed in a log
+    is the way an export records one (a warning, and ``check`` fails).
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "collection-log.json"
+    call = {"method": "GET", "url": url, "status": status, "sha256": None, "size": 0, "file": None}
+    path.write_text(json.dumps({"mldossier": "collection-log/v1", "calls": [call]}, indent=2))
+    return path
 
 
 MINI_CATALOG = """catalog:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import hashlib
 import json
 import math
 import random
@@ -19,7 +18,7 @@ from conftest import SAMPLES
 from mldossier.intake.files import Document, Limits, scan
 from mldossier.intake.importers import ImportContext, ImportResult
 from mldossier.intake.importers.mlflow import MlflowImporter, response_shape
-from mldossier.model import Citation, Column, ExportError
+from mldossier.model import Column
 
 MLFLOW = SAMPLES / "mlflow"
 REST = MLFLOW / "rest"
@@ -94,14 +93,13 @@ def errors(result: ImportResult) -> list[str]:
 # ---------------------------------------------------------------- the whole sample folder
 
 
-def test_whole_sample_folder_imports_with_no_error():
+def test_whole_sample_folder_imports_with_no_error_but_its_error_body():
     result, claimed, left = run_import(MLFLOW)
-    assert result.problems == []
-    # The one deliberate error body is recorded as the export's own error: not evidence.
-    (failed,) = result.records["export_errors"]
-    assert failed.cite.file == "rest/error_registered_models_get_missing.json"
+    # The one deliberate error body is a failed call's answer: an input error of its own.
+    assert [(p.file, p.pointer) for p in result.problems] == [
+        ("rest/error_registered_models_get_missing.json", "/error_code")
+    ]
     assert {k: len(v) for k, v in result.records.items()} == {
-        "export_errors": 1,
         "experiments": 3,
         "registered_models": 3,
         "model_versions": 7,
@@ -184,14 +182,13 @@ def test_unknown_shapes_are_not_detected(tmp_path):
     write(tmp_path / "extra_key.json", {**page, "exported_by": "me"})
     write(tmp_path / "wrong_container.json", {"model_versions": "all of them"})
     write(tmp_path / "other.json", {"foo": 1})
-    write(tmp_path / "empty.json", {})
     write(tmp_path / "list.json", [page])
     (tmp_path / "signoff.yaml").write_text("mldossier: signoff/v1\nid: X\n", "utf-8")
     # REST bodies are JSON: the same keys in a YAML file are not an MLflow response.
     (tmp_path / "run.yaml").write_text("run:\n  info:\n    run_id: abc\n", "utf-8")
     result, claimed, left = run_import(tmp_path)
     assert claimed == []
-    assert len(left) == 10
+    assert len(left) == 9
     assert result.records == {} and result.problems == []
 
 
@@ -218,26 +215,47 @@ def test_accepted_responses_without_records(tmp_path):
     assert result.records == {} and result.problems == []
 
 
-def test_error_body_is_reported_with_the_server_message(tmp_path):
-    copy_rest(tmp_path, "error_registered_models_get_missing.json")
+def test_error_body_is_an_input_error_with_the_server_message(tmp_path):
+    # A failed call's answer kept in the evidence: invalid input, beside any other file.
+    copy_rest(
+        tmp_path,
+        "error_registered_models_get_missing.json",
+        "registered_models_get__wine-cultivar-classifier.json",
+    )
     result, claimed, _ = run_import(tmp_path)
-    assert claimed == ["error_registered_models_get_missing.json"]
-    # Not a problem of the importer's: the intake makes it a warning, or an error when
-    # nothing else is there (tests/test_cli.py).
-    assert result.problems == []
-    sha = hashlib.sha256(
-        (tmp_path / "error_registered_models_get_missing.json").read_bytes()
-    ).hexdigest()
-    assert result.records == {
-        "export_errors": [
-            ExportError(
-                "mlflow error response",
-                "RESOURCE_DOES_NOT_EXIST",
-                "Registered Model with name=does-not-exist not found",
-                Citation("error_registered_models_get_missing.json", "/error_code", sha),
-            )
-        ]
-    }
+    assert "error_registered_models_get_missing.json" in claimed
+    assert errors(result) == [
+        "error_registered_models_get_missing.json:/error_code: this is an MLflow error "
+        "response (RESOURCE_DOES_NOT_EXIST: Registered Model with name=does-not-exist not "
+        "found), not an export: the call that wrote it failed (re-run the export call that "
+        "failed; a file kept on purpose goes in evidence.ignore)"
+    ]
+    assert "export_errors" not in result.records
+
+
+@pytest.mark.parametrize(
+    "name", ["registered_models_search.json", "model_versions_search.json", "runs_search.json"]
+)
+def test_an_empty_search_page_is_a_page_of_no_records(tmp_path, name):
+    # What MLflow answers when a search matches nothing: {} (protobuf leaves empty lists out).
+    write(tmp_path / name, {})
+    result, claimed, left = run_import(tmp_path)
+    assert (claimed, left) == ([name], [])
+    assert result.records == {} and result.problems == []
+
+
+def test_an_empty_page_beside_full_pages_changes_nothing(tmp_path):
+    copy_rest(tmp_path, "model_versions_search_paged_page1.json")
+    alone, _, _ = run_import(tmp_path)
+    write(tmp_path / "model_versions_search_paged_page9.json", {})
+    (tmp_path / "empty.yaml").write_text("{}\n", "utf-8")  # REST bodies are JSON only
+    result, claimed, left = run_import(tmp_path)
+    assert sorted(claimed) == [
+        "model_versions_search_paged_page1.json",
+        "model_versions_search_paged_page9.json",
+    ]
+    assert left == ["empty.yaml"]
+    assert result.records == alone.records and result.problems == []
 
 
 # ---------------------------------------------------------------- registry quirks

@@ -92,15 +92,15 @@ class SourceFile:
 class ExportError:
     """A call of the export that failed, as the export itself records it.
 
-    An MLflow error response kept as a file (``{"error_code": ..., "message": ...}``), or a
-    call with a status other than 2xx in a collection log: the evidence it would have
-    brought is missing, whatever the other files hold.
+    A call with a status other than 2xx in a collection log: the evidence it would have
+    brought is missing, whatever the other files hold. (An MLflow error response kept as a
+    file is not one: it is invalid input.)
     """
 
     source: str
-    """``mlflow error response`` or ``collection log``."""
+    """``collection log``."""
     code: str
-    """MLflow's ``error_code`` (``PERMISSION_DENIED``), or ``HTTP 404``."""
+    """The status, as ``HTTP 404``."""
     message: str
     """The server's message, or the call that failed (``GET <url>``)."""
     cite: Citation

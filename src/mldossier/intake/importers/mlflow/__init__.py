@@ -16,7 +16,6 @@ from typing import Any, ClassVar
 from mldossier.errors import Problem, pointer
 from mldossier.formats.schema import schema_problems
 from mldossier.formats.text import show
-from mldossier.intake.completeness import MLFLOW_ERROR
 from mldossier.intake.files import Document
 from mldossier.intake.importers import ImportContext, ImportResult
 from mldossier.intake.importers.mlflow.decoded import (
@@ -46,7 +45,7 @@ from mldossier.intake.importers.mlflow.records import (
     signature_label,
 )
 from mldossier.intake.naming import version_sort_key
-from mldossier.model import ExportError, ModelSignature
+from mldossier.model import ModelSignature
 
 SCHEMA = "mlflow"
 """Shipped schema of the REST responses (``schemas/mlflow.schema.json``)."""
@@ -71,6 +70,9 @@ _RESPONSES: tuple[tuple[str, type, frozenset[str]], ...] = (
     ("artifact_uri", str, frozenset()),
     ("root_uri", str, frozenset({"files", "next_page_token"})),
 )
+ERROR_RESPONSE_FIX = (
+    "re-run the export call that failed; a file kept on purpose goes in evidence.ignore"
+)
 _ERROR_KEYS = frozenset({"error_code", "message", "sqlstate", "error_class", "details"})
 _SHARED_KEYS = frozenset({"metrics", "model", "models"})
 """Response keys other tools' files have too: they tell nothing about who wrote the file."""
@@ -82,9 +84,13 @@ _MODEL_VERSIONS_TAG = "mlflow.modelVersions"
 
 
 def response_shape(data: Any) -> str | None:
-    """The MLflow response (or ``MLmodel``/``error``) a parsed document is, or None."""
-    if not isinstance(data, dict) or not data:
+    """The MLflow response (or ``empty``/``error``/``MLmodel``) a parsed document is, or None."""
+    if not isinstance(data, dict):
         return None
+    if not data:
+        # What the server sends for a search that matches nothing: protobuf's JSON leaves
+        # out an empty list, and with it every key.
+        return "empty"
     keys = set(data)
     for name, kind, optional in _RESPONSES:
         if name in keys and isinstance(data[name], kind) and keys <= optional | {name}:
@@ -169,16 +175,20 @@ class MlflowImporter:
             )
             return
         if shape == "error":
-            # A failed export call: evidence of nothing but the failure, which is recorded.
-            result.add(
-                "export_errors",
-                ExportError(
-                    MLFLOW_ERROR, data["error_code"], data["message"], doc.cite("/error_code")
-                ),
+            # A failed call kept in place of its answer: what it would have brought is
+            # missing, and nothing may pass on it, so the input is invalid.
+            result.problems.append(
+                doc.problem(
+                    "/error_code",
+                    f"this is an MLflow error response ({data['error_code']}: "
+                    f"{data['message']}), not an export: the call that wrote it failed",
+                    ERROR_RESPONSE_FIX,
+                )
             )
             return
-        if shape == "input_example":
-            # An artifact file logged with the model; kept as evidence, nothing to read.
+        if shape in ("empty", "input_example"):
+            # A search page that matched nothing, or an artifact file logged with the
+            # model: kept as evidence, nothing to read.
             return
         problems = schema_problems(
             MLMODEL_SCHEMA if shape == "mlmodel" else SCHEMA, data, doc.file.path
