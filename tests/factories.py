@@ -187,6 +187,57 @@ def read_collection(root: Path) -> Evidence:
     return read_evidence(Config(), root)
 
 
+PROMPT_TAG = "mlflow.prompt.is_prompt"
+
+
+def prompt_responses(
+    name: str = "support-answer", versions: tuple[str, ...] = ("1", "2"), on_model: bool = True
+) -> dict[str, Any]:
+    """REST bodies of one prompt of MLflow's prompt registry, by file name.
+
+    Shaped as the real ``registered-models/get`` and ``model-versions/get`` bodies in
+    tests/reference/samples/mlflow, with what ``MlflowClient.register_prompt`` writes
+    (mlflow/tracking/client.py): the tag ``mlflow.prompt.is_prompt`` = ``true`` on the
+    registered model and on each version, the template in the version tag
+    ``mlflow.prompt.text``, and ``dummy-source`` as the version's source. ``on_model=False``
+    leaves the registered model out (a folder holding only the versions).
+    """
+    stamp = 1795774055426
+
+    def tags(**extra: str) -> list[dict[str, str]]:
+        return [{"key": k, "value": v} for k, v in {PROMPT_TAG: "true", **extra}.items()]
+
+    def body(number: str) -> dict[str, Any]:
+        return {
+            "name": name,
+            "version": number,
+            "creation_timestamp": stamp + int(number),
+            "last_updated_timestamp": stamp + int(number),
+            "current_stage": "None",
+            "description": f"Prompt version {number}",
+            "source": "dummy-source",
+            "status": "READY",
+            "tags": tags(**{"mlflow.prompt.text": "Answer {{question}} politely."}),
+            "run_link": "",
+        }
+
+    found: dict[str, Any] = {
+        f"model_versions_get__{name}__v{n}.json": {"model_version": body(n)} for n in versions
+    }
+    if on_model:
+        found[f"registered_models_get__{name}.json"] = {
+            "registered_model": {
+                "name": name,
+                "creation_timestamp": stamp,
+                "last_updated_timestamp": stamp + len(versions),
+                "description": "Answers support questions",
+                "latest_versions": [body(versions[-1])] if versions else [],
+                "tags": tags(team="support"),
+            }
+        }
+    return found
+
+
 def write_responses(folder: Path, responses: dict[str, Any]) -> None:
     """Write REST bodies (file name to body) into a folder, as the server sent them."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import DEMO_EVIDENCE, REPO
-from factories import MINI_CATALOG, write_responses
+from factories import MINI_CATALOG, prompt_responses, write_responses
 from jsonschema import Draft202012Validator
 
 from mldossier.cli import main
@@ -340,6 +340,51 @@ def test_an_error_body_in_a_whole_export_is_an_input_error(
         code, stdout, stderr = run("--config", str(CONFIG), command, "--evidence", str(evidence))
         assert (code, stdout) == (2, ""), command
         assert stderr.splitlines() == [error, NOTHING_WRITTEN.format(1)], command
+
+
+def test_a_prompt_is_listed_never_assessed(tmp_path: Path) -> None:
+    # MLflow's prompt registry keeps a prompt as a registered model tagged
+    # mlflow.prompt.is_prompt: it is no AI system, gets no verdict, and is listed as seen.
+    evidence = demo_mlflow(tmp_path)
+    write_responses(evidence / "mlflow", prompt_responses("support-answer", ("1", "2")))
+    base = ("--config", str(CONFIG))
+    code, stdout, stderr = run(*base, "validate", "--strict", "--evidence", str(evidence))
+    assert (code, stderr) == (0, "")
+    lines = stdout.splitlines()
+    assert "  AI systems (registered models): 4" in lines
+    assert "  model versions:                 9 (4 in production)" in lines
+    assert lines[lines.index("  prompts (not AI systems):       1") + 1] == (
+        "    - support-answer (versions 1, 2): an MLflow prompt, not an AI system: no control "
+        "is assessed on it [mlflow/registered_models_get__support-answer.json]"
+    )
+    catalog = tmp_path / "mini.yaml"
+    catalog.write_text(MINI_CATALOG)
+    out = tmp_path / "r.json"
+    check = ("check", "--evidence", str(evidence), "--controls", str(catalog))
+    code, _, stderr = run(*base, *check, "--json", str(out))
+    assert (code, stderr) == (0, "")
+    results = json.loads(out.read_text())
+    assert "support-answer" not in {s["system"] for s in results["subjects"]}
+    assert not [r for r in results["results"] if r["subject"].startswith("support-answer")]
+    (prompt,) = results["evidence"]["prompts"]
+    assert (prompt["name"], prompt["versions"]) == ("support-answer", ["1", "2"])
+    assert prompt["citation"]["file"] == "mlflow/registered_models_get__support-answer.json"
+    assert prompt["citation"]["pointer"] == "/registered_model"
+    validator = Draft202012Validator(load_schema("results"))
+    assert [e.message for e in validator.iter_errors(results)] == []
+
+
+def test_prompts_alone_are_no_ai_system(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_responses(tmp_path / "evidence" / "mlflow", prompt_responses("support-answer", ("1",)))
+    for command in ("validate", "check"):
+        code, stdout, stderr = run(command, "--evidence", "evidence")
+        assert (code, stdout) == (2, ""), command
+        assert stderr.splitlines() == [
+            "error: evidence/: no AI system found: 2 files read (2 mlflow), 1 MLflow prompt (a "
+            f"prompt is not an AI system), 0 MLflow registered models {NO_SYSTEM_FIX}",
+            NOTHING_WRITTEN.format(1),
+        ], command
 
 
 def test_empty_search_pages_are_read_and_nothing_passes_on_them(

@@ -14,11 +14,12 @@ from typing import Any
 
 import pytest
 from conftest import SAMPLES
+from factories import PROMPT_TAG, prompt_responses, write_responses
 
 from mldossier.intake.files import Document, Limits, scan
 from mldossier.intake.importers import ImportContext, ImportResult
 from mldossier.intake.importers.mlflow import MlflowImporter, response_shape
-from mldossier.model import Column
+from mldossier.model import Column, Prompt
 
 MLFLOW = SAMPLES / "mlflow"
 REST = MLFLOW / "rest"
@@ -256,6 +257,97 @@ def test_an_empty_page_beside_full_pages_changes_nothing(tmp_path):
     ]
     assert left == ["empty.yaml"]
     assert result.records == alone.records and result.problems == []
+
+
+# ---------------------------------------------------------------- prompts
+
+
+def test_a_prompt_is_listed_as_a_prompt_not_as_a_registered_model(tmp_path):
+    copy_rest(
+        tmp_path,
+        "registered_models_get__wine-cultivar-classifier.json",
+        "model_versions_get__wine-cultivar-classifier__v1.json",
+    )
+    write_responses(tmp_path, prompt_responses("support-answer", ("1", "2")))
+    result, claimed, left = run_import(tmp_path)
+    assert left == [] and result.problems == []
+    assert [m.name for m in records(result, "registered_models")] == ["wine-cultivar-classifier"]
+    assert sorted(by_key(result)) == ["wine-cultivar-classifier@1", "wine-cultivar-classifier@2"]
+    (prompt,) = records(result, "prompts")
+    assert (prompt.name, prompt.versions) == ("support-answer", ("1", "2"))
+    assert (prompt.cite.file, prompt.cite.pointer) == (
+        "registered_models_get__support-answer.json",
+        "/registered_model",
+    )
+
+
+def test_a_prompt_known_only_by_its_versions_is_a_prompt(tmp_path):
+    # A model-versions/search page, say: the tag on each version is enough.
+    write_responses(tmp_path, prompt_responses("support-answer", ("3",), on_model=False))
+    result, _, _ = run_import(tmp_path)
+    assert result.problems == []
+    assert records(result, "model_versions") == []
+    (prompt,) = records(result, "prompts")
+    assert isinstance(prompt, Prompt)
+    assert (prompt.name, prompt.versions, prompt.cite.file, prompt.cite.pointer) == (
+        "support-answer",
+        ("3",),
+        "model_versions_get__support-answer__v3.json",
+        "/model_version",
+    )
+
+
+def test_a_registered_model_whose_prompt_tag_is_false_stays_an_ai_system(tmp_path):
+    responses = prompt_responses("support-answer", ("1",))
+    for data in responses.values():
+        obj = data.get("registered_model") or data["model_version"]
+        for holder in (obj, *obj.get("latest_versions", [])):
+            for tag in holder["tags"]:
+                if tag["key"] == PROMPT_TAG:
+                    tag["value"] = "false"
+    write_responses(tmp_path, responses)
+    result, _, _ = run_import(tmp_path)
+    assert [m.name for m in records(result, "registered_models")] == ["support-answer"]
+    assert "prompts" not in result.records
+
+
+def test_a_version_tagged_as_a_prompt_cannot_hide_an_ai_system(tmp_path):
+    # MLflow tags a prompt and each of its versions: a tag on a version of a registered
+    # model that is not a prompt is an error, never a way out of the assessment.
+    copy_rest(
+        tmp_path,
+        "registered_models_get__wine-cultivar-classifier.json",
+        "model_versions_get__wine-cultivar-classifier__v1.json",
+    )
+    path = tmp_path / "model_versions_get__wine-cultivar-classifier__v1.json"
+    data = json.loads(path.read_text("utf-8"))
+    data["model_version"]["tags"].append({"key": PROMPT_TAG, "value": "true"})
+    write(path, data)
+    result, _, _ = run_import(tmp_path)
+    assert errors(result) == [
+        "model_versions_get__wine-cultivar-classifier__v1.json:/model_version/tags/3/value: "
+        'version "1" of wine-cultivar-classifier is tagged as a prompt (mlflow.prompt.is_prompt '
+        "= true), while its registered model is not (MLflow tags a prompt and each of its "
+        "versions; export both from the same server, or remove the stale file)"
+    ]
+    assert [m.name for m in records(result, "registered_models")] == ["wine-cultivar-classifier"]
+
+
+def test_a_prompt_version_without_the_tag_is_an_error(tmp_path):
+    responses = prompt_responses("support-answer", ("1",))
+    version = responses["model_versions_get__support-answer__v1.json"]["model_version"]
+    version["tags"] = [t for t in version["tags"] if t["key"] != PROMPT_TAG]
+    del responses["registered_models_get__support-answer.json"]["registered_model"][
+        "latest_versions"
+    ]
+    write_responses(tmp_path, responses)
+    result, _, _ = run_import(tmp_path)
+    assert errors(result) == [
+        "model_versions_get__support-answer__v1.json:/model_version/tags: "
+        'version "1" of support-answer is not tagged as a prompt (mlflow.prompt.is_prompt '
+        "= true), while its registered model is (MLflow tags a prompt and each of its "
+        "versions; export both from the same server, or remove the stale file)"
+    ]
 
 
 # ---------------------------------------------------------------- registry quirks

@@ -136,6 +136,21 @@ class RegisteredModel:
 
 
 @dataclass(frozen=True, slots=True)
+class Prompt:
+    """A prompt of MLflow's prompt registry: stored as a registered model, never an AI system.
+
+    MLflow tags the registered model and each of its versions ``mlflow.prompt.is_prompt``
+    = ``true``; mldossier lists the prompt and cites it, and assesses nothing on it.
+    """
+
+    name: str
+    versions: tuple[str, ...]
+    """The versions exported, in version order."""
+    cite: Citation
+    """The registered model's richest copy; the first version's when only versions came."""
+
+
+@dataclass(frozen=True, slots=True)
 class ModelVersion:
     """One version of a registered model."""
 
@@ -514,6 +529,8 @@ class Evidence:
     experiments: tuple[Experiment, ...] = ()
     registered_models: tuple[RegisteredModel, ...] = ()
     model_versions: tuple[ModelVersion, ...] = ()
+    prompts: tuple[Prompt, ...] = ()
+    """Registered models that are prompts, left out of the two above (not AI systems)."""
     mlflow_runs: tuple[MlflowRun, ...] = ()
     logged_models: tuple[LoggedModel, ...] = ()
     signatures: tuple[ModelSignature, ...] = ()

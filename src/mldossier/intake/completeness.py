@@ -99,6 +99,9 @@ def no_system_problem(evidence: Evidence) -> Problem:
         found += f", {roles[FileRole.NOT_EVIDENCE]} not evidence"
     if roles[FileRole.IGNORED]:
         found += f", {roles[FileRole.IGNORED]} ignored"
+    if evidence.prompts:
+        found += ", " + _count(len(evidence.prompts), "MLflow prompt")
+        found += " (a prompt is not an AI system)"
     logged = sum(1 for e in evidence.export_errors if e.source == COLLECTION_LOG)
     if logged:
         found += ", " + _count(logged, "failed call") + " in collection logs"

@@ -37,7 +37,9 @@ from mldossier.intake.importers.mlflow.merge import (
     pairs,
 )
 from mldossier.intake.importers.mlflow.records import (
+    PROMPT_TAG,
     experiment_record,
+    is_prompt,
     logged_model_record,
     model_version_record,
     registered_model_record,
@@ -45,7 +47,7 @@ from mldossier.intake.importers.mlflow.records import (
     signature_label,
 )
 from mldossier.intake.naming import version_sort_key
-from mldossier.model import ModelSignature
+from mldossier.model import ModelSignature, Prompt
 
 SCHEMA = "mlflow"
 """Shipped schema of the REST responses (``schemas/mlflow.schema.json``)."""
@@ -355,16 +357,25 @@ class MlflowImporter:
         signatures = self._merged("signatures", result, signature_label)
 
         alias_maps = self._aliases(result)
+        prompt_names = self._prompts(models, versions, result)
 
         for key in sorted(experiments, key=version_sort_key):
             result.add("experiments", experiment_record(experiments[key]))
         for key in sorted(models):
-            result.add("registered_models", registered_model_record(models[key], alias_maps))
+            if key not in prompt_names:
+                result.add("registered_models", registered_model_record(models[key], alias_maps))
         logged_records = {key: logged_model_record(logged[key]) for key in sorted(logged)}
-        for key in sorted(versions, key=lambda k: (k[0], version_sort_key(k[1]))):
-            result.add(
-                "model_versions", model_version_record(versions[key], alias_maps, logged_records)
-            )
+        version_keys = sorted(versions, key=lambda k: (k[0], version_sort_key(k[1])))
+        for key in version_keys:
+            if key[0] not in prompt_names:
+                result.add(
+                    "model_versions",
+                    model_version_record(versions[key], alias_maps, logged_records),
+                )
+        for name in sorted(prompt_names):
+            numbers = tuple(v for n, v in version_keys if n == name)
+            found = models.get(name) or versions[(name, numbers[0])]
+            result.add("prompts", Prompt(name, numbers, found.richest.cite))
         for key in sorted(runs):
             result.add("mlflow_runs", run_record(runs[key]))
         for record in logged_records.values():
@@ -373,6 +384,38 @@ class MlflowImporter:
             signature = signatures[key].richest.signature
             assert signature is not None  # every signature copy carries one
             result.add("signatures", signature)
+
+    def _prompts(
+        self,
+        models: dict[str, Merged],
+        versions: dict[tuple[str, str], Merged],
+        result: ImportResult,
+    ) -> set[str]:
+        """The registered models that are MLflow prompts: by their own tag, else their versions'.
+
+        MLflow tags a prompt and every version of it; a version that says otherwise than its
+        registered model is an error, so that no tag on a version can hide an AI system.
+        """
+        names = {name for name, m in models.items() if is_prompt(m)}
+        names |= {name for (name, _), m in versions.items() if name not in models and is_prompt(m)}
+        for (name, number), m in sorted(versions.items()):
+            if name not in models or is_prompt(m) == (name in names):
+                continue
+            copy = m.richest
+            tag = copy.maps.get("tags", {}).get(PROMPT_TAG)
+            said = "is tagged" if is_prompt(m) else "is not tagged"
+            other = "is not" if is_prompt(m) else "is"
+            result.problems.append(
+                Problem(
+                    copy.file,
+                    tag[1] if tag else f"{copy.pointer}/tags",
+                    f"version {show(number)} of {name} {said} as a prompt "
+                    f"({PROMPT_TAG} = true), while its registered model {other}",
+                    "MLflow tags a prompt and each of its versions; export both from the same "
+                    "server, or remove the stale file",
+                )
+            )
+        return names
 
     def _merged(self, kind: str, result: ImportResult, label: Any) -> dict[Any, Merged]:
         return {
