@@ -367,7 +367,11 @@ def test_a_prompt_is_listed_never_assessed(tmp_path: Path) -> None:
     assert "support-answer" not in {s["system"] for s in results["subjects"]}
     assert not [r for r in results["results"] if r["subject"].startswith("support-answer")]
     (prompt,) = results["evidence"]["prompts"]
-    assert (prompt["name"], prompt["versions"]) == ("support-answer", ["1", "2"])
+    assert (prompt["name"], prompt["versions"], prompt["used_by"]) == (
+        "support-answer",
+        ["1", "2"],
+        [],
+    )
     assert prompt["citation"]["file"] == "mlflow/registered_models_get__support-answer.json"
     assert prompt["citation"]["pointer"] == "/registered_model"
     validator = Draft202012Validator(load_schema("results"))

@@ -311,6 +311,58 @@ def test_a_registered_model_whose_prompt_tag_is_false_stays_an_ai_system(tmp_pat
     assert "prompts" not in result.records
 
 
+def link_prompts(path: Path, holder: str, value: str) -> None:
+    """Add MLflow's ``mlflow.linkedPrompts`` tag to a real runs/get or logged-models/get body."""
+    data = json.loads(path.read_text("utf-8"))
+    tags = data["model"]["info"]["tags"] if holder == "model" else data["run"]["data"]["tags"]
+    tags.append({"key": "mlflow.linkedPrompts", "value": value})
+    write(path, data)
+
+
+def test_a_prompt_is_listed_with_the_versions_whose_logged_model_or_run_links_it(tmp_path):
+    # MLflow links a prompt to a logged model or a run with the tag mlflow.linkedPrompts,
+    # a JSON list of {name, version}: the versions made from them use the prompt.
+    copy_rest(
+        tmp_path,
+        "registered_models_get__wine-cultivar-classifier.json",
+        "logged_models_get__m-c339a42f76334fdd9271d79d6325b7cc.json",  # wine v1's model
+        "runs_get__89cc1dfa75d94a5990c6b94c86c6ddbd.json",  # wine v2's run
+    )
+    write_responses(tmp_path, prompt_responses("support-answer", ("1", "2")))
+    write_responses(tmp_path, prompt_responses("unused-prompt", ("1",)))
+    link_prompts(
+        tmp_path / "logged_models_get__m-c339a42f76334fdd9271d79d6325b7cc.json",
+        "model",
+        '[{"name": "support-answer", "version": "2"}]',
+    )
+    link_prompts(
+        tmp_path / "runs_get__89cc1dfa75d94a5990c6b94c86c6ddbd.json",
+        "run",
+        '[{"name": "support-answer", "version": "1"}, {"name": "not-exported", "version": "1"}]',
+    )
+    result, _, _ = run_import(tmp_path)
+    assert result.problems == []
+    assert {p.name: p.used_by for p in records(result, "prompts")} == {
+        "support-answer": ("wine-cultivar-classifier@1", "wine-cultivar-classifier@2"),
+        "unused-prompt": (),
+    }
+    assert [m.name for m in records(result, "registered_models")] == ["wine-cultivar-classifier"]
+
+
+def test_a_linked_prompts_tag_that_is_not_json_is_an_error(tmp_path):
+    copy_rest(tmp_path, "runs_get__89cc1dfa75d94a5990c6b94c86c6ddbd.json")
+    path = tmp_path / "runs_get__89cc1dfa75d94a5990c6b94c86c6ddbd.json"
+    link_prompts(path, "run", "support-answer/1")
+    where = len(json.loads(path.read_text("utf-8"))["run"]["data"]["tags"]) - 1
+    result, _, _ = run_import(tmp_path)
+    assert errors(result) == [
+        f"runs_get__89cc1dfa75d94a5990c6b94c86c6ddbd.json:/run/data/tags/{where}/value: "
+        'expected JSON inside this string, got "support-answer/1" (Expecting value at '
+        "character 0) (MLflow writes this tag as a JSON list of {name, version}; re-export "
+        "the run)"
+    ]
+
+
 def test_a_version_tagged_as_a_prompt_cannot_hide_an_ai_system(tmp_path):
     # MLflow tags a prompt and each of its versions: a tag on a version of a registered
     # model that is not a prompt is an error, never a way out of the assessment.

@@ -148,6 +148,9 @@ class Prompt:
     """The versions exported, in version order."""
     cite: Citation
     """The registered model's richest copy; the first version's when only versions came."""
+    used_by: tuple[str, ...] = ()
+    """Model versions (``name@version``) whose logged model or run links the prompt
+    (MLflow's ``mlflow.linkedPrompts`` tag): the GenAI systems that use it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -190,7 +190,9 @@ def _prompt_lines(evidence: Evidence) -> list[str]:
         f"  prompts (not AI systems):       {len(evidence.prompts)}",
         *(
             f"    - {p.name} ({_versions(p.versions)}): an MLflow prompt, not an AI system: "
-            f"no control is assessed on it [{p.cite.file}]"
+            "no control is assessed on it"
+            + (f"; used by {', '.join(p.used_by)}" if p.used_by else "")
+            + f" [{p.cite.file}]"
             for p in evidence.prompts
         ),
     ]

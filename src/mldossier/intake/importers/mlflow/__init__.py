@@ -47,7 +47,7 @@ from mldossier.intake.importers.mlflow.records import (
     signature_label,
 )
 from mldossier.intake.naming import version_sort_key
-from mldossier.model import ModelSignature, Prompt
+from mldossier.model import ModelSignature, ModelVersion, Prompt
 
 SCHEMA = "mlflow"
 """Shipped schema of the REST responses (``schemas/mlflow.schema.json``)."""
@@ -83,6 +83,9 @@ _TELLING_KEYS = frozenset(key for key, _, _ in _RESPONSES) - _SHARED_KEYS | {"er
 other tools' files have too): a file with one of them is MLflow's, well formed or not."""
 _MLMODEL_MARKERS = ("signature", "model_uuid", "model_id", "run_id", "utc_time_created")
 _MODEL_VERSIONS_TAG = "mlflow.modelVersions"
+_LINKED_PROMPTS_TAG = "mlflow.linkedPrompts"
+"""Where MLflow records the prompts a run or logged model used (``link_prompt_version_to_*``):
+a JSON list of ``{name, version}`` in a tag."""
 
 
 def response_shape(data: Any) -> str | None:
@@ -279,6 +282,7 @@ class MlflowImporter:
         )
         outputs = (obj.get("outputs") or {}).get("model_outputs") or []
         copy.outputs = tuple(dict.fromkeys(o["model_id"] for o in outputs))
+        copy.prompts = _linked_prompts(doc, copy, "the run", result)
         self._keep("mlflow_runs", info["run_id"], copy)
 
     def _read_logged_model(
@@ -299,6 +303,7 @@ class MlflowImporter:
         tag = copy.maps["tags"].get(_MODEL_VERSIONS_TAG)
         if tag is not None:
             copy.model_versions = registered_versions(doc, tag[1], tag[0], result)
+        copy.prompts = _linked_prompts(doc, copy, "the logged model", result)
         self._keep("logged_models", info["model_id"], copy)
 
     def _read_experiment(
@@ -372,10 +377,12 @@ class MlflowImporter:
                     "model_versions",
                     model_version_record(versions[key], alias_maps, logged_records),
                 )
+        used_by = self._prompt_users(prompt_names, result.records.get("model_versions", []))
         for name in sorted(prompt_names):
             numbers = tuple(v for n, v in version_keys if n == name)
             found = models.get(name) or versions[(name, numbers[0])]
-            result.add("prompts", Prompt(name, numbers, found.richest.cite))
+            users = tuple(sorted(used_by.get(name, ()), key=_version_key))
+            result.add("prompts", Prompt(name, numbers, found.richest.cite, users))
         for key in sorted(runs):
             result.add("mlflow_runs", run_record(runs[key]))
         for record in logged_records.values():
@@ -416,6 +423,23 @@ class MlflowImporter:
                 )
             )
         return names
+
+    def _prompt_users(
+        self, prompt_names: set[str], versions: list[ModelVersion]
+    ) -> dict[str, set[str]]:
+        """Prompt name to the model versions (``name@version``) whose logged model or run
+        links it (``mlflow.linkedPrompts``): the GenAI systems that use it."""
+        linked: dict[tuple[str, str | None], set[str]] = {}
+        for kind in ("logged_models", "mlflow_runs"):
+            for key, copies in self._copies[kind].items():
+                linked[(kind, key)] = {name for c in copies for name, _ in c.prompts}
+        users: dict[str, set[str]] = {}
+        for version in versions:
+            names = linked.get(("logged_models", version.logged_model_id), set())
+            names = names | linked.get(("mlflow_runs", version.run_id), set())
+            for name in names & prompt_names:
+                users.setdefault(name, set()).add(version.key)
+        return users
 
     def _merged(self, kind: str, result: ImportResult, label: Any) -> dict[Any, Merged]:
         return {
@@ -462,3 +486,17 @@ class MlflowImporter:
             newest = max(found, key=lambda c: (c[3], c[0], c[1]))
             maps.setdefault(name, {})[alias] = newest[2]
         return maps
+
+
+def _linked_prompts(
+    doc: Document, copy: Copy, again: str, result: ImportResult
+) -> tuple[tuple[str, str], ...]:
+    """The prompts a run's or logged model's ``mlflow.linkedPrompts`` tag names, if any."""
+    tag = copy.maps["tags"].get(_LINKED_PROMPTS_TAG)
+    return () if tag is None else registered_versions(doc, tag[1], tag[0], result, again)
+
+
+def _version_key(key: str) -> tuple[str, Any]:
+    """``name@version`` in name, then version order."""
+    name, _, number = key.rpartition("@")
+    return (name, version_sort_key(number))
