@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -184,6 +185,77 @@ def read_collection(root: Path) -> Evidence:
     assert problems == []
     assert any(isinstance(d, Document) and d.file.path.endswith(LOG_NAME) for d in found)
     return read_evidence(Config(), root)
+
+
+PROMPT_TAG = "mlflow.prompt.is_prompt"
+
+
+def prompt_responses(
+    name: str = "support-answer", versions: tuple[str, ...] = ("1", "2"), on_model: bool = True
+) -> dict[str, Any]:
+    """REST bodies of one prompt of MLflow's prompt registry, by file name.
+
+    Shaped as the real ``registered-models/get`` and ``model-versions/get`` bodies in
+    tests/reference/samples/mlflow, with what ``MlflowClient.register_prompt`` writes
+    (mlflow/tracking/client.py): the tag ``mlflow.prompt.is_prompt`` = ``true`` on the
+    registered model and on each version, the template in the version tag
+    ``mlflow.prompt.text``, and ``dummy-source`` as the version's source. ``on_model=False``
+    leaves the registered model out (a folder holding only the versions).
+    """
+    stamp = 1795774055426
+
+    def tags(**extra: str) -> list[dict[str, str]]:
+        return [{"key": k, "value": v} for k, v in {PROMPT_TAG: "true", **extra}.items()]
+
+    def body(number: str) -> dict[str, Any]:
+        return {
+            "name": name,
+            "version": number,
+            "creation_timestamp": stamp + int(number),
+            "last_updated_timestamp": stamp + int(number),
+            "current_stage": "None",
+            "description": f"Prompt version {number}",
+            "source": "dummy-source",
+            "status": "READY",
+            "tags": tags(**{"mlflow.prompt.text": "Answer {{question}} politely."}),
+            "run_link": "",
+        }
+
+    found: dict[str, Any] = {
+        f"model_versions_get__{name}__v{n}.json": {"model_version": body(n)} for n in versions
+    }
+    if on_model:
+        found[f"registered_models_get__{name}.json"] = {
+            "registered_model": {
+                "name": name,
+                "creation_timestamp": stamp,
+                "last_updated_timestamp": stamp + len(versions),
+                "description": "Answers support questions",
+                "latest_versions": [body(versions[-1])] if versions else [],
+                "tags": tags(team="support"),
+            }
+        }
+    return found
+
+
+def write_responses(folder: Path, responses: dict[str, Any]) -> None:
+    """Write REST bodies (file name to body) into a folder, as the server sent them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in responses.items():
+        (folder / name).write_text(json.dumps(data, indent=2), "utf-8")
+
+
+def failed_call_log(folder: Path, url: str, status: int = 404) -> Path:
+    """A collection log (``collection-log/v1``) of one call that failed: the export's own error.
+
+    A failed call's answer kept as a file is invalid input; a failed call listed in a log
+    is the way an export records one (a warning, and ``check`` fails).
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "collection-log.json"
+    call = {"method": "GET", "url": url, "status": status, "sha256": None, "size": 0, "file": None}
+    path.write_text(json.dumps({"mldossier": "collection-log/v1", "calls": [call]}, indent=2))
+    return path
 
 
 MINI_CATALOG = """catalog:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import DEMO_EVIDENCE, REPO
-from factories import MINI_CATALOG
+from factories import MINI_CATALOG, prompt_responses, write_responses
 from jsonschema import Draft202012Validator
 
 from mldossier.cli import main
@@ -326,29 +326,118 @@ def test_an_export_of_error_bodies_only_is_refused_naming_the_file_and_the_code(
         code, stdout, stderr = run(command, "--evidence", "evidence")
         assert (code, stdout) == (2, ""), command
         assert stderr.splitlines() == [
-            "error: evidence/: no AI system found: 1 file read (1 MLflow error response), "
-            f"0 MLflow registered models {NO_SYSTEM_FIX}",
             "error: mlflow/registered_models_search_page1.json:/error_code: this is an MLflow "
             f"error response ({error_code}: {message}), not an export: the call that wrote it "
             "failed (re-run the export call that failed; a file kept on purpose goes in "
             "evidence.ignore)",
-            NOTHING_WRITTEN.format(2),
+            NOTHING_WRITTEN.format(1),
         ], command
 
 
-def failed_call(evidence: Path, how: str) -> str:
-    """One failed call added to an export that is otherwise whole; its warning line."""
-    if how == "error body":
-        (evidence / "mlflow" / "registered_models_get__retired-scorer.json").write_text(
-            '{"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "Registered Model with '
-            'name=retired-scorer not found"}'
-        )
-        return (
-            "mlflow/registered_models_get__retired-scorer.json:/error_code: this is an MLflow "
-            "error response (RESOURCE_DOES_NOT_EXIST: Registered Model with name=retired-scorer "
-            "not found), not an export: the call that wrote it failed (re-run the export call "
-            "that failed; a file kept on purpose goes in evidence.ignore)"
-        )
+def test_an_error_body_in_a_whole_export_is_an_input_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The answer of a failed call, kept as a file: what the call would have brought is
+    # missing, so no verdict may stand on the rest. Invalid input, as a malformed file is.
+    monkeypatch.chdir(tmp_path)
+    evidence = demo_mlflow(tmp_path)
+    (evidence / "mlflow" / "registered_models_get__retired-scorer.json").write_text(
+        '{"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "Registered Model with '
+        'name=retired-scorer not found"}'
+    )
+    error = (
+        "error: mlflow/registered_models_get__retired-scorer.json:/error_code: this is an "
+        "MLflow error response (RESOURCE_DOES_NOT_EXIST: Registered Model with "
+        "name=retired-scorer not found), not an export: the call that wrote it failed (re-run "
+        "the export call that failed; a file kept on purpose goes in evidence.ignore)"
+    )
+    for command in ("validate", "check", "build"):
+        code, stdout, stderr = run("--config", str(CONFIG), command, "--evidence", str(evidence))
+        assert (code, stdout) == (2, ""), command
+        assert stderr.splitlines() == [error, NOTHING_WRITTEN.format(1)], command
+
+
+def test_a_prompt_is_listed_never_assessed(tmp_path: Path) -> None:
+    # MLflow's prompt registry keeps a prompt as a registered model tagged
+    # mlflow.prompt.is_prompt: it is no AI system, gets no verdict, and is listed as seen.
+    evidence = demo_mlflow(tmp_path)
+    write_responses(evidence / "mlflow", prompt_responses("support-answer", ("1", "2")))
+    base = ("--config", str(CONFIG))
+    code, stdout, stderr = run(*base, "validate", "--strict", "--evidence", str(evidence))
+    assert (code, stderr) == (0, "")
+    lines = stdout.splitlines()
+    assert "  AI systems (registered models): 4" in lines
+    assert "  model versions:                 9 (4 in production)" in lines
+    assert lines[lines.index("  prompts (not AI systems):       1") + 1] == (
+        "    - support-answer (versions 1, 2): an MLflow prompt, not an AI system: no control "
+        "is assessed on it [mlflow/registered_models_get__support-answer.json]"
+    )
+    catalog = tmp_path / "mini.yaml"
+    catalog.write_text(MINI_CATALOG)
+    out = tmp_path / "r.json"
+    check = ("check", "--evidence", str(evidence), "--controls", str(catalog))
+    code, _, stderr = run(*base, *check, "--json", str(out))
+    assert (code, stderr) == (0, "")
+    results = json.loads(out.read_text())
+    assert "support-answer" not in {s["system"] for s in results["subjects"]}
+    assert not [r for r in results["results"] if r["subject"].startswith("support-answer")]
+    (prompt,) = results["evidence"]["prompts"]
+    assert (prompt["name"], prompt["versions"], prompt["used_by"]) == (
+        "support-answer",
+        ["1", "2"],
+        [],
+    )
+    assert prompt["citation"]["file"] == "mlflow/registered_models_get__support-answer.json"
+    assert prompt["citation"]["pointer"] == "/registered_model"
+    validator = Draft202012Validator(load_schema("results"))
+    assert [e.message for e in validator.iter_errors(results)] == []
+
+
+def test_prompts_alone_are_no_ai_system(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_responses(tmp_path / "evidence" / "mlflow", prompt_responses("support-answer", ("1",)))
+    for command in ("validate", "check"):
+        code, stdout, stderr = run(command, "--evidence", "evidence")
+        assert (code, stdout) == (2, ""), command
+        assert stderr.splitlines() == [
+            "error: evidence/: no AI system found: 2 files read (2 mlflow), 1 MLflow prompt (a "
+            f"prompt is not an AI system), 0 MLflow registered models {NO_SYSTEM_FIX}",
+            NOTHING_WRITTEN.format(1),
+        ], command
+
+
+def test_empty_search_pages_are_read_and_nothing_passes_on_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # MLflow answers {} to a search that matches nothing: a page, of no records.
+    monkeypatch.chdir(tmp_path)
+    write_responses(
+        tmp_path / "evidence" / "mlflow",
+        {"registered_models_search.json": {}, "model_versions_search.json": {}},
+    )
+    for command in ("validate", "check", "build"):
+        code, stdout, stderr = run(command, "--evidence", "evidence")
+        assert (code, stdout) == (2, ""), command
+        assert stderr.splitlines() == [
+            "error: evidence/: no AI system found: 2 files read (2 mlflow), "
+            f"0 MLflow registered models {NO_SYSTEM_FIX}",
+            NOTHING_WRITTEN.format(1),
+        ], command
+    assert not (tmp_path / "site").exists()
+
+
+def test_an_empty_search_page_in_a_whole_export_is_no_problem(tmp_path: Path) -> None:
+    evidence = demo_mlflow(tmp_path)
+    write_responses(evidence / "mlflow", {"runs_search_experiment_9.json": {}})
+    code, stdout, stderr = run(
+        "--config", str(CONFIG), "-v", "validate", "--strict", "--evidence", str(evidence)
+    )
+    assert (code, stderr) == (0, "")
+    assert "  mlflow/runs_search_experiment_9.json: mlflow importer" in stdout.splitlines()
+
+
+def failed_call(evidence: Path) -> str:
+    """One failed call added to the collection log of an export otherwise whole; its warning."""
     log_path = evidence / "mlflow" / "collection-log.json"
     log = json.loads(log_path.read_text())
     url = "http://127.0.0.1:35687/api/2.0/mlflow/registered-models/get?name=retired-scorer"
@@ -363,10 +452,7 @@ def failed_call(evidence: Path, how: str) -> str:
     )
 
 
-@pytest.mark.parametrize("how", ["error body", "collection log"])
-def test_a_failed_call_in_a_whole_export_is_recorded_and_fails_check(
-    tmp_path: Path, how: str
-) -> None:
+def test_a_failed_call_in_a_whole_export_is_recorded_and_fails_check(tmp_path: Path) -> None:
     evidence = tmp_path / "evidence"
     shutil.copytree(DEMO_EVIDENCE, evidence)
     catalog = tmp_path / "mini.yaml"
@@ -374,7 +460,7 @@ def test_a_failed_call_in_a_whole_export_is_recorded_and_fails_check(
     base = ("--config", str(CONFIG))
     passing = ("check", "--evidence", str(evidence), "--controls", str(catalog))
     assert run(*base, *passing)[0] == 0  # the export as it was passes
-    warning = failed_call(evidence, how)
+    warning = failed_call(evidence)
     code, stdout, stderr = run(*base, "validate", "--evidence", str(evidence))
     assert (code, stderr.splitlines()) == (0, [f"warning: {warning}", *DEMO_NAIVE_TIMES])
     assert "  failed export calls:            1 (see the warnings)" in stdout.splitlines()
@@ -388,8 +474,7 @@ def test_a_failed_call_in_a_whole_export_is_recorded_and_fails_check(
     assert "Internal: 4 no exception" in stdout  # every verdict passes, yet the check fails
     results = json.loads(out.read_text())
     (recorded,) = results["evidence"]["export_errors"]
-    assert recorded["source"] == ("mlflow error response" if how == "error body" else how)
-    assert recorded["code"] == ("RESOURCE_DOES_NOT_EXIST" if how == "error body" else "HTTP 403")
+    assert (recorded["source"], recorded["code"]) == ("collection log", "HTTP 403")
     assert f"{recorded['citation']['file']}:{recorded['citation']['pointer']}" in warning
     validator = Draft202012Validator(load_schema("results"))
     assert [e.message for e in validator.iter_errors(results)] == []

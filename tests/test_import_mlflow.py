@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import hashlib
 import json
 import math
 import random
@@ -15,11 +14,12 @@ from typing import Any
 
 import pytest
 from conftest import SAMPLES
+from factories import PROMPT_TAG, prompt_responses, write_responses
 
 from mldossier.intake.files import Document, Limits, scan
 from mldossier.intake.importers import ImportContext, ImportResult
 from mldossier.intake.importers.mlflow import MlflowImporter, response_shape
-from mldossier.model import Citation, Column, ExportError
+from mldossier.model import Column, Prompt
 
 MLFLOW = SAMPLES / "mlflow"
 REST = MLFLOW / "rest"
@@ -94,14 +94,13 @@ def errors(result: ImportResult) -> list[str]:
 # ---------------------------------------------------------------- the whole sample folder
 
 
-def test_whole_sample_folder_imports_with_no_error():
+def test_whole_sample_folder_imports_with_no_error_but_its_error_body():
     result, claimed, left = run_import(MLFLOW)
-    assert result.problems == []
-    # The one deliberate error body is recorded as the export's own error: not evidence.
-    (failed,) = result.records["export_errors"]
-    assert failed.cite.file == "rest/error_registered_models_get_missing.json"
+    # The one deliberate error body is a failed call's answer: an input error of its own.
+    assert [(p.file, p.pointer) for p in result.problems] == [
+        ("rest/error_registered_models_get_missing.json", "/error_code")
+    ]
     assert {k: len(v) for k, v in result.records.items()} == {
-        "export_errors": 1,
         "experiments": 3,
         "registered_models": 3,
         "model_versions": 7,
@@ -184,14 +183,13 @@ def test_unknown_shapes_are_not_detected(tmp_path):
     write(tmp_path / "extra_key.json", {**page, "exported_by": "me"})
     write(tmp_path / "wrong_container.json", {"model_versions": "all of them"})
     write(tmp_path / "other.json", {"foo": 1})
-    write(tmp_path / "empty.json", {})
     write(tmp_path / "list.json", [page])
     (tmp_path / "signoff.yaml").write_text("mldossier: signoff/v1\nid: X\n", "utf-8")
     # REST bodies are JSON: the same keys in a YAML file are not an MLflow response.
     (tmp_path / "run.yaml").write_text("run:\n  info:\n    run_id: abc\n", "utf-8")
     result, claimed, left = run_import(tmp_path)
     assert claimed == []
-    assert len(left) == 10
+    assert len(left) == 9
     assert result.records == {} and result.problems == []
 
 
@@ -218,26 +216,190 @@ def test_accepted_responses_without_records(tmp_path):
     assert result.records == {} and result.problems == []
 
 
-def test_error_body_is_reported_with_the_server_message(tmp_path):
-    copy_rest(tmp_path, "error_registered_models_get_missing.json")
+def test_error_body_is_an_input_error_with_the_server_message(tmp_path):
+    # A failed call's answer kept in the evidence: invalid input, beside any other file.
+    copy_rest(
+        tmp_path,
+        "error_registered_models_get_missing.json",
+        "registered_models_get__wine-cultivar-classifier.json",
+    )
     result, claimed, _ = run_import(tmp_path)
-    assert claimed == ["error_registered_models_get_missing.json"]
-    # Not a problem of the importer's: the intake makes it a warning, or an error when
-    # nothing else is there (tests/test_cli.py).
+    assert "error_registered_models_get_missing.json" in claimed
+    assert errors(result) == [
+        "error_registered_models_get_missing.json:/error_code: this is an MLflow error "
+        "response (RESOURCE_DOES_NOT_EXIST: Registered Model with name=does-not-exist not "
+        "found), not an export: the call that wrote it failed (re-run the export call that "
+        "failed; a file kept on purpose goes in evidence.ignore)"
+    ]
+    assert "export_errors" not in result.records
+
+
+@pytest.mark.parametrize(
+    "name", ["registered_models_search.json", "model_versions_search.json", "runs_search.json"]
+)
+def test_an_empty_search_page_is_a_page_of_no_records(tmp_path, name):
+    # What MLflow answers when a search matches nothing: {} (protobuf leaves empty lists out).
+    write(tmp_path / name, {})
+    result, claimed, left = run_import(tmp_path)
+    assert (claimed, left) == ([name], [])
+    assert result.records == {} and result.problems == []
+
+
+def test_an_empty_page_beside_full_pages_changes_nothing(tmp_path):
+    copy_rest(tmp_path, "model_versions_search_paged_page1.json")
+    alone, _, _ = run_import(tmp_path)
+    write(tmp_path / "model_versions_search_paged_page9.json", {})
+    (tmp_path / "empty.yaml").write_text("{}\n", "utf-8")  # REST bodies are JSON only
+    result, claimed, left = run_import(tmp_path)
+    assert sorted(claimed) == [
+        "model_versions_search_paged_page1.json",
+        "model_versions_search_paged_page9.json",
+    ]
+    assert left == ["empty.yaml"]
+    assert result.records == alone.records and result.problems == []
+
+
+# ---------------------------------------------------------------- prompts
+
+
+def test_a_prompt_is_listed_as_a_prompt_not_as_a_registered_model(tmp_path):
+    copy_rest(
+        tmp_path,
+        "registered_models_get__wine-cultivar-classifier.json",
+        "model_versions_get__wine-cultivar-classifier__v1.json",
+    )
+    write_responses(tmp_path, prompt_responses("support-answer", ("1", "2")))
+    result, claimed, left = run_import(tmp_path)
+    assert left == [] and result.problems == []
+    assert [m.name for m in records(result, "registered_models")] == ["wine-cultivar-classifier"]
+    assert sorted(by_key(result)) == ["wine-cultivar-classifier@1", "wine-cultivar-classifier@2"]
+    (prompt,) = records(result, "prompts")
+    assert (prompt.name, prompt.versions) == ("support-answer", ("1", "2"))
+    assert (prompt.cite.file, prompt.cite.pointer) == (
+        "registered_models_get__support-answer.json",
+        "/registered_model",
+    )
+
+
+def test_a_prompt_known_only_by_its_versions_is_a_prompt(tmp_path):
+    # A model-versions/search page, say: the tag on each version is enough.
+    write_responses(tmp_path, prompt_responses("support-answer", ("3",), on_model=False))
+    result, _, _ = run_import(tmp_path)
     assert result.problems == []
-    sha = hashlib.sha256(
-        (tmp_path / "error_registered_models_get_missing.json").read_bytes()
-    ).hexdigest()
-    assert result.records == {
-        "export_errors": [
-            ExportError(
-                "mlflow error response",
-                "RESOURCE_DOES_NOT_EXIST",
-                "Registered Model with name=does-not-exist not found",
-                Citation("error_registered_models_get_missing.json", "/error_code", sha),
-            )
-        ]
+    assert records(result, "model_versions") == []
+    (prompt,) = records(result, "prompts")
+    assert isinstance(prompt, Prompt)
+    assert (prompt.name, prompt.versions, prompt.cite.file, prompt.cite.pointer) == (
+        "support-answer",
+        ("3",),
+        "model_versions_get__support-answer__v3.json",
+        "/model_version",
+    )
+
+
+def test_a_registered_model_whose_prompt_tag_is_false_stays_an_ai_system(tmp_path):
+    responses = prompt_responses("support-answer", ("1",))
+    for data in responses.values():
+        obj = data.get("registered_model") or data["model_version"]
+        for holder in (obj, *obj.get("latest_versions", [])):
+            for tag in holder["tags"]:
+                if tag["key"] == PROMPT_TAG:
+                    tag["value"] = "false"
+    write_responses(tmp_path, responses)
+    result, _, _ = run_import(tmp_path)
+    assert [m.name for m in records(result, "registered_models")] == ["support-answer"]
+    assert "prompts" not in result.records
+
+
+def link_prompts(path: Path, holder: str, value: str) -> None:
+    """Add MLflow's ``mlflow.linkedPrompts`` tag to a real runs/get or logged-models/get body."""
+    data = json.loads(path.read_text("utf-8"))
+    tags = data["model"]["info"]["tags"] if holder == "model" else data["run"]["data"]["tags"]
+    tags.append({"key": "mlflow.linkedPrompts", "value": value})
+    write(path, data)
+
+
+def test_a_prompt_is_listed_with_the_versions_whose_logged_model_or_run_links_it(tmp_path):
+    # MLflow links a prompt to a logged model or a run with the tag mlflow.linkedPrompts,
+    # a JSON list of {name, version}: the versions made from them use the prompt.
+    copy_rest(
+        tmp_path,
+        "registered_models_get__wine-cultivar-classifier.json",
+        "logged_models_get__m-c339a42f76334fdd9271d79d6325b7cc.json",  # wine v1's model
+        "runs_get__89cc1dfa75d94a5990c6b94c86c6ddbd.json",  # wine v2's run
+    )
+    write_responses(tmp_path, prompt_responses("support-answer", ("1", "2")))
+    write_responses(tmp_path, prompt_responses("unused-prompt", ("1",)))
+    link_prompts(
+        tmp_path / "logged_models_get__m-c339a42f76334fdd9271d79d6325b7cc.json",
+        "model",
+        '[{"name": "support-answer", "version": "2"}]',
+    )
+    link_prompts(
+        tmp_path / "runs_get__89cc1dfa75d94a5990c6b94c86c6ddbd.json",
+        "run",
+        '[{"name": "support-answer", "version": "1"}, {"name": "not-exported", "version": "1"}]',
+    )
+    result, _, _ = run_import(tmp_path)
+    assert result.problems == []
+    assert {p.name: p.used_by for p in records(result, "prompts")} == {
+        "support-answer": ("wine-cultivar-classifier@1", "wine-cultivar-classifier@2"),
+        "unused-prompt": (),
     }
+    assert [m.name for m in records(result, "registered_models")] == ["wine-cultivar-classifier"]
+
+
+def test_a_linked_prompts_tag_that_is_not_json_is_an_error(tmp_path):
+    copy_rest(tmp_path, "runs_get__89cc1dfa75d94a5990c6b94c86c6ddbd.json")
+    path = tmp_path / "runs_get__89cc1dfa75d94a5990c6b94c86c6ddbd.json"
+    link_prompts(path, "run", "support-answer/1")
+    where = len(json.loads(path.read_text("utf-8"))["run"]["data"]["tags"]) - 1
+    result, _, _ = run_import(tmp_path)
+    assert errors(result) == [
+        f"runs_get__89cc1dfa75d94a5990c6b94c86c6ddbd.json:/run/data/tags/{where}/value: "
+        'expected JSON inside this string, got "support-answer/1" (Expecting value at '
+        "character 0) (MLflow writes this tag as a JSON list of {name, version}; re-export "
+        "the run)"
+    ]
+
+
+def test_a_version_tagged_as_a_prompt_cannot_hide_an_ai_system(tmp_path):
+    # MLflow tags a prompt and each of its versions: a tag on a version of a registered
+    # model that is not a prompt is an error, never a way out of the assessment.
+    copy_rest(
+        tmp_path,
+        "registered_models_get__wine-cultivar-classifier.json",
+        "model_versions_get__wine-cultivar-classifier__v1.json",
+    )
+    path = tmp_path / "model_versions_get__wine-cultivar-classifier__v1.json"
+    data = json.loads(path.read_text("utf-8"))
+    data["model_version"]["tags"].append({"key": PROMPT_TAG, "value": "true"})
+    write(path, data)
+    result, _, _ = run_import(tmp_path)
+    assert errors(result) == [
+        "model_versions_get__wine-cultivar-classifier__v1.json:/model_version/tags/3/value: "
+        'version "1" of wine-cultivar-classifier is tagged as a prompt (mlflow.prompt.is_prompt '
+        "= true), while its registered model is not (MLflow tags a prompt and each of its "
+        "versions; export both from the same server, or remove the stale file)"
+    ]
+    assert [m.name for m in records(result, "registered_models")] == ["wine-cultivar-classifier"]
+
+
+def test_a_prompt_version_without_the_tag_is_an_error(tmp_path):
+    responses = prompt_responses("support-answer", ("1",))
+    version = responses["model_versions_get__support-answer__v1.json"]["model_version"]
+    version["tags"] = [t for t in version["tags"] if t["key"] != PROMPT_TAG]
+    del responses["registered_models_get__support-answer.json"]["registered_model"][
+        "latest_versions"
+    ]
+    write_responses(tmp_path, responses)
+    result, _, _ = run_import(tmp_path)
+    assert errors(result) == [
+        "model_versions_get__support-answer__v1.json:/model_version/tags: "
+        'version "1" of support-answer is not tagged as a prompt (mlflow.prompt.is_prompt '
+        "= true), while its registered model is (MLflow tags a prompt and each of its "
+        "versions; export both from the same server, or remove the stale file)"
+    ]
 
 
 # ---------------------------------------------------------------- registry quirks

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SAMPLES
+from factories import failed_call_log
 
 from mldossier.bundle.build import make_dossier
 from mldossier.config import Config
@@ -54,7 +55,12 @@ pytestmark = pytest.mark.skipif(
 
 def copy_samples(dest: Path) -> Path:
     """The real exports as an evidence folder: MLflow REST bodies, MLmodel files, events, reports."""
-    shutil.copytree(SAMPLES / "mlflow" / "rest", dest / "mlflow" / "rest")
+    # Not the error body: a failed call's answer kept as a file is invalid input.
+    shutil.copytree(
+        SAMPLES / "mlflow" / "rest",
+        dest / "mlflow" / "rest",
+        ignore=shutil.ignore_patterns("error_*.json"),
+    )
     # Only the MLmodel files of the artifacts: the intake rejects input_example.json
     # ("unknown export shape"), which is not what this test is about.
     for mlmodel in (SAMPLES / "mlflow" / "model_artifacts").glob("*/MLmodel"):
@@ -624,14 +630,12 @@ def test_files_not_read_and_export_errors_have_their_chapter(tmp_path: Path) -> 
     evidence = copy_samples(tmp_path / "evidence")
     (evidence / "README.md").write_text("how this export was made\n")
     (evidence / "notes.json").write_text('{"who": "an analyst"}\n')
-    (evidence / "mlflow" / "rest" / "runs_get__denied.json").write_text(
-        '{"error_code": "PERMISSION_DENIED", "message": "User cannot read run denied"}\n'
-    )
+    failed_call_log(evidence / "mlflow", "http://mlflow:5000/api/2.0/mlflow/runs/get?run_id=x", 403)
     out = tmp_path / "report.pdf"
     render_from(evidence, out)
     text = " ".join(poppler("pdftotext", out, "-").split())
     assert "Export errors and files not read" in text
     assert "README.md" in text and "notes.json" in text
-    assert "PERMISSION_DENIED" in text and "User cannot read run denied" in text
+    assert "HTTP 403" in text and "mlflow/runs/get" in text and "run_id=x" in text
     titles = [t for depth, t, _ in outline(out) if depth == 1]
     assert titles.index("Export errors and files not read") == titles.index("Sign-off") - 1

@@ -16,6 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 from conftest import SAMPLES
+from factories import failed_call_log
 
 from mldossier import pipeline
 from mldossier.bundle import build
@@ -57,6 +58,9 @@ HOSTILE_FILE = f"signoffs/risk {IMG}.yaml"
 # ---------------------------------------------------------------- evidence folders
 
 
+MISSING_MODEL_URL = "http://mlflow:5000/api/2.0/mlflow/registered-models/get?name=does-not-exist"
+
+
 def sample_evidence(target: Path) -> Path:
     """The real sample exports as an evidence folder; the drift report also filed by version.
 
@@ -67,7 +71,10 @@ def sample_evidence(target: Path) -> Path:
     rest = target / "mlflow" / "rest"
     rest.mkdir(parents=True)
     for f in sorted((SAMPLES / "mlflow" / "rest").iterdir()):
-        shutil.copy(f, rest / f.name)
+        if not f.name.startswith("error_") or f.suffix != ".json":  # error bodies: invalid input
+            shutil.copy(f, rest / f.name)
+    # The failed call as an export records it: in its collection log.
+    failed_call_log(target / "mlflow", MISSING_MODEL_URL)
     for mlmodel in sorted((SAMPLES / "mlflow" / "model_artifacts").glob("*/MLmodel")):
         folder = target / "mlflow" / "model_artifacts" / mlmodel.parent.name
         folder.mkdir(parents=True)
@@ -537,12 +544,12 @@ def test_the_evidence_page_lists_the_files_not_read_and_the_failed_calls(
     assert "ignored" in unread and "matches `*.txt`, a default of evidence.ignore" in unread
     (txt,) = sample_site.dossier.evidence.not_read
     assert txt.sha256 in unread
-    # The samples keep one MLflow error response: the export's own error, with its code.
+    # The sample evidence's collection log lists one failed call: the export's own error.
     failed = CellText(index, "failed-export-calls").text
-    assert "RESOURCE_DOES_NOT_EXIST" in failed and "mlflow error response" in failed
-    assert "mlflow/rest/error_registered_models_get_missing.json" in failed
+    assert "HTTP 404" in failed and "collection log" in failed and MISSING_MODEL_URL in failed
+    assert "mlflow/collection-log.json" in failed
     links = [url for _, name, url in Scan(index).urls() if name == "href"]
-    assert "../" + raw_copy_path("mlflow/rest/error_registered_models_get_missing.json") in links
+    assert "../" + raw_copy_path("mlflow/collection-log.json") in links
 
 
 def test_a_folder_whose_every_file_is_read_says_so(tmp_path: Path) -> None:

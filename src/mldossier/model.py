@@ -92,15 +92,15 @@ class SourceFile:
 class ExportError:
     """A call of the export that failed, as the export itself records it.
 
-    An MLflow error response kept as a file (``{"error_code": ..., "message": ...}``), or a
-    call with a status other than 2xx in a collection log: the evidence it would have
-    brought is missing, whatever the other files hold.
+    A call with a status other than 2xx in a collection log: the evidence it would have
+    brought is missing, whatever the other files hold. (An MLflow error response kept as a
+    file is not one: it is invalid input.)
     """
 
     source: str
-    """``mlflow error response`` or ``collection log``."""
+    """``collection log``."""
     code: str
-    """MLflow's ``error_code`` (``PERMISSION_DENIED``), or ``HTTP 404``."""
+    """The status, as ``HTTP 404``."""
     message: str
     """The server's message, or the call that failed (``GET <url>``)."""
     cite: Citation
@@ -133,6 +133,24 @@ class RegisteredModel:
     aliases: dict[str, str]
     """Alias name to version, e.g. ``{"champion": "2"}``."""
     cite: Citation
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    """A prompt of MLflow's prompt registry: stored as a registered model, never an AI system.
+
+    MLflow tags the registered model and each of its versions ``mlflow.prompt.is_prompt``
+    = ``true``; mldossier lists the prompt and cites it, and assesses nothing on it.
+    """
+
+    name: str
+    versions: tuple[str, ...]
+    """The versions exported, in version order."""
+    cite: Citation
+    """The registered model's richest copy; the first version's when only versions came."""
+    used_by: tuple[str, ...] = ()
+    """Model versions (``name@version``) whose logged model or run links the prompt
+    (MLflow's ``mlflow.linkedPrompts`` tag): the GenAI systems that use it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -514,6 +532,8 @@ class Evidence:
     experiments: tuple[Experiment, ...] = ()
     registered_models: tuple[RegisteredModel, ...] = ()
     model_versions: tuple[ModelVersion, ...] = ()
+    prompts: tuple[Prompt, ...] = ()
+    """Registered models that are prompts, left out of the two above (not AI systems)."""
     mlflow_runs: tuple[MlflowRun, ...] = ()
     logged_models: tuple[LoggedModel, ...] = ()
     signatures: tuple[ModelSignature, ...] = ()

@@ -3,10 +3,10 @@
 Nothing passes on nothing. A folder that yields no AI system (no MLflow registered model) is
 an input error that says what was found instead, so that an empty or failed export never
 lets ``check`` pass. A parsed file of a shape no importer reads (nor resembles) is *not
-evidence*: listed, with a warning, never read; and each call the export itself records as
-failed (an MLflow error response kept as a file, a collection-log call that is not 2xx) is
-an *export error*: a warning, in the results and on the site. ``--strict`` makes both
-errors.
+evidence*: listed, with a warning, never read; and each call a collection log records as
+failed (a status that is not 2xx) is an *export error*: a warning, in the results and on
+the site. ``--strict`` makes both errors. (An MLflow error response kept as a file is
+invalid input, reported by the MLflow importer: nothing may pass on a failed call's body.)
 """
 
 from __future__ import annotations
@@ -29,8 +29,6 @@ NO_SYSTEM_FIX = (
     "mldossier collect mlflow or as registered-models/search responses, or point --evidence "
     "at the folder that holds it"
 )
-MLFLOW_ERROR = "mlflow error response"
-"""``ExportError.source`` of an MLflow error body kept as a file."""
 COLLECTION_LOG = "collection log"
 """``ExportError.source`` of a failed call listed in a collection log."""
 
@@ -49,15 +47,8 @@ def not_evidence_problem(file: SourceFile, severity: str = "warning") -> Problem
 
 def export_error_problem(error: ExportError, severity: str = "warning") -> Problem:
     """The problem of one call the export records as failed."""
-    if error.source == MLFLOW_ERROR:
-        message = (
-            f"this is an MLflow error response ({error.code}: {error.message}), not an "
-            "export: the call that wrote it failed"
-        )
-        fix = "re-run the export call that failed; a file kept on purpose goes in evidence.ignore"
-    else:
-        message = f"the export's call {error.message} failed ({error.code})"
-        fix = "collect again once the call succeeds: what it would have brought is missing"
+    message = f"the export's call {error.message} failed ({error.code})"
+    fix = "collect again once the call succeeds: what it would have brought is missing"
     return Problem(error.cite.file, error.cite.pointer, message, fix, error.cite.line, severity)
 
 
@@ -99,8 +90,7 @@ def refuse_unusable(evidence: Evidence, strict: bool = False, require_system: bo
 def no_system_problem(evidence: Evidence) -> Problem:
     """``<folder>/: no AI system found: ...``, counting what the folder held instead."""
     read = [f for f in evidence.files if f.role is FileRole.EVIDENCE]
-    responses = {e.cite.file for e in evidence.export_errors if e.source == MLFLOW_ERROR}
-    kinds = Counter("MLflow error response" if f.path in responses else f.kind for f in read)
+    kinds = Counter(f.kind for f in read)
     found = _count(len(read), "file") + " read"
     if kinds:
         found += " (" + ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())) + ")"
@@ -109,6 +99,9 @@ def no_system_problem(evidence: Evidence) -> Problem:
         found += f", {roles[FileRole.NOT_EVIDENCE]} not evidence"
     if roles[FileRole.IGNORED]:
         found += f", {roles[FileRole.IGNORED]} ignored"
+    if evidence.prompts:
+        found += ", " + _count(len(evidence.prompts), "MLflow prompt")
+        found += " (a prompt is not an AI system)"
     logged = sum(1 for e in evidence.export_errors if e.source == COLLECTION_LOG)
     if logged:
         found += ", " + _count(logged, "failed call") + " in collection logs"

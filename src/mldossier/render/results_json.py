@@ -171,6 +171,15 @@ def to_json(results: Results, *, verdicts: bool = True) -> dict[str, Any]:
                 }
                 for e in evidence.export_errors
             ],
+            "prompts": [
+                {
+                    "name": p.name,
+                    "versions": list(p.versions),
+                    "used_by": list(p.used_by),
+                    "citation": p.cite.to_json(),
+                }
+                for p in evidence.prompts
+            ],
         },
         "subjects": [{"name": n, "kind": k, "system": s} for n, k, s in subjects],
         "populations": [

@@ -150,6 +150,7 @@ def format_summary(evidence: Evidence, index: Index, files: bool = False) -> str
         f"  AI systems (registered models): {len(evidence.registered_models)}",
         f"  model versions:                 {len(evidence.model_versions)} "
         f"({len(production)} in production)",
+        *_prompt_lines(evidence),
         f"  MLflow runs:                    {len(evidence.mlflow_runs)}",
         f"  logged models:                  {len(evidence.logged_models)}",
         f"  model signatures:               {len(evidence.signatures)}",
@@ -179,3 +180,26 @@ def format_summary(evidence: Evidence, index: Index, files: bool = False) -> str
         lines.extend(f"  {f.path}: {f.role}, {f.reason}" for f in evidence.not_read)
     lines.append("All input is valid.")
     return "\n".join(lines)
+
+
+def _prompt_lines(evidence: Evidence) -> list[str]:
+    """MLflow prompts, when there are any: each named, to show it was seen and left out."""
+    if not evidence.prompts:
+        return []
+    return [
+        f"  prompts (not AI systems):       {len(evidence.prompts)}",
+        *(
+            f"    - {p.name} ({_versions(p.versions)}): an MLflow prompt, not an AI system: "
+            "no control is assessed on it"
+            + (f"; used by {', '.join(p.used_by)}" if p.used_by else "")
+            + f" [{p.cite.file}]"
+            for p in evidence.prompts
+        ),
+    ]
+
+
+def _versions(numbers: tuple[str, ...]) -> str:
+    """``version 1``, ``versions 1, 2``, or ``no version exported``."""
+    if not numbers:
+        return "no version exported"
+    return ("version " if len(numbers) == 1 else "versions ") + ", ".join(numbers)

@@ -16,7 +16,6 @@ from typing import Any, ClassVar
 from mldossier.errors import Problem, pointer
 from mldossier.formats.schema import schema_problems
 from mldossier.formats.text import show
-from mldossier.intake.completeness import MLFLOW_ERROR
 from mldossier.intake.files import Document
 from mldossier.intake.importers import ImportContext, ImportResult
 from mldossier.intake.importers.mlflow.decoded import (
@@ -38,7 +37,9 @@ from mldossier.intake.importers.mlflow.merge import (
     pairs,
 )
 from mldossier.intake.importers.mlflow.records import (
+    PROMPT_TAG,
     experiment_record,
+    is_prompt,
     logged_model_record,
     model_version_record,
     registered_model_record,
@@ -46,7 +47,7 @@ from mldossier.intake.importers.mlflow.records import (
     signature_label,
 )
 from mldossier.intake.naming import version_sort_key
-from mldossier.model import ExportError, ModelSignature
+from mldossier.model import ModelSignature, ModelVersion, Prompt
 
 SCHEMA = "mlflow"
 """Shipped schema of the REST responses (``schemas/mlflow.schema.json``)."""
@@ -71,6 +72,9 @@ _RESPONSES: tuple[tuple[str, type, frozenset[str]], ...] = (
     ("artifact_uri", str, frozenset()),
     ("root_uri", str, frozenset({"files", "next_page_token"})),
 )
+ERROR_RESPONSE_FIX = (
+    "re-run the export call that failed; a file kept on purpose goes in evidence.ignore"
+)
 _ERROR_KEYS = frozenset({"error_code", "message", "sqlstate", "error_class", "details"})
 _SHARED_KEYS = frozenset({"metrics", "model", "models"})
 """Response keys other tools' files have too: they tell nothing about who wrote the file."""
@@ -79,12 +83,19 @@ _TELLING_KEYS = frozenset(key for key, _, _ in _RESPONSES) - _SHARED_KEYS | {"er
 other tools' files have too): a file with one of them is MLflow's, well formed or not."""
 _MLMODEL_MARKERS = ("signature", "model_uuid", "model_id", "run_id", "utc_time_created")
 _MODEL_VERSIONS_TAG = "mlflow.modelVersions"
+_LINKED_PROMPTS_TAG = "mlflow.linkedPrompts"
+"""Where MLflow records the prompts a run or logged model used (``link_prompt_version_to_*``):
+a JSON list of ``{name, version}`` in a tag."""
 
 
 def response_shape(data: Any) -> str | None:
-    """The MLflow response (or ``MLmodel``/``error``) a parsed document is, or None."""
-    if not isinstance(data, dict) or not data:
+    """The MLflow response (or ``empty``/``error``/``MLmodel``) a parsed document is, or None."""
+    if not isinstance(data, dict):
         return None
+    if not data:
+        # What the server sends for a search that matches nothing: protobuf's JSON leaves
+        # out an empty list, and with it every key.
+        return "empty"
     keys = set(data)
     for name, kind, optional in _RESPONSES:
         if name in keys and isinstance(data[name], kind) and keys <= optional | {name}:
@@ -169,16 +180,20 @@ class MlflowImporter:
             )
             return
         if shape == "error":
-            # A failed export call: evidence of nothing but the failure, which is recorded.
-            result.add(
-                "export_errors",
-                ExportError(
-                    MLFLOW_ERROR, data["error_code"], data["message"], doc.cite("/error_code")
-                ),
+            # A failed call kept in place of its answer: what it would have brought is
+            # missing, and nothing may pass on it, so the input is invalid.
+            result.problems.append(
+                doc.problem(
+                    "/error_code",
+                    f"this is an MLflow error response ({data['error_code']}: "
+                    f"{data['message']}), not an export: the call that wrote it failed",
+                    ERROR_RESPONSE_FIX,
+                )
             )
             return
-        if shape == "input_example":
-            # An artifact file logged with the model; kept as evidence, nothing to read.
+        if shape in ("empty", "input_example"):
+            # A search page that matched nothing, or an artifact file logged with the
+            # model: kept as evidence, nothing to read.
             return
         problems = schema_problems(
             MLMODEL_SCHEMA if shape == "mlmodel" else SCHEMA, data, doc.file.path
@@ -267,6 +282,7 @@ class MlflowImporter:
         )
         outputs = (obj.get("outputs") or {}).get("model_outputs") or []
         copy.outputs = tuple(dict.fromkeys(o["model_id"] for o in outputs))
+        copy.prompts = _linked_prompts(doc, copy, "the run", result)
         self._keep("mlflow_runs", info["run_id"], copy)
 
     def _read_logged_model(
@@ -287,6 +303,7 @@ class MlflowImporter:
         tag = copy.maps["tags"].get(_MODEL_VERSIONS_TAG)
         if tag is not None:
             copy.model_versions = registered_versions(doc, tag[1], tag[0], result)
+        copy.prompts = _linked_prompts(doc, copy, "the logged model", result)
         self._keep("logged_models", info["model_id"], copy)
 
     def _read_experiment(
@@ -345,16 +362,27 @@ class MlflowImporter:
         signatures = self._merged("signatures", result, signature_label)
 
         alias_maps = self._aliases(result)
+        prompt_names = self._prompts(models, versions, result)
 
         for key in sorted(experiments, key=version_sort_key):
             result.add("experiments", experiment_record(experiments[key]))
         for key in sorted(models):
-            result.add("registered_models", registered_model_record(models[key], alias_maps))
+            if key not in prompt_names:
+                result.add("registered_models", registered_model_record(models[key], alias_maps))
         logged_records = {key: logged_model_record(logged[key]) for key in sorted(logged)}
-        for key in sorted(versions, key=lambda k: (k[0], version_sort_key(k[1]))):
-            result.add(
-                "model_versions", model_version_record(versions[key], alias_maps, logged_records)
-            )
+        version_keys = sorted(versions, key=lambda k: (k[0], version_sort_key(k[1])))
+        for key in version_keys:
+            if key[0] not in prompt_names:
+                result.add(
+                    "model_versions",
+                    model_version_record(versions[key], alias_maps, logged_records),
+                )
+        used_by = self._prompt_users(prompt_names, result.records.get("model_versions", []))
+        for name in sorted(prompt_names):
+            numbers = tuple(v for n, v in version_keys if n == name)
+            found = models.get(name) or versions[(name, numbers[0])]
+            users = tuple(sorted(used_by.get(name, ()), key=_version_key))
+            result.add("prompts", Prompt(name, numbers, found.richest.cite, users))
         for key in sorted(runs):
             result.add("mlflow_runs", run_record(runs[key]))
         for record in logged_records.values():
@@ -363,6 +391,55 @@ class MlflowImporter:
             signature = signatures[key].richest.signature
             assert signature is not None  # every signature copy carries one
             result.add("signatures", signature)
+
+    def _prompts(
+        self,
+        models: dict[str, Merged],
+        versions: dict[tuple[str, str], Merged],
+        result: ImportResult,
+    ) -> set[str]:
+        """The registered models that are MLflow prompts: by their own tag, else their versions'.
+
+        MLflow tags a prompt and every version of it; a version that says otherwise than its
+        registered model is an error, so that no tag on a version can hide an AI system.
+        """
+        names = {name for name, m in models.items() if is_prompt(m)}
+        names |= {name for (name, _), m in versions.items() if name not in models and is_prompt(m)}
+        for (name, number), m in sorted(versions.items()):
+            if name not in models or is_prompt(m) == (name in names):
+                continue
+            copy = m.richest
+            tag = copy.maps.get("tags", {}).get(PROMPT_TAG)
+            said = "is tagged" if is_prompt(m) else "is not tagged"
+            other = "is not" if is_prompt(m) else "is"
+            result.problems.append(
+                Problem(
+                    copy.file,
+                    tag[1] if tag else f"{copy.pointer}/tags",
+                    f"version {show(number)} of {name} {said} as a prompt "
+                    f"({PROMPT_TAG} = true), while its registered model {other}",
+                    "MLflow tags a prompt and each of its versions; export both from the same "
+                    "server, or remove the stale file",
+                )
+            )
+        return names
+
+    def _prompt_users(
+        self, prompt_names: set[str], versions: list[ModelVersion]
+    ) -> dict[str, set[str]]:
+        """Prompt name to the model versions (``name@version``) whose logged model or run
+        links it (``mlflow.linkedPrompts``): the GenAI systems that use it."""
+        linked: dict[tuple[str, str | None], set[str]] = {}
+        for kind in ("logged_models", "mlflow_runs"):
+            for key, copies in self._copies[kind].items():
+                linked[(kind, key)] = {name for c in copies for name, _ in c.prompts}
+        users: dict[str, set[str]] = {}
+        for version in versions:
+            names = linked.get(("logged_models", version.logged_model_id), set())
+            names = names | linked.get(("mlflow_runs", version.run_id), set())
+            for name in names & prompt_names:
+                users.setdefault(name, set()).add(version.key)
+        return users
 
     def _merged(self, kind: str, result: ImportResult, label: Any) -> dict[Any, Merged]:
         return {
@@ -409,3 +486,17 @@ class MlflowImporter:
             newest = max(found, key=lambda c: (c[3], c[0], c[1]))
             maps.setdefault(name, {})[alias] = newest[2]
         return maps
+
+
+def _linked_prompts(
+    doc: Document, copy: Copy, again: str, result: ImportResult
+) -> tuple[tuple[str, str], ...]:
+    """The prompts a run's or logged model's ``mlflow.linkedPrompts`` tag names, if any."""
+    tag = copy.maps["tags"].get(_LINKED_PROMPTS_TAG)
+    return () if tag is None else registered_versions(doc, tag[1], tag[0], result, again)
+
+
+def _version_key(key: str) -> tuple[str, Any]:
+    """``name@version`` in name, then version order."""
+    name, _, number = key.rpartition("@")
+    return (name, version_sort_key(number))

@@ -168,13 +168,14 @@ def _columns(
 
 
 def registered_versions(
-    doc: Document, where: str, text: str, result: ImportResult
+    doc: Document, where: str, text: str, result: ImportResult, again: str = "the logged model"
 ) -> tuple[tuple[str, str], ...]:
-    """The ``mlflow.modelVersions`` tag: (name, version) pairs, versions as strings, once each.
+    """A ``[{name, version}]`` tag (``mlflow.modelVersions``, ``mlflow.linkedPrompts``):
+    (name, version) pairs, versions as strings, once each.
 
     MLflow 3 writes the same version twice, once as a number and once as a string.
     """
-    fix = "MLflow writes this tag as a JSON list of {name, version}; re-export the logged model"
+    fix = f"MLflow writes this tag as a JSON list of {{name, version}}; re-export {again}"
     ok, value = _decode(doc, where, text, fix, result)
     if not ok:
         return ()

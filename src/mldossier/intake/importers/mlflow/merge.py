@@ -41,6 +41,8 @@ class Copy:
     datasets: tuple[RunDatasetInput, ...] = ()
     outputs: tuple[str, ...] = ()
     model_versions: tuple[tuple[str, str], ...] = ()
+    prompts: tuple[tuple[str, str], ...] = ()
+    """(name, version) of the prompts its ``mlflow.linkedPrompts`` tag names."""
     signature: ModelSignature | None = None
 
     def rank(self) -> tuple[int, int, str, str]:

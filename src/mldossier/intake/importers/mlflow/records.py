@@ -16,6 +16,14 @@ from mldossier.model import (
 )
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+PROMPT_TAG = "mlflow.prompt.is_prompt"
+"""MLflow's prompt registry stores a prompt as a registered model with this tag set to
+``true``, on the registered model and on each version (``mlflow/prompt/constants.py``)."""
+
+
+def is_prompt(m: Merged) -> bool:
+    """Whether a registered model or a version is one of MLflow's prompts, by its tag."""
+    return str(m.maps.get("tags", {}).get(PROMPT_TAG, "")).lower() == "true"
 
 
 def experiment_record(m: Merged) -> Experiment:
