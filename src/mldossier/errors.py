@@ -19,6 +19,9 @@ EXIT_INVALID = 2
 """Invalid input or usage: nothing was written."""
 EXIT_INTERNAL = 3
 """An unexpected internal error (a bug); the message says how to get the traceback."""
+EXIT_QUARANTINED = 5
+"""`check` and `build` with `--quarantine`: invalid records were left out (and listed), and
+no verdict fails the gate; the evidence is incomplete, so CI must not pass it as 0."""
 
 
 @dataclass(frozen=True, order=True)

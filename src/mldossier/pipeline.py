@@ -60,6 +60,7 @@ def read(
     *,
     strict: bool = False,
     require_system: bool = True,
+    quarantine: bool = False,
 ) -> Intake:
     """Read, validate and link the evidence (``evidence_dir`` over the config's); index it.
 
@@ -67,7 +68,7 @@ def read(
     and, with ``strict``, when a file is not evidence or the export records a failed call
     (see :mod:`mldossier.intake.completeness`).
     """
-    evidence, index = read_indexed(config, evidence_dir, cache=cache)
+    evidence, index = read_indexed(config, evidence_dir, cache=cache, quarantine=quarantine)
     refuse_unusable(evidence, strict, require_system)
     return Intake(evidence, index)
 
@@ -151,15 +152,17 @@ def analyse(
     readiness: bool = False,
     *,
     strict: bool = False,
+    quarantine: bool = False,
 ) -> Analysis:
     """Read and validate the evidence, load the catalogs, build the lineage graph, evaluate.
 
     ``as_of`` is the evaluation date (``--as-of``); without it ``SOURCE_DATE_EPOCH``, else today.
     ``readiness`` evaluates obligations that apply later as if they applied (``--readiness``).
     ``strict``: a file that is not evidence, or a failed export call, is an input error.
+    ``quarantine``: invalid records are left out and listed (``Evidence.quarantined``).
     """
     cache = cache if cache is not None else Cache(None)
-    intake = read(config, evidence_dir, cache, strict=strict)
+    intake = read(config, evidence_dir, cache, strict=strict, quarantine=quarantine)
     catalogs = load_controls(config, control_files or ())
     lineage = build_graph(intake.evidence, config, intake.index)
     results = evaluate(intake.index, catalogs, lineage, as_of, readiness)

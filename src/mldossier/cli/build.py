@@ -16,6 +16,7 @@ from mldossier.cli.common import (
     evidence_option,
     inputs_of,
     no_cache_option,
+    quarantine_option,
     readiness_option,
     reported,
 )
@@ -58,6 +59,7 @@ from mldossier.pipeline import analyse
 )
 @as_of_option
 @readiness_option
+@quarantine_option
 @no_cache_option
 @click.pass_obj
 @reported
@@ -72,6 +74,7 @@ def build_command(
     baseline: Path | None,
     as_of: date | None,
     readiness: bool,
+    quarantine: bool,
     no_cache: bool,
 ) -> None:
     """Build the auditors' site and the PDF report into one verifiable bundle.
@@ -79,7 +82,8 @@ def build_command(
     Everything is rendered into a temporary folder and swapped in when complete, so a
     failed build leaves the previous bundle intact. --out must be new, empty or a bundle
     built before (nothing else is replaced), and neither be nor hold the current folder,
-    the config file or the evidence folder. Exit 0 when built, 2 on invalid input.
+    the config file or the evidence folder. Exit 0 when built, 2 on invalid input; with
+    --quarantine, 5 when built with invalid records left out.
     With --quiet a successful build prints nothing; with --verbose it names each stage.
     """
     config = obj.config()
@@ -93,9 +97,11 @@ def build_command(
             build_cache(config, no_cache),
             as_of,
             readiness=readiness,
+            quarantine=quarantine,
         )
         stage.close()  # the warnings start on a line of their own
         obj.warn_all(analysis.results.evidence.warnings)
+        obj.show_quarantine(analysis.results.evidence.quarantined)
         stage(f"rendering {bundle_parts(pdf, pdf_per_system, sign_key)} into {out_dir}")
         built = build(
             analysis,
@@ -110,6 +116,7 @@ def build_command(
         f"Built {built} (report id {analysis.report_id[:12]}): "
         + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     )
+    obj.exit_quarantined(analysis.results.evidence.quarantined)
 
 
 def bundle_parts(pdf: bool, pdf_per_system: bool, sign_key: Path | None) -> str:

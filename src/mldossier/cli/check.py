@@ -18,6 +18,7 @@ from mldossier.cli.common import (
     echo_lines,
     evidence_option,
     no_cache_option,
+    quarantine_option,
     readiness_option,
     reported,
     strict_gate_option,
@@ -141,6 +142,7 @@ oscal_base_option = click.option(
 )
 @oscal_option
 @oscal_base_option
+@quarantine_option
 @no_cache_option
 @click.pass_obj
 @reported
@@ -158,6 +160,7 @@ def check(
     baseline: Path | None,
     oscal_out: Path | None,
     oscal_base: str | None,
+    quarantine: bool,
     no_cache: bool,
 ) -> None:
     """Evaluate every control on every AI system and version; the exit code gates CI.
@@ -184,9 +187,11 @@ def check(
             as_of,
             readiness=readiness,
             strict=strict,
+            quarantine=quarantine,
         )
     results = analysis.results
     obj.warn_all(results.evidence.warnings)
+    obj.show_quarantine(results.evidence.quarantined)
     if json_out:
         atomic_write_bytes(json_out, results_bytes(results))
     if junit_out:
@@ -202,6 +207,7 @@ def check(
             echo_lines(format_findings(gating, term.style))
         sys.exit(EXIT_FAILING)
     _gate_on_export(results)
+    obj.exit_quarantined(results.evidence.quarantined)
 
 
 def _gate_on_export(results: Results) -> None:

@@ -8,7 +8,7 @@ in a circle.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from functools import wraps
 from pathlib import Path
@@ -18,7 +18,8 @@ import click
 
 from mldossier.cache import Cache, open_cache
 from mldossier.config import Config, find_config, load_config
-from mldossier.errors import EXIT_INTERNAL, MldossierError
+from mldossier.errors import EXIT_INTERNAL, EXIT_QUARANTINED, MldossierError
+from mldossier.formats.text import printable
 from mldossier.terminal import Terminal, current
 
 P = ParamSpec("P")
@@ -41,6 +42,25 @@ class Context:
         """Print every warning on stderr (none with --quiet)."""
         for warning in warnings:
             self.terminal.warn(warning)
+
+    def show_quarantine(self, quarantined: Sequence[object]) -> None:
+        """Print every quarantined record's problem on stderr, even with --quiet: what the
+        verdicts do not cover is never hidden."""
+        for problem in quarantined:
+            click.echo(f"quarantined: {printable(str(problem))}", err=True)
+        if quarantined:
+            click.echo(
+                f"mldossier: {len(quarantined)} invalid record(s) left out (--quarantine): the "
+                "verdicts do not cover them (fix the records, or run without --quarantine to "
+                "see them as errors)",
+                err=True,
+            )
+
+    def exit_quarantined(self, quarantined: Sequence[object]) -> None:
+        """Exit :data:`EXIT_QUARANTINED` when records were left out (after the verdicts' gate,
+        which exits 1 first): an incomplete run never exits 0."""
+        if quarantined:
+            sys.exit(EXIT_QUARANTINED)
 
 
 def reported(func: Callable[P, R]) -> Callable[P, R]:
@@ -141,6 +161,16 @@ strict_intake_option = click.option(
     help=f"Strict intake: {STRICT_INTAKE_HELP}.",
 )
 """``--strict`` of ``validate``: files not evidence and failed export calls are errors."""
+
+quarantine_option = click.option(
+    "--quarantine",
+    is_flag=True,
+    help="Leave out invalid records (an event, a report, a file that cannot be parsed) "
+    "instead of stopping: they are listed in results.json, the site and the PDF, each "
+    "verdict that could have read them says so, and the run exits 5 (1 if a verdict fails "
+    "the gate). Config errors and a folder with no AI system still stop it (exit 2).",
+)
+"""The ``--quarantine`` option of ``check`` and ``build``."""
 
 no_cache_option = click.option(
     "--no-cache",

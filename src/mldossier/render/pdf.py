@@ -349,6 +349,8 @@ def _chapters(dossier: Dossier, scope: _Scope) -> list[Chapter]:
     if summary and dossier.crosswalk:
         chapters.append(Chapter("crosswalk", "Crosswalk between the frameworks"))
     chapters.append(Chapter("evidence", "Evidence appendix"))
+    if dossier.evidence.quarantined:
+        chapters.append(Chapter("quarantined", "Quarantined input"))
     if dossier.evidence.export_errors or dossier.evidence.not_read:
         chapters.append(Chapter("not-read", "Export errors and files not read"))
     chapters.append(Chapter("signoff", "Sign-off"))

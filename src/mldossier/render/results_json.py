@@ -171,6 +171,16 @@ def to_json(results: Results, *, verdicts: bool = True) -> dict[str, Any]:
                 }
                 for e in evidence.export_errors
             ],
+            "quarantined": [
+                {
+                    "file": p.file,
+                    "pointer": p.pointer,
+                    "line": p.line,
+                    "message": p.message,
+                    "fix": p.fix,
+                }
+                for p in evidence.quarantined
+            ],
             "prompts": [
                 {
                     "name": p.name,
