@@ -7,12 +7,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import factories as f
 import pytest
 
 from mldossier import pipeline
-from mldossier.config import load_config
+from mldossier.config import Config, load_config
 from mldossier.evaluate.verdicts import Results
 from mldossier.intake import linking
+from mldossier.model import Evidence
 from mldossier.render.text import format_terminal
 from mldossier.status import STATUSES
 
@@ -106,3 +108,47 @@ def test_the_terminal_summary_walks_the_verdicts_a_fixed_number_of_times(
         assert format_terminal(results, verbose=verbose) == text
         # the tally of counts(), the systems and statuses, the findings, the root causes
         assert results.verdicts.walks == 4
+
+
+def test_signoffs_of_is_the_filter_of_the_sign_offs_for_every_system_and_version(
+    demo: pipeline.Analysis,
+) -> None:
+    index = demo.index
+    signoffs = index.evidence.signoffs
+    assert any(s.version is not None for s in signoffs) and any(s.version is None for s in signoffs)
+    names = sorted({s.system for s in signoffs} | set(index.systems)) + ["no-such-system"]
+    for name in names:
+        numbers = {s.version for s in signoffs if s.system == name and s.version is not None}
+        numbers |= {v.version for v in index.versions.get(name, [])}
+        for number in [None, *sorted(numbers), "999"]:
+            expected = [
+                s
+                for s in signoffs
+                if s.system == name and (s.version is None or s.version == number)
+            ]
+            assert index.signoffs_of(name, number) == expected, (name, number)
+
+
+def test_a_versions_sign_offs_come_with_its_systems_in_evidence_order_from_one_walk() -> None:
+    own = f.signoff("risk_assessment", id_="OWN-1"), f.signoff("fria", id_="OWN-2")
+    v3 = (
+        f.signoff("change_approval", version_="3", id_="V3-1"),
+        f.signoff("x", version_="3", id_="V3-2"),
+    )
+    v2 = f.signoff("anomaly_review", version_="2", id_="V2")
+    other = f.signoff("change_approval", "fraud-detector", version_="3", id_="OTHER")
+    evidence = Evidence(
+        root="evidence", files=(), signoffs=Walks((v3[0], own[0], v2, other, v3[1], own[1]))
+    )
+    index = linking.Index(evidence, Config())
+
+    def ids(system: str, version: str | None = None) -> list[str]:
+        return [s.id for s in index.signoffs_of(system, version)]
+
+    assert ids("credit-default-scorer") == ["OWN-1", "OWN-2"]
+    assert ids("credit-default-scorer", "3") == ["V3-1", "OWN-1", "V3-2", "OWN-2"]
+    assert ids("credit-default-scorer", "2") == ["OWN-1", "V2", "OWN-2"]
+    assert ids("credit-default-scorer", "9") == ["OWN-1", "OWN-2"]
+    assert ids("fraud-detector", "3") == ["OTHER"]
+    assert ids("fraud-detector") == ids("unknown") == []
+    assert evidence.signoffs.walks == 1  # type: ignore[attr-defined]

@@ -16,10 +16,12 @@ Whatever cannot be linked is kept and listed as :class:`Unlinked`.
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from functools import cached_property
+from operator import itemgetter
 
 from mldossier.config import Config
 from mldossier.intake.naming import version_sort_key
@@ -167,13 +169,23 @@ class Index:
         """Monitoring reports of a version, oldest first (undated ones first)."""
         return list(self._reports.get(version.key, ()))
 
+    @cached_property
+    def _signoffs(self) -> dict[tuple[str, str | None], list[tuple[int, SignOff]]]:
+        """Sign-offs by (system, version), version None for the system's own, each with its
+        place in the evidence (a version's list is merged with its system's in that order)."""
+        grouped: dict[tuple[str, str | None], list[tuple[int, SignOff]]] = defaultdict(list)
+        for place, s in enumerate(self.evidence.signoffs):
+            grouped[(s.system, s.version)].append((place, s))
+        return dict(grouped)
+
     def signoffs_of(self, system: str, version: str | None = None) -> list[SignOff]:
-        """Sign-offs for a system (``version`` None) or for one version of it."""
-        return [
-            s
-            for s in self.evidence.signoffs
-            if s.system == system and (s.version is None or s.version == version)
-        ]
+        """Sign-offs for a system (``version`` None) or for one version of it, the system's
+        own included, in the order of the evidence."""
+        own = self._signoffs.get((system, None), [])
+        if version is None:
+            return [s for _, s in own]
+        theirs = self._signoffs.get((system, version), [])
+        return [s for _, s in heapq.merge(own, theirs, key=itemgetter(0))]
 
 
 def _report_order(report: MonitoringReport) -> tuple[str, str]:
