@@ -672,12 +672,13 @@ def apply_waivers(
     if not waivers:
         return verdicts
     today = as_of.date()
+    by_control: dict[str, list[Waiver]] = defaultdict(list)
+    for w in waivers:
+        by_control[w.control].append(w)
     out = []
     for v in verdicts:
         match = [
-            w
-            for w in waivers
-            if w.control == v.control.id and w.subject in (v.subject, v.system, "*")
+            w for w in by_control.get(v.control.id, ()) if w.subject in (v.subject, v.system, "*")
         ]
         # Only what an assessor would report can be waived: an exception, a nonconformity,
         # missing evidence or an observation; nothing else is changed by a waiver.

@@ -37,6 +37,7 @@ from mldossier.model import (
     QualifiedName,
     RegisteredModel,
     SignOff,
+    SourceFile,
     Unlinked,
 )
 
@@ -187,6 +188,23 @@ class Index:
         theirs = self._signoffs.get((system, version), [])
         return [s for _, s in heapq.merge(own, theirs, key=itemgetter(0))]
 
+    @cached_property
+    def files_by_path(self) -> dict[str, SourceFile]:
+        """Evidence files read, by path."""
+        found: dict[str, SourceFile] = {}
+        for f in self.evidence.files:
+            found.setdefault(f.path, f)
+        return found
+
+    @cached_property
+    def versions_by_logged_model(self) -> dict[str | None, list[ModelVersion]]:
+        """Versions by the id of the logged model they register (None: registered from a
+        run's artifacts, with no logged model), in the order of the evidence."""
+        grouped: dict[str | None, list[ModelVersion]] = defaultdict(list)
+        for v in self.evidence.model_versions:
+            grouped[v.logged_model_id].append(v)
+        return dict(grouped)
+
 
 def _report_order(report: MonitoringReport) -> tuple[str, str]:
     stamp = report.timestamp.isoformat() if report.timestamp else ""
@@ -235,7 +253,7 @@ def _unlinked_signatures(evidence: Evidence, index: Index) -> Iterator[Unlinked]
         known = (
             sig.model_id in index.logged_models
             or sig.run_id in index.runs
-            or any(v.logged_model_id == sig.model_id for v in evidence.model_versions)
+            or sig.model_id in index.versions_by_logged_model
         )
         if not known:
             yield Unlinked(
