@@ -721,12 +721,15 @@ def main(argv: list[str] | None = None) -> int:
         sweep["command"] = " ".join(
             ["python benchmarks/run.py", *(sys.argv[1:] if argv is None else argv)]
         )
+        sweep["machine"] = info
         for count in sorted({int(c) for c in counts}):
             point = run_sweep_point(count, args.events_per_system, args.data)
             sweep["points"][str(count)] = point
             raw["sweep"] = sweep
+            # The sizes' machine stays theirs when only the sweep ran; the sweep keeps its own.
+            machine_of_sizes = info if sizes else raw.get("machine", info)
             raw_file.write_text(
-                json.dumps({**raw, "machine": info, "sizes": records}, indent=2) + "\n",
+                json.dumps({**raw, "machine": machine_of_sizes, "sizes": records}, indent=2) + "\n",
                 encoding="utf-8",
             )
             write_sweep(args.results, sweep, info)

@@ -118,6 +118,7 @@ def test_the_systems_sweep_measures_each_number_of_systems(tmp_path: Path) -> No
     assert "sizes" in raw and raw["sizes"] == {}  # the sweep alone: no size was run
     sweep = raw["sweep"]
     assert sweep["events_per_system"] == 100 and sorted(sweep["points"]) == ["2", "4"]
+    assert sweep["machine"]["nproc"] >= 1
     for count, point in sweep["points"].items():
         runs = point["runs"]
         assert [runs[n]["exit_code"] for n in ("generate", "floor", "check")] == [0, 0, 1]
