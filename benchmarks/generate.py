@@ -1,6 +1,7 @@
 """Deterministic synthetic evidence for the scale benchmark, in the real formats of the demo.
 
-Usage: ``python benchmarks/generate.py SIZE OUT [--seed N]`` with SIZE one of XS, S, M, L.
+Usage: ``python benchmarks/generate.py SIZE OUT [--seed N] [--events-per-system E]`` with SIZE
+one of XS, S, M, L, or ``sweep-<systems>`` (the systems sweep: E events a system).
 Writes ``OUT/evidence/`` (MLflow REST responses and MLmodel files, one OpenLineage NDJSON
 file, Evidently reports, sign-offs with attachments), ``OUT/mldossier.yaml`` and
 ``OUT/generation.json`` (what was written: counts, bytes, seconds).
@@ -69,6 +70,38 @@ SIZES = {
     "L": Size(systems=500, versions=2_000, events=1_000_000, reports=2_000),
 }
 """XS is the CI smoke size; S, M and L are the sizes of the scale issue."""
+
+SWEEP_PREFIX = "sweep-"
+"""Sizes named ``sweep-<systems>`` belong to the systems sweep (:func:`sweep_size`)."""
+SWEEP_EVENTS_PER_SYSTEM = 250
+"""Lineage events per system in the systems sweep unless told otherwise."""
+
+
+def sweep_size(systems: int, events_per_system: int = SWEEP_EVENTS_PER_SYSTEM) -> Size:
+    """A size of the systems sweep: ``systems`` systems, each as large as every other.
+
+    Each system has what a system has at M and L (4 versions, 4 monitoring reports) and
+    ``events_per_system`` lineage events, so the evidence grows linearly with systems and
+    any cost that grows faster shows as time or memory per system that is not flat.
+    """
+    return Size(
+        systems=systems,
+        versions=4 * systems,
+        events=events_per_system * systems,
+        reports=4 * systems,
+    )
+
+
+def size_named(name: str, events_per_system: int = SWEEP_EVENTS_PER_SYSTEM) -> Size:
+    """``XS``, ``S``, ``M``, ``L``, or ``sweep-<systems>``."""
+    if name in SIZES:
+        return SIZES[name]
+    count = name.removeprefix(SWEEP_PREFIX)
+    if name.startswith(SWEEP_PREFIX) and count.isdigit() and int(count) > 0:
+        return sweep_size(int(count), events_per_system)
+    raise ValueError(
+        f"unknown size {name!r}: choose from {', '.join(SIZES)} or {SWEEP_PREFIX}<systems>"
+    )
 
 
 # ---------------------------------------------------------------- demo templates
@@ -1076,9 +1109,15 @@ def days_for(size: Size, templates: list[SystemTemplate]) -> int:
     return max(14, math.ceil(max(0.0, size.events - training) / per_day) + 1)
 
 
-def generate(size_name: str, target: Path, seed: int = 0) -> dict[str, Any]:
-    """Write the evidence of one size into ``target`` (replacing it) and say what was written."""
-    size = SIZES[size_name]
+def generate(
+    size_name: str, target: Path, seed: int = 0, size: Size | None = None
+) -> dict[str, Any]:
+    """Write the evidence of one size into ``target`` (replacing it) and say what was written.
+
+    ``size`` is what the size holds when ``size_name`` is not one of :data:`SIZES` (a size
+    of the systems sweep, :func:`sweep_size`).
+    """
+    size = size or size_named(size_name)
     began = time.perf_counter()
     if target.exists():
         shutil.rmtree(target)
@@ -1092,6 +1131,7 @@ def generate(size_name: str, target: Path, seed: int = 0) -> dict[str, Any]:
         "size": size_name,
         "seed": seed,
         "systems": size.systems,
+        "events_per_system": size.events // size.systems,
         "days": days,
     }
     summary.update(write_mlflow(out, plans))
@@ -1109,11 +1149,23 @@ def generate(size_name: str, target: Path, seed: int = 0) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     """Command line: ``generate.py SIZE OUT [--seed N]``."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("size", choices=sorted(SIZES, key=lambda s: SIZES[s].events))
+    parser.add_argument(
+        "size", help=f"{', '.join(SIZES)}, or {SWEEP_PREFIX}<systems> (the systems sweep)"
+    )
     parser.add_argument("out", type=Path, help="folder to write (replaced if it exists)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--events-per-system",
+        type=int,
+        default=SWEEP_EVENTS_PER_SYSTEM,
+        help="lineage events per system of a sweep size",
+    )
     args = parser.parse_args(argv)
-    summary = generate(args.size, args.out, args.seed)
+    try:
+        size = size_named(args.size, args.events_per_system)
+    except ValueError as exc:
+        parser.error(str(exc))
+    summary = generate(args.size, args.out, args.seed, size)
     print(json.dumps(summary, indent=2))
     return 0
 

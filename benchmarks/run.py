@@ -1,6 +1,8 @@
 """Run mldossier on generated evidence of each size and write the measurements.
 
-Usage: ``python benchmarks/run.py [--sizes S,M,L] [--data DIR] [--results FILE]``.
+Usage: ``python benchmarks/run.py [--sizes S,M,L] [--data DIR] [--results FILE]``, or
+``python benchmarks/run.py --sweep 50,500,2000 [--events-per-system 250]`` for the systems
+sweep.
 
 For each size: generate the evidence (``generate.py``) unless it is already there, then in
 fresh subprocesses, one at a time, measure the orjson floor (read and parse the same input
@@ -12,9 +14,14 @@ and a ``check`` after the change find what the build left there. Wall time, CPU 
 on each child; the load average is recorded with every measurement, since other work on
 the machine stretches wall time (CPU time much less).
 
+The systems sweep (``--sweep``) generates evidence of each number of systems with the same
+evidence per system (``generate.py sweep-<systems>``) and measures the orjson floor and a
+cold ``check --no-cache`` of each: time and memory per system stay flat where ``check`` is
+linear in systems, and grow where something is quadratic.
+
 The measurements go into ``benchmarks/results.json`` (merged by size, so sizes can be run
-separately) and the tables between the markers of ``benchmarks/RESULTS.md``; the rest of
-that file, the analysis, is written by hand.
+separately; the sweep under ``sweep``) and the tables between the markers of
+``benchmarks/RESULTS.md``; the rest of that file, the analysis, is written by hand.
 """
 
 from __future__ import annotations
@@ -38,6 +45,8 @@ DEFAULT_DATA = Path("/work/bench-data")
 DEFAULT_RESULTS = HERE / "RESULTS.md"
 START_MARK = "<!-- measurements:start (written by benchmarks/run.py) -->"
 END_MARK = "<!-- measurements:end -->"
+SWEEP_START = "<!-- sweep:start (written by benchmarks/run.py --sweep) -->"
+SWEEP_END = "<!-- sweep:end -->"
 SIZE_ORDER = ["XS", "S", "M", "L"]
 LIBRARIES = [
     "mldossier",
@@ -303,6 +312,123 @@ def run_size(size: str, data: Path, per_system: bool, rebuild: bool, pdf: bool) 
     return record
 
 
+def run_sweep_point(systems: int, events_per_system: int, data: Path) -> dict[str, Any]:
+    """Generate ``systems`` systems of the sweep and measure the floor and a cold ``check``."""
+    name = f"sweep-{systems}"
+    folder = data / name
+    logs = data / f"{name}-logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    generated = measure(
+        "generate",
+        [
+            sys.executable,
+            str(HERE / "generate.py"),
+            name,
+            str(folder),
+            "--events-per-system",
+            str(events_per_system),
+        ],
+        HERE.parent,
+        logs / "generate.log",
+    )
+    if generated.exit_code != 0:
+        raise SystemExit(f"generate.py {name} failed: see {logs / 'generate.log'}")
+    evidence = folder / "evidence"
+    runs = [
+        generated,
+        measure(
+            "floor", [sys.executable, "-c", FLOOR_SCRIPT, str(evidence)], folder, logs / "floor.log"
+        ),
+    ]
+    clear_cache(folder)
+    runs.append(
+        measure(
+            "check",
+            mldossier(
+                "--config",
+                str(folder / "mldossier.yaml"),
+                "check",
+                "--no-cache",
+                "--evidence",
+                str(evidence),
+                "--json",
+                str(folder / "results.json"),
+            ),
+            folder,
+            logs / "check.log",
+        )
+    )
+    return {
+        "systems": systems,
+        "generation": json.loads((folder / "generation.json").read_text("utf-8")),
+        "runs": {m.name: asdict(m) for m in runs},
+        "measured_at": time.strftime("%Y-%m-%d %H:%M", time.localtime()),
+    }
+
+
+def render_sweep(sweep: dict[str, Any], info: dict[str, Any]) -> str:
+    """The sweep section of RESULTS.md: one row per number of systems."""
+    points = [sweep["points"][k] for k in sorted(sweep["points"], key=int)]
+    lines = [
+        "## Systems sweep",
+        "",
+        f"`check --no-cache` (cold, one fresh process) on generated evidence of a growing "
+        f"number of systems with the same evidence per system: "
+        f"{sweep['events_per_system']} lineage events, 4 versions and 4 monitoring reports a "
+        f"system. {info['nproc']} cores ({info['cpu'] or 'unknown CPU'}), {info['memory']}, "
+        f"Python {info['python']}. Per system: the run's total over its systems; per added "
+        "system: the growth over the row above, over the systems added (flat where `check` "
+        "is linear in systems).",
+        "",
+        "```sh",
+        sweep.get("command", "python benchmarks/run.py --sweep 50,500,2000"),
+        "```",
+        "",
+        "| systems | events · files · input | floor: wall · CPU | `check`: wall · CPU · peak RSS "
+        "(load) | check ÷ floor (CPU) | CPU per system | RSS per system | CPU per added system "
+        "| RSS per added system |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    previous: dict[str, Any] | None = None
+    for point in points:
+        n, gen, runs = point["systems"], point["generation"], point["runs"]
+        check, floor = runs["check"], runs["floor"]
+        added = "–", "–"
+        if previous is not None:
+            dn = n - previous["systems"]
+            before = previous["runs"]["check"]
+            added = (
+                f"{(check['cpu_s'] - before['cpu_s']) / dn * 1000:,.1f} ms",
+                f"{(check['rss_mb'] - before['rss_mb']) / dn * 1024:,.0f} KB",
+            )
+        lines.append(
+            f"| {n:,} | {gen['events']:,} · {gen['files']:,} · {_mb(gen['bytes'])} "
+            f"| {floor['wall_s']:,.1f} s · {floor['cpu_s']:,.1f} s | {_run_cell(check)} "
+            f"| {check['cpu_s'] / max(floor['cpu_s'], 0.01):.1f}× "
+            f"| {check['cpu_s'] / n * 1000:,.1f} ms | {check['rss_mb'] / n * 1024:,.0f} KB "
+            f"| {added[0]} | {added[1]} |"
+        )
+        previous = point
+    lines += [
+        "",
+        "Measured at: " + ", ".join(f"{p['systems']:,} {p['measured_at']}" for p in points),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_sweep(results_md: Path, sweep: dict[str, Any], info: dict[str, Any]) -> None:
+    """Replace the sweep section of RESULTS.md, or add it at the end."""
+    section = f"{SWEEP_START}\n{render_sweep(sweep, info)}\n{SWEEP_END}"
+    text = results_md.read_text("utf-8") if results_md.is_file() else "# Scale benchmark results\n"
+    if SWEEP_START in text and SWEEP_END in text:
+        before, rest = text.split(SWEEP_START, 1)
+        text = before + section + rest.split(SWEEP_END, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    results_md.write_text(text, encoding="utf-8")
+
+
 # ---------------------------------------------------------------- the report
 
 
@@ -517,7 +643,18 @@ def write_results(
 def main(argv: list[str] | None = None) -> int:
     """Command line: measure the sizes asked for and update the results."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--sizes", default="S,M,L", help="comma-separated: XS, S, M, L")
+    parser.add_argument(
+        "--sizes", help="comma-separated: XS, S, M, L (default S,M,L, none with --sweep)"
+    )
+    parser.add_argument(
+        "--sweep", help="comma-separated numbers of systems for the systems sweep, e.g. 50,500"
+    )
+    parser.add_argument(
+        "--events-per-system",
+        type=int,
+        default=250,
+        help="lineage events per system in the sweep (default 250)",
+    )
     parser.add_argument(
         "--data",
         type=Path,
@@ -541,7 +678,11 @@ def main(argv: list[str] | None = None) -> int:
         help="delete each size's generated data when it has been measured",
     )
     args = parser.parse_args(argv)
-    sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
+    sizes_text = args.sizes if args.sizes is not None else ("" if args.sweep else "S,M,L")
+    sizes = [s.strip() for s in sizes_text.split(",") if s.strip()]
+    counts = [c.strip() for c in (args.sweep or "").split(",") if c.strip()]
+    if not all(c.isdigit() and int(c) > 0 for c in counts):
+        parser.error(f"--sweep {args.sweep!r}: give numbers of systems, e.g. 50,500,2000")
     unknown = [s for s in sizes if s not in SIZE_ORDER]
     if unknown:
         parser.error(f"unknown size(s) {', '.join(unknown)}: choose from {', '.join(SIZE_ORDER)}")
@@ -558,7 +699,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         records[size] = record
         raw_file.write_text(
-            json.dumps({"machine": info, "sizes": records}, indent=2) + "\n", encoding="utf-8"
+            json.dumps({**raw, "machine": info, "sizes": records}, indent=2) + "\n",
+            encoding="utf-8",
         )
         write_results(args.results, records, info)
         print(
@@ -572,6 +714,38 @@ def main(argv: list[str] | None = None) -> int:
         )
         if args.clean:
             shutil.rmtree(args.data / size, ignore_errors=True)
+    if counts:
+        sweep = raw.get("sweep", {})
+        if sweep.get("events_per_system") != args.events_per_system:
+            sweep = {"events_per_system": args.events_per_system, "points": {}}
+        sweep["command"] = " ".join(
+            ["python benchmarks/run.py", *(sys.argv[1:] if argv is None else argv)]
+        )
+        sweep["machine"] = info
+        for count in sorted({int(c) for c in counts}):
+            point = run_sweep_point(count, args.events_per_system, args.data)
+            sweep["points"][str(count)] = point
+            raw["sweep"] = sweep
+            # The sizes' machine stays theirs when only the sweep ran; the sweep keeps its own.
+            machine_of_sizes = info if sizes else raw.get("machine", info)
+            raw_file.write_text(
+                json.dumps({**raw, "machine": machine_of_sizes, "sizes": records}, indent=2) + "\n",
+                encoding="utf-8",
+            )
+            write_sweep(args.results, sweep, info)
+            print(
+                json.dumps(
+                    {
+                        f"sweep-{count}": {
+                            k: (v["wall_s"], v["cpu_s"], v["rss_mb"])
+                            for k, v in point["runs"].items()
+                        }
+                    }
+                )
+            )
+            if args.clean:
+                shutil.rmtree(args.data / f"sweep-{count}", ignore_errors=True)
+                shutil.rmtree(args.data / f"sweep-{count}-logs", ignore_errors=True)
     return 0
 
 

@@ -98,14 +98,49 @@ def test_changed_signoff_stays_valid(generate: ModuleType, tmp_path: Path) -> No
     assert len(changed) == 1 and changed[0].statement.startswith("(Reviewed again.)")
 
 
-def run_benchmark(tmp_path: Path, size: str, *options: str) -> dict[str, Any]:
-    """``run.py`` at one size into ``tmp_path`` (data/, RESULTS.md); its raw results."""
+def test_a_sweep_size_grows_every_system_alike(generate: ModuleType, tmp_path: Path) -> None:
+    size = generate.size_named("sweep-3", events_per_system=400)
+    assert size == generate.Size(systems=3, versions=12, events=1_200, reports=12)
+    assert generate.size_named("XS") == generate.SIZES["XS"]
+    with pytest.raises(ValueError, match="unknown size 'sweep-x': choose from XS, S, M, L or"):
+        generate.size_named("sweep-x")
+    summary = generate.generate("sweep-3", tmp_path, size=size)
+    assert (summary["systems"], summary["events"], summary["events_per_system"]) == (3, 1_200, 400)
+    lines = (tmp_path / "evidence" / "openlineage" / "events.ndjson").read_bytes()
+    assert lines.count(b"\n") == 1_200
+    evidence = read_evidence(load_config(tmp_path / "mldossier.yaml"), tmp_path / "evidence")
+    assert len(evidence.registered_models) == 3 and len(evidence.model_versions) == 12
+
+
+def test_the_systems_sweep_measures_each_number_of_systems(tmp_path: Path) -> None:
+    """``run.py --sweep`` at two tiny sizes: generate, floor and a cold check of each."""
+    raw = run_benchmark(tmp_path, None, "--sweep", "4,2", "--events-per-system", "100", "--clean")
+    assert "sizes" in raw and raw["sizes"] == {}  # the sweep alone: no size was run
+    sweep = raw["sweep"]
+    assert sweep["events_per_system"] == 100 and sorted(sweep["points"]) == ["2", "4"]
+    assert sweep["machine"]["nproc"] >= 1
+    for count, point in sweep["points"].items():
+        runs = point["runs"]
+        assert [runs[n]["exit_code"] for n in ("generate", "floor", "check")] == [0, 0, 1]
+        assert point["generation"]["systems"] == int(count)
+        assert point["generation"]["events"] == 100 * int(count)
+        assert "--no-cache" in runs["check"]["command"]
+    text = (tmp_path / "RESULTS.md").read_text()
+    assert "<!-- sweep:start" in text and "<!-- sweep:end -->" in text
+    rows = [line for line in text.splitlines() if line.startswith(("| 2 |", "| 4 |"))]
+    assert [r.split(" | ")[0] for r in rows] == ["| 2", "| 4"]  # fewest systems first
+    assert rows[0].endswith("| – | – |") and not rows[1].endswith("| – | – |")
+    assert not (tmp_path / "data" / "sweep-2").exists()  # --clean
+
+
+def run_benchmark(tmp_path: Path, size: str | None, *options: str) -> dict[str, Any]:
+    """``run.py`` at one size (None: none) into ``tmp_path`` (data/, RESULTS.md); its raw
+    results."""
     done = subprocess.run(
         [
             sys.executable,
             str(BENCHMARKS / "run.py"),
-            "--sizes",
-            size,
+            *(["--sizes", size] if size is not None else []),
             "--data",
             str(tmp_path / "data"),
             "--results",

@@ -12,7 +12,7 @@ import pytest
 from mldossier.config import Config
 from mldossier.evaluate.checks import CheckContext, Outcome, Subject, combine, library
 from mldossier.intake.linking import Index
-from mldossier.model import Evidence, MonitoringReport, SignOff
+from mldossier.model import Citation, Evidence, MonitoringReport, SignOff, SourceFile
 from mldossier.status import Status
 
 AS_OF = datetime(2026, 11, 20, tzinfo=UTC)
@@ -233,6 +233,31 @@ def test_approval_is_not_inherited_from_an_older_version() -> None:
         "version credit-default-scorer@3 has no 'approved_by' or 'approval_date' tag",
         "approvals of other versions (v2) do not carry over to this one",
     )
+
+
+def test_a_named_validation_report_is_cited_where_it_is_a_file_of_the_evidence() -> None:
+    report = SourceFile("reports/validation.pdf", 10, "ab" * 32, kind="attachment")
+    other = SourceFile("reports/other.pdf", 10, "cd" * 32, kind="attachment")
+    v = f.version(
+        approved_by="mrc", approval_date="2026-06-02", validation_report="./reports/validation.pdf"
+    )
+    records = {"registered_models": (SYS,), "model_versions": (v,), "mlflow_runs": (f.run(),)}
+    found = run_check(
+        "production_version_approved",
+        Evidence(root="evidence", files=(other, report), **records),  # type: ignore[arg-type]
+        Subject(SYS, v),
+    )
+    assert found.reasons[-1] == "validation report './reports/validation.pdf' is in the evidence"
+    assert found.citations[-1] == Citation("reports/validation.pdf", "", "ab" * 32)
+    absent = run_check(
+        "production_version_approved",
+        Evidence(root="evidence", files=(other,), **records),  # type: ignore[arg-type]
+        Subject(SYS, v),
+    )
+    assert absent.reasons[-1] == (
+        "validation report './reports/validation.pdf' (not a file in the evidence)"
+    )
+    assert absent.citations == (v.cite.at("tags"),)
 
 
 def test_approval_date_not_a_date() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -125,15 +126,25 @@ class Results:
         return [v for v in self.failing if fails_gate(v.status, statuses)]
 
     def counts(self, framework: str | None = None, system: str | None = None) -> dict[str, int]:
-        """Verdicts per status, optionally for one framework or one system."""
+        """Verdicts per status, optionally for one framework or one system (``""``: the
+        organisation-wide verdicts, which belong to no system)."""
         # Plain strings as keys: the counts are written as JSON (orjson takes no enum keys).
         counts = dict.fromkeys((s.value for s in STATUSES), 0)
-        for v in self.verdicts:
-            if (framework is None or v.control.framework == framework) and (
-                system is None or v.system == system
-            ):
-                counts[v.status] += 1
+        for status, n in self._tally.get((framework, system), {}).items():
+            counts[status] += n
         return counts
+
+    @cached_property
+    def _tally(self) -> dict[tuple[str | None, str | None], Counter[str]]:
+        """Verdicts per status for every (framework, system) selection counts() can ask for,
+        None standing for "any", counted in one pass (the terminal summary asks once per
+        framework and system: a scan each would grow with systems times verdicts)."""
+        tally: dict[tuple[str | None, str | None], Counter[str]] = defaultdict(Counter)
+        for v in self.verdicts:
+            framework, system = v.control.framework, v.system
+            for key in ((None, None), (framework, None), (None, system), (framework, system)):
+                tally[key][v.status] += 1
+        return dict(tally)
 
     @cached_property
     def failing(self) -> list[Verdict]:
@@ -662,12 +673,13 @@ def apply_waivers(
     if not waivers:
         return verdicts
     today = as_of.date()
+    by_control: dict[str, list[Waiver]] = defaultdict(list)
+    for w in waivers:
+        by_control[w.control].append(w)
     out = []
     for v in verdicts:
         match = [
-            w
-            for w in waivers
-            if w.control == v.control.id and w.subject in (v.subject, v.system, "*")
+            w for w in by_control.get(v.control.id, ()) if w.subject in (v.subject, v.system, "*")
         ]
         # Only what an assessor would report can be waived: an exception, a nonconformity,
         # missing evidence or an observation; nothing else is changed by a waiver.

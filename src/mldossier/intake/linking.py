@@ -16,10 +16,12 @@ Whatever cannot be linked is kept and listed as :class:`Unlinked`.
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from functools import cached_property
+from operator import itemgetter
 
 from mldossier.config import Config
 from mldossier.intake.naming import version_sort_key
@@ -35,6 +37,7 @@ from mldossier.model import (
     QualifiedName,
     RegisteredModel,
     SignOff,
+    SourceFile,
     Unlinked,
 )
 
@@ -167,13 +170,40 @@ class Index:
         """Monitoring reports of a version, oldest first (undated ones first)."""
         return list(self._reports.get(version.key, ()))
 
+    @cached_property
+    def _signoffs(self) -> dict[tuple[str, str | None], list[tuple[int, SignOff]]]:
+        """Sign-offs by (system, version), version None for the system's own, each with its
+        place in the evidence (a version's list is merged with its system's in that order)."""
+        grouped: dict[tuple[str, str | None], list[tuple[int, SignOff]]] = defaultdict(list)
+        for place, s in enumerate(self.evidence.signoffs):
+            grouped[(s.system, s.version)].append((place, s))
+        return dict(grouped)
+
     def signoffs_of(self, system: str, version: str | None = None) -> list[SignOff]:
-        """Sign-offs for a system (``version`` None) or for one version of it."""
-        return [
-            s
-            for s in self.evidence.signoffs
-            if s.system == system and (s.version is None or s.version == version)
-        ]
+        """Sign-offs for a system (``version`` None) or for one version of it, the system's
+        own included, in the order of the evidence."""
+        own = self._signoffs.get((system, None), [])
+        if version is None:
+            return [s for _, s in own]
+        theirs = self._signoffs.get((system, version), [])
+        return [s for _, s in heapq.merge(own, theirs, key=itemgetter(0))]
+
+    @cached_property
+    def files_by_path(self) -> dict[str, SourceFile]:
+        """Evidence files read, by path."""
+        found: dict[str, SourceFile] = {}
+        for f in self.evidence.files:
+            found.setdefault(f.path, f)
+        return found
+
+    @cached_property
+    def versions_by_logged_model(self) -> dict[str | None, list[ModelVersion]]:
+        """Versions by the id of the logged model they register (None: registered from a
+        run's artifacts, with no logged model), in the order of the evidence."""
+        grouped: dict[str | None, list[ModelVersion]] = defaultdict(list)
+        for v in self.evidence.model_versions:
+            grouped[v.logged_model_id].append(v)
+        return dict(grouped)
 
 
 def _report_order(report: MonitoringReport) -> tuple[str, str]:
@@ -223,7 +253,7 @@ def _unlinked_signatures(evidence: Evidence, index: Index) -> Iterator[Unlinked]
         known = (
             sig.model_id in index.logged_models
             or sig.run_id in index.runs
-            or any(v.logged_model_id == sig.model_id for v in evidence.model_versions)
+            or sig.model_id in index.versions_by_logged_model
         )
         if not known:
             yield Unlinked(

@@ -173,7 +173,7 @@ def _resolve_model_uri(lineage: LineageGraph, uri: str) -> tuple[ModelVersion, .
         # models:/m-<id>: an MLflow 3 logged model, registered as these versions.
         return tuple(
             sorted(
-                (v for v in lineage.evidence.model_versions if v.logged_model_id == name),
+                index.versions_by_logged_model.get(name, ()),
                 key=lambda v: (v.name, version_sort_key(v.version)),
             )
         )

@@ -24,7 +24,7 @@ from mldossier.config import Config
 from mldossier.evaluate.baseline import Changes
 from mldossier.evaluate.catalog import Control
 from mldossier.evaluate.checks.registry import tag_of
-from mldossier.evaluate.verdicts import Results, Verdict, verdict_order
+from mldossier.evaluate.verdicts import OutOfPopulation, Results, Verdict, verdict_order
 from mldossier.intake.linking import Index, is_production
 from mldossier.model import Citation, Evidence, ModelVersion, RegisteredModel, SourceFile
 from mldossier.render.annex_iv import Section, annex_iv
@@ -217,6 +217,30 @@ class Dossier:
     def system_counts(self) -> dict[str, int]:
         """Systems per status (a system's worst over its verdicts)."""
         return status_counts(s.status for s in self.systems)
+
+    @cached_property
+    def out_of_population_by_system(self) -> dict[str, tuple[OutOfPopulation, ...]]:
+        """The versions outside the population, by system name, in the order of the results."""
+        grouped: dict[str, list[OutOfPopulation]] = defaultdict(list)
+        for o in self.results.out_of_population:
+            grouped[o.system].append(o)
+        return {name: tuple(group) for name, group in grouped.items()}
+
+    @cached_property
+    def requests_by_system(self) -> dict[str, tuple[dict[str, str], ...]]:
+        """The evidence request list by system name, each in the list's order."""
+        grouped: dict[str, list[dict[str, str]]] = defaultdict(list)
+        for row in self.requests:
+            grouped[row["system"]].append(row)
+        return {name: tuple(rows) for name, rows in grouped.items()}
+
+    @cached_property
+    def file_places(self) -> dict[str, int]:
+        """Each evidence file's place in ``evidence.files``, by path (the first, if repeated)."""
+        places: dict[str, int] = {}
+        for place, f in enumerate(self.evidence.files):
+            places.setdefault(f.path, place)
+        return places
 
     @cached_property
     def findings_counts(self) -> dict[str, int]:

@@ -16,6 +16,7 @@ import hashlib
 import mimetypes
 import os
 import re
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -167,25 +168,25 @@ def matrix_tables(
     has_org = any(v.subject == ORGANISATION for c in controls for v in c.verdicts)
     columns = [*systems, *([ORGANISATION] if has_org else [])]
     chunks = [columns[i : i + width] for i in range(0, len(columns), width)] or [[]]
+    # Each control's verdicts by column, once: a scan per cell would grow with systems
+    # times verdicts.
+    by_column = [_statuses_by_column(control) for control in controls]
     tables = []
     for n, chunk in enumerate(chunks, start=1):
         rows = []
-        for control in controls:
-            cells = []
-            for column in chunk:
-                statuses = [
-                    v.status
-                    for v in control.verdicts
-                    if (
-                        v.subject == ORGANISATION
-                        if column == ORGANISATION
-                        else v.system == column and v.subject != ORGANISATION
-                    )
-                ]
-                cells.append(worst(statuses) if statuses else "")
-            rows.append(MatrixRow(control, tuple(cells)))
+        for control, statuses in zip(controls, by_column, strict=True):
+            cells = tuple(worst(statuses[column]) if column in statuses else "" for column in chunk)
+            rows.append(MatrixRow(control, cells))
         tables.append(MatrixTable(framework, tuple(chunk), tuple(rows), n, len(chunks)))
     return tables
+
+
+def _statuses_by_column(control: ControlView) -> dict[str, list[str]]:
+    """A control's verdict statuses by matrix column: its system, or the organisation."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for v in control.verdicts:
+        found[ORGANISATION if v.subject == ORGANISATION else v.system].append(v.status)
+    return found
 
 
 def system_files(system: SystemView) -> set[str]:
@@ -304,8 +305,12 @@ def _scope(dossier: Dossier, only_system: str | None) -> _Scope:
     findings_total = len(findings)
     files = list(dossier.evidence.files)
     if only_system is not None:
-        wanted = system_files(systems[0])
-        files = [f for f in files if f.path in wanted]
+        # The system's own files, in the evidence's order, without a scan of every file for
+        # every system's PDF.
+        places = dossier.file_places
+        files = [
+            files[i] for i in sorted(places[p] for p in system_files(systems[0]) if p in places)
+        ]
     files_total = len(files)
     if summary_only:
         findings = findings[:FINDINGS_LIMIT]
@@ -321,7 +326,9 @@ def _scope(dossier: Dossier, only_system: str | None) -> _Scope:
         by_system,
         files,
         files_total,
-        [r for r in dossier.requests if only_system in (None, r["system"])],
+        list(dossier.requests)
+        if only_system is None
+        else list(dossier.requests_by_system.get(only_system, ())),
     )
 
 

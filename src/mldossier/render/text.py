@@ -6,6 +6,7 @@ text itself is the same on a terminal, in a pipe and in a file.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 
 from mldossier.evaluate.verdicts import Results, Verdict
@@ -92,11 +93,17 @@ def format_terminal(results: Results, verbose: bool = False, style: Style = plai
         f"Evaluated at {results.as_of.isoformat()} ({results.as_of_source}); evidence "
         f"manifest {results.manifest_sha256[:12]}"
     ]
+    # The systems and the statuses in one pass, the counts from Results' one tally: a scan
+    # per framework and system would grow with systems × verdicts.
+    systems_of: dict[str, set[str]] = defaultdict(set)
+    by_status: dict[str, list[Verdict]] = defaultdict(list)
+    for v in results.verdicts:
+        if v.system:
+            systems_of[v.control.framework].add(v.system)
+        by_status[v.status].append(v)
     for framework in frameworks(results):
         lines.append(f"\n{framework}: " + counts_line(results.counts(framework=framework), style))
-        systems = sorted(
-            {v.system for v in results.verdicts if v.control.framework == framework and v.system}
-        )
+        systems = sorted(systems_of.get(framework, ()))
         for system in systems:
             lines.append(
                 f"  {system}: "
@@ -104,25 +111,20 @@ def format_terminal(results: Results, verbose: bool = False, style: Style = plai
             )
         # Controls on the organisation (policies, sign-offs) belong to no system: without
         # this line the systems' counts would not add up to the framework's.
-        whole = [
-            v.status for v in results.verdicts if v.control.framework == framework and not v.system
-        ]
-        if whole and systems:
-            lines.append(
-                "  organisation-wide: "
-                + counts_line({status: whole.count(status) for status in STATUSES}, style)
-            )
+        whole = results.counts(framework=framework, system="")
+        if any(whole.values()) and systems:
+            lines.append("  organisation-wide: " + counts_line(whole, style))
     lines.extend(format_root_causes(results, verbose, style))
     failing = [v for v in results.failing if verbose or v.status != Status.OBSERVATION]
     if failing:
         lines.append("\nFindings (most severe first):")
         lines.extend(format_findings(failing, style))
     if verbose:
-        others = [v for status in OTHER_STATUSES for v in results.verdicts if v.status == status]
+        others = [v for status in OTHER_STATUSES for v in by_status.get(status, ())]
         if others:
             lines.append("\nOther verdicts:")
             lines.extend(format_findings(others, style))
-    observations = sum(1 for v in results.verdicts if v.status == Status.OBSERVATION)
+    observations = len(by_status.get(Status.OBSERVATION, ()))
     if observations and not verbose:
         lines.append(f"\n({observations} observation(s) not listed; --verbose lists them)")
     return "\n".join(lines)

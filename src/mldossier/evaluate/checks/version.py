@@ -136,11 +136,10 @@ def _validation_report(
     if not report:
         reasons.append("no validation report is named: on what evidence was it approved?")
         return ()
-    named = report.removeprefix("./")
-    for f in context.evidence.files:
-        if f.path == named:
-            reasons.append(f"validation report {report!r} is in the evidence")
-            return (Citation(f.path, "", f.sha256),)
+    f = context.index.files_by_path.get(report.removeprefix("./"))
+    if f is not None:
+        reasons.append(f"validation report {report!r} is in the evidence")
+        return (Citation(f.path, "", f.sha256),)
     reasons.append(f"validation report {report!r} (not a file in the evidence)")
     return ()
 

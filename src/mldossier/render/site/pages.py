@@ -333,9 +333,7 @@ def _system_page(system: SystemView, dossier: Dossier) -> Page:
         system.model.name,
         {
             "system": system,
-            "outside": [
-                o for o in dossier.results.out_of_population if o.system == system.model.name
-            ],
+            "outside": list(dossier.out_of_population_by_system.get(system.model.name, ())),
             "permalink": f"systems/{system.slug}/",
             "lineage": (f"{LINEAGE_DIR}/{system.slug}.svg" if system.diagram_svg else None),
         },
