@@ -9,7 +9,10 @@ the earlier collection as it was.
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import pathlib
 import socket
 import threading
 import time
@@ -569,6 +572,43 @@ def test_a_proxy_from_the_environment_is_used(
     assert server.requests[0][2]["Proxy-Authorization"] == "Basic dXNlcjpwdw=="
     first = json.loads((out / LOG_NAME).read_text("utf-8"))["calls"][0]
     assert first["url"] == f"http://mlflow.invalid:5000{SEARCH}"
+
+
+# ---------------------------------------------------------------- the disk
+
+
+@pytest.mark.parametrize(
+    ("code", "fix"),
+    [
+        (errno.ENOSPC, "No space left on device (free some space"),
+        (errno.EDQUOT, "Disk quota exceeded (free some space or raise the quota"),
+        (errno.EROFS, "Read-only file system (mount it read-write"),
+    ],
+)
+def test_a_disk_that_fills_during_collect_is_a_plain_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int, fix: str
+) -> None:
+    out = tmp_path / "mlflow"
+    content = old_collection(out)
+    real_write = pathlib.Path.write_bytes
+    written: list[Path] = []
+
+    def fills_up(self: Path, data: Any) -> int:
+        if len(written) == 3:  # the fourth body finds the disk full
+            raise OSError(code, os.strerror(code), str(self))
+        written.append(self)
+        return real_write(self, data)
+
+    monkeypatch.setattr(pathlib.Path, "write_bytes", fills_up)
+    with local_server(replay) as (url, _):
+        result = collect(url, out)
+    monkeypatch.undo()
+    assert (result.exit_code, result.stderr) == (
+        2,
+        f"mldossier: cannot write the collection into {out}: {fix}, or collect into another "
+        "folder with --out)\n",
+    )
+    assert_untouched(out, content)
 
 
 @pytest.mark.parametrize(
