@@ -638,3 +638,152 @@ def test_a_bad_bound_in_the_config_is_an_input_error(
         f"error: mldossier.yaml:{message}\nmldossier: 1 problem(s) in the input; nothing was "
         "written\n",
     )
+
+
+# ---------------------------------------------------------------- TLS
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key (PEM files)."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mlflow test server")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    folder = tmp_path_factory.mktemp("tls")
+    (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return folder / "cert.pem", folder / "key.pem"
+
+
+@contextmanager
+def tls_server(certificate: tuple[Path, Path]) -> Iterator[str]:
+    """The replaying server over HTTPS with the self-signed certificate."""
+    import ssl
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*certificate)
+    with local_server(replay) as (url, server):
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        yield url.replace("http://", "https://")
+
+
+def test_https_is_verified_against_the_ca_bundle_given(
+    tmp_path: Path, certificate: tuple[Path, Path]
+) -> None:
+    with tls_server(certificate) as url:
+        refused = collect(url, tmp_path / "a", *fast())
+        trusted = collect(
+            url, tmp_path / "b", env={"MLFLOW_TRACKING_SERVER_CERT_PATH": str(certificate[0])}
+        )
+        insecure = collect(url, tmp_path / "c", "--insecure")
+    assert (refused.exit_code, refused.stderr) == (
+        2,
+        f"mldossier: GET {url}{SEARCH} -> TLS failed: CERTIFICATE_VERIFY_FAILED (set "
+        "MLFLOW_TRACKING_SERVER_CERT_PATH to the CA bundle that signed the server's "
+        "certificate, or, only for a test server, pass --insecure)\n",
+    )
+    assert (trusted.exit_code, insecure.exit_code) == (0, 0), trusted.stderr + insecure.stderr
+    first = json.loads((tmp_path / "b" / LOG_NAME).read_text("utf-8"))["calls"][0]
+    assert first["url"] == f"{url}{SEARCH}"
+
+
+def test_a_tls_handshake_that_never_ends_stops_at_the_total_deadline(tmp_path: Path) -> None:
+    with socket.socket() as listener:  # accepts the connection, never says a word
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        url = f"https://127.0.0.1:{listener.getsockname()[1]}"
+        result = collect(url, tmp_path / "m", "--timeout", "5", "--total-timeout", "1")
+    assert result.stderr == (
+        f"mldossier: GET {url}{SEARCH} -> the answer did not finish within 1 s, the most "
+        "collect waits for one response (raise --total-timeout if the server is slow but "
+        "working)\n"
+    )
+    assert result.elapsed < 3
+
+
+@contextmanager
+def connect_proxy() -> Iterator[tuple[str, list[bytes]]]:
+    """A forward proxy on 127.0.0.1 that only tunnels (``CONNECT``); records each request head."""
+    heads: list[bytes] = []
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def pipe(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            sink.close()
+
+    def tunnel(client: socket.socket) -> None:
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += client.recv(4096)
+        heads.append(head)
+        host, port = head.split(b" ")[1].decode().rsplit(":", 1)
+        upstream = socket.create_connection((host, int(port)))
+        client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        threading.Thread(target=pipe, args=(upstream, client), daemon=True).start()
+        pipe(client, upstream)
+
+    def accept() -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=tunnel, args=(client,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}", heads
+    finally:
+        listener.close()
+
+
+def test_https_goes_through_a_proxy_in_a_tunnel(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, certificate: tuple[Path, Path]
+) -> None:
+    monkeypatch.delenv("NO_PROXY")
+    monkeypatch.delenv("no_proxy")
+    out = tmp_path / "m"
+    with tls_server(certificate) as url, connect_proxy() as (proxy, heads):
+        monkeypatch.setenv("https_proxy", proxy.replace("http://", "http://a%40b:pw@"))
+        env = {"MLFLOW_TRACKING_SERVER_CERT_PATH": str(certificate[0])}
+        result = collect(url, out, env=env)
+    assert result.exit_code == 0, result.stderr
+    host = url.removeprefix("https://")
+    assert heads[0].startswith(f"CONNECT {host} HTTP/1.".encode())
+    assert b"Proxy-Authorization: Basic YUBiOnB3\r\n" in heads[0]  # a@b:pw
+    assert len(heads) == len(json.loads((out / LOG_NAME).read_text("utf-8"))["calls"])
