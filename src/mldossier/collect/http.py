@@ -329,6 +329,7 @@ class HttpClient:
             raise self._deadline_error(method, shown)
         conn, target = self._connection(url, min(self.settings.timeout, remaining))
         watchdog = _Watchdog(conn, remaining)
+        answer: http.client.HTTPResponse | None = None
         try:
             conn.connect()
             watchdog.hold()
@@ -366,6 +367,10 @@ class HttpClient:
             raise
         finally:
             watchdog.cancel()
+            # The response holds the socket once the connection lets go of it: close both,
+            # so a body not read to its end stops at once (a traceback keeps this frame).
+            if answer is not None:
+                answer.close()
             conn.close()
 
     def _connection(self, url: str, timeout: float) -> tuple[http.client.HTTPConnection, str]:
