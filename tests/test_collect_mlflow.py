@@ -273,6 +273,9 @@ def test_the_request_log_records_every_call(tmp_path: Path) -> None:
         "production_stages": ["Production"],
         "production_aliases": ["champion"],
         "timeout_seconds": 30.0,
+        "total_timeout_seconds": 300.0,
+        "max_pages": 1000,
+        "max_response_bytes": 64 * 1024 * 1024,
         "max_tries": 5,
         "tls_verify": True,
         "auth": "none",
@@ -281,6 +284,7 @@ def test_the_request_log_records_every_call(tmp_path: Path) -> None:
     first = log["calls"][0]
     assert first["method"] == "GET"
     assert first["url"] == f"{url}{API}/registered-models/search?max_results=100"
+    assert first["redirected_from"] == []
     assert first["query"] == {"max_results": "100"}
     assert first["status"] == 200 and first["tries"] == 1
     assert first["retrieved"].endswith("Z") and first["retrieved"] >= log["started"]

@@ -39,6 +39,18 @@ class Production:
 
 
 @dataclass(frozen=True)
+class Collect:
+    """Bounds of ``mldossier collect mlflow`` against a live server (``collect:``)."""
+
+    max_pages: int = 1000
+    """Pages followed per paged search; a server still paging after them stops the
+    collection (``collect.max_pages``, ``--max-pages``)."""
+    max_response_bytes: int = 64 * MIB
+    """Largest response body read; a larger one stops the collection unread beyond it
+    (``collect.max_response_mb``, ``--max-response-mb``)."""
+
+
+@dataclass(frozen=True)
 class TagNames:
     """MLflow tag keys the linking conventions read (each may be renamed)."""
 
@@ -127,6 +139,7 @@ class Config:
     max_stream_bytes: int = 8192 * MIB
     """Largest NDJSON file, streamed (``limits.max_stream_mb``)."""
     production: Production = Production()
+    collect: Collect = Collect()
     tags: TagNames = TagNames()
     linking: Linking = Linking()
     checks: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -161,6 +174,7 @@ SIZES_IN_MIB = (
     ("limits", "max_document_mb", 64),
     ("limits", "max_stream_mb", 8192),
     ("cache", "max_mb", DEFAULT_MAX_BYTES // MIB),
+    ("collect", "max_response_mb", Collect.max_response_bytes // MIB),
 )
 """Settings that are sizes in MiB: (section, key, an example for the fix)."""
 
@@ -338,6 +352,7 @@ def _config_of(data: dict[str, Any], path: Path, rel: str, warnings: tuple[Probl
     tags = {k: v for k, v in data.get("tags", {}).items() if k in TagNames.__dataclass_fields__}
     link = data.get("linking", {})
     prod = data.get("production", {})
+    bounds = data.get("collect", {})
     signatures = data.get("signatures", {})
     act = data.get("eu_ai_act", {})
     soc2 = data.get("soc2", {})
@@ -354,6 +369,10 @@ def _config_of(data: dict[str, Any], path: Path, rel: str, warnings: tuple[Probl
         production=Production(
             stages=tuple(prod.get("stages", Production.stages)),
             aliases=tuple(prod.get("aliases", Production.aliases)),
+        ),
+        collect=Collect(
+            max_pages=int(bounds.get("max_pages", Collect.max_pages)),
+            max_response_bytes=_mib(bounds, "max_response_mb", Collect.max_response_bytes),
         ),
         tags=TagNames(**tags),
         linking=Linking(

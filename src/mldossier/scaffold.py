@@ -181,7 +181,7 @@ def _section_lines(name: str, defaults: TagNames | Linking, comments: dict[str, 
 
 
 def _tail_lines(schema: dict[str, Any]) -> list[str]:
-    """Freshness, cache, trusted signers and check parameters."""
+    """Freshness, cache, collect's bounds, trusted signers and check parameters."""
     d = Config()
     return [
         "",
@@ -196,6 +196,13 @@ def _tail_lines(schema: dict[str, Any]) -> list[str]:
         f"  dir: {d.cache_dir.as_posix()}",
         f"  # {_describe(schema, 'cache', 'max_mb')}",
         f"  max_mb: {d.cache_max_bytes // (1024 * 1024)}",
+        "",
+        f"# {_describe(schema, 'collect')}",
+        "collect:",
+        f"  # {_describe(schema, 'collect', 'max_pages')}",
+        f"  max_pages: {d.collect.max_pages}",
+        f"  # {_describe(schema, 'collect', 'max_response_mb')}",
+        f"  max_response_mb: {d.collect.max_response_bytes // (1024 * 1024)}",
         "",
         f"# {_describe(schema, 'signatures')}",
         "signatures:",

@@ -39,6 +39,12 @@ _UNWRITABLE_HINTS = {
 """Errors that say where the output goes cannot take it (not a bug), and what to do."""
 
 
+def unwritable_hint(exc: OSError) -> str | None:
+    """What to do about an error saying the disk cannot take the output (full, read-only,
+    forbidden), or None for any other error."""
+    return _UNWRITABLE_HINTS.get(exc.errno or 0)
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     """Write a UTF-8 text file by renaming a finished temporary file over it."""
     atomic_write_bytes(path, text.encode("utf-8"))
@@ -362,6 +368,7 @@ __all__ = [
     "atomic_write_text",
     "usual_mode",
     "reported_as_unwritable",
+    "unwritable_hint",
     "signals_deferred",
     "sigterm_unwinds",
     "swap_in_folder",

@@ -10,9 +10,10 @@ import click
 from mldossier.bundle.out_folder import refuse_overlap
 from mldossier.cli.common import config_of, inputs_of, reported
 from mldossier.collect import MlflowOptions, collect_evidently, collect_mlflow
-from mldossier.collect.http import HttpSettings
+from mldossier.collect.http import DEFAULT_TOTAL_TIMEOUT, HttpSettings
 from mldossier.collect.mlflow import MAX_PAGE_SIZE
 from mldossier.collect.staging import COLLECTION
+from mldossier.formats import MIB
 from mldossier.terminal import current
 
 out_option = click.option(
@@ -32,8 +33,8 @@ def collect() -> None:
 
     Each collection is written into a new folder next to --out and swapped in when
     complete, with collection-log.json recording every call (URL, time, SHA-256).
-    Exit codes: 0 collected, 2 the source refused or failed (the message names the call),
-    3 internal error. A progress bar shows on stderr on a terminal (not in CI, not with
+    Exit codes: 0 collected, 2 the source refused or failed, or a bound was reached (the
+    message names the call and the bound), 3 internal error. A progress bar shows on stderr on a terminal (not in CI, not with
     --quiet); --quiet also drops the closing summary line.
     """
 
@@ -72,7 +73,27 @@ def collect() -> None:
     type=click.FloatRange(0, min_open=True),
     default=30.0,
     show_default=True,
-    help="Seconds to wait for a connection or a read.",
+    help="Seconds to wait for a connection or for each read.",
+)
+@click.option(
+    "--total-timeout",
+    type=click.FloatRange(0, min_open=True),
+    default=DEFAULT_TOTAL_TIMEOUT,
+    show_default=True,
+    help="Seconds one answer may take as a whole, redirects included, from connecting to "
+    "its last byte (not retried when reached).",
+)
+@click.option(
+    "--max-pages",
+    type=click.IntRange(1, 1_000_000),
+    help="Pages followed per paged search; a server still paging after them stops the "
+    "collection (default: collect.max_pages in the config, else 1000).",
+)
+@click.option(
+    "--max-response-mb",
+    type=click.FloatRange(0, 1_048_576, min_open=True),
+    help="Largest response body read, in MiB; a larger one stops the collection "
+    "(default: collect.max_response_mb in the config, else 64).",
 )
 @click.option(
     "--max-tries",
@@ -104,6 +125,9 @@ def collect_mlflow_command(
     stages: tuple[str, ...],
     aliases: tuple[str, ...],
     timeout: float,
+    total_timeout: float,
+    max_pages: int | None,
+    max_response_mb: float | None,
     max_tries: int,
     backoff: float,
     insecure: bool,
@@ -122,9 +146,20 @@ def collect_mlflow_command(
         page_size=page_size,
         production_stages=stages or production.stages,
         production_aliases=aliases or production.aliases,
+        max_pages=max_pages or config.collect.max_pages,
     )
     settings = HttpSettings.from_env(
-        os.environ, timeout=timeout, max_tries=max_tries, backoff=backoff, insecure=insecure
+        os.environ,
+        timeout=timeout,
+        max_tries=max_tries,
+        backoff=backoff,
+        insecure=insecure,
+        total_timeout=total_timeout,
+        max_response_bytes=(
+            config.collect.max_response_bytes
+            if max_response_mb is None
+            else max(1, int(max_response_mb * MIB))
+        ),
     )
     term = current()
     summary = collect_mlflow(options, settings, out_dir, term.progress())

@@ -29,6 +29,7 @@ from mldossier.collect.http import (
 )
 from mldossier.collect.progress import Progress
 from mldossier.collect.staging import LOG_NAME, StagedFolder, new_log, safe_name
+from mldossier.config import Collect
 from mldossier.intake.naming import logged_model_of_source, version_sort_key
 
 API = "/api/2.0/mlflow"
@@ -42,6 +43,8 @@ VERSION_ARTIFACT = "/model-versions/get-artifact"
 """Any other source: one artifact file of a model version (``name``, ``version``, ``path``)."""
 MAX_PAGE_SIZE = 1000
 """``registered-models/search`` refuses ``max_results`` above 1000; the others allow more."""
+DEFAULT_MAX_PAGES = Collect.max_pages
+"""Pages followed per paged search by default (``collect.max_pages``, ``--max-pages``)."""
 
 _RUN_SOURCE = re.compile(r"^runs:/([^/]+)/?(.*)$")
 
@@ -55,6 +58,9 @@ class MlflowOptions:
     """``max_results`` of every paged search (always sent: server defaults differ)."""
     production_stages: tuple[str, ...] = ("Production",)
     production_aliases: tuple[str, ...] = ("champion",)
+    max_pages: int = DEFAULT_MAX_PAGES
+    """Pages followed per paged search; a server still sending a ``next_page_token`` on the
+    last one stops the collection (a server that never stops paging)."""
 
 
 @dataclass(frozen=True)
@@ -121,6 +127,9 @@ def collect_mlflow(
             "production_stages": list(options.production_stages),
             "production_aliases": list(options.production_aliases),
             "timeout_seconds": settings.timeout,
+            "total_timeout_seconds": settings.total_timeout,
+            "max_pages": options.max_pages,
+            "max_response_bytes": settings.max_response_bytes,
             "max_tries": settings.max_tries,
             "tls_verify": settings.verify_tls,
             "auth": settings.auth,
@@ -305,7 +314,8 @@ class _Collection:
     def _pages(
         self, path: str, stem: str, label: str, extra: list[tuple[str, str]] | None = None
     ) -> Iterator[tuple[str, dict[str, Any]]]:
-        """Each page of a GET search, following ``next_page_token`` until it is absent."""
+        """Each page of a GET search, following ``next_page_token`` until it is absent
+        (for at most ``max_pages`` pages)."""
         token: str | None = None
         seen: set[str] = set()
         page = 1
@@ -328,6 +338,13 @@ class _Collection:
                     f"{where} -> the server sent a next_page_token "
                     "it had sent before, so paging would never end (report this to the "
                     "server's maintainers; try a different --page-size)"
+                )
+            if page == self.options.max_pages:
+                raise CollectError(
+                    f"{where} -> page {page} still has a next_page_token, and collect follows "
+                    f"at most {self.options.max_pages} pages per search (raise --max-pages, or "
+                    "collect.max_pages in mldossier.yaml, if the registry is that large; a "
+                    "larger --page-size needs fewer pages)"
                 )
             seen.add(token)
             page += 1
@@ -356,6 +373,7 @@ class _Collection:
         entry: dict[str, Any] = {
             "method": response.method,
             "url": response.url,
+            "redirected_from": list(response.redirected_from),
             "query": dict(query),
             "status": response.status,
             "retrieved": response.retrieved,

@@ -9,15 +9,23 @@ see where each piece of evidence came from and when.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import secrets
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from types import TracebackType
 from typing import Any
 
-from mldossier.bundle.atomic import remove_stale_staging, staging_prefix, swap_in_folder
+from mldossier.bundle.atomic import (
+    remove_stale_staging,
+    staging_prefix,
+    swap_in_folder,
+    unwritable_hint,
+)
 from mldossier.bundle.out_folder import OutputKind, refuse_unsafe_out
 from mldossier.errors import UsageError
 from mldossier.formats.json import pretty_json
@@ -142,8 +150,9 @@ class StagedFolder:
         """Write ``data`` byte for byte at ``rel``; a name already taken gets a suffix."""
         rel = self._unique(rel)
         path = self.path / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        with self._unwritable():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
         record = WrittenFile(rel, hashlib.sha256(data).hexdigest(), len(data))
         self.written[rel] = record
         return record
@@ -165,9 +174,25 @@ class StagedFolder:
     def commit(self, log: dict[str, Any]) -> None:
         """Write the request log, then replace ``target`` by the finished folder."""
         text = pretty_json(log)
-        (self.path / LOG_NAME).write_text(text, encoding="utf-8", newline="\n")
-        self._taken.add(LOG_NAME.casefold())
-        swap_in_folder(self.path, self.target, COLLECTION.refuse_foreign)
+        with self._unwritable():
+            (self.path / LOG_NAME).write_text(text, encoding="utf-8", newline="\n")
+            self._taken.add(LOG_NAME.casefold())
+            swap_in_folder(self.path, self.target, COLLECTION.refuse_foreign)
+
+    @contextmanager
+    def _unwritable(self) -> Iterator[None]:
+        """A full, read-only or forbidden disk as a plain message (exit 2), not a bug."""
+        try:
+            yield
+        except OSError as exc:
+            hint = unwritable_hint(exc)
+            if hint is None:
+                raise
+            raise UsageError(
+                f"cannot write the collection into {self.target}: "
+                f"{os.strerror(exc.errno or 0)} ({hint}, or collect into another folder "
+                "with --out)"
+            ) from exc
 
 
 def _collected_files(log: Any) -> set[str] | None:

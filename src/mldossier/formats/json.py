@@ -15,6 +15,10 @@ from mldossier.formats import InputProblem
 from mldossier.formats.text import number_problem, refuse_surrogates
 
 
+class JsonSyntaxProblem(InputProblem):
+    """The text is not JSON at all (as opposed to JSON that breaks a bound or a rule)."""
+
+
 class _DuplicateKey(Exception):
     def __init__(self, key: str):
         super().__init__(key)
@@ -46,7 +50,7 @@ def parse_json_text(text: str) -> Any:
         what = "truncated JSON" if exc.pos >= len(text.rstrip()) else "not valid JSON"
         # Some of json's messages end in "at" ("Unterminated string starting at").
         message = exc.msg.removesuffix(" at")
-        raise InputProblem(
+        raise JsonSyntaxProblem(
             "",
             f"{what}: {message} at line {exc.lineno} column {exc.colno}",
             "re-export the file; it must be one complete JSON document",
