@@ -131,6 +131,7 @@ def test_quarantined_lineage_events_are_named_on_the_lineage_verdicts(spoiled: P
         for v in results["results"]
         if any(c["check"] in lineage_checks for c in v["checks"])
     }
+    assert lineage and lineage <= noted
     monitoring_only = {
         v["control"]
         for v in results["results"]
