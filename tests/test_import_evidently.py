@@ -67,7 +67,7 @@ def import_folder(root: Path) -> ImportResult:
     return result
 
 
-NAIVE_TIME = "has no time zone, read as UTC"
+NAIVE_TIME = "have a timestamp without a time zone, read as UTC"
 
 
 def reports(result: ImportResult) -> list[MonitoringReport]:
@@ -662,10 +662,10 @@ def test_a_timestamp_without_a_zone_is_utc_with_a_warning(samples: Path, tmp_pat
     assert [(p.severity, str(p)) for p in result.problems] == [
         (
             "warning",
-            "naive.json:/timestamp: '2026-11-27T10:11:34.138247' has no time zone, read as UTC "
-            "(Evidently's default timestamp is the local time of the machine that ran the "
-            "report) (if that machine's clock is not UTC, the report's age is off by its "
-            "offset; set the snapshot's timestamp in UTC)",
+            "naive.json:/timestamp: 1 Evidently snapshot(s) have a timestamp without a time "
+            "zone, read as UTC (this one) (Evidently's default timestamp is the local time of "
+            "the machine that ran the report: if its clock is not UTC, report ages are off by "
+            "its offset; give snapshots a timestamp in UTC)",
         )
     ]
     times = {r.cite.file: r.timestamp for r in reports(result)}
@@ -673,3 +673,23 @@ def test_a_timestamp_without_a_zone_is_utc_with_a_warning(samples: Path, tmp_pat
         "naive.json": datetime(2026, 11, 27, 10, 11, 34, 138247, tzinfo=UTC),
         "zoned.json": datetime(2026, 11, 27, 9, 11, 34, 138247, tzinfo=UTC),
     }
+
+
+def test_naive_snapshots_are_one_warning_naming_them(samples: Path, tmp_path: Path):
+    data = load(samples, "classification_report.full_snapshot.json")
+    data["timestamp"] = "2026-11-27T10:11:34"
+    for i in range(6):
+        put(tmp_path, f"r{i}.json", data)
+    found, _ = scan(tmp_path, Limits())
+    importer = EvidentlyImporter(ImportContext(tmp_path))
+    result = ImportResult()
+    for entry in found:
+        if isinstance(entry, Document) and importer.detect(entry):
+            importer.read(entry, result)
+    importer.finish(result)
+    (warning,) = result.problems
+    assert (warning.file, warning.pointer) == ("r0.json", "/timestamp")
+    assert warning.message == (
+        "6 Evidently snapshot(s) have a timestamp without a time zone, read as UTC (this one; "
+        "also r1.json, r2.json, r3.json and 2 more)"
+    )

@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import DEMO_EVIDENCE, REPO, SAMPLES
 from factories import MINI_CATALOG
+from test_cli import DEMO_NAIVE_TIMES
 
 import mldossier.collect.progress as progress_module
 import mldossier.terminal as terminal
@@ -142,6 +143,7 @@ def test_quiet_drops_warnings_but_never_errors(tmp_path: Path) -> None:
     config.write_text(f"evidence: {DEMO_EVIDENCE}\nsurprise: 1\n")
     warning = (
         "warning: mldossier.yaml:/: unknown key 'surprise' (it is ignored; check its spelling)\n"
+        + "".join(f"{line}\n" for line in DEMO_NAIVE_TIMES)
     )
     normal = run("--config", str(config), "validate")
     assert (normal.code, normal.stderr) == (0, warning)
@@ -292,10 +294,12 @@ def test_verbose_build_names_each_stage(tmp_path: Path) -> None:
     assert result.code == 0
     assert result.stderr == (
         "mldossier: reading the evidence and evaluating the controls\n"
-        f"mldossier: rendering the site, results.json and manifest.json into {out}\n"
+        + "".join(f"{line}\n" for line in DEMO_NAIVE_TIMES)
+        + f"mldossier: rendering the site, results.json and manifest.json into {out}\n"
     )
     assert result.stdout.startswith(f"Built {out.resolve()} (report id ")
-    assert run("--config", str(CONFIG), "build", "--no-pdf", "--out", str(out)).stderr == ""
+    again = run("--config", str(CONFIG), "build", "--no-pdf", "--out", str(out))
+    assert again.stderr.splitlines() == DEMO_NAIVE_TIMES
 
 
 # ---------------------------------------------------------------- colour
@@ -439,11 +443,14 @@ def test_the_commands_draw_progress_on_a_terminal_only_without_quiet(
     monkeypatch: pytest.MonkeyPatch, mini_catalog: Path
 ) -> None:
     monkeypatch.setattr(progress_module, "interactive", lambda stream, environ: True)
+    naive = "".join(f"{line}\n" for line in DEMO_NAIVE_TIMES)
     assert run("--config", str(CONFIG), "validate").stderr == (
-        "\r\x1b[Kreading the evidence\r\x1b[K"
+        "\r\x1b[Kreading the evidence\r\x1b[K" + naive
     )
     checked = run("--config", str(CONFIG), "check", "--controls", str(mini_catalog))
-    assert checked.stderr == ("\r\x1b[Kreading the evidence and evaluating the controls\r\x1b[K")
+    assert checked.stderr == (
+        "\r\x1b[Kreading the evidence and evaluating the controls\r\x1b[K" + naive
+    )
     assert "\x1b" not in checked.stdout  # progress stays on stderr
     assert run("--config", str(CONFIG), "-q", "validate") == Run(0, "", "")
 

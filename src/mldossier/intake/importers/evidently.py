@@ -241,6 +241,8 @@ class EvidentlyImporter:
 
     def __init__(self, context: ImportContext) -> None:
         self.context = context
+        self._naive: list[str] = []
+        """Snapshots whose timestamp has no time zone (read as UTC), in the order read."""
 
     def detect(self, doc: Document) -> bool:
         """JSON with exactly ``metrics`` and ``tests``, or a full snapshot."""
@@ -276,10 +278,14 @@ class EvidentlyImporter:
             result.add("reports", report)
 
     def finish(self, result: ImportResult) -> None:
-        """Sort reports by model, version, time and file, so output does not depend on order."""
+        """Sort reports by model, version, time and file, so output does not depend on order;
+        one warning names the snapshots whose timestamp has no time zone."""
         reports = result.records.get("reports")
         if reports:
             reports.sort(key=_report_order)
+        if self._naive:
+            result.problems.append(naive_time_warning(sorted(self._naive)))
+            self._naive = []
 
     # ------------------------------------------------------------ the two forms
 
@@ -333,6 +339,8 @@ class EvidentlyImporter:
         header = _header(doc, form, data, problems)
         if header is None:
             return None
+        if form == "full" and _has_no_zone(data["timestamp"]):
+            self._naive.append(doc.file.path)
         model_name, model_version, linked_by = _model_of(header.metadata, doc.file.path)
         linked: dict[str, list[_Test]] = {}
         for test in tests:
@@ -394,17 +402,6 @@ def _header(
             )
         )
         return None
-    if _has_no_zone(data["timestamp"]):
-        problems.append(
-            doc.problem(
-                "/timestamp",
-                f"{data['timestamp']!r} has no time zone, read as UTC (Evidently's default "
-                "timestamp is the local time of the machine that ran the report)",
-                "if that machine's clock is not UTC, the report's age is off by its offset; "
-                "set the snapshot's timestamp in UTC",
-                severity="warning",
-            )
-        )
     name = data.get("name") or PurePosixPath(path).stem
     return _Header(
         name, timestamp, "snapshot", tuple(data.get("tags", [])), data.get("metadata", {})
@@ -551,6 +548,28 @@ def _column_drift(
         drifted=drifted,
         decided_by=decided_by,
         cite=doc.cite(metric.pointer),
+    )
+
+
+NAIVE_LISTED = 3
+"""How many more snapshots the naive-time warning names before saying how many more."""
+
+
+def naive_time_warning(files: list[str]) -> Problem:
+    """One warning for every snapshot whose timestamp has no time zone: cited at the first,
+    naming the others (one line, however many weekly reports there are)."""
+    others = files[1 : 1 + NAIVE_LISTED]
+    more = len(files) - 1 - len(others)
+    also = f"; also {', '.join(others)}" + (f" and {more} more" if more else "") if others else ""
+    return Problem(
+        files[0],
+        "/timestamp",
+        f"{len(files)} Evidently snapshot(s) have a timestamp without a time zone, read as UTC "
+        f"(this one{also})",
+        "Evidently's default timestamp is the local time of the machine that ran the report: "
+        "if its clock is not UTC, report ages are off by its offset; give snapshots a "
+        "timestamp in UTC",
+        severity="warning",
     )
 
 
