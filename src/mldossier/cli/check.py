@@ -6,6 +6,7 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import click
@@ -176,6 +177,8 @@ def check(
     if verbose and term.quiet:
         raise click.UsageError(QUIET_AND_VERBOSE)
     statuses = gate(strict, fail_on)
+    # Read first: a baseline that is not one stops the run before anything is written.
+    earlier = load_baseline(baseline) if baseline is not None else None
     with term.stages() as stage:
         stage("reading the evidence and evaluating the controls")
         config = obj.config()
@@ -200,8 +203,8 @@ def check(
         write_oscal(results, oscal_out, oscal_base, config.tags.owner)
     append_step_summary(results, statuses)
     term.say(format_terminal(results, verbose or term.verbose, term.style))
-    if baseline is not None:
-        _gate_on_changes(term, results, baseline, statuses)
+    if baseline is not None and earlier is not None:
+        _gate_on_changes(term, results, baseline, earlier, statuses)
     elif gating := results.gating(statuses):
         if term.quiet:
             echo_lines(format_findings(gating, term.style))
@@ -222,10 +225,14 @@ def _gate_on_export(results: Results) -> None:
 
 
 def _gate_on_changes(
-    term: Terminal, results: Results, baseline: Path, statuses: frozenset[Status]
+    term: Terminal,
+    results: Results,
+    baseline: Path,
+    earlier: dict[str, Any],
+    statuses: frozenset[Status],
 ) -> None:
     """Show what changed since the baseline; exit 1 on what newly fails the gate."""
-    changes = compare(load_baseline(baseline), to_json(results), str(baseline))
+    changes = compare(earlier, to_json(results), str(baseline))
     term.say(f"\nChanges since {baseline} ({changes.baseline_as_of}):")
     term.say("\n".join(f"  {line}" for line in changes.lines()) or "  none")
     worse = changes.gating(statuses)

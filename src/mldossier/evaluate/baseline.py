@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
+import os
+import stat
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from mldossier.errors import UsageError
+from mldossier.errors import InputError, Problem, UsageError
+from mldossier.formats import InputProblem
+from mldossier.formats.json import parse_json_text
+from mldossier.formats.schema import schema_problems
 from mldossier.status import DEFAULT_GATE, Status, got_worse
 
 
@@ -82,20 +86,53 @@ class Changes:
         return out
 
 
+MAX_BASELINE_BYTES = 2 * 1024**3
+"""The largest baseline read (2 GiB): a results JSON of a very large estate, not a disk."""
+
+
 def load_baseline(path: Path) -> dict[str, Any]:
-    """An earlier results JSON, or the ``results.json`` of an earlier bundle folder."""
+    """An earlier results JSON, or the ``results.json`` of an earlier bundle folder.
+
+    Only a regular file is read (a FIFO or device would block or never end), strictly
+    (duplicate keys, deep nesting, huge numbers), and the parts compared are checked against
+    ``baseline.schema.json``: a baseline that is not one is an input error naming the place,
+    never an internal error.
+    """
     target = path / "results.json" if path.is_dir() else path
+    name = str(target)
     try:
-        data = json.loads(target.read_text("utf-8"))
-        if not isinstance(data, dict) or not isinstance(data.get("results"), list):
-            raise ValueError("no results list")
+        text = _read_regular(target)
+        data = parse_json_text(text)
     except FileNotFoundError:
         raise UsageError(
             f"baseline {target} not found (give a results JSON or a bundle folder)"
         ) from None
-    except (ValueError, UnicodeDecodeError) as exc:
+    except InputProblem as exc:
+        raise InputError([Problem(name, exc.pointer, exc.message, exc.fix)]) from None
+    except UnicodeDecodeError as exc:
         raise UsageError(f"baseline {target} is not an mldossier results JSON ({exc})") from None
-    return data
+    except OSError as exc:
+        raise UsageError(f"baseline {target} cannot be read: {exc.strerror or exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("results"), list):
+        raise UsageError(f"baseline {target} is not an mldossier results JSON (no results list)")
+    problems = schema_problems("baseline", data, name)
+    if problems:
+        raise InputError(
+            [replace(p, fix=p.fix or "give a results JSON that mldossier wrote") for p in problems]
+        )
+    return cast(dict[str, Any], data)
+
+
+def _read_regular(target: Path) -> str:
+    """The text of a regular file, opened without blocking; OSError otherwise."""
+    fd = os.open(target, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fh.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(0, "not a regular file (give a results JSON or a bundle folder)")
+        if info.st_size > MAX_BASELINE_BYTES:
+            raise OSError(0, f"larger than {MAX_BASELINE_BYTES // 1024**3} GiB")
+        return fh.read().decode("utf-8")
 
 
 def compare(baseline: dict[str, Any], current: dict[str, Any], label: str) -> Changes:
