@@ -19,7 +19,7 @@ import click
 from mldossier.cache import Cache, open_cache
 from mldossier.config import Config, find_config, load_config
 from mldossier.errors import EXIT_INTERNAL, MldossierError
-from mldossier.terminal import Terminal, current
+from mldossier.terminal import Terminal, current, echo
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -57,14 +57,14 @@ def reported(func: Callable[P, R]) -> Callable[P, R]:
             return func(*args, **kwargs)
         except MldossierError as exc:
             for line in exc.lines(quiet=current().quiet):
-                click.echo(line, err=True)
+                echo(line, err=True)
             sys.exit(exc.exit_code)
         except (KeyboardInterrupt, SystemExit, click.exceptions.Exit, click.ClickException):
             raise
         except Exception as exc:
             if ctx is not None and ctx.debug:
                 raise
-            click.echo(
+            echo(
                 f"mldossier: internal error: {type(exc).__name__}: {exc} "
                 "(run with --debug for the traceback, and please report it)",
                 err=True,
@@ -167,4 +167,4 @@ def inputs_of(config: Config, evidence_dir: Path | None) -> list[tuple[str, Path
 def echo_lines(lines: list[str]) -> None:
     """Print the lines on stdout, whatever the loudness (they are the essential result)."""
     if lines:
-        click.echo("\n".join(lines))
+        echo("\n".join(lines))

@@ -11,6 +11,7 @@ from mldossier.lineage.graph import build_graph
 from mldossier.lineage.lookup import find_dataset, find_versions
 from mldossier.pipeline import read
 from mldossier.render.lineage import FORMATS, render_downstream, render_upstream
+from mldossier.terminal import echo
 
 
 @click.command("lineage")
@@ -49,8 +50,8 @@ def lineage(
     graph = build_graph(intake.evidence, config, intake.index)
     if dataset is not None:
         ident = find_dataset(graph, dataset)
-        click.echo(render_downstream(graph, ident, fmt), nl=False)
+        echo(render_downstream(graph, ident, fmt), nl=False)
     else:
         assert target is not None
         versions = find_versions(graph, target)
-        click.echo(render_upstream(graph, versions, fmt, target), nl=False)
+        echo(render_upstream(graph, versions, fmt, target), nl=False)
