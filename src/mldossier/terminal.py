@@ -96,6 +96,15 @@ def echo(text: str = "", err: bool = False, nl: bool = True) -> None:
     click.echo(safe_text(text), err=err, nl=nl)
 
 
+def echo_line(text: str, err: bool = False) -> None:
+    """Print one line made safe (:func:`safe_line`): a line break inside it is shown escaped.
+
+    For what is one line by contract (a problem, a warning), so that a file name or a value
+    holding a line feed cannot start a line of its own.
+    """
+    click.echo(safe_line(text), err=err)
+
+
 def stdout_is_terminal() -> bool:
     """Whether standard output is a terminal (a function, so tests can pretend it is)."""
     isatty = getattr(sys.stdout, "isatty", None)
@@ -132,7 +141,7 @@ class Terminal:
     def warn(self, warning: object) -> None:
         """Print ``warning: ...`` on stderr (not with --quiet)."""
         if not self.quiet:
-            echo(f"warning: {warning}", err=True)
+            echo_line(f"warning: {warning}", err=True)
 
     def style(self, text: str, status: str) -> str:
         """``text`` in the colour of ``status`` when colouring, else unchanged.

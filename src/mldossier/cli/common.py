@@ -19,7 +19,7 @@ import click
 from mldossier.cache import Cache, open_cache
 from mldossier.config import Config, find_config, load_config
 from mldossier.errors import EXIT_INTERNAL, MldossierError
-from mldossier.terminal import Terminal, current, echo
+from mldossier.terminal import Terminal, current, echo, echo_line
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -57,14 +57,14 @@ def reported(func: Callable[P, R]) -> Callable[P, R]:
             return func(*args, **kwargs)
         except MldossierError as exc:
             for line in exc.lines(quiet=current().quiet):
-                echo(line, err=True)
+                echo_line(line, err=True)
             sys.exit(exc.exit_code)
         except (KeyboardInterrupt, SystemExit, click.exceptions.Exit, click.ClickException):
             raise
         except Exception as exc:
             if ctx is not None and ctx.debug:
                 raise
-            echo(
+            echo_line(
                 f"mldossier: internal error: {type(exc).__name__}: {exc} "
                 "(run with --debug for the traceback, and please report it)",
                 err=True,
