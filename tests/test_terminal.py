@@ -551,3 +551,32 @@ def test_check_prints_hostile_evidence_escaped(tmp_path: Path) -> None:
     assert shown in checked.stdout
     assert "  notes\\x1b]0;owned\\x07\\u202e.txt: " in validated.stdout
     assert "\x1b[32m" in checked.stdout  # mldossier's own colour is kept
+
+
+def test_library_log_warnings_print_once_and_safely(capsys: pytest.CaptureFixture[str]) -> None:
+    import logging
+
+    terminal.log_safely()
+    terminal.log_safely()  # every invocation configures: the handler is added once
+    name = "m\x1b[2J\n::error::x"
+    logging.getLogger("mldossier.render.site").warning("diagram of %s left out", name)
+    assert capsys.readouterr().err == "diagram of m\\x1b[2J\\x0a::error::x left out\n"
+
+
+OUTPUT_CALLS = re.compile(
+    r"\bclick\.(?:echo|secho)\(|(?<![\w.])print\(|sys\.std(?:out|err)\.write\("
+)
+
+
+def test_every_line_printed_goes_through_the_terminal() -> None:
+    """Only terminal.py prints (and the progress bar, whose text it escapes itself)."""
+    package = REPO / "src" / "mldossier"
+    allowed = {package / "terminal.py", package / "collect" / "progress.py"}
+    printing = [
+        f"{path.relative_to(package)}:{n}"
+        for path in sorted(package.rglob("*.py"))
+        if path not in allowed
+        for n, line in enumerate(path.read_text("utf-8").splitlines(), 1)
+        if OUTPUT_CALLS.search(line)
+    ]
+    assert printing == []

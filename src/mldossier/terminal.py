@@ -7,6 +7,7 @@ touches an output file: colour and progress exist only on a terminal.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import secrets
@@ -103,6 +104,26 @@ def echo_line(text: str, err: bool = False) -> None:
     holding a line feed cannot start a line of its own.
     """
     click.echo(safe_line(text), err=err)
+
+
+class _SafeLog(logging.Handler):
+    """The library's log warnings on stderr, each one line made safe: they quote evidence.
+
+    Without a handler, Python's last resort would print them on stderr as they are.
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            echo_line(record.getMessage(), err=True)
+        except Exception:  # noqa: BLE001 - logging must never stop the command
+            self.handleError(record)
+
+
+def log_safely() -> None:
+    """Send the ``mldossier`` loggers' warnings through :func:`echo_line` (once)."""
+    logger = logging.getLogger("mldossier")
+    if not any(isinstance(h, _SafeLog) for h in logger.handlers):
+        logger.addHandler(_SafeLog(logging.WARNING))
 
 
 def stdout_is_terminal() -> bool:
@@ -228,6 +249,7 @@ def configure(
     wanted = color_wanted(color, os.environ if environ is None else environ, stdout_is_terminal())
     terminal = Terminal(quiet=quiet, verbose=verbose, color=wanted)
     ctx.meta[_META_KEY] = terminal
+    log_safely()
     # click.echo strips escapes on a pipe unless told otherwise: --color must survive one.
     ctx.color = wanted
     return terminal
