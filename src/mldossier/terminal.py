@@ -3,6 +3,10 @@
 The global options ``--quiet``, ``--verbose`` and ``--color/--no-color`` set one
 :class:`Terminal` per invocation; every command asks :func:`current` for it. Nothing here
 touches an output file: colour and progress exist only on a terminal.
+
+Every line mldossier prints goes through :func:`echo` or :func:`echo_line`: text from the
+evidence, a server or a file name can neither drive the terminal (control characters are
+shown escaped) nor start a CI workflow command.
 """
 
 from __future__ import annotations
