@@ -913,3 +913,44 @@ def test_every_application_date_is_one_the_reference_lists() -> None:
         e.get("provision", "") for e in catalog("eu-ai-act")["catalog"]["application_dates"]
     )
     assert "Art. 113, third paragraph, point (c)" in provisions and "Art. 113(3)" not in provisions
+
+
+NOT_A_CATALOG = (
+    "not a control catalog: it has no top-level catalog: section (its content is not shown) "
+    "(check the path given with --controls or in catalogs:)"
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "AWS_SECRET_ACCESS_KEY: hunter2\npassword: s3cret\n",
+        "API_TOKEN=hunter2\n",
+        "- hunter2\n",
+        "hunter2: [unclosed\n",
+        "hunter2: !!python/object:os.system x\n",
+        "hunter2: 1\nhunter2: 2\n",
+    ],
+)
+def test_a_file_that_is_no_catalog_is_named_but_never_quoted(tmp_path: Path, text: str) -> None:
+    from mldossier.errors import InputError
+    from mldossier.evaluate.catalog import load_catalog
+
+    secrets = tmp_path / "secrets.yaml"
+    secrets.write_text(text)
+    with pytest.raises(InputError) as raised:
+        load_catalog(secrets)
+    assert [str(p) for p in raised.value.problems] == [f"secrets.yaml:/: {NOT_A_CATALOG}"]
+    assert "hunter2" not in "\n".join(raised.value.lines())
+
+
+def test_a_catalog_that_cannot_be_read_is_an_input_error(tmp_path: Path) -> None:
+    from mldossier.errors import InputError
+    from mldossier.evaluate.catalog import load_catalog
+
+    with pytest.raises(InputError) as raised:
+        load_catalog(tmp_path)
+    assert [str(p) for p in raised.value.problems] == [
+        f"{tmp_path}:/: cannot read the catalog file: Is a directory "
+        "(check the path given with --controls or in catalogs:)"
+    ]

@@ -432,6 +432,28 @@ def test_403_says_what_is_missing(tmp_path: Path) -> None:
     assert_untouched(out, content)
 
 
+def test_a_servers_message_cannot_rewrite_the_terminal_or_the_ci_log(tmp_path: Path) -> None:
+    """ESC, BEL and a line feed that starts ``::error::`` in a server's message are shown
+    escaped, on the one line of the error (issue 23)."""
+
+    def hostile(handler: BaseHTTPRequestHandler) -> Answer:
+        message = "denied\x1b[2J\x07\n::error::owned\r##[warning]x"
+        body = json.dumps({"error_code": "PERMISSION_DENIED", "message": message})
+        return 403, {}, body.encode()
+
+    out = tmp_path / "mlflow"
+    with local_server(hostile) as (url, _):
+        result = run(
+            "mlflow", "--tracking-uri", url, "--out", str(out), env={"MLFLOW_TRACKING_TOKEN": "t"}
+        )
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"mldossier: GET {url}{API}/registered-models/search?max_results=100 -> 403 Forbidden: "
+        "PERMISSION_DENIED: denied\\x1b[2J\\x07\\x0a::error::owned\\x0d#\\u0023[warning]x "
+        "(the credentials lack permission; ask for read access to the registry)\n"
+    )
+
+
 def test_404_names_the_url_and_the_servers_message(tmp_path: Path) -> None:
     def missing_model(handler: BaseHTTPRequestHandler) -> Answer:
         if handler.path.startswith(f"{API}/registered-models/get"):

@@ -366,6 +366,18 @@ def test_md_cell_escapes_markdown_and_html() -> None:
     assert md_cell("") == " "
 
 
+def test_md_cell_leaves_nothing_for_github_to_link_or_strike() -> None:
+    cell = md_cell("see <https://evil.example/x> or https://a.b www.c.d @org/team ~~gone~~ #123")
+    assert cell == (
+        "see &lt;https&#58;//evil.example/x&gt; or https&#58;//a.b www&#46;c.d &#64;org/team "
+        "&#126;&#126;gone&#126;&#126; &#35;123"
+    )
+    assert md_cell("mail@example.com, issue #x, time 10:30") == (
+        "mail&#64;example.com, issue #x, time 10:30"
+    )
+    assert md_cell("a\x1b[2J\u202eb\x07") == "a\\x1b\\[2J\\u202eb\\x07"
+
+
 def test_append_step_summary_only_on_github(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -363,6 +363,18 @@ def _gen_big_catalog(root: Path) -> None:
     _sparse(root.parent / "catalog" / "catalog-17mib.yaml", 17 * MIB)
 
 
+def _gen_config_catalog_secrets(root: Path) -> None:
+    folder = root.parent / "config"
+    folder.mkdir(exist_ok=True)
+    (folder / "secrets.yaml").write_text("AWS_SECRET_ACCESS_KEY: hunter2\npassword: s3cret\n")
+    (folder / "config-catalog-is-a-secrets-file.yaml").write_text("catalogs: [secrets.yaml]\n")
+
+
+def _gen_control_file_name(root: Path) -> None:
+    (root / "generated").mkdir()
+    (root / "generated" / "evil\x1b[2J\x07\u202e\n::error::owned.json").write_bytes(b"")
+
+
 GENERATED: dict[str, Generator] = {
     "generated/sparse-2gib.json": _gen_2gib_json,
     "generated/sparse-2gib.ndjson": _gen_2gib_ndjson,
@@ -382,6 +394,8 @@ GENERATED: dict[str, Generator] = {
     "generated/lineage-chain-5000-check": _gen_lineage_chain,
     "generated/config-over-1mib.yaml": _gen_big_config,
     "generated/catalog-17mib.yaml": _gen_big_catalog,
+    "generated/config-catalog-is-a-secrets-file.yaml": _gen_config_catalog_secrets,
+    "generated/control-characters-in-file-name": _gen_control_file_name,
 }
 
 

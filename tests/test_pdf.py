@@ -639,3 +639,37 @@ def test_files_not_read_and_export_errors_have_their_chapter(tmp_path: Path) -> 
     assert "HTTP 403" in text and "mlflow/runs/get" in text and "run_id=x" in text
     titles = [t for depth, t, _ in outline(out) if depth == 1]
     assert titles.index("Export errors and files not read") == titles.index("Sign-off") - 1
+
+
+def test_control_and_bidi_characters_are_shown_escaped_in_text_and_metadata(
+    built, tmp_path: Path
+) -> None:
+    """A control character would make the XMP packet not XML (and the file not PDF/A-3b);
+    a bidi override would print reversed. Both are shown as visible escapes, as on the site."""
+    import xml.etree.ElementTree as ET
+
+    dossier, results_json = built
+    system = dossier.systems[0]
+    hostile = dataclasses.replace(
+        dossier,
+        systems=(dataclasses.replace(system, intended_use="use \u202eevil\u202c here"),)
+        + dossier.systems[1:],
+        organisation="Org\x1b[31m\x07\x0b\u202eoc",
+    )
+    out = tmp_path / "hostile.pdf"
+    render_pdf(
+        hostile,
+        out,
+        report_id=REPORT_ID,
+        attachments={"results.json": results_json},
+        only_system=SYSTEMS[0],
+    )
+    info = poppler("pdfinfo", out)
+    assert re.search(r"^Author:\s+Org\\u001b\[31m\\u0007\\u000b\\u202eoc$", info, re.M), info
+    xmp = poppler("pdfinfo", "-meta", out)
+    packet = xmp[xmp.index("<x:xmpmeta") : xmp.index("</x:xmpmeta>") + len("</x:xmpmeta>")]
+    creator = ET.fromstring(packet).find(".//{http://purl.org/dc/elements/1.1/}creator")
+    assert creator is not None and "Org\\u001b[31m" in "".join(creator.itertext())
+    text = poppler("pdftotext", out, "-")
+    assert "use \\u202eevil\\u202c here" in text
+    assert "\u202e" not in text and "\x1b" not in text

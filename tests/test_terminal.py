@@ -23,7 +23,7 @@ from mldossier.config import load_config
 from mldossier.pipeline import analyse
 from mldossier.render.text import counts_line, format_findings, format_terminal
 from mldossier.status import Status
-from mldossier.terminal import StageReporter, Terminal, color_wanted
+from mldossier.terminal import StageReporter, Terminal, color_wanted, safe_line, safe_text
 
 CONFIG = REPO / "mldossier.yaml"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -375,8 +375,8 @@ def test_verify_colours_its_verdict(tmp_path: Path) -> None:
 
 def test_styles_only_status_words() -> None:
     term = Terminal(color=True)
-    assert term.style("EXCEPTION", "exception") == "\x1b[31mEXCEPTION\x1b[0m"
-    assert term.style("ERROR", "error") == "\x1b[31m\x1b[1mERROR\x1b[0m"
+    assert safe_text(term.style("EXCEPTION", "exception")) == "\x1b[31mEXCEPTION\x1b[0m"
+    assert safe_text(term.style("ERROR", "error")) == "\x1b[31m\x1b[1mERROR\x1b[0m"
     assert term.style("5 waived", "waived") == "5 waived"
     assert Terminal(color=False).style("EXCEPTION", "exception") == "EXCEPTION"
 
@@ -493,3 +493,97 @@ def test_printable_shows_every_control_character_escaped() -> None:
         == "a\\x1b[31mb\\x07\\x0ac\\u202ed\te\\x9b\\x0d"
     )
     assert printable("plain naïve text") == "plain naïve text"
+
+
+# ---------------------------------------------------------------- text from evidence
+
+
+def test_safe_line_escapes_controls_and_defuses_workflow_commands() -> None:
+    assert safe_line("a\x1b[2Jb\x07c\rd\u202ee\x9b") == "a\\x1b[2Jb\\x07c\\x0dd\\u202ee\\x9b"
+    assert safe_line("::error::pwned") == "\\u003a:error::pwned"
+    assert safe_line("  \t::add-mask::x") == "  \t\\u003a:add-mask::x"
+    assert safe_line("model ::x") == "model ::x"  # only a line's start is read as a command
+    assert safe_line("run ##[error]x ##vso[task.setvariable]y ##VSO[z]") == (
+        "run #\\u0023[error]x #\\u0023vso[task.setvariable]y #\\u0023VSO[z]"
+    )
+
+
+def test_safe_text_keeps_newlines_and_makes_each_line_safe() -> None:
+    assert safe_text("one\n::error::two\n\x1bthree") == "one\n\\u003a:error::two\n\\x1bthree"
+
+
+def test_colour_survives_while_colour_in_evidence_does_not() -> None:
+    term = Terminal(color=True)
+    hostile = "\x1b[32mfake pass\x1b[0m"
+    line = term.style("EXCEPTION", "exception") + f" model {hostile}"
+    assert safe_line(line) == "\x1b[31mEXCEPTION\x1b[0m model \\x1b[32mfake pass\\x1b[0m"
+    # A styled text from evidence is escaped inside its colour; a line it starts is defused.
+    assert safe_line(term.style("::error::x\x07", "exception")) == (
+        "\x1b[31m\\u003a:error::x\\x07\x1b[0m"
+    )
+
+
+def test_check_prints_hostile_evidence_escaped(tmp_path: Path) -> None:
+    """A model name with ESC, BEL, a bidi override and a line that starts a workflow command
+    is printed escaped by ``check`` and ``validate``; the colour mldossier adds stays."""
+    evidence = tmp_path / "evidence"
+    (evidence / "mlflow").mkdir(parents=True)
+    hostile = "evil\x1b]0;owned\x07\u202e\n::error::injected"
+    for name in (
+        "registered_models_get__breast-cancer-classifier.json",
+        "model_versions_get__breast-cancer-classifier__v2.json",
+    ):
+        text = (SAMPLES / "mlflow" / "rest" / name).read_text("utf-8")
+        text = text.replace('"breast-cancer-classifier"', json.dumps(hostile))
+        (evidence / "mlflow" / name).write_text(text, "utf-8")
+    catalog = tmp_path / "catalog.yaml"
+    catalog.write_text(MINI_CATALOG)
+    shown = "evil\\x1b]0;owned\\x07\\u202e\\x0a::error::injected"
+    checked = run(
+        "--color",
+        "check",
+        "-v",
+        "--no-cache",
+        "--controls",
+        str(catalog),
+        "--evidence",
+        str(evidence),
+    )
+    (evidence / "notes\x1b]0;owned\x07\u202e.txt").write_text("not evidence")
+    validated = run("--verbose", "validate", "--evidence", str(evidence))
+    for result in (checked, validated):
+        output = result.stdout + result.stderr
+        assert "\x07" not in output and "\u202e" not in output and "\x1b]" not in output
+        assert not any(line.lstrip().startswith("::") for line in output.splitlines())
+    assert shown in checked.stdout
+    assert "  notes\\x1b]0;owned\\x07\\u202e.txt: " in validated.stdout
+    assert "\x1b[32m" in checked.stdout  # mldossier's own colour is kept
+
+
+def test_library_log_warnings_print_once_and_safely(capsys: pytest.CaptureFixture[str]) -> None:
+    import logging
+
+    terminal.log_safely()
+    terminal.log_safely()  # every invocation configures: the handler is added once
+    name = "m\x1b[2J\n::error::x"
+    logging.getLogger("mldossier.render.site").warning("diagram of %s left out", name)
+    assert capsys.readouterr().err == "diagram of m\\x1b[2J\\x0a::error::x left out\n"
+
+
+OUTPUT_CALLS = re.compile(
+    r"\bclick\.(?:echo|secho)\(|(?<![\w.])print\(|sys\.std(?:out|err)\.write\("
+)
+
+
+def test_every_line_printed_goes_through_the_terminal() -> None:
+    """Only terminal.py prints (and the progress bar, whose text it escapes itself)."""
+    package = REPO / "src" / "mldossier"
+    allowed = {package / "terminal.py", package / "collect" / "progress.py"}
+    printing = [
+        f"{path.relative_to(package)}:{n}"
+        for path in sorted(package.rglob("*.py"))
+        if path not in allowed
+        for n, line in enumerate(path.read_text("utf-8").splitlines(), 1)
+        if OUTPUT_CALLS.search(line)
+    ]
+    assert printing == []

@@ -34,7 +34,7 @@ from mldossier.render.results_json import results_bytes, to_json
 from mldossier.render.step_summary import STEP_SUMMARY_ENV, step_summary_markdown
 from mldossier.render.text import format_findings, format_terminal
 from mldossier.status import DEFAULT_GATE, STATUSES, Status, gate
-from mldossier.terminal import QUIET_AND_VERBOSE, Terminal, current
+from mldossier.terminal import QUIET_AND_VERBOSE, Terminal, current, echo
 
 
 def _fail_on(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
@@ -217,7 +217,7 @@ def _gate_on_export(results: Results) -> None:
     """Exit 1 when the export itself recorded failed calls: a failed export never passes."""
     failed = results.evidence.export_errors
     if failed:
-        click.echo(
+        echo(
             f"{len(failed)} call(s) of the export failed (see the warnings): the evidence is "
             "incomplete, so the check fails (collect or export again)"
         )
@@ -245,7 +245,7 @@ def _gate_on_changes(
                 [v for v in results.failing if (v.control.id, v.subject) in keys], term.style
             )
         )
-    click.echo(f"{len(worse)} regression(s) since the baseline")
+    echo(f"{len(worse)} regression(s) since the baseline")
     sys.exit(EXIT_FAILING)
 
 

@@ -19,8 +19,7 @@ import click
 from mldossier.cache import Cache, open_cache
 from mldossier.config import Config, find_config, load_config
 from mldossier.errors import EXIT_INTERNAL, EXIT_QUARANTINED, MldossierError
-from mldossier.formats.text import printable
-from mldossier.terminal import Terminal, current
+from mldossier.terminal import Terminal, current, echo, echo_line
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -47,9 +46,9 @@ class Context:
         """Print every quarantined record's problem on stderr, even with --quiet: what the
         verdicts do not cover is never hidden."""
         for problem in quarantined:
-            click.echo(f"quarantined: {printable(str(problem))}", err=True)
+            echo_line(f"quarantined: {problem}", err=True)
         if quarantined:
-            click.echo(
+            echo_line(
                 f"mldossier: {len(quarantined)} invalid record(s) left out (--quarantine): the "
                 "verdicts do not cover them (fix the records, or run without --quarantine to "
                 "see them as errors)",
@@ -77,14 +76,14 @@ def reported(func: Callable[P, R]) -> Callable[P, R]:
             return func(*args, **kwargs)
         except MldossierError as exc:
             for line in exc.lines(quiet=current().quiet):
-                click.echo(line, err=True)
+                echo_line(line, err=True)
             sys.exit(exc.exit_code)
         except (KeyboardInterrupt, SystemExit, click.exceptions.Exit, click.ClickException):
             raise
         except Exception as exc:
             if ctx is not None and ctx.debug:
                 raise
-            click.echo(
+            echo_line(
                 f"mldossier: internal error: {type(exc).__name__}: {exc} "
                 "(run with --debug for the traceback, and please report it)",
                 err=True,
@@ -197,4 +196,4 @@ def inputs_of(config: Config, evidence_dir: Path | None) -> list[tuple[str, Path
 def echo_lines(lines: list[str]) -> None:
     """Print the lines on stdout, whatever the loudness (they are the essential result)."""
     if lines:
-        click.echo("\n".join(lines))
+        echo("\n".join(lines))

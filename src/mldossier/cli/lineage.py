@@ -12,6 +12,7 @@ from mldossier.lineage.jobs import DATASET, JOB, find_node, job_graph
 from mldossier.lineage.lookup import find_dataset, find_versions
 from mldossier.pipeline import read
 from mldossier.render.lineage import FORMATS, render_downstream, render_job_view, render_upstream
+from mldossier.terminal import echo
 
 ONE_TARGET = "give one of MODEL[@VERSION], --downstream DATASET, --job JOB or --dataset DATASET"
 
@@ -74,13 +75,13 @@ def lineage(
     if job is not None or around is not None:
         jobs = job_graph(intake.evidence.lineage_runs)
         kind, name = (JOB, job) if job is not None else (DATASET, around or "")
-        click.echo(render_job_view(jobs, find_node(jobs, kind, name), fmt), nl=False)
+        echo(render_job_view(jobs, find_node(jobs, kind, name), fmt), nl=False)
         return
     graph = build_graph(intake.evidence, config, intake.index)
     if dataset is not None:
         ident = find_dataset(graph, dataset)
-        click.echo(render_downstream(graph, ident, fmt), nl=False)
+        echo(render_downstream(graph, ident, fmt), nl=False)
     else:
         assert target is not None
         versions = find_versions(graph, target)
-        click.echo(render_upstream(graph, versions, fmt, target), nl=False)
+        echo(render_upstream(graph, versions, fmt, target), nl=False)

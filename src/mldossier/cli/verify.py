@@ -11,7 +11,7 @@ from mldossier.bundle.manifest import Verification, verify_bundle
 from mldossier.cli.common import reported
 from mldossier.errors import EXIT_FAILING
 from mldossier.formats.text import printable
-from mldossier.terminal import current
+from mldossier.terminal import current, echo
 
 UNSIGNED_PROVES = (
     "this check proves the files match manifest.json, not that nobody changed them: "
@@ -43,32 +43,28 @@ def verify(bundle: Path, pubkey: Path | None) -> None:
     term = current()
     result = verify_bundle(bundle, pubkey)
     if result.signoffs.unchecked:
-        click.echo(f"sign-off signatures not checked: {result.signoffs.unchecked}", err=True)
+        echo(f"sign-off signatures not checked: {result.signoffs.unchecked}", err=True)
     if pubkey is None:
         term.warn(unchecked_signature(bundle, result))
     if result.intact and term.quiet:
         return
     kinds = dict(result.not_files)
     for path in result.modified:
-        click.echo(f"modified: {printable(path)}")
+        echo(f"modified: {path}")
     for path in result.missing:
-        click.echo(f"missing:  {printable(path)}")
+        echo(f"missing:  {path}")
     for path in result.extra:
         kind = f" ({kinds[path]})" if path in kinds else ""
-        click.echo(f"extra:    {printable(path)}{kind}")
+        echo(f"extra:    {path}{kind}")
     if pubkey is not None:
-        click.echo(f"signature: {result.signature} ({result.signature_detail})")
+        echo(f"signature: {result.signature} ({result.signature_detail})")
     for checked in result.signoffs.results:
         verdict = "" if checked.ok else term.style("INVALID", "fail") + ": "
-        click.echo(f"signed:   {checked.signature}: {verdict}{checked.summary}")
+        echo(f"signed:   {checked.signature}: {verdict}{checked.summary}")
     if not result.intact:
-        click.echo(
-            f"{bundle}: {term.style('TAMPERED', 'exception')} (report id {result.report_id[:12]})"
-        )
+        echo(f"{bundle}: {term.style('TAMPERED', 'exception')} (report id {result.report_id[:12]})")
         sys.exit(EXIT_FAILING)
-    click.echo(
-        f"{bundle}: {term.style('intact', 'no_exception')} (report id {result.report_id[:12]})"
-    )
+    echo(f"{bundle}: {term.style('intact', 'no_exception')} (report id {result.report_id[:12]})")
 
 
 def unchecked_signature(bundle: Path, result: Verification) -> str:

@@ -7,6 +7,8 @@ import sys
 from collections.abc import Mapping
 from typing import TextIO
 
+from mldossier.formats.text import printable
+
 BAR_WIDTH = 24
 
 
@@ -43,6 +45,7 @@ class Progress:
         """Show the current step; with ``done``/``total``, as a bar."""
         if not self.enabled:
             return
+        what = printable(what)  # a stage may name a folder: no control character of its own
         if total:
             filled = BAR_WIDTH * min(done or 0, total) // total
             text = f"{what:<22} [{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {done}/{total}"

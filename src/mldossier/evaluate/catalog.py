@@ -8,6 +8,7 @@ age and the human sign-off it needs. ``docs/catalog-format.md`` explains the for
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import date as date_type
 from pathlib import Path
@@ -136,6 +137,8 @@ def load_catalog(path: Path, known_checks: dict[str, str] | None = None) -> Cata
     name = path.name
     raw = _read_catalog(path)
     data = _parse_catalog(raw, name)
+    if not isinstance(data, dict) or not isinstance(data.get("catalog"), dict):
+        raise InputError([not_a_catalog(name)])
     problems = schema_problems("catalog", data, name)
     if problems:
         raise InputError(problems)
@@ -216,18 +219,40 @@ def _applicability(
     )
 
 
+CATALOG_PATH_FIX = "check the path given with --controls or in catalogs:"
+# A catalog names itself at the top: without this line the file is not shown in messages.
+_CATALOG_START = re.compile(rb"^catalog:", re.MULTILINE)
+
+
+def not_a_catalog(name: str) -> Problem:
+    """The problem of a file that is not a catalog: named, but nothing of it quoted.
+
+    A wrong path may point at a secrets file; its keys and values must not reach a CI log.
+    """
+    return Problem(
+        name,
+        "",
+        "not a control catalog: it has no top-level catalog: section (its content is not shown)",
+        CATALOG_PATH_FIX,
+    )
+
+
 def _read_catalog(path: Path) -> bytes:
     """The catalog file's bytes: it must exist and be of a catalog's size."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise InputError(
+            [Problem(str(path), "", "catalog file not found", CATALOG_PATH_FIX)]
+        ) from None
+    except OSError as exc:
+        raise InputError(
             [
                 Problem(
                     str(path),
                     "",
-                    "catalog file not found",
-                    "check the path given with --controls or in catalogs:",
+                    f"cannot read the catalog file: {exc.strerror or type(exc).__name__}",
+                    CATALOG_PATH_FIX,
                 )
             ]
         ) from None
@@ -250,10 +275,15 @@ def _parse_catalog(raw: bytes, name: str) -> Any:
     try:
         return parse_yaml_text(raw.decode("utf-8"))
     except UnicodeDecodeError:
+        if not _CATALOG_START.search(raw):
+            raise InputError([not_a_catalog(name)]) from None
         raise InputError(
             [Problem(name, "", "catalog is not UTF-8 text", "save it as UTF-8")]
         ) from None
     except InputProblem as exc:
+        # A YAML message may quote a key or a tag: only a catalog's own text is quoted.
+        if not _CATALOG_START.search(raw):
+            raise InputError([not_a_catalog(name)]) from None
         raise InputError([Problem(name, exc.pointer, exc.message, exc.fix)]) from None
 
 

@@ -6,9 +6,11 @@ model versions (their provenance) or downstream from a dataset (what it feeds).
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import networkx as nx
 
-from mldossier.formats.json import pretty_json
 from mldossier.intake.linking import is_production
 from mldossier.lineage.diagram import graph_dot, graph_svg
 from mldossier.lineage.graph import LineageGraph, short_id
@@ -28,7 +30,7 @@ def render_upstream(graph: LineageGraph, versions: list[ModelVersion], fmt: str,
     if fmt == "text":
         return "\n".join(provenance_text(graph, v) for v in versions)
     if fmt == "json":
-        return pretty_json({"versions": [provenance(graph, v).to_json() for v in versions]})
+        return terminal_json({"versions": [provenance(graph, v).to_json() for v in versions]})
     nodes: set[str] = set()
     for version in versions:
         nodes |= version_nodes(graph, version)
@@ -40,7 +42,7 @@ def render_downstream(graph: LineageGraph, dataset: QualifiedName, fmt: str) -> 
     if fmt == "text":
         return downstream_text(graph, dataset)
     if fmt == "json":
-        return pretty_json(
+        return terminal_json(
             {"dataset": str(dataset), "impacts": [i.to_json() for i in downstream(graph, dataset)]}
         )
     return _render_graph(downstream_subgraph(graph, dataset), fmt, f"What {dataset} feeds")
@@ -51,9 +53,15 @@ def render_job_view(jobs: JobGraph, start: str, fmt: str) -> str:
     if fmt == "text":
         return view_text(jobs, start)
     if fmt == "json":
-        return pretty_json(view_json(jobs, start))
+        return terminal_json(view_json(jobs, start))
     kind, name = jobs.kind(start), jobs.names[start]
     return _render_graph(view_subgraph(jobs, start), fmt, f"Lineage around {kind} {name}")
+
+
+def terminal_json(data: Any) -> str:
+    """Indented JSON in ASCII: non-ASCII text as ``\\u`` escapes, so that the terminal's
+    escaping of control and bidi characters (the same escapes) keeps it valid JSON."""
+    return json.dumps(data, indent=2, ensure_ascii=True) + "\n"
 
 
 def _render_graph(sub: nx.MultiDiGraph, fmt: str, title: str) -> str:

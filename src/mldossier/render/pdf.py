@@ -26,6 +26,7 @@ from urllib.parse import unquote, urlsplit
 
 from jinja2 import FileSystemLoader, StrictUndefined, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
 from weasyprint import HTML, Attachment, URLFetcher
 from weasyprint.urls import URLFetcherResponse
 
@@ -228,10 +229,43 @@ def _w3c(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# As on the site (render.site.safety), control characters and bidi embeddings, overrides and
+# isolates are shown as visible escapes (\u202e): WeasyPrint would reorder the text after an
+# override, and it copies the title, author and subject into the XMP packet, where a control
+# character is not XML and the file no longer PDF/A-3b. Tab, line feed and CR are HTML
+# white space (and legal XML); the Unicode line breaks become line feeds, as on the site.
+_UNSHOWN = {
+    code: f"\\u{code:04x}"
+    for code in (
+        *range(0x00, 0x09),
+        0x0B,
+        0x0C,
+        *range(0x0E, 0x20),
+        0x7F,
+        *range(0x80, 0xA0),
+        *range(0x202A, 0x202F),
+        *range(0x2066, 0x206A),
+        0xFFFE,
+        0xFFFF,
+    )
+} | {code: "\n" for code in (0x85, 0x2028, 0x2029)}
+
+
+def shown_in_pdf(value: object) -> object:
+    """What every ``{{ }}`` of the PDF templates prints: text with no character that acts
+    instead of showing (escaped visibly), before autoescaping; other values as they are."""
+    if isinstance(value, Markup):
+        return Markup(str(value).translate(_UNSHOWN))
+    if isinstance(value, str):
+        return value.translate(_UNSHOWN)
+    return value
+
+
 def _environment() -> SandboxedEnvironment:
     env = SandboxedEnvironment(
         loader=FileSystemLoader(str(PDF_TEMPLATES)),
         autoescape=select_autoescape(default=True, default_for_string=True),
+        finalize=shown_in_pdf,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -10,6 +10,7 @@ import html
 import re
 
 from mldossier.evaluate.verdicts import Results, Verdict
+from mldossier.formats.text import printable
 from mldossier.render.results_json import frameworks
 from mldossier.status import DEFAULT_GATE, STATUSES, Status
 
@@ -19,12 +20,20 @@ MAX_SUMMARY_ROWS = 200
 MAX_CITATIONS = 5
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|])")
+# What GitHub turns into links or notifications in plain text: URLs (``https://``, ``www.``),
+# @user and @org/team mentions and e-mail addresses, #123 issue references, ~~strikethrough~~.
+# One character of each becomes an entity: shown the same, but nothing left to link.
+_LINKING = re.compile(r"@|~|#(?=\d)|:(?=//)|(?<=www)\.", re.IGNORECASE)
+_ENTITY = {"@": "&#64;", "~": "&#126;", "#": "&#35;", ":": "&#58;", ".": "&#46;"}
 
 
 def md_cell(text: str) -> str:
-    """Text safe inside a Markdown table cell: no HTML, no pipes, no line breaks."""
+    """Text safe inside a Markdown table cell: no HTML, no pipes, no line breaks, no links,
+    mentions, issue references or strikethrough, every control character shown escaped."""
     text = _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
-    return "<br>".join(line.strip() for line in text.splitlines() if line.strip()) or " "
+    text = _LINKING.sub(lambda m: _ENTITY[m.group()], text)
+    lines = (printable(line.strip()) for line in text.splitlines() if line.strip())
+    return "<br>".join(lines) or " "
 
 
 def _evidence_cell(v: Verdict) -> str:

@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 
 from mldossier.evaluate.verdicts import Results, Verdict
+from mldossier.formats.text import printable
 from mldossier.intake.linking import Index
 from mldossier.model import Evidence, FileRole
 from mldossier.render.requests import root_causes
@@ -52,8 +53,9 @@ def format_root_causes(results: Results, verbose: bool = False, style: Style = p
     for g in shared[:ROOT_CAUSES_SHOWN]:
         controls = ", ".join(g.controls[:6]) + (" ..." if len(g.controls) > 6 else "")
         status = style(g.status.label.lower(), g.status)
-        lines.append(f"  {len(g.verdicts)} findings, one cause ({status}): {g.summary}")
-        lines.append(f"        on {', '.join(g.subjects)}: {controls} ({', '.join(g.frameworks)})")
+        lines.append(f"  {len(g.verdicts)} findings, one cause ({status}): {printable(g.summary)}")
+        where = printable(f"on {', '.join(g.subjects)}: {controls} ({', '.join(g.frameworks)})")
+        lines.append(f"        {where}")
     if len(shared) > ROOT_CAUSES_SHOWN:
         lines.append(
             f"  ({len(shared) - ROOT_CAUSES_SHOWN} more: the site's Requests page lists them all)"
@@ -68,13 +70,13 @@ def format_findings(verdicts: Iterable[Verdict], style: Style = plain) -> list[s
     width = max((len(Status(v.status).label) for v in shown), default=0)
     for v in shown:
         word = style(f"{Status(v.status).label:{width}}", v.status)
-        lines.append(
-            f"  {word} {v.control.id} {v.control.reference} [{v.subject}] {v.control.title}"
-        )
+        # Each piece on its own line: a line break in evidence is shown, not followed.
+        control = printable(f"{v.control.id} {v.control.reference} [{v.subject}] {v.control.title}")
+        lines.append(f"  {word} {control}")
         if v.status != Status.NO_EXCEPTION:
-            lines.extend(f"        - {reason}" for reason in v.reasons)
+            lines.extend(f"        - {printable(reason)}" for reason in v.reasons)
         if v.fix:
-            lines.append(f"        fix: {v.fix}")
+            lines.append(f"        fix: {printable(v.fix)}")
     return lines
 
 
@@ -102,11 +104,13 @@ def format_terminal(results: Results, verbose: bool = False, style: Style = plai
             systems_of[v.control.framework].add(v.system)
         by_status[v.status].append(v)
     for framework in frameworks(results):
-        lines.append(f"\n{framework}: " + counts_line(results.counts(framework=framework), style))
+        lines.append(
+            f"\n{printable(framework)}: " + counts_line(results.counts(framework=framework), style)
+        )
         systems = sorted(systems_of.get(framework, ()))
         for system in systems:
             lines.append(
-                f"  {system}: "
+                f"  {printable(system)}: "
                 + counts_line(results.counts(framework=framework, system=system), style)
             )
         # Controls on the organisation (policies, sign-offs) belong to no system: without
@@ -146,7 +150,7 @@ def format_summary(evidence: Evidence, index: Index, files: bool = False) -> str
         kinds[f.kind] = kinds.get(f.kind, 0) + 1
     undated = sum(1 for r in evidence.reports if r.undated)
     lines = [
-        f"Evidence: {evidence.root} ({len(evidence.files)} files: "
+        f"Evidence: {printable(str(evidence.root))} ({len(evidence.files)} files: "
         + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
         + ")",
         f"  AI systems (registered models): {len(evidence.registered_models)}",
@@ -166,7 +170,7 @@ def format_summary(evidence: Evidence, index: Index, files: bool = False) -> str
         f"  unlinked items:                 {len(evidence.unlinked)}",
     ]
     for item in evidence.unlinked:
-        lines.append(f"    - {item.kind} {item.key}: {item.reason} [{item.cite.file}]")
+        lines.append(printable(f"    - {item.kind} {item.key}: {item.reason} [{item.cite.file}]"))
     lines.append(f"  files not read:                 {not_read_counts(evidence)}")
     if evidence.export_errors:
         lines.append(
@@ -175,11 +179,14 @@ def format_summary(evidence: Evidence, index: Index, files: bool = False) -> str
     if files:
         lines.append(f"Files read ({len(evidence.files)}):")
         lines.extend(
-            f"  {f.path}: " + (f"{f.importer} importer" if f.importer else f"{f.kind}, hashed only")
+            printable(
+                f"  {f.path}: "
+                + (f"{f.importer} importer" if f.importer else f"{f.kind}, hashed only")
+            )
             for f in evidence.files
         )
         lines.append(f"Files not read ({len(evidence.not_read)}):")
-        lines.extend(f"  {f.path}: {f.role}, {f.reason}" for f in evidence.not_read)
+        lines.extend(printable(f"  {f.path}: {f.role}, {f.reason}") for f in evidence.not_read)
     lines.append("All input is valid.")
     return "\n".join(lines)
 
