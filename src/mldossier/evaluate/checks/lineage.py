@@ -78,7 +78,7 @@ def _no_training_run(
         tuple(gaps) or (f"no OpenLineage training run is recorded for {key}",),
         tuple(cites),
         "emit OpenLineage events for the training job and tag the runs "
-        "(mlflow.run_id / openlineage.run_id; docs/formats.md, Linking)",
+        "(mlflow.run_id / openlineage.run_id; docs/formats.md, Linking conventions)",
         cause=f"lineage:no-training-run:{key}",
     )
 
