@@ -23,6 +23,7 @@ from mldossier.errors import InputError
 from mldossier.intake.linking import Index, link
 from mldossier.intake.naming import dataset_id_from_uri
 from mldossier.intake.read import read_evidence
+from mldossier.lineage.diagram import lineage_dot
 from mldossier.lineage.graph import LineageGraph, build_graph
 from mldossier.lineage.impact import downstream
 from mldossier.lineage.provenance import provenance
@@ -913,6 +914,8 @@ def test_output_link_by_models_uri_names_the_mlflow_run() -> None:
     )
     assert _links(graph, "credit@1") == [("w", "output", "wrote mlflow:models:/credit/1")]
     assert graph.graph.edges["run:w", "mlflow_run:ml1", "run_of"]["basis"] == "output"
+    dot, _ = lineage_dot(graph, "credit")
+    assert 'label="output", fontsize=9' in dot
 
 
 def test_output_link_by_the_logged_model_artifact_uri() -> None:

@@ -68,8 +68,9 @@ class Index:
     def rebind(self, evidence: Evidence) -> None:
         """Point the index at ``evidence``: the same records, with what linking added.
 
-        Linking and validation add only ``unlinked`` and ``warnings``, which no look-up reads,
-        so what the index has computed stays true and is kept (the index is built once a run).
+        Linking and validation add only ``unlinked``, ``run_links`` (worked out here) and
+        ``warnings``, which no look-up reads, so what the index has computed stays true and is
+        kept (the index is built once a run).
         """
         self.evidence = evidence
 

@@ -96,6 +96,8 @@ def portable_graph(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
         data = {"kind": str(attrs.get("kind", key))}
         if isinstance(attrs.get("version"), str):
             data["version"] = attrs["version"]
+        if isinstance(attrs.get("basis"), str):
+            data["basis"] = attrs["basis"]
         out.add_edge(u, v, key=key, **data)
     return out
 
