@@ -111,7 +111,10 @@ def datasets_pinned(subject: Subject, context: CheckContext, params: dict[str, A
         )
     return Outcome(
         NO_EXCEPTION,
-        tuple(f"{u.dataset} at version {u.version}" for u in prov.input_datasets),
+        (
+            *(f"{u.dataset} at version {u.version}" for u in prov.input_datasets),
+            _linked(prov),
+        ),
         tuple(u.cite for u in prov.input_datasets),
     )
 
@@ -187,7 +190,10 @@ def failed_runs_surfaced(
         )
     return Outcome(
         NO_EXCEPTION,
-        (f"{len(prov.upstream_runs)} upstream run(s), none left failed",),
+        (
+            f"{len(prov.upstream_runs)} upstream run(s), none left failed",
+            *([_linked(prov)] if prov.training_links else []),
+        ),
         tuple(r.cite for r in prov.upstream_runs[:20]),
     )
 
@@ -270,6 +276,7 @@ def logging_evidence_present(
     if prov.training_runs:
         events = sum(len(r.events) for r in prov.training_runs)
         reasons.append(f"{events} lineage event(s) logged for training")
+        reasons.append(_linked(prov))
         cites += [r.cite for r in prov.training_runs]
     else:
         return _no_training_run(
