@@ -856,9 +856,25 @@ def test_real_events_link_by_dataset_and_time(tmp_path: Path) -> None:
     prov = provenance(graph, graph.index.version_by_key["breast-cancer-classifier@2"])
     assert prov.root_datasets == (LANDING,)
     assert prov.linked_by == "dataset+time"
-    # The other versions' runs read the same file at other times: none of them is linked.
+    # The other MLflow runs log only library datasets (no storage location): never linked.
     other = provenance(graph, graph.index.version_by_key["breast-cancer-classifier@1"])
     assert other.training_runs == ()
+
+
+def test_real_events_a_tag_wins_over_dataset_and_time(tmp_path: Path) -> None:
+    graph = _real_untagged(tmp_path, start="2026-11-27T10:10:08", end="2026-11-27T10:10:09")
+    tagged = replace(
+        graph.index.runs[BC2_RUN],
+        tags={**graph.index.runs[BC2_RUN].tags, "openlineage.run_id": FEATURES_RUN},
+    )
+    evidence = replace(
+        graph.evidence,
+        mlflow_runs=tuple(tagged if r.run_id == BC2_RUN else r for r in graph.evidence.mlflow_runs),
+    )
+    graph = graph_for(evidence)
+    assert _links(graph, "breast-cancer-classifier@2") == [
+        (FEATURES_RUN, "tag", "MLflow run tag openlineage.run_id")
+    ]
 
 
 def test_real_events_no_link_when_the_mlflow_run_ends_after_the_openlineage_run(
