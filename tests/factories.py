@@ -16,12 +16,16 @@ from mldossier.model import (
     Column,
     ColumnDrift,
     DatasetDrift,
+    DatasetUse,
     Evidence,
+    LineageRun,
     MlflowRun,
     ModelSignature,
     ModelVersion,
     MonitoringReport,
+    QualifiedName,
     RegisteredModel,
+    RunDatasetInput,
     SignOff,
 )
 
@@ -85,8 +89,13 @@ def version(
 
 
 def run(
-    run_id: str = "run1", user: str = "alice", metrics: dict[str, float] | None = None
+    run_id: str = "run1",
+    user: str = "alice",
+    metrics: dict[str, float] | None = None,
+    *,
+    inputs: tuple[RunDatasetInput, ...] = (),
 ) -> MlflowRun:
+    """An MLflow run from 09:00 to 09:30 on 2026-06-01."""
     return MlflowRun(
         run_id,
         "1",
@@ -98,9 +107,58 @@ def run(
         dict(metrics or {}),
         {},
         {},
-        (),
+        inputs,
         (),
         cite(pointer="/run"),
+    )
+
+
+def dataset_input(uri: str, name: str = "train", context: str = "training") -> RunDatasetInput:
+    """An MLflow run's dataset input stored at ``uri``."""
+    return RunDatasetInput(
+        name, "d1", "local", {"uri": uri}, uri, (), {}, context, {}, cite(pointer="/run/inputs")
+    )
+
+
+def lineage_run(
+    run_id: str,
+    *,
+    reads: tuple[str, ...] = (),
+    writes: tuple[str, ...] = (),
+    start: str = "2026-06-01T08:55:00",
+    end: str | None = "2026-06-01T09:35:00",
+    mlflow_run_id: str | None = None,
+) -> LineageRun:
+    """A COMPLETE OpenLineage run of job ``train_<run_id>`` reading and writing files (by path)."""
+    line = Citation("openlineage/events.ndjson", "", SHA, 1)
+
+    def uses(paths: tuple[str, ...]) -> tuple[DatasetUse, ...]:
+        return tuple(
+            DatasetUse(
+                QualifiedName("file", p), "v1", (Column("x", "int"),), None, {}, (), (), line
+            )
+            for p in paths
+        )
+
+    return LineageRun(
+        run_id,
+        QualifiedName("ns", f"train_{run_id}"),
+        "COMPLETE",
+        when(start),
+        when(end) if end else None,
+        when(end or start),
+        None,
+        None,
+        uses(reads),
+        uses(writes),
+        (),
+        (),
+        None,
+        None,
+        {},
+        mlflow_run_id,
+        (line,),
+        line,
     )
 
 

@@ -12,6 +12,7 @@ import pytest
 from mldossier.config import Config
 from mldossier.evaluate.checks import CheckContext, Outcome, Subject, combine, library
 from mldossier.intake.linking import Index
+from mldossier.lineage.graph import build_graph
 from mldossier.model import Citation, Evidence, MonitoringReport, SignOff, SourceFile
 from mldossier.status import Status
 
@@ -28,8 +29,14 @@ def run_check(
     **params: object,
 ) -> Outcome:
     config = config or Config()
+    index = Index(evidence, config)
     context = CheckContext(
-        evidence, Index(evidence, config), config, AS_OF, sources=frozenset(sources)
+        evidence,
+        index,
+        config,
+        AS_OF,
+        sources=frozenset(sources),
+        lineage=build_graph(evidence, config, index) if evidence.lineage_runs else None,
     )
     return library()[name].run(subject, context, dict(params))
 
@@ -609,12 +616,12 @@ def test_combine_keeps_the_worst() -> None:
         return combine([Outcome(s, ()) for s in statuses])
 
     # An observation is never masked by not_assessed.
-    assert of(Status.NO_EXCEPTION, Status.OBSERVATION, Status.NOT_ASSESSED) == "observation"
-    assert of(Status.NO_EXCEPTION, Status.NOT_ASSESSED) == "not_assessed"
-    assert of(Status.NO_EXCEPTION, Status.EXCEPTION) == "exception"
-    assert of(Status.OBSERVATION, Status.NOT_EVIDENCED, Status.EXCEPTION) == "exception"
+    assert of("no_exception", Status.OBSERVATION, Status.NOT_ASSESSED) == "observation"
+    assert of("no_exception", Status.NOT_ASSESSED) == "not_assessed"
+    assert of("no_exception", Status.EXCEPTION) == "exception"
+    assert of(Status.OBSERVATION, "not_evidenced", Status.EXCEPTION) == "exception"
     assert of(Status.EXCEPTION, Status.ERROR) == "error"
-    assert of(Status.NOT_APPLICABLE, Status.NO_EXCEPTION) == "no_exception"
+    assert of(Status.NOT_APPLICABLE, "no_exception") == "no_exception"
     assert of() == "not_applicable"
 
 
@@ -633,3 +640,53 @@ def test_expiry_warning_days_come_from_the_config() -> None:
     context.expiry_warning_days = 14
     outcome = library()["signoff_present"].run(Subject(SYS), context, {"kind": "risk_assessment"})
     assert outcome.status == "no_exception"
+
+
+def _lineage_case(*runs: object) -> Outcome:
+    evidence = bundle(
+        registered_models=(SYS,),
+        model_versions=(f.version(),),
+        mlflow_runs=(f.run(inputs=(f.dataset_input("/data/train.parquet"),)),),
+        lineage_runs=runs,
+    )
+    return run_check("training_lineage_complete", evidence, Subject(SYS, f.version()))
+
+
+def test_training_lineage_names_the_basis_of_its_link() -> None:
+    outcome = _lineage_case(f.lineage_run("a", reads=("/data/train.parquet",)))
+    assert outcome.status == "no_exception"
+    assert outcome.reasons[-1] == (
+        "training run link: train_a run a by dataset+time (read file:/data/train.parquet; "
+        "MLflow run 2026-06-01T09:00:00+00:00 to 2026-06-01T09:30:00+00:00 inside "
+        "OpenLineage run 2026-06-01T08:55:00+00:00 to 2026-06-01T09:35:00+00:00)"
+    )
+
+
+def test_training_lineage_says_why_two_matching_runs_give_no_link() -> None:
+    outcome = _lineage_case(
+        f.lineage_run("a", reads=("/data/train.parquet",)),
+        f.lineage_run("b", reads=("/data/train.parquet",), start="2026-06-01T08:00:00"),
+    )
+    assert outcome.status == "not_evidenced"
+    assert outcome.reasons[0] == (
+        "MLflow run run1 matches 2 OpenLineage runs alike by dataset+time (train_a a, train_b b), "
+        "so none is linked: tag the training run (mlflow.run_id or openlineage.run_id)"
+    )
+
+
+def test_training_lineage_by_the_model_the_run_wrote() -> None:
+    outcome = _lineage_case(
+        f.lineage_run("w", reads=("/data/x.parquet",), writes=("/models/credit",)),
+    )
+    assert outcome.status == "not_evidenced"  # the version's source is models:/m-1
+    evidence = bundle(
+        registered_models=(SYS,),
+        model_versions=(replace(f.version(), source="file:///models/credit"),),
+        mlflow_runs=(f.run(),),
+        lineage_runs=(f.lineage_run("w", reads=("/data/x.parquet",), writes=("/models/credit",)),),
+    )
+    outcome = run_check("training_lineage_complete", evidence, Subject(SYS, f.version()))
+    assert outcome.status == "no_exception"
+    assert outcome.reasons[-1] == (
+        "training run link: train_w run w by output (wrote file:/models/credit)"
+    )

@@ -20,9 +20,11 @@ from mldossier.cli import main
 from mldossier.cli.lineage import lineage as lineage_command
 from mldossier.config import Config, Linking
 from mldossier.errors import InputError
-from mldossier.intake.linking import Index
+from mldossier.intake.linking import Index, link
+from mldossier.intake.naming import dataset_id_from_uri
 from mldossier.intake.read import read_evidence
-from mldossier.lineage.graph import LineageGraph, build_graph, dataset_id_from_uri
+from mldossier.lineage.diagram import lineage_dot
+from mldossier.lineage.graph import LineageGraph, build_graph
 from mldossier.lineage.impact import downstream
 from mldossier.lineage.provenance import provenance
 from mldossier.lineage.runs import serving_runs_of, superseded, training_runs_of, writers_of
@@ -40,6 +42,7 @@ from mldossier.model import (
     QualifiedName,
     RegisteredModel,
     RunDatasetInput,
+    RunLink,
 )
 
 EVENTS = SAMPLES / "openlineage" / "events.ndjson"
@@ -141,6 +144,7 @@ def version(
     stage: str | None = None,
     aliases: tuple[str, ...] = (),
     logged_model_id: str | None = None,
+    source: str | None = None,
 ) -> ModelVersion:
     return ModelVersion(
         name,
@@ -149,7 +153,7 @@ def version(
         None,
         stage,
         "",
-        f"models:/m-{number}",
+        source or f"models:/m-{number}",
         run_id,
         logged_model_id,
         "READY",
@@ -165,6 +169,7 @@ def mlflow_run(
     tags: dict[str, str] | None = None,
     inputs: tuple[RunDatasetInput, ...] = (),
     start: str = "2026-01-01T12:00:00",
+    end: str | None = None,
 ) -> MlflowRun:
     return MlflowRun(
         run_id,
@@ -173,7 +178,7 @@ def mlflow_run(
         "alice",
         "FINISHED",
         at(start),
-        None,
+        at(end) if end else None,
         {},
         {},
         dict(tags or {}),
@@ -381,7 +386,9 @@ def test_version_without_lineage_is_a_gap() -> None:
     )
     prov = provenance(graph, graph.index.version_by_key["credit@1"])
     assert prov.gaps == (
-        "MLflow run ml1 has no OpenLineage training run (tag mlflow.run_id or openlineage.run_id)",
+        "MLflow run ml1 has no OpenLineage training run (no tag mlflow.run_id or "
+        "openlineage.run_id, no run that wrote the model, none that read its datasets while it "
+        "ran)",
     )
     assert not prov.complete
     prov2 = provenance(graph, graph.index.version_by_key["credit@2"])
@@ -795,6 +802,267 @@ def test_mlflow_dataset_inputs_are_linked_to_openlineage_datasets() -> None:
     ]
 
 
+# ---------------------------------------------------------------- linking without tags
+
+TRAIN_START, TRAIN_END = "2026-11-27T10:10:07.938793", "2026-11-27T10:10:09.060510"
+"""The span of the real training run (its START and COMPLETE events)."""
+
+
+def _links(graph: LineageGraph, key: str) -> list[tuple[str, str, str]]:
+    prov = provenance(graph, graph.index.version_by_key[key])
+    assert [r.run_id for r in prov.training_runs] == [x.lineage_run_id for x in prov.training_links]
+    return [(x.lineage_run_id, str(x.basis), x.detail) for x in prov.training_links]
+
+
+def _real_untagged(
+    tmp_path: Path, *, start: str, end: str, source: str | None = None
+) -> LineageGraph:
+    """The real events with no tag, and the real MLflow export whose run of
+    breast-cancer-classifier v2 logged the features file the training run read, at the
+    times given (and, with ``source``, that version's source replaced)."""
+    evidence = read_evidence(Config(), sample_folder(tmp_path, mlflow=True))
+    features = "file:///data/clinical-ml/features/breast_cancer_features.parquet"
+    runs = tuple(
+        replace(
+            r,
+            start=datetime.fromisoformat(start).replace(tzinfo=UTC),
+            end=datetime.fromisoformat(end).replace(tzinfo=UTC),
+            dataset_inputs=tuple(
+                replace(i, source_uri=features, source={"uri": features}) for i in r.dataset_inputs
+            ),
+        )
+        if r.run_id == BC2_RUN
+        else r
+        for r in evidence.mlflow_runs
+    )
+    versions = tuple(
+        replace(v, source=source) if source and v.key == "breast-cancer-classifier@2" else v
+        for v in evidence.model_versions
+    )
+    return graph_for(replace(evidence, mlflow_runs=runs, model_versions=versions))
+
+
+def test_real_events_link_by_dataset_and_time(tmp_path: Path) -> None:
+    graph = _real_untagged(tmp_path, start="2026-11-27T10:10:08", end="2026-11-27T10:10:09")
+    [(run_id, basis, detail)] = _links(graph, "breast-cancer-classifier@2")
+    assert (run_id, basis) == (TRAIN_RUN, "dataset+time")
+    assert detail == (
+        "read file:/data/clinical-ml/features/breast_cancer_features.parquet; MLflow run "
+        "2026-11-27T10:10:08+00:00 to 2026-11-27T10:10:09+00:00 inside OpenLineage run "
+        "2026-11-27T10:10:07.938793+00:00 to 2026-11-27T10:10:09.060510+00:00"
+    )
+    edge = graph.graph.edges[f"run:{TRAIN_RUN}", f"mlflow_run:{BC2_RUN}", "run_of"]
+    assert edge["basis"] == "dataset+time"
+    prov = provenance(graph, graph.index.version_by_key["breast-cancer-classifier@2"])
+    assert prov.root_datasets == (LANDING,)
+    assert prov.linked_by == "dataset+time"
+    # The other MLflow runs log only library datasets (no storage location): never linked.
+    other = provenance(graph, graph.index.version_by_key["breast-cancer-classifier@1"])
+    assert other.training_runs == ()
+
+
+def test_real_events_a_tag_wins_over_dataset_and_time(tmp_path: Path) -> None:
+    graph = _real_untagged(tmp_path, start="2026-11-27T10:10:08", end="2026-11-27T10:10:09")
+    tagged = replace(
+        graph.index.runs[BC2_RUN],
+        tags={**graph.index.runs[BC2_RUN].tags, "openlineage.run_id": FEATURES_RUN},
+    )
+    evidence = replace(
+        graph.evidence,
+        mlflow_runs=tuple(tagged if r.run_id == BC2_RUN else r for r in graph.evidence.mlflow_runs),
+    )
+    graph = graph_for(evidence)
+    assert _links(graph, "breast-cancer-classifier@2") == [
+        (FEATURES_RUN, "tag", "MLflow run tag openlineage.run_id")
+    ]
+
+
+def test_real_events_no_link_when_the_mlflow_run_ends_after_the_openlineage_run(
+    tmp_path: Path,
+) -> None:
+    graph = _real_untagged(tmp_path, start="2026-11-27T10:10:08", end="2026-11-27T10:10:10")
+    assert _links(graph, "breast-cancer-classifier@2") == []
+    assert graph.index.run_links() == ()
+    prov = provenance(graph, graph.index.version_by_key["breast-cancer-classifier@2"])
+    assert "none that read its datasets while it ran" in prov.gaps[0]
+
+
+def test_real_events_no_link_when_the_mlflow_run_starts_before_the_openlineage_run(
+    tmp_path: Path,
+) -> None:
+    graph = _real_untagged(tmp_path, start="2026-11-27T10:10:07", end="2026-11-27T10:10:09")
+    assert _links(graph, "breast-cancer-classifier@2") == []
+
+
+def test_real_events_link_by_the_model_file_the_training_run_wrote(tmp_path: Path) -> None:
+    # The real training run writes file:/data/clinical-ml/model/model.skops; a version whose
+    # source is that file is its output. The MLflow run's times lie outside the run here.
+    graph = _real_untagged(
+        tmp_path,
+        start="2026-11-27T11:00:00",
+        end="2026-11-27T11:01:00",
+        source="file:///data/clinical-ml/model/model.skops",
+    )
+    assert _links(graph, "breast-cancer-classifier@2") == [
+        (TRAIN_RUN, "output", "wrote file:/data/clinical-ml/model/model.skops")
+    ]
+    edge = graph.graph.edges[f"run:{TRAIN_RUN}", f"mlflow_run:{BC2_RUN}", "run_of"]
+    assert edge["basis"] == "output"
+
+
+def _feature_run(run_id: str, **kwargs: Any) -> LineageRun:
+    return ol_run(run_id, f"train_{run_id}", inputs=(use("/data/features.parquet"),), **kwargs)
+
+
+def _mlflow_on_features(**kwargs: Any) -> MlflowRun:
+    return mlflow_run(
+        inputs=(mlflow_input("features", "file:///data/features.parquet"),),
+        start="2026-01-01T00:01:00",
+        end="2026-01-01T00:09:00",
+        **kwargs,
+    )
+
+
+def test_output_link_by_models_uri_names_the_mlflow_run() -> None:
+    writer = ol_run("w", "train", outputs=(use("models:/credit/1", "mlflow"),))
+    graph = graph_of(
+        lineage_runs=(writer,), mlflow_runs=(mlflow_run(),), model_versions=(version(),)
+    )
+    assert _links(graph, "credit@1") == [("w", "output", "wrote mlflow:models:/credit/1")]
+    assert graph.graph.edges["run:w", "mlflow_run:ml1", "run_of"]["basis"] == "output"
+    dot, _ = lineage_dot(graph, "credit")
+    assert 'label="output", fontsize=9' in dot
+
+
+def test_output_link_by_the_logged_model_artifact_uri() -> None:
+    logged = "mlflow-artifacts:/1/models/m-7/artifacts"
+    writer = ol_run("w", "train", outputs=(use(logged, "mlflow"),))
+    evidence = Evidence(
+        root=".",
+        files=(),
+        lineage_runs=(writer,),
+        mlflow_runs=(mlflow_run(),),
+        model_versions=(version(source=logged),),
+    )
+    graph = graph_for(evidence)
+    assert _links(graph, "credit@1") == [("w", "output", f"wrote mlflow:{logged}")]
+
+
+def test_output_link_for_a_version_with_no_mlflow_run() -> None:
+    writer = ol_run("w", "train", outputs=(use("/models/credit", "file"),))
+    graph = graph_of(
+        lineage_runs=(writer,), model_versions=(version(run_id=None, source="/models/credit"),)
+    )
+    [x] = provenance(graph, graph.index.version_by_key["credit@1"]).training_links
+    assert (x.mlflow_run_id, x.lineage_run_id, x.basis) == (None, "w", "output")
+    assert graph.index.run_links() == ()
+
+
+def test_tag_link_wins_over_output_and_dataset_time() -> None:
+    runs = (
+        _feature_run("by_time"),
+        ol_run("by_output", "train_b", outputs=(use("models:/credit/1", "mlflow"),)),
+        ol_run("by_tag", "train_c", mlflow_run_id="ml1", start="2026-02-01T00:00:00", end=None),
+    )
+    graph = graph_of(
+        lineage_runs=runs, mlflow_runs=(_mlflow_on_features(),), model_versions=(version(),)
+    )
+    assert _links(graph, "credit@1") == [("by_tag", "tag", "OpenLineage run tag mlflow.run_id")]
+    assert [x.lineage_run_id for x in graph.index.run_links()] == ["by_tag"]
+    run_of = {u for u, v, k in graph.graph.in_edges("mlflow_run:ml1", keys=True) if k == "run_of"}
+    assert run_of == {"run:by_tag"}
+
+
+def test_mlflow_side_tag_is_a_tag_link() -> None:
+    runs = (_feature_run("by_time"), ol_run("tagged", "train_t"))
+    mrun = _mlflow_on_features(tags={"openlineage.run_id": "tagged"})
+    graph = graph_of(lineage_runs=runs, mlflow_runs=(mrun,), model_versions=(version(),))
+    assert _links(graph, "credit@1") == [("tagged", "tag", "MLflow run tag openlineage.run_id")]
+
+
+def test_output_link_wins_over_dataset_time() -> None:
+    runs = (
+        _feature_run("by_time"),
+        ol_run("by_output", "train_b", outputs=(use("models:/credit/1", "mlflow"),)),
+    )
+    graph = graph_of(
+        lineage_runs=runs, mlflow_runs=(_mlflow_on_features(),), model_versions=(version(),)
+    )
+    assert [(r, b) for r, b, _ in _links(graph, "credit@1")] == [("by_output", "output")]
+
+
+def test_two_runs_matching_alike_by_dataset_and_time_give_no_link() -> None:
+    runs = (_feature_run("a"), _feature_run("b", start="2025-12-31T23:00:00"))
+    evidence = Evidence(
+        root=".",
+        files=(),
+        lineage_runs=runs,
+        mlflow_runs=(_mlflow_on_features(),),
+        model_versions=(version(),),
+    )
+    config = Config()
+    index = Index(evidence, config)
+    graph = build_graph(evidence, config, index)
+    assert _links(graph, "credit@1") == []
+    assert not any(k == "run_of" for _, _, k in graph.graph.in_edges("mlflow_run:ml1", keys=True))
+    reason = (
+        "MLflow run ml1 matches 2 OpenLineage runs alike by dataset+time (train_a a, train_b b), "
+        "so none is linked: tag the training run (mlflow.run_id or openlineage.run_id)"
+    )
+    assert provenance(graph, index.version_by_key["credit@1"]).gaps[0] == reason
+    linked = link(evidence, index)
+    assert [(u.kind, u.key, u.reason) for u in linked.unlinked] == [("MLflow run", "ml1", reason)]
+    assert linked.run_links == ()
+
+
+def test_a_child_run_is_preferred_to_its_parent_that_matches_too() -> None:
+    runs = (
+        _feature_run("dag", start="2025-12-31T23:00:00", end="2026-01-01T01:00:00"),
+        _feature_run("task", parent="dag"),
+    )
+    graph = graph_of(
+        lineage_runs=runs, mlflow_runs=(_mlflow_on_features(),), model_versions=(version(),)
+    )
+    assert [(r, b) for r, b, _ in _links(graph, "credit@1")] == [("task", "dataset+time")]
+
+
+def test_dataset_time_needs_every_dataset_the_mlflow_run_logged() -> None:
+    mrun = replace(
+        _mlflow_on_features(),
+        dataset_inputs=(
+            mlflow_input("features", "file:///data/features.parquet"),
+            mlflow_input("holdout", "s3://bucket/holdout.csv", context="evaluation"),
+        ),
+    )
+    graph = graph_of(
+        lineage_runs=(_feature_run("a"),), mlflow_runs=(mrun,), model_versions=(version(),)
+    )
+    assert _links(graph, "credit@1") == []
+
+
+def test_links_are_recorded_in_the_evidence_with_their_basis() -> None:
+    evidence = Evidence(
+        root=".",
+        files=(),
+        lineage_runs=(_feature_run("a"),),
+        mlflow_runs=(_mlflow_on_features(),),
+        model_versions=(version(),),
+    )
+    linked = link(evidence, Index(evidence, Config()))
+    [x] = linked.run_links
+    assert isinstance(x, RunLink)
+    assert x.to_json() == {
+        "mlflow_run_id": "ml1",
+        "lineage_run_id": "a",
+        "job": "ns:train_a",
+        "basis": "dataset+time",
+        "detail": "read file:/data/features.parquet; MLflow run 2026-01-01T00:01:00+00:00 to "
+        "2026-01-01T00:09:00+00:00 inside OpenLineage run 2026-01-01T00:00:00+00:00 to "
+        "2026-01-01T00:10:00+00:00",
+        "citation": {"file": "openlineage/events.ndjson", "pointer": "", "sha256": SHA, "line": 1},
+    }
+
+
 def test_system_subgraph_holds_the_version_chain_and_its_evidence() -> None:
     graph = _serving_graph(served=cols("age:long"), expected=("age:long",))
     sub = system_subgraph(graph, "credit")
@@ -856,7 +1124,7 @@ def test_cli_text_tree(evidence_dir: Path) -> None:
         == f"""\
 breast-cancer-classifier@2  [in production: stage Production, alias champion]
   MLflow run {BC2_RUN} (bc-rf-200)
-    training run {TRAIN_JOB} run {TRAIN_RUN} COMPLETE
+    training run (linked by tag: OpenLineage run tag mlflow.run_id) {TRAIN_JOB} run {TRAIN_RUN} COMPLETE
       reads file:/data/clinical-ml/features/breast_cancer_features.parquet @ c4b097b838d7
         written by clinical-ml:breast_cancer_training_dag.feature_engineering run {FEATURES_RUN} COMPLETE
           reads file:/data/clinical-ml/raw/breast_cancer_raw.parquet @ 2cd5a56af804
@@ -881,6 +1149,9 @@ def test_cli_json(evidence_dir: Path) -> None:
     assert prov["version"] == "breast-cancer-classifier@2"
     assert prov["complete"] is True
     assert [r["run_id"] for r in prov["upstream_runs"]] == [INGEST_RETRY, FEATURES_RUN, TRAIN_RUN]
+    assert [r["link"] for r in prov["training_runs"]] == [
+        {"basis": "tag", "detail": "OpenLineage run tag mlflow.run_id"}
+    ]
     again = invoke(
         "lineage", "breast-cancer-classifier@2", "--format", "json", "--evidence", str(evidence_dir)
     )

@@ -523,6 +523,51 @@ class Unlinked:
     cite: Citation
 
 
+class LinkBasis(StrEnum):
+    """Why an OpenLineage run is taken for the run that trained a model, strongest first."""
+
+    TAG = "tag"
+    """A tag names the other run: ``mlflow.run_id`` on the OpenLineage run, or
+    ``openlineage.run_id`` on the MLflow run (``linking.*_run_tag``)."""
+    OUTPUT = "output"
+    """The OpenLineage run wrote the model: ``models:/<name>/<version>`` (or the logged model's
+    ``models:/m-<id>``), or the version's source or artifact location, as an output dataset."""
+    DATASET_TIME = "dataset+time"
+    """The OpenLineage run read every dataset the MLflow run logged as an input, and the MLflow
+    run started and ended inside the OpenLineage run; no other run matches as well."""
+
+
+LINK_BASES = (LinkBasis.TAG, LinkBasis.OUTPUT, LinkBasis.DATASET_TIME)
+"""The bases in the order they are preferred: the first one that applies to a run is its link."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunLink:
+    """An OpenLineage run linked to the MLflow run that trained a model version, and why."""
+
+    mlflow_run_id: str | None
+    """The MLflow run; None for an ``output`` link of a version with no MLflow run recorded."""
+    lineage_run_id: str
+    job: QualifiedName
+    """The OpenLineage run's job."""
+    basis: LinkBasis
+    detail: str
+    """What matched, in words: the tag, the model dataset written, the datasets and times."""
+    cite: Citation
+    """The OpenLineage run's record."""
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready form (the ``links`` of results.json and of the lineage command)."""
+        return {
+            "mlflow_run_id": self.mlflow_run_id,
+            "lineage_run_id": self.lineage_run_id,
+            "job": str(self.job),
+            "basis": str(self.basis),
+            "detail": self.detail,
+            "citation": self.cite.to_json(),
+        }
+
+
 @dataclass(frozen=True, slots=True)
 class Evidence:
     """Everything read from one evidence folder, validated and linked."""
@@ -543,6 +588,8 @@ class Evidence:
     reports: tuple[MonitoringReport, ...] = ()
     signoffs: tuple[SignOff, ...] = ()
     unlinked: tuple[Unlinked, ...] = ()
+    run_links: tuple[RunLink, ...] = ()
+    """MLflow run ↔ OpenLineage run links found by linking, each with its basis."""
     waivers: tuple[Waiver, ...] = ()
     allowed_signers: AllowedSigners | None = None
     """The trusted signers' file (``signatures.allowed_signers``), None when none is set."""

@@ -242,9 +242,14 @@ def graph_dot(graph: nx.MultiDiGraph, title: str) -> str:
             f'  {ids[node]} [label="{label}", shape={shape}, fillcolor="{fill}", '
             f'style="{",".join(styles)}", penwidth={penwidth}];'
         )
-    edges = sorted((ids[u], ids[v], data.get("kind", "")) for u, v, data in graph.edges(data=True))
-    for u, v, kind in dict.fromkeys(edges):
-        out.append(f"  {u} -> {v} [{EDGE_STYLES.get(kind, DEFAULT_EDGE)}];")
+    edges = sorted(
+        (ids[u], ids[v], data.get("kind", ""), data.get("basis", ""))
+        for u, v, data in graph.edges(data=True)
+    )
+    for u, v, kind, basis in dict.fromkeys(edges):
+        # An MLflow link says what it rests on (tag, output, dataset+time).
+        label = f', label="{basis}", fontsize=9' if basis else ""
+        out.append(f"  {u} -> {v} [{EDGE_STYLES.get(kind, DEFAULT_EDGE)}{label}];")
     out.extend(_legend(kinds_seen, failed_seen, production_seen))
     out.append("}")
     return "\n".join(out) + "\n"

@@ -9,7 +9,7 @@ monitored_by, signed_off_by, version_of, run_of, produced) and point the way dat
   ``dataset -read-> mlflow_run`` (MLflow dataset inputs, source URI mapped to OpenLineage
   naming), ``dataset_version -version_of-> dataset``;
 - ``run -run_of-> job``, ``run -run_of-> mlflow_run`` (the OpenLineage run records that MLflow
-  run), ``run -parent_of-> run`` (parent run facet: from parent to child);
+  run; ``basis`` on the edge: tag, output or dataset+time), ``run -parent_of-> run`` (parent run facet: from parent to child);
 - ``mlflow_run -produced-> logged_model -registered_as-> model_version``,
   ``mlflow_run -trained-> model_version``; a dataset named ``models:/<name>/<version>`` *is*
   the model version node, so training runs write it and serving runs read it;
@@ -40,7 +40,6 @@ import networkx as nx
 from mldossier.config import Config
 from mldossier.errors import InputError, Problem
 from mldossier.intake.linking import Index, is_production
-from mldossier.intake.naming import dataset_id_from_uri, model_uri, version_sort_key
 from mldossier.model import (
     DatasetUse,
     Evidence,
@@ -159,34 +158,10 @@ def model_refs(lineage: LineageGraph, dataset: QualifiedName) -> tuple[ModelVers
         return ()
     found = lineage.memo.model_refs.get(dataset.name)
     if found is None:
-        found = lineage.memo.model_refs[dataset.name] = _resolve_model_uri(lineage, dataset.name)
-    return found
-
-
-def _resolve_model_uri(lineage: LineageGraph, uri: str) -> tuple[ModelVersion, ...]:
-    parts = model_uri(uri)
-    if parts is None:
-        return ()
-    index = lineage.index
-    name, ref, alias = parts.name, parts.ref, parts.alias
-    if ref is None and alias is None:
-        # models:/m-<id>: an MLflow 3 logged model, registered as these versions.
-        return tuple(
-            sorted(
-                index.versions_by_logged_model.get(name, ()),
-                key=lambda v: (v.name, version_sort_key(v.version)),
-            )
+        found = lineage.memo.model_refs[dataset.name] = lineage.index.versions_of_model_uri(
+            dataset.name
         )
-    versions = index.versions.get(name, [])
-    if alias is not None:
-        model = index.systems.get(name)
-        number = model.aliases.get(alias) if model else None
-        return tuple([v for v in versions if v.version == number or alias in v.aliases][-1:])
-    assert ref is not None  # neither ref nor alias returned above
-    if f"{name}@{ref}" in index.version_by_key:
-        return (index.version_by_key[f"{name}@{ref}"],)
-    # models:/<name>/<stage>: MLflow serves the latest version in that stage.
-    return tuple([v for v in versions if (v.stage or "").lower() == ref.lower()][-1:])
+    return found
 
 
 # ---------------------------------------------------------------- building
@@ -253,14 +228,11 @@ class _Builder:
         # After the OpenLineage runs, so MLflow inputs can join the datasets they name.
         for mrun in ev.mlflow_runs:
             self.mlflow_run(mrun)
-        # OpenLineage run <-> MLflow run, by either tag convention.
-        for mrun in ev.mlflow_runs:
-            for ol in index.lineage_runs_of(mrun.run_id):
-                self.edge(f"run:{ol.run_id}", f"mlflow_run:{mrun.run_id}", "run_of")
-        for run in ev.lineage_runs:
-            if run.mlflow_run_id:
-                target = self.mlflow_node(run.mlflow_run_id)
-                self.edge(f"run:{run.run_id}", target, "run_of")
+        # OpenLineage run <-> MLflow run, on the basis linking found (tag, output, dataset+time).
+        for link in index.run_links():
+            if link.mlflow_run_id:
+                target = self.mlflow_node(link.mlflow_run_id)
+                self.edge(f"run:{link.lineage_run_id}", target, "run_of", basis=str(link.basis))
         self.reports_and_signoffs()
 
     def registry(self) -> None:
@@ -378,24 +350,9 @@ class _Builder:
 
     def mlflow_dataset(self, item: RunDatasetInput) -> QualifiedName:
         """The OpenLineage dataset an MLflow dataset input is, by its source URI."""
-        uri = item.source_uri or next(
-            (item.source[k] for k in ("uri", "url", "path") if isinstance(item.source.get(k), str)),
-            None,
-        )
-        mapped = dataset_id_from_uri(uri) if uri else None
-        if mapped is None:
-            # No storage location (e.g. an in-memory or library dataset): MLflow's own name.
-            return QualifiedName("mlflow", item.name)
-
-        def known(d: QualifiedName) -> bool:
-            return (d.namespace, d.name) in self.ds_info or d in self.index.datasets
-
-        if not known(mapped) and mapped.namespace != "file":
-            # Producers differ on a leading slash in object-store keys; join either form.
-            alternative = QualifiedName(mapped.namespace, mapped.name.lstrip("/"))
-            if known(alternative):
-                return alternative
-        return mapped
+        mapped = self.index.dataset_of_input(item)
+        # No storage location (e.g. an in-memory or library dataset): MLflow's own name.
+        return mapped if mapped is not None else QualifiedName("mlflow", item.name)
 
     def dataset_info(self, dataset: QualifiedName) -> tuple[str, tuple[ModelVersion, ...]]:
         """The node of a dataset (a model version for ``models:/``) and the versions it is."""

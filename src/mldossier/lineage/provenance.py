@@ -7,6 +7,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from mldossier.intake.linking import ambiguity
 from mldossier.lineage.graph import LineageGraph
 from mldossier.lineage.runs import (
     FAILED_STATES,
@@ -14,12 +15,21 @@ from mldossier.lineage.runs import (
     run_json,
     run_order,
     superseded,
-    training_runs_of,
+    training_links_of,
     unique_cites,
     use_json,
     writers_of,
 )
-from mldossier.model import Citation, DatasetUse, LineageRun, MlflowRun, ModelVersion, QualifiedName
+from mldossier.model import (
+    LINK_BASES,
+    Citation,
+    DatasetUse,
+    LineageRun,
+    MlflowRun,
+    ModelVersion,
+    QualifiedName,
+    RunLink,
+)
 
 
 @dataclass(frozen=True)
@@ -29,8 +39,10 @@ class Provenance:
     version_key: str
     mlflow_run_id: str | None
     training_runs: tuple[LineageRun, ...]
-    """OpenLineage runs that trained it: linked to its MLflow run by tag, or that wrote
-    ``models:/<name>/<version>`` (or its logged model ``models:/m-...``)."""
+    """OpenLineage runs that trained it: linked to its MLflow run (by tag, output or
+    dataset+time), or, with no MLflow run linked, that wrote its model."""
+    training_links: tuple[RunLink, ...]
+    """How each training run is linked, in the same order: its basis and what matched."""
     upstream_runs: tuple[LineageRun, ...]
     """Every OpenLineage run upstream of the version (training runs included), writers first."""
     input_datasets: tuple[DatasetUse, ...]
@@ -44,6 +56,12 @@ class Provenance:
     citations: tuple[Citation, ...]
 
     @property
+    def linked_by(self) -> str:
+        """The bases of the training runs' links in words, strongest first ("" with none)."""
+        bases = {x.basis for x in self.training_links}
+        return " and ".join(str(b) for b in LINK_BASES if b in bases)
+
+    @property
     def complete(self) -> bool:
         """True when nothing is missing from the chain."""
         return not self.gaps
@@ -54,7 +72,10 @@ class Provenance:
             "version": self.version_key,
             "mlflow_run_id": self.mlflow_run_id,
             "complete": self.complete,
-            "training_runs": [run_json(r) for r in self.training_runs],
+            "training_runs": [
+                {**run_json(r), "link": {"basis": str(x.basis), "detail": x.detail}}
+                for r, x in zip(self.training_runs, self.training_links, strict=True)
+            ],
             "upstream_runs": [run_json(r) for r in self.upstream_runs],
             "input_datasets": [use_json(u) for u in self.input_datasets],
             "root_datasets": [str(d) for d in self.root_datasets],
@@ -83,7 +104,8 @@ def _provenance(lineage: LineageGraph, version: ModelVersion) -> Provenance:
         gaps.append(f"MLflow run {run_id} is not in the MLflow export")
     else:
         cites.append(mrun.cite)
-    training = training_runs_of(lineage, version)
+    links = training_links_of(lineage, version)
+    training = [lineage.index.lineage_runs[x.lineage_run_id] for x in links]
     if not training:
         gaps.append(_no_training_gap(lineage, version, run_id))
     inputs: dict[QualifiedName, DatasetUse] = {}
@@ -113,6 +135,7 @@ def _provenance(lineage: LineageGraph, version: ModelVersion) -> Provenance:
         version_key=version.key,
         mlflow_run_id=run_id,
         training_runs=tuple(training),
+        training_links=tuple(links),
         upstream_runs=tuple(upstream),
         input_datasets=tuple(inputs[d] for d in sorted(inputs)),
         root_datasets=tuple(sorted(trace.roots)),
@@ -127,9 +150,13 @@ def _no_training_gap(lineage: LineageGraph, version: ModelVersion, run_id: str |
     if not run_id:
         return f"no OpenLineage run wrote models:/{version.name}/{version.version}"
     linking = lineage.config.linking
+    matches = lineage.index.ambiguous_links_of(run_id)
+    if matches:
+        return ambiguity(run_id, matches, lineage.config)
     return (
-        f"MLflow run {run_id} has no OpenLineage training run (tag "
-        f"{linking.openlineage_mlflow_run_tag} or {linking.mlflow_openlineage_run_tag})"
+        f"MLflow run {run_id} has no OpenLineage training run (no tag "
+        f"{linking.openlineage_mlflow_run_tag} or {linking.mlflow_openlineage_run_tag}, no run "
+        "that wrote the model, none that read its datasets while it ran)"
     )
 
 

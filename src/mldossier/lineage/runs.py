@@ -13,7 +13,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mldossier.lineage.graph import Key, LineageGraph
-from mldossier.model import Citation, DatasetUse, LineageRun, MlflowRun, ModelVersion
+from mldossier.model import (
+    Citation,
+    DatasetUse,
+    LineageRun,
+    MlflowRun,
+    ModelVersion,
+    RunLink,
+)
 
 FAILED_STATES = frozenset({"FAIL", "ABORT"})
 SERVING_JOB_TYPES = frozenset(
@@ -101,16 +108,18 @@ def serving_runs_of(lineage: LineageGraph, version: ModelVersion) -> list[Lineag
     return sorted(runs.values(), key=run_order)
 
 
+def training_links_of(lineage: LineageGraph, version: ModelVersion) -> list[RunLink]:
+    """How the OpenLineage runs that trained the version are linked to it, in run order:
+    to its MLflow run by tag, output or dataset+time, else as writers of its model."""
+    links = lineage.index.training_links_of(version)
+    runs = lineage.index.lineage_runs
+    return sorted(links, key=lambda x: run_order(runs[x.lineage_run_id]))
+
+
 def training_runs_of(lineage: LineageGraph, version: ModelVersion) -> list[LineageRun]:
-    """OpenLineage runs that trained the version (by MLflow tag link or models:/ write)."""
-    found: dict[str, LineageRun] = {}
-    run_id = lineage.index.run_id_of(version)
-    if run_id:
-        for run in lineage.index.lineage_runs_of(run_id):
-            found[run.run_id] = run
-    for run in lineage.model_writers.get(version.key, ()):
-        found.setdefault(run.run_id, run)
-    return sorted(found.values(), key=run_order)
+    """OpenLineage runs that trained the version (:func:`training_links_of`), in run order."""
+    runs = lineage.index.lineage_runs
+    return [runs[x.lineage_run_id] for x in training_links_of(lineage, version)]
 
 
 def mlflow_inputs(lineage: LineageGraph, run_id: str | None) -> list[DatasetUse]:

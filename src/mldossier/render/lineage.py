@@ -104,6 +104,8 @@ def portable_graph(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
         data = {"kind": str(attrs.get("kind", key))}
         if isinstance(attrs.get("version"), str):
             data["version"] = attrs["version"]
+        if isinstance(attrs.get("basis"), str):
+            data["basis"] = attrs["basis"]
         out.add_edge(u, v, key=key, **data)
     return out
 
@@ -121,8 +123,9 @@ def provenance_text(graph: LineageGraph, version: ModelVersion) -> str:
         lines.append(f"  MLflow run {prov.mlflow_run_id}{name}{missing}")
     depth = 2 if prov.mlflow_run_id else 1
     shown: set[str] = set()
-    for run in prov.training_runs:
-        _run_tree(graph, run, depth, "training run", lines, shown)
+    for run, link in zip(prov.training_runs, prov.training_links, strict=True):
+        role = f"training run (linked by {link.basis}: {link.detail})"
+        _run_tree(graph, run, depth, role, lines, shown)
     trained_on = {u.dataset for r in prov.training_runs for u in r.inputs}
     for use in mlflow_inputs(graph, prov.mlflow_run_id):
         if use.dataset in trained_on:

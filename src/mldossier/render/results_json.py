@@ -211,6 +211,7 @@ def to_json(results: Results, *, verdicts: bool = True) -> dict[str, Any]:
             {"kind": u.kind, "key": u.key, "reason": u.reason, "citation": u.cite.to_json()}
             for u in evidence.unlinked
         ],
+        "links": [x.to_json() for x in evidence.run_links],
         "findings": [
             {
                 "cause": g.cause,

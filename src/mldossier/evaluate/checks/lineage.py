@@ -15,7 +15,7 @@ from mldossier.evaluate.checks.registry import (
     check,
 )
 from mldossier.intake.linking import is_production
-from mldossier.lineage.provenance import provenance
+from mldossier.lineage.provenance import Provenance, provenance
 from mldossier.lineage.runs import serving_runs_of
 from mldossier.lineage.skew import skew
 from mldossier.model import Citation
@@ -37,7 +37,7 @@ def training_lineage_complete(
         inputs = not any("records no input datasets" in g for g in prov.gaps)
         return Outcome(
             NOT_EVIDENCED if inputs else context.missing("openlineage"),
-            tuple(prov.gaps),
+            (*prov.gaps, _linked(prov)),
             tuple(prov.citations),
             "emit the schema and datasetVersion facets on the training run's inputs",
             cause=f"lineage:facets:{version.key}",
@@ -49,8 +49,17 @@ def training_lineage_complete(
             f"MLflow run {prov.mlflow_run_id} → {len(prov.training_runs)} "
             f"training run(s) → {len(prov.input_datasets)} input dataset(s); "
             f"root datasets: {roots}",
+            _linked(prov),
         ),
         tuple(prov.citations),
+    )
+
+
+def _linked(prov: Provenance) -> str:
+    """What the link from the version to its training runs rests on, one run per clause."""
+    return "training run link: " + "; ".join(
+        f"{x.job.name} run {x.lineage_run_id} by {x.basis} ({x.detail})"
+        for x in prov.training_links
     )
 
 
@@ -69,7 +78,7 @@ def _no_training_run(
         tuple(gaps) or (f"no OpenLineage training run is recorded for {key}",),
         tuple(cites),
         "emit OpenLineage events for the training job and tag the runs "
-        "(mlflow.run_id / openlineage.run_id)",
+        "(mlflow.run_id / openlineage.run_id; docs/formats.md, Linking conventions)",
         cause=f"lineage:no-training-run:{key}",
     )
 
@@ -102,7 +111,10 @@ def datasets_pinned(subject: Subject, context: CheckContext, params: dict[str, A
         )
     return Outcome(
         NO_EXCEPTION,
-        tuple(f"{u.dataset} at version {u.version}" for u in prov.input_datasets),
+        (
+            *(f"{u.dataset} at version {u.version}" for u in prov.input_datasets),
+            _linked(prov),
+        ),
         tuple(u.cite for u in prov.input_datasets),
     )
 
@@ -178,7 +190,10 @@ def failed_runs_surfaced(
         )
     return Outcome(
         NO_EXCEPTION,
-        (f"{len(prov.upstream_runs)} upstream run(s), none left failed",),
+        (
+            f"{len(prov.upstream_runs)} upstream run(s), none left failed",
+            *([_linked(prov)] if prov.training_links else []),
+        ),
         tuple(r.cite for r in prov.upstream_runs[:20]),
     )
 
@@ -261,6 +276,7 @@ def logging_evidence_present(
     if prov.training_runs:
         events = sum(len(r.events) for r in prov.training_runs)
         reasons.append(f"{events} lineage event(s) logged for training")
+        reasons.append(_linked(prov))
         cites += [r.cite for r in prov.training_runs]
     else:
         return _no_training_run(
