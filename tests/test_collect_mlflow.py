@@ -432,24 +432,188 @@ def test_403_says_what_is_missing(tmp_path: Path) -> None:
     assert_untouched(out, content)
 
 
-def test_404_names_the_url_and_the_servers_message(tmp_path: Path) -> None:
-    def missing_model(handler: BaseHTTPRequestHandler) -> Answer:
-        if handler.path.startswith(f"{API}/registered-models/get"):
-            return 404, {}, (REST / "error_registered_models_get_missing.json").read_bytes()
-        return replay(handler)
+def test_404_on_the_first_call_names_the_url_and_the_servers_message(tmp_path: Path) -> None:
+    # The first call is the registry itself: a 404 there is a wrong URL, not one lost object.
+    def no_registry(handler: BaseHTTPRequestHandler) -> Answer:
+        return 404, {}, (REST / "error_registered_models_get_missing.json").read_bytes()
 
     out = tmp_path / "mlflow"
     content = old_collection(out)
-    with local_server(missing_model) as (url, server):
+    with local_server(no_registry) as (url, server):
         result = run("mlflow", "--tracking-uri", url, "--out", str(out))
     assert result.exit_code == 2
     assert result.stderr == (
-        f"mldossier: GET {url}{API}/registered-models/get?name=breast-cancer-classifier -> "
+        f"mldossier: GET {url}{API}/registered-models/search?max_results=100 -> "
         "404 Not Found: RESOURCE_DOES_NOT_EXIST: Registered Model with name=does-not-exist "
         "not found (check that the URL is the MLflow server's base URL, and that the object "
         "still exists)\n"
     )
-    assert sum("registered-models/get" in path for _, path, _ in server.requests) == 1
+    assert len(server.requests) == 1
+    assert_untouched(out, content)
+
+
+PURGED_RUN = "da3a687298b540b5bda2d5c88308f3e1"
+"""The run of breast-cancer-classifier@2 (in production) in the replayed bodies."""
+BROKEN_MODEL = "m-8199f4b839354685864eef747939cb1e"
+"""A production version's logged model whose MLmodel the replayed server cannot read."""
+
+
+def dangling(handler: BaseHTTPRequestHandler) -> Answer:
+    """The replayed server after ``mlflow gc`` purged a run and an artifact store lost a file."""
+    if handler.path == f"{API}/runs/get?run_id={PURGED_RUN}":
+        body = {
+            "error_code": "RESOURCE_DOES_NOT_EXIST",
+            "message": f"Run with id={PURGED_RUN} not found",
+        }
+        return 404, {}, json.dumps(body).encode()
+    if f"/logged-models/{BROKEN_MODEL}/artifacts/" in handler.path:
+        body = {"error_code": "INTERNAL_ERROR", "message": "The artifact could not be read"}
+        return 500, {}, json.dumps(body).encode()
+    return replay(handler)
+
+
+def test_a_purged_run_and_an_unreadable_mlmodel_are_unavailable_the_rest_collected(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "mlflow"
+    with local_server(dangling) as (url, server):
+        result = run("mlflow", "--tracking-uri", url, "--out", str(out), *fast())
+    assert result.exit_code == 0, result.output
+    run_url = f"{url}{API}/runs/get?run_id={PURGED_RUN}"
+    mlmodel_url = (
+        f"{url}/ajax-api/2.0/mlflow/logged-models/{BROKEN_MODEL}/artifacts/files"
+        "?artifact_file_path=MLmodel"
+    )
+    assert result.stderr == (
+        f"warning: GET {run_url} -> 404 Not Found: RESOURCE_DOES_NOT_EXIST: Run with "
+        f"id={PURGED_RUN} not found (run {PURGED_RUN} is unavailable; recorded in "
+        "collection-log.json, the collection goes on)\n"
+        f"warning: GET {mlmodel_url} -> 500 Internal Server Error: INTERNAL_ERROR: The "
+        f"artifact could not be read (MLmodel models:/{BROKEN_MODEL}/MLmodel is unavailable; "
+        "recorded in collection-log.json, the collection goes on)\n"
+    )
+    assert result.stdout == (
+        "Collected 3 registered model(s), 7 version(s) (3 in production), 7 logged model(s), "
+        "6 run(s), 3 experiment(s) and 2 MLmodel file(s) in 30 calls (2 unavailable) into "
+        f"{out} (see collection-log.json)\n"
+    )
+    # A 404 is not retried; a 500 is, up to --max-tries.
+    paths = [path for _, path, _ in server.requests]
+    assert paths.count(f"{API}/runs/get?run_id={PURGED_RUN}") == 1
+    assert sum(f"/logged-models/{BROKEN_MODEL}/artifacts/" in p for p in paths) == 2
+    assert not (out / f"runs_get__{PURGED_RUN}.json").exists()
+    assert not (out / "artifacts" / BROKEN_MODEL).exists()
+
+    log = json.loads((out / LOG_NAME).read_text("utf-8"))
+    assert log["counts"]["unavailable"] == 2
+    gaps = [c for c in log["calls"] if "unavailable" in c]
+    for gap in gaps:
+        assert gap.pop("retrieved").endswith("Z")
+    body = json.dumps(
+        {"error_code": "RESOURCE_DOES_NOT_EXIST", "message": f"Run with id={PURGED_RUN} not found"}
+    ).encode()
+    assert gaps[0] == {
+        "method": "GET",
+        "url": run_url,
+        "redirected_from": [],
+        "query": {"run_id": PURGED_RUN},
+        "status": 404,
+        "tries": 1,
+        "content_type": "application/json",
+        "sha256": hashlib.sha256(body).hexdigest(),
+        "size": len(body),
+        "file": None,
+        "unavailable": {
+            "object": "run",
+            "id": PURGED_RUN,
+            "model_versions": ["breast-cancer-classifier@2"],
+            "message": f"RESOURCE_DOES_NOT_EXIST: Run with id={PURGED_RUN} not found",
+        },
+    }
+    assert (gaps[1]["status"], gaps[1]["tries"], gaps[1]["unavailable"]) == (
+        500,
+        2,
+        {
+            "object": "mlmodel",
+            "id": f"models:/{BROKEN_MODEL}/MLmodel",
+            "model_versions": ["diabetes-progression-regressor@2"],
+            "message": "INTERNAL_ERROR: The artifact could not be read",
+        },
+    )
+
+    evidence = read_collection(out)
+    assert evidence.export_errors == ()
+    assert [(u.kind, u.id, u.versions, u.code) for u in evidence.unavailable] == [
+        ("run", PURGED_RUN, ("breast-cancer-classifier@2",), "HTTP 404"),
+        (
+            "mlmodel",
+            f"models:/{BROKEN_MODEL}/MLmodel",
+            ("diabetes-progression-regressor@2",),
+            "HTTP 500",
+        ),
+    ]
+    assert {u.cite.pointer for u in evidence.unavailable} == {
+        f"/calls/{log['calls'].index(g)}" for g in log["calls"] if "unavailable" in g
+    }
+
+
+def test_a_failed_search_page_is_unavailable_and_an_export_error(tmp_path: Path) -> None:
+    def no_experiments(handler: BaseHTTPRequestHandler) -> Answer:
+        if handler.path.startswith(f"{API}/experiments/search"):
+            return 400, {}, b'{"error_code": "INVALID_PARAMETER_VALUE", "message": "no"}'
+        return replay(handler)
+
+    out = tmp_path / "mlflow"
+    with local_server(no_experiments) as (url, _):
+        result = run("mlflow", "--tracking-uri", url, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        f"warning: GET {url}{API}/experiments/search?view_type=ALL&max_results=100 -> 400 Bad "
+        "Request: INVALID_PARAMETER_VALUE: no (experiments/search page 1 is unavailable; "
+        "recorded in collection-log.json, the collection goes on)\n"
+    )
+    (gap,) = [c for c in json.loads((out / LOG_NAME).read_text())["calls"] if c["status"] != 200]
+    assert gap["unavailable"] == {
+        "object": "search_page",
+        "id": "experiments/search page 1",
+        "model_versions": [],
+        "message": "INVALID_PARAMETER_VALUE: no",
+    }
+    # What the page would have held is unknown: not a gap of known versions, a failed call.
+    evidence = read_collection(out)
+    assert evidence.unavailable == ()
+    assert [(e.code, e.message) for e in evidence.export_errors] == [
+        ("HTTP 400", f"GET {url}{API}/experiments/search?view_type=ALL&max_results=100")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("status", "fix"),
+    [
+        (401, "set MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME/PASSWORD"),
+        (429, "after 2 tries; the server is failing; try again later"),
+        (503, "after 2 tries; the server is failing; try again later"),
+    ],
+)
+def test_what_stops_the_collection_even_after_the_first_call(
+    tmp_path: Path, status: int, fix: str
+) -> None:
+    # Refused credentials, rate limiting, a server down: no later call would fare better.
+    def refuses_runs(handler: BaseHTTPRequestHandler) -> Answer:
+        if handler.path.startswith(f"{API}/runs/get"):
+            return status, {}, b""
+        return replay(handler)
+
+    out = tmp_path / "mlflow"
+    content = old_collection(out)
+    with local_server(refuses_runs) as (url, _):
+        result = run("mlflow", "--tracking-uri", url, "--out", str(out), *fast())
+    assert result.exit_code == 2
+    phrase = {401: "Unauthorized", 429: "Too Many Requests", 503: "Service Unavailable"}[status]
+    assert result.stderr == (
+        f"mldossier: GET {url}{API}/runs/get?run_id=0c420392191248f0b715bc938040629b -> "
+        f"{status} {phrase} ({fix})\n"
+    )
     assert_untouched(out, content)
 
 
