@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import DEMO_EVIDENCE, REPO
-from factories import MINI_CATALOG, prompt_responses, write_responses
+from factories import GAPS_CATALOG, MINI_CATALOG, prompt_responses, write_responses
 from jsonschema import Draft202012Validator
 
 from mldossier.cli import main
@@ -718,32 +718,6 @@ def test_check_summary_lines_add_up_to_each_framework(
             for status, number in counts(row).items():
                 total[status] = total.get(status, 0) + number
         assert total == counts(head), block
-
-
-GAPS_CATALOG = """catalog:
-  id: gaps
-  title: Metrics and signature
-  framework: Internal
-  version: "1"
-controls:
-  - id: GAP-1
-    title: Evaluation metrics logged
-    reference: "CC8.1"
-    requirement: The training run logged evaluation metrics.
-    applies_to: {subject: version, stage: production}
-    checks: [{check: evaluation_metrics_logged}]
-    severity: low
-    mode: automated
-  - id: GAP-2
-    title: Signature recorded
-    reference: "CC7.1"
-    requirement: The version's model signature is recorded.
-    applies_to: {subject: version, stage: production}
-    checks: [{check: signature_present}]
-    severity: low
-    mode: automated
-"""
-"""Two version controls that pass on the demo's complete system, credit-default-scorer@3."""
 
 
 def make_unavailable(

@@ -34,8 +34,9 @@ from click.testing import CliRunner, Result
 from conftest import SAMPLES
 from factories import COLLECTION_OWN_FIX as OWN_FIX
 from factories import COLLECTION_REPLACE_FIX as REPLACE_FIX
-from factories import read_collection
+from factories import GAPS_CATALOG, read_collection
 
+from mldossier.cli import main
 from mldossier.cli.collect import collect
 from mldossier.cli.common import Context
 from mldossier.collect import LOG_NAME, safe_name
@@ -922,13 +923,13 @@ def _need_mlflow() -> None:
         pytest.skip("mlflow is not installed (pip install -e '.[test]')")
 
 
-@pytest.fixture(scope="module")
-def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """A real ``mlflow server`` on a sqlite store, with a registry built by MLflow's client."""
-    _need_mlflow()
-    root = tmp_path_factory.mktemp("mlflow-server")
+@contextmanager
+def started_mlflow_server(root: Path) -> Iterator[dict[str, Any]]:
+    """``mlflow server`` on a sqlite store in ``root``, artifacts proxied into
+    ``root/artifacts``; its URL, backend store URI and artifact root."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
+    backend = f"sqlite:///{root / 'mlflow.db'}"
     env = {k: v for k, v in os.environ.items() if k not in ENV_NAMES}
     env.update(NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost")
     log = open(root / "server.log", "wb")  # noqa: SIM115 - closed at teardown
@@ -939,7 +940,7 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
             "mlflow",
             "server",
             "--backend-store-uri",
-            f"sqlite:///{root / 'mlflow.db'}",
+            backend,
             "--artifacts-destination",
             str(root / "artifacts"),
             "--host",
@@ -970,7 +971,7 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
                     + (root / "server.log").read_text("utf-8", "replace")[-3000:]
                 )
             time.sleep(0.3)
-        yield {"url": url, **_register(url)}
+        yield {"url": url, "backend": backend, "artifacts": root / "artifacts", "env": env}
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -981,8 +982,17 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
         log.close()
 
 
-def _register(url: str) -> dict[str, Any]:
-    """Models, versions, tags, aliases and stages, made with MLflow's own client."""
+@pytest.fixture(scope="module")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A real ``mlflow server`` on a sqlite store, with a registry built by MLflow's client."""
+    _need_mlflow()
+    with started_mlflow_server(tmp_path_factory.mktemp("mlflow-server")) as server:
+        yield {"url": server["url"], **_register(server["url"])}
+
+
+def _register(url: str, build: Callable[..., dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Models, versions, tags, aliases and stages, made with MLflow's own client (by
+    ``build``, :func:`_build_registry` unless told)."""
     import warnings
 
     import mlflow
@@ -1006,7 +1016,8 @@ def _register(url: str) -> dict[str, Any]:
         # Stage transitions are deprecated since MLflow 2.9 but still work and still matter.
         warnings.simplefilter("ignore")
         try:
-            return _build_registry(mlflow, MlflowClient(url), Echo, infer_signature, pd)
+            build = build or _build_registry
+            return build(mlflow, MlflowClient(url), Echo, infer_signature, pd)
         finally:
             mlflow.set_tracking_uri(previous)
 
@@ -1155,3 +1166,130 @@ def test_collects_a_real_mlflow_server(mlflow_server: dict[str, Any], tmp_path: 
     assert set(signatures) == {champion_model, legacy_run}
     assert [c.name for c in signatures[champion_model].inputs] == ["income"]
     assert [c.name for c in signatures[legacy_run].inputs] == ["income"]
+
+
+def _build_dangling_registry(
+    mlflow: Any, client: Any, echo: type, infer_signature: Any, pd: Any
+) -> dict[str, Any]:
+    """Two production versions: one from a logged model whose run is then deleted, one
+    from a run's artifacts (MLflow 2 style), both with metrics."""
+    signature = infer_signature(pd.DataFrame({"income": [1.0]}), pd.DataFrame({"y": [1]}))
+    mlflow.set_experiment("dangling")
+    with mlflow.start_run() as doomed:
+        mlflow.log_metric("auc", 0.91)
+        logged = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=echo(),
+            signature=signature,
+            pip_requirements=["mlflow==3.17.2"],
+        )
+    client.create_registered_model("credit-scorer")
+    mlflow.register_model(logged.model_uri, "credit-scorer")
+    client.set_registered_model_alias("credit-scorer", "champion", "1")
+    with mlflow.start_run() as legacy:
+        mlflow.log_metric("auc", 0.88)
+        mlflow.log_text(MLMODEL_V2_STYLE.format(run_id=legacy.info.run_id), "model/MLmodel")
+    client.create_registered_model("legacy-scorer")
+    client.create_model_version(
+        "legacy-scorer", f"runs:/{legacy.info.run_id}/model", run_id=legacy.info.run_id
+    )
+    client.transition_model_version_stage("legacy-scorer", "1", "Production")
+    client.delete_run(doomed.info.run_id)
+    return {"doomed": doomed.info.run_id, "legacy": legacy.info.run_id, "model": logged.model_id}
+
+
+@pytest.mark.slow
+def test_a_purged_run_and_a_broken_artifact_on_a_real_server(tmp_path: Path) -> None:
+    _need_mlflow()
+    (tmp_path / "server").mkdir()
+    evidence = tmp_path / "evidence"
+    out = evidence / "mlflow"
+    with started_mlflow_server(tmp_path / "server") as server:
+        url = server["url"]
+        made = _register(url, _build_dangling_registry)
+        doomed, legacy = made["doomed"], made["legacy"]
+        # The run is purged from the server's own store, as an operator does it.
+        gc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "mlflow",
+                "gc",
+                "--backend-store-uri",
+                server["backend"],
+                "--run-ids",
+                doomed,
+                "--tracking-uri",
+                url,
+            ],
+            env=server["env"],
+            cwd=tmp_path / "server",
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert gc.returncode == 0, gc.stderr[-3000:]
+        # The artifact store loses the legacy version's MLmodel.
+        (mlmodel,) = server["artifacts"].glob(f"*/{legacy}/artifacts/model/MLmodel")
+        stored = mlmodel.relative_to(server["artifacts"]).as_posix()
+        mlmodel.unlink()
+        result = run(
+            "mlflow", "--tracking-uri", url, "--out", str(out), "--max-tries", "2", "--backoff", "0"
+        )
+    assert result.exit_code == 0, result.output
+    log = json.loads((out / LOG_NAME).read_text("utf-8"))
+    gaps = {c["unavailable"]["object"]: c for c in log["calls"] if "unavailable" in c}
+    assert sorted(gaps) == ["mlmodel", "run"]
+    purged, broken = gaps["run"], gaps["mlmodel"]
+    assert purged["status"] == 404
+    assert purged["unavailable"] == {
+        "object": "run",
+        "id": doomed,
+        "model_versions": ["credit-scorer@1"],
+        "message": f"RESOURCE_DOES_NOT_EXIST: Run with id={doomed} not found",
+    }
+    assert broken["status"] == 404
+    assert broken["unavailable"] == {
+        "object": "mlmodel",
+        "id": f"runs:/{legacy}/model/MLmodel",
+        "model_versions": ["legacy-scorer@1"],
+        "message": f"RESOURCE_DOES_NOT_EXIST: No such artifact: '{stored}'",
+    }
+    assert result.stderr.count("warning: ") == 2
+    assert result.stdout.startswith(
+        "Collected 2 registered model(s), 2 version(s) (2 in production), 1 logged model(s), "
+        "1 run(s), 2 experiment(s) and 1 MLmodel file(s) in "
+    )
+    assert "(2 unavailable)" in result.stdout
+    # The logged model's own MLmodel is still there: only the run is gone.
+    assert (out / "artifacts" / made["model"] / "MLmodel").is_file()
+
+    catalog = tmp_path / "gaps.yaml"
+    catalog.write_text(GAPS_CATALOG)
+    config = tmp_path / "mldossier.yaml"
+    config.write_text("evidence: evidence\n")
+    results = tmp_path / "r.json"
+    checked = CliRunner().invoke(
+        main,
+        ["--config", str(config), "check", "--controls", str(catalog), "--json", str(results)],
+    )
+    # The gaps are not_evidenced, which does not fail the default gate; nothing passes.
+    assert checked.exit_code == 0, checked.stdout
+    verdicts = {(r["control"], r["subject"]): r for r in json.loads(results.read_text())["results"]}
+    log_sha = hashlib.sha256((out / LOG_NAME).read_bytes()).hexdigest()
+    for control, subject, entry in [
+        ("GAP-1", "credit-scorer@1", purged),
+        ("GAP-2", "legacy-scorer@1", broken),
+    ]:
+        verdict = verdicts[(control, subject)]
+        assert verdict["status"] == "not_evidenced", (control, verdict)
+        cite = {
+            "file": "mlflow/collection-log.json",
+            "pointer": f"/calls/{log['calls'].index(entry)}",
+            "sha256": log_sha,
+        }
+        assert cite in verdict["citations"], (control, verdict["citations"])
+        assert entry["url"] in verdict["reasons"][0]
+    # The other two verdicts pass on what was collected.
+    assert verdicts[("GAP-2", "credit-scorer@1")]["status"] == "no_exception"
+    assert verdicts[("GAP-1", "legacy-scorer@1")]["status"] == "no_exception"

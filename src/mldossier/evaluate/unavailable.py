@@ -5,8 +5,10 @@ server could not read as *unavailable*, with the model versions that needed it
 (:class:`~mldossier.model.Unavailable`). Nothing passes on nothing: each check of such a
 version that reads that kind of record (:data:`NEEDS`) is at least ``not_evidenced``, with the
 server's answer as its reason and the log entry (file, JSON Pointer, SHA-256) among its
-citations and its cause (findings group by it); a check that found an exception in what was
-collected keeps it, and says what is missing besides; a not-applicable check stays as it is. An object that came into the folder some other way after all (a
+citations and its cause (findings group by it). A check that found an exception in what was
+collected keeps it, and says what is missing besides, unless the exception is only an
+absence the missing record could fill (no metrics logged, no training run found:
+:data:`ABSENCE_CHECKS`, :data:`ABSENCE_CAUSES`); a not-applicable check stays as it is. An object that came into the folder some other way after all (a
 ``runs/search`` page, an MLmodel copied by hand) is not missing.
 """
 
@@ -33,6 +35,12 @@ NEEDS: dict[str, frozenset[str]] = {
 """Check -> the kinds of unavailable object it reads: the approval the run's author (for
 segregation of duties), the metrics the run and logged model, the signature the MLmodel,
 the lineage checks the run and logged model that tie a version to its training run."""
+ABSENCE_CHECKS = frozenset({"evaluation_metrics_logged"})
+"""Checks whose every exception is an absence (no metrics, a required metric missing): with
+the record that would hold it unavailable, the absence is not established."""
+ABSENCE_CAUSES = ("lineage:no-training-run:", "lineage:no-inputs:")
+"""Causes of lineage exceptions that are an absence (no training run found, no inputs): the
+unavailable run or logged model may be the link that would have found them."""
 WORSE: frozenset[Status] = frozenset({Status.ERROR, Status.EXCEPTION, Status.FORMAL_NONCONFORMITY})
 """Statuses an unavailable object leaves as they are, adding its reason and citation: what
 was collected already contradicts the control."""
@@ -64,8 +72,10 @@ def gaps_of(check: str, subject: Subject, context: CheckContext) -> list[Unavail
     ]
 
 
-def with_gaps(outcome: Outcome, gaps: list[Unavailable]) -> Outcome:
-    """``outcome`` with what the export could not get: ``not_evidenced`` unless it found worse."""
+def with_gaps(check: str, outcome: Outcome, gaps: list[Unavailable]) -> Outcome:
+    """``outcome`` of ``check`` with what the export could not get: ``not_evidenced`` unless
+    what was collected shows worse on its own (an exception that is only an absence of what
+    the missing record would hold is not)."""
     if not gaps:
         return outcome
     said = tuple(
@@ -76,11 +86,15 @@ def with_gaps(outcome: Outcome, gaps: list[Unavailable]) -> Outcome:
     cites = tuple(dict.fromkeys((*outcome.citations, *(gap.cite for gap in gaps))))
     if outcome.status in UNTOUCHED:
         return outcome
-    if outcome.status in WORSE:
+    absence = outcome.status is Status.EXCEPTION and (
+        check in ABSENCE_CHECKS or outcome.cause.startswith(ABSENCE_CAUSES)
+    )
+    if outcome.status in WORSE and not absence:
         return replace(outcome, reasons=(*outcome.reasons, *said), citations=cites)
+    found = tuple(f"without it: {r}" for r in outcome.reasons) if absence else outcome.reasons
     return Outcome(
         Status.NOT_EVIDENCED,
-        (*said, *outcome.reasons),
+        (*said, *found),
         cites,
         FIX,
         cause=f"unavailable:{gaps[0].kind}:{gaps[0].id}",

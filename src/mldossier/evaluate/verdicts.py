@@ -473,7 +473,7 @@ def evaluate_control(control: Control, subject: Subject, context: CheckContext) 
             outcome = Outcome(
                 Status.ERROR, (f"check {ref.check} could not run: {type(exc).__name__}: {exc}",)
             )
-        outcome = with_gaps(outcome, gaps_of(ref.check, subject, context))
+        outcome = with_gaps(ref.check, outcome, gaps_of(ref.check, subject, context))
         outcomes.append(outcome)
         results.append(_check_result(ref.check, outcome))
     if control.signoff:
