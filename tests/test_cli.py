@@ -783,6 +783,8 @@ def test_an_unavailable_run_and_mlmodel_are_cited_not_evidenced_and_do_not_fail_
     ]
     code, stdout, stderr = run(*base, "validate", "--evidence", str(evidence))
     assert (code, sorted(stderr.splitlines())) == (0, sorted([*warnings, *DEMO_NAIVE_TIMES]))
+    assert "  unavailable in the export:      2 (see the warnings)" in stdout.splitlines()
+    assert "failed export calls" not in stdout
 
     # Not evidenced, citing the log entry; no failed export call, so the gate holds.
     code, stdout, stderr = run(*base, *checking)

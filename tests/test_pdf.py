@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -33,6 +34,7 @@ from mldossier.render.pdf import (
     URLRefused,
     matrix_tables,
     not_applicable_groups,
+    render_html,
     render_pdf,
     svg_width_pt,
 )
@@ -639,3 +641,31 @@ def test_files_not_read_and_export_errors_have_their_chapter(tmp_path: Path) -> 
     assert "HTTP 403" in text and "mlflow/runs/get" in text and "run_id=x" in text
     titles = [t for depth, t, _ in outline(out) if depth == 1]
     assert titles.index("Export errors and files not read") == titles.index("Sign-off") - 1
+
+
+def test_what_the_export_could_not_get_is_listed_with_the_export_errors(tmp_path: Path) -> None:
+    evidence = copy_samples(tmp_path / "evidence")
+    run_id = "da3a687298b540b5bda2d5c88308f3e1"
+    gap = {
+        "method": "GET",
+        "url": f"http://mlflow:5000/api/2.0/mlflow/runs/get?run_id={run_id}",
+        "status": 404,
+        "file": None,
+        "sha256": None,
+        "size": 0,
+        "unavailable": {
+            "object": "run",
+            "id": run_id,
+            "model_versions": ["breast-cancer-classifier@2"],
+            "message": f"RESOURCE_DOES_NOT_EXIST: Run with id={run_id} not found",
+        },
+    }
+    log = {"mldossier": "collection-log/v1", "collector": "mlflow", "calls": [gap]}
+    (evidence / "mlflow" / "collection-log.json").write_text(json.dumps(log))
+    dossier, _ = dossier_of(evidence)
+    html = render_html(dossier, report_id=REPORT_ID)
+    section = html[html.index('id="unavailable"') :]
+    section = section[: section.index("</table>")]
+    for shown in (f"MLflow run {run_id}", "breast-cancer-classifier@2", "HTTP 404"):
+        assert shown in section, shown
+    assert "Export errors and files not read" in html

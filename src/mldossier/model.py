@@ -136,6 +136,11 @@ class Unavailable:
         """``run 0c42...``, ``MLmodel models:/m-.../MLmodel``: the object in words."""
         return f"{UNAVAILABLE_WORDS.get(self.kind, self.kind)} {self.id}"
 
+    @property
+    def needed_by(self) -> str:
+        """The versions that needed it, as one line (``credit@1, credit@2``)."""
+        return ", ".join(self.versions)
+
 
 UNAVAILABLE_WORDS = {"run": "MLflow run", "logged_model": "logged model", "mlmodel": "MLmodel"}
 """:attr:`Unavailable.kind` in words."""

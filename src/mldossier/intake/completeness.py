@@ -60,7 +60,7 @@ def export_error_problem(error: ExportError, severity: str = "warning") -> Probl
 
 def unavailable_problem(gap: Unavailable) -> Problem:
     """The warning of one object the export could not get for known versions."""
-    versions = ", ".join(gap.versions) or "no model version"
+    versions = gap.needed_by or "no model version"
     message = (
         f"the export could not get {gap.label} (needed by {versions}): its call {gap.call} "
         f"answered {gap.code} ({gap.message})"
