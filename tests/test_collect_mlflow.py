@@ -588,6 +588,30 @@ def test_a_failed_search_page_is_unavailable_and_an_export_error(tmp_path: Path)
     ]
 
 
+def test_a_403_after_the_first_call_is_one_object_unavailable(tmp_path: Path) -> None:
+    # MLflow's auth grants per experiment: a registry reader may not read one training run.
+    def forbidden_run(handler: BaseHTTPRequestHandler) -> Answer:
+        if handler.path == f"{API}/runs/get?run_id={PURGED_RUN}":
+            return 403, {}, b'{"error_code": "PERMISSION_DENIED", "message": "Permission denied"}'
+        return replay(handler)
+
+    out = tmp_path / "mlflow"
+    with local_server(forbidden_run) as (url, _):
+        result = run("mlflow", "--tracking-uri", url, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        f"warning: GET {url}{API}/runs/get?run_id={PURGED_RUN} -> 403 Forbidden: "
+        f"PERMISSION_DENIED: Permission denied (run {PURGED_RUN} is unavailable; recorded in "
+        "collection-log.json, the collection goes on)\n"
+    )
+    (gap,) = read_collection(out).unavailable
+    assert (gap.kind, gap.code, gap.message) == (
+        "run",
+        "HTTP 403",
+        "PERMISSION_DENIED: Permission denied",
+    )
+
+
 @pytest.mark.parametrize(
     ("status", "fix"),
     [
