@@ -334,6 +334,33 @@ controls:
 """A one-control catalog whose control passes on the demo evidence."""
 
 
+GAPS_CATALOG = """catalog:
+  id: gaps
+  title: Metrics and signature
+  framework: Internal
+  version: "1"
+controls:
+  - id: GAP-1
+    title: Evaluation metrics logged
+    reference: "CC8.1"
+    requirement: The training run logged evaluation metrics.
+    applies_to: {subject: version, stage: production}
+    checks: [{check: evaluation_metrics_logged}]
+    severity: low
+    mode: automated
+  - id: GAP-2
+    title: Signature recorded
+    reference: "CC7.1"
+    requirement: The version's model signature is recorded.
+    applies_to: {subject: version, stage: production}
+    checks: [{check: signature_present}]
+    severity: low
+    mode: automated
+"""
+"""Two version controls, on what a version's run and MLmodel hold: both pass on the demo's
+complete system, credit-default-scorer@3."""
+
+
 # How a refused `collect --out` ends (issue 23): pinned once for both collectors.
 COLLECTION_OWN_FIX = (
     "(mldossier replaces --out as a whole: name a folder of the collection's own, such as "

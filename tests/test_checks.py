@@ -11,9 +11,17 @@ import pytest
 
 from mldossier.config import Config
 from mldossier.evaluate.checks import CheckContext, Outcome, Subject, combine, library
+from mldossier.evaluate.unavailable import with_gaps
 from mldossier.intake.linking import Index
 from mldossier.lineage.graph import build_graph
-from mldossier.model import Citation, Evidence, MonitoringReport, SignOff, SourceFile
+from mldossier.model import (
+    Citation,
+    Evidence,
+    MonitoringReport,
+    SignOff,
+    SourceFile,
+    Unavailable,
+)
 from mldossier.status import Status
 
 AS_OF = datetime(2026, 11, 20, tzinfo=UTC)
@@ -690,3 +698,46 @@ def test_training_lineage_by_the_model_the_run_wrote() -> None:
     assert outcome.reasons[-1] == (
         "training run link: train_w run w by output (wrote file:/models/credit)"
     )
+
+
+# ---------------------------------------------------------------- unavailable objects
+
+LOG_ENTRY = Citation("mlflow/collection-log.json", "/calls/7", "ab" * 32)
+PURGED = Unavailable(
+    "run",
+    "r1",
+    ("credit@1",),
+    "HTTP 404",
+    "RESOURCE_DOES_NOT_EXIST: Run with id=r1 not found",
+    "GET http://mlflow/api/2.0/mlflow/runs/get?run_id=r1",
+    LOG_ENTRY,
+)
+SAID = (
+    "MLflow run r1 is unavailable: the export's call GET "
+    "http://mlflow/api/2.0/mlflow/runs/get?run_id=r1 answered HTTP 404 "
+    "(RESOURCE_DOES_NOT_EXIST: Run with id=r1 not found)"
+)
+
+
+def test_an_unavailable_record_makes_a_passing_check_not_evidenced_and_cites_the_log() -> None:
+    passing = Outcome(Status.NO_EXCEPTION, ("approved by 'ana'",), (f.cite("a.json"),))
+    got = with_gaps("production_version_approved", passing, [PURGED])
+    assert (got.status, got.reasons) == (Status.NOT_EVIDENCED, (SAID, "approved by 'ana'"))
+    assert got.citations == (f.cite("a.json"), LOG_ENTRY)
+    assert got.cause == "unavailable:run:r1"
+
+
+def test_an_exception_in_what_was_collected_stays_one_an_absence_does_not() -> None:
+    found = Outcome(Status.EXCEPTION, ("approved before the version was created",), (), cause="x")
+    kept = with_gaps("production_version_approved", found, [PURGED])
+    assert kept.status is Status.EXCEPTION
+    assert kept.reasons == ("approved before the version was created", SAID)
+    assert kept.citations == (LOG_ENTRY,)
+    absent = Outcome(Status.EXCEPTION, ("the training run logged no metrics",))
+    capped = with_gaps("evaluation_metrics_logged", absent, [PURGED])
+    assert capped.status is Status.NOT_EVIDENCED
+    assert capped.reasons == (SAID, "without it: the training run logged no metrics")
+    no_run = Outcome(Status.EXCEPTION, ("no training run",), cause="lineage:no-training-run:c@1")
+    assert with_gaps("training_lineage_complete", no_run, [PURGED]).status is (Status.NOT_EVIDENCED)
+    na = Outcome(Status.NOT_APPLICABLE, ("not served",))
+    assert with_gaps("serving_skew_absent", na, [PURGED]) is na

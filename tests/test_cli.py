@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import xml.etree.ElementTree as ET
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import DEMO_EVIDENCE, REPO
-from factories import MINI_CATALOG, prompt_responses, write_responses
+from factories import GAPS_CATALOG, MINI_CATALOG, prompt_responses, write_responses
 from jsonschema import Draft202012Validator
 
 from mldossier.cli import main
@@ -714,3 +715,120 @@ def test_check_summary_lines_add_up_to_each_framework(
             for status, number in counts(row).items():
                 total[status] = total.get(status, 0) + number
         assert total == counts(head), block
+
+
+def make_unavailable(
+    evidence: Path, ends: str, status: int, kind: str, key: str, message: str
+) -> tuple[int, str]:
+    """Turn the collected call whose URL ends with ``ends`` into a call ``collect`` recorded
+    as unavailable for credit-default-scorer@3, its body gone; its index and URL."""
+    log_path = evidence / "mlflow" / "collection-log.json"
+    log = json.loads(log_path.read_text())
+    (i,) = [n for n, c in enumerate(log["calls"]) if c["url"].endswith(ends)]
+    call = log["calls"][i]
+    (evidence / "mlflow" / call["file"]).unlink()
+    call.update(status=status, file=None, size=len(message))
+    call["unavailable"] = {
+        "object": kind,
+        "id": key,
+        "model_versions": ["credit-default-scorer@3"],
+        "message": message,
+    }
+    log_path.write_text(json.dumps(log, indent=2))
+    return i, str(call["url"])
+
+
+def test_an_unavailable_run_and_mlmodel_are_cited_not_evidenced_and_do_not_fail_check(
+    tmp_path: Path,
+) -> None:
+    evidence = tmp_path / "evidence"
+    shutil.copytree(DEMO_EVIDENCE, evidence)
+    catalog = tmp_path / "gaps.yaml"
+    catalog.write_text(GAPS_CATALOG)
+    base = ("--config", str(CONFIG))
+    out = tmp_path / "r.json"
+    checking = (
+        "check",
+        "--evidence",
+        str(evidence),
+        "--controls",
+        str(catalog),
+        "--json",
+        str(out),
+    )
+    assert run(*base, *checking)[0] == 0  # the export as it was passes
+    run_id = demo_run_id("credit-default-scorer", "3")
+    purged = "RESOURCE_DOES_NOT_EXIST: Run with id=" + run_id + " not found"
+    run_call, run_url = make_unavailable(evidence, run_id, 404, "run", run_id, purged)
+    model = "m-832a87b57488479094bf2de608e21f2d"
+    source = f"models:/{model}/MLmodel"
+    lost = "INTERNAL_ERROR: An error occurred while reading the artifact"
+    mlmodel_call, mlmodel_url = make_unavailable(
+        evidence, f"{model}/artifacts/MLmodel", 500, "mlmodel", source, lost
+    )
+    warnings = [
+        f"warning: mlflow/collection-log.json:/calls/{run_call}: the export could not get "
+        f"MLflow run {run_id} (needed by credit-default-scorer@3): its call GET {run_url} "
+        f"answered HTTP 404 ({purged}) (the checks that needed it are not_evidenced on those "
+        "versions; collect again if the failure was passing, or record why it is gone: a "
+        "purged run does not come back)",
+        f"warning: mlflow/collection-log.json:/calls/{mlmodel_call}: the export could not get "
+        f"MLmodel {source} (needed by credit-default-scorer@3): its call GET {mlmodel_url} "
+        f"answered HTTP 500 ({lost}) (the checks that needed it are not_evidenced on those "
+        "versions; collect again if the failure was passing, or record why it is gone: a "
+        "purged run does not come back)",
+    ]
+    code, stdout, stderr = run(*base, "validate", "--evidence", str(evidence))
+    assert (code, sorted(stderr.splitlines())) == (0, sorted([*warnings, *DEMO_NAIVE_TIMES]))
+    assert "  unavailable in the export:      2 (see the warnings)" in stdout.splitlines()
+    assert "failed export calls" not in stdout
+
+    # Not evidenced, citing the log entry; no failed export call, so the gate holds.
+    code, stdout, stderr = run(*base, *checking)
+    assert (code, sorted(stderr.splitlines())) == (0, sorted([*warnings, *DEMO_NAIVE_TIMES]))
+    assert "call(s) of the export failed" not in stdout
+    results = json.loads(out.read_text())
+    assert [e for e in results["evidence"]["export_errors"]] == []
+    log_sha = hashlib.sha256((evidence / "mlflow" / "collection-log.json").read_bytes()).hexdigest()
+    assert [(u["kind"], u["id"], u["citation"]) for u in results["evidence"]["unavailable"]] == [
+        (
+            kind,
+            key,
+            {"file": "mlflow/collection-log.json", "pointer": f"/calls/{n}", "sha256": log_sha},
+        )
+        for kind, key, n in sorted(
+            [("run", run_id, run_call), ("mlmodel", source, mlmodel_call)],
+            key=lambda t: f"/calls/{t[2]}",
+        )
+    ]
+    by = {(r["control"], r["subject"]): r for r in results["results"]}
+    for control, call, said in [
+        (
+            "GAP-1",
+            run_call,
+            f"MLflow run {run_id} is unavailable: the export's call GET "
+            f"{run_url} answered HTTP 404 ({purged})",
+        ),
+        (
+            "GAP-2",
+            mlmodel_call,
+            f"MLmodel {source} is unavailable: the export's call GET "
+            f"{mlmodel_url} answered HTTP 500 ({lost})",
+        ),
+    ]:
+        verdict = by[(control, "credit-default-scorer@3")]
+        assert verdict["status"] == "not_evidenced", control
+        assert verdict["reasons"][0] == said
+        cite = {
+            "file": "mlflow/collection-log.json",
+            "pointer": f"/calls/{call}",
+            "sha256": log_sha,
+        }
+        assert cite in verdict["citations"]
+        assert verdict["causes"][0].startswith("unavailable:")
+    validator = Draft202012Validator(load_schema("results"))
+    assert [e.message for e in validator.iter_errors(results)] == []
+
+    # --strict: not_evidenced fails the gate (exit 1); the gaps are not invalid input.
+    code, _, _ = run(*base, *checking, "--strict")
+    assert code == 1

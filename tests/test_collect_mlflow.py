@@ -34,8 +34,9 @@ from click.testing import CliRunner, Result
 from conftest import SAMPLES
 from factories import COLLECTION_OWN_FIX as OWN_FIX
 from factories import COLLECTION_REPLACE_FIX as REPLACE_FIX
-from factories import read_collection
+from factories import GAPS_CATALOG, read_collection
 
+from mldossier.cli import main
 from mldossier.cli.collect import collect
 from mldossier.cli.common import Context
 from mldossier.collect import LOG_NAME, safe_name
@@ -454,24 +455,212 @@ def test_a_servers_message_cannot_rewrite_the_terminal_or_the_ci_log(tmp_path: P
     )
 
 
-def test_404_names_the_url_and_the_servers_message(tmp_path: Path) -> None:
-    def missing_model(handler: BaseHTTPRequestHandler) -> Answer:
-        if handler.path.startswith(f"{API}/registered-models/get"):
-            return 404, {}, (REST / "error_registered_models_get_missing.json").read_bytes()
-        return replay(handler)
+def test_404_on_the_first_call_names_the_url_and_the_servers_message(tmp_path: Path) -> None:
+    # The first call is the registry itself: a 404 there is a wrong URL, not one lost object.
+    def no_registry(handler: BaseHTTPRequestHandler) -> Answer:
+        return 404, {}, (REST / "error_registered_models_get_missing.json").read_bytes()
 
     out = tmp_path / "mlflow"
     content = old_collection(out)
-    with local_server(missing_model) as (url, server):
+    with local_server(no_registry) as (url, server):
         result = run("mlflow", "--tracking-uri", url, "--out", str(out))
     assert result.exit_code == 2
     assert result.stderr == (
-        f"mldossier: GET {url}{API}/registered-models/get?name=breast-cancer-classifier -> "
+        f"mldossier: GET {url}{API}/registered-models/search?max_results=100 -> "
         "404 Not Found: RESOURCE_DOES_NOT_EXIST: Registered Model with name=does-not-exist "
         "not found (check that the URL is the MLflow server's base URL, and that the object "
         "still exists)\n"
     )
-    assert sum("registered-models/get" in path for _, path, _ in server.requests) == 1
+    assert len(server.requests) == 1
+    assert_untouched(out, content)
+
+
+PURGED_RUN = "da3a687298b540b5bda2d5c88308f3e1"
+"""The run of breast-cancer-classifier@2 (in production) in the replayed bodies."""
+BROKEN_MODEL = "m-8199f4b839354685864eef747939cb1e"
+"""A production version's logged model whose MLmodel the replayed server cannot read."""
+
+
+def dangling(handler: BaseHTTPRequestHandler) -> Answer:
+    """The replayed server after ``mlflow gc`` purged a run and an artifact store lost a file."""
+    if handler.path == f"{API}/runs/get?run_id={PURGED_RUN}":
+        body = {
+            "error_code": "RESOURCE_DOES_NOT_EXIST",
+            "message": f"Run with id={PURGED_RUN} not found",
+        }
+        return 404, {}, json.dumps(body).encode()
+    if f"/logged-models/{BROKEN_MODEL}/artifacts/" in handler.path:
+        body = {"error_code": "INTERNAL_ERROR", "message": "The artifact could not be read"}
+        return 500, {}, json.dumps(body).encode()
+    return replay(handler)
+
+
+def test_a_purged_run_and_an_unreadable_mlmodel_are_unavailable_the_rest_collected(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "mlflow"
+    with local_server(dangling) as (url, server):
+        result = run("mlflow", "--tracking-uri", url, "--out", str(out), *fast())
+    assert result.exit_code == 0, result.output
+    run_url = f"{url}{API}/runs/get?run_id={PURGED_RUN}"
+    mlmodel_url = (
+        f"{url}/ajax-api/2.0/mlflow/logged-models/{BROKEN_MODEL}/artifacts/files"
+        "?artifact_file_path=MLmodel"
+    )
+    assert result.stderr == (
+        f"warning: GET {run_url} -> 404 Not Found: RESOURCE_DOES_NOT_EXIST: Run with "
+        f"id={PURGED_RUN} not found (run {PURGED_RUN} is unavailable; recorded in "
+        "collection-log.json, the collection goes on)\n"
+        f"warning: GET {mlmodel_url} -> 500 Internal Server Error: INTERNAL_ERROR: The "
+        f"artifact could not be read (MLmodel models:/{BROKEN_MODEL}/MLmodel is unavailable; "
+        "recorded in collection-log.json, the collection goes on)\n"
+    )
+    assert result.stdout == (
+        "Collected 3 registered model(s), 7 version(s) (3 in production), 7 logged model(s), "
+        "6 run(s), 3 experiment(s) and 2 MLmodel file(s) in 30 calls (2 unavailable) into "
+        f"{out} (see collection-log.json)\n"
+    )
+    # A 404 is not retried; a 500 is, up to --max-tries.
+    paths = [path for _, path, _ in server.requests]
+    assert paths.count(f"{API}/runs/get?run_id={PURGED_RUN}") == 1
+    assert sum(f"/logged-models/{BROKEN_MODEL}/artifacts/" in p for p in paths) == 2
+    assert not (out / f"runs_get__{PURGED_RUN}.json").exists()
+    assert not (out / "artifacts" / BROKEN_MODEL).exists()
+
+    log = json.loads((out / LOG_NAME).read_text("utf-8"))
+    assert log["counts"]["unavailable"] == 2
+    gaps = [c for c in log["calls"] if "unavailable" in c]
+    for gap in gaps:
+        assert gap.pop("retrieved").endswith("Z")
+    body = json.dumps(
+        {"error_code": "RESOURCE_DOES_NOT_EXIST", "message": f"Run with id={PURGED_RUN} not found"}
+    ).encode()
+    assert gaps[0] == {
+        "method": "GET",
+        "url": run_url,
+        "redirected_from": [],
+        "query": {"run_id": PURGED_RUN},
+        "status": 404,
+        "tries": 1,
+        "content_type": "application/json",
+        "sha256": hashlib.sha256(body).hexdigest(),
+        "size": len(body),
+        "file": None,
+        "unavailable": {
+            "object": "run",
+            "id": PURGED_RUN,
+            "model_versions": ["breast-cancer-classifier@2"],
+            "message": f"RESOURCE_DOES_NOT_EXIST: Run with id={PURGED_RUN} not found",
+        },
+    }
+    assert (gaps[1]["status"], gaps[1]["tries"], gaps[1]["unavailable"]) == (
+        500,
+        2,
+        {
+            "object": "mlmodel",
+            "id": f"models:/{BROKEN_MODEL}/MLmodel",
+            "model_versions": ["diabetes-progression-regressor@2"],
+            "message": "INTERNAL_ERROR: The artifact could not be read",
+        },
+    )
+
+    evidence = read_collection(out)
+    assert evidence.export_errors == ()
+    assert [(u.kind, u.id, u.versions, u.code) for u in evidence.unavailable] == [
+        ("run", PURGED_RUN, ("breast-cancer-classifier@2",), "HTTP 404"),
+        (
+            "mlmodel",
+            f"models:/{BROKEN_MODEL}/MLmodel",
+            ("diabetes-progression-regressor@2",),
+            "HTTP 500",
+        ),
+    ]
+    assert {u.cite.pointer for u in evidence.unavailable} == {
+        f"/calls/{log['calls'].index(g)}" for g in log["calls"] if "unavailable" in g
+    }
+
+
+def test_a_failed_search_page_is_unavailable_and_an_export_error(tmp_path: Path) -> None:
+    def no_experiments(handler: BaseHTTPRequestHandler) -> Answer:
+        if handler.path.startswith(f"{API}/experiments/search"):
+            return 400, {}, b'{"error_code": "INVALID_PARAMETER_VALUE", "message": "no"}'
+        return replay(handler)
+
+    out = tmp_path / "mlflow"
+    with local_server(no_experiments) as (url, _):
+        result = run("mlflow", "--tracking-uri", url, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        f"warning: GET {url}{API}/experiments/search?view_type=ALL&max_results=100 -> 400 Bad "
+        "Request: INVALID_PARAMETER_VALUE: no (experiments/search page 1 is unavailable; "
+        "recorded in collection-log.json, the collection goes on)\n"
+    )
+    (gap,) = [c for c in json.loads((out / LOG_NAME).read_text())["calls"] if c["status"] != 200]
+    assert gap["unavailable"] == {
+        "object": "search_page",
+        "id": "experiments/search page 1",
+        "model_versions": [],
+        "message": "INVALID_PARAMETER_VALUE: no",
+    }
+    # What the page would have held is unknown: not a gap of known versions, a failed call.
+    evidence = read_collection(out)
+    assert evidence.unavailable == ()
+    assert [(e.code, e.message) for e in evidence.export_errors] == [
+        ("HTTP 400", f"GET {url}{API}/experiments/search?view_type=ALL&max_results=100")
+    ]
+
+
+def test_a_403_after_the_first_call_is_one_object_unavailable(tmp_path: Path) -> None:
+    # MLflow's auth grants per experiment: a registry reader may not read one training run.
+    def forbidden_run(handler: BaseHTTPRequestHandler) -> Answer:
+        if handler.path == f"{API}/runs/get?run_id={PURGED_RUN}":
+            return 403, {}, b'{"error_code": "PERMISSION_DENIED", "message": "Permission denied"}'
+        return replay(handler)
+
+    out = tmp_path / "mlflow"
+    with local_server(forbidden_run) as (url, _):
+        result = run("mlflow", "--tracking-uri", url, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        f"warning: GET {url}{API}/runs/get?run_id={PURGED_RUN} -> 403 Forbidden: "
+        f"PERMISSION_DENIED: Permission denied (run {PURGED_RUN} is unavailable; recorded in "
+        "collection-log.json, the collection goes on)\n"
+    )
+    (gap,) = read_collection(out).unavailable
+    assert (gap.kind, gap.code, gap.message) == (
+        "run",
+        "HTTP 403",
+        "PERMISSION_DENIED: Permission denied",
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "fix"),
+    [
+        (401, "set MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME/PASSWORD"),
+        (429, "after 2 tries; the server is failing; try again later"),
+        (503, "after 2 tries; the server is failing; try again later"),
+    ],
+)
+def test_what_stops_the_collection_even_after_the_first_call(
+    tmp_path: Path, status: int, fix: str
+) -> None:
+    # Refused credentials, rate limiting, a server down: no later call would fare better.
+    def refuses_runs(handler: BaseHTTPRequestHandler) -> Answer:
+        if handler.path.startswith(f"{API}/runs/get"):
+            return status, {}, b""
+        return replay(handler)
+
+    out = tmp_path / "mlflow"
+    content = old_collection(out)
+    with local_server(refuses_runs) as (url, _):
+        result = run("mlflow", "--tracking-uri", url, "--out", str(out), *fast())
+    assert result.exit_code == 2
+    phrase = {401: "Unauthorized", 429: "Too Many Requests", 503: "Service Unavailable"}[status]
+    assert result.stderr == (
+        f"mldossier: GET {url}{API}/runs/get?run_id=0c420392191248f0b715bc938040629b -> "
+        f"{status} {phrase} ({fix})\n"
+    )
     assert_untouched(out, content)
 
 
@@ -780,13 +969,13 @@ def _need_mlflow() -> None:
         pytest.skip("mlflow is not installed (pip install -e '.[test]')")
 
 
-@pytest.fixture(scope="module")
-def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """A real ``mlflow server`` on a sqlite store, with a registry built by MLflow's client."""
-    _need_mlflow()
-    root = tmp_path_factory.mktemp("mlflow-server")
+@contextmanager
+def started_mlflow_server(root: Path) -> Iterator[dict[str, Any]]:
+    """``mlflow server`` on a sqlite store in ``root``, artifacts proxied into
+    ``root/artifacts``; its URL, backend store URI and artifact root."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
+    backend = f"sqlite:///{root / 'mlflow.db'}"
     env = {k: v for k, v in os.environ.items() if k not in ENV_NAMES}
     env.update(NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost")
     log = open(root / "server.log", "wb")  # noqa: SIM115 - closed at teardown
@@ -797,7 +986,7 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
             "mlflow",
             "server",
             "--backend-store-uri",
-            f"sqlite:///{root / 'mlflow.db'}",
+            backend,
             "--artifacts-destination",
             str(root / "artifacts"),
             "--host",
@@ -828,7 +1017,7 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
                     + (root / "server.log").read_text("utf-8", "replace")[-3000:]
                 )
             time.sleep(0.3)
-        yield {"url": url, **_register(url)}
+        yield {"url": url, "backend": backend, "artifacts": root / "artifacts", "env": env}
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -839,8 +1028,17 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
         log.close()
 
 
-def _register(url: str) -> dict[str, Any]:
-    """Models, versions, tags, aliases and stages, made with MLflow's own client."""
+@pytest.fixture(scope="module")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A real ``mlflow server`` on a sqlite store, with a registry built by MLflow's client."""
+    _need_mlflow()
+    with started_mlflow_server(tmp_path_factory.mktemp("mlflow-server")) as server:
+        yield {"url": server["url"], **_register(server["url"])}
+
+
+def _register(url: str, build: Callable[..., dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Models, versions, tags, aliases and stages, made with MLflow's own client (by
+    ``build``, :func:`_build_registry` unless told)."""
     import warnings
 
     import mlflow
@@ -864,7 +1062,8 @@ def _register(url: str) -> dict[str, Any]:
         # Stage transitions are deprecated since MLflow 2.9 but still work and still matter.
         warnings.simplefilter("ignore")
         try:
-            return _build_registry(mlflow, MlflowClient(url), Echo, infer_signature, pd)
+            build = build or _build_registry
+            return build(mlflow, MlflowClient(url), Echo, infer_signature, pd)
         finally:
             mlflow.set_tracking_uri(previous)
 
@@ -1013,3 +1212,130 @@ def test_collects_a_real_mlflow_server(mlflow_server: dict[str, Any], tmp_path: 
     assert set(signatures) == {champion_model, legacy_run}
     assert [c.name for c in signatures[champion_model].inputs] == ["income"]
     assert [c.name for c in signatures[legacy_run].inputs] == ["income"]
+
+
+def _build_dangling_registry(
+    mlflow: Any, client: Any, echo: type, infer_signature: Any, pd: Any
+) -> dict[str, Any]:
+    """Two production versions: one from a logged model whose run is then deleted, one
+    from a run's artifacts (MLflow 2 style), both with metrics."""
+    signature = infer_signature(pd.DataFrame({"income": [1.0]}), pd.DataFrame({"y": [1]}))
+    mlflow.set_experiment("dangling")
+    with mlflow.start_run() as doomed:
+        mlflow.log_metric("auc", 0.91)
+        logged = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=echo(),
+            signature=signature,
+            pip_requirements=["mlflow==3.17.2"],
+        )
+    client.create_registered_model("credit-scorer")
+    mlflow.register_model(logged.model_uri, "credit-scorer")
+    client.set_registered_model_alias("credit-scorer", "champion", "1")
+    with mlflow.start_run() as legacy:
+        mlflow.log_metric("auc", 0.88)
+        mlflow.log_text(MLMODEL_V2_STYLE.format(run_id=legacy.info.run_id), "model/MLmodel")
+    client.create_registered_model("legacy-scorer")
+    client.create_model_version(
+        "legacy-scorer", f"runs:/{legacy.info.run_id}/model", run_id=legacy.info.run_id
+    )
+    client.transition_model_version_stage("legacy-scorer", "1", "Production")
+    client.delete_run(doomed.info.run_id)
+    return {"doomed": doomed.info.run_id, "legacy": legacy.info.run_id, "model": logged.model_id}
+
+
+@pytest.mark.slow
+def test_a_purged_run_and_a_broken_artifact_on_a_real_server(tmp_path: Path) -> None:
+    _need_mlflow()
+    (tmp_path / "server").mkdir()
+    evidence = tmp_path / "evidence"
+    out = evidence / "mlflow"
+    with started_mlflow_server(tmp_path / "server") as server:
+        url = server["url"]
+        made = _register(url, _build_dangling_registry)
+        doomed, legacy = made["doomed"], made["legacy"]
+        # The run is purged from the server's own store, as an operator does it.
+        gc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "mlflow",
+                "gc",
+                "--backend-store-uri",
+                server["backend"],
+                "--run-ids",
+                doomed,
+                "--tracking-uri",
+                url,
+            ],
+            env=server["env"],
+            cwd=tmp_path / "server",
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert gc.returncode == 0, gc.stderr[-3000:]
+        # The artifact store loses the legacy version's MLmodel.
+        (mlmodel,) = server["artifacts"].glob(f"*/{legacy}/artifacts/model/MLmodel")
+        stored = mlmodel.relative_to(server["artifacts"]).as_posix()
+        mlmodel.unlink()
+        result = run(
+            "mlflow", "--tracking-uri", url, "--out", str(out), "--max-tries", "2", "--backoff", "0"
+        )
+    assert result.exit_code == 0, result.output
+    log = json.loads((out / LOG_NAME).read_text("utf-8"))
+    gaps = {c["unavailable"]["object"]: c for c in log["calls"] if "unavailable" in c}
+    assert sorted(gaps) == ["mlmodel", "run"]
+    purged, broken = gaps["run"], gaps["mlmodel"]
+    assert purged["status"] == 404
+    assert purged["unavailable"] == {
+        "object": "run",
+        "id": doomed,
+        "model_versions": ["credit-scorer@1"],
+        "message": f"RESOURCE_DOES_NOT_EXIST: Run with id={doomed} not found",
+    }
+    assert broken["status"] == 404
+    assert broken["unavailable"] == {
+        "object": "mlmodel",
+        "id": f"runs:/{legacy}/model/MLmodel",
+        "model_versions": ["legacy-scorer@1"],
+        "message": f"RESOURCE_DOES_NOT_EXIST: No such artifact: '{stored}'",
+    }
+    assert result.stderr.count("warning: ") == 2
+    assert result.stdout.startswith(
+        "Collected 2 registered model(s), 2 version(s) (2 in production), 1 logged model(s), "
+        "1 run(s), 2 experiment(s) and 1 MLmodel file(s) in "
+    )
+    assert "(2 unavailable)" in result.stdout
+    # The logged model's own MLmodel is still there: only the run is gone.
+    assert (out / "artifacts" / made["model"] / "MLmodel").is_file()
+
+    catalog = tmp_path / "gaps.yaml"
+    catalog.write_text(GAPS_CATALOG)
+    config = tmp_path / "mldossier.yaml"
+    config.write_text("evidence: evidence\n")
+    results = tmp_path / "r.json"
+    checked = CliRunner().invoke(
+        main,
+        ["--config", str(config), "check", "--controls", str(catalog), "--json", str(results)],
+    )
+    # The gaps are not_evidenced, which does not fail the default gate; nothing passes.
+    assert checked.exit_code == 0, checked.stdout
+    verdicts = {(r["control"], r["subject"]): r for r in json.loads(results.read_text())["results"]}
+    log_sha = hashlib.sha256((out / LOG_NAME).read_bytes()).hexdigest()
+    for control, subject, entry in [
+        ("GAP-1", "credit-scorer@1", purged),
+        ("GAP-2", "legacy-scorer@1", broken),
+    ]:
+        verdict = verdicts[(control, subject)]
+        assert verdict["status"] == "not_evidenced", (control, verdict)
+        cite = {
+            "file": "mlflow/collection-log.json",
+            "pointer": f"/calls/{log['calls'].index(entry)}",
+            "sha256": log_sha,
+        }
+        assert cite in verdict["citations"], (control, verdict["citations"])
+        assert entry["url"] in verdict["reasons"][0]
+    # The other two verdicts pass on what was collected.
+    assert verdicts[("GAP-2", "credit-scorer@1")]["status"] == "no_exception"
+    assert verdicts[("GAP-1", "legacy-scorer@1")]["status"] == "no_exception"

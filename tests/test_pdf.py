@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -33,6 +34,7 @@ from mldossier.render.pdf import (
     URLRefused,
     matrix_tables,
     not_applicable_groups,
+    render_html,
     render_pdf,
     svg_width_pt,
 )
@@ -673,3 +675,31 @@ def test_control_and_bidi_characters_are_shown_escaped_in_text_and_metadata(
     text = poppler("pdftotext", out, "-")
     assert "use \\u202eevil\\u202c here" in text
     assert "\u202e" not in text and "\x1b" not in text
+
+
+def test_what_the_export_could_not_get_is_listed_with_the_export_errors(tmp_path: Path) -> None:
+    evidence = copy_samples(tmp_path / "evidence")
+    run_id = "da3a687298b540b5bda2d5c88308f3e1"
+    gap = {
+        "method": "GET",
+        "url": f"http://mlflow:5000/api/2.0/mlflow/runs/get?run_id={run_id}",
+        "status": 404,
+        "file": None,
+        "sha256": None,
+        "size": 0,
+        "unavailable": {
+            "object": "run",
+            "id": run_id,
+            "model_versions": ["breast-cancer-classifier@2"],
+            "message": f"RESOURCE_DOES_NOT_EXIST: Run with id={run_id} not found",
+        },
+    }
+    log = {"mldossier": "collection-log/v1", "collector": "mlflow", "calls": [gap]}
+    (evidence / "mlflow" / "collection-log.json").write_text(json.dumps(log))
+    dossier, _ = dossier_of(evidence)
+    html = render_html(dossier, report_id=REPORT_ID)
+    section = html[html.index('id="unavailable"') :]
+    section = section[: section.index("</table>")]
+    for shown in (f"MLflow run {run_id}", "breast-cancer-classifier@2", "HTTP 404"):
+        assert shown in section, shown
+    assert "Export errors and files not read" in html

@@ -569,6 +569,47 @@ def test_a_folder_whose_every_file_is_read_says_so(tmp_path: Path) -> None:
     assert "failed-export-calls" not in index and "Export errors" not in index
 
 
+def test_the_evidence_page_lists_what_the_export_could_not_get(tmp_path: Path) -> None:
+    evidence = tmp_path / "evidence"
+    (evidence / "mlflow").mkdir(parents=True)
+    for name in (
+        "registered_models_get__breast-cancer-classifier.json",
+        "model_versions_get__breast-cancer-classifier__v2.json",
+    ):
+        shutil.copy(SAMPLES / "mlflow" / "rest" / name, evidence / "mlflow" / name)
+    run_id = "da3a687298b540b5bda2d5c88308f3e1"
+    gap = {
+        "method": "GET",
+        "url": f"http://127.0.0.1:5000/api/2.0/mlflow/runs/get?run_id={run_id}",
+        "status": 404,
+        "file": None,
+        "sha256": None,
+        "size": 0,
+        "unavailable": {
+            "object": "run",
+            "id": run_id,
+            "model_versions": ["breast-cancer-classifier@2"],
+            "message": f"RESOURCE_DOES_NOT_EXIST: Run with id={run_id} not found",
+        },
+    }
+    log = {"mldossier": "collection-log/v1", "collector": "mlflow", "calls": [gap]}
+    (evidence / "mlflow" / "collection-log.json").write_text(json.dumps(log))
+    analysis, dossier = analysed(evidence)
+    out = tmp_path / "site"
+    build_site(analysis, dossier, out)
+    index = (out / "evidence" / "index.html").read_text()
+    table = CellText(index, "unavailable-in-the-export").text
+    for shown in (
+        f"MLflow run {run_id}",
+        "breast-cancer-classifier@2",
+        "HTTP 404",
+        f"RESOURCE_DOES_NOT_EXIST: Run with id={run_id} not found",
+        "mlflow/collection-log.json",
+    ):
+        assert shown in table, shown
+    assert "failed-export-calls" not in index  # known versions: not an export error
+
+
 def test_results_json_is_published_and_linked(sample_site: Built, hostile_site: Built) -> None:
     published = (sample_site.site / "results.json").read_text()
     assert json.loads(published) == to_json(sample_site.analysis.results)

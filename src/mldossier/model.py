@@ -106,6 +106,46 @@ class ExportError:
     cite: Citation
 
 
+@dataclass(frozen=True, slots=True)
+class Unavailable:
+    """An object the export could not get, for named model versions, as the export records it.
+
+    A collection-log call with an ``unavailable`` entry for a run, a logged model or an
+    MLmodel file (a run purged by ``mlflow gc``, an artifact the server cannot read): the
+    versions that needed it are known, so every check on them that reads it is
+    ``not_evidenced``, citing the log entry. (A search page or a registry record the export
+    could not get is an :class:`ExportError`: what it would have held is unknown.)
+    """
+
+    kind: str
+    """``run``, ``logged_model`` or ``mlmodel``."""
+    id: str
+    """The run id, the logged model id, or the MLmodel's source (``models:/m-.../MLmodel``)."""
+    versions: tuple[str, ...]
+    """The model versions (``name@version``) that needed it."""
+    code: str
+    """The status, as ``HTTP 404``."""
+    message: str
+    """The server's message (``RESOURCE_DOES_NOT_EXIST: ...``), else the status."""
+    call: str
+    """``GET <url>``."""
+    cite: Citation
+
+    @property
+    def label(self) -> str:
+        """``run 0c42...``, ``MLmodel models:/m-.../MLmodel``: the object in words."""
+        return f"{UNAVAILABLE_WORDS.get(self.kind, self.kind)} {self.id}"
+
+    @property
+    def needed_by(self) -> str:
+        """The versions that needed it, as one line (``credit@1, credit@2``)."""
+        return ", ".join(self.versions)
+
+
+UNAVAILABLE_WORDS = {"run": "MLflow run", "logged_model": "logged model", "mlmodel": "MLmodel"}
+""":attr:`Unavailable.kind` in words."""
+
+
 # ---------------------------------------------------------------- MLflow
 
 
@@ -597,6 +637,9 @@ class Evidence:
     """The other files of the folder, by path: ``ignored`` and ``not_evidence`` ones."""
     export_errors: tuple[ExportError, ...] = ()
     """The calls the export itself records as failed, by file and pointer."""
+    unavailable: tuple[Unavailable, ...] = ()
+    """The objects the export records it could not get for known versions, by file and
+    pointer: each makes the checks that needed it ``not_evidenced``."""
     warnings: tuple[Any, ...] = field(default=())
     """Problems of severity ``warning`` (:class:`mldossier.errors.Problem`)."""
     quarantined: tuple[Any, ...] = field(default=())

@@ -168,7 +168,8 @@ def check(
 
     Exit 0 when no verdict fails the gate, 1 when one does (by default an exception, a
     formal nonconformity or a check that could not run; --strict adds not_evidenced,
-    --fail-on adds any status) or when the export recorded a failed call, 2 on invalid
+    --fail-on adds any status) or when the export recorded a failed call (a run or MLmodel
+    a collection could not get is not one: its checks are not_evidenced), 2 on invalid
     input or usage (a folder that yields no AI system is invalid input; with --strict so
     is a file that is not evidence, or a failed export call). With --quiet a passing check
     prints nothing and a failing one only the verdicts that fail it.

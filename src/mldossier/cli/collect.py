@@ -33,8 +33,10 @@ def collect() -> None:
 
     Each collection is written into a new folder next to --out and swapped in when
     complete, with collection-log.json recording every call (URL, time, SHA-256).
-    Exit codes: 0 collected, 2 the source refused or failed, or a bound was reached (the
-    message names the call and the bound), 3 internal error. A progress bar shows on stderr on a terminal (not in CI, not with
+    Exit codes: 0 collected (an object the server would not give, such as a purged run,
+    is recorded as unavailable with a warning, and the rest collected), 2 the source
+    refused or failed as a whole, or a bound was reached (the message names the call and
+    the bound), 3 internal error. A progress bar shows on stderr on a terminal (not in CI, not with
     --quiet); --quiet also drops the closing summary line.
     """
 
@@ -163,6 +165,8 @@ def collect_mlflow_command(
     )
     term = current()
     summary = collect_mlflow(options, settings, out_dir, term.progress())
+    for gap in summary.unavailable:
+        term.warn(gap)
     term.say(summary.line())
 
 

@@ -67,6 +67,35 @@ class CollectError(UsageError):
     """A collection failed; the message names the call and says what to do."""
 
 
+class StatusError(CollectError):
+    """The server answered a call with an error status (after the last try, if retried)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str,
+        url: str,
+        status: int,
+        detail: str,
+        body: bytes,
+        tries: int,
+        retrieved: str,
+        content_type: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.method, self.url, self.status = method, url, status
+        self.detail = detail
+        """The server's message (``ERROR_CODE: message`` from an MLflow error body), or ''."""
+        self.body, self.tries, self.retrieved = body, tries, retrieved
+        self.content_type = content_type
+
+    @property
+    def phrase(self) -> str:
+        """The status's reason phrase (``Not Found``)."""
+        return _phrase(self.status)
+
+
 def utc_now() -> str:
     """The current time in UTC, ISO 8601 with milliseconds and a ``Z``."""
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -262,13 +291,11 @@ class HttpClient:
                         f"{_tries(attempt)}its Retry-After asks for a wait of more than "
                         f"{MAX_RETRY_AFTER_SECONDS:g} s, the most collect waits; try again later"
                     )
-                    raise CollectError(
-                        self._status_message(method, url, answer.status, answer.body, fix)
-                    )
+                    raise self._status_error(method, url, answer, attempt, fix)
                 time.sleep(wait)
                 continue
             fix = f"{_tries(attempt)}the server is failing; try again later"
-            raise CollectError(self._status_message(method, url, answer.status, answer.body, fix))
+            raise self._status_error(method, url, answer, attempt, fix)
         raise AssertionError("unreachable")  # pragma: no cover
 
     # ------------------------------------------------------------ one try
@@ -450,6 +477,23 @@ class HttpClient:
 
     def _backoff(self, attempt: int) -> float:
         return float(self.settings.backoff * 2 ** (attempt - 1))
+
+    def _status_error(
+        self, method: str, url: str, answer: _Answer, tries: int, fix: str
+    ) -> StatusError:
+        """The error of a call answered with ``answer``'s status; messages name ``url``, the
+        URL asked for (redirects, if any, led to ``answer.url``)."""
+        return StatusError(
+            self._status_message(method, url, answer.status, answer.body, fix),
+            method=method,
+            url=url,
+            status=answer.status,
+            detail=_error_detail(answer.body),
+            body=answer.body,
+            tries=tries,
+            retrieved=utc_now(),
+            content_type=answer.headers.get("Content-Type", ""),
+        )
 
     def _status_message(
         self, method: str, url: str, status: int, payload: bytes, retry_fix: str

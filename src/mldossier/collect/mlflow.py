@@ -7,6 +7,16 @@ logged model behind every ``models:/m-...`` source, every run a version or logge
 (``runs/get``), every experiment (``experiments/search``, paged, deleted ones included), and
 the ``MLmodel`` file of every production version. Bodies are stored exactly as received;
 ``collection-log.json`` records each call. The ``mlflow`` package is not needed.
+
+One dangling object does not lose the rest. A call the server refuses (a run purged by
+``mlflow gc`` answers 404, an MLmodel an artifact store cannot serve 500, a search page
+that fails) is recorded in the log as *unavailable*, with its status, the server's message
+and the object it was for (:data:`UNAVAILABLE_KINDS`), and the collection carries on. What
+still stops it (exit 2, nothing written): any failure of the first call, which is the
+registry itself; 401 (the credentials are refused: every call would be), 429 after the last
+try (the server asks to stop), 502, 503 and 504 after the last try (the server or its
+gateway is down, not one object); a connection that fails, a TLS failure, every bound of
+:mod:`~mldossier.collect.http` and an answer that is not MLflow's JSON.
 """
 
 from __future__ import annotations
@@ -14,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import re
 import urllib.parse
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -24,6 +35,7 @@ from mldossier.collect.http import (
     HttpClient,
     HttpSettings,
     Response,
+    StatusError,
     public_url,
     utc_now,
 )
@@ -46,7 +58,29 @@ MAX_PAGE_SIZE = 1000
 DEFAULT_MAX_PAGES = Collect.max_pages
 """Pages followed per paged search by default (``collect.max_pages``, ``--max-pages``)."""
 
+STOPPING_STATUSES = frozenset({401, 429, 502, 503, 504})
+"""Refusals that stop the collection wherever they come: no later call would fare better."""
+UNAVAILABLE_KINDS = (
+    "search_page",
+    "registered_model",
+    "model_version",
+    "logged_model",
+    "run",
+    "mlmodel",
+)
+"""What an unavailable call was for, as the log's ``unavailable.object`` names it."""
+
 _RUN_SOURCE = re.compile(r"^runs:/([^/]+)/?(.*)$")
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    """The object a call fetches, for the log when the server refuses it."""
+
+    kind: str
+    id: str
+    versions: tuple[str, ...] = ()
+    """The model versions (``name@version``) that needed it."""
 
 
 @dataclass(frozen=True)
@@ -76,15 +110,18 @@ class MlflowSummary:
     experiments: int
     mlmodel_files: int
     calls: int
+    unavailable: tuple[str, ...] = ()
+    """One line per call the server refused, recorded as unavailable (see the module)."""
 
     def line(self) -> str:
         """One line for the terminal."""
+        gaps = f" ({len(self.unavailable)} unavailable)" if self.unavailable else ""
         return (
             f"Collected {self.registered_models} registered model(s), "
             f"{self.model_versions} version(s) ({self.production_versions} in production), "
             f"{self.logged_models} logged model(s), {self.runs} run(s), "
             f"{self.experiments} experiment(s) and {self.mlmodel_files} MLmodel file(s) "
-            f"in {self.calls} calls into {self.out} (see {LOG_NAME})"
+            f"in {self.calls} calls{gaps} into {self.out} (see {LOG_NAME})"
         )
 
 
@@ -149,6 +186,7 @@ def collect_mlflow(
                 "experiments": summary.experiments,
                 "mlmodel_files": summary.mlmodel_files,
                 "calls": summary.calls,
+                "unavailable": len(summary.unavailable),
             }
             staged.commit(log)
     finally:
@@ -172,6 +210,7 @@ class _Collection:
         self.staged = staged
         self.log = log
         self.progress = progress
+        self.unavailable: list[str] = []
 
     def collect(self, out: Path) -> MlflowSummary:
         """Every call, in the order the module docstring gives."""
@@ -181,16 +220,18 @@ class _Collection:
         names.update(name for name, _ in pairs)
         registry_aliases = self._registered_models(sorted(names))
         versions = self._versions(sorted(pairs, key=lambda p: (p[0], version_sort_key(p[1]))))
-        logged_ids = sorted(
-            {
-                model_id
-                for v in versions
-                if (model_id := logged_model_of_source(str(v.get("source", ""))))
-            }
-        )
-        run_ids = {str(v["run_id"]) for v in versions if v.get("run_id")}
-        run_ids |= self._logged_models(logged_ids)
-        self._runs(sorted(run_ids))
+        by_logged: dict[str, list[str]] = defaultdict(list)
+        for v in versions:
+            if model_id := logged_model_of_source(str(v.get("source", ""))):
+                by_logged[model_id].append(_key(v))
+        logged_runs = self._logged_models(sorted(by_logged), by_logged)
+        run_for: dict[str, list[str]] = defaultdict(list)
+        for v in versions:
+            model_id = logged_model_of_source(str(v.get("source", "")))
+            for run_id in {str(v.get("run_id") or ""), logged_runs.get(model_id or "", "")}:
+                if run_id:
+                    run_for[run_id].append(_key(v))
+        runs = self._runs(run_for)
         experiments = self._experiments()
         production = [v for v in versions if self._in_production(v, registry_aliases)]
         mlmodels = self._mlmodels(production)
@@ -199,11 +240,12 @@ class _Collection:
             registered_models=len(names),
             model_versions=len(versions),
             production_versions=len(production),
-            logged_models=len(logged_ids),
-            runs=len(run_ids),
+            logged_models=len(logged_runs),
+            runs=runs,
             experiments=experiments,
             mlmodel_files=mlmodels,
             calls=len(self.log["calls"]),
+            unavailable=tuple(self.unavailable),
         )
 
     def _model_names(self) -> set[str]:
@@ -228,12 +270,16 @@ class _Collection:
         aliases: dict[tuple[str, str], set[str]] = {}
         for i, name in enumerate(names, 1):
             self.progress.update("registered models", i, len(names))
-            where, data = self._json(
+            got = self._json(
                 "GET",
                 f"{API}/registered-models/get",
                 [("name", name)],
                 f"registered_models_get__{safe_name(name)}.json",
+                _Wanted("registered_model", name),
             )
+            if got is None:
+                continue
+            where, data = got
             model = _object(where, data, "registered_model")
             for alias in _list(where, model, "aliases"):
                 key = (name, _field(where, alias, "version"))
@@ -245,38 +291,54 @@ class _Collection:
         versions: list[dict[str, Any]] = []
         for i, (name, number) in enumerate(pairs, 1):
             self.progress.update("model versions", i, len(pairs))
-            where, data = self._json(
+            got = self._json(
                 "GET",
                 f"{API}/model-versions/get",
                 [("name", name), ("version", number)],
                 f"model_versions_get__{safe_name(name)}__v{safe_name(number)}.json",
+                _Wanted("model_version", f"{name}@{number}", (f"{name}@{number}",)),
             )
+            if got is None:
+                continue
+            where, data = got
             versions.append(_object(where, data, "model_version"))
         return versions
 
-    def _logged_models(self, model_ids: list[str]) -> set[str]:
-        """``logged-models/get`` for each id; the runs they come from."""
-        runs: set[str] = set()
+    def _logged_models(
+        self, model_ids: list[str], versions: dict[str, list[str]]
+    ) -> dict[str, str]:
+        """``logged-models/get`` for each id; the run each one fetched comes from ("" if none),
+        by id."""
+        runs: dict[str, str] = {}
         for i, model_id in enumerate(model_ids, 1):
             self.progress.update("logged models", i, len(model_ids))
             path = f"{API}/logged-models/{urllib.parse.quote(model_id, safe='')}"
-            where, data = self._json(
-                "GET", path, [], f"logged_models_get__{safe_name(model_id)}.json"
+            wanted = _Wanted("logged_model", model_id, tuple(versions.get(model_id, ())))
+            got = self._json(
+                "GET", path, [], f"logged_models_get__{safe_name(model_id)}.json", wanted
             )
+            if got is None:
+                continue
+            where, data = got
             info = _object(where, _object(where, data, "model"), "info")
-            if info.get("source_run_id"):
-                runs.add(str(info["source_run_id"]))
+            runs[model_id] = str(info.get("source_run_id") or "")
         return runs
 
-    def _runs(self, run_ids: list[str]) -> None:
-        for i, run_id in enumerate(run_ids, 1):
-            self.progress.update("runs", i, len(run_ids))
-            self._json(
+    def _runs(self, runs: dict[str, list[str]]) -> int:
+        """``runs/get`` for each run, by id (``runs`` gives the versions that name each); how
+        many were fetched."""
+        fetched = 0
+        for i, run_id in enumerate(sorted(runs), 1):
+            self.progress.update("runs", i, len(runs))
+            got = self._json(
                 "GET",
                 f"{API}/runs/get",
                 [("run_id", run_id)],
                 f"runs_get__{safe_name(run_id)}.json",
+                _Wanted("run", run_id, tuple(sorted(runs[run_id]))),
             )
+            fetched += got is not None
+        return fetched
 
     def _experiments(self) -> int:
         count = 0
@@ -290,15 +352,23 @@ class _Collection:
         return count
 
     def _mlmodels(self, production: list[dict[str, Any]]) -> int:
-        """Each production version's ``MLmodel`` (a file shared by versions is fetched once)."""
-        fetched: set[str] = set()
-        for i, version in enumerate(production, 1):
-            self.progress.update("MLmodel files", i, len(production))
+        """Each production version's ``MLmodel`` (a file shared by versions is fetched once);
+        how many were fetched."""
+        calls: dict[str, tuple[str, list[tuple[str, str]], list[dict[str, Any]]]] = {}
+        for version in production:
             path, query, target = _mlmodel_call(version)
-            if target not in fetched:
-                fetched.add(target)
-                self._artifact(path, query, target)
-        return len(fetched)
+            calls.setdefault(target, (path, query, []))[2].append(version)
+        fetched = 0
+        for i, (target, (path, query, users)) in enumerate(calls.items(), 1):
+            self.progress.update("MLmodel files", i, len(calls))
+            source = str(users[0].get("source", "")).rstrip("/")
+            wanted = _Wanted(
+                "mlmodel",
+                f"{source}/MLmodel" if source else f"{_key(users[0])}/MLmodel",
+                tuple(_key(v) for v in users),
+            )
+            fetched += self._artifact(path, query, target, wanted)
+        return fetched
 
     def _in_production(
         self, version: dict[str, Any], registry_aliases: dict[tuple[str, str], set[str]]
@@ -324,7 +394,17 @@ class _Collection:
             if token:
                 query.append(("page_token", token))
             self.progress.update(f"{label} page {page}")
-            where, data = self._json("GET", path, query, f"{stem}_page{page}.json")
+            endpoint = path.removeprefix(f"{API}/")
+            got = self._json(
+                "GET",
+                path,
+                query,
+                f"{stem}_page{page}.json",
+                _Wanted("search_page", f"{endpoint} page {page}"),
+            )
+            if got is None:
+                return  # no page, no token: the pages after it are unavailable too
+            where, data = got
             yield where, data
             token = data.get("next_page_token")
             if not token:
@@ -350,10 +430,13 @@ class _Collection:
             page += 1
 
     def _json(
-        self, method: str, path: str, query: list[tuple[str, str]], file: str
-    ) -> tuple[str, dict[str, Any]]:
-        """A JSON call: ``("METHOD url", body)``; the body is kept unless empty."""
-        response = self.client.request(method, path, query)
+        self, method: str, path: str, query: list[tuple[str, str]], file: str, wanted: _Wanted
+    ) -> tuple[str, dict[str, Any]] | None:
+        """A JSON call: ``("METHOD url", body)``; the body is kept unless empty. None when the
+        server refused it and the refusal was recorded as unavailable."""
+        response = self._call(method, path, query, wanted)
+        if response is None:
+            return None
         data = response.json()
         if not isinstance(data, dict):
             raise CollectError(
@@ -365,9 +448,60 @@ class _Collection:
         self._record(response, query, None if data == {} else file)
         return f"{method} {response.url}", data
 
-    def _artifact(self, path: str, query: list[tuple[str, str]], file: str) -> None:
-        response = self.client.request("GET", path, query)
+    def _artifact(self, path: str, query: list[tuple[str, str]], file: str, wanted: _Wanted) -> int:
+        """An artifact kept byte for byte: 1 if fetched, 0 if recorded as unavailable."""
+        response = self._call("GET", path, query, wanted)
+        if response is None:
+            return 0
         self._record(response, query, file)
+        return 1
+
+    def _call(
+        self, method: str, path: str, query: list[tuple[str, str]], wanted: _Wanted
+    ) -> Response | None:
+        """The answer; None when the server refused the call in a way that leaves only
+        ``wanted`` unavailable (recorded in the log); a :class:`CollectError` otherwise."""
+        try:
+            return self.client.request(method, path, query)
+        except StatusError as error:
+            if not self.log["calls"] or error.status in STOPPING_STATUSES:
+                raise
+            self._record_unavailable(error, query, wanted)
+            return None
+
+    def _record_unavailable(
+        self, error: StatusError, query: list[tuple[str, str]], wanted: _Wanted
+    ) -> None:
+        """Log a refused call: the status, the server's message, the object it was for."""
+        detail = error.detail or f"{error.status} {error.phrase}"
+        self.log["calls"].append(
+            {
+                "method": error.method,
+                "url": error.url,
+                "redirected_from": [],
+                "query": dict(query),
+                "status": error.status,
+                "retrieved": error.retrieved,
+                "tries": error.tries,
+                "content_type": error.content_type,
+                "sha256": hashlib.sha256(error.body).hexdigest(),
+                "size": len(error.body),
+                "file": None,
+                "unavailable": {
+                    "object": wanted.kind,
+                    "id": wanted.id,
+                    "model_versions": list(wanted.versions),
+                    "message": detail,
+                },
+            }
+        )
+        self.progress.calls = len(self.log["calls"])
+        what = " ".join(w for w in (_KIND_WORDS[wanted.kind], wanted.id) if w)
+        self.unavailable.append(
+            f"{error.method} {error.url} -> {error.status} {error.phrase}"
+            + (f": {error.detail}" if error.detail else "")
+            + f" ({what} is unavailable; recorded in {LOG_NAME}, the collection goes on)"
+        )
 
     def _record(self, response: Response, query: list[tuple[str, str]], file: str | None) -> None:
         entry: dict[str, Any] = {
@@ -417,6 +551,19 @@ def _mlmodel_call(version: dict[str, Any]) -> tuple[str, list[tuple[str, str]], 
 
 
 _NOT_MLFLOW = "check that the URL is an MLflow 2 or 3 tracking server"
+_KIND_WORDS = {
+    "search_page": "",
+    "registered_model": "registered model",
+    "model_version": "model version",
+    "logged_model": "logged model",
+    "run": "run",
+    "mlmodel": "MLmodel",
+}
+
+
+def _key(version: dict[str, Any]) -> str:
+    """``name@version`` of a version record."""
+    return f"{version.get('name')}@{version.get('version')}"
 
 
 def _list(where: str, data: dict[str, Any], key: str) -> list[Any]:

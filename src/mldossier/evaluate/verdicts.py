@@ -28,6 +28,7 @@ from mldossier.evaluate.checks import (
 )
 from mldossier.evaluate.checks.registry import REGISTRY
 from mldossier.evaluate.quarantine import note_quarantine
+from mldossier.evaluate.unavailable import gaps_of, with_gaps
 from mldossier.intake.linking import Index, is_production
 from mldossier.lineage.graph import LineageGraph
 from mldossier.lineage.runs import serving_runs_of
@@ -472,6 +473,7 @@ def evaluate_control(control: Control, subject: Subject, context: CheckContext) 
             outcome = Outcome(
                 Status.ERROR, (f"check {ref.check} could not run: {type(exc).__name__}: {exc}",)
             )
+        outcome = with_gaps(ref.check, outcome, gaps_of(ref.check, subject, context))
         outcomes.append(outcome)
         results.append(_check_result(ref.check, outcome))
     if control.signoff:

@@ -7,6 +7,12 @@ evidence*: listed, with a warning, never read; and each call a collection log re
 failed (a status that is not 2xx) is an *export error*: a warning, in the results and on
 the site. ``--strict`` makes both errors. (An MLflow error response kept as a file is
 invalid input, reported by the MLflow importer: nothing may pass on a failed call's body.)
+
+A failed call the log ties to one object of known versions (a purged run, an unreadable
+MLmodel: :class:`~mldossier.model.Unavailable`) is not an export error but a warning of its
+own: what is missing is known, and every check that needed it is ``not_evidenced`` on those
+versions, citing the log entry (:mod:`mldossier.evaluate.unavailable`). ``--strict`` leaves it
+a warning; its ``not_evidenced`` verdicts fail the gate there.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from mldossier.errors import InputError, Problem
-from mldossier.model import Evidence, ExportError, FileRole, SourceFile
+from mldossier.model import Evidence, ExportError, FileRole, SourceFile, Unavailable
 
 NOT_EVIDENCE_FIX = (
     "mldossier reads MLflow REST responses, OpenLineage events, Evidently snapshots and "
@@ -52,8 +58,30 @@ def export_error_problem(error: ExportError, severity: str = "warning") -> Probl
     return Problem(error.cite.file, error.cite.pointer, message, fix, error.cite.line, severity)
 
 
+def unavailable_problem(gap: Unavailable) -> Problem:
+    """The warning of one object the export could not get for known versions."""
+    versions = gap.needed_by or "no model version"
+    message = (
+        f"the export could not get {gap.label} (needed by {versions}): its call {gap.call} "
+        f"answered {gap.code} ({gap.message})"
+    )
+    fix = (
+        "the checks that needed it are not_evidenced on those versions; collect again if the "
+        "failure was passing, or record why it is gone: a purged run does not come back"
+    )
+    return Problem(gap.cite.file, gap.cite.pointer, message, fix, gap.cite.line, "warning")
+
+
 def intake_warnings(evidence: Evidence) -> list[Problem]:
-    """A warning for every file not evidence and every export error."""
+    """A warning for every file not evidence, every export error and every unavailable object."""
+    return [
+        *_strict_warnings(evidence),
+        *(unavailable_problem(u) for u in evidence.unavailable),
+    ]
+
+
+def _strict_warnings(evidence: Evidence) -> list[Problem]:
+    """The warnings ``--strict`` makes errors: files not evidence, export errors."""
     return [
         *(not_evidence_problem(f) for f in evidence.not_read if f.role is FileRole.NOT_EVIDENCE),
         *(export_error_problem(e) for e in evidence.export_errors),
@@ -70,7 +98,7 @@ def refusals(
     """
     errors: list[Problem] = []
     if strict:
-        errors += [replace(w, severity="error") for w in intake_warnings(evidence)]
+        errors += [replace(w, severity="error") for w in _strict_warnings(evidence)]
     if require_system and not evidence.registered_models:
         if not strict:
             errors += [export_error_problem(e, "error") for e in evidence.export_errors]

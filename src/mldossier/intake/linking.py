@@ -45,6 +45,7 @@ from mldossier.model import (
     RunLink,
     SignOff,
     SourceFile,
+    Unavailable,
     Unlinked,
 )
 
@@ -130,6 +131,18 @@ class Index:
             return version.run_id
         logged = self.logged_models.get(version.logged_model_id or "")
         return logged.source_run_id if logged else None
+
+    @cached_property
+    def _unavailable(self) -> dict[str, list[Unavailable]]:
+        grouped: dict[str, list[Unavailable]] = defaultdict(list)
+        for gap in self.evidence.unavailable:
+            for key in dict.fromkeys(gap.versions):
+                grouped[key].append(gap)
+        return dict(grouped)
+
+    def unavailable_of(self, version: ModelVersion) -> list[Unavailable]:
+        """The objects the export records it could not get for this version."""
+        return list(self._unavailable.get(version.key, ()))
 
     def mlflow_run_of(self, version: ModelVersion) -> MlflowRun | None:
         """The MLflow run record of a version, if exported."""

@@ -268,9 +268,8 @@ def _assemble(
     """One linked Evidence of every record and its index; InputError if any problem is an
     error (with ``quarantine``, those of evidence files are listed as quarantined instead)."""
     files, not_read = _with_attachments(found, records)
-    records["export_errors"] = sorted(
-        records.get("export_errors", []), key=lambda e: (e.cite.file, e.cite.pointer)
-    )
+    for kind in ("export_errors", "unavailable"):
+        records[kind] = sorted(records.get(kind, []), key=lambda e: (e.cite.file, e.cite.pointer))
     evidence = Evidence(
         root=root.as_posix(),
         files=tuple(sorted(files, key=lambda f: f.path)),
@@ -330,9 +329,14 @@ def _with_times(evidence: Evidence) -> tuple[SourceFile, ...]:
     newest: dict[str, datetime] = {}
     for name in Evidence.__dataclass_fields__:
         group = getattr(evidence, name)
-        if name in ("files", "not_read", "export_errors", "warnings", "unlinked") or not (
-            isinstance(group, tuple)
-        ):
+        if name in (
+            "files",
+            "not_read",
+            "export_errors",
+            "unavailable",
+            "warnings",
+            "unlinked",
+        ) or not (isinstance(group, tuple)):
             continue
         for record in group:
             cite = getattr(record, "cite", None)

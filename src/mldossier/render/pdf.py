@@ -392,7 +392,7 @@ def _chapters(dossier: Dossier, scope: _Scope) -> list[Chapter]:
     chapters.append(Chapter("evidence", "Evidence appendix"))
     if dossier.evidence.quarantined:
         chapters.append(Chapter("quarantined", "Quarantined input"))
-    if dossier.evidence.export_errors or dossier.evidence.not_read:
+    if dossier.evidence.export_errors or dossier.evidence.unavailable or dossier.evidence.not_read:
         chapters.append(Chapter("not-read", "Export errors and files not read"))
     chapters.append(Chapter("signoff", "Sign-off"))
     return chapters

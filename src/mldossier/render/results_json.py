@@ -171,6 +171,18 @@ def to_json(results: Results, *, verdicts: bool = True) -> dict[str, Any]:
                 }
                 for e in evidence.export_errors
             ],
+            "unavailable": [
+                {
+                    "kind": u.kind,
+                    "id": u.id,
+                    "model_versions": list(u.versions),
+                    "code": u.code,
+                    "message": u.message,
+                    "call": u.call,
+                    "citation": u.cite.to_json(),
+                }
+                for u in evidence.unavailable
+            ],
             "quarantined": [
                 {
                     "file": p.file,

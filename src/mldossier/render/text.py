@@ -176,6 +176,10 @@ def format_summary(evidence: Evidence, index: Index, files: bool = False) -> str
         lines.append(
             f"  failed export calls:            {len(evidence.export_errors)} (see the warnings)"
         )
+    if evidence.unavailable:
+        lines.append(
+            f"  unavailable in the export:      {len(evidence.unavailable)} (see the warnings)"
+        )
     if files:
         lines.append(f"Files read ({len(evidence.files)}):")
         lines.extend(

@@ -3,7 +3,10 @@
 A log is evidence of how the other files were obtained. Every file it lists is checked: one
 that is missing or whose SHA-256 differs from what was retrieved is reported (as a warning:
 the file may have been re-exported by hand). A call whose status is not 2xx is the export's
-own error, recorded as an :class:`~mldossier.model.ExportError` (the log's only records).
+own record of a failure: an :class:`~mldossier.model.Unavailable` when its ``unavailable``
+entry names a run, a logged model or an MLmodel and the versions that needed it (what is
+missing is known), else an :class:`~mldossier.model.ExportError` (a search page or a registry
+record: what is missing is not known). These are the log's only records.
 """
 
 from __future__ import annotations
@@ -15,10 +18,12 @@ from mldossier.errors import pointer
 from mldossier.intake.completeness import COLLECTION_LOG
 from mldossier.intake.files import Document, resolve_reference, sha256_file
 from mldossier.intake.importers import ImportContext, ImportResult
-from mldossier.model import ExportError
+from mldossier.model import ExportError, Unavailable
 
 MARKER = "collection-log/v1"
 FAMILY = "collection-log/"
+OBJECT_KINDS = frozenset({"run", "logged_model", "mlmodel"})
+"""``unavailable.object`` values read as an :class:`Unavailable` of known versions."""
 
 
 class CollectionLogImporter:
@@ -64,7 +69,10 @@ class CollectionLogImporter:
                 )
                 continue
             failed = _failure(call)
-            if failed is not None:
+            gap = _unavailable(call, failed, doc.cite(pointer("calls", i)))
+            if gap is not None:
+                result.add("unavailable", gap)
+            elif failed is not None:
                 result.add(
                     "export_errors",
                     ExportError(
@@ -115,6 +123,28 @@ def _failure(call: dict[str, Any]) -> str | None:
     if isinstance(status, int) and not isinstance(status, bool) and not 200 <= status < 300:
         return f"HTTP {status}"
     return None
+
+
+def _unavailable(call: dict[str, Any], failed: str | None, cite: Any) -> Unavailable | None:
+    """The object a failed call was for, when the log names it and the versions needing it."""
+    entry = call.get("unavailable")
+    if failed is None or not isinstance(entry, dict):
+        return None
+    kind, key, versions = entry.get("object"), entry.get("id"), entry.get("model_versions")
+    if kind not in OBJECT_KINDS or not isinstance(key, str) or not key:
+        return None
+    if not isinstance(versions, list) or not all(isinstance(v, str) for v in versions):
+        return None
+    message = entry.get("message")
+    return Unavailable(
+        str(kind),
+        key,
+        tuple(versions),
+        failed,
+        message if isinstance(message, str) and message else failed,
+        _call_name(call),
+        cite,
+    )
 
 
 def _call_name(call: dict[str, Any]) -> str:

@@ -242,6 +242,7 @@ def plan_pages(dossier: Dossier, site: SiteIndex) -> list[Page]:
                     for f in dossier.evidence.not_read
                 ],
                 "export_errors": list(dossier.evidence.export_errors),
+                "unavailable": list(dossier.evidence.unavailable),
                 "quarantined": list(dossier.evidence.quarantined),
             },
         ),
