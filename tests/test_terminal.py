@@ -463,6 +463,8 @@ def test_collect_mlflow_gets_a_silent_progress_with_quiet(
     seen: list[bool] = []
 
     class Summary:
+        unavailable: tuple[object, ...] = ()
+
         def line(self) -> str:
             return "Collected everything"
 
