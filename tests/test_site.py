@@ -375,6 +375,12 @@ def test_raw_copies_of_active_formats_get_a_txt_suffix() -> None:
     assert raw_copy_path("signoffs/risk.yaml") == "evidence-files/signoffs/risk.yaml"
     for name in ("x.html", "x.HTM", "x.svg", "x.xml", "x.js", "x.xhtml"):
         assert raw_copy_path(name) == f"evidence-files/{name}.txt"
+    # what a web server serving the site would run or obey, and Windows would run (issue 23)
+    for name in ("a/x.php", "x.PHTML", "x.aspx", "x.jsp", "x.cgi", "x.hta", "x.wsf", "x.shtml"):
+        assert raw_copy_path(name) == f"evidence-files/{name}.txt", name
+    for name in ("a/.htaccess", ".HTACCESS", "b/web.config", ".user.ini"):
+        assert raw_copy_path(name) == f"evidence-files/{name}.txt", name
+    assert raw_copy_path("a/notes.txt") == "evidence-files/a/notes.txt"
 
 
 def test_safe_svg_removes_scripts_handlers_and_external_references() -> None:

@@ -103,18 +103,54 @@ _ACTIVE_SUFFIXES = {
     ".swf",
     ".mht",
     ".mhtml",
+    # Run by a web server that serves the site (PHP, ASP.NET, JSP, ColdFusion, CGI, SSI) or
+    # by Windows when the copy is opened (HTML applications, script host files).
+    ".php",
+    ".php3",
+    ".php4",
+    ".php5",
+    ".php7",
+    ".phps",
+    ".pht",
+    ".phtml",
+    ".phar",
+    ".asp",
+    ".aspx",
+    ".ascx",
+    ".ashx",
+    ".asmx",
+    ".cshtml",
+    ".vbhtml",
+    ".jsp",
+    ".jspx",
+    ".cfm",
+    ".cfml",
+    ".cgi",
+    ".pl",
+    ".shtm",
+    ".stm",
+    ".hta",
+    ".wsf",
+    ".vbs",
 }
+_ACTIVE_NAMES = {".htaccess", ".htpasswd", "web.config", ".user.ini"}
+"""Files a web server reads as its own configuration when it finds them in a folder."""
 
 
 def raw_copy_path(path: str) -> str:
     """Where the copy of an evidence file lives in the site.
 
-    Files a browser would render actively (HTML, SVG, XML, scripts) get ``.txt`` appended so
-    that opening the copy shows its text instead of running it in the site's origin.
+    Files a browser would render actively (HTML, SVG, XML, scripts), a web server would run
+    (PHP, ASP, JSP, CGI...) or read as its configuration (``.htaccess``, ``web.config``), and
+    Windows would run when opened (``.hta``, ``.wsf``) get ``.txt`` appended, so that the
+    copy shows its text instead of running in the site's origin or on the server.
     """
     guessed = mimetypes.guess_type(path, strict=False)[0] or ""
-    active = PurePosixPath(path).suffix.lower() in _ACTIVE_SUFFIXES or any(
-        t in guessed for t in _ACTIVE_TYPES
+    name = PurePosixPath(path)
+    active = (
+        name.suffix.lower() in _ACTIVE_SUFFIXES
+        or name.name.lower() in _ACTIVE_NAMES
+        or any(t in guessed for t in _ACTIVE_TYPES)
     )
     return f"{EVIDENCE_FILES_DIR}/{path}" + (".txt" if active else "")
 
