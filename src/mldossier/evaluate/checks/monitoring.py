@@ -107,15 +107,12 @@ def monitoring_fresh(subject: Subject, context: CheckContext, params: dict[str, 
             "(ClassificationPreset, RegressionPreset) on production data",
             cause=cause,
         )
-    if summaries:
-        notes = [
-            *notes,
-            *(
-                f"report {r.cite.file} is a summary of current data (no reference, no "
-                "quality metric): not counted as monitoring"
-                for r in summaries
-            ),
-        ]
+    # Shown, not held against the monitoring that did run.
+    aside = tuple(
+        f"report {r.cite.file} is a summary of current data (no reference, no quality "
+        "metric): not counted as monitoring"
+        for r in summaries
+    )
     if not reports:
         misattributed = [n for n in notes if "cannot monitor" in n]
         return Outcome(
@@ -130,7 +127,10 @@ def monitoring_fresh(subject: Subject, context: CheckContext, params: dict[str, 
     if not dated:
         return Outcome(
             NOT_EVIDENCED,
-            (f"{len(reports)} report(s), all undated: an undated report never counts as fresh",),
+            (
+                f"{len(reports)} report(s), all undated: an undated report never counts as fresh",
+                *aside,
+            ),
             tuple(r.cite for r in reports),
             "store full snapshots (with a timestamp) or put the date in the file name",
             cause=cause,
@@ -143,7 +143,11 @@ def monitoring_fresh(subject: Subject, context: CheckContext, params: dict[str, 
     if age > limit:
         return Outcome(
             EXCEPTION,
-            (f"latest report is from {stamp}, {age} days old; the limit is {limit} days", *notes),
+            (
+                f"latest report is from {stamp}, {age} days old; the limit is {limit} days",
+                *notes,
+                *aside,
+            ),
             cites,
             "run the monitoring job again and add the new report",
             cause=cause,
@@ -157,10 +161,16 @@ def monitoring_fresh(subject: Subject, context: CheckContext, params: dict[str, 
             else (f"latest report is from {stamp} ({age} days old, limit {limit})",)
         )
         return Outcome(
-            OBSERVATION, (*soon, *notes), cites, "schedule the next monitoring run", cause=cause
+            OBSERVATION,
+            (*soon, *notes, *aside),
+            cites,
+            "schedule the next monitoring run",
+            cause=cause,
         )
     return Outcome(
-        NO_EXCEPTION, (f"latest report is from {stamp} ({age} days old, limit {limit})",), cites
+        NO_EXCEPTION,
+        (f"latest report is from {stamp} ({age} days old, limit {limit})", *aside),
+        cites,
     )
 
 
