@@ -1,4 +1,4 @@
-"""Evidently 0.7 reports: drift, test outcomes and the model version they are about.
+"""Evidently 0.7 reports: drift, test outcomes, model quality and the model version they are about.
 
 Two forms are read. ``snapshot.json()`` (also ``save_json()``) holds only ``metrics`` and
 ``tests``: no name, time or metadata, so the date comes from the file name and the model
@@ -8,6 +8,12 @@ holds the same results inside ``metric_results``, plus name, timestamp, metadata
 Evidently writes no drift boolean per column: the verdict is the linked drift test's status
 when there is one, else the method's direction (p-values drift below the threshold,
 distances at or above it), exactly as Evidently's own stattests decide.
+
+Every test is kept with the class and column of the metric it tests, which gives its area
+(drift, data quality, model quality); the overall value of each classification and
+regression quality metric is kept as a :class:`QualityMetric`. Whether a report compares
+with reference data is read from what it holds: drift results, or a test whose expected
+value is Evidently's ``Reference()`` (``{"relative": …, "absolute": …}``).
 """
 
 from __future__ import annotations
