@@ -70,12 +70,26 @@ def test_check_on_the_demo_fails_the_planted_gaps_and_passes_the_complete_system
     by = {(r["control"], r["subject"]): r for r in results["results"]}
     # credit-default-scorer@3, the complete system: approved, traced, monitored (its weekly
     # report of 2026-11-19 is 13 days old and dated after v3's creation on 2026-10-05),
-    # drift-free: no exception, observation or request in any control. The EU high-risk
-    # obligations apply from 2027-12-02: before that they are readiness, and would pass.
+    # drift-free: no exception or observation in any control. The EU high-risk obligations
+    # apply from 2027-12-02: before that they are readiness. Its monitoring measures drift
+    # only: no data-quality test and no production quality metric, so the controls on
+    # accuracy in operation and on input data quality are requests, and nothing else is.
     v3 = [r for r in results["results"] if r["subject"] == "credit-default-scorer@3"]
     assert v3 and {r.get("readiness_status", r["status"]) for r in v3} == {
         "no_exception",
         "no_occurrence",
+        "not_evidenced",
+    }
+    requested = {
+        r["control"]: {c["check"] for c in r["checks"] if c["status"] != "no_exception"}
+        for r in v3
+        if r.get("readiness_status", r["status"]) == "not_evidenced"
+    }
+    assert requested == {
+        "EUAIA-15-ACCURACY": {"monitoring_tests_pass", "production_quality_within_tolerance"},
+        "EUAIA-26-4": {"monitoring_tests_pass"},
+        "SOC2-PI1-2": {"monitoring_tests_pass"},
+        "SOC2-PI1-4": {"monitoring_tests_pass", "production_quality_within_tolerance"},
     }
     assert {r["status"] for r in v3 if r["control"].startswith("EUAIA")} == {"not_yet_applicable"}
     assert by[("EUAIA-72", "credit-default-scorer@3")]["reasons"][1:] == [
@@ -118,16 +132,32 @@ def test_check_on_the_demo_fails_the_planted_gaps_and_passes_the_complete_system
     # the owner may be recorded elsewhere: a request, not an exception
     assert owner["status"] == "not_evidenced"
     fraud = [r for r in results["results"] if r["subject"] == "card-fraud-detector@2"]
-    failed = [r for r in fraud if r["status"] == "exception"]
-    assert {r["control"] for r in failed} == {"SOC2-CC7-4", "SOC2-PI1-3"}
-    assert all("ended FAIL" in " ".join(r["reasons"]) for r in failed)
+    failed = {r["control"]: r for r in fraud if r["status"] == "exception"}
+    assert set(failed) == {"SOC2-CC7-4", "SOC2-PI1-3", "SOC2-CC7-3", "SOC2-PI1-4"}
+    assert all("ended FAIL" in " ".join(failed[c]["reasons"]) for c in ("SOC2-CC7-4", "SOC2-PI1-3"))
+    # in production its precision and F1 fell far below the training run's
+    quality = next(
+        c
+        for c in failed["SOC2-PI1-4"]["checks"]
+        if c["check"] == "production_quality_within_tolerance"
+    )
+    assert quality["status"] == "exception"
+    assert (
+        "precision 0.6137 in production, 1 at training (precision): 38.6 % worse, beyond the "
+        "10 % tolerance" in quality["reasons"]
+    )
     # its drift is an observation (monitoring worked), triaged two days after the report
     drift = "drift:monitoring/card-fraud-detector/2/drift-and-quality-2026-11-16.json"
     monitored = by[("SOC2-CC7-2", "card-fraud-detector@2")]
     assert monitored["status"] == "observation" and drift in monitored["reasons"][0]
+    # the drift was triaged; the five failed quality tests of the same report were not
+    tests = "tests:monitoring/card-fraud-detector/2/drift-and-quality-2026-11-16.json"
     assert by[("SOC2-CC7-3", "card-fraud-detector@2")]["reasons"] == [
+        "5 failed Evidently test(s) (Precision metric: Equal 1.000 ± 0.200, F1 score metric: "
+        "Equal 0.989 ± 0.198, LogLoss metric: Equal 0.009 ± 0.002 and 2 more) in the report of "
+        f"2026-11-16 ({tests}): detected 2026-11-16, not triaged within 14 days",
         f"dataset drift (share 0.667 ≥ 0.5) in the report of 2026-11-16 ({drift}): "
-        "triaged by ANR-2026-009 on 2026-11-18"
+        "triaged by ANR-2026-009 on 2026-11-18",
     ]
     assert "Findings (most severe first):" in stdout
 

@@ -85,7 +85,7 @@ def test_quiet_check_that_fails_prints_only_the_failures(demo_results) -> None: 
     assert quiet.stdout == "\n".join(format_findings(gating)) + "\n"
     lines = quiet.stdout.splitlines()
     assert lines[0] == f"  EXCEPTION {FIRST_FAILURE}"
-    assert sum(line.startswith("  EXCEPTION ") for line in lines) == len(gating) == 11
+    assert sum(line.startswith("  EXCEPTION ") for line in lines) == len(gating) == 13
     # no header, no counts, no heading, no hint: only the verdict blocks
     assert all(line.startswith(("  EXCEPTION ", "        ")) for line in lines)
     # the normal output lists the same verdicts first under its heading, then the requests

@@ -115,6 +115,41 @@ class Soc2:
     """Subservice organisations carved out of the examination, by name."""
 
 
+QUALITY_METRIC_NAMES = (
+    "accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "roc_auc",
+    "log_loss",
+    "tpr",
+    "tnr",
+    "fpr",
+    "fnr",
+    "rmse",
+    "mae",
+    "mape",
+    "r2",
+    "max_abs_error",
+)
+"""mldossier's names of the model-quality metrics it compares (``monitoring.quality_limits``)."""
+
+
+@dataclass(frozen=True)
+class Monitoring:
+    """How production quality is judged against training (``monitoring:``)."""
+
+    max_quality_drop: float = 0.10
+    """Largest drop of a production quality metric from the training run's value, as a
+    fraction of that value (0.10: 10 % worse); beyond it, an exception."""
+    quality_warning_drop: float = 0.05
+    """A drop beyond this (and within ``max_quality_drop``) is an observation."""
+    quality_limits: dict[str, float] = field(default_factory=dict)
+    """Bounds by metric name, in the metric's own units: a minimum for metrics where higher
+    is better (accuracy, f1, r2...), a maximum for errors (rmse, fnr, log_loss...); a
+    production value past its bound is an exception."""
+
+
 @dataclass(frozen=True)
 class Config:
     """The whole configuration, with defaults for everything."""
@@ -153,6 +188,7 @@ class Config:
     """Largest size of the build cache folder (``cache.max_mb``)."""
     eu_ai_act: EuAiAct = EuAiAct()
     soc2: Soc2 = Soc2()
+    monitoring: Monitoring = Monitoring()
     allowed_signers: Path | None = None
     """The OpenSSH ``allowed_signers`` file whose keys authenticate signed sign-offs
     (``signatures.allowed_signers``, relative to the config file); None trusts no key."""
@@ -356,6 +392,7 @@ def _config_of(data: dict[str, Any], path: Path, rel: str, warnings: tuple[Probl
     signatures = data.get("signatures", {})
     act = data.get("eu_ai_act", {})
     soc2 = data.get("soc2", {})
+    monitoring = data.get("monitoring", {})
     folder, ignore, of_record = _evidence_section(data)
     return Config(
         path=path,
@@ -404,5 +441,12 @@ def _config_of(data: dict[str, Any], path: Path, rel: str, warnings: tuple[Probl
             categories=tuple(dict.fromkeys(("security", *soc2.get("categories", ())))),
             boundary=tuple(soc2.get("boundary", ())),
             carved_out=tuple(soc2.get("carved_out", ())),
+        ),
+        monitoring=Monitoring(
+            max_quality_drop=float(monitoring.get("max_quality_drop", Monitoring.max_quality_drop)),
+            quality_warning_drop=float(
+                monitoring.get("quality_warning_drop", Monitoring.quality_warning_drop)
+            ),
+            quality_limits={k: float(v) for k, v in monitoring.get("quality_limits", {}).items()},
         ),
     )

@@ -421,6 +421,21 @@ class ColumnDrift:
     cite: Citation
 
 
+class TestArea(StrEnum):
+    """What an Evidently test is about, from the class of the metric it tests."""
+
+    DRIFT = "drift"
+    """Drift of production data against the reference data (ValueDrift, DriftedColumnsCount)."""
+    DATA_QUALITY = "data_quality"
+    """The data themselves: missing values, duplicates, constant or empty columns, value ranges,
+    row and column counts, statistics of a column."""
+    MODEL_QUALITY = "model_quality"
+    """The model's quality on labelled production data: classification (accuracy, precision,
+    recall, F1, ROC AUC, FPR, FNR...) and regression (RMSE, MAE, MAPE, R2...) metrics."""
+    OTHER = "other"
+    """Any other metric (text descriptors, ranking, a custom metric)."""
+
+
 @dataclass(frozen=True, slots=True)
 class TestOutcome:
     """One Evidently test result."""
@@ -430,6 +445,30 @@ class TestOutcome:
     status: str
     """SUCCESS, FAIL, WARNING, ERROR, SKIPPED as Evidently writes it."""
     metric_id: str | None
+    cite: Citation
+    test_type: str = ""
+    """The test class, e.g. ``evidently:test_v2:EqualMetricTest`` ("" when not written)."""
+    metric_type: str = ""
+    """The tested metric's class, e.g. ``evidently:metric_v2:FNR`` ("" when not written)."""
+    area: TestArea = TestArea.OTHER
+    """What the test is about, from :attr:`metric_type`."""
+    column: str | None = None
+    """The column the tested metric is about, if it is about one."""
+
+
+@dataclass(frozen=True, slots=True)
+class QualityMetric:
+    """A model-quality metric measured on production data (Evidently's classification or
+    regression metrics), in mldossier's own names."""
+
+    name: str
+    """``accuracy``, ``precision``, ``recall``, ``f1``, ``roc_auc``, ``log_loss``, ``tpr``,
+    ``tnr``, ``fpr``, ``fnr``, ``rmse``, ``mae``, ``mape``, ``mean_error``, ``r2``,
+    ``max_abs_error``."""
+    metric_type: str
+    """The Evidently class, e.g. ``evidently:metric_v2:F1Score``."""
+    value: float
+    higher_is_better: bool
     cite: Citation
 
 
@@ -453,11 +492,31 @@ class MonitoringReport:
     column_drift: tuple[ColumnDrift, ...]
     tests: tuple[TestOutcome, ...]
     cite: Citation
+    quality: tuple[QualityMetric, ...] = ()
+    """The model-quality metrics it measured, in report order."""
+    data_metrics: int = 0
+    """How many of its metrics are about the data themselves (missing values, duplicates,
+    counts, ranges...)."""
+    reference: bool = False
+    """Whether it compares production data with reference data: it holds drift results, or
+    a test whose expected value comes from the reference (Evidently's ``Reference()``)."""
 
     @property
     def undated(self) -> bool:
         """True when neither the snapshot nor the file name gives a date."""
         return self.timestamp is None
+
+    @property
+    def monitors(self) -> bool:
+        """Whether it is evidence of drift or accuracy monitoring: it compares production data
+        with reference data (drift) or measures the model's quality. A summary of current data
+        alone is neither."""
+        measured = self.dataset_drift is not None or bool(self.column_drift or self.quality)
+        return (
+            self.reference
+            or measured
+            or any(t.area in (TestArea.DRIFT, TestArea.MODEL_QUALITY) for t in self.tests)
+        )
 
 
 # ---------------------------------------------------------------- sign-offs

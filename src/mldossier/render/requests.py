@@ -121,8 +121,15 @@ def _cause_status(cause: str, verdicts: list[Verdict]) -> Status:
 
 
 def request_id(v: Verdict) -> str:
-    """A stable id: the same control, subject and cause give the same id in every run."""
-    basis = "\x1f".join((v.control.id, v.subject, *v.causes))
+    """A stable id: the same control, subject and cause give the same id in every run.
+
+    The causes are the request's own, those of the checks that made the verdict what it is:
+    an observation that comes and goes beside a missing piece of evidence (a report nearing
+    its age limit) does not change the request for that evidence.
+    """
+    own = {c.cause for c in v.checks if c.status == v.status and c.cause}
+    causes = [cause for cause in v.causes if cause in own] or list(v.causes)
+    basis = "\x1f".join((v.control.id, v.subject, *causes))
     return "REQ-" + hashlib.sha256(basis.encode()).hexdigest()[:10].upper()
 
 

@@ -2,11 +2,17 @@
 
 Monitoring is judged as monitoring: a report that finds drift shows the monitoring working
 (``no_drift`` reports it as an observation with its numbers); what an assessor tests is
-whether each detected anomaly was analysed and acted on (``anomalies_triaged``).
+whether each detected anomaly was analysed and acted on (``anomalies_triaged``). Accuracy
+and data quality in operation are judged as requirements: a failed Evidently test on the
+model's quality or on the data (``monitoring_tests_pass``), or production quality beyond
+tolerance of the training run's (``production_quality_within_tolerance``), is an exception.
+A summary of current data alone (no reference data, no quality metric) is not evidence of
+drift or accuracy monitoring.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -22,9 +28,18 @@ from mldossier.evaluate.checks.registry import (
     Subject,
     check,
 )
+from mldossier.evaluate.checks.version import training_metrics
 from mldossier.lineage.provenance import provenance
 from mldossier.lineage.skew import skew
-from mldossier.model import Citation, ModelVersion, MonitoringReport
+from mldossier.model import (
+    Citation,
+    ModelVersion,
+    MonitoringReport,
+    QualityMetric,
+    TestArea,
+    TestOutcome,
+)
+from mldossier.status import Status, worst
 
 DEFAULT_MONITORING_AGE_DAYS = 30
 DEFAULT_TRIAGE_DAYS = 14
@@ -75,6 +90,29 @@ def monitoring_fresh(subject: Subject, context: CheckContext, params: dict[str, 
     today = context.as_of.date()
     reports, notes, noted = attributable(context.index.reports_of(version), version, today)
     cause = f"monitoring:{version.key}"
+    summaries = [r for r in reports if not r.monitors]
+    reports = [r for r in reports if r.monitors]
+    if summaries and not reports:
+        return Outcome(
+            NOT_EVIDENCED,
+            (
+                f"{len(summaries)} report(s) for {version.key}, none evidence of drift or "
+                "accuracy monitoring: no reference data to compare with and no model-quality "
+                "metric (a summary of current data)",
+                *(f"report {r.cite.file}: {_summary_of(r)}" for r in summaries),
+                *notes,
+            ),
+            (*(r.cite for r in summaries), *noted),
+            "run Evidently with reference data (DataDriftPreset) or with labels "
+            "(ClassificationPreset, RegressionPreset) on production data",
+            cause=cause,
+        )
+    # Shown, not held against the monitoring that did run.
+    aside = tuple(
+        f"report {r.cite.file} is a summary of current data (no reference, no quality "
+        "metric): not counted as monitoring"
+        for r in summaries
+    )
     if not reports:
         misattributed = [n for n in notes if "cannot monitor" in n]
         return Outcome(
@@ -89,7 +127,10 @@ def monitoring_fresh(subject: Subject, context: CheckContext, params: dict[str, 
     if not dated:
         return Outcome(
             NOT_EVIDENCED,
-            (f"{len(reports)} report(s), all undated: an undated report never counts as fresh",),
+            (
+                f"{len(reports)} report(s), all undated: an undated report never counts as fresh",
+                *aside,
+            ),
             tuple(r.cite for r in reports),
             "store full snapshots (with a timestamp) or put the date in the file name",
             cause=cause,
@@ -102,7 +143,11 @@ def monitoring_fresh(subject: Subject, context: CheckContext, params: dict[str, 
     if age > limit:
         return Outcome(
             EXCEPTION,
-            (f"latest report is from {stamp}, {age} days old; the limit is {limit} days", *notes),
+            (
+                f"latest report is from {stamp}, {age} days old; the limit is {limit} days",
+                *notes,
+                *aside,
+            ),
             cites,
             "run the monitoring job again and add the new report",
             cause=cause,
@@ -116,10 +161,16 @@ def monitoring_fresh(subject: Subject, context: CheckContext, params: dict[str, 
             else (f"latest report is from {stamp} ({age} days old, limit {limit})",)
         )
         return Outcome(
-            OBSERVATION, (*soon, *notes), cites, "schedule the next monitoring run", cause=cause
+            OBSERVATION,
+            (*soon, *notes, *aside),
+            cites,
+            "schedule the next monitoring run",
+            cause=cause,
         )
     return Outcome(
-        NO_EXCEPTION, (f"latest report is from {stamp} ({age} days old, limit {limit})",), cites
+        NO_EXCEPTION,
+        (f"latest report is from {stamp} ({age} days old, limit {limit})", *aside),
+        cites,
     )
 
 
@@ -175,9 +226,304 @@ def no_drift(subject: Subject, context: CheckContext, params: dict[str, Any]) ->
     return Outcome(NO_EXCEPTION, (f"report of {when}: no drift ({detail})",), cites)
 
 
+def _summary_of(report: MonitoringReport) -> str:
+    """What a report that is no monitoring evidence holds, in a few words."""
+    parts = [f"{report.data_metrics} data metric(s)"] if report.data_metrics else []
+    if report.tests:
+        parts.append(f"{len(report.tests)} test(s) on current data only")
+    return ", ".join(parts) or "no metric mldossier reads"
+
+
+AREA_WORDS = {
+    TestArea.DATA_QUALITY: "data-quality",
+    TestArea.MODEL_QUALITY: "model-quality",
+    TestArea.DRIFT: "drift",
+    TestArea.OTHER: "other",
+}
+TEST_STATUS = {
+    "SUCCESS": NO_EXCEPTION,
+    "FAIL": EXCEPTION,
+    "WARNING": OBSERVATION,
+    "ERROR": NOT_EVIDENCED,
+}
+"""How an Evidently test outcome reads as an audit result. FAIL: a critical test's condition,
+set in advance, did not hold in production (exception); WARNING: a non-critical test's did
+not (observation); ERROR: the test could not be computed, so it shows nothing either way
+(not evidenced). SKIPPED is listed and decides nothing."""
+MAX_LISTED_TESTS = 20
+
+
+@check(
+    "monitoring_tests_pass",
+    "version",
+    {
+        "areas": "what the tests must be about: data_quality, model_quality "
+        "(default both); drift is judged by no_drift"
+    },
+)
+def monitoring_tests_pass(
+    subject: Subject, context: CheckContext, params: dict[str, Any]
+) -> Outcome:
+    """The Evidently tests of the latest report on each area (data quality, model quality) passed: FAIL is an exception, WARNING an observation.
+
+    Per area, the latest attributable report holding tests on it decides. A test's area comes
+    from the metric it tests: data quality (missing values, duplicates, constant or empty
+    columns, value ranges, row and column counts, column statistics) or model quality
+    (accuracy, precision, recall, F1, ROC AUC, log loss, TPR, TNR, FPR, FNR, RMSE, MAE,
+    MAPE, R2...). FAIL (a critical test) is an exception, WARNING (a non-critical one) an
+    observation, ERROR (not computed) not evidenced; SKIPPED decides nothing. Earlier
+    failures are anomalies for ``anomalies_triaged``.
+    """
+    version = subject.version
+    assert version is not None
+    wanted = [TestArea(a) for a in params.get("areas") or ("data_quality", "model_quality")]
+    reports, _, _ = attributable(context.index.reports_of(version), version, context.as_of.date())
+    statuses: list[Status] = []
+    reasons: list[str] = []
+    cites: list[Citation] = []
+    for area in wanted:
+        holding = [r for r in reports if any(t.area is area for t in r.tests)]
+        if not holding:
+            statuses.append(NOT_EVIDENCED)
+            reasons.append(f"no Evidently {AREA_WORDS[area]} test for {version.key}")
+            cites.extend([r.cite for r in reports] or [version.cite])
+            continue
+        latest = holding[-1]
+        tests = [t for t in latest.tests if t.area is area]
+        status, lines, cited = _judge_tests(latest, area, tests)
+        statuses.append(status)
+        reasons.extend(lines)
+        cites.extend(cited)
+    status = worst(statuses)
+    cites = list(dict.fromkeys(cites))
+    if status is NO_EXCEPTION:
+        return Outcome(status, tuple(reasons), tuple(cites))
+    fix = {
+        NOT_EVIDENCED: "add Evidently tests on the data (DataSummaryPreset, include_tests=True) "
+        "and on the model's quality (ClassificationPreset or RegressionPreset) to the monitoring",
+        OBSERVATION: "review the warnings; a non-critical test that keeps failing may need to "
+        "be critical",
+    }.get(
+        status,
+        "analyse the failed tests (an anomaly_review sign-off naming them), then retrain, "
+        "fix the data feed or recalibrate",
+    )
+    return Outcome(
+        status, tuple(reasons), tuple(cites), fix, cause=f"monitoring-tests:{version.key}"
+    )
+
+
+def _judge_tests(
+    report: MonitoringReport, area: TestArea, tests: list[TestOutcome]
+) -> tuple[Status, list[str], list[Citation]]:
+    """The status of one report's tests on one area, a line per test that did not pass."""
+    when = report.timestamp.date().isoformat() if report.timestamp else "undated"
+    counts: dict[str, int] = {}
+    for t in tests:
+        counts[t.status] = counts.get(t.status, 0) + 1
+    tally = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    lines = [
+        f"report {report.cite.file} of {when}: {len(tests)} {AREA_WORDS[area]} test(s): {tally}"
+    ]
+    decided = [t for t in tests if t.status in TEST_STATUS]
+    if not decided:
+        return NOT_EVIDENCED, [*lines, "no test has an outcome (all skipped)"], [report.cite]
+    bad = [t for t in decided if t.status != "SUCCESS"]
+    shown = sorted(bad, key=lambda t: TEST_STATUS[t.status].rank)
+    for t in shown[:MAX_LISTED_TESTS]:
+        lines.append(
+            f"{t.status}: {t.name}" + (f" ({t.description.strip()})" if t.description else "")
+        )
+    if len(shown) > MAX_LISTED_TESTS:
+        lines.append(f"... and {len(shown) - MAX_LISTED_TESTS} more, each cited")
+    status = worst(TEST_STATUS[t.status] for t in decided)
+    return status, lines, [t.cite for t in shown] or [report.cite]
+
+
+# Names MLflow runs log a metric under, by mldossier's name (sklearn's and mlflow.evaluate's
+# spellings); each may carry an evaluation-split prefix. Training-set values (``train_``,
+# ``training_``) are never compared: they say how well the model fits, not how it performs.
+TRAINING_NAMES: dict[str, tuple[str, ...]] = {
+    "accuracy": ("accuracy", "accuracy_score"),
+    "precision": ("precision", "precision_score"),
+    "recall": ("recall", "recall_score"),
+    "f1": ("f1", "f1_score"),
+    "roc_auc": ("roc_auc", "roc_auc_score", "auc"),
+    "log_loss": ("log_loss", "logloss"),
+    "tpr": ("tpr", "true_positive_rate"),
+    "tnr": ("tnr", "true_negative_rate", "specificity"),
+    "fpr": ("fpr", "false_positive_rate"),
+    "fnr": ("fnr", "false_negative_rate"),
+    "rmse": ("rmse", "root_mean_squared_error"),
+    "mae": ("mae", "mean_absolute_error"),
+    "mape": ("mape", "mean_absolute_percentage_error"),
+    "r2": ("r2", "r2_score"),
+    "max_abs_error": ("max_abs_error", "max_error"),
+}
+EVALUATION_PREFIXES = ("", "test_", "val_", "validation_", "eval_", "evaluation_", "holdout_")
+
+
+def training_value(name: str, metrics: dict[str, float]) -> tuple[str, float] | None:
+    """The training run's metric of the same kind as ``name``: its key and value, or None."""
+    for prefix in EVALUATION_PREFIXES:
+        for key in TRAINING_NAMES.get(name, ()):
+            if prefix + key in metrics:
+                return prefix + key, metrics[prefix + key]
+    return None
+
+
+def quality_drop(metric: QualityMetric, trained: float) -> float:
+    """How much worse production is than training, as a fraction of the training value
+    (negative when better; infinite when training was exactly 0 and production is worse)."""
+    worse = (trained - metric.value) if metric.higher_is_better else (metric.value - trained)
+    if trained == 0:
+        return math.inf if worse > 0 else 0.0
+    return worse / abs(trained)
+
+
+@check(
+    "production_quality_within_tolerance",
+    "version",
+    {
+        "max_drop": "largest drop from the training value, as a fraction "
+        "(default monitoring.max_quality_drop)",
+        "warning_drop": "a drop beyond this is an observation "
+        "(default monitoring.quality_warning_drop)",
+    },
+)
+def production_quality_within_tolerance(
+    subject: Subject, context: CheckContext, params: dict[str, Any]
+) -> Outcome:
+    """The model's quality measured on production data is within tolerance of its training run's and within the configured limits.
+
+    The latest attributable report with model-quality metrics (Evidently's Accuracy,
+    Precision, Recall, F1Score, RocAuc, LogLoss, TPR, TNR, FPR, FNR, RMSE, MAE, MAPE,
+    R2Score, AbsMaxError) is compared metric by metric with the same metric of the training
+    run or logged model (``f1``, ``test_f1``, ``f1_score``...; never ``train_``/``training_``
+    values) and with ``monitoring.quality_limits``. A drop beyond ``max_quality_drop`` (a
+    fraction of the training value) or a value past its limit is an exception; a drop beyond
+    ``quality_warning_drop`` an observation.
+    """
+    version = subject.version
+    assert version is not None
+    settings = context.config.monitoring
+    max_drop = float(params.get("max_drop", settings.max_quality_drop))
+    warn_drop = float(params.get("warning_drop", settings.quality_warning_drop))
+    reports, _, _ = attributable(context.index.reports_of(version), version, context.as_of.date())
+    measured = [r for r in reports if r.quality]
+    cause = f"quality:{version.key}"
+    if not measured:
+        held = f" ({len(reports)} report(s), none with a quality metric)" if reports else ""
+        return Outcome(
+            NOT_EVIDENCED,
+            (f"no model-quality metric measured on production data for {version.key}{held}",),
+            (version.cite, *(r.cite for r in reports)),
+            "run Evidently's ClassificationPreset or RegressionPreset on labelled production data",
+            cause=cause,
+        )
+    latest = measured[-1]
+    when = latest.timestamp.date().isoformat() if latest.timestamp else "undated"
+    trained, trained_cites, _ = training_metrics(version, context)
+    statuses: list[Status] = []
+    reasons = [f"report {latest.cite.file} of {when}"]
+    cites: list[Citation] = []
+    unmatched: list[str] = []
+    seen: set[str] = set()
+    for metric in latest.quality:
+        if metric.name in seen:
+            continue
+        seen.add(metric.name)
+        status, lines = _judge_quality(
+            metric, trained, settings.quality_limits.get(metric.name), max_drop, warn_drop
+        )
+        if status is None:
+            unmatched.append(f"{metric.name} {metric.value:.4g}")
+            continue
+        statuses.append(status)
+        reasons.extend(lines)
+        cites.append(metric.cite)
+    if not statuses:
+        return Outcome(
+            NOT_EVIDENCED,
+            (
+                *reasons,
+                "measured in production: " + ", ".join(unmatched) + "; the training run "
+                "logged none of these and monitoring.quality_limits sets no limit for them",
+            ),
+            (*(m.cite for m in latest.quality), *trained_cites, version.cite),
+            "log the same metrics on the evaluation set in the training run, or set "
+            "monitoring.quality_limits",
+            cause=cause,
+        )
+    if unmatched:
+        reasons.append("not compared (nothing to compare with): " + ", ".join(unmatched))
+    status = worst(statuses)
+    cites.extend(trained_cites)
+    if status is NO_EXCEPTION:
+        return Outcome(status, tuple(reasons), tuple(cites))
+    return Outcome(
+        status,
+        tuple(reasons),
+        tuple(cites),
+        "analyse the drop (an anomaly_review sign-off), then retrain or recalibrate the model",
+        cause=cause,
+    )
+
+
+def _judge_quality(
+    metric: QualityMetric,
+    trained: dict[str, float],
+    limit: float | None,
+    max_drop: float,
+    warn_drop: float,
+) -> tuple[Status | None, list[str]]:
+    """One metric against its training value and its limit; None when neither exists."""
+    statuses: list[Status] = []
+    lines: list[str] = []
+    at_training = training_value(metric.name, trained)
+    if at_training is not None:
+        key, value = at_training
+        drop = quality_drop(metric, value)
+        if drop == 0:
+            change = "the same"
+        else:
+            size = "∞" if math.isinf(drop) else f"{abs(drop) * 100:.1f} %"
+            change = f"{size} {'worse' if drop > 0 else 'better'}"
+        line = (
+            f"{metric.name} {metric.value:.4g} in production, {value:.4g} at training "
+            f"({key}): {change}"
+        )
+        if drop > max_drop:
+            statuses.append(EXCEPTION)
+            line += f", beyond the {max_drop * 100:g} % tolerance"
+        elif drop > warn_drop:
+            statuses.append(OBSERVATION)
+            line += f", within the {max_drop * 100:g} % tolerance but past {warn_drop * 100:g} %"
+        else:
+            statuses.append(NO_EXCEPTION)
+        lines.append(line)
+    if limit is not None:
+        past = metric.value < limit if metric.higher_is_better else metric.value > limit
+        bound = "minimum" if metric.higher_is_better else "maximum"
+        statuses.append(EXCEPTION if past else NO_EXCEPTION)
+        lines.append(
+            f"{metric.name} {metric.value:.4g} in production "
+            + ("is past" if past else "is within")
+            + f" the configured {bound} {limit:g}"
+        )
+    if not statuses:
+        return None, []
+    return worst(statuses), lines
+
+
 def drift_id(report: MonitoringReport) -> str:
     """The id of the drift a report detected, as a triage sign-off names it."""
     return f"drift:{report.cite.file}"
+
+
+def tests_id(report: MonitoringReport) -> str:
+    """The id of a report's failed data- or model-quality tests, as a triage sign-off names it."""
+    return f"tests:{report.cite.file}"
 
 
 @dataclass(frozen=True)
@@ -193,9 +539,29 @@ class Anomaly:
 def anomalies_of(
     version: ModelVersion, context: CheckContext, reports: list[MonitoringReport]
 ) -> list[Anomaly]:
-    """Dataset drift over threshold in ``reports`` (the countable ones), training-serving skew, failed assertions."""
+    """Dataset drift over threshold and failed data- or model-quality tests in ``reports``
+    (the countable ones), training-serving skew, failed assertions."""
     found: list[Anomaly] = []
     for r in reports:
+        failed = [
+            t
+            for t in r.tests
+            if t.status == "FAIL" and t.area in (TestArea.DATA_QUALITY, TestArea.MODEL_QUALITY)
+        ]
+        if failed:
+            day = r.timestamp.date() if r.timestamp else None
+            names = ", ".join(t.name for t in failed[:3]) + (
+                f" and {len(failed) - 3} more" if len(failed) > 3 else ""
+            )
+            found.append(
+                Anomaly(
+                    tests_id(r),
+                    f"{len(failed)} failed Evidently test(s) ({names}) in the report of "
+                    + (day.isoformat() if day else "an undated report"),
+                    day,
+                    failed[0].cite,
+                )
+            )
         if r.dataset_drift is not None and r.dataset_drift.drifted:
             day = r.timestamp.date() if r.timestamp else None
             found.append(
@@ -243,7 +609,7 @@ def anomalies_of(
     {"within_days": f"days allowed from detection to triage (default {DEFAULT_TRIAGE_DAYS})"},
 )
 def anomalies_triaged(subject: Subject, context: CheckContext, params: dict[str, Any]) -> Outcome:
-    """Each detected anomaly (drift over threshold, skew, failed data-quality assertion) was triaged in time: an anomaly_review or incident_report sign-off names it."""
+    """Each detected anomaly (drift over threshold, failed Evidently data- or model-quality tests, skew, failed data-quality assertion) was triaged in time: an anomaly_review or incident_report sign-off names it."""
     version = subject.version
     assert version is not None
     within = int(params.get("within_days") or DEFAULT_TRIAGE_DAYS)

@@ -196,13 +196,11 @@ def _approval_problems(
     return problems
 
 
-@check("evaluation_metrics_logged", "version", {"metrics": "metric names that must be logged"})
-def evaluation_metrics_logged(
-    subject: Subject, context: CheckContext, params: dict[str, Any]
-) -> Outcome:
-    """The training run (or logged model) recorded evaluation metrics, including any required ones."""
-    version = subject.version
-    assert version is not None
+def training_metrics(
+    version: ModelVersion, context: CheckContext
+) -> tuple[dict[str, float], list[Citation], bool]:
+    """The metrics the version's training run and logged model recorded, where they are
+    cited, and whether either record is in the export (the logged model's win on a clash)."""
     run = context.index.mlflow_run_of(version)
     logged = context.index.logged_models.get(version.logged_model_id or "")
     metrics: dict[str, float] = {}
@@ -213,7 +211,18 @@ def evaluation_metrics_logged(
     if logged is not None and logged.metrics:
         metrics.update(logged.metrics)
         cites.append(logged.cite.at("data", "metrics"))
-    if run is None and logged is None:
+    return metrics, cites, run is not None or logged is not None
+
+
+@check("evaluation_metrics_logged", "version", {"metrics": "metric names that must be logged"})
+def evaluation_metrics_logged(
+    subject: Subject, context: CheckContext, params: dict[str, Any]
+) -> Outcome:
+    """The training run (or logged model) recorded evaluation metrics, including any required ones."""
+    version = subject.version
+    assert version is not None
+    metrics, cites, found = training_metrics(version, context)
+    if not found:
         return Outcome(
             NOT_EVIDENCED,
             (f"the MLflow run of {version.key} is not in the export",),

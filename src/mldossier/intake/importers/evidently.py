@@ -1,4 +1,4 @@
-"""Evidently 0.7 reports: drift, test outcomes and the model version they are about.
+"""Evidently 0.7 reports: drift, test outcomes, model quality and the model version they are about.
 
 Two forms are read. ``snapshot.json()`` (also ``save_json()``) holds only ``metrics`` and
 ``tests``: no name, time or metadata, so the date comes from the file name and the model
@@ -8,6 +8,12 @@ holds the same results inside ``metric_results``, plus name, timestamp, metadata
 Evidently writes no drift boolean per column: the verdict is the linked drift test's status
 when there is one, else the method's direction (p-values drift below the threshold,
 distances at or above it), exactly as Evidently's own stattests decide.
+
+Every test is kept with the class and column of the metric it tests, which gives its area
+(drift, data quality, model quality); the overall value of each classification and
+regression quality metric is kept as a :class:`QualityMetric`. Whether a report compares
+with reference data is read from what it holds: drift results, or a test whose expected
+value is Evidently's ``Reference()`` (``{"relative": …, "absolute": …}``).
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ from mldossier.model import (
     ColumnDrift,
     DatasetDrift,
     MonitoringReport,
+    QualityMetric,
+    TestArea,
     TestOutcome,
 )
 
@@ -116,6 +124,103 @@ LESS_TESTS = frozenset(
     {"evidently:test_v2:LessThanMetricTest", "evidently:test_v2:LessOrEqualMetricTest"}
 )
 
+METRIC = "evidently:metric_v2:"
+# The model's quality on labelled production data, by metric class: mldossier's name for the
+# single overall value and whether higher is better. By-label metrics (F1ByLabel...) and
+# Evidently's Dummy* baselines are model-quality metrics too, but not the model's overall
+# value, so they are not compared; MeanError is signed (a bias), so neither direction is better.
+QUALITY_METRICS: dict[str, tuple[str, bool]] = {
+    METRIC + "Accuracy": ("accuracy", True),
+    METRIC + "Precision": ("precision", True),
+    METRIC + "Recall": ("recall", True),
+    METRIC + "F1Score": ("f1", True),
+    METRIC + "RocAuc": ("roc_auc", True),
+    METRIC + "LogLoss": ("log_loss", False),
+    METRIC + "TPR": ("tpr", True),
+    METRIC + "TNR": ("tnr", True),
+    METRIC + "FPR": ("fpr", False),
+    METRIC + "FNR": ("fnr", False),
+    METRIC + "RMSE": ("rmse", False),
+    METRIC + "MAE": ("mae", False),
+    METRIC + "MAPE": ("mape", False),
+    METRIC + "R2Score": ("r2", True),
+    METRIC + "AbsMaxError": ("max_abs_error", False),
+}
+MODEL_QUALITY_METRICS = frozenset(
+    {
+        *QUALITY_METRICS,
+        *(
+            METRIC + name
+            for name in (
+                "F1ByLabel",
+                "PrecisionByLabel",
+                "RecallByLabel",
+                "RocAucByLabel",
+                "MeanError",
+                "DummyAccuracy",
+                "DummyPrecision",
+                "DummyRecall",
+                "DummyF1Score",
+                "DummyRocAuc",
+                "DummyLogLoss",
+                "DummyTPR",
+                "DummyTNR",
+                "DummyFPR",
+                "DummyFNR",
+                "DummyMAE",
+                "DummyMAPE",
+                "DummyRMSE",
+            )
+        ),
+    }
+)
+# Metrics about the data themselves (DataSummaryPreset, column statistics and counts).
+DATA_QUALITY_METRICS = frozenset(
+    METRIC + name
+    for name in (
+        "RowCount",
+        "ColumnCount",
+        "MissingValueCount",
+        "DatasetMissingValueCount",
+        "DuplicatedRowCount",
+        "DuplicatedColumnsCount",
+        "AlmostDuplicatedColumnsCount",
+        "ConstantColumnsCount",
+        "AlmostConstantColumnsCount",
+        "EmptyRowsCount",
+        "EmptyColumnsCount",
+        "MinValue",
+        "MaxValue",
+        "MeanValue",
+        "StdValue",
+        "MedianValue",
+        "QuantileValue",
+        "SumValue",
+        "CategoryCount",
+        "UniqueValueCount",
+        "InRangeValueCount",
+        "OutRangeValueCount",
+        "InListValueCount",
+        "OutListValueCount",
+        "ValueStats",
+    )
+)
+# A test's ``expected`` written as {relative, absolute} is Evidently's Reference(): the test
+# compares the current value with the same metric on the reference data.
+REFERENCE_KEYS = frozenset({"relative", "absolute"})
+
+
+def metric_area(metric_type: str) -> TestArea:
+    """What a metric class is about: drift, data quality, model quality or other."""
+    if metric_type in DATA_QUALITY_METRICS:
+        return TestArea.DATA_QUALITY
+    if metric_type in MODEL_QUALITY_METRICS:
+        return TestArea.MODEL_QUALITY
+    if metric_type.startswith(METRIC) and "Drift" in metric_type.removeprefix(METRIC):
+        return TestArea.DRIFT
+    return TestArea.OTHER
+
+
 # An ISO date in a file name, optionally with a time written with dashes or colons
 # (``drift-2026-05-11.json``, ``2026-05-11T08-00-00.json``).
 FILENAME_DATE = re.compile(
@@ -154,6 +259,22 @@ class _Test:
         return str(self.data.get("status", ""))
 
     @property
+    def metric_params(self) -> dict[str, Any]:
+        """The tested metric's parameters (``metric_config.params``), {} when not written."""
+        config = self.data.get("metric_config")
+        params = config.get("params") if isinstance(config, dict) else None
+        return params if isinstance(params, dict) else {}
+
+    @property
+    def compares_with_reference(self) -> bool:
+        """Whether its expected value is taken from the reference data (``Reference()``)."""
+        for config in (self.data.get("test_config"), _bound_test(self.data)):
+            expected = config.get("expected") if isinstance(config, dict) else None
+            if isinstance(expected, dict) and REFERENCE_KEYS <= set(expected):
+                return True
+        return False
+
+    @property
     def test_type(self) -> str:
         """The test class, from ``test_config`` or, when that is empty, ``bound_test.test``."""
         config = self.data.get("test_config")
@@ -164,6 +285,12 @@ class _Test:
         if isinstance(test, dict) and isinstance(test.get("type"), str):
             return str(test["type"])
         return ""
+
+
+def _bound_test(data: dict[str, Any]) -> dict[str, Any] | None:
+    bound = data.get("bound_test")
+    test = bound.get("test") if isinstance(bound, dict) else None
+    return test if isinstance(test, dict) else None
 
 
 def report_form(data: Any) -> str | None:
@@ -318,6 +445,8 @@ class EvidentlyImporter:
                 value = entry["value"]
             elif "count" in entry and "share" in entry:
                 value = {"count": entry["count"]["value"], "share": entry["share"]["value"]}
+            elif isinstance(entry.get("mean"), dict):
+                value = {"mean": entry["mean"]}
             else:
                 value = None
             metrics.append(_Metric(metric_id, params["type"], params, value, where))
@@ -347,15 +476,14 @@ class EvidentlyImporter:
             if test.metric_id is not None:
                 linked.setdefault(test.metric_id, []).append(test)
         dataset_drift, columns = _drifts(doc, metrics, linked, problems)
-        outcomes = tuple(
-            TestOutcome(
-                name=str(test.data.get("name", "")),
-                description=str(test.data.get("description", "")),
-                status=test.status,
-                metric_id=test.metric_id,
-                cite=doc.cite(test.pointer),
-            )
-            for test in tests
+        types = {metric.id: metric.type for metric in metrics}
+        outcomes = tuple(_outcome(doc, test, types) for test in tests)
+        quality = tuple(q for metric in metrics if (q := _quality(doc, metric)) is not None)
+        reference = (
+            dataset_drift is not None
+            or bool(columns)
+            or any(metric_area(m.type) is TestArea.DRIFT for m in metrics)
+            or any(test.compares_with_reference for test in tests)
         )
         return MonitoringReport(
             name=str(header.name),
@@ -370,6 +498,9 @@ class EvidentlyImporter:
             column_drift=tuple(columns),
             tests=outcomes,
             cite=doc.cite(""),
+            quality=quality,
+            data_metrics=sum(metric_area(m.type) is TestArea.DATA_QUALITY for m in metrics),
+            reference=reference,
         )
 
 
@@ -444,6 +575,50 @@ def _drifts(
         elif metric.type == VALUE_DRIFT:
             columns.append(_column_drift(doc, metric, linked.get(metric.id, []), problems))
     return dataset_drift, columns
+
+
+def _outcome(doc: Document, test: _Test, types: dict[str, str]) -> TestOutcome:
+    """One test as a record: its status and what the tested metric is about."""
+    params = test.metric_params
+    metric_type = params.get("type")
+    if not isinstance(metric_type, str):
+        metric_type = types.get(test.metric_id or "", "")
+    column = params.get("column")
+    return TestOutcome(
+        name=str(test.data.get("name", "")),
+        description=str(test.data.get("description", "")),
+        status=test.status,
+        metric_id=test.metric_id,
+        cite=doc.cite(test.pointer),
+        test_type=test.test_type,
+        metric_type=metric_type,
+        area=metric_area(metric_type),
+        column=column if isinstance(column, str) else None,
+    )
+
+
+def _quality(doc: Document, metric: _Metric) -> QualityMetric | None:
+    """A model-quality metric's overall value, or None (not one, or no finite number).
+
+    Mean-and-deviation metrics (MAE, MAPE) hold ``{"mean": …, "std": …}``: the mean is the value.
+    """
+    known = QUALITY_METRICS.get(metric.type)
+    if known is None:
+        return None
+    # snapshot.json() writes {"value": 0.9} or {"value": {"mean": 0.9, "std": …}}; a full
+    # snapshot {"value": 0.9} or {"mean": {"value": 0.9, …}, "std": …}.
+    full = metric.pointer.startswith("/metric_results/")
+    value = metric.value
+    where = "/value"
+    if isinstance(value, dict) and "mean" in value:
+        value = value["mean"]
+        where = "/mean/value" if full else "/value/mean"
+        if isinstance(value, dict):
+            value = value.get("value")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    name, higher = known
+    return QualityMetric(name, metric.type, float(value), higher, doc.cite(metric.pointer + where))
 
 
 def _metric(data: dict[str, Any], where: str) -> _Metric:
