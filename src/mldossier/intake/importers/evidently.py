@@ -239,6 +239,13 @@ class _Metric:
     config: dict[str, Any]
     value: Any
     pointer: str
+    config_pointer: str = ""
+    """Where the config stands in the file, when not at ``pointer + "/config"`` (a 0.6
+    ``future`` report keeps it in a bound test's ``metric_config/params``)."""
+
+    def config_field(self, name: str) -> str:
+        """The JSON Pointer of one config field."""
+        return (self.config_pointer or self.pointer + "/config") + "/" + name
 
 
 @dataclass(frozen=True)
@@ -390,15 +397,21 @@ class EvidentlyImporter:
         form = report_form(doc.data)
         if form is None:
             return
-        problems = _one_per_place(schema_problems("evidently", doc.data, doc.file.path))
+        data: dict[str, Any] = doc.data
+        config_at: dict[int, str] = {}
+        if form == "snapshot":
+            data, config_at = with_metric_configs(data)
+        problems = _one_per_place(schema_problems("evidently", data, doc.file.path))
         if problems:
             result.problems.extend(problems)
             return
-        data: dict[str, Any] = doc.data
         if form == "full":
             metrics, tests = self._full_items(doc, data, result.problems)
         else:
-            metrics = [_metric(m, pointer("metrics", i)) for i, m in enumerate(data["metrics"])]
+            metrics = [
+                _metric(m, pointer("metrics", i), config_at.get(i, ""))
+                for i, m in enumerate(data["metrics"])
+            ]
             tests = [_Test(t, pointer("tests", i)) for i, t in enumerate(data["tests"])]
         report = self._report(doc, form, data, metrics, tests, result.problems)
         if report is not None:
@@ -621,9 +634,77 @@ def _quality(doc: Document, metric: _Metric) -> QualityMetric | None:
     return QualityMetric(name, metric.type, float(value), higher, doc.cite(metric.pointer + where))
 
 
-def _metric(data: dict[str, Any], where: str) -> _Metric:
+def _metric(data: dict[str, Any], where: str, config_at: str = "") -> _Metric:
     config = data["config"]
-    return _Metric(data["id"], config["type"], config, data["value"], where)
+    return _Metric(data["id"], config["type"], config, data["value"], where, config_at)
+
+
+METRIC_TYPE = "evidently:metric_v2:"
+"""The prefix of a metric class's type name in a metric config."""
+_METRIC_ID = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\((.*)\)", re.S)
+
+
+def with_metric_configs(data: dict[str, Any]) -> tuple[dict[str, Any], dict[int, str]]:
+    """A ``snapshot.json()`` whose metrics all carry their ``config``, and where each config
+    that was filled in stands in the file.
+
+    Evidently 0.6's ``evidently.future`` reports (the API 0.7 made the default) write each
+    metric as ``{id, metric_id, value}`` without ``config``; the configuration is in the
+    tests bound to it (``tests[].metric_config``, whose ``metric_id`` is the metric's ``id``
+    and whose ``params`` are the config). A metric no test is bound to gets the class and
+    the column its ``metric_id`` names (``ValueDrift(column=age)``). The file's data is not
+    changed: the filled-in metrics are copies.
+    """
+    metrics, tests = data.get("metrics"), data.get("tests")
+    if not isinstance(metrics, list) or not any(
+        isinstance(m, dict) and "config" not in m and isinstance(m.get("metric_id"), str)
+        for m in metrics
+    ):
+        return data, {}
+    bound: dict[str, tuple[dict[str, Any], str]] = {}
+    for index, test in enumerate(tests if isinstance(tests, list) else ()):
+        config = test.get("metric_config") if isinstance(test, dict) else None
+        if not isinstance(config, dict):
+            continue
+        params, metric_id = config.get("params"), config.get("metric_id")
+        if isinstance(params, dict) and isinstance(metric_id, str):
+            where = pointer("tests", index, "metric_config", "params")
+            bound.setdefault(metric_id, (params, where))
+    filled: list[Any] = []
+    config_at: dict[int, str] = {}
+    for index, metric in enumerate(metrics):
+        if (
+            isinstance(metric, dict)
+            and "config" not in metric
+            and isinstance(metric.get("metric_id"), str)
+        ):
+            params, where = bound.get(str(metric.get("id")), (None, ""))
+            if params is None:
+                params, where = (
+                    _config_of_metric_id(metric["metric_id"]),
+                    pointer("metrics", index, "metric_id"),
+                )
+            if params is not None:
+                metric = {**metric, "config": params}
+                config_at[index] = where
+        filled.append(metric)
+    return {**data, "metrics": filled}, config_at
+
+
+def _config_of_metric_id(text: str) -> dict[str, Any] | None:
+    """``{"type": ..., "column": ...}`` from a metric id such as ``ValueDrift(column=age)``;
+    only the class and a column are taken (the other parameters need the tests' config)."""
+    match = _METRIC_ID.fullmatch(text.strip())
+    if match is None:
+        return None
+    config: dict[str, Any] = {"type": METRIC_TYPE + match.group(1)}
+    args = match.group(2)
+    if args.startswith("column="):
+        column = args[len("column=") :]
+        # Other parameters follow a comma; a column name holding ", x=" is not told apart.
+        column = re.split(r",\s*[A-Za-z_]+=", column, maxsplit=1)[0]
+        config["column"] = column
+    return config
 
 
 def _decided_by_tests(tests: list[_Test], relevant: frozenset[str]) -> bool | None:
@@ -692,7 +773,7 @@ def _column_drift(
         if by_test is None:
             problems.append(
                 doc.problem(
-                    metric.pointer + "/config/threshold",
+                    metric.config_field("threshold"),
                     f"column {column!r}: no drift threshold is given and no drift test is linked, "
                     "so whether the column drifted cannot be decided",
                     "set threshold on the ValueDrift metric, or keep its drift test in the report",
@@ -708,7 +789,7 @@ def _column_drift(
         if direction is None:
             problems.append(
                 doc.problem(
-                    metric.pointer + "/config/method",
+                    metric.config_field("method"),
                     f"column {column!r}: drift method {method!r} is not one mldossier knows and no "
                     "drift test is linked, so whether the column drifted cannot be decided",
                     "use a built-in Evidently drift method, or keep the drift test in the report",
