@@ -7,6 +7,7 @@ import functools
 import http.server
 import importlib.util
 import os
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,6 +26,9 @@ DEMO_EVIDENCE = REPO / "evidence"
 EVALUATION_DATE = "2026-12-02"
 """The tests' evaluation date: without one it would be today, and the pinned ages would drift."""
 os.environ.setdefault("SOURCE_DATE_EPOCH", "1796169600")  # 2026-12-02T00:00:00Z
+# The build cache keeps its key in $XDG_STATE_HOME/mldossier: the tests' builds use a
+# folder of their own, never the user's real state folder (test_cache.py sets its own).
+os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="mldossier-test-state-")
 HOSTILE = REPO / "tests" / "hostile"
 """The hostile corpus's generator, expected outcomes and README (the corpus itself is made)."""
 
